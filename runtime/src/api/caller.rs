@@ -1,0 +1,75 @@
+//! Access to a store from the embedder (`&Store`) or from inside a host function
+//! (`&mut Caller`), behind one trait so every handle method works in both places.
+
+use crate::api::{Extern, Func};
+use crate::error::{Error, Result};
+use crate::store::{Store, StoreData};
+use crate::values::Value;
+
+/// Something that can lend the store's data: `&Store` (takes the lock) or
+/// `&mut Caller` (already inside a call, holding it).
+pub trait AsContext {
+    #[doc(hidden)]
+    fn with_data<R>(&mut self, f: impl FnOnce(&mut StoreData) -> Result<R>) -> Result<R>;
+}
+
+impl AsContext for &Store {
+    fn with_data<R>(&mut self, f: impl FnOnce(&mut StoreData) -> Result<R>) -> Result<R> {
+        let mut guard = self.lock()?;
+        f(&mut guard)
+    }
+}
+
+impl AsContext for &mut Caller<'_> {
+    fn with_data<R>(&mut self, f: impl FnOnce(&mut StoreData) -> Result<R>) -> Result<R> {
+        f(self.store)
+    }
+}
+
+/// What a host function sees of the call: the store, and the Wasm instance that called
+/// it (for its exported memory, as WASI functions need).
+pub struct Caller<'a> {
+    pub(crate) store: &'a mut StoreData,
+    pub(crate) instance: Option<u32>,
+}
+
+impl<'a> Caller<'a> {
+    pub(crate) fn new(store: &'a mut StoreData, instance: Option<u32>) -> Caller<'a> {
+        Caller { store, instance }
+    }
+
+    /// An export of the calling instance.
+    pub fn get_export(&self, name: &str) -> Option<Extern> {
+        let inst = self.instance?;
+        self.store.instances[inst as usize]
+            .exports
+            .get(name)
+            .copied()
+    }
+
+    /// The calling instance's name, if it has one.
+    pub fn instance_name(&self) -> Option<&str> {
+        self.store.instances[self.instance? as usize]
+            .name
+            .as_deref()
+    }
+
+    /// Calls back into Wasm (or another host function).
+    pub fn call(&mut self, func: Func, args: &[Value]) -> Result<Vec<Value>> {
+        self.store.check_func(func)?;
+        self.store.invoke(func.index, args)
+    }
+
+    /// Closes the calling instance with `code` and returns the exit error the host
+    /// function should return, so the exit propagates to the embedder unwrapped
+    /// (WASI's `proc_exit`).
+    pub fn exit(&mut self, code: u32) -> Error {
+        if let Some(inst) = self.instance {
+            let data = &mut self.store.instances[inst as usize];
+            if data.closed.is_none() {
+                data.closed = Some(code);
+            }
+        }
+        Error::exit(code)
+    }
+}

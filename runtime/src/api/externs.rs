@@ -1,0 +1,327 @@
+//! Memory, table and global handles, and `Extern`, the union of exportable things.
+
+use crate::api::{AsContext, Func};
+use crate::error::{Error, Result};
+use crate::module::{ExternKind, GlobalType, MemoryType, TableType};
+use crate::store::{GlobalInstance, MemoryInstance, Store, StoreData, StoreId, TableInstance};
+use crate::values::{RefType, ValType, Value};
+
+/// Anything a module can import or export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Extern {
+    Func(Func),
+    Table(Table),
+    Memory(Memory),
+    Global(Global),
+}
+
+impl Extern {
+    pub fn kind(&self) -> ExternKind {
+        match self {
+            Extern::Func(_) => ExternKind::Func,
+            Extern::Table(_) => ExternKind::Table,
+            Extern::Memory(_) => ExternKind::Memory,
+            Extern::Global(_) => ExternKind::Global,
+        }
+    }
+
+    pub fn into_func(self) -> Option<Func> {
+        match self {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+    pub fn into_table(self) -> Option<Table> {
+        match self {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn into_memory(self) -> Option<Memory> {
+        match self {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+    pub fn into_global(self) -> Option<Global> {
+        match self {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+}
+
+fn foreign(what: &str) -> Error {
+    Error::Usage(format!("{what} belongs to another store"))
+}
+
+/// A linear memory of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Memory {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+impl Memory {
+    /// A new memory owned by the host (to export from a host module).
+    pub fn new(store: &Store, ty: MemoryType) -> Result<Memory> {
+        let mut d = store.lock()?;
+        new_memory(&mut d, ty)
+    }
+
+    fn with<R>(
+        &self,
+        mut ctx: impl AsContext,
+        f: impl FnOnce(&mut MemoryInstance) -> Result<R>,
+    ) -> Result<R> {
+        ctx.with_data(|d| {
+            if d.id != self.store {
+                return Err(foreign("memory"));
+            }
+            f(&mut d.memories[self.index as usize])
+        })
+    }
+
+    pub fn ty(&self, ctx: impl AsContext) -> Result<MemoryType> {
+        self.with(ctx, |m| Ok(m.ty))
+    }
+
+    /// Size in 64 KiB pages.
+    pub fn size(&self, ctx: impl AsContext) -> Result<u64> {
+        self.with(ctx, |m| Ok(m.pages()))
+    }
+
+    /// Size in bytes.
+    pub fn data_size(&self, ctx: impl AsContext) -> Result<usize> {
+        self.with(ctx, |m| Ok(m.len()))
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages.
+    pub fn grow(&self, ctx: impl AsContext, delta: u64) -> Result<u64> {
+        self.with(ctx, |m| {
+            m.grow(delta)
+                .ok_or_else(|| Error::Usage(format!("memory cannot grow by {delta} pages")))
+        })
+    }
+
+    pub fn read(&self, ctx: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<()> {
+        self.with(ctx, |m| {
+            let src = offset
+                .checked_add(buf.len())
+                .and_then(|end| m.data().get(offset..end))
+                .ok_or_else(|| Error::Usage("memory read out of bounds".into()))?;
+            buf.copy_from_slice(src);
+            Ok(())
+        })
+    }
+
+    pub fn write(&self, ctx: impl AsContext, offset: usize, bytes: &[u8]) -> Result<()> {
+        self.with(ctx, |m| {
+            let dst = offset
+                .checked_add(bytes.len())
+                .and_then(|end| m.data_mut().get_mut(offset..end))
+                .ok_or_else(|| Error::Usage("memory write out of bounds".into()))?;
+            dst.copy_from_slice(bytes);
+            Ok(())
+        })
+    }
+
+    /// A copy of the whole memory.
+    pub fn to_vec(&self, ctx: impl AsContext) -> Result<Vec<u8>> {
+        self.with(ctx, |m| Ok(m.data().to_vec()))
+    }
+}
+
+pub(crate) fn new_memory(d: &mut StoreData, ty: MemoryType) -> Result<Memory> {
+    let alloc = d.allocator.clone();
+    let m = MemoryInstance::new(ty, alloc.as_deref()).ok_or_else(|| {
+        Error::Instantiation(format!("cannot allocate a memory of {} pages", ty.min))
+    })?;
+    d.memories.push(m);
+    Ok(Memory {
+        store: d.id,
+        index: d.memories.len() as u32 - 1,
+    })
+}
+
+/// A table of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Table {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+fn ref_raw(d: &StoreData, ty: RefType, v: Value) -> Result<u64> {
+    match (ty, v) {
+        (RefType::FuncRef, Value::FuncRef(f)) => {
+            if let Some(f) = f {
+                d.check_func(f)?;
+            }
+            Ok(v.to_raw())
+        }
+        (RefType::ExternRef, Value::ExternRef(_)) => Ok(v.to_raw()),
+        _ => Err(Error::Usage(format!("value {v} does not fit a {ty} table"))),
+    }
+}
+
+impl Table {
+    /// A new table owned by the host, every element `init`.
+    pub fn new(store: &Store, ty: TableType, init: Value) -> Result<Table> {
+        let mut d = store.lock()?;
+        new_table(&mut d, ty, init)
+    }
+
+    fn with<R>(
+        &self,
+        mut ctx: impl AsContext,
+        f: impl FnOnce(&mut StoreData, u32) -> Result<R>,
+    ) -> Result<R> {
+        ctx.with_data(|d| {
+            if d.id != self.store {
+                return Err(foreign("table"));
+            }
+            f(d, self.index)
+        })
+    }
+
+    pub fn ty(&self, ctx: impl AsContext) -> Result<TableType> {
+        self.with(ctx, |d, i| Ok(d.tables[i as usize].ty))
+    }
+
+    pub fn size(&self, ctx: impl AsContext) -> Result<u32> {
+        self.with(ctx, |d, i| Ok(d.tables[i as usize].size()))
+    }
+
+    pub fn get(&self, ctx: impl AsContext, index: u32) -> Result<Value> {
+        self.with(ctx, |d, i| {
+            let t: &TableInstance = &d.tables[i as usize];
+            let raw = *t
+                .elements
+                .get(index as usize)
+                .ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))?;
+            Ok(Value::from_raw(t.ty.element.into(), raw, d.id))
+        })
+    }
+
+    pub fn set(&self, ctx: impl AsContext, index: u32, value: Value) -> Result<()> {
+        self.with(ctx, |d, i| {
+            let raw = ref_raw(d, d.tables[i as usize].ty.element, value)?;
+            let slot = d.tables[i as usize]
+                .elements
+                .get_mut(index as usize)
+                .ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))?;
+            *slot = raw;
+            Ok(())
+        })
+    }
+
+    /// Grows by `delta` elements set to `init`; returns the old size.
+    pub fn grow(&self, ctx: impl AsContext, delta: u32, init: Value) -> Result<u32> {
+        self.with(ctx, |d, i| {
+            let raw = ref_raw(d, d.tables[i as usize].ty.element, init)?;
+            d.tables[i as usize]
+                .grow(delta, raw)
+                .ok_or_else(|| Error::Usage(format!("table cannot grow by {delta}")))
+        })
+    }
+}
+
+pub(crate) fn new_table(d: &mut StoreData, ty: TableType, init: Value) -> Result<Table> {
+    let raw = ref_raw(d, ty.element, init)?;
+    let t = TableInstance::new(ty, raw).ok_or_else(|| {
+        Error::Instantiation(format!("cannot allocate a table of {} elements", ty.min))
+    })?;
+    d.tables.push(t);
+    Ok(Table {
+        store: d.id,
+        index: d.tables.len() as u32 - 1,
+    })
+}
+
+/// A global of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Global {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+impl Global {
+    /// A new global owned by the host.
+    pub fn new(store: &Store, value: Value, mutable: bool) -> Result<Global> {
+        let mut d = store.lock()?;
+        new_global(&mut d, value, mutable)
+    }
+
+    fn with<R>(
+        &self,
+        mut ctx: impl AsContext,
+        f: impl FnOnce(&mut StoreData, u32) -> Result<R>,
+    ) -> Result<R> {
+        ctx.with_data(|d| {
+            if d.id != self.store {
+                return Err(foreign("global"));
+            }
+            f(d, self.index)
+        })
+    }
+
+    pub fn ty(&self, ctx: impl AsContext) -> Result<GlobalType> {
+        self.with(ctx, |d, i| Ok(d.globals[i as usize].ty))
+    }
+
+    pub fn get(&self, ctx: impl AsContext) -> Result<Value> {
+        self.with(ctx, |d, i| Ok(global_value(&d.globals[i as usize], d.id)))
+    }
+
+    pub fn set(&self, ctx: impl AsContext, value: Value) -> Result<()> {
+        self.with(ctx, |d, i| {
+            let g = &d.globals[i as usize];
+            if !g.ty.mutable {
+                return Err(Error::Usage("cannot set an immutable global".into()));
+            }
+            if value.ty() != g.ty.content {
+                return Err(Error::Usage(format!(
+                    "global is {}, value is {}",
+                    g.ty.content,
+                    value.ty()
+                )));
+            }
+            if let Value::FuncRef(Some(f)) = value {
+                d.check_func(f)?;
+            }
+            d.globals[i as usize].value = value_bits(value);
+            Ok(())
+        })
+    }
+}
+
+pub(crate) fn value_bits(v: Value) -> u128 {
+    match v {
+        Value::V128(bits) => bits,
+        other => other.to_raw() as u128,
+    }
+}
+
+pub(crate) fn global_value(g: &GlobalInstance, store: StoreId) -> Value {
+    match g.ty.content {
+        ValType::V128 => Value::V128(g.value),
+        ty => Value::from_raw(ty, g.value as u64, store),
+    }
+}
+
+pub(crate) fn new_global(d: &mut StoreData, value: Value, mutable: bool) -> Result<Global> {
+    if let Value::FuncRef(Some(f)) = value {
+        d.check_func(f)?;
+    }
+    d.globals.push(Box::new(GlobalInstance {
+        value: value_bits(value),
+        ty: GlobalType {
+            content: value.ty(),
+            mutable,
+        },
+    }));
+    Ok(Global {
+        store: d.id,
+        index: d.globals.len() as u32 - 1,
+    })
+}

@@ -1,0 +1,257 @@
+//! Errors: one typed enum for everything the runtime reports, with the spec's wording
+//! where the spec testsuite checks it (trap messages, "unknown import",
+//! "incompatible import type").
+
+use std::fmt;
+
+/// Why execution trapped.
+///
+/// Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#results> (a trap
+/// carries no payload in the spec; the kinds are the testsuite's messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrapKind {
+    Unreachable,
+    IntegerDivideByZero,
+    IntegerOverflow,
+    InvalidConversionToInteger,
+    MemoryOutOfBounds,
+    TableOutOfBounds,
+    IndirectCallTypeMismatch,
+    UndefinedElement,
+    UninitializedElement,
+    CallStackExhausted,
+}
+
+impl TrapKind {
+    /// The message the spec testsuite expects for this trap.
+    pub fn message(self) -> &'static str {
+        match self {
+            TrapKind::Unreachable => "unreachable",
+            TrapKind::IntegerDivideByZero => "integer divide by zero",
+            TrapKind::IntegerOverflow => "integer overflow",
+            TrapKind::InvalidConversionToInteger => "invalid conversion to integer",
+            TrapKind::MemoryOutOfBounds => "out of bounds memory access",
+            TrapKind::TableOutOfBounds => "out of bounds table access",
+            TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
+            TrapKind::UndefinedElement => "undefined element",
+            TrapKind::UninitializedElement => "uninitialized element",
+            TrapKind::CallStackExhausted => "call stack exhausted",
+        }
+    }
+}
+
+impl fmt::Display for TrapKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// A trap: its kind, and optionally where it happened (e.g. `data[2]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trap {
+    pub kind: TrapKind,
+    pub context: Option<String>,
+}
+
+impl Trap {
+    pub fn new(kind: TrapKind) -> Trap {
+        Trap {
+            kind,
+            context: None,
+        }
+    }
+
+    pub fn with_context(kind: TrapKind, context: impl Into<String>) -> Trap {
+        Trap {
+            kind,
+            context: Some(context.into()),
+        }
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.context {
+            Some(c) => write!(f, "{c}: {}", self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for Trap {}
+
+impl From<TrapKind> for Trap {
+    fn from(kind: TrapKind) -> Trap {
+        Trap::new(kind)
+    }
+}
+
+/// Why bytes did not become a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileErrorKind {
+    /// The bytes are not a well-formed binary (or the text did not parse).
+    Malformed,
+    /// Well-formed but rejected by validation.
+    Invalid,
+    /// Valid, but uses something this engine does not implement yet.
+    Unsupported,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    pub kind: CompileErrorKind,
+    pub message: String,
+    /// Byte offset in the binary, when known.
+    pub offset: Option<u64>,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            CompileErrorKind::Malformed => "malformed module",
+            CompileErrorKind::Invalid => "invalid module",
+            CompileErrorKind::Unsupported => "unsupported",
+        };
+        match self.offset {
+            Some(o) => write!(f, "{what}: {} (at offset {o:#x})", self.message),
+            None => write!(f, "{what}: {}", self.message),
+        }
+    }
+}
+
+/// Why an import could not be linked. The two kinds are the spec testsuite's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkErrorKind {
+    UnknownImport,
+    IncompatibleImportType,
+}
+
+/// A link error, worded like wazero's: `import func[env.f]: incompatible import type:
+/// signature mismatch: (i32) -> () != () -> ()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkError {
+    pub kind: LinkErrorKind,
+    /// `func`, `table`, `memory` or `global`.
+    pub extern_kind: &'static str,
+    pub module: String,
+    pub name: String,
+    pub detail: String,
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            LinkErrorKind::UnknownImport => "unknown import",
+            LinkErrorKind::IncompatibleImportType => "incompatible import type",
+        };
+        write!(
+            f,
+            "import {}[{}.{}]: {kind}: {}",
+            self.extern_kind, self.module, self.name, self.detail
+        )
+    }
+}
+
+/// A request to end the module with an exit code, raised by a host function (like WASI's
+/// `proc_exit`) or returned by calls into a module that was closed with a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitError {
+    pub code: u32,
+}
+
+impl fmt::Display for ExitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "module closed with exit code {}", self.code)
+    }
+}
+
+/// Every error the runtime returns.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Compile(CompileError),
+    #[error("{0}")]
+    Link(LinkError),
+    #[error("{0}")]
+    Trap(Trap),
+    #[error("{0}")]
+    Exit(ExitError),
+    /// The start function failed; `func` names it (`function[3]` or its debug name).
+    #[error("start {func} failed: {source}")]
+    Start { func: String, source: Box<Error> },
+    /// Instantiation failed for a reason that is not a link error or a trap, e.g. a
+    /// name that is already registered.
+    #[error("{0}")]
+    Instantiation(String),
+    /// An error raised by a host function.
+    #[error("{0}")]
+    Host(String),
+    /// The embedder used the API wrongly: a handle from another store, arguments of the
+    /// wrong type, an engine that is not built.
+    #[error("{0}")]
+    Usage(String),
+    /// Several errors, e.g. from closing every module of a store.
+    #[error("{}", join(.0))]
+    Multiple(Vec<Error>),
+}
+
+fn join(errors: &[Error]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    pub fn host(message: impl Into<String>) -> Error {
+        Error::Host(message.into())
+    }
+
+    pub fn exit(code: u32) -> Error {
+        Error::Exit(ExitError { code })
+    }
+
+    /// The trap kind behind this error, looking through start-function wrapping.
+    pub fn trap_kind(&self) -> Option<TrapKind> {
+        match self {
+            Error::Trap(t) => Some(t.kind),
+            Error::Start { source, .. } => source.trap_kind(),
+            _ => None,
+        }
+    }
+
+    /// The exit code behind this error, if it is an exit request.
+    pub fn exit_code(&self) -> Option<u32> {
+        match self {
+            Error::Exit(e) => Some(e.code),
+            _ => None,
+        }
+    }
+}
+
+impl From<Trap> for Error {
+    fn from(t: Trap) -> Error {
+        Error::Trap(t)
+    }
+}
+
+impl From<TrapKind> for Error {
+    fn from(k: TrapKind) -> Error {
+        Error::Trap(Trap::new(k))
+    }
+}
+
+impl From<CompileError> for Error {
+    fn from(e: CompileError) -> Error {
+        Error::Compile(e)
+    }
+}
+
+impl From<LinkError> for Error {
+    fn from(e: LinkError) -> Error {
+        Error::Link(e)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

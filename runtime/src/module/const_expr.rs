@@ -1,0 +1,105 @@
+//! Constant expressions, used by global initialisers and segment offsets.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/valid/instructions.html#constant-expressions>.
+//! Kept as a tiny op list (not a single value) so that extended-const can come later.
+
+use crate::error::CompileError;
+use crate::values::RefType;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    RefNull(RefType),
+    RefFunc(u32),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstExpr(pub Vec<ConstOp>);
+
+impl ConstExpr {
+    pub(crate) fn from_wasmparser(
+        expr: &wasmparser::ConstExpr<'_>,
+    ) -> Result<ConstExpr, CompileError> {
+        use wasmparser::Operator as O;
+        let mut ops = Vec::new();
+        let mut reader = expr.get_operators_reader();
+        while !reader.eof() {
+            let op = reader.read().map_err(super::parse::malformed)?;
+            ops.push(match op {
+                O::I32Const { value } => ConstOp::I32(value),
+                O::I64Const { value } => ConstOp::I64(value),
+                O::F32Const { value } => ConstOp::F32(value.bits()),
+                O::F64Const { value } => ConstOp::F64(value.bits()),
+                O::V128Const { value } => ConstOp::V128(value.i128() as u128),
+                O::RefNull { hty } => ConstOp::RefNull(match hty {
+                    wasmparser::HeapType::Abstract {
+                        ty: wasmparser::AbstractHeapType::Extern,
+                        ..
+                    } => RefType::ExternRef,
+                    _ => RefType::FuncRef,
+                }),
+                O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+                O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+                O::I32Add => ConstOp::I32Add,
+                O::I32Sub => ConstOp::I32Sub,
+                O::I32Mul => ConstOp::I32Mul,
+                O::I64Add => ConstOp::I64Add,
+                O::I64Sub => ConstOp::I64Sub,
+                O::I64Mul => ConstOp::I64Mul,
+                O::End => continue,
+                other => {
+                    return Err(CompileError {
+                        kind: crate::error::CompileErrorKind::Unsupported,
+                        message: format!("constant expression operator {other:?}"),
+                        offset: Some(reader.original_position()),
+                    });
+                }
+            });
+        }
+        Ok(ConstExpr(ops))
+    }
+
+    /// Evaluates to a raw 64-bit cell (see `Value::to_raw`). `global` reads the raw value
+    /// of a global by module index; `func` maps a module function index to its raw funcref.
+    pub(crate) fn eval(&self, global: impl Fn(u32) -> u64, func: impl Fn(u32) -> u64) -> u64 {
+        let mut stack: Vec<u64> = Vec::with_capacity(2);
+        for op in &self.0 {
+            let v = match *op {
+                ConstOp::I32(v) => v as u32 as u64,
+                ConstOp::I64(v) => v as u64,
+                ConstOp::F32(v) => v as u64,
+                ConstOp::F64(v) => v,
+                ConstOp::V128(v) => v as u64,
+                ConstOp::RefNull(_) => 0,
+                ConstOp::RefFunc(i) => func(i),
+                ConstOp::GlobalGet(i) => global(i),
+                bin => {
+                    // Validation guarantees two operands of the right type.
+                    let b = stack.pop().unwrap_or(0);
+                    let a = stack.pop().unwrap_or(0);
+                    match bin {
+                        ConstOp::I32Add => (a as u32).wrapping_add(b as u32) as u64,
+                        ConstOp::I32Sub => (a as u32).wrapping_sub(b as u32) as u64,
+                        ConstOp::I32Mul => (a as u32).wrapping_mul(b as u32) as u64,
+                        ConstOp::I64Add => a.wrapping_add(b),
+                        ConstOp::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    }
+                }
+            };
+            stack.push(v);
+        }
+        stack.pop().unwrap_or(0)
+    }
+}

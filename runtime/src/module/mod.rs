@@ -1,0 +1,190 @@
+//! The front end: a decoded, validated module, shared by both engines.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/syntax/modules.html>. Decoding and
+//! validation are wasmparser's; this folder only keeps what instantiation and the
+//! engines need, in index spaces that count imports first, as the spec does.
+
+mod const_expr;
+mod parse;
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+pub use const_expr::{ConstExpr, ConstOp};
+pub(crate) use parse::parse;
+
+use crate::values::{FuncType, RefType, ValType};
+
+/// Limits of a memory, in 64 KiB pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryType {
+    pub min: u64,
+    pub max: Option<u64>,
+}
+
+/// A table's element type and limits, in elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableType {
+    pub element: RefType,
+    pub min: u64,
+    pub max: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalType {
+    pub content: ValType,
+    pub mutable: bool,
+}
+
+/// What an import or export refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternKind {
+    Func,
+    Table,
+    Memory,
+    Global,
+}
+
+impl ExternKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExternKind::Func => "func",
+            ExternKind::Table => "table",
+            ExternKind::Memory => "memory",
+            ExternKind::Global => "global",
+        }
+    }
+}
+
+/// The declared type of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportType {
+    /// A type index into [`ModuleInfo::types`].
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+impl ImportType {
+    pub fn kind(&self) -> ExternKind {
+        match self {
+            ImportType::Func(_) => ExternKind::Func,
+            ImportType::Table(_) => ExternKind::Table,
+            ImportType::Memory(_) => ExternKind::Memory,
+            ImportType::Global(_) => ExternKind::Global,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub ty: ImportType,
+}
+
+#[derive(Debug, Clone)]
+pub struct Export {
+    pub name: String,
+    pub kind: ExternKind,
+    /// Index in the kind's index space (imports first).
+    pub index: u32,
+}
+
+/// How an element segment is used. Spec:
+/// <https://webassembly.github.io/spec/core/syntax/modules.html#element-segments>.
+#[derive(Debug, Clone)]
+pub enum ElemMode {
+    Passive,
+    Active { table: u32, offset: ConstExpr },
+    Declarative,
+}
+
+#[derive(Debug, Clone)]
+pub struct ElemSegment {
+    pub mode: ElemMode,
+    pub ty: RefType,
+    /// One constant expression per element (function indices become `ref.func`).
+    pub items: Vec<ConstExpr>,
+}
+
+#[derive(Debug, Clone)]
+pub enum DataMode {
+    Passive,
+    Active { memory: u32, offset: ConstExpr },
+}
+
+#[derive(Debug, Clone)]
+pub struct DataSegment {
+    pub mode: DataMode,
+    /// Where the segment's bytes sit in [`ModuleInfo::bytes`].
+    pub range: Range<usize>,
+}
+
+/// Where a defined function's body sits in [`ModuleInfo::bytes`].
+#[derive(Debug, Clone)]
+pub struct FuncBody {
+    pub range: Range<usize>,
+}
+
+/// A decoded and validated module: everything but the compiled code.
+#[derive(Debug)]
+pub struct ModuleInfo {
+    /// The original binary (text input is converted first); bodies and data point into it.
+    pub bytes: Arc<[u8]>,
+    pub types: Vec<Arc<FuncType>>,
+    pub imports: Vec<Import>,
+    /// The type index of every function, imported ones first.
+    pub funcs: Vec<u32>,
+    pub tables: Vec<TableType>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<GlobalType>,
+    pub num_imported_funcs: u32,
+    pub num_imported_tables: u32,
+    pub num_imported_memories: u32,
+    pub num_imported_globals: u32,
+    /// Initialisers of the defined globals (index - num_imported_globals).
+    pub global_inits: Vec<ConstExpr>,
+    /// Initial value of each defined table's elements, when given (null otherwise).
+    pub table_inits: Vec<Option<ConstExpr>>,
+    pub exports: Vec<Export>,
+    pub start: Option<u32>,
+    pub elements: Vec<ElemSegment>,
+    pub data: Vec<DataSegment>,
+    /// Bodies of the defined functions (index - num_imported_funcs).
+    pub bodies: Vec<FuncBody>,
+    /// The module's name from the name section, if any.
+    pub name: Option<String>,
+    /// Function names from the name section.
+    pub func_names: HashMap<u32, String>,
+}
+
+impl ModuleInfo {
+    pub fn func_type(&self, func_index: u32) -> &Arc<FuncType> {
+        &self.types[self.funcs[func_index as usize] as usize]
+    }
+
+    pub fn body_bytes(&self, defined_index: usize) -> &[u8] {
+        &self.bytes[self.bodies[defined_index].range.clone()]
+    }
+
+    /// A wasmparser view of one defined function's body, for the engines' translators.
+    pub fn body_reader(&self, defined_index: usize) -> wasmparser::FunctionBody<'_> {
+        let range = self.bodies[defined_index].range.clone();
+        let start = range.start;
+        wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
+            &self.bytes[range],
+            start as u64,
+        ))
+    }
+
+    /// `function[3]`, or `function[3](name)` when the name section names it.
+    pub fn func_desc(&self, func_index: u32) -> String {
+        match self.func_names.get(&func_index) {
+            Some(n) => format!("function[{func_index}]({n})"),
+            None => format!("function[{func_index}]"),
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Decode + validate a binary with wasmparser, in one pass, into a [`ModuleInfo`].
+//!
+//! Spec: <https://webassembly.github.io/spec/core/binary/modules.html>.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use wasmparser::{
+    ElementItems, ElementKind, ExternalKind, FuncValidatorAllocations, Name, Parser, Payload,
+    TypeRef, ValidPayload, Validator, WasmFeatures,
+};
+
+use super::{
+    ConstExpr, ConstOp, DataMode, DataSegment, ElemMode, ElemSegment, Export, ExternKind, FuncBody,
+    GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,
+};
+use crate::error::{CompileError, CompileErrorKind};
+use crate::values::{FuncType, RefType, ValType};
+
+pub(crate) fn malformed(e: wasmparser::BinaryReaderError) -> CompileError {
+    CompileError {
+        kind: CompileErrorKind::Malformed,
+        message: e.message().to_string(),
+        offset: Some(e.offset()),
+    }
+}
+
+fn invalid(e: wasmparser::BinaryReaderError) -> CompileError {
+    CompileError {
+        kind: CompileErrorKind::Invalid,
+        message: e.message().to_string(),
+        offset: Some(e.offset()),
+    }
+}
+
+fn unsupported(message: impl Into<String>, offset: u64) -> CompileError {
+    CompileError {
+        kind: CompileErrorKind::Unsupported,
+        message: message.into(),
+        offset: Some(offset),
+    }
+}
+
+fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, CompileError> {
+    ValType::from_wasmparser(ty)
+        .ok_or_else(|| unsupported(format!("value type {ty} is not supported"), offset))
+}
+
+fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<RefType, CompileError> {
+    RefType::from_wasmparser(ty)
+        .ok_or_else(|| unsupported(format!("reference type {ty} is not supported"), offset))
+}
+
+fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, CompileError> {
+    Ok(TableType {
+        element: ref_type(t.element_type, offset)?,
+        min: t.initial,
+        max: t.maximum,
+    })
+}
+
+fn memory_type(m: &wasmparser::MemoryType) -> MemoryType {
+    MemoryType {
+        min: m.initial,
+        max: m.maximum,
+    }
+}
+
+fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType, CompileError> {
+    Ok(GlobalType {
+        content: val_type(g.content_type, offset)?,
+        mutable: g.mutable,
+    })
+}
+
+/// Decodes and validates `bytes` with `features`. Function bodies are validated here too,
+/// so the engines' translators may assume valid code.
+pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleInfo, CompileError> {
+    let mut info = ModuleInfo {
+        bytes: bytes.clone(),
+        types: Vec::new(),
+        imports: Vec::new(),
+        funcs: Vec::new(),
+        tables: Vec::new(),
+        memories: Vec::new(),
+        globals: Vec::new(),
+        num_imported_funcs: 0,
+        num_imported_tables: 0,
+        num_imported_memories: 0,
+        num_imported_globals: 0,
+        global_inits: Vec::new(),
+        table_inits: Vec::new(),
+        exports: Vec::new(),
+        start: None,
+        elements: Vec::new(),
+        data: Vec::new(),
+        bodies: Vec::new(),
+        name: None,
+        func_names: HashMap::new(),
+    };
+    let mut validator = Validator::new_with_features(features);
+    let mut allocs = FuncValidatorAllocations::default();
+
+    for payload in Parser::new(0).parse_all(&bytes) {
+        let payload = payload.map_err(malformed)?;
+        match validator.payload(&payload).map_err(invalid)? {
+            ValidPayload::Func(func, body) => {
+                let mut fv = func.into_validator(std::mem::take(&mut allocs));
+                fv.validate(&body).map_err(invalid)?;
+                allocs = fv.into_allocations();
+            }
+            ValidPayload::Parser(_) => {
+                return Err(unsupported("nested modules and components", 0));
+            }
+            ValidPayload::Ok | ValidPayload::End(_) => {}
+        }
+        read_payload(&mut info, payload)?;
+    }
+    Ok(info)
+}
+
+fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), CompileError> {
+    match payload {
+        Payload::TypeSection(reader) => {
+            for ty in reader.into_iter_err_on_gc_types() {
+                let ty = ty.map_err(malformed)?;
+                let off = 0;
+                let params = ty
+                    .params()
+                    .iter()
+                    .map(|t| val_type(*t, off))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let results = ty
+                    .results()
+                    .iter()
+                    .map(|t| val_type(*t, off))
+                    .collect::<Result<Vec<_>, _>>()?;
+                info.types.push(Arc::new(FuncType::new(params, results)));
+            }
+        }
+        Payload::ImportSection(reader) => {
+            for import in reader.into_imports() {
+                let import = import.map_err(malformed)?;
+                let off = 0;
+                let ty = match import.ty {
+                    TypeRef::Func(t) => {
+                        info.funcs.push(t);
+                        info.num_imported_funcs += 1;
+                        ImportType::Func(t)
+                    }
+                    TypeRef::Table(t) => {
+                        let t = table_type(&t, off)?;
+                        info.tables.push(t);
+                        info.num_imported_tables += 1;
+                        ImportType::Table(t)
+                    }
+                    TypeRef::Memory(m) => {
+                        let m = memory_type(&m);
+                        info.memories.push(m);
+                        info.num_imported_memories += 1;
+                        ImportType::Memory(m)
+                    }
+                    TypeRef::Global(g) => {
+                        let g = global_type(&g, off)?;
+                        info.globals.push(g);
+                        info.num_imported_globals += 1;
+                        ImportType::Global(g)
+                    }
+                    other => return Err(unsupported(format!("import of {other:?}"), off)),
+                };
+                info.imports.push(Import {
+                    module: import.module.to_string(),
+                    name: import.name.to_string(),
+                    ty,
+                });
+            }
+        }
+        Payload::FunctionSection(reader) => {
+            for t in reader {
+                info.funcs.push(t.map_err(malformed)?);
+            }
+        }
+        Payload::TableSection(reader) => {
+            for table in reader {
+                let table = table.map_err(malformed)?;
+                info.tables.push(table_type(&table.ty, 0)?);
+                info.table_inits.push(match &table.init {
+                    wasmparser::TableInit::RefNull => None,
+                    wasmparser::TableInit::Expr(e) => Some(ConstExpr::from_wasmparser(e)?),
+                });
+            }
+        }
+        Payload::MemorySection(reader) => {
+            for m in reader {
+                info.memories.push(memory_type(&m.map_err(malformed)?));
+            }
+        }
+        Payload::GlobalSection(reader) => {
+            for g in reader {
+                let g = g.map_err(malformed)?;
+                info.globals.push(global_type(&g.ty, 0)?);
+                info.global_inits
+                    .push(ConstExpr::from_wasmparser(&g.init_expr)?);
+            }
+        }
+        Payload::ExportSection(reader) => {
+            for e in reader {
+                let e = e.map_err(malformed)?;
+                let kind = match e.kind {
+                    ExternalKind::Func | ExternalKind::FuncExact => ExternKind::Func,
+                    ExternalKind::Table => ExternKind::Table,
+                    ExternalKind::Memory => ExternKind::Memory,
+                    ExternalKind::Global => ExternKind::Global,
+                    other => return Err(unsupported(format!("export of {other:?}"), 0)),
+                };
+                info.exports.push(Export {
+                    name: e.name.to_string(),
+                    kind,
+                    index: e.index,
+                });
+            }
+        }
+        Payload::StartSection { func, .. } => info.start = Some(func),
+        Payload::ElementSection(reader) => {
+            for elem in reader {
+                info.elements.push(elem_segment(elem.map_err(malformed)?)?);
+            }
+        }
+        Payload::DataSection(reader) => {
+            for d in reader {
+                let d = d.map_err(malformed)?;
+                let mode = match d.kind {
+                    wasmparser::DataKind::Passive => DataMode::Passive,
+                    wasmparser::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => DataMode::Active {
+                        memory: memory_index,
+                        offset: ConstExpr::from_wasmparser(&offset_expr)?,
+                    },
+                };
+                info.data.push(DataSegment {
+                    mode,
+                    range: d.range.end as usize - d.data.len()..d.range.end as usize,
+                });
+            }
+        }
+        Payload::CodeSectionEntry(body) => {
+            info.bodies.push(FuncBody {
+                range: body.range().start as usize..body.range().end as usize,
+            });
+        }
+        Payload::CustomSection(section) => {
+            if let wasmparser::KnownCustom::Name(names) = section.as_known() {
+                // The name section is advisory: a malformed one is ignored, as the spec allows.
+                for name in names.into_iter().flatten() {
+                    match name {
+                        Name::Module { name, .. } => info.name = Some(name.to_string()),
+                        Name::Function(map) => {
+                            for naming in map.into_iter().flatten() {
+                                info.func_names
+                                    .insert(naming.index, naming.name.to_string());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileError> {
+    let off = elem.range.start as u64;
+    let mode = match elem.kind {
+        ElementKind::Passive => ElemMode::Passive,
+        ElementKind::Declared => ElemMode::Declarative,
+        ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => ElemMode::Active {
+            table: table_index.unwrap_or(0),
+            offset: ConstExpr::from_wasmparser(&offset_expr)?,
+        },
+    };
+    let (ty, items) = match elem.items {
+        ElementItems::Functions(funcs) => {
+            let items = funcs
+                .into_iter()
+                .map(|f| f.map(|f| ConstExpr(vec![ConstOp::RefFunc(f)])))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(malformed)?;
+            (RefType::FuncRef, items)
+        }
+        ElementItems::Expressions(ty, exprs) => {
+            let mut items = Vec::new();
+            for e in exprs {
+                items.push(ConstExpr::from_wasmparser(&e.map_err(malformed)?)?);
+            }
+            (ref_type(ty, off)?, items)
+        }
+    };
+    Ok(ElemSegment { mode, ty, items })
+}

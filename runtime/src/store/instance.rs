@@ -1,0 +1,63 @@
+//! Module instances. Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#module-instances>.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use crate::api::{Extern, Module};
+use crate::error::Result;
+
+/// Runs when an instance is closed, with the exit code; its error joins the others.
+pub type CloseHook = Box<dyn FnOnce(u32) -> Result<()> + Send>;
+
+pub(crate) struct InstanceData {
+    /// The module it was made from; `None` for host modules.
+    pub module: Option<Module>,
+    pub name: Option<String>,
+    /// Module index space to store index, per kind.
+    pub funcs: Vec<u32>,
+    pub tables: Vec<u32>,
+    pub memories: Vec<u32>,
+    pub globals: Vec<u32>,
+    /// Module type index to store-wide type id.
+    pub type_ids: Vec<u32>,
+    /// Element instances: the raw references of each segment; emptied by `elem.drop`
+    /// and after an active or declarative segment is applied.
+    pub elems: Vec<Vec<u64>>,
+    /// Data instances: each segment's byte range in the module's bytes; emptied by
+    /// `data.drop` and after an active segment is applied.
+    pub datas: Vec<Range<usize>>,
+    pub exports: HashMap<String, Extern>,
+    /// Export names in declaration order.
+    pub export_order: Vec<String>,
+    /// Set when closed: later calls into the instance fail with this exit code.
+    pub closed: Option<u32>,
+    pub close_hooks: Vec<CloseHook>,
+}
+
+impl InstanceData {
+    pub(crate) fn empty(module: Option<Module>, name: Option<String>) -> InstanceData {
+        InstanceData {
+            module,
+            name,
+            funcs: Vec::new(),
+            tables: Vec::new(),
+            memories: Vec::new(),
+            globals: Vec::new(),
+            type_ids: Vec::new(),
+            elems: Vec::new(),
+            datas: Vec::new(),
+            exports: HashMap::new(),
+            export_order: Vec::new(),
+            closed: None,
+            close_hooks: Vec::new(),
+        }
+    }
+
+    /// The bytes of data instance `index` (empty once dropped).
+    pub(crate) fn data_bytes(&self, index: u32) -> &[u8] {
+        match &self.module {
+            Some(m) => &m.info().bytes[self.datas[index as usize].clone()],
+            None => &[],
+        }
+    }
+}

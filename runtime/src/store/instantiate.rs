@@ -1,0 +1,342 @@
+//! Instantiation. Spec: <https://webassembly.github.io/spec/core/exec/modules.html#instantiation>;
+//! error wording and hooks after wazero's `Store.instantiate` / `resolveImports`.
+//!
+//! Order: claim the name; resolve and check every import; allocate functions, globals,
+//! tables and memories; build element and data instances; apply active element
+//! segments, then active data segments, in order (a trap stops there, and what earlier
+//! segments wrote stays, as the spec requires); run the start function last. The start
+//! function's error is wrapped with its name, except an exit request, which passes through.
+
+use std::sync::Arc;
+
+use super::{FuncEntity, FuncKind, InstanceData, Store, StoreData};
+use crate::api::{Extern, Func, Global, Instance, Memory, Module, Table};
+use crate::error::{Error, LinkError, LinkErrorKind, Result, Trap};
+use crate::module::{DataMode, ElemMode, ExternKind, Import, ImportType, ModuleInfo};
+use crate::store::GlobalInstance;
+use crate::values::FuncType;
+
+pub(crate) fn instantiate(store: &Store, module: &Module, name: Option<&str>) -> Result<Instance> {
+    if !module.engine().same(store.engine()) {
+        return Err(Error::Usage(
+            "module was compiled by another engine than the store's".into(),
+        ));
+    }
+    if let Some(n) = name {
+        store.registry().reserve(n)?;
+    }
+    let outcome = instantiate_unregistered(store, module, name);
+    if let Some(n) = name {
+        let mut reg = store.registry();
+        match &outcome {
+            Ok(inst) => reg.publish(n, inst.index),
+            Err(_) => reg.release(n),
+        }
+    }
+    outcome
+}
+
+fn instantiate_unregistered(
+    store: &Store,
+    module: &Module,
+    name: Option<&str>,
+) -> Result<Instance> {
+    let info = module.info();
+    // Find the instance behind each import module name before taking the data lock,
+    // so the resolver hook runs without it.
+    let resolver = store
+        .shared
+        .resolver
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let mut providers: Vec<Option<Instance>> = Vec::with_capacity(info.imports.len());
+    for import in &info.imports {
+        let from_hook = resolver.as_ref().and_then(|r| r(&import.module));
+        let inst = from_hook
+            .filter(|i| i.store == store.id())
+            .or_else(|| store.instance(&import.module));
+        providers.push(inst);
+    }
+
+    let mut data = store.lock()?;
+    let d: &mut StoreData = &mut data;
+    let mut resolved = Vec::with_capacity(info.imports.len());
+    for (import, provider) in info.imports.iter().zip(&providers) {
+        resolved.push(resolve_import(d, info, import, *provider)?);
+    }
+
+    let index = d.instances.len() as u32;
+    let mut inst = InstanceData::empty(Some(module.clone()), name.map(str::to_string));
+    inst.type_ids = info.types.iter().map(|t| d.types.id_of(t)).collect();
+    for ext in &resolved {
+        match *ext {
+            Extern::Func(f) => inst.funcs.push(f.index),
+            Extern::Table(t) => inst.tables.push(t.index),
+            Extern::Memory(m) => inst.memories.push(m.index),
+            Extern::Global(g) => inst.globals.push(g.index),
+        }
+    }
+    for func_index in info.num_imported_funcs..info.funcs.len() as u32 {
+        let ty = info.func_type(func_index).clone();
+        let type_id = d.types.id_of(&ty);
+        inst.funcs.push(d.funcs.len() as u32);
+        d.funcs.push(FuncEntity {
+            ty,
+            type_id,
+            kind: FuncKind::Wasm {
+                instance: index,
+                index: func_index,
+            },
+        });
+    }
+    let func_ref = |funcs: &[u32], i: u32| funcs[i as usize] as u64 + 1;
+
+    for (i, init) in info.global_inits.iter().enumerate() {
+        let ty = info.globals[info.num_imported_globals as usize + i];
+        let value = init.eval(
+            |g| d.globals[inst.globals[g as usize] as usize].value as u64,
+            |f| func_ref(&inst.funcs, f),
+        );
+        inst.globals.push(d.globals.len() as u32);
+        d.globals.push(Box::new(GlobalInstance {
+            value: value as u128,
+            ty,
+        }));
+    }
+    let global_raw = |d: &StoreData, inst: &InstanceData, g: u32| {
+        d.globals[inst.globals[g as usize] as usize].value as u64
+    };
+
+    for (i, init) in info.table_inits.iter().enumerate() {
+        let ty = info.tables[info.num_imported_tables as usize + i];
+        let raw = match init {
+            Some(e) => e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)),
+            None => 0,
+        };
+        let table = super::TableInstance::new(ty, raw).ok_or_else(|| {
+            Error::Instantiation(format!("cannot allocate a table of {} elements", ty.min))
+        })?;
+        inst.tables.push(d.tables.len() as u32);
+        d.tables.push(table);
+    }
+    for ty in &info.memories[info.num_imported_memories as usize..] {
+        let alloc = d.allocator.clone();
+        let mem = super::MemoryInstance::new(*ty, alloc.as_deref()).ok_or_else(|| {
+            Error::Instantiation(format!("cannot allocate a memory of {} pages", ty.min))
+        })?;
+        inst.memories.push(d.memories.len() as u32);
+        d.memories.push(mem);
+    }
+
+    for export in &info.exports {
+        let i = export.index as usize;
+        let ext = match export.kind {
+            ExternKind::Func => Extern::Func(Func::from_raw_parts(d.id, inst.funcs[i])),
+            ExternKind::Table => Extern::Table(Table {
+                store: d.id,
+                index: inst.tables[i],
+            }),
+            ExternKind::Memory => Extern::Memory(Memory {
+                store: d.id,
+                index: inst.memories[i],
+            }),
+            ExternKind::Global => Extern::Global(Global {
+                store: d.id,
+                index: inst.globals[i],
+            }),
+        };
+        inst.exports.insert(export.name.clone(), ext);
+        inst.export_order.push(export.name.clone());
+    }
+
+    inst.elems = info
+        .elements
+        .iter()
+        .map(|seg| {
+            seg.items
+                .iter()
+                .map(|e| e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)))
+                .collect()
+        })
+        .collect();
+    inst.datas = info.data.iter().map(|s| s.range.clone()).collect();
+
+    let tables = inst.tables.clone();
+    let memories = inst.memories.clone();
+    let offsets_elem: Vec<Option<(u32, u32)>> = info
+        .elements
+        .iter()
+        .map(|seg| match &seg.mode {
+            ElemMode::Active { table, offset } => Some((
+                *table,
+                offset.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u32,
+            )),
+            _ => None,
+        })
+        .collect();
+    let offsets_data: Vec<Option<(u32, u32)>> = info
+        .data
+        .iter()
+        .map(|seg| match &seg.mode {
+            DataMode::Active { memory, offset } => Some((
+                *memory,
+                offset.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u32,
+            )),
+            DataMode::Passive => None,
+        })
+        .collect();
+    d.instances.push(inst);
+    let handle = Instance { store: d.id, index };
+
+    for (i, seg) in info.elements.iter().enumerate() {
+        if let Some((table, offset)) = offsets_elem[i] {
+            let len = seg.items.len() as u32;
+            d.table_init(index, tables[table as usize], i as u32, offset, 0, len)
+                .map_err(|k| Trap::with_context(k, format!("elem[{i}]")))?;
+        }
+        if !matches!(seg.mode, ElemMode::Passive) {
+            d.elem_drop(index, i as u32);
+        }
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        if let Some((memory, offset)) = offsets_data[i] {
+            let len = seg.range.len() as u32;
+            d.memory_init(index, memories[memory as usize], i as u32, offset, 0, len)
+                .map_err(|k| Trap::with_context(k, format!("data[{i}]")))?;
+            d.data_drop(index, i as u32);
+        }
+    }
+
+    if let Some(start) = info.start {
+        let func = d.instances[index as usize].funcs[start as usize];
+        match d.invoke(func, &[]) {
+            Ok(_) => {}
+            Err(e @ Error::Exit(_)) => return Err(e),
+            Err(e) => {
+                return Err(Error::Start {
+                    func: info.func_desc(start),
+                    source: Box::new(e),
+                });
+            }
+        }
+    }
+    Ok(handle)
+}
+
+fn link_error(import: &Import, kind: LinkErrorKind, detail: String) -> Error {
+    Error::Link(LinkError {
+        kind,
+        extern_kind: import.ty.kind().name(),
+        module: import.module.clone(),
+        name: import.name.clone(),
+        detail,
+    })
+}
+
+/// Finds `import` in `provider` and checks its type, with the spec's import matching
+/// rules (<https://webassembly.github.io/spec/core/valid/types.html#import-subtyping>):
+/// tables and memories match on their current size, not their declared minimum.
+fn resolve_import(
+    d: &StoreData,
+    info: &ModuleInfo,
+    import: &Import,
+    provider: Option<Instance>,
+) -> Result<Extern> {
+    let unknown = |detail: String| link_error(import, LinkErrorKind::UnknownImport, detail);
+    let incompatible =
+        |detail: String| link_error(import, LinkErrorKind::IncompatibleImportType, detail);
+    let provider =
+        provider.ok_or_else(|| unknown(format!("module[{}] not instantiated", import.module)))?;
+    let pinst = &d.instances[provider.index as usize];
+    if pinst.closed.is_some() {
+        return Err(unknown(format!("module[{}] is closed", import.module)));
+    }
+    let ext = *pinst.exports.get(&import.name).ok_or_else(|| {
+        unknown(format!(
+            "{:?} is not exported in module {:?}",
+            import.name, import.module
+        ))
+    })?;
+    if ext.kind() != import.ty.kind() {
+        return Err(incompatible(format!(
+            "export {:?} in module {:?} is a {}, not a {}",
+            import.name,
+            import.module,
+            ext.kind().name(),
+            import.ty.kind().name()
+        )));
+    }
+    let limits = |expected_min: u64,
+                  expected_max: Option<u64>,
+                  actual_min: u64,
+                  actual_max: Option<u64>|
+     -> Result<()> {
+        if expected_min > actual_min {
+            return Err(incompatible(format!(
+                "minimum size mismatch: {expected_min} > {actual_min}"
+            )));
+        }
+        if let Some(em) = expected_max {
+            match actual_max {
+                None => {
+                    return Err(incompatible(format!(
+                        "maximum size mismatch: {em}, but actual has no max"
+                    )));
+                }
+                Some(am) if am > em => {
+                    return Err(incompatible(format!("maximum size mismatch: {em} < {am}")));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    };
+    match (&import.ty, ext) {
+        (ImportType::Func(type_index), Extern::Func(f)) => {
+            let expected: &Arc<FuncType> = &info.types[*type_index as usize];
+            let actual = &d.funcs[f.index as usize].ty;
+            if **expected != **actual {
+                return Err(incompatible(format!(
+                    "signature mismatch: {expected} != {actual}"
+                )));
+            }
+        }
+        (ImportType::Table(expected), Extern::Table(t)) => {
+            let actual = &d.tables[t.index as usize];
+            if expected.element != actual.ty.element {
+                return Err(incompatible(format!(
+                    "table type mismatch: {} != {}",
+                    expected.element, actual.ty.element
+                )));
+            }
+            limits(
+                expected.min,
+                expected.max,
+                actual.size() as u64,
+                actual.ty.max,
+            )?;
+        }
+        (ImportType::Memory(expected), Extern::Memory(m)) => {
+            let actual = &d.memories[m.index as usize];
+            limits(expected.min, expected.max, actual.pages(), actual.ty.max)?;
+        }
+        (ImportType::Global(expected), Extern::Global(g)) => {
+            let actual = &d.globals[g.index as usize];
+            if expected.mutable != actual.ty.mutable {
+                return Err(incompatible(format!(
+                    "mutability mismatch: {} != {}",
+                    expected.mutable, actual.ty.mutable
+                )));
+            }
+            if expected.content != actual.ty.content {
+                return Err(incompatible(format!(
+                    "value type mismatch: {} != {}",
+                    expected.content, actual.ty.content
+                )));
+            }
+        }
+        _ => unreachable!("kinds were compared above"),
+    }
+    Ok(ext)
+}

@@ -1,0 +1,161 @@
+//! Memory instances. Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#memory-instances>.
+//!
+//! The bytes live in a [`LinearMemory`] (ours is a `Vec`, an embedder may plug its own
+//! through [`MemoryAllocator`]). Beside it sits a boxed [`VMMemoryDefinition`] whose
+//! address never changes; engines read base and length through it, and every grow
+//! refreshes it. That is the update protocol native code relies on (RATIONALE.md).
+
+use crate::module::MemoryType;
+
+/// Bytes in a Wasm page.
+pub const PAGE_SIZE: usize = 65536;
+/// Pages a 32-bit memory can address.
+pub const MAX_PAGES: u64 = 65536;
+
+/// Backing storage of one linear memory.
+///
+/// Contract: `as_mut_slice` returns the whole current memory; `reallocate` makes it
+/// exactly `new_len` bytes long, keeping the old contents and zeroing the new bytes, or
+/// returns `None` when it cannot (the memory then stays as it was).
+pub trait LinearMemory: Send {
+    fn as_mut_slice(&mut self) -> &mut [u8];
+    fn reallocate(&mut self, new_len: usize) -> Option<&mut [u8]>;
+}
+
+/// A hook that supplies the backing of every memory a store creates (wazero's
+/// `experimental.MemoryAllocator`). `max_bytes` is the most the memory may ever grow to.
+pub trait MemoryAllocator: Send + Sync {
+    fn allocate(&self, initial_bytes: usize, max_bytes: usize) -> Option<Box<dyn LinearMemory>>;
+}
+
+/// The default backing: a `Vec` that reallocates on grow.
+struct VecMemory(Vec<u8>);
+
+impl LinearMemory for VecMemory {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
+    fn reallocate(&mut self, new_len: usize) -> Option<&mut [u8]> {
+        let extra = new_len.checked_sub(self.0.len())?;
+        self.0.try_reserve_exact(extra).ok()?;
+        self.0.resize(new_len, 0);
+        Some(&mut self.0)
+    }
+}
+
+/// Base and length of a memory, at a stable address (see the module docs).
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemoryDefinition {
+    pub base: *mut u8,
+    pub length: usize,
+}
+
+pub struct MemoryInstance {
+    pub ty: MemoryType,
+    backing: Box<dyn LinearMemory>,
+    definition: Box<VMMemoryDefinition>,
+}
+
+// SAFETY: the raw pointer in `definition` points into `backing`, which is `Send` and owned
+// by this instance alone; moving the instance to another thread moves both together.
+unsafe impl Send for MemoryInstance {}
+// SAFETY: all mutation goes through `&mut self`; `&self` only reads.
+unsafe impl Sync for MemoryInstance {}
+
+impl std::fmt::Debug for MemoryInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryInstance")
+            .field("ty", &self.ty)
+            .field("length", &self.definition.length)
+            .finish()
+    }
+}
+
+impl MemoryInstance {
+    /// Creates a memory of `ty.min` pages; `None` when the allocator refuses.
+    pub(crate) fn new(ty: MemoryType, allocator: Option<&dyn MemoryAllocator>) -> Option<Self> {
+        let initial = usize::try_from(ty.min).ok()?.checked_mul(PAGE_SIZE)?;
+        let max_pages = ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+        let max = usize::try_from(max_pages).ok()?.checked_mul(PAGE_SIZE)?;
+        let mut backing: Box<dyn LinearMemory> = match allocator {
+            Some(a) => a.allocate(initial, max)?,
+            None => {
+                let mut v = Vec::new();
+                v.try_reserve_exact(initial).ok()?;
+                v.resize(initial, 0);
+                Box::new(VecMemory(v))
+            }
+        };
+        let slice = backing.as_mut_slice();
+        if slice.len() != initial {
+            return None;
+        }
+        let definition = Box::new(VMMemoryDefinition {
+            base: slice.as_mut_ptr(),
+            length: slice.len(),
+        });
+        Some(MemoryInstance {
+            ty,
+            backing,
+            definition,
+        })
+    }
+
+    /// Current size in pages.
+    pub fn pages(&self) -> u64 {
+        (self.definition.length / PAGE_SIZE) as u64
+    }
+
+    pub fn len(&self) -> usize {
+        self.definition.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.definition.length == 0
+    }
+
+    /// The most pages this memory may grow to.
+    pub fn max_pages(&self) -> u64 {
+        self.ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES)
+    }
+
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: `definition` always mirrors the backing's current slice (set at creation
+        // and after every reallocate), and the backing is only changed through `&mut self`.
+        unsafe { std::slice::from_raw_parts(self.definition.base, self.definition.length) }
+    }
+
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`; `&mut self` makes the access exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.definition.base, self.definition.length) }
+    }
+
+    /// The stable definition engines may cache a pointer to.
+    pub fn definition_ptr(&self) -> *const VMMemoryDefinition {
+        &*self.definition
+    }
+
+    /// `memory.grow`: returns the old size in pages, or `None` (the instruction's -1).
+    pub fn grow(&mut self, delta_pages: u64) -> Option<u64> {
+        let old = self.pages();
+        let new = old.checked_add(delta_pages)?;
+        if new > self.max_pages() {
+            return None;
+        }
+        if delta_pages == 0 {
+            return Some(old);
+        }
+        let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
+        let slice = self.backing.reallocate(new_len)?;
+        if slice.len() != new_len {
+            return None;
+        }
+        self.definition.base = slice.as_mut_ptr();
+        self.definition.length = new_len;
+        Some(old)
+    }
+}

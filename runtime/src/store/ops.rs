@@ -1,0 +1,206 @@
+//! Bulk memory, table and segment operations, shared by both engines (the native engine
+//! reaches them as libcalls). Memories and tables are named by store index; data and
+//! element segments by (instance, segment index).
+//!
+//! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions>
+//! and <https://webassembly.github.io/spec/core/exec/instructions.html#table-instructions>.
+//! Bounds are checked before anything is written, so a trapping bulk op has no effect.
+
+use super::StoreData;
+use crate::error::TrapKind;
+
+/// `[start, start + len)` inside `0..size`, or the trap.
+fn range(
+    start: u64,
+    len: u64,
+    size: usize,
+    trap: TrapKind,
+) -> Result<std::ops::Range<usize>, TrapKind> {
+    let end = start.checked_add(len).ok_or(trap)?;
+    if end > size as u64 {
+        return Err(trap);
+    }
+    Ok(start as usize..end as usize)
+}
+
+const MEM: TrapKind = TrapKind::MemoryOutOfBounds;
+const TAB: TrapKind = TrapKind::TableOutOfBounds;
+
+impl StoreData {
+    /// `memory.init`: copies `len` bytes of data segment `data` at `src` to `dst`.
+    pub fn memory_init(
+        &mut self,
+        instance: u32,
+        memory: u32,
+        data: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapKind> {
+        let inst = &self.instances[instance as usize];
+        let bytes = inst.data_bytes(data);
+        let src = range(src as u64, len as u64, bytes.len(), MEM)?;
+        let mem = self.memories[memory as usize].data_mut();
+        let dst = range(dst as u64, len as u64, mem.len(), MEM)?;
+        mem[dst].copy_from_slice(&bytes[src]);
+        Ok(())
+    }
+
+    /// `data.drop`.
+    pub fn data_drop(&mut self, instance: u32, data: u32) {
+        self.instances[instance as usize].datas[data as usize] = 0..0;
+    }
+
+    /// `memory.copy` between two store memories (the same one in Wasm 2.0); overlapping
+    /// ranges copy as if through a temporary buffer.
+    pub fn memory_copy(
+        &mut self,
+        dst_mem: u32,
+        src_mem: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapKind> {
+        if dst_mem == src_mem {
+            let mem = self.memories[dst_mem as usize].data_mut();
+            let s = range(src as u64, len as u64, mem.len(), MEM)?;
+            let d = range(dst as u64, len as u64, mem.len(), MEM)?;
+            mem.copy_within(s, d.start);
+            return Ok(());
+        }
+        let s = range(
+            src as u64,
+            len as u64,
+            self.memories[src_mem as usize].len(),
+            MEM,
+        )?;
+        let d = range(
+            dst as u64,
+            len as u64,
+            self.memories[dst_mem as usize].len(),
+            MEM,
+        )?;
+        let tmp = self.memories[src_mem as usize].data()[s].to_vec();
+        self.memories[dst_mem as usize].data_mut()[d].copy_from_slice(&tmp);
+        Ok(())
+    }
+
+    /// `memory.fill`.
+    pub fn memory_fill(
+        &mut self,
+        memory: u32,
+        dst: u32,
+        value: u8,
+        len: u32,
+    ) -> Result<(), TrapKind> {
+        let mem = self.memories[memory as usize].data_mut();
+        let d = range(dst as u64, len as u64, mem.len(), MEM)?;
+        mem[d].fill(value);
+        Ok(())
+    }
+
+    /// `memory.grow`: the old size in pages, or -1.
+    pub fn memory_grow(&mut self, memory: u32, delta: u32) -> i32 {
+        match self.memories[memory as usize].grow(delta as u64) {
+            Some(old) => old as i32,
+            None => -1,
+        }
+    }
+
+    /// `table.init`: copies `len` references of element segment `elem` at `src` to `dst`.
+    pub fn table_init(
+        &mut self,
+        instance: u32,
+        table: u32,
+        elem: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapKind> {
+        let items = &self.instances[instance as usize].elems[elem as usize];
+        let s = range(src as u64, len as u64, items.len(), TAB)?;
+        let t = &mut self.tables[table as usize].elements;
+        let d = range(dst as u64, len as u64, t.len(), TAB)?;
+        t[d].copy_from_slice(&items[s]);
+        Ok(())
+    }
+
+    /// `elem.drop`.
+    pub fn elem_drop(&mut self, instance: u32, elem: u32) {
+        self.instances[instance as usize].elems[elem as usize] = Vec::new();
+    }
+
+    /// `table.copy`, with the same overlap rule as `memory.copy`.
+    pub fn table_copy(
+        &mut self,
+        dst_table: u32,
+        src_table: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapKind> {
+        if dst_table == src_table {
+            let t = &mut self.tables[dst_table as usize].elements;
+            let s = range(src as u64, len as u64, t.len(), TAB)?;
+            let d = range(dst as u64, len as u64, t.len(), TAB)?;
+            t.copy_within(s, d.start);
+            return Ok(());
+        }
+        let s = range(
+            src as u64,
+            len as u64,
+            self.tables[src_table as usize].elements.len(),
+            TAB,
+        )?;
+        let d = range(
+            dst as u64,
+            len as u64,
+            self.tables[dst_table as usize].elements.len(),
+            TAB,
+        )?;
+        let tmp = self.tables[src_table as usize].elements[s].to_vec();
+        self.tables[dst_table as usize].elements[d].copy_from_slice(&tmp);
+        Ok(())
+    }
+
+    /// `table.fill` with a raw reference.
+    pub fn table_fill(
+        &mut self,
+        table: u32,
+        dst: u32,
+        value: u64,
+        len: u32,
+    ) -> Result<(), TrapKind> {
+        let t = &mut self.tables[table as usize].elements;
+        let d = range(dst as u64, len as u64, t.len(), TAB)?;
+        t[d].fill(value);
+        Ok(())
+    }
+
+    /// `table.grow`: the old size, or -1.
+    pub fn table_grow(&mut self, table: u32, delta: u32, init: u64) -> i32 {
+        match self.tables[table as usize].grow(delta, init) {
+            Some(old) => old as i32,
+            None => -1,
+        }
+    }
+
+    /// `table.get`.
+    pub fn table_get(&self, table: u32, index: u32) -> Result<u64, TrapKind> {
+        self.tables[table as usize]
+            .elements
+            .get(index as usize)
+            .copied()
+            .ok_or(TAB)
+    }
+
+    /// `table.set`.
+    pub fn table_set(&mut self, table: u32, index: u32, value: u64) -> Result<(), TrapKind> {
+        let slot = self.tables[table as usize]
+            .elements
+            .get_mut(index as usize)
+            .ok_or(TAB)?;
+        *slot = value;
+        Ok(())
+    }
+}
