@@ -16,4 +16,5 @@ pub use func::Func;
 pub use host_module::HostModuleBuilder;
 pub use instance::Instance;
 pub use module::Module;
+pub(crate) use module::simd_unsupported;
 pub use typed::{HostResult, IntoHostFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
