@@ -89,15 +89,16 @@ impl Instance {
         if self.store != store.id() {
             return Err(Error::Usage("instance belongs to another store".into()));
         }
-        let hooks = {
+        let (hooks, code) = {
             let mut d = store.lock()?;
             let inst = &mut d.instances[self.index as usize];
             if inst.closed.is_some() && inst.close_hooks.is_empty() {
                 store.registry().remove_instance(self.index);
                 return Ok(());
             }
-            inst.closed.get_or_insert(code);
-            std::mem::take(&mut inst.close_hooks)
+            // Hooks see the code the instance was first closed with (e.g. by an exit).
+            let code = *inst.closed.get_or_insert(code);
+            (std::mem::take(&mut inst.close_hooks), code)
         };
         store.registry().remove_instance(self.index);
         let mut errors: Vec<Error> = hooks.into_iter().filter_map(|h| h(code).err()).collect();

@@ -1,0 +1,788 @@
+//! Instantiation steps and their order (spec 2.0 `instantiate`): active element segments,
+//! then active data segments, each in order, a trap stopping there with earlier effects
+//! kept; the start function last, its errors wrapped except exit requests; closing
+//! instances and stores (reverse order, joined hook errors, names leaving the registry).
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{engine, instantiate, instantiate_err};
+use runtime::{
+    Caller, Error, ExitError, HostModuleBuilder, Instance, LinkErrorKind, Store, TrapKind, Value,
+};
+
+/// A provider of a memory (1 page, max 1) and a funcref table (3 slots) that others
+/// import and write to with their segments.
+const PROVIDER: &str = r#"(module
+    (memory (export "mem") 1 1)
+    (table (export "tab") 3 3 funcref))"#;
+
+fn with_provider() -> (Store, Instance) {
+    let store = Store::new(&engine());
+    let p = instantiate(&store, PROVIDER, Some("p"));
+    (store, p)
+}
+
+fn mem_bytes(store: &Store, p: Instance, offset: usize, len: usize) -> Vec<u8> {
+    let mut buf = vec![0; len];
+    p.get_memory(store, "mem")
+        .unwrap()
+        .read(store, offset, &mut buf)
+        .unwrap();
+    buf
+}
+
+fn slot(store: &Store, p: Instance, i: u32) -> Value {
+    p.get_table(store, "tab").unwrap().get(store, i).unwrap()
+}
+
+fn trap_of(e: &Error) -> TrapKind {
+    match e {
+        Error::Trap(t) => t.kind,
+        other => panic!("expected Error::Trap, got {other:?} ({other})"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Segments
+
+#[test]
+fn data_trap_keeps_earlier_segments() {
+    let (store, p) = with_provider();
+    let e = instantiate_err(
+        &store,
+        r#"(module
+            (import "p" "mem" (memory 1))
+            (import "p" "tab" (table 3 funcref))
+            (func $g)
+            (elem (i32.const 0) $g)
+            (elem (i32.const 2) $g)
+            (data (i32.const 0) "first")
+            (data (i32.const 10) "second")
+            (data (i32.const 65534) "xyz")
+            (data (i32.const 20) "never"))"#,
+        Some("importer"),
+    );
+    assert_eq!(trap_of(&e), TrapKind::MemoryOutOfBounds);
+    assert!(e.to_string().contains("out of bounds memory access"), "{e}");
+    assert_eq!(mem_bytes(&store, p, 0, 5), b"first");
+    assert_eq!(mem_bytes(&store, p, 10, 6), b"second");
+    // The trapping segment wrote nothing (bounds are checked first) ...
+    assert_eq!(mem_bytes(&store, p, 65534, 2), [0, 0]);
+    // ... and later segments were not applied.
+    assert_eq!(mem_bytes(&store, p, 20, 5), [0; 5]);
+    // Element segments ran before the data segments and stay.
+    assert!(matches!(slot(&store, p, 0), Value::FuncRef(Some(_))));
+    assert_eq!(slot(&store, p, 1), Value::FuncRef(None));
+    assert!(matches!(slot(&store, p, 2), Value::FuncRef(Some(_))));
+    // The failed instance's name is free again.
+    assert!(store.instance("importer").is_none());
+    instantiate(&store, r#"(module)"#, Some("importer"));
+}
+
+#[test]
+fn elem_trap_keeps_earlier_segments_and_skips_data() {
+    let (store, p) = with_provider();
+    let e = instantiate_err(
+        &store,
+        r#"(module
+            (import "p" "mem" (memory 1))
+            (import "p" "tab" (table 3 funcref))
+            (func $g)
+            (elem (i32.const 0) $g)
+            (elem (i32.const 2) $g $g)
+            (elem (i32.const 1) $g)
+            (data (i32.const 0) "data"))"#,
+        None,
+    );
+    assert_eq!(trap_of(&e), TrapKind::TableOutOfBounds);
+    assert!(e.to_string().contains("out of bounds table access"), "{e}");
+    assert!(matches!(slot(&store, p, 0), Value::FuncRef(Some(_))));
+    // Nothing of the trapping segment, nothing of the later one.
+    assert_eq!(slot(&store, p, 2), Value::FuncRef(None));
+    assert_eq!(slot(&store, p, 1), Value::FuncRef(None));
+    // Spec order: elements before data, so no data was written.
+    assert_eq!(mem_bytes(&store, p, 0, 4), [0; 4]);
+}
+
+#[test]
+fn trap_context_names_the_segment() {
+    let (store, _p) = with_provider();
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "p" "mem" (memory 1))
+            (data (i32.const 0) "ok") (data (i32.const 70000) "x"))"#,
+        None,
+    );
+    assert_eq!(e.to_string(), "data[1]: out of bounds memory access");
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "p" "tab" (table 3 funcref)) (func $f)
+            (elem (i32.const 5) $f))"#,
+        None,
+    );
+    assert_eq!(e.to_string(), "elem[0]: out of bounds table access");
+}
+
+#[test]
+fn empty_segments_check_their_offset() {
+    // Spec 2.0: an empty active segment still traps when its offset is past the end;
+    // at exactly the end it is fine.
+    let (store, _p) = with_provider();
+    instantiate(
+        &store,
+        r#"(module (import "p" "mem" (memory 1)) (data (i32.const 65536) ""))"#,
+        None,
+    );
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "p" "mem" (memory 1)) (data (i32.const 65537) ""))"#,
+        None,
+    );
+    assert_eq!(trap_of(&e), TrapKind::MemoryOutOfBounds);
+    instantiate(
+        &store,
+        r#"(module (import "p" "tab" (table 3 funcref)) (elem (i32.const 3) func))"#,
+        None,
+    );
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "p" "tab" (table 3 funcref)) (elem (i32.const 4) func))"#,
+        None,
+    );
+    assert_eq!(trap_of(&e), TrapKind::TableOutOfBounds);
+}
+
+#[test]
+fn negative_offsets_are_large_unsigned() {
+    let store = Store::new(&engine());
+    let e = instantiate_err(
+        &store,
+        r#"(module (memory 1) (data (i32.const -1) "a"))"#,
+        None,
+    );
+    assert_eq!(trap_of(&e), TrapKind::MemoryOutOfBounds);
+    let e = instantiate_err(
+        &store,
+        r#"(module (table 1 funcref) (func $f) (elem (i32.const -1) $f))"#,
+        None,
+    );
+    assert_eq!(trap_of(&e), TrapKind::TableOutOfBounds);
+}
+
+#[test]
+fn segment_offsets_from_imported_globals() {
+    let store = Store::new(&engine());
+    HostModuleBuilder::new("env")
+        .global("off", Value::I32(100), false)
+        .instantiate(&store)
+        .unwrap();
+    let inst = instantiate(
+        &store,
+        r#"(module
+            (import "env" "off" (global $off i32))
+            (memory (export "mem") 1)
+            (table (export "tab") 200 funcref)
+            (func $f)
+            (elem (global.get $off) $f $f)
+            (data (global.get $off) "at100"))"#,
+        None,
+    );
+    let mut buf = [0u8; 5];
+    inst.get_memory(&store, "mem")
+        .unwrap()
+        .read(&store, 100, &mut buf)
+        .unwrap();
+    assert_eq!(&buf, b"at100");
+    let tab = inst.get_table(&store, "tab").unwrap();
+    assert_eq!(tab.get(&store, 99).unwrap(), Value::FuncRef(None));
+    assert!(matches!(
+        tab.get(&store, 100).unwrap(),
+        Value::FuncRef(Some(_))
+    ));
+    assert!(matches!(
+        tab.get(&store, 101).unwrap(),
+        Value::FuncRef(Some(_))
+    ));
+    assert_eq!(tab.get(&store, 102).unwrap(), Value::FuncRef(None));
+}
+
+#[test]
+fn passive_and_declarative_segments_are_not_applied() {
+    let store = Store::new(&engine());
+    let inst = instantiate(
+        &store,
+        r#"(module
+            (memory (export "mem") 1)
+            (table (export "tab") 2 funcref)
+            (func $f)
+            (elem funcref (ref.func $f))
+            (elem declare func $f)
+            (data "passive"))"#,
+        None,
+    );
+    assert_eq!(
+        inst.get_memory(&store, "mem")
+            .unwrap()
+            .to_vec(&store)
+            .unwrap(),
+        vec![0u8; 65536]
+    );
+    let tab = inst.get_table(&store, "tab").unwrap();
+    assert_eq!(tab.get(&store, 0).unwrap(), Value::FuncRef(None));
+    assert_eq!(tab.get(&store, 1).unwrap(), Value::FuncRef(None));
+}
+
+#[test]
+fn passive_segments_survive_instantiation_for_memory_init() {
+    // Active segments are dropped after instantiation; passive ones stay for
+    // memory.init / table.init (needs the interpreter).
+    let store = Store::new(&engine());
+    let inst = instantiate(
+        &store,
+        r#"(module
+            (memory (export "mem") 1)
+            (table (export "tab") 2 funcref)
+            (func $f)
+            (elem $pe funcref (ref.func $f))
+            (elem $ae (i32.const 0) func $f)
+            (data $pd "PASSIVE")
+            (data $ad (i32.const 0) "active")
+            (func (export "init_passive")
+                i32.const 100 i32.const 0 i32.const 7 memory.init $pd
+                i32.const 1 i32.const 0 i32.const 1 table.init $pe)
+            (func (export "init_active")
+                i32.const 200 i32.const 0 i32.const 1 memory.init $ad)
+            (func (export "init_active_empty")
+                i32.const 200 i32.const 0 i32.const 0 memory.init $ad))"#,
+        None,
+    );
+    inst.get_func(&store, "init_passive")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap();
+    let mut buf = [0u8; 7];
+    inst.get_memory(&store, "mem")
+        .unwrap()
+        .read(&store, 100, &mut buf)
+        .unwrap();
+    assert_eq!(&buf, b"PASSIVE");
+    assert!(matches!(
+        inst.get_table(&store, "tab")
+            .unwrap()
+            .get(&store, 1)
+            .unwrap(),
+        Value::FuncRef(Some(_))
+    ));
+    // An applied active data segment was dropped: length 1 traps, length 0 does not.
+    let e = inst
+        .get_func(&store, "init_active")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap_err();
+    assert_eq!(trap_of(&e), TrapKind::MemoryOutOfBounds);
+    inst.get_func(&store, "init_active_empty")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// The start function
+
+#[test]
+fn start_trap_is_wrapped() {
+    let store = Store::new(&engine());
+    HostModuleBuilder::new("env")
+        .func_wrap("nop", || {})
+        .instantiate(&store)
+        .unwrap();
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "env" "nop" (func)) (func unreachable) (start 1))"#,
+        Some("s"),
+    );
+    match &e {
+        Error::Start { func, source } => {
+            assert_eq!(func, "function[1]");
+            assert!(
+                matches!(**source, Error::Trap(ref t) if t.kind == TrapKind::Unreachable),
+                "{source:?}"
+            );
+        }
+        other => panic!("expected Error::Start, got {other:?}"),
+    }
+    assert_eq!(e.to_string(), "start function[1] failed: unreachable");
+    assert_eq!(e.trap_kind(), Some(TrapKind::Unreachable));
+    assert!(
+        store.instance("s").is_none(),
+        "a failed start frees the name"
+    );
+}
+
+#[test]
+fn start_trap_names_the_function() {
+    let store = Store::new(&engine());
+    let e = instantiate_err(
+        &store,
+        r#"(module (memory 1)
+            (func $first)
+            (func $boom i32.const 70000 i32.load drop)
+            (start $boom))"#,
+        None,
+    );
+    let msg = e.to_string();
+    assert!(msg.contains("start function[1]"), "{msg}");
+    assert!(msg.contains("out of bounds memory access"), "{msg}");
+    assert_eq!(e.trap_kind(), Some(TrapKind::MemoryOutOfBounds));
+}
+
+#[test]
+fn start_host_error_is_wrapped() {
+    let store = Store::new(&engine());
+    HostModuleBuilder::new("env")
+        .func_wrap("fail", || -> runtime::Result<()> {
+            Err(Error::host("nope"))
+        })
+        .instantiate(&store)
+        .unwrap();
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "env" "fail" (func $fail)) (func call $fail) (start 1))"#,
+        None,
+    );
+    assert!(
+        matches!(&e, Error::Start { source, .. } if matches!(**source, Error::Host(_))),
+        "{e:?}"
+    );
+    assert_eq!(e.to_string(), "start function[1] failed: nope");
+}
+
+#[test]
+fn start_runs_after_segments() {
+    // The start function sees the data and element segments already applied.
+    let store = Store::new(&engine());
+    let inst = instantiate(
+        &store,
+        r#"(module
+            (type $r (func (result i32)))
+            (memory 1)
+            (table 1 funcref)
+            (global $byte (export "byte") (mut i32) (i32.const -1))
+            (global $called (export "called") (mut i32) (i32.const -1))
+            (func $seven (type $r) i32.const 7)
+            (func $start
+                i32.const 3 i32.load8_u global.set $byte
+                i32.const 0 call_indirect (type $r) global.set $called)
+            (elem (i32.const 0) $seven)
+            (data (i32.const 3) "\2a")
+            (start $start))"#,
+        None,
+    );
+    let g = |n: &str| inst.get_global(&store, n).unwrap().get(&store).unwrap();
+    assert_eq!(g("byte"), Value::I32(42));
+    assert_eq!(g("called"), Value::I32(7));
+}
+
+#[test]
+fn start_host_sees_caller_exports() {
+    let store = Store::new(&engine());
+    let seen = Arc::new(Mutex::new(None));
+    let seen2 = seen.clone();
+    HostModuleBuilder::new("env")
+        .func_wrap("look", move |caller: &mut Caller<'_>| {
+            let mem = caller.get_export("mem").and_then(|e| e.into_memory());
+            let byte = mem.map(|m| {
+                let mut b = [0u8];
+                m.read(&mut *caller, 0, &mut b).map(|_| b[0])
+            });
+            *seen2.lock().unwrap() = Some((caller.instance_name().map(String::from), byte));
+        })
+        .instantiate(&store)
+        .unwrap();
+    instantiate(
+        &store,
+        r#"(module (import "env" "look" (func $look))
+            (memory (export "mem") 1) (data (i32.const 0) "\05")
+            (func $s call $look) (start $s))"#,
+        Some("guest"),
+    );
+    let seen = seen
+        .lock()
+        .unwrap()
+        .take()
+        .expect("start ran the host function");
+    assert_eq!(seen.0.as_deref(), Some("guest"));
+    assert_eq!(seen.1.map(|r| r.unwrap()), Some(5));
+}
+
+#[test]
+fn start_exit_passes_through_unwrapped() {
+    let store = Store::new(&engine());
+    HostModuleBuilder::new("env")
+        .func_wrap(
+            "exit",
+            |caller: &mut Caller<'_>, code: i32| -> runtime::Result<()> {
+                Err(caller.exit(code as u32))
+            },
+        )
+        .instantiate(&store)
+        .unwrap();
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "env" "exit" (func $exit (param i32)))
+            (func $s i32.const 3 call $exit unreachable) (start $s))"#,
+        Some("exiting"),
+    );
+    assert!(matches!(e, Error::Exit(ExitError { code: 3 })), "{e:?}");
+    assert_eq!(e.exit_code(), Some(3));
+    assert_eq!(e.to_string(), "module closed with exit code 3");
+    assert!(store.instance("exiting").is_none());
+
+    // Exit code 0 is an exit too, not success.
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "env" "exit" (func $exit (param i32)))
+            (func $s i32.const 0 call $exit) (start $s))"#,
+        None,
+    );
+    assert!(matches!(e, Error::Exit(ExitError { code: 0 })), "{e:?}");
+}
+
+#[test]
+fn start_exit_without_caller_passes_through() {
+    // A host function may return the exit error itself; an imported host function can
+    // even be the start function.
+    let store = Store::new(&engine());
+    HostModuleBuilder::new("env")
+        .func_wrap("exit9", || -> runtime::Result<()> { Err(Error::exit(9)) })
+        .instantiate(&store)
+        .unwrap();
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "env" "exit9" (func $e)) (start $e))"#,
+        None,
+    );
+    assert!(matches!(e, Error::Exit(ExitError { code: 9 })), "{e:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Closing
+
+const CALLABLE: &str = r#"(module (func (export "f") (result i32) i32.const 1))"#;
+
+#[test]
+fn closed_instance_calls_fail_with_exit_code() {
+    let store = Store::new(&engine());
+    let inst = instantiate(&store, CALLABLE, Some("a"));
+    let f = inst.get_func(&store, "f").unwrap();
+    assert_eq!(inst.exit_code(&store), None);
+    inst.close_with_exit_code(&store, 7).unwrap();
+    assert_eq!(inst.exit_code(&store), Some(7));
+    let e = f.call(&store, &[]).unwrap_err();
+    assert!(matches!(e, Error::Exit(ExitError { code: 7 })), "{e:?}");
+    // Closing again is a no-op: the first code stays.
+    inst.close_with_exit_code(&store, 9).unwrap();
+    assert_eq!(inst.exit_code(&store), Some(7));
+    let e = f.call(&store, &[]).unwrap_err();
+    assert_eq!(e.exit_code(), Some(7));
+    // Its name left the registry and can be taken again.
+    assert!(store.instance("a").is_none());
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "a" "f" (func (result i32))))"#,
+        None,
+    );
+    assert!(
+        matches!(&e, Error::Link(l) if l.kind == LinkErrorKind::UnknownImport),
+        "{e:?}"
+    );
+    let again = instantiate(&store, CALLABLE, Some("a"));
+    assert_eq!(store.instance("a"), Some(again));
+}
+
+#[test]
+fn closed_instance_calls_fail_through_importer() {
+    // A function imported from a closed instance and re-exported is still that
+    // instance's function.
+    let store = Store::new(&engine());
+    let a = instantiate(&store, CALLABLE, Some("a"));
+    let b = instantiate(
+        &store,
+        r#"(module (import "a" "f" (func $f (result i32))) (export "g" (func $f)))"#,
+        None,
+    );
+    a.close_with_exit_code(&store, 4).unwrap();
+    let e = b
+        .get_func(&store, "g")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap_err();
+    assert_eq!(e.exit_code(), Some(4), "{e:?}");
+}
+
+#[test]
+fn closed_instance_via_resolver_is_refused() {
+    let store = Store::new(&engine());
+    let a = instantiate(&store, CALLABLE, None);
+    a.close_with_exit_code(&store, 1).unwrap();
+    store.set_import_resolver(Arc::new(move |_| Some(a)));
+    let e = instantiate_err(
+        &store,
+        r#"(module (import "a" "f" (func (result i32))))"#,
+        None,
+    );
+    assert_eq!(
+        e.to_string(),
+        "import func[a.f]: unknown import: module[a] is closed"
+    );
+}
+
+#[test]
+fn closed_host_module_calls_fail_with_exit_code() {
+    // `Instance::close_with_exit_code`: "later calls into it fail with Error::Exit(code)"
+    // holds for host modules too (wazero closes host modules like any other).
+    let store = Store::new(&engine());
+    let env = HostModuleBuilder::new("env")
+        .func_wrap("one", || 1i32)
+        .instantiate(&store)
+        .unwrap();
+    let one = env.get_func(&store, "one").unwrap();
+    env.close_with_exit_code(&store, 5).unwrap();
+    assert!(store.instance("env").is_none());
+    let e = one.call(&store, &[]).unwrap_err();
+    assert_eq!(e.exit_code(), Some(5), "{e:?}");
+}
+
+#[test]
+fn exit_from_host_closes_the_calling_instance() {
+    let store = Store::new(&engine());
+    HostModuleBuilder::new("env")
+        .func_wrap(
+            "exit",
+            |caller: &mut Caller<'_>, code: i32| -> runtime::Result<()> {
+                Err(caller.exit(code as u32))
+            },
+        )
+        .instantiate(&store)
+        .unwrap();
+    let inst = instantiate(
+        &store,
+        r#"(module (import "env" "exit" (func $exit (param i32)))
+            (func (export "run") i32.const 2 call $exit)
+            (func (export "other") (result i32) i32.const 1))"#,
+        Some("guest"),
+    );
+    let e = inst
+        .get_func(&store, "run")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap_err();
+    assert!(matches!(e, Error::Exit(ExitError { code: 2 })), "{e:?}");
+    assert_eq!(inst.exit_code(&store), Some(2));
+    let e = inst
+        .get_func(&store, "other")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap_err();
+    assert_eq!(e.exit_code(), Some(2), "{e:?}");
+}
+
+#[test]
+fn exit_from_host_releases_the_name() {
+    // wazero's proc_exit closes the module, which deletes it from the store's registry:
+    // the name can be used again.
+    let store = Store::new(&engine());
+    HostModuleBuilder::new("env")
+        .func_wrap("exit", |caller: &mut Caller<'_>| -> runtime::Result<()> {
+            Err(caller.exit(1))
+        })
+        .instantiate(&store)
+        .unwrap();
+    let src = r#"(module (import "env" "exit" (func $exit)) (func (export "run") call $exit))"#;
+    let inst = instantiate(&store, src, Some("guest"));
+    let e = inst
+        .get_func(&store, "run")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap_err();
+    assert_eq!(e.exit_code(), Some(1));
+    assert!(
+        store.instance("guest").is_none(),
+        "an instance closed by an exit request stays registered"
+    );
+    instantiate(&store, src, Some("guest"));
+}
+
+#[test]
+fn exit_from_host_runs_close_hooks_with_its_code() {
+    let store = Store::new(&engine());
+    HostModuleBuilder::new("env")
+        .func_wrap("exit", |caller: &mut Caller<'_>| -> runtime::Result<()> {
+            Err(caller.exit(3))
+        })
+        .instantiate(&store)
+        .unwrap();
+    let inst = instantiate(
+        &store,
+        r#"(module (import "env" "exit" (func $exit)) (func (export "run") call $exit))"#,
+        None,
+    );
+    let codes = Arc::new(Mutex::new(Vec::new()));
+    let codes2 = codes.clone();
+    inst.on_close(&store, move |code| {
+        codes2.lock().unwrap().push(code);
+        Ok(())
+    })
+    .unwrap();
+    let e = inst
+        .get_func(&store, "run")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap_err();
+    assert_eq!(e.exit_code(), Some(3));
+    // Whenever the hook runs (at exit or when the store closes), it sees the exit code
+    // the instance was closed with, once.
+    store.close().unwrap();
+    assert_eq!(codes.lock().unwrap().as_slice(), &[3]);
+}
+
+type Log = Arc<Mutex<Vec<(String, u32)>>>;
+
+fn record(store: &Store, inst: Instance, name: &str, log: &Log, fail: bool) {
+    let log = log.clone();
+    let name = name.to_string();
+    inst.on_close(store, move |code| {
+        log.lock().unwrap().push((name.clone(), code));
+        if fail {
+            Err(Error::host(format!("{name} failed")))
+        } else {
+            Ok(())
+        }
+    })
+    .unwrap();
+}
+
+#[test]
+fn store_close_is_reverse_order_and_joins_errors() {
+    let store = Store::new(&engine());
+    let log: Log = Arc::default();
+    let env = HostModuleBuilder::new("env")
+        .func_wrap("f", || 1i32)
+        .instantiate(&store)
+        .unwrap();
+    record(&store, env, "env", &log, true);
+    let mut insts = vec![env];
+    for (name, fail) in [("a", false), ("b", true), ("c", false)] {
+        let inst = instantiate(
+            &store,
+            r#"(module (import "env" "f" (func (result i32))) (memory (export "m") 1))"#,
+            Some(name),
+        );
+        record(&store, inst, name, &log, fail);
+        insts.push(inst);
+    }
+    // An unnamed instance closes too.
+    let anon = instantiate(&store, CALLABLE, None);
+    record(&store, anon, "anon", &log, false);
+
+    let e = store.close().unwrap_err();
+    let names: Vec<String> = log.lock().unwrap().iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(names, ["anon", "c", "b", "a", "env"]);
+    assert!(log.lock().unwrap().iter().all(|(_, code)| *code == 0));
+    match &e {
+        Error::Multiple(errs) => {
+            let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            assert_eq!(msgs, ["b failed", "env failed"]);
+        }
+        other => panic!("expected Error::Multiple, got {other:?}"),
+    }
+    assert_eq!(e.to_string(), "b failed; env failed");
+    for name in ["env", "a", "b", "c"] {
+        assert!(store.instance(name).is_none(), "{name} still registered");
+    }
+    for inst in insts.iter().chain([&anon]) {
+        assert_eq!(inst.exit_code(&store), Some(0));
+    }
+    let e = anon
+        .get_func(&store, "f")
+        .unwrap()
+        .call(&store, &[])
+        .unwrap_err();
+    assert!(matches!(e, Error::Exit(ExitError { code: 0 })), "{e:?}");
+
+    // Closing again runs no hook twice and reports nothing.
+    store.close().unwrap();
+    assert_eq!(log.lock().unwrap().len(), 5);
+}
+
+#[test]
+fn store_close_single_error_is_not_wrapped() {
+    let store = Store::new(&engine());
+    let log: Log = Arc::default();
+    let a = instantiate(&store, CALLABLE, Some("a"));
+    let b = instantiate(&store, CALLABLE, Some("b"));
+    record(&store, a, "a", &log, true);
+    record(&store, b, "b", &log, false);
+    let e = store.close_with_exit_code(5).unwrap_err();
+    assert!(matches!(&e, Error::Host(m) if m == "a failed"), "{e:?}");
+    assert_eq!(
+        log.lock().unwrap().as_slice(),
+        &[("b".to_string(), 5), ("a".to_string(), 5)]
+    );
+    assert_eq!(a.exit_code(&store), Some(5));
+}
+
+#[test]
+fn instance_close_runs_hooks_once_and_store_close_skips_it() {
+    let store = Store::new(&engine());
+    let log: Log = Arc::default();
+    let a = instantiate(&store, CALLABLE, Some("a"));
+    let b = instantiate(&store, CALLABLE, Some("b"));
+    record(&store, a, "a", &log, false);
+    record(&store, a, "a2", &log, true);
+    record(&store, b, "b", &log, false);
+    let e = a.close_with_exit_code(&store, 2).unwrap_err();
+    assert_eq!(e.to_string(), "a2 failed");
+    assert!(store.instance("a").is_none());
+    assert_eq!(store.instance("b"), Some(b));
+    store.close().unwrap();
+    assert_eq!(
+        log.lock().unwrap().as_slice(),
+        &[
+            ("a".to_string(), 2),
+            ("a2".to_string(), 2),
+            ("b".to_string(), 0)
+        ]
+    );
+    assert_eq!(a.exit_code(&store), Some(2));
+}
+
+#[test]
+fn close_removes_every_name_of_an_instance() {
+    let store = Store::new(&engine());
+    let a = instantiate(&store, CALLABLE, Some("a"));
+    store.register("alias", a).unwrap();
+    assert_eq!(store.instance("alias"), Some(a));
+    a.close_with_exit_code(&store, 0).unwrap();
+    assert!(store.instance("a").is_none());
+    assert!(store.instance("alias").is_none());
+}
+
+#[test]
+fn close_hook_may_use_the_store() {
+    // Hooks run without the store lock held.
+    let store = Store::new(&engine());
+    let a = instantiate(&store, CALLABLE, Some("a"));
+    let s2 = store.clone();
+    let out = Arc::new(Mutex::new(None));
+    let out2 = out.clone();
+    a.on_close(&store, move |_| {
+        *out2.lock().unwrap() = Some(a.exports(&s2).len());
+        Ok(())
+    })
+    .unwrap();
+    store.close().unwrap();
+    assert_eq!(*out.lock().unwrap(), Some(1));
+}
