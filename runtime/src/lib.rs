@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 mod interp;
 pub mod module;
+mod native;
 pub mod store;
 pub mod values;
 

@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::module::ModuleInfo;
 use crate::store::StoreData;
 use crate::values::Value;
@@ -114,11 +114,7 @@ impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
         let backend: Box<dyn Backend> = match config.strategy {
             Strategy::Interpreter => Box::new(crate::interp::Interpreter),
-            Strategy::Native => {
-                return Err(Error::Usage(
-                    "the native engine is not built yet: use Strategy::Interpreter".into(),
-                ));
-            }
+            Strategy::Native => Box::new(crate::native::NativeBackend::new()?),
         };
         Ok(Engine {
             inner: Arc::new(EngineInner { config, backend }),
@@ -127,7 +123,7 @@ impl Engine {
 
     /// Whether an engine of this strategy exists in this build.
     pub fn is_available(strategy: Strategy) -> bool {
-        matches!(strategy, Strategy::Interpreter)
+        matches!(strategy, Strategy::Interpreter | Strategy::Native)
     }
 
     pub fn config(&self) -> &Config {

@@ -32,6 +32,9 @@ pub(crate) struct InstanceData {
     /// Set when closed: later calls into the instance fail with this exit code.
     pub closed: Option<u32>,
     pub close_hooks: Vec<CloseHook>,
+    /// Per-instance state of the engine that runs it (the native engine keeps its VM
+    /// context here), built lazily by that engine.
+    pub engine_state: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl InstanceData {
@@ -50,6 +53,7 @@ impl InstanceData {
             export_order: Vec::new(),
             closed: None,
             close_hooks: Vec::new(),
+            engine_state: None,
         }
     }
 

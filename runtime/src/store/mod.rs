@@ -27,7 +27,7 @@ pub use memory::{
     LinearMemory, MAX_PAGES, MemoryAllocator, MemoryInstance, PAGE_SIZE, VMMemoryDefinition,
 };
 pub(crate) use registry::Registry;
-pub use table::{MAX_TABLE_ELEMENTS, TableInstance};
+pub use table::{MAX_TABLE_ELEMENTS, TableInstance, VMTableDefinition};
 
 use crate::api::{Caller, Instance};
 use crate::engine::Engine;

@@ -8,11 +8,28 @@ use crate::module::TableType;
 /// The most elements a table may hold; keeps a hostile `table.grow` from exhausting memory.
 pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
+/// Base and length of a table's elements, at a stable address (the same update protocol
+/// as `VMMemoryDefinition`: refreshed whenever the element buffer may move or resize).
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTableDefinition {
+    pub base: *mut u64,
+    pub length: usize,
+}
+
 #[derive(Debug)]
 pub struct TableInstance {
     pub ty: TableType,
+    /// Only `grow` may change the length (it refreshes `definition`).
     pub elements: Vec<u64>,
+    definition: Box<VMTableDefinition>,
 }
+
+// SAFETY: the raw pointer in `definition` points into `elements`, owned by this instance
+// alone; moving the instance to another thread moves both together.
+unsafe impl Send for TableInstance {}
+// SAFETY: all mutation goes through `&mut self`; `&self` only reads.
+unsafe impl Sync for TableInstance {}
 
 impl TableInstance {
     pub(crate) fn new(ty: TableType, init: u64) -> Option<TableInstance> {
@@ -22,7 +39,20 @@ impl TableInstance {
         let mut elements = Vec::new();
         elements.try_reserve_exact(ty.min as usize).ok()?;
         elements.resize(ty.min as usize, init);
-        Some(TableInstance { ty, elements })
+        let definition = Box::new(VMTableDefinition {
+            base: elements.as_mut_ptr(),
+            length: elements.len(),
+        });
+        Some(TableInstance {
+            ty,
+            elements,
+            definition,
+        })
+    }
+
+    /// The stable definition engines may cache a pointer to.
+    pub fn definition_ptr(&self) -> *const VMTableDefinition {
+        &*self.definition
     }
 
     pub fn size(&self) -> u32 {
@@ -45,6 +75,8 @@ impl TableInstance {
         }
         self.elements.try_reserve_exact(delta as usize).ok()?;
         self.elements.resize(new as usize, init);
+        self.definition.base = self.elements.as_mut_ptr();
+        self.definition.length = self.elements.len();
         Some(old)
     }
 }

@@ -1,0 +1,107 @@
+//! The native engine: Wasm function bodies translated to Cranelift IR, compiled for the
+//! host ISA and run as machine code (RATIONALE.md, "Native engine: VM context and traps").
+//!
+//! - `compile` / `translate/`: operators to IR, one JIT module per Wasm module;
+//! - `code_memory`: owns (and frees) the machine code;
+//! - `vmctx`: the per-instance VM context and per-store runtime, and their layout;
+//! - `libcalls`: what compiled code calls into Rust for;
+//! - `entry`: host-to-Wasm calls and the stack limit.
+
+mod code_memory;
+mod compile;
+mod entry;
+mod libcalls;
+mod translate;
+mod vmctx;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+
+use crate::api::Module;
+use crate::engine::{Backend, CompiledModule, Config};
+use crate::error::{Error, Result};
+use crate::module::ModuleInfo;
+use crate::store::StoreData;
+use crate::values::Value;
+
+pub(crate) struct NativeBackend {
+    isa: OwnedTargetIsa,
+}
+
+impl NativeBackend {
+    pub(crate) fn new() -> Result<NativeBackend> {
+        let fail = |e: String| Error::Usage(format!("native engine unavailable: {e}"));
+        let mut flags = settings::builder();
+        let set = |flags: &mut settings::Builder, k: &str, v: &str| {
+            flags.set(k, v).map_err(|e| fail(format!("{k}={v}: {e}")))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+        // cranelift-jit requires these.
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        set(&mut flags, "is_pic", "false")?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| fail(e.to_string()))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(NativeBackend { isa })
+    }
+}
+
+/// A module's machine code: defined functions, and per signature an entry trampoline and
+/// a host adapter (addresses into `_code`).
+pub(crate) struct NativeModule {
+    pub funcs: Vec<usize>,
+    pub trampolines: Vec<usize>,
+    pub adapters: Vec<usize>,
+    _code: code_memory::CodeMemory,
+}
+
+impl CompiledModule for NativeModule {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The native code of a module compiled by this engine.
+pub(crate) fn native_module(module: &Module) -> &NativeModule {
+    module
+        .compiled()
+        .as_any()
+        .downcast_ref::<NativeModule>()
+        .expect("module compiled by the native engine")
+}
+
+impl Backend for NativeBackend {
+    fn supports_simd(&self) -> bool {
+        false
+    }
+
+    fn compile(&self, info: &ModuleInfo, _config: &Config) -> Result<Arc<dyn CompiledModule>> {
+        Ok(Arc::new(compile::compile_module(&self.isa, info)?))
+    }
+
+    fn invoke(
+        &self,
+        store: &mut StoreData,
+        func: u32,
+        args: &[Value],
+        results: &mut [Value],
+    ) -> Result<()> {
+        entry::invoke(store, func, args, results)
+    }
+}

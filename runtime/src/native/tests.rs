@@ -1,0 +1,262 @@
+//! The native engine through the public API.
+
+use crate::{
+    Caller, Config, Engine, Error, FuncType, HostModuleBuilder, Instance, Module, Store, Strategy,
+    TrapKind, ValType, Value,
+};
+
+fn setup(wat: &str) -> (Store, Instance) {
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
+    let store = Store::new(&engine);
+    let instance = Instance::new(&store, &module, None).unwrap();
+    (store, instance)
+}
+
+fn call(store: &Store, inst: &Instance, name: &str, args: &[Value]) -> crate::Result<Vec<Value>> {
+    inst.get_func(store, name).unwrap().call(store, args)
+}
+
+fn trap_of(r: crate::Result<Vec<Value>>) -> TrapKind {
+    r.unwrap_err().trap_kind().expect("a trap")
+}
+
+#[test]
+fn arithmetic() {
+    let (s, i) = setup(
+        r#"(module
+        (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+        (func (export "fac") (param i64) (result i64)
+          local.get 0 i64.eqz if (result i64) i64.const 1
+          else local.get 0 local.get 0 i64.const 1 i64.sub call 1 i64.mul end)
+        (func (export "fmin") (param f64 f64) (result f64) local.get 0 local.get 1 f64.min)
+        (func (export "sat") (param f32) (result i32) local.get 0 i32.trunc_sat_f32_s)
+        (func (export "loop") (param i32) (result i32) (local i32)
+          block loop
+            local.get 0 i32.eqz br_if 1
+            local.get 1 local.get 0 i32.add local.set 1
+            local.get 0 i32.const 1 i32.sub local.set 0
+            br 0 end end local.get 1))"#,
+    );
+    assert_eq!(
+        call(&s, &i, "add", &[Value::I32(2), Value::I32(40)]).unwrap(),
+        [Value::I32(42)]
+    );
+    assert_eq!(
+        call(&s, &i, "fac", &[Value::I64(20)]).unwrap(),
+        [Value::I64(2432902008176640000)]
+    );
+    assert_eq!(
+        call(&s, &i, "fmin", &[Value::f64(-0.0), Value::f64(0.0)]).unwrap(),
+        [Value::f64(-0.0)]
+    );
+    assert_eq!(
+        call(&s, &i, "sat", &[Value::f32(1e10)]).unwrap(),
+        [Value::I32(i32::MAX)]
+    );
+    assert_eq!(
+        call(&s, &i, "loop", &[Value::I32(100)]).unwrap(),
+        [Value::I32(5050)]
+    );
+}
+
+#[test]
+fn traps_of_each_kind() {
+    let (s, i) = setup(
+        r#"(module
+        (type $v (func))
+        (memory 1)
+        (table 2 funcref)
+        (elem (i32.const 0) $f)
+        (func $f)
+        (func (export "unreachable") unreachable)
+        (func (export "div0") (result i32) i32.const 1 i32.const 0 i32.div_s)
+        (func (export "overflow") (result i32) i32.const 0x80000000 i32.const -1 i32.div_s)
+        (func (export "rem") (result i32) i32.const 0x80000000 i32.const -1 i32.rem_s)
+        (func (export "nan") (result i32) f32.const nan i32.trunc_f32_s)
+        (func (export "big") (result i32) f64.const 3e9 i32.trunc_f64_s)
+        (func (export "oob") (result i32) i32.const 65534 i32.load)
+        (func (export "table") (result funcref) i32.const 2 table.get 0)
+        (func (export "undefined") i32.const 5 call_indirect (type $v))
+        (func (export "uninit") i32.const 1 call_indirect (type $v))
+        (func (export "mismatch") (result i32) i32.const 0 call_indirect (result i32)))"#,
+    );
+    let t = |name| trap_of(call(&s, &i, name, &[]));
+    assert_eq!(t("unreachable"), TrapKind::Unreachable);
+    assert_eq!(t("div0"), TrapKind::IntegerDivideByZero);
+    assert_eq!(t("overflow"), TrapKind::IntegerOverflow);
+    assert_eq!(call(&s, &i, "rem", &[]).unwrap(), [Value::I32(0)]);
+    assert_eq!(t("nan"), TrapKind::InvalidConversionToInteger);
+    assert_eq!(t("big"), TrapKind::IntegerOverflow);
+    assert_eq!(t("oob"), TrapKind::MemoryOutOfBounds);
+    assert_eq!(t("table"), TrapKind::TableOutOfBounds);
+    assert_eq!(t("undefined"), TrapKind::UndefinedElement);
+    assert_eq!(t("uninit"), TrapKind::UninitializedElement);
+    assert_eq!(t("mismatch"), TrapKind::IndirectCallTypeMismatch);
+}
+
+#[test]
+fn memory_and_growth() {
+    let (s, i) = setup(
+        r#"(module (memory 1 3)
+        (data (i32.const 8) "\01\02\03\04")
+        (func (export "load") (param i32) (result i32) local.get 0 i32.load)
+        (func (export "store") (param i32 i64) local.get 0 local.get 1 i64.store offset=4)
+        (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+        (func (export "size") (result i32) memory.size)
+        (func (export "fill") (param i32 i32 i32) local.get 0 local.get 1 local.get 2 memory.fill))"#,
+    );
+    assert_eq!(
+        call(&s, &i, "load", &[Value::I32(8)]).unwrap(),
+        [Value::I32(0x04030201)]
+    );
+    trap_of(call(&s, &i, "load", &[Value::I32(65533)]));
+    assert_eq!(
+        call(&s, &i, "grow", &[Value::I32(1)]).unwrap(),
+        [Value::I32(1)]
+    );
+    assert_eq!(call(&s, &i, "size", &[]).unwrap(), [Value::I32(2)]);
+    call(
+        &s,
+        &i,
+        "store",
+        &[Value::I32(65536 * 2 - 12), Value::I64(-1)],
+    )
+    .unwrap();
+    assert_eq!(
+        call(&s, &i, "load", &[Value::I32(65536 * 2 - 4)]).unwrap(),
+        [Value::I32(-1)]
+    );
+    assert_eq!(
+        call(&s, &i, "grow", &[Value::I32(2)]).unwrap(),
+        [Value::I32(-1)]
+    );
+    let e = call(
+        &s,
+        &i,
+        "fill",
+        &[Value::I32(65536 * 2 - 1), Value::I32(0), Value::I32(2)],
+    );
+    assert_eq!(trap_of(e), TrapKind::MemoryOutOfBounds);
+}
+
+#[test]
+fn host_calls_multi_value_and_errors() {
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let store = Store::new(&engine);
+    HostModuleBuilder::new("env")
+        .func_wrap("double", |x: i32| x * 2)
+        .func(
+            "swap",
+            FuncType::new([ValType::I64, ValType::F64], [ValType::F64, ValType::I64]),
+            |_c: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
+                results[0] = args[1];
+                results[1] = args[0];
+                Ok(())
+            },
+        )
+        .func(
+            "fail",
+            FuncType::new([], []),
+            |_c: &mut Caller<'_>, _a: &[Value], _r: &mut [Value]| Err(Error::host("boom")),
+        )
+        .instantiate(&store)
+        .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+        (import "env" "double" (func $double (param i32) (result i32)))
+        (import "env" "swap" (func $swap (param i64 f64) (result f64 i64)))
+        (import "env" "fail" (func $fail))
+        (table funcref (elem $double))
+        (func (export "quad") (param i32) (result i32) local.get 0 call $double call $double)
+        (func (export "indirect") (param i32) (result i32)
+          local.get 0 i32.const 0 call_indirect (param i32) (result i32))
+        (func (export "swap") (param i64 f64) (result f64 i64) local.get 0 local.get 1 call $swap)
+        (func (export "multi") (result i32 i64 f32) i32.const 1 i64.const 2 f32.const 3)
+        (func (export "fail") (result i32) call $fail i32.const 7))"#,
+    )
+    .unwrap();
+    let i = Instance::new(&store, &module, None).unwrap();
+    assert_eq!(
+        call(&store, &i, "quad", &[Value::I32(3)]).unwrap(),
+        [Value::I32(12)]
+    );
+    assert_eq!(
+        call(&store, &i, "indirect", &[Value::I32(5)]).unwrap(),
+        [Value::I32(10)]
+    );
+    assert_eq!(
+        call(&store, &i, "swap", &[Value::I64(1), Value::f64(2.5)]).unwrap(),
+        [Value::f64(2.5), Value::I64(1)]
+    );
+    assert_eq!(
+        call(&store, &i, "multi", &[]).unwrap(),
+        [Value::I32(1), Value::I64(2), Value::f32(3.0)]
+    );
+    match call(&store, &i, "fail", &[]) {
+        Err(Error::Host(m)) => assert_eq!(m, "boom"),
+        other => panic!("expected the host error, got {other:?}"),
+    }
+}
+
+#[test]
+fn calls_across_instances() {
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let store = Store::new(&engine);
+    let a = Module::new(
+        &engine,
+        r#"(module (global (export "g") (mut i32) (i32.const 5))
+        (func (export "get") (result i32) global.get 0)
+        (func (export "inc") global.get 0 i32.const 1 i32.add global.set 0))"#,
+    )
+    .unwrap();
+    Instance::new(&store, &a, Some("a")).unwrap();
+    let b = Module::new(
+        &engine,
+        r#"(module (import "a" "get" (func $get (result i32)))
+        (import "a" "inc" (func $inc))
+        (import "a" "g" (global $g (mut i32)))
+        (func (export "run") (result i32) call $inc call $inc call $get global.get $g i32.add))"#,
+    )
+    .unwrap();
+    let i = Instance::new(&store, &b, None).unwrap();
+    assert_eq!(call(&store, &i, "run", &[]).unwrap(), [Value::I32(14)]);
+}
+
+#[test]
+fn unbounded_recursion_on_a_small_stack() {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let (s, i) = setup(
+                r#"(module
+                (func $f (export "f") (param i64) (result i64)
+                  local.get 0 i64.const 1 i64.add call $f)
+                (func (export "ok") (result i32) i32.const 3))"#,
+            );
+            assert_eq!(
+                trap_of(call(&s, &i, "f", &[Value::I64(0)])),
+                TrapKind::CallStackExhausted
+            );
+            assert_eq!(call(&s, &i, "ok", &[]).unwrap(), [Value::I32(3)]);
+            assert_eq!(
+                trap_of(call(&s, &i, "f", &[Value::I64(0)])),
+                TrapKind::CallStackExhausted
+            );
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn simd_is_refused() {
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let e = Module::new(
+        &engine,
+        r#"(module (func (result i32) v128.const i64x2 0 0 i32x4.extract_lane 0))"#,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("SIMD"), "{e}");
+}

@@ -1,0 +1,254 @@
+//! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches, `return`,
+//! `unreachable`, `nop`, `drop`, `select`.
+
+use cranelift_codegen::ir::{self, InstBuilder, JumpTableData, Type, Value};
+use wasmparser::{BlockType, Operator};
+
+use super::{Frame, FrameKind, Translator, block_args, wp_type};
+use crate::error::{Result, TrapKind};
+
+impl Translator<'_, '_> {
+    fn block_sig(&self, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
+        Ok(match ty {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => (vec![], vec![wp_type(t)?]),
+            BlockType::FuncType(i) => {
+                let ft = &self.env.info.types[i as usize];
+                let p = ft
+                    .params()
+                    .iter()
+                    .map(|t| super::clif_type(*t))
+                    .collect::<Result<_>>()?;
+                let r = ft
+                    .results()
+                    .iter()
+                    .map(|t| super::clif_type(*t))
+                    .collect::<Result<_>>()?;
+                (p, r)
+            }
+        })
+    }
+
+    fn new_block_with(&mut self, tys: &[Type]) -> ir::Block {
+        let block = self.b.create_block();
+        for t in tys {
+            self.b.append_block_param(block, *t);
+        }
+        block
+    }
+
+    /// The branch target of the frame `depth` levels out, and how many values it takes.
+    fn target(&mut self, depth: u32) -> (ir::Block, usize) {
+        let i = self.control.len() - 1 - depth as usize;
+        let frame = &mut self.control[i];
+        match frame.kind {
+            FrameKind::Loop { header } => (header, frame.num_params),
+            _ => {
+                frame.dest_reachable = true;
+                (frame.dest, frame.num_results)
+            }
+        }
+    }
+
+    pub(super) fn control_op(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match op {
+            Operator::Nop => {}
+            Operator::Unreachable => self.trap_now(TrapKind::Unreachable),
+            Operator::Drop => {
+                self.pop();
+            }
+            Operator::Select | Operator::TypedSelect { .. } => {
+                let (a, b, c) = self.pop3();
+                let v = self.b.ins().select(c, a, b);
+                self.push(v);
+            }
+            Operator::Block { blockty } => {
+                let (params, results) = self.block_sig(*blockty)?;
+                let dest = self.new_block_with(&results);
+                self.control.push(Frame {
+                    kind: FrameKind::Block,
+                    dest,
+                    num_params: params.len(),
+                    num_results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    dest_reachable: false,
+                });
+            }
+            Operator::Loop { blockty } => {
+                let (params, results) = self.block_sig(*blockty)?;
+                let header = self.new_block_with(&params);
+                let dest = self.new_block_with(&results);
+                let args = self.peekn(params.len());
+                self.b.ins().jump(header, &block_args(&args));
+                self.b.switch_to_block(header);
+                let height = self.stack.len() - params.len();
+                self.stack.truncate(height);
+                self.stack.extend_from_slice(self.b.block_params(header));
+                self.control.push(Frame {
+                    kind: FrameKind::Loop { header },
+                    dest,
+                    num_params: params.len(),
+                    num_results: results.len(),
+                    height,
+                    dest_reachable: false,
+                });
+            }
+            Operator::If { blockty } => {
+                let (params, results) = self.block_sig(*blockty)?;
+                let cond = self.pop();
+                let then_block = self.b.create_block();
+                let else_block = self.b.create_block();
+                let dest = self.new_block_with(&results);
+                let param_values = self.peekn(params.len());
+                self.b.ins().brif(cond, then_block, &[], else_block, &[]);
+                self.b.switch_to_block(then_block);
+                self.b.seal_block(then_block);
+                self.control.push(Frame {
+                    kind: FrameKind::If {
+                        else_block,
+                        else_seen: false,
+                        param_values,
+                    },
+                    dest,
+                    num_params: params.len(),
+                    num_results: results.len(),
+                    height: self.stack.len() - params.len(),
+                    dest_reachable: false,
+                });
+            }
+            Operator::Else => {
+                let reachable = self.reachable;
+                let n = self.control.last().unwrap().num_results;
+                let args = if reachable { self.peekn(n) } else { vec![] };
+                let frame = self.control.last_mut().unwrap();
+                let height = frame.height;
+                let dest = frame.dest;
+                if reachable {
+                    frame.dest_reachable = true;
+                }
+                let FrameKind::If {
+                    else_block,
+                    else_seen,
+                    param_values,
+                } = &mut frame.kind
+                else {
+                    unreachable!("validated: else closes an if")
+                };
+                *else_seen = true;
+                let else_block = *else_block;
+                let param_values = param_values.clone();
+                if reachable {
+                    self.b.ins().jump(dest, &block_args(&args));
+                }
+                self.stack.truncate(height);
+                self.stack.extend(param_values);
+                self.b.switch_to_block(else_block);
+                self.b.seal_block(else_block);
+                self.reachable = true;
+            }
+            Operator::End => self.end(),
+            Operator::Br { relative_depth } => {
+                let (target, n) = self.target(*relative_depth);
+                let args = self.peekn(n);
+                self.b.ins().jump(target, &block_args(&args));
+                self.reachable = false;
+            }
+            Operator::Return => {
+                let depth = self.control.len() as u32 - 1;
+                let (target, n) = self.target(depth);
+                let args = self.peekn(n);
+                self.b.ins().jump(target, &block_args(&args));
+                self.reachable = false;
+            }
+            Operator::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (target, n) = self.target(*relative_depth);
+                let args = self.peekn(n);
+                let cont = self.b.create_block();
+                self.b
+                    .ins()
+                    .brif(cond, target, &block_args(&args), cont, &[]);
+                self.b.switch_to_block(cont);
+                self.b.seal_block(cont);
+            }
+            Operator::BrTable { targets } => {
+                let index = self.pop();
+                let mut depths = Vec::with_capacity(targets.len() as usize + 1);
+                for t in targets.targets() {
+                    depths.push(t.map_err(super::wp_error)?);
+                }
+                let default = targets.default();
+                // Each distinct depth gets a block; with arguments, an intermediate block
+                // that jumps on with them (the values dominate it).
+                let mut blocks = std::collections::HashMap::new();
+                let mut pending = Vec::new();
+                for &d in depths.iter().chain(std::iter::once(&default)) {
+                    if blocks.contains_key(&d) {
+                        continue;
+                    }
+                    let (target, n) = self.target(d);
+                    if n == 0 {
+                        blocks.insert(d, target);
+                    } else {
+                        let mid = self.b.create_block();
+                        blocks.insert(d, mid);
+                        pending.push((mid, target, self.peekn(n)));
+                    }
+                }
+                let entries: Vec<ir::BlockCall> = depths
+                    .iter()
+                    .map(|d| self.b.func.dfg.block_call(blocks[d], &[]))
+                    .collect();
+                let def = self.b.func.dfg.block_call(blocks[&default], &[]);
+                let jt = self.b.create_jump_table(JumpTableData::new(def, &entries));
+                self.b.ins().br_table(index, jt);
+                for (mid, target, args) in pending {
+                    self.b.switch_to_block(mid);
+                    self.b.seal_block(mid);
+                    self.b.ins().jump(target, &block_args(&args));
+                }
+                self.reachable = false;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn end(&mut self) {
+        let frame = self.control.pop().expect("validated: end closes a frame");
+        let mut dest_reachable = frame.dest_reachable;
+        if self.reachable {
+            let args = self.peekn(frame.num_results);
+            self.b.ins().jump(frame.dest, &block_args(&args));
+            dest_reachable = true;
+        }
+        match frame.kind {
+            FrameKind::If {
+                else_block,
+                else_seen: false,
+                param_values,
+            } => {
+                // No `else`: the false branch passes the parameters through.
+                self.b.switch_to_block(else_block);
+                self.b.seal_block(else_block);
+                self.b.ins().jump(frame.dest, &block_args(&param_values));
+                dest_reachable = true;
+            }
+            FrameKind::Loop { header } => self.b.seal_block(header),
+            _ => {}
+        }
+        self.stack.truncate(frame.height);
+        self.b.switch_to_block(frame.dest);
+        self.b.seal_block(frame.dest);
+        let results: Vec<Value> = self.b.block_params(frame.dest).to_vec();
+        self.reachable = dest_reachable;
+        if self.control.is_empty() {
+            if dest_reachable {
+                self.b.ins().return_(&results);
+            }
+            self.reachable = false;
+        } else {
+            self.stack.extend(results);
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! Wasm operators to Cranelift IR, one function at a time.
+//!
+//! The Wasm ABI of every compiled function is `(callee_vmctx: i64, caller_vmctx: i64,
+//! params...) -> results`. Values live in SSA form on a translation-time operand stack;
+//! locals are cranelift-frontend variables. Traps are explicit: a check branches to a
+//! cold block that stores the trap code in the runtime's trap flag and returns, and
+//! every call is followed by a test of that flag (RATIONALE.md, "Native engine: VM
+//! context and traps").
+//!
+//! Split by family: `control` (blocks, branches), `calls`, `numeric`, `memory`,
+//! `variables` (locals, globals, tables and references), `trampolines` (entry
+//! trampolines and host adapters).
+
+mod calls;
+mod control;
+mod memory;
+mod numeric;
+pub(crate) mod trampolines;
+mod variables;
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::{
+    self, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::JITModule;
+use cranelift_module::FuncId;
+use wasmparser::Operator;
+
+use super::vmctx::{RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code};
+use crate::error::{CompileError, CompileErrorKind, Error, Result, TrapKind};
+use crate::module::ModuleInfo;
+use crate::values::{FuncType, ValType};
+
+/// What translating one function needs to know about its module.
+pub(crate) struct Env<'a> {
+    pub info: &'a ModuleInfo,
+    /// Wasm-ABI signature of every type of the module.
+    pub sigs: &'a [Signature],
+    /// Ids of the defined functions in the JIT module.
+    pub func_ids: &'a [FuncId],
+    /// The host's calling convention (libcalls and trampolines).
+    pub call_conv: CallConv,
+    pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
+}
+
+pub(crate) fn clif_type(t: ValType) -> Result<Type> {
+    Ok(match t {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::V128 => return Err(crate::api::simd_unsupported()),
+    })
+}
+
+fn wp_type(t: wasmparser::ValType) -> Result<Type> {
+    match ValType::from_wasmparser(t) {
+        Some(v) => clif_type(v),
+        None => Err(unsupported("reference type outside Wasm 2.0")),
+    }
+}
+
+pub(crate) fn unsupported(what: &str) -> Error {
+    Error::Compile(CompileError {
+        kind: CompileErrorKind::Unsupported,
+        message: format!("native engine: {what}"),
+        offset: None,
+    })
+}
+
+pub(crate) fn wp_error(e: wasmparser::BinaryReaderError) -> Error {
+    Error::Compile(CompileError {
+        kind: CompileErrorKind::Malformed,
+        message: e.message().to_string(),
+        offset: Some(e.offset() as u64),
+    })
+}
+
+/// The Wasm ABI signature of `ty`.
+pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Result<Signature> {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params.push(AbiParam::new(types::I64));
+    for p in ty.params() {
+        sig.params.push(AbiParam::new(clif_type(*p)?));
+    }
+    for r in ty.results() {
+        sig.returns.push(AbiParam::new(clif_type(*r)?));
+    }
+    Ok(sig)
+}
+
+pub(crate) fn block_args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|v| BlockArg::Value(*v)).collect()
+}
+
+/// Flags for loads of VM context fields that never change.
+pub(crate) fn readonly() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
+pub(crate) fn trusted() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+enum FrameKind {
+    Block,
+    Loop {
+        header: Block,
+    },
+    If {
+        else_block: Block,
+        else_seen: bool,
+        param_values: Vec<Value>,
+    },
+}
+
+struct Frame {
+    kind: FrameKind,
+    /// Where control continues after `end`; its parameters are the results.
+    dest: Block,
+    num_params: usize,
+    num_results: usize,
+    /// Operand stack height below the frame's parameters.
+    height: usize,
+    /// Whether anything jumps to `dest`.
+    dest_reachable: bool,
+}
+
+pub(crate) struct Translator<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    jit: &'a mut JITModule,
+    env: &'a Env<'a>,
+    locals: Vec<Variable>,
+    stack: Vec<Value>,
+    control: Vec<Frame>,
+    /// False after an unconditional branch until the enclosing frame ends.
+    reachable: bool,
+    /// Blocks opened inside unreachable code (skipped, only counted).
+    unreachable_depth: u32,
+    vmctx: Value,
+    rt: Value,
+    /// Definition pointer of each memory, loaded in the entry block.
+    mem_defs: Vec<Value>,
+    results: Vec<Type>,
+    exit_block: Option<Block>,
+    trap_blocks: HashMap<u32, Block>,
+    func_refs: HashMap<u32, ir::FuncRef>,
+    sig_refs: HashMap<u32, ir::SigRef>,
+    libcall_sigs: HashMap<(Vec<Type>, Vec<Type>), ir::SigRef>,
+}
+
+/// Translates defined function `defined` into `func` (whose signature is set).
+pub(crate) fn translate_function(
+    jit: &mut JITModule,
+    func: &mut ir::Function,
+    fbc: &mut FunctionBuilderContext,
+    env: &Env<'_>,
+    defined: usize,
+) -> Result<()> {
+    let info = env.info;
+    let func_index = info.num_imported_funcs as usize + defined;
+    let ty = info.func_type(func_index as u32).clone();
+    let body = info.body_reader(defined);
+    let mut b = FunctionBuilder::new(func, fbc);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let vmctx = params[0];
+    let rt = b.ins().load(types::I64, readonly(), vmctx, VM_RUNTIME);
+
+    let mut locals = Vec::new();
+    for (i, p) in ty.params().iter().enumerate() {
+        let var = b.declare_var(clif_type(*p)?);
+        b.def_var(var, params[2 + i]);
+        locals.push(var);
+    }
+    let mut reader = body.get_locals_reader().map_err(wp_error)?;
+    for _ in 0..reader.get_count() {
+        let (count, t) = reader.read().map_err(wp_error)?;
+        let t = wp_type(t)?;
+        let zero = zero_value(&mut b, t);
+        for _ in 0..count {
+            let var = b.declare_var(t);
+            b.def_var(var, zero);
+            locals.push(var);
+        }
+    }
+    let num_memories = info.memories.len();
+    let mut mem_defs = Vec::with_capacity(num_memories);
+    if num_memories > 0 {
+        let array = b.ins().load(types::I64, readonly(), vmctx, VM_MEMORIES);
+        for m in 0..num_memories {
+            mem_defs.push(b.ins().load(types::I64, readonly(), array, (m * 8) as i32));
+        }
+    }
+    let results: Vec<Type> = ty
+        .results()
+        .iter()
+        .map(|t| clif_type(*t))
+        .collect::<Result<_>>()?;
+    let ret_block = b.create_block();
+    for t in &results {
+        b.append_block_param(ret_block, *t);
+    }
+
+    let mut t = Translator {
+        b,
+        jit,
+        env,
+        locals,
+        stack: Vec::new(),
+        control: vec![Frame {
+            kind: FrameKind::Block,
+            dest: ret_block,
+            num_params: 0,
+            num_results: results.len(),
+            height: 0,
+            dest_reachable: false,
+        }],
+        reachable: true,
+        unreachable_depth: 0,
+        vmctx,
+        rt,
+        mem_defs,
+        results,
+        exit_block: None,
+        trap_blocks: HashMap::new(),
+        func_refs: HashMap::new(),
+        sig_refs: HashMap::new(),
+        libcall_sigs: HashMap::new(),
+    };
+    t.stack_check();
+
+    let mut ops = body.get_operators_reader().map_err(wp_error)?;
+    while !ops.eof() {
+        let op = ops.read().map_err(wp_error)?;
+        t.operator(op)?;
+        if t.control.is_empty() {
+            break;
+        }
+    }
+    t.finish();
+    Ok(())
+}
+
+pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
+    match t {
+        types::F32 => b.ins().f32const(0.0),
+        types::F64 => b.ins().f64const(0.0),
+        _ => b.ins().iconst(t, 0),
+    }
+}
+
+impl Translator<'_, '_> {
+    fn operator(&mut self, op: Operator<'_>) -> Result<()> {
+        if !self.reachable {
+            match op {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                    self.unreachable_depth += 1;
+                    return Ok(());
+                }
+                Operator::Else if self.unreachable_depth == 0 => {}
+                Operator::End if self.unreachable_depth == 0 => {}
+                Operator::End => {
+                    self.unreachable_depth -= 1;
+                    return Ok(());
+                }
+                _ => return Ok(()),
+            }
+        }
+        if self.control_op(&op)?
+            || self.numeric_op(&op)?
+            || self.memory_op(&op)?
+            || self.call_op(&op)?
+            || self.variable_op(&op)?
+        {
+            return Ok(());
+        }
+        if is_simd(&op) {
+            return Err(crate::api::simd_unsupported());
+        }
+        Err(unsupported(&format!("operator {op:?}")))
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated operand stack")
+    }
+
+    fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+
+    fn pop3(&mut self) -> (Value, Value, Value) {
+        let c = self.pop();
+        let (a, b) = self.pop2();
+        (a, b, c)
+    }
+
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    fn peekn(&self, n: usize) -> Vec<Value> {
+        self.stack[self.stack.len() - n..].to_vec()
+    }
+
+    /// The shared exit: returns zeros (the caller sees the trap flag and ignores them).
+    fn exit_block(&mut self) -> Block {
+        if let Some(b) = self.exit_block {
+            return b;
+        }
+        let b = self.b.create_block();
+        self.b.set_cold_block(b);
+        self.exit_block = Some(b);
+        b
+    }
+
+    fn trap_block(&mut self, kind: TrapKind) -> Block {
+        let code = trap_code(kind);
+        if let Some(b) = self.trap_blocks.get(&code) {
+            return *b;
+        }
+        let b = self.b.create_block();
+        self.b.set_cold_block(b);
+        self.trap_blocks.insert(code, b);
+        b
+    }
+
+    /// Traps with `kind` when `cond` is non-zero.
+    fn trap_if(&mut self, cond: Value, kind: TrapKind) {
+        let trap = self.trap_block(kind);
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, trap, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// Traps with `kind` unconditionally; what follows is unreachable.
+    fn trap_now(&mut self, kind: TrapKind) {
+        let trap = self.trap_block(kind);
+        self.b.ins().jump(trap, &[]);
+        self.reachable = false;
+    }
+
+    /// After a call: return at once if the callee trapped or a host function failed.
+    fn check_trap(&mut self) {
+        let flag = self.b.ins().load(types::I32, trusted(), self.rt, RT_TRAP);
+        let exit = self.exit_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(flag, exit, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    fn stack_check(&mut self) {
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let limit = self
+            .b
+            .ins()
+            .load(types::I64, trusted(), self.rt, RT_STACK_LIMIT);
+        let below = self
+            .b
+            .ins()
+            .icmp(ir::condcodes::IntCC::UnsignedLessThan, sp, limit);
+        self.trap_if(below, TrapKind::CallStackExhausted);
+    }
+
+    /// Calls host function `f` (an `extern "C"` libcall) with `args`.
+    fn libcall(
+        &mut self,
+        f: *const u8,
+        params: &[Type],
+        results: &[Type],
+        args: &[Value],
+    ) -> Vec<Value> {
+        let key = (params.to_vec(), results.to_vec());
+        let sig = match self.libcall_sigs.get(&key) {
+            Some(s) => *s,
+            None => {
+                let mut sig = Signature::new(self.env.call_conv);
+                sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+                sig.returns
+                    .extend(results.iter().map(|t| AbiParam::new(*t)));
+                let s = self.b.import_signature(sig);
+                self.libcall_sigs.insert(key, s);
+                s
+            }
+        };
+        let callee = self.b.ins().iconst(types::I64, f as usize as i64);
+        let call = self.b.ins().call_indirect(sig, callee, args);
+        self.b.inst_results(call).to_vec()
+    }
+
+    fn finish(mut self) {
+        for (code, block) in std::mem::take(&mut self.trap_blocks) {
+            self.b.switch_to_block(block);
+            let c = self.b.ins().iconst(types::I32, code as i64);
+            self.b.ins().store(trusted(), c, self.rt, RT_TRAP);
+            let exit = self.exit_block();
+            self.b.ins().jump(exit, &[]);
+        }
+        if let Some(exit) = self.exit_block {
+            self.b.switch_to_block(exit);
+            let zeros: Vec<Value> = self
+                .results
+                .clone()
+                .into_iter()
+                .map(|t| zero_value(&mut self.b, t))
+                .collect();
+            self.b.ins().return_(&zeros);
+        }
+        self.b.seal_all_blocks();
+        self.b.finalize(self.env.frontend);
+    }
+}
+
+fn is_simd(op: &Operator<'_>) -> bool {
+    let name = format!("{op:?}");
+    name.starts_with("V128")
+        || name.starts_with("I8x16")
+        || name.starts_with("I16x8")
+        || name.starts_with("I32x4")
+        || name.starts_with("I64x2")
+        || name.starts_with("F32x4")
+        || name.starts_with("F64x2")
+}

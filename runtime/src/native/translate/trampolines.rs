@@ -1,0 +1,121 @@
+//! Per-signature glue between the host and compiled code.
+//!
+//! - The **entry trampoline** `(code, callee_vmctx, caller_vmctx, buf: *mut u64)` loads
+//!   the arguments from `buf` (raw cells, `Value::to_raw`), calls `code` with the Wasm ABI
+//!   and writes the results back into `buf`: one native entry point for every signature,
+//!   multiple results included.
+//! - The **host adapter** has the Wasm ABI; its `callee_vmctx` is a host function's store
+//!   index. It spills the arguments to a stack buffer and calls the `host_call` libcall,
+//!   then loads the results (the caller tests the trap flag as after any call).
+
+use cranelift_codegen::ir::{
+    self, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Type,
+    Value, types,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use super::{Env, clif_type, trusted};
+use crate::error::Result;
+use crate::native::libcalls;
+use crate::values::FuncType;
+
+use types::{F32, I32, I64};
+
+pub(crate) fn entry_signature(env_cc: cranelift_codegen::isa::CallConv) -> Signature {
+    let mut sig = Signature::new(env_cc);
+    for _ in 0..4 {
+        sig.params.push(AbiParam::new(I64));
+    }
+    sig
+}
+
+fn store_raw(b: &mut FunctionBuilder<'_>, v: Value, buf: Value, i: usize) {
+    let ty = b.func.dfg.value_type(v);
+    let raw = match ty {
+        I32 => b.ins().uextend(I64, v),
+        F32 => {
+            let bits = b.ins().bitcast(I32, MemFlagsData::new(), v);
+            b.ins().uextend(I64, bits)
+        }
+        _ => v,
+    };
+    b.ins().store(trusted(), raw, buf, (i * 8) as i32);
+}
+
+fn load_raw(b: &mut FunctionBuilder<'_>, ty: Type, buf: Value, i: usize) -> Value {
+    b.ins().load(ty, trusted(), buf, (i * 8) as i32)
+}
+
+pub(crate) fn build_entry(
+    func: &mut ir::Function,
+    fbc: &mut FunctionBuilderContext,
+    env: &Env<'_>,
+    type_index: usize,
+) -> Result<()> {
+    let ty: &FuncType = &env.info.types[type_index];
+    let mut b = FunctionBuilder::new(func, fbc);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let p = b.block_params(block).to_vec();
+    let (code, callee, caller, buf) = (p[0], p[1], p[2], p[3]);
+    let mut args = vec![callee, caller];
+    for (i, t) in ty.params().iter().enumerate() {
+        let v = load_raw(&mut b, clif_type(*t)?, buf, i);
+        args.push(v);
+    }
+    let sig = b.import_signature(env.sigs[type_index].clone());
+    let call = b.ins().call_indirect(sig, code, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, v) in results.into_iter().enumerate() {
+        store_raw(&mut b, v, buf, i);
+    }
+    b.ins().return_(&[]);
+    b.finalize(env.frontend);
+    Ok(())
+}
+
+pub(crate) fn build_host_adapter(
+    func: &mut ir::Function,
+    fbc: &mut FunctionBuilderContext,
+    env: &Env<'_>,
+    type_index: usize,
+) -> Result<()> {
+    let ty: &FuncType = &env.info.types[type_index];
+    let mut b = FunctionBuilder::new(func, fbc);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let p = b.block_params(block).to_vec();
+    let (func_index, caller) = (p[0], p[1]);
+    let cells = ty.params().len().max(ty.results().len()).max(1);
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        (cells * 8) as u32,
+        3,
+    ));
+    let buf = b.ins().stack_addr(I64, slot, 0);
+    for (i, v) in p[2..].iter().enumerate() {
+        store_raw(&mut b, *v, buf, i);
+    }
+    let mut sig = Signature::new(env.call_conv);
+    for t in [I64, I64, I64] {
+        sig.params.push(AbiParam::new(t));
+    }
+    let sig = b.import_signature(sig);
+    let callee = b
+        .ins()
+        .iconst(I64, libcalls::host_call as *const u8 as usize as i64);
+    b.ins()
+        .call_indirect(sig, callee, &[caller, func_index, buf]);
+    let mut results = Vec::new();
+    for (i, t) in ty.results().iter().enumerate() {
+        let v = load_raw(&mut b, clif_type(*t)?, buf, i);
+        results.push(v);
+    }
+    b.ins().return_(&results);
+    b.finalize(env.frontend);
+    Ok(())
+}

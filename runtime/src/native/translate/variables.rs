@@ -1,0 +1,180 @@
+//! Locals, globals, tables and references.
+//!
+//! Globals are read and written in their 128-bit cells (through the vmctx's pointer
+//! array); `table.get`/`set`/`size` work on the table's `VMTableDefinition`; the other
+//! table operations are libcalls into `store/ops.rs`.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+use wasmparser::Operator;
+
+use super::{Translator, readonly, trusted};
+use crate::error::{Result, TrapKind};
+use crate::native::libcalls;
+use crate::native::vmctx::{DEF_BASE, DEF_LENGTH, VM_FUNC_INDICES, VM_GLOBALS, VM_TABLES};
+
+use types::{F32, F64, I32, I64};
+
+impl Translator<'_, '_> {
+    fn global_cell(&mut self, index: u32) -> Value {
+        let vmctx = self.vmctx;
+        let array = self.b.ins().load(I64, readonly(), vmctx, VM_GLOBALS);
+        self.b
+            .ins()
+            .load(I64, readonly(), array, (index as i32) * 8)
+    }
+
+    fn table_def(&mut self, index: u32) -> Value {
+        let vmctx = self.vmctx;
+        let array = self.b.ins().load(I64, readonly(), vmctx, VM_TABLES);
+        self.b
+            .ins()
+            .load(I64, readonly(), array, (index as i32) * 8)
+    }
+
+    /// Address of element `index` (an i32) of table `table`, bounds checked.
+    fn table_elem(&mut self, table: u32, index: Value) -> Value {
+        let def = self.table_def(table);
+        let len = self.b.ins().load(I64, trusted(), def, DEF_LENGTH);
+        let i = self.b.ins().uextend(I64, index);
+        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
+        self.trap_if(oob, TrapKind::TableOutOfBounds);
+        let base = self.b.ins().load(I64, trusted(), def, DEF_BASE);
+        let off = self.b.ins().ishl_imm_u(i, 3);
+        self.b.ins().iadd(base, off)
+    }
+
+    fn table_libcall(&mut self, f: *const u8, consts: &[u32], n_stack: usize, ret: bool) {
+        let mut args = vec![self.vmctx];
+        let mut tys = vec![I64];
+        for c in consts {
+            args.push(self.b.ins().iconst(I32, *c as i64));
+            tys.push(I32);
+        }
+        let operands = self.stack.split_off(self.stack.len() - n_stack);
+        for v in operands {
+            tys.push(self.b.func.dfg.value_type(v));
+            args.push(v);
+        }
+        let results = if ret { vec![I32] } else { vec![] };
+        let r = self.libcall(f, &tys, &results, &args);
+        self.check_trap();
+        if ret {
+            self.push(r[0]);
+        }
+    }
+
+    pub(super) fn variable_op(&mut self, op: &Operator<'_>) -> Result<bool> {
+        use Operator as O;
+        match op {
+            O::LocalGet { local_index } => {
+                let v = self.b.use_var(self.locals[*local_index as usize]);
+                self.push(v);
+            }
+            O::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[*local_index as usize], v);
+            }
+            O::LocalTee { local_index } => {
+                let v = *self.stack.last().unwrap();
+                self.b.def_var(self.locals[*local_index as usize], v);
+            }
+            O::GlobalGet { global_index } => {
+                let ty = super::clif_type(self.env.info.globals[*global_index as usize].content)?;
+                let cell = self.global_cell(*global_index);
+                let v = self.b.ins().load(ty, trusted(), cell, 0);
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                let cell = self.global_cell(*global_index);
+                // Keep the cell's low 64 bits a valid raw value (`Value::to_raw`).
+                let ty = self.b.func.dfg.value_type(v);
+                let raw = match ty {
+                    I32 => self.b.ins().uextend(I64, v),
+                    F32 => {
+                        let bits = self.b.ins().bitcast(I32, MemFlagsData::new(), v);
+                        self.b.ins().uextend(I64, bits)
+                    }
+                    F64 => self.b.ins().bitcast(I64, MemFlagsData::new(), v),
+                    _ => v,
+                };
+                self.b.ins().store(trusted(), raw, cell, 0);
+            }
+            O::RefNull { .. } => {
+                let v = self.b.ins().iconst(I64, 0);
+                self.push(v);
+            }
+            O::RefIsNull => {
+                let a = self.pop();
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
+                let v = self.b.ins().uextend(I32, c);
+                self.push(v);
+            }
+            O::RefFunc { function_index } => {
+                let vmctx = self.vmctx;
+                let array = self.b.ins().load(I64, readonly(), vmctx, VM_FUNC_INDICES);
+                let idx = self
+                    .b
+                    .ins()
+                    .load(I32, readonly(), array, (*function_index as i32) * 4);
+                let wide = self.b.ins().uextend(I64, idx);
+                let v = self.b.ins().iadd_imm_u(wide, 1);
+                self.push(v);
+            }
+            O::TableGet { table } => {
+                let i = self.pop();
+                let p = self.table_elem(*table, i);
+                let v = self.b.ins().load(I64, trusted(), p, 0);
+                self.push(v);
+            }
+            O::TableSet { table } => {
+                let v = self.pop();
+                let i = self.pop();
+                let p = self.table_elem(*table, i);
+                self.b.ins().store(trusted(), v, p, 0);
+            }
+            O::TableSize { table } => {
+                let def = self.table_def(*table);
+                let len = self.b.ins().load(I64, trusted(), def, DEF_LENGTH);
+                let v = self.b.ins().ireduce(I32, len);
+                self.push(v);
+            }
+            O::TableGrow { table } => {
+                // (init: ref, delta: i32) -> i32
+                let delta = self.pop();
+                let init = self.pop();
+                self.push(delta);
+                self.push(init);
+                self.table_libcall(libcalls::table_grow as *const u8, &[*table], 2, true);
+            }
+            O::TableFill { table } => {
+                self.table_libcall(libcalls::table_fill as *const u8, &[*table], 3, false);
+            }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                self.table_libcall(
+                    libcalls::table_copy as *const u8,
+                    &[*dst_table, *src_table],
+                    3,
+                    false,
+                );
+            }
+            O::TableInit { elem_index, table } => {
+                self.table_libcall(
+                    libcalls::table_init as *const u8,
+                    &[*table, *elem_index],
+                    3,
+                    false,
+                );
+            }
+            O::ElemDrop { elem_index } => {
+                self.table_libcall(libcalls::elem_drop as *const u8, &[*elem_index], 0, false);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}

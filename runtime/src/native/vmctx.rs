@@ -1,0 +1,304 @@
+//! The VM context: what compiled code reads through its hidden `vmctx` argument.
+//!
+//! Layouts are `#[repr(C)]` and their field offsets are the `OFF_*` constants the
+//! translator uses (checked by a unit test). See RATIONALE.md, "Native engine: VM
+//! context and traps".
+//!
+//! One [`VMContext`] per module instance, built lazily the first time the instance is
+//! called (or reached through an import or a table), and kept in the instance's
+//! `engine_state` slot, so its address never changes. All instances of a store share one
+//! [`VMRuntime`]: the trap flag, the stack limit and the store pointer for libcalls.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::sync::Arc;
+
+use crate::error::{Error, TrapKind};
+use crate::store::{StoreData, VMMemoryDefinition, VMTableDefinition};
+
+/// Per-store state shared by every VM context of the store.
+#[repr(C)]
+pub(crate) struct VMRuntime {
+    /// 0 while running normally; otherwise a trap code (see [`trap_code`]) or
+    /// [`PENDING_ERROR`]. Compiled code tests it after every call.
+    pub trap: u32,
+    pub _pad: u32,
+    /// Lowest stack pointer Wasm code may run at (checked in every prologue).
+    pub stack_limit: usize,
+    /// The store, for libcalls; set at every host-to-Wasm entry.
+    pub store: *mut StoreData,
+    /// The callee vmctx found by the last `call_indirect` resolution.
+    pub indirect_vmctx: *mut VMContext,
+    /// An error or panic from a host function or libcall, returned unchanged by the entry.
+    pub pending: Option<Pending>,
+}
+
+pub(crate) enum Pending {
+    Error(Error),
+    Panic(Box<dyn Any + Send>),
+}
+
+pub(crate) const RT_TRAP: i32 = 0;
+pub(crate) const RT_STACK_LIMIT: i32 = 8;
+pub(crate) const RT_INDIRECT_VMCTX: i32 = 24;
+
+/// The trap flag value meaning "see `VMRuntime::pending`".
+pub(crate) const PENDING_ERROR: u32 = u32::MAX;
+
+pub(crate) fn trap_code(kind: TrapKind) -> u32 {
+    TRAP_KINDS.iter().position(|k| *k == kind).unwrap() as u32 + 1
+}
+
+pub(crate) fn trap_kind(code: u32) -> Option<TrapKind> {
+    TRAP_KINDS.get((code as usize).checked_sub(1)?).copied()
+}
+
+const TRAP_KINDS: [TrapKind; 10] = [
+    TrapKind::Unreachable,
+    TrapKind::IntegerDivideByZero,
+    TrapKind::IntegerOverflow,
+    TrapKind::InvalidConversionToInteger,
+    TrapKind::MemoryOutOfBounds,
+    TrapKind::TableOutOfBounds,
+    TrapKind::IndirectCallTypeMismatch,
+    TrapKind::UndefinedElement,
+    TrapKind::UninitializedElement,
+    TrapKind::CallStackExhausted,
+];
+
+/// The shared, heap-allocated runtime of one store.
+pub(crate) struct RuntimeCell(UnsafeCell<VMRuntime>);
+
+// SAFETY: the runtime is only touched by code holding the store's data lock (the entry,
+// compiled code it runs, and libcalls called from that code), so never by two threads at
+// once; the raw pointers inside point to store objects guarded by the same lock.
+unsafe impl Send for RuntimeCell {}
+// SAFETY: as above.
+unsafe impl Sync for RuntimeCell {}
+
+impl RuntimeCell {
+    pub fn new() -> Arc<RuntimeCell> {
+        Arc::new(RuntimeCell(UnsafeCell::new(VMRuntime {
+            trap: 0,
+            _pad: 0,
+            stack_limit: 0,
+            store: std::ptr::null_mut(),
+            indirect_vmctx: std::ptr::null_mut(),
+            pending: None,
+        })))
+    }
+
+    pub fn get(&self) -> *mut VMRuntime {
+        self.0.get()
+    }
+}
+
+/// A callable function as compiled code sees it: code in the Wasm ABI and the vmctx to
+/// pass as its first argument (for a host function: its store index, and the code is the
+/// importing module's host adapter for its signature).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct VMFuncRef {
+    pub code: *const u8,
+    pub vmctx: *mut VMContext,
+}
+
+/// Per-instance context.
+#[repr(C)]
+pub(crate) struct VMContext {
+    pub runtime: *mut VMRuntime,
+    /// One pointer per memory of the module (imports first).
+    pub memories: *const *const VMMemoryDefinition,
+    /// One pointer per global: its 128-bit cell.
+    pub globals: *const *mut u128,
+    /// One pointer per table.
+    pub tables: *const *const VMTableDefinition,
+    /// One entry per imported function.
+    pub imports: *const VMFuncRef,
+    /// Store function index of every function of the module (for `ref.func`).
+    pub func_indices: *const u32,
+    /// Store-wide type id of every type of the module.
+    pub type_ids: *const u32,
+    /// The instance's store index.
+    pub instance: u32,
+}
+
+pub(crate) const VM_RUNTIME: i32 = 0;
+pub(crate) const VM_MEMORIES: i32 = 8;
+pub(crate) const VM_GLOBALS: i32 = 16;
+pub(crate) const VM_TABLES: i32 = 24;
+pub(crate) const VM_IMPORTS: i32 = 32;
+pub(crate) const VM_FUNC_INDICES: i32 = 40;
+pub(crate) const VM_TYPE_IDS: i32 = 48;
+
+pub(crate) const FUNCREF_SIZE: i32 = 16;
+pub(crate) const DEF_BASE: i32 = 0;
+pub(crate) const DEF_LENGTH: i32 = 8;
+
+/// What the native engine keeps in `InstanceData::engine_state`: the context and the
+/// arrays it points to (boxed slices: their addresses never change).
+pub(crate) struct InstanceState {
+    pub vmctx: Box<VMContext>,
+    pub runtime: Arc<RuntimeCell>,
+    _memories: Box<[*const VMMemoryDefinition]>,
+    _globals: Box<[*mut u128]>,
+    _tables: Box<[*const VMTableDefinition]>,
+    _imports: Box<[VMFuncRef]>,
+    _func_indices: Box<[u32]>,
+    _type_ids: Box<[u32]>,
+}
+
+// SAFETY: every pointer points to store objects (or other instances' contexts) that live
+// as long as the store and are only used under the store's data lock.
+unsafe impl Send for InstanceState {}
+// SAFETY: as above.
+unsafe impl Sync for InstanceState {}
+
+impl InstanceState {
+    pub fn vmctx_ptr(&self) -> *mut VMContext {
+        &*self.vmctx as *const VMContext as *mut VMContext
+    }
+}
+
+pub(crate) fn state_of(store: &StoreData, instance: u32) -> Option<&InstanceState> {
+    store.instances[instance as usize]
+        .engine_state
+        .as_ref()?
+        .downcast_ref::<InstanceState>()
+}
+
+/// The store's runtime, created with the first context.
+fn runtime_of(store: &StoreData) -> Arc<RuntimeCell> {
+    store
+        .instances
+        .iter()
+        .rev()
+        .find_map(|i| {
+            i.engine_state
+                .as_ref()?
+                .downcast_ref::<InstanceState>()
+                .map(|s| s.runtime.clone())
+        })
+        .unwrap_or_else(RuntimeCell::new)
+}
+
+/// The context of `instance`, built (with those of the instances it imports functions
+/// from) if needed.
+pub(crate) fn ensure_vmctx(store: &mut StoreData, instance: u32) -> *mut VMContext {
+    if let Some(s) = state_of(store, instance) {
+        return s.vmctx_ptr();
+    }
+    let module = store.instances[instance as usize]
+        .module
+        .clone()
+        .expect("a Wasm function's instance has a module");
+    let native = super::native_module(&module);
+    let info = module.info();
+    let inst = &store.instances[instance as usize];
+    let memories: Box<[_]> = inst
+        .memories
+        .iter()
+        .map(|&m| store.memories[m as usize].definition_ptr())
+        .collect();
+    let tables: Box<[_]> = inst
+        .tables
+        .iter()
+        .map(|&t| store.tables[t as usize].definition_ptr())
+        .collect();
+    let func_indices: Box<[u32]> = inst.funcs.clone().into();
+    let type_ids: Box<[u32]> = inst.type_ids.clone().into();
+    let global_indices = inst.globals.clone();
+    let mut globals = Vec::with_capacity(global_indices.len());
+    for g in global_indices {
+        globals.push(std::ptr::addr_of_mut!(store.globals[g as usize].value));
+    }
+    let globals: Box<[_]> = globals.into();
+    let mut imports = Vec::with_capacity(info.num_imported_funcs as usize);
+    for i in 0..info.num_imported_funcs {
+        let f = func_indices[i as usize];
+        imports.push(func_ref(store, f, native, info.funcs[i as usize]));
+    }
+    let imports: Box<[_]> = imports.into();
+    let runtime = runtime_of(store);
+    let vmctx = Box::new(VMContext {
+        runtime: runtime.get(),
+        memories: memories.as_ptr(),
+        globals: globals.as_ptr(),
+        tables: tables.as_ptr(),
+        imports: imports.as_ptr(),
+        func_indices: func_indices.as_ptr(),
+        type_ids: type_ids.as_ptr(),
+        instance,
+    });
+    let state = InstanceState {
+        vmctx,
+        runtime,
+        _memories: memories,
+        _globals: globals,
+        _tables: tables,
+        _imports: imports,
+        _func_indices: func_indices,
+        _type_ids: type_ids,
+    };
+    let ptr = state.vmctx_ptr();
+    store.instances[instance as usize].engine_state = Some(Box::new(state));
+    ptr
+}
+
+/// Code and vmctx for store function `func`, called from a module whose type
+/// `type_index` is the function's signature (`caller` supplies the host adapter).
+pub(crate) fn func_ref(
+    store: &mut StoreData,
+    func: u32,
+    caller: &super::NativeModule,
+    type_index: u32,
+) -> VMFuncRef {
+    match store.funcs[func as usize].kind.clone() {
+        crate::store::FuncKind::Wasm { instance, index } => {
+            let vmctx = ensure_vmctx(store, instance);
+            let module = store.instances[instance as usize]
+                .module
+                .clone()
+                .expect("a Wasm function's instance has a module");
+            let native = super::native_module(&module);
+            let defined = index - module.info().num_imported_funcs;
+            VMFuncRef {
+                code: native.funcs[defined as usize] as *const u8,
+                vmctx,
+            }
+        }
+        crate::store::FuncKind::Host { .. } => VMFuncRef {
+            code: caller.adapters[type_index as usize] as *const u8,
+            vmctx: func as usize as *mut VMContext,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn offsets_match_layout() {
+        assert_eq!(offset_of!(VMRuntime, trap) as i32, RT_TRAP);
+        assert_eq!(offset_of!(VMRuntime, stack_limit) as i32, RT_STACK_LIMIT);
+        assert_eq!(
+            offset_of!(VMRuntime, indirect_vmctx) as i32,
+            RT_INDIRECT_VMCTX
+        );
+        assert_eq!(offset_of!(VMContext, runtime) as i32, VM_RUNTIME);
+        assert_eq!(offset_of!(VMContext, memories) as i32, VM_MEMORIES);
+        assert_eq!(offset_of!(VMContext, globals) as i32, VM_GLOBALS);
+        assert_eq!(offset_of!(VMContext, tables) as i32, VM_TABLES);
+        assert_eq!(offset_of!(VMContext, imports) as i32, VM_IMPORTS);
+        assert_eq!(offset_of!(VMContext, func_indices) as i32, VM_FUNC_INDICES);
+        assert_eq!(offset_of!(VMContext, type_ids) as i32, VM_TYPE_IDS);
+        assert_eq!(std::mem::size_of::<VMFuncRef>() as i32, FUNCREF_SIZE);
+        assert_eq!(offset_of!(VMMemoryDefinition, base) as i32, DEF_BASE);
+        assert_eq!(offset_of!(VMMemoryDefinition, length) as i32, DEF_LENGTH);
+        assert_eq!(offset_of!(VMTableDefinition, base) as i32, DEF_BASE);
+        assert_eq!(offset_of!(VMTableDefinition, length) as i32, DEF_LENGTH);
+        assert_eq!(offset_of!(crate::store::GlobalInstance, value), 0);
+    }
+}
