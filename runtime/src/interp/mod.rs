@@ -1,16 +1,40 @@
-//! The interpreter engine (placeholder until the translator and executor land).
+//! The interpreter engine.
+//!
+//! `compile` translates every function body once into slot bytecode (`bytecode.rs`,
+//! built by `translate/`); `invoke` runs it in a loop with its own frame and value
+//! stacks (`exec/`). Numeric semantics live in `numeric.rs`.
+
+mod bytecode;
+mod exec;
+mod numeric;
+mod translate;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
 use crate::engine::{Backend, CompiledModule, Config};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::module::ModuleInfo;
 use crate::store::StoreData;
 use crate::values::Value;
 
+use bytecode::FuncCode;
+
 pub(crate) struct Interpreter;
 
-struct InterpModule;
+/// The translated functions of one module.
+#[derive(Debug)]
+pub(crate) struct ModuleCode {
+    /// Indexed by defined function index.
+    pub funcs: Vec<FuncCode>,
+    pub num_imported_funcs: u32,
+}
+
+pub(crate) struct InterpModule {
+    pub code: Arc<ModuleCode>,
+}
 
 impl CompiledModule for InterpModule {
     fn as_any(&self) -> &dyn std::any::Any {
@@ -23,17 +47,25 @@ impl Backend for Interpreter {
         false
     }
 
-    fn compile(&self, _info: &ModuleInfo, _config: &Config) -> Result<Arc<dyn CompiledModule>> {
-        Ok(Arc::new(InterpModule))
+    fn compile(&self, info: &ModuleInfo, _config: &Config) -> Result<Arc<dyn CompiledModule>> {
+        let funcs = (0..info.bodies.len())
+            .map(|i| translate::translate(info, i))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Arc::new(InterpModule {
+            code: Arc::new(ModuleCode {
+                funcs,
+                num_imported_funcs: info.num_imported_funcs,
+            }),
+        }))
     }
 
     fn invoke(
         &self,
-        _store: &mut StoreData,
-        _func: u32,
-        _args: &[Value],
-        _results: &mut [Value],
+        store: &mut StoreData,
+        func: u32,
+        args: &[Value],
+        results: &mut [Value],
     ) -> Result<()> {
-        Err(Error::Usage("interpreter not built yet".into()))
+        exec::invoke(store, func, args, results)
     }
 }

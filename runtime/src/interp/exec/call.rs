@@ -1,0 +1,228 @@
+//! Calls and returns: frame switches inside the one executor loop, instance switches
+//! for imported functions, host calls, and the host-to-Wasm entry point.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-control-mathsf-call-x>
+//! and `call_indirect` just below it.
+
+use std::sync::Arc;
+
+use super::stack::{ExecStack, Frame, with_stack};
+use crate::error::{Error, Result, TrapKind};
+use crate::interp::{InterpModule, ModuleCode};
+use crate::store::{FuncKind, StoreData};
+use crate::values::Value;
+
+/// What the executing function sees of its instance.
+pub(super) struct Ctx {
+    pub code: Arc<ModuleCode>,
+    pub instance: u32,
+    /// Store index of memory 0 (unused when the module has none).
+    pub mem: u32,
+}
+
+/// Where execution is: function, next instruction, frame base.
+pub(super) struct Pos {
+    pub func: u32,
+    pub pc: usize,
+    pub base: usize,
+}
+
+pub(super) struct Limits {
+    pub max_depth: usize,
+    pub max_cells: usize,
+}
+
+pub(super) fn load_ctx(store: &StoreData, instance: u32) -> Result<Ctx> {
+    let inst = &store.instances[instance as usize];
+    let code = inst
+        .module
+        .as_ref()
+        .and_then(|m| m.compiled().as_any().downcast_ref::<InterpModule>())
+        .map(|m| m.code.clone())
+        .ok_or_else(|| Error::Usage("function was not compiled by the interpreter".into()))?;
+    Ok(Ctx {
+        code,
+        instance,
+        mem: inst.memories.first().copied().unwrap_or(u32::MAX),
+    })
+}
+
+/// Enters defined function `func` of the current instance, its arguments at `abs_base`.
+#[inline]
+pub(super) fn call_defined(
+    st: &mut ExecStack,
+    ctx: &Ctx,
+    pos: &mut Pos,
+    func: u32,
+    abs_base: usize,
+    limits: &Limits,
+) -> Result<()> {
+    if st.frames.len() >= limits.max_depth {
+        return Err(TrapKind::CallStackExhausted.into());
+    }
+    st.enter(&ctx.code.funcs[func as usize], abs_base, limits.max_cells)?;
+    st.frames.push(Frame {
+        func: pos.func,
+        pc: pos.pc as u32,
+        instance: ctx.instance,
+        base: pos.base,
+    });
+    *pos = Pos {
+        func,
+        pc: 0,
+        base: abs_base,
+    };
+    Ok(())
+}
+
+/// Calls store function `sf`: a Wasm function (maybe of another instance) becomes the
+/// current frame; a host function runs to completion here.
+pub(super) fn call_store_func(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    ctx: &mut Ctx,
+    pos: &mut Pos,
+    sf: u32,
+    abs_base: usize,
+    limits: &Limits,
+) -> Result<()> {
+    match &store.funcs[sf as usize].kind {
+        FuncKind::Wasm { instance, index } => {
+            let (instance, index) = (*instance, *index);
+            if instance == ctx.instance {
+                let defined = index - ctx.code.num_imported_funcs;
+                return call_defined(st, ctx, pos, defined, abs_base, limits);
+            }
+            let callee_ctx = load_ctx(store, instance)?;
+            let defined = index - callee_ctx.code.num_imported_funcs;
+            // The caller's frame records the caller's instance, so return switches back.
+            call_defined(st, ctx, pos, defined, abs_base, limits)?;
+            *ctx = callee_ctx;
+            Ok(())
+        }
+        FuncKind::Host { .. } => call_host(store, st, ctx.instance, sf, abs_base),
+    }
+}
+
+fn call_host(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    caller: u32,
+    sf: u32,
+    abs_base: usize,
+) -> Result<()> {
+    let ty = store.funcs[sf as usize].ty.clone();
+    let id = store.id;
+    let args: Vec<Value> = ty
+        .params()
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Value::from_raw(*t, st.values[abs_base + i], id))
+        .collect();
+    let mut results: Vec<Value> = ty
+        .results()
+        .iter()
+        .map(|t| Value::default_for(*t))
+        .collect();
+    store.call_host(sf, Some(caller), &args, &mut results)?;
+    let end = abs_base + results.len();
+    if end > st.values.len() {
+        st.values.resize(end, 0);
+    }
+    for (i, r) in results.iter().enumerate() {
+        st.values[abs_base + i] = r.to_raw();
+    }
+    Ok(())
+}
+
+/// `call_indirect`'s checks: the table element must exist, be non-null, and have the
+/// expected type (store-wide type ids are equal exactly when the types are).
+pub(super) fn resolve_indirect(
+    store: &StoreData,
+    ctx: &Ctx,
+    type_index: u32,
+    table: u32,
+    index: u32,
+) -> Result<u32> {
+    let inst = &store.instances[ctx.instance as usize];
+    let t = &store.tables[inst.tables[table as usize] as usize];
+    let raw = *t
+        .elements
+        .get(index as usize)
+        .ok_or(TrapKind::UndefinedElement)?;
+    let sf = raw.checked_sub(1).ok_or(TrapKind::UninitializedElement)? as u32;
+    if store.funcs[sf as usize].type_id != inst.type_ids[type_index as usize] {
+        return Err(TrapKind::IndirectCallTypeMismatch.into());
+    }
+    Ok(sf)
+}
+
+/// Pops a frame; `false` when the entry function itself returned.
+#[inline]
+pub(super) fn do_return(
+    store: &StoreData,
+    st: &mut ExecStack,
+    ctx: &mut Ctx,
+    pos: &mut Pos,
+) -> Result<bool> {
+    let Some(f) = st.frames.pop() else {
+        return Ok(false);
+    };
+    if f.instance != ctx.instance {
+        *ctx = load_ctx(store, f.instance)?;
+    }
+    *pos = Pos {
+        func: f.func,
+        pc: f.pc as usize,
+        base: f.base,
+    };
+    Ok(true)
+}
+
+/// The host-to-Wasm entry: runs store function `func` with `args`, writing `results`.
+pub(crate) fn invoke(
+    store: &mut StoreData,
+    func: u32,
+    args: &[Value],
+    results: &mut [Value],
+) -> Result<()> {
+    let (instance, index) = match &store.funcs[func as usize].kind {
+        FuncKind::Host { .. } => return store.call_host(func, None, args, results),
+        FuncKind::Wasm { instance, index } => (*instance, *index),
+    };
+    let ty = store.funcs[func as usize].ty.clone();
+    let config = store.engine.config();
+    let limits = Limits {
+        max_depth: config.max_call_depth as usize,
+        max_cells: config.max_value_stack,
+    };
+    let ctx = load_ctx(store, instance)?;
+    let defined = index - ctx.code.num_imported_funcs;
+    with_stack(|st| {
+        let code = &ctx.code.funcs[defined as usize];
+        let need = (code.frame_size as usize)
+            .max(args.len())
+            .max(results.len());
+        if need > limits.max_cells {
+            return Err(TrapKind::CallStackExhausted.into());
+        }
+        if st.values.len() < need {
+            st.values.resize(need, 0);
+        }
+        for (i, a) in args.iter().enumerate() {
+            st.values[i] = a.to_raw();
+        }
+        st.enter(code, 0, limits.max_cells)?;
+        let pos = Pos {
+            func: defined,
+            pc: 0,
+            base: 0,
+        };
+        super::run(store, st, ctx, pos, &limits)?;
+        let id = store.id;
+        for (i, (r, t)) in results.iter_mut().zip(ty.results()).enumerate() {
+            *r = Value::from_raw(*t, st.values[i], id);
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,633 @@
+//! The execution loop: one `match` per instruction over the current frame's slots.
+//!
+//! Calls and returns leave the inner loop (which borrows the current function's code
+//! and frame) and are handled in the outer one, so Wasm recursion never grows the host
+//! stack. Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
+
+mod call;
+mod memory;
+mod stack;
+
+pub(crate) use call::invoke;
+use call::{Ctx, Limits, Pos};
+use memory::{load, store as mstore};
+use stack::ExecStack;
+
+use crate::error::{Result, TrapKind};
+use crate::interp::bytecode::Instr;
+use crate::interp::numeric::{self as num, div, trunc};
+use crate::store::StoreData;
+
+/// Why the inner loop stopped.
+enum Action {
+    Call {
+        func: u32,
+        base: u32,
+    },
+    CallImport {
+        func: u32,
+        base: u32,
+    },
+    CallIndirect {
+        type_index: u32,
+        table: u32,
+        index: u32,
+        base: u32,
+    },
+    Return,
+}
+
+/// The operands of the `Extra` following an instruction.
+#[inline(always)]
+fn extra(instrs: &[Instr], pc: usize) -> (u32, u32) {
+    match instrs.get(pc) {
+        Some(Instr::Extra { a, b, .. }) => (*a, *b),
+        _ => (0, 0),
+    }
+}
+
+fn run(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    mut ctx: Ctx,
+    mut pos: Pos,
+    limits: &Limits,
+) -> Result<()> {
+    loop {
+        let code = &ctx.code.funcs[pos.func as usize];
+        let instrs = &code.instrs[..];
+        let mut pc = pos.pc;
+        let regs = &mut st.values[pos.base..];
+        let mem = ctx.mem as usize;
+        let instance = ctx.instance as usize;
+
+        macro_rules! r {
+            ($s:expr) => {
+                regs[$s as usize]
+            };
+        }
+        macro_rules! un {
+            ($dst:expr, $src:expr, $f:expr) => {{
+                let v = $f(r!($src));
+                r!($dst) = v;
+            }};
+        }
+        macro_rules! bin {
+            ($dst:expr, $lhs:expr, $rhs:expr, $f:expr) => {{
+                let v = $f(r!($lhs), r!($rhs));
+                r!($dst) = v;
+            }};
+        }
+        macro_rules! i32bin {
+            ($dst:expr, $lhs:expr, $rhs:expr, $f:expr) => {
+                bin!($dst, $lhs, $rhs, |a: u64, b: u64| $f(a as u32, b as u32)
+                    as u64)
+            };
+        }
+        macro_rules! i32cmp {
+            ($dst:expr, $lhs:expr, $rhs:expr, $t:ty, $op:tt) => {
+                bin!($dst, $lhs, $rhs, |a: u64, b: u64| ((a as u32 as $t) $op (b as u32 as $t)) as u64)
+            };
+        }
+        macro_rules! i64cmp {
+            ($dst:expr, $lhs:expr, $rhs:expr, $t:ty, $op:tt) => {
+                bin!($dst, $lhs, $rhs, |a: u64, b: u64| ((a as $t) $op (b as $t)) as u64)
+            };
+        }
+        macro_rules! f32bin {
+            ($dst:expr, $lhs:expr, $rhs:expr, $f:expr) => {
+                bin!($dst, $lhs, $rhs, |a, b| num::from_f32($f(
+                    num::f32_of(a),
+                    num::f32_of(b)
+                )))
+            };
+        }
+        macro_rules! f64bin {
+            ($dst:expr, $lhs:expr, $rhs:expr, $f:expr) => {
+                bin!($dst, $lhs, $rhs, |a, b| num::from_f64($f(
+                    num::f64_of(a),
+                    num::f64_of(b)
+                )))
+            };
+        }
+        macro_rules! fcmp {
+            ($dst:expr, $lhs:expr, $rhs:expr, $of:path, $op:tt) => {
+                bin!($dst, $lhs, $rhs, |a, b| ($of(a) $op $of(b)) as u64)
+            };
+        }
+        macro_rules! f32un {
+            ($dst:expr, $src:expr, $f:expr) => {
+                un!($dst, $src, |a| num::from_f32($f(num::f32_of(a))))
+            };
+        }
+        macro_rules! f64un {
+            ($dst:expr, $src:expr, $f:expr) => {
+                un!($dst, $src, |a| num::from_f64($f(num::f64_of(a))))
+            };
+        }
+        macro_rules! brcmp {
+            ($lhs:expr, $rhs:expr, $target:expr, $t:ty, $op:tt) => {
+                if (r!($lhs) as u32 as $t) $op (r!($rhs) as u32 as $t) {
+                    pc = $target as usize;
+                }
+            };
+        }
+        macro_rules! ld {
+            ($dst:expr, $addr:expr, $offset:expr, $n:literal, $conv:expr) => {{
+                let bytes = load::<$n>(store.memories[mem].data(), r!($addr), $offset)?;
+                r!($dst) = $conv(bytes);
+            }};
+        }
+        macro_rules! stv {
+            ($addr:expr, $value:expr, $offset:expr, $conv:expr) => {{
+                let bytes = $conv(r!($value));
+                mstore(store.memories[mem].data_mut(), r!($addr), $offset, bytes)?;
+            }};
+        }
+
+        let action = loop {
+            let instr = instrs[pc];
+            pc += 1;
+            match instr {
+                // --- Control ---
+                Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
+                Instr::Extra { .. } => {}
+                Instr::Br { target } => pc = target as usize,
+                Instr::BrIfNez { cond, target } => {
+                    if r!(cond) as u32 != 0 {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrIfEqz { cond, target } => {
+                    if r!(cond) as u32 == 0 {
+                        pc = target as usize;
+                    }
+                }
+                Instr::BrTable { index, len } => {
+                    pc += (r!(index) as u32).min(len) as usize;
+                }
+                Instr::BrI32Eq { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, ==),
+                Instr::BrI32Ne { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, !=),
+                Instr::BrI32LtS { lhs, rhs, target } => brcmp!(lhs, rhs, target, i32, <),
+                Instr::BrI32LtU { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, <),
+                Instr::BrI32GtS { lhs, rhs, target } => brcmp!(lhs, rhs, target, i32, >),
+                Instr::BrI32GtU { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, >),
+                Instr::BrI32LeS { lhs, rhs, target } => brcmp!(lhs, rhs, target, i32, <=),
+                Instr::BrI32LeU { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, <=),
+                Instr::BrI32GeS { lhs, rhs, target } => brcmp!(lhs, rhs, target, i32, >=),
+                Instr::BrI32GeU { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, >=),
+                Instr::Return => break Action::Return,
+                Instr::ReturnSlot { src } => {
+                    r!(0) = r!(src);
+                    break Action::Return;
+                }
+                Instr::Copy { dst, src } => r!(dst) = r!(src),
+                Instr::Const { dst, value } => r!(dst) = value,
+                Instr::Call { func, base } => break Action::Call { func, base },
+                Instr::CallImport { func, base } => break Action::CallImport { func, base },
+                Instr::CallIndirect {
+                    type_index,
+                    index,
+                    base,
+                } => {
+                    let (table, _) = extra(instrs, pc);
+                    pc += 1;
+                    break Action::CallIndirect {
+                        type_index,
+                        table,
+                        index: r!(index) as u32,
+                        base,
+                    };
+                }
+                Instr::Select { dst, lhs, rhs } => {
+                    let (cond, _) = extra(instrs, pc);
+                    pc += 1;
+                    r!(dst) = if r!(cond) as u32 != 0 {
+                        r!(lhs)
+                    } else {
+                        r!(rhs)
+                    };
+                }
+
+                // --- Variables ---
+                Instr::GlobalGet { dst, global } => {
+                    let g = store.instances[instance].globals[global as usize];
+                    r!(dst) = store.globals[g as usize].value as u64;
+                }
+                Instr::GlobalSet { global, src } => {
+                    let g = store.instances[instance].globals[global as usize];
+                    store.globals[g as usize].value = r!(src) as u128;
+                }
+
+                // --- Memory ---
+                Instr::I32Load { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+                }
+                Instr::I64Load { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 8, u64::from_le_bytes)
+                }
+                Instr::F32Load { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+                }
+                Instr::F64Load { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 8, u64::from_le_bytes)
+                }
+                Instr::I32Load8S { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 1, |b| num::from_i32(
+                        i8::from_le_bytes(b) as i32
+                    ))
+                }
+                Instr::I32Load8U { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 1, |b| u8::from_le_bytes(b) as u64)
+                }
+                Instr::I32Load16S { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 2, |b| num::from_i32(
+                        i16::from_le_bytes(b) as i32
+                    ))
+                }
+                Instr::I32Load16U { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64)
+                }
+                Instr::I64Load8S { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 1, |b| i8::from_le_bytes(b) as i64 as u64)
+                }
+                Instr::I64Load8U { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 1, |b| u8::from_le_bytes(b) as u64)
+                }
+                Instr::I64Load16S { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64
+                        as u64)
+                }
+                Instr::I64Load16U { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64)
+                }
+                Instr::I64Load32S { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64
+                        as u64)
+                }
+                Instr::I64Load32U { dst, addr, offset } => {
+                    ld!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+                }
+                Instr::I32Store {
+                    addr,
+                    value,
+                    offset,
+                } => stv!(addr, value, offset, |v: u64| (v as u32).to_le_bytes()),
+                Instr::I64Store {
+                    addr,
+                    value,
+                    offset,
+                } => stv!(addr, value, offset, |v: u64| v.to_le_bytes()),
+                Instr::F32Store {
+                    addr,
+                    value,
+                    offset,
+                } => stv!(addr, value, offset, |v: u64| (v as u32).to_le_bytes()),
+                Instr::F64Store {
+                    addr,
+                    value,
+                    offset,
+                } => stv!(addr, value, offset, |v: u64| v.to_le_bytes()),
+                Instr::I32Store8 {
+                    addr,
+                    value,
+                    offset,
+                }
+                | Instr::I64Store8 {
+                    addr,
+                    value,
+                    offset,
+                } => stv!(addr, value, offset, |v: u64| (v as u8).to_le_bytes()),
+                Instr::I32Store16 {
+                    addr,
+                    value,
+                    offset,
+                }
+                | Instr::I64Store16 {
+                    addr,
+                    value,
+                    offset,
+                } => stv!(addr, value, offset, |v: u64| (v as u16).to_le_bytes()),
+                Instr::I64Store32 {
+                    addr,
+                    value,
+                    offset,
+                } => stv!(addr, value, offset, |v: u64| (v as u32).to_le_bytes()),
+                Instr::MemorySize { dst } => r!(dst) = store.memories[mem].pages(),
+                Instr::MemoryGrow { dst, delta } => {
+                    r!(dst) = store.memory_grow(mem as u32, r!(delta) as u32) as u32 as u64;
+                }
+                Instr::MemoryFill { dst, value, len } => {
+                    store.memory_fill(
+                        mem as u32,
+                        r!(dst) as u32,
+                        r!(value) as u8,
+                        r!(len) as u32,
+                    )?;
+                }
+                Instr::MemoryCopy { dst, src, len } => {
+                    let (d, s, n) = (r!(dst) as u32, r!(src) as u32, r!(len) as u32);
+                    store.memory_copy(mem as u32, mem as u32, d, s, n)?;
+                }
+                Instr::MemoryInit { dst, src, len } => {
+                    let (data, _) = extra(instrs, pc);
+                    pc += 1;
+                    let (d, s, n) = (r!(dst) as u32, r!(src) as u32, r!(len) as u32);
+                    store.memory_init(instance as u32, mem as u32, data, d, s, n)?;
+                }
+                Instr::DataDrop { data } => store.data_drop(instance as u32, data),
+
+                // --- Tables and references ---
+                Instr::TableGet { dst, index, table } => {
+                    let t = store.instances[instance].tables[table as usize];
+                    r!(dst) = store.table_get(t, r!(index) as u32)?;
+                }
+                Instr::TableSet {
+                    index,
+                    value,
+                    table,
+                } => {
+                    let t = store.instances[instance].tables[table as usize];
+                    store.table_set(t, r!(index) as u32, r!(value))?;
+                }
+                Instr::TableSize { dst, table } => {
+                    let t = store.instances[instance].tables[table as usize];
+                    r!(dst) = store.tables[t as usize].size() as u64;
+                }
+                Instr::TableGrow { dst, init, delta } => {
+                    let (table, _) = extra(instrs, pc);
+                    pc += 1;
+                    let t = store.instances[instance].tables[table as usize];
+                    r!(dst) = store.table_grow(t, r!(delta) as u32, r!(init)) as u32 as u64;
+                }
+                Instr::TableFill { dst, value, len } => {
+                    let (table, _) = extra(instrs, pc);
+                    pc += 1;
+                    let t = store.instances[instance].tables[table as usize];
+                    store.table_fill(t, r!(dst) as u32, r!(value), r!(len) as u32)?;
+                }
+                Instr::TableCopy { dst, src, len } => {
+                    let (dt, stab) = extra(instrs, pc);
+                    pc += 1;
+                    let inst = &store.instances[instance];
+                    let (dt, stab) = (inst.tables[dt as usize], inst.tables[stab as usize]);
+                    let (d, s, n) = (r!(dst) as u32, r!(src) as u32, r!(len) as u32);
+                    store.table_copy(dt, stab, d, s, n)?;
+                }
+                Instr::TableInit { dst, src, len } => {
+                    let (table, elem) = extra(instrs, pc);
+                    pc += 1;
+                    let t = store.instances[instance].tables[table as usize];
+                    let (d, s, n) = (r!(dst) as u32, r!(src) as u32, r!(len) as u32);
+                    store.table_init(instance as u32, t, elem, d, s, n)?;
+                }
+                Instr::ElemDrop { elem } => store.elem_drop(instance as u32, elem),
+                Instr::RefFunc { dst, func } => {
+                    r!(dst) = store.instances[instance].funcs[func as usize] as u64 + 1;
+                }
+
+                // --- Numeric: i32 ---
+                Instr::I32Eqz { dst, src } => un!(dst, src, |a: u64| (a as u32 == 0) as u64),
+                Instr::I32Eq { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, u32, ==),
+                Instr::I32Ne { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, u32, !=),
+                Instr::I32LtS { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, i32, <),
+                Instr::I32LtU { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, u32, <),
+                Instr::I32GtS { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, i32, >),
+                Instr::I32GtU { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, u32, >),
+                Instr::I32LeS { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, i32, <=),
+                Instr::I32LeU { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, u32, <=),
+                Instr::I32GeS { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, i32, >=),
+                Instr::I32GeU { dst, lhs, rhs } => i32cmp!(dst, lhs, rhs, u32, >=),
+                Instr::I32Clz { dst, src } => {
+                    un!(dst, src, |a: u64| (a as u32).leading_zeros() as u64)
+                }
+                Instr::I32Ctz { dst, src } => {
+                    un!(dst, src, |a: u64| (a as u32).trailing_zeros() as u64)
+                }
+                Instr::I32Popcnt { dst, src } => {
+                    un!(dst, src, |a: u64| (a as u32).count_ones() as u64)
+                }
+                Instr::I32Add { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, u32::wrapping_add),
+                Instr::I32Sub { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, u32::wrapping_sub),
+                Instr::I32Mul { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, u32::wrapping_mul),
+                Instr::I32DivS { dst, lhs, rhs } => r!(dst) = div::i32_div_s(r!(lhs), r!(rhs))?,
+                Instr::I32DivU { dst, lhs, rhs } => r!(dst) = div::i32_div_u(r!(lhs), r!(rhs))?,
+                Instr::I32RemS { dst, lhs, rhs } => r!(dst) = div::i32_rem_s(r!(lhs), r!(rhs))?,
+                Instr::I32RemU { dst, lhs, rhs } => r!(dst) = div::i32_rem_u(r!(lhs), r!(rhs))?,
+                Instr::I32And { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, |a, b| a & b),
+                Instr::I32Or { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, |a, b| a | b),
+                Instr::I32Xor { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, |a, b| a ^ b),
+                Instr::I32Shl { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, u32::wrapping_shl),
+                Instr::I32ShrS { dst, lhs, rhs } => {
+                    i32bin!(dst, lhs, rhs, |a: u32, b: u32| (a as i32).wrapping_shr(b)
+                        as u32)
+                }
+                Instr::I32ShrU { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, u32::wrapping_shr),
+                Instr::I32Rotl { dst, lhs, rhs } => {
+                    i32bin!(dst, lhs, rhs, |a: u32, b: u32| a.rotate_left(b % 32))
+                }
+                Instr::I32Rotr { dst, lhs, rhs } => {
+                    i32bin!(dst, lhs, rhs, |a: u32, b: u32| a.rotate_right(b % 32))
+                }
+
+                // --- Numeric: i64 ---
+                Instr::I64Eqz { dst, src } => un!(dst, src, |a: u64| (a == 0) as u64),
+                Instr::I64Eq { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, u64, ==),
+                Instr::I64Ne { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, u64, !=),
+                Instr::I64LtS { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, i64, <),
+                Instr::I64LtU { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, u64, <),
+                Instr::I64GtS { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, i64, >),
+                Instr::I64GtU { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, u64, >),
+                Instr::I64LeS { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, i64, <=),
+                Instr::I64LeU { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, u64, <=),
+                Instr::I64GeS { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, i64, >=),
+                Instr::I64GeU { dst, lhs, rhs } => i64cmp!(dst, lhs, rhs, u64, >=),
+                Instr::I64Clz { dst, src } => un!(dst, src, |a: u64| a.leading_zeros() as u64),
+                Instr::I64Ctz { dst, src } => un!(dst, src, |a: u64| a.trailing_zeros() as u64),
+                Instr::I64Popcnt { dst, src } => un!(dst, src, |a: u64| a.count_ones() as u64),
+                Instr::I64Add { dst, lhs, rhs } => bin!(dst, lhs, rhs, u64::wrapping_add),
+                Instr::I64Sub { dst, lhs, rhs } => bin!(dst, lhs, rhs, u64::wrapping_sub),
+                Instr::I64Mul { dst, lhs, rhs } => bin!(dst, lhs, rhs, u64::wrapping_mul),
+                Instr::I64DivS { dst, lhs, rhs } => r!(dst) = div::i64_div_s(r!(lhs), r!(rhs))?,
+                Instr::I64DivU { dst, lhs, rhs } => r!(dst) = div::i64_div_u(r!(lhs), r!(rhs))?,
+                Instr::I64RemS { dst, lhs, rhs } => r!(dst) = div::i64_rem_s(r!(lhs), r!(rhs))?,
+                Instr::I64RemU { dst, lhs, rhs } => r!(dst) = div::i64_rem_u(r!(lhs), r!(rhs))?,
+                Instr::I64And { dst, lhs, rhs } => bin!(dst, lhs, rhs, |a, b| a & b),
+                Instr::I64Or { dst, lhs, rhs } => bin!(dst, lhs, rhs, |a, b| a | b),
+                Instr::I64Xor { dst, lhs, rhs } => bin!(dst, lhs, rhs, |a, b| a ^ b),
+                Instr::I64Shl { dst, lhs, rhs } => {
+                    bin!(dst, lhs, rhs, |a: u64, b: u64| a.wrapping_shl(b as u32))
+                }
+                Instr::I64ShrS { dst, lhs, rhs } => {
+                    bin!(
+                        dst,
+                        lhs,
+                        rhs,
+                        |a: u64, b: u64| (a as i64).wrapping_shr(b as u32) as u64
+                    )
+                }
+                Instr::I64ShrU { dst, lhs, rhs } => {
+                    bin!(dst, lhs, rhs, |a: u64, b: u64| a.wrapping_shr(b as u32))
+                }
+                Instr::I64Rotl { dst, lhs, rhs } => {
+                    bin!(dst, lhs, rhs, |a: u64, b: u64| a
+                        .rotate_left((b % 64) as u32))
+                }
+                Instr::I64Rotr { dst, lhs, rhs } => {
+                    bin!(dst, lhs, rhs, |a: u64, b: u64| a
+                        .rotate_right((b % 64) as u32))
+                }
+
+                // --- Numeric: f32 / f64 ---
+                Instr::F32Eq { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f32_of, ==),
+                Instr::F32Ne { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f32_of, !=),
+                Instr::F32Lt { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f32_of, <),
+                Instr::F32Gt { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f32_of, >),
+                Instr::F32Le { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f32_of, <=),
+                Instr::F32Ge { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f32_of, >=),
+                Instr::F64Eq { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f64_of, ==),
+                Instr::F64Ne { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f64_of, !=),
+                Instr::F64Lt { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f64_of, <),
+                Instr::F64Gt { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f64_of, >),
+                Instr::F64Le { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f64_of, <=),
+                Instr::F64Ge { dst, lhs, rhs } => fcmp!(dst, lhs, rhs, num::f64_of, >=),
+                // abs/neg/copysign are bit operations: they must not touch NaN payloads.
+                Instr::F32Abs { dst, src } => un!(dst, src, |a: u64| a & 0x7fff_ffff),
+                Instr::F32Neg { dst, src } => un!(dst, src, |a: u64| a ^ 0x8000_0000),
+                Instr::F32Copysign { dst, lhs, rhs } => {
+                    bin!(dst, lhs, rhs, |a: u64, b: u64| (a & 0x7fff_ffff)
+                        | (b & 0x8000_0000))
+                }
+                Instr::F64Abs { dst, src } => un!(dst, src, |a: u64| a & !(1u64 << 63)),
+                Instr::F64Neg { dst, src } => un!(dst, src, |a: u64| a ^ (1u64 << 63)),
+                Instr::F64Copysign { dst, lhs, rhs } => {
+                    bin!(dst, lhs, rhs, |a: u64, b: u64| (a & !(1u64 << 63))
+                        | (b & (1u64 << 63)))
+                }
+                Instr::F32Ceil { dst, src } => f32un!(dst, src, f32::ceil),
+                Instr::F32Floor { dst, src } => f32un!(dst, src, f32::floor),
+                Instr::F32Trunc { dst, src } => f32un!(dst, src, f32::trunc),
+                Instr::F32Nearest { dst, src } => f32un!(dst, src, f32::round_ties_even),
+                Instr::F32Sqrt { dst, src } => f32un!(dst, src, f32::sqrt),
+                Instr::F64Ceil { dst, src } => f64un!(dst, src, f64::ceil),
+                Instr::F64Floor { dst, src } => f64un!(dst, src, f64::floor),
+                Instr::F64Trunc { dst, src } => f64un!(dst, src, f64::trunc),
+                Instr::F64Nearest { dst, src } => f64un!(dst, src, f64::round_ties_even),
+                Instr::F64Sqrt { dst, src } => f64un!(dst, src, f64::sqrt),
+                Instr::F32Add { dst, lhs, rhs } => f32bin!(dst, lhs, rhs, |a, b| a + b),
+                Instr::F32Sub { dst, lhs, rhs } => f32bin!(dst, lhs, rhs, |a, b| a - b),
+                Instr::F32Mul { dst, lhs, rhs } => f32bin!(dst, lhs, rhs, |a, b| a * b),
+                Instr::F32Div { dst, lhs, rhs } => f32bin!(dst, lhs, rhs, |a, b| a / b),
+                Instr::F32Min { dst, lhs, rhs } => f32bin!(dst, lhs, rhs, num::f32_min),
+                Instr::F32Max { dst, lhs, rhs } => f32bin!(dst, lhs, rhs, num::f32_max),
+                Instr::F64Add { dst, lhs, rhs } => f64bin!(dst, lhs, rhs, |a, b| a + b),
+                Instr::F64Sub { dst, lhs, rhs } => f64bin!(dst, lhs, rhs, |a, b| a - b),
+                Instr::F64Mul { dst, lhs, rhs } => f64bin!(dst, lhs, rhs, |a, b| a * b),
+                Instr::F64Div { dst, lhs, rhs } => f64bin!(dst, lhs, rhs, |a, b| a / b),
+                Instr::F64Min { dst, lhs, rhs } => f64bin!(dst, lhs, rhs, num::f64_min),
+                Instr::F64Max { dst, lhs, rhs } => f64bin!(dst, lhs, rhs, num::f64_max),
+
+                // --- Conversions ---
+                Instr::I32WrapI64 { dst, src } => un!(dst, src, |a: u64| a as u32 as u64),
+                Instr::I64ExtendI32S { dst, src } => {
+                    un!(dst, src, |a: u64| a as u32 as i32 as i64 as u64)
+                }
+                Instr::I64ExtendI32U { dst, src } => un!(dst, src, |a: u64| a as u32 as u64),
+                Instr::I32Extend8S { dst, src } => {
+                    un!(dst, src, |a: u64| num::from_i32(a as i8 as i32))
+                }
+                Instr::I32Extend16S { dst, src } => {
+                    un!(dst, src, |a: u64| num::from_i32(a as i16 as i32))
+                }
+                Instr::I64Extend8S { dst, src } => un!(dst, src, |a: u64| a as i8 as i64 as u64),
+                Instr::I64Extend16S { dst, src } => un!(dst, src, |a: u64| a as i16 as i64 as u64),
+                Instr::I64Extend32S { dst, src } => un!(dst, src, |a: u64| a as i32 as i64 as u64),
+                Instr::I32TruncF32S { dst, src } => r!(dst) = trunc::i32_f32_s(r!(src))?,
+                Instr::I32TruncF32U { dst, src } => r!(dst) = trunc::i32_f32_u(r!(src))?,
+                Instr::I32TruncF64S { dst, src } => r!(dst) = trunc::i32_f64_s(r!(src))?,
+                Instr::I32TruncF64U { dst, src } => r!(dst) = trunc::i32_f64_u(r!(src))?,
+                Instr::I64TruncF32S { dst, src } => r!(dst) = trunc::i64_f32_s(r!(src))?,
+                Instr::I64TruncF32U { dst, src } => r!(dst) = trunc::i64_f32_u(r!(src))?,
+                Instr::I64TruncF64S { dst, src } => r!(dst) = trunc::i64_f64_s(r!(src))?,
+                Instr::I64TruncF64U { dst, src } => r!(dst) = trunc::i64_f64_u(r!(src))?,
+                // Rust's `as` from float to int saturates and maps NaN to 0: exactly
+                // the spec's trunc_sat.
+                Instr::I32TruncSatF32S { dst, src } => {
+                    un!(dst, src, |a| num::from_i32(num::f32_of(a) as i32))
+                }
+                Instr::I32TruncSatF32U { dst, src } => {
+                    un!(dst, src, |a| num::f32_of(a) as u32 as u64)
+                }
+                Instr::I32TruncSatF64S { dst, src } => {
+                    un!(dst, src, |a| num::from_i32(num::f64_of(a) as i32))
+                }
+                Instr::I32TruncSatF64U { dst, src } => {
+                    un!(dst, src, |a| num::f64_of(a) as u32 as u64)
+                }
+                Instr::I64TruncSatF32S { dst, src } => {
+                    un!(dst, src, |a| num::f32_of(a) as i64 as u64)
+                }
+                Instr::I64TruncSatF32U { dst, src } => un!(dst, src, |a| num::f32_of(a) as u64),
+                Instr::I64TruncSatF64S { dst, src } => {
+                    un!(dst, src, |a| num::f64_of(a) as i64 as u64)
+                }
+                Instr::I64TruncSatF64U { dst, src } => un!(dst, src, |a| num::f64_of(a) as u64),
+                // Rust's int-to-float `as` rounds to nearest, ties to even, as the spec.
+                Instr::F32ConvertI32S { dst, src } => {
+                    un!(dst, src, |a| num::from_f32(num::i32_of(a) as f32))
+                }
+                Instr::F32ConvertI32U { dst, src } => {
+                    un!(dst, src, |a| num::from_f32(a as u32 as f32))
+                }
+                Instr::F32ConvertI64S { dst, src } => {
+                    un!(dst, src, |a| num::from_f32(a as i64 as f32))
+                }
+                Instr::F32ConvertI64U { dst, src } => un!(dst, src, |a| num::from_f32(a as f32)),
+                Instr::F32DemoteF64 { dst, src } => {
+                    un!(dst, src, |a| num::from_f32(num::f64_of(a) as f32))
+                }
+                Instr::F64ConvertI32S { dst, src } => {
+                    un!(dst, src, |a| num::from_f64(num::i32_of(a) as f64))
+                }
+                Instr::F64ConvertI32U { dst, src } => {
+                    un!(dst, src, |a| num::from_f64(a as u32 as f64))
+                }
+                Instr::F64ConvertI64S { dst, src } => {
+                    un!(dst, src, |a| num::from_f64(a as i64 as f64))
+                }
+                Instr::F64ConvertI64U { dst, src } => un!(dst, src, |a| num::from_f64(a as f64)),
+                Instr::F64PromoteF32 { dst, src } => {
+                    un!(dst, src, |a| num::from_f64(num::f32_of(a) as f64))
+                }
+            }
+        };
+
+        pos.pc = pc;
+        match action {
+            Action::Call { func, base } => {
+                let abs = pos.base + base as usize;
+                call::call_defined(st, &ctx, &mut pos, func, abs, limits)?;
+            }
+            Action::CallImport { func, base } => {
+                let abs = pos.base + base as usize;
+                let sf = store.instances[ctx.instance as usize].funcs[func as usize];
+                call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
+            }
+            Action::CallIndirect {
+                type_index,
+                table,
+                index,
+                base,
+            } => {
+                let abs = pos.base + base as usize;
+                let sf = call::resolve_indirect(store, &ctx, type_index, table, index)?;
+                call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
+            }
+            Action::Return => {
+                if !call::do_return(store, st, &mut ctx, &mut pos)? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! End-to-end tests of the interpreter through the public API.
+
+mod basics;
+
+use crate::{Config, Engine, Instance, Module, Store, Value};
+
+/// Instantiates `wat` and calls export `name` with `args`.
+pub(super) fn run(wat: &str, name: &str, args: &[Value]) -> crate::Result<Vec<Value>> {
+    let engine = Engine::new(Config::default()).unwrap();
+    let module = Module::new(&engine, wat)?;
+    let store = Store::new(&engine);
+    let instance = Instance::new(&store, &module, None)?;
+    let f = instance.get_func(&store, name).expect("export");
+    f.call(&store, args)
+}
+
+pub(super) fn run1(wat: &str, name: &str, args: &[Value]) -> Value {
+    let r = run(wat, name, args).unwrap();
+    assert_eq!(r.len(), 1);
+    r[0]
+}
