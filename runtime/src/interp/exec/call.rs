@@ -49,9 +49,12 @@ pub(super) fn load_ctx(store: &StoreData, instance: u32) -> Result<Ctx> {
 
 /// Enters defined function `func` of the current instance, its arguments at `abs_base`.
 #[inline]
+/// `callee` is the module code `func` belongs to; `caller_instance` is recorded in the
+/// caller's frame so that returning restores its context.
 pub(super) fn call_defined(
     st: &mut ExecStack,
-    ctx: &Ctx,
+    callee: &ModuleCode,
+    caller_instance: u32,
     pos: &mut Pos,
     func: u32,
     abs_base: usize,
@@ -60,11 +63,11 @@ pub(super) fn call_defined(
     if st.frames.len() >= limits.max_depth {
         return Err(TrapKind::CallStackExhausted.into());
     }
-    st.enter(&ctx.code.funcs[func as usize], abs_base, limits.max_cells)?;
+    st.enter(&callee.funcs[func as usize], abs_base, limits.max_cells)?;
     st.frames.push(Frame {
         func: pos.func,
         pc: pos.pc as u32,
-        instance: ctx.instance,
+        instance: caller_instance,
         base: pos.base,
     });
     *pos = Pos {
@@ -91,12 +94,13 @@ pub(super) fn call_store_func(
             let (instance, index) = (*instance, *index);
             if instance == ctx.instance {
                 let defined = index - ctx.code.num_imported_funcs;
-                return call_defined(st, ctx, pos, defined, abs_base, limits);
+                return call_defined(st, &ctx.code, ctx.instance, pos, defined, abs_base, limits);
             }
             let callee_ctx = load_ctx(store, instance)?;
             let defined = index - callee_ctx.code.num_imported_funcs;
             // The caller's frame records the caller's instance, so return switches back.
-            call_defined(st, ctx, pos, defined, abs_base, limits)?;
+            let code = &callee_ctx.code;
+            call_defined(st, code, ctx.instance, pos, defined, abs_base, limits)?;
             *ctx = callee_ctx;
             Ok(())
         }

@@ -606,7 +606,7 @@ fn run(
         match action {
             Action::Call { func, base } => {
                 let abs = pos.base + base as usize;
-                call::call_defined(st, &ctx, &mut pos, func, abs, limits)?;
+                call::call_defined(st, &ctx.code, ctx.instance, &mut pos, func, abs, limits)?;
             }
             Action::CallImport { func, base } => {
                 let abs = pos.base + base as usize;

@@ -293,11 +293,16 @@ impl Translator<'_> {
         // if it would, go through the canonical slots first (all above the targets).
         let srcs: Vec<Result<Slot, u64>> = (len - n..len).map(|p| self.src_of(p)).collect();
         let hazard = (0..n).any(|i| srcs[i + 1..].iter().any(|s| *s == Ok(i as Slot)));
+        if hazard {
+            for i in 0..n {
+                let pos = len - n + i;
+                self.emit_move(pos, self.canonical(pos));
+            }
+        }
         for i in 0..n {
             let pos = len - n + i;
             if hazard {
                 let c = self.canonical(pos);
-                self.emit_move(pos, c);
                 if c != i as Slot {
                     self.emit(Instr::Copy {
                         dst: i as Slot,

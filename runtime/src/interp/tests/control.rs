@@ -1,0 +1,122 @@
+use super::*;
+use crate::TrapKind;
+
+#[test]
+fn br_table_and_blocks() {
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+        (block $d (result i32)
+          (block $c (result i32)
+            (block $b (result i32)
+              (br_table $b $c $d (i32.const 1) (local.get 0)))
+            (i32.add (i32.const 10)))
+          (i32.add (i32.const 100)))))"#;
+    assert_eq!(run1(wat, "f", &[Value::I32(0)]), Value::I32(111));
+    assert_eq!(run1(wat, "f", &[Value::I32(1)]), Value::I32(101));
+    assert_eq!(run1(wat, "f", &[Value::I32(2)]), Value::I32(1));
+    assert_eq!(run1(wat, "f", &[Value::I32(99)]), Value::I32(1));
+}
+
+#[test]
+fn multi_value_blocks_and_calls() {
+    let wat = r#"(module
+      (func $swap (param i32 i32) (result i32 i32) local.get 1 local.get 0)
+      (func (export "f") (param i32 i32) (result i32 i32 i32)
+        (local.get 0) (local.get 1)
+        (block (param i32 i32) (result i32 i32) (call $swap))
+        (i32.const 7)
+        (loop (param i32 i32 i32) (result i32 i32 i32) nop)))"#;
+    assert_eq!(
+        run(wat, "f", &[Value::I32(1), Value::I32(2)]).unwrap(),
+        vec![Value::I32(2), Value::I32(1), Value::I32(7)]
+    );
+    let ret = r#"(module (func (export "f") (param i32 i32) (result i32 i32)
+        local.get 1 local.get 0 return))"#;
+    assert_eq!(
+        run(ret, "f", &[Value::I32(1), Value::I32(2)]).unwrap(),
+        vec![Value::I32(2), Value::I32(1)]
+    );
+}
+
+#[test]
+fn lazy_locals_survive_set() {
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+        local.get 0
+        (local.set 0 (i32.const 5))
+        local.get 0
+        i32.sub))"#;
+    assert_eq!(run1(wat, "f", &[Value::I32(12)]), Value::I32(7));
+    let in_if = r#"(module (func (export "f") (param i32 i32) (result i32)
+        local.get 0
+        (if (local.get 1) (then (local.set 0 (i32.const 100))))
+        local.get 0
+        i32.add))"#;
+    assert_eq!(
+        run1(in_if, "f", &[Value::I32(1), Value::I32(0)]),
+        Value::I32(2)
+    );
+    assert_eq!(
+        run1(in_if, "f", &[Value::I32(1), Value::I32(1)]),
+        Value::I32(101)
+    );
+}
+
+#[test]
+fn if_else_select_and_unreachable_code() {
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+        (if (result i32) (i32.lt_s (local.get 0) (i32.const 0))
+          (then (i32.const -1))
+          (else (select (i32.const 1) (i32.const 0) (local.get 0))))
+        (block (result i32) (br 0 (i32.const 3)) (i32.add) (if (then)) (i32.const 9))
+        i32.add))"#;
+    assert_eq!(run1(wat, "f", &[Value::I32(-5)]), Value::I32(2));
+    assert_eq!(run1(wat, "f", &[Value::I32(0)]), Value::I32(3));
+    assert_eq!(run1(wat, "f", &[Value::I32(4)]), Value::I32(4));
+    let trap = r#"(module (func (export "f") unreachable))"#;
+    assert_eq!(trap_of(trap, "f", &[]), TrapKind::Unreachable);
+}
+
+const RECURSE: &str = r#"(module
+  (func $r (export "r") (param i32) (result i32) (i32.add (call $r (local.get 0)) (i32.const 1)))
+  (func (export "ok") (result i32) (i32.const 42)))"#;
+
+fn exhaust_then_recover() {
+    let engine = Engine::new(Config::default()).unwrap();
+    let module = Module::new(&engine, RECURSE).unwrap();
+    let store = Store::new(&engine);
+    let instance = Instance::new(&store, &module, None).unwrap();
+    let r = instance.get_func(&store, "r").unwrap();
+    let err = r.call(&store, &[Value::I32(0)]).unwrap_err();
+    assert_eq!(err.trap_kind(), Some(TrapKind::CallStackExhausted));
+    let ok = instance.get_func(&store, "ok").unwrap();
+    assert_eq!(ok.call(&store, &[]).unwrap(), vec![Value::I32(42)]);
+}
+
+#[test]
+fn infinite_recursion_is_a_trap() {
+    exhaust_then_recover();
+}
+
+#[test]
+fn infinite_recursion_on_small_thread() {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(exhaust_then_recover)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn simd_is_rejected() {
+    let engine = Engine::new(Config::default()).unwrap();
+    let local = r#"(module (func (local v128)))"#;
+    let op = r#"(module (func (drop (i32x4.splat (i32.const 1)))))"#;
+    for wat in [local, op] {
+        match Module::new(&engine, wat) {
+            Err(crate::Error::Compile(e)) => {
+                assert_eq!(e.kind, crate::CompileErrorKind::Unsupported)
+            }
+            other => panic!("expected unsupported, got {other:?}"),
+        }
+    }
+}
