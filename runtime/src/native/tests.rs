@@ -260,3 +260,126 @@ fn simd_is_refused() {
     .unwrap_err();
     assert!(e.to_string().contains("SIMD"), "{e}");
 }
+
+#[test]
+fn host_reentry_exit_and_panics() {
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let store = Store::new(&engine);
+    HostModuleBuilder::new("env")
+        .func(
+            "reenter",
+            FuncType::new([ValType::I32], [ValType::I32]),
+            |c: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
+                let Some(crate::Extern::Func(f)) = c.get_export("inner") else {
+                    panic!("no inner")
+                };
+                let r = c.call(f, args)?;
+                results[0] = r[0];
+                Ok(())
+            },
+        )
+        .func(
+            "exit",
+            FuncType::new([], []),
+            |c: &mut Caller<'_>, _a: &[Value], _r: &mut [Value]| Err(c.exit(7)),
+        )
+        .func(
+            "panic",
+            FuncType::new([], []),
+            |_c: &mut Caller<'_>, _a: &[Value], _r: &mut [Value]| panic!("host panic"),
+        )
+        .instantiate(&store)
+        .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+        (import "env" "reenter" (func $reenter (param i32) (result i32)))
+        (import "env" "exit" (func $exit))
+        (import "env" "panic" (func $panic))
+        (func (export "inner") (param i32) (result i32)
+          local.get 0 i32.eqz if unreachable end local.get 0 i32.const 1 i32.add)
+        (func (export "outer") (param i32) (result i32) local.get 0 call $reenter i32.const 10 i32.mul)
+        (func (export "panic") call $panic)
+        (func (export "exit") (result i32) call $exit i32.const 1))"#,
+    )
+    .unwrap();
+    let i = Instance::new(&store, &module, None).unwrap();
+    assert_eq!(
+        call(&store, &i, "outer", &[Value::I32(4)]).unwrap(),
+        [Value::I32(50)]
+    );
+    // A trap in the nested call is the host function's error, returned unchanged.
+    assert_eq!(
+        trap_of(call(&store, &i, "outer", &[Value::I32(0)])),
+        TrapKind::Unreachable
+    );
+    assert_eq!(
+        call(&store, &i, "outer", &[Value::I32(1)]).unwrap(),
+        [Value::I32(20)]
+    );
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = call(&store, &i, "panic", &[]);
+    }));
+    assert!(caught.is_err(), "the host panic reaches the embedder");
+    assert_eq!(
+        call(&store, &i, "outer", &[Value::I32(2)]).unwrap(),
+        [Value::I32(30)]
+    );
+    let e = call(&store, &i, "exit", &[]).unwrap_err();
+    assert_eq!(e.exit_code(), Some(7));
+    assert_eq!(
+        call(&store, &i, "outer", &[Value::I32(2)])
+            .unwrap_err()
+            .exit_code(),
+        Some(7)
+    );
+}
+
+#[test]
+fn tables_and_bulk_operations() {
+    let (s, i) = setup(
+        r#"(module
+        (type $r (func (result i32)))
+        (table $t 2 10 funcref)
+        (memory 1)
+        (data $d "hello")
+        (elem $e func $a $b)
+        (func $a (result i32) i32.const 1)
+        (func $b (result i32) i32.const 2)
+        (func (export "init") (i32.const 0) (i32.const 0) (i32.const 2) table.init $t $e)
+        (func (export "call") (param i32) (result i32) local.get 0 call_indirect $t (type $r))
+        (func (export "grow") (result i32) ref.func $b i32.const 3 table.grow $t)
+        (func (export "size") (result i32) table.size $t)
+        (func (export "copy") (i32.const 2) (i32.const 0) (i32.const 2) table.copy $t $t)
+        (func (export "minit") (result i32)
+          (memory.init $d (i32.const 100) (i32.const 1) (i32.const 4))
+          (data.drop $d)
+          (i32.load (i32.const 100)))
+        (func (export "null") (result i32) ref.null func ref.is_null))"#,
+    );
+    call(&s, &i, "init", &[]).unwrap();
+    assert_eq!(
+        call(&s, &i, "call", &[Value::I32(1)]).unwrap(),
+        [Value::I32(2)]
+    );
+    assert_eq!(call(&s, &i, "grow", &[]).unwrap(), [Value::I32(2)]);
+    assert_eq!(call(&s, &i, "size", &[]).unwrap(), [Value::I32(5)]);
+    assert_eq!(
+        call(&s, &i, "call", &[Value::I32(4)]).unwrap(),
+        [Value::I32(2)]
+    );
+    call(&s, &i, "copy", &[]).unwrap();
+    assert_eq!(
+        call(&s, &i, "call", &[Value::I32(2)]).unwrap(),
+        [Value::I32(1)]
+    );
+    assert_eq!(
+        call(&s, &i, "minit", &[]).unwrap(),
+        [Value::I32(i32::from_le_bytes(*b"ello"))]
+    );
+    assert_eq!(
+        trap_of(call(&s, &i, "minit", &[])),
+        TrapKind::MemoryOutOfBounds
+    );
+    assert_eq!(call(&s, &i, "null", &[]).unwrap(), [Value::I32(1)]);
+}
