@@ -383,3 +383,36 @@ fn tables_and_bulk_operations() {
     );
     assert_eq!(call(&s, &i, "null", &[]).unwrap(), [Value::I32(1)]);
 }
+
+/// Compiling, instantiating and dropping modules does not grow resident memory (code
+/// memory is freed with its Module). Ignored by default: RSS is process-wide, so it is
+/// only meaningful run alone (`cargo test -p runtime --lib code_memory -- --ignored`).
+#[test]
+#[ignore]
+fn code_memory_is_freed() {
+    fn rss() -> usize {
+        let s = std::fs::read_to_string("/proc/self/statm").unwrap();
+        s.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+            * 4096
+    }
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let wat = r#"(module (memory 1) (func (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add))"#;
+    let run = |n: usize| {
+        for _ in 0..n {
+            let module = Module::new(&engine, wat).unwrap();
+            let store = Store::new(&engine);
+            let i = Instance::new(&store, &module, None).unwrap();
+            call(&store, &i, "f", &[Value::I32(1)]).unwrap();
+        }
+    };
+    run(1000);
+    let before = rss();
+    run(5000);
+    let after = rss();
+    eprintln!("rss before {before} after {after}");
+    assert!(after < before + 8 * 1024 * 1024);
+}
