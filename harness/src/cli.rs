@@ -1,0 +1,187 @@
+//! The `harness` command line: `harness spec` runs suites, `harness wast` runs files.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use runtime::{Engine, Strategy};
+use spec_testsuite::Suite;
+
+use crate::report::{FileReport, JsonReport, SuiteReport};
+use crate::spec::{RunOptions, run_paths, run_suite_with};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "harness",
+    about = "Runs WebAssembly .wast spec tests against the runtime's engines"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    /// Which engine(s) to run; default: every engine this build has.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineChoice>,
+    /// Also write the report as JSON to this file (format: harness/README.md).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Seconds one file may run before it is counted as failed and abandoned.
+    #[arg(long, default_value_t = crate::spec::DEFAULT_TIMEOUT.as_secs())]
+    pub timeout: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run spec suites (default: 1.0, 2.0 and regressions).
+    Spec {
+        /// Comma-separated suites: 1.0, 2.0, 3.0, regressions, or proposal folder names
+        /// (simd, memory64, gc, ...).
+        #[arg(long, value_delimiter = ',')]
+        suite: Vec<String>,
+        /// Only files whose path (e.g. `wasm-v2/i32.wast`) contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run .wast files from disk (Wasm 2.0 features).
+    Wast {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineChoice {
+    Interp,
+    Native,
+    Both,
+}
+
+/// The engines to run. Asking for exactly one engine that is not built is an error;
+/// with `both`, an engine not built runs as "skipped" so the gap stays visible.
+fn engines(choice: Option<EngineChoice>) -> anyhow::Result<Vec<Strategy>> {
+    let all = [Strategy::Interpreter, Strategy::Native];
+    Ok(match choice {
+        None => all
+            .into_iter()
+            .filter(|s| Engine::is_available(*s))
+            .collect(),
+        Some(EngineChoice::Both) => all.to_vec(),
+        Some(one) => {
+            let s = if one == EngineChoice::Interp {
+                Strategy::Interpreter
+            } else {
+                Strategy::Native
+            };
+            if !Engine::is_available(s) {
+                bail!(
+                    "the {} engine is not built in this version of the runtime; use --engine interp",
+                    s.name()
+                );
+            }
+            vec![s]
+        }
+    })
+}
+
+fn progress_bar(total: usize) -> ProgressBar {
+    // Only draw for a person watching; logs and CI get the report alone.
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total as u64), target);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Runs the command; `Ok(true)` when no assertion failed.
+pub fn run(cli: Cli) -> anyhow::Result<bool> {
+    let (reports, common) = match cli.command {
+        Command::Spec {
+            suite,
+            filter,
+            common,
+        } => (run_spec(&suite, filter.as_deref(), &common)?, common),
+        Command::Wast { files, common } => {
+            let strategies = engines(common.engine)?;
+            let bar = progress_bar(files.len() * strategies.len());
+            let options = RunOptions {
+                timeout: Duration::from_secs(common.timeout),
+            };
+            let reports = strategies
+                .iter()
+                .map(|s| run_paths(&files, *s, &options, &mut tick(&bar, *s)))
+                .collect();
+            bar.finish_and_clear();
+            (reports, common)
+        }
+    };
+    let report = JsonReport::new(&reports);
+    print!("{}", crate::text::render(&report));
+    if let Some(path) = &common.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(report.totals.values().all(|t| t.failed == 0))
+}
+
+fn tick(bar: &ProgressBar, s: Strategy) -> impl FnMut(&FileReport) + '_ {
+    move |f: &FileReport| {
+        bar.set_message(format!("{} {}", s.name(), f.path));
+        bar.inc(1);
+    }
+}
+
+fn run_spec(
+    names: &[String],
+    filter: Option<&str>,
+    common: &Common,
+) -> anyhow::Result<Vec<SuiteReport>> {
+    let mut suites = if names.is_empty() {
+        Suite::defaults()
+    } else {
+        names
+            .iter()
+            .map(|n| {
+                Suite::by_name(n.trim()).with_context(|| {
+                    format!(
+                        "unknown suite {n:?}; known: {}",
+                        Suite::known_names().join(", ")
+                    )
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    if let Some(text) = filter {
+        for s in &mut suites {
+            s.files.retain(|f| f.path_for_display.contains(text));
+        }
+    }
+    let strategies = engines(common.engine)?;
+    let total: usize = suites.iter().map(|s| s.files.len()).sum::<usize>() * strategies.len();
+    let bar = progress_bar(total);
+    let options = RunOptions {
+        timeout: Duration::from_secs(common.timeout),
+    };
+    let mut reports = Vec::new();
+    for suite in &suites {
+        for s in &strategies {
+            reports.push(run_suite_with(suite, *s, &options, &mut tick(&bar, *s)));
+        }
+    }
+    bar.finish_and_clear();
+    Ok(reports)
+}

@@ -1,0 +1,78 @@
+//! The human-readable report: a row per file (passed / failed / skipped per engine), a
+//! summary per engine that spells out what was skipped and why, and the first failure
+//! of every failing file.
+
+use std::fmt::Write;
+
+use crate::report::{JsonReport, format_failure};
+
+const PATH_WIDTH: usize = 44;
+
+pub fn render(report: &JsonReport) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "{:PATH_WIDTH$}", "file");
+    for e in &report.engines {
+        let _ = write!(out, "  {:>26}", format!("{e}: pass / fail / skip"));
+    }
+    out.push('\n');
+    for f in &report.files {
+        let _ = write!(out, "{:PATH_WIDTH$}", f.path);
+        let mut failing = false;
+        for e in &report.engines {
+            match f.engines.get(e) {
+                Some(r) => {
+                    failing |= r.failed > 0;
+                    let _ = write!(out, "  {:>10} {:>6} {:>8}", r.passed, r.failed, r.skipped);
+                }
+                None => {
+                    let _ = write!(out, "  {:>26}", "-");
+                }
+            }
+        }
+        if failing {
+            out.push_str("  FAIL");
+        }
+        out.push('\n');
+    }
+
+    out.push_str("\nsummary (suites: ");
+    out.push_str(&report.suites.join(", "));
+    out.push_str(")\n");
+    for e in &report.engines {
+        let Some(t) = report.totals.get(e) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "  {e}: {} files ({} failing): {} passed, {} failed, {} skipped",
+            t.files, t.files_failed, t.passed, t.failed, t.skipped
+        );
+        if t.skipped > 0 {
+            out.push_str("    skipped assertions (not passed, not run):\n");
+            let mut reasons: Vec<_> = t.skip_reasons.iter().collect();
+            reasons.sort_by(|a, b| b.1.cmp(a.1));
+            for (why, n) in reasons {
+                let _ = writeln!(out, "      {n:>7}  {why}");
+            }
+        }
+    }
+
+    let mut first = true;
+    for f in &report.files {
+        for (e, r) in &f.engines {
+            let Some(failure) = r.failures.first() else {
+                continue;
+            };
+            if first {
+                out.push_str("\nfirst failure of each failing file:\n");
+                first = false;
+            }
+            let more = r.failed - 1;
+            let _ = writeln!(out, "[{e}] {}", format_failure(&f.path, failure));
+            if more > 0 {
+                let _ = writeln!(out, "    (+{more} more failures in this file)");
+            }
+        }
+    }
+    out
+}
