@@ -101,7 +101,11 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
     let mut validator = Validator::new_with_features(features);
     let mut allocs = FuncValidatorAllocations::default();
 
-    for payload in Parser::new(0).parse_all(&bytes) {
+    // The parser must know the features too: with memory64 off it reads memory limits as
+    // u32, so an overlong encoding is malformed (spec binary-leb128.wast).
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    for payload in parser.parse_all(&bytes) {
         let payload = payload.map_err(malformed)?;
         match validator.payload(&payload).map_err(invalid)? {
             ValidPayload::Func(func, body) => {
