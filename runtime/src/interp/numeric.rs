@@ -64,6 +64,26 @@ macro_rules! float_min_max {
 float_min_max!(f32_min, f32_max, f32);
 float_min_max!(f64_min, f64_max, f64);
 
+/// Rounding (`ceil`, `floor`, `trunc`, `nearest`) with the spec's NaN rule: a NaN input
+/// gives a quiet NaN. Without SSE4.1 these are library calls that return a signalling
+/// NaN unchanged, so quieten it here.
+/// <https://webassembly.github.io/spec/core/exec/numerics.html#op-fceil>
+#[inline(always)]
+pub(crate) fn round_f32(x: f32, f: fn(f32) -> f32) -> f32 {
+    if x.is_nan() {
+        return f32::from_bits(x.to_bits() | 0x0040_0000);
+    }
+    f(x)
+}
+
+#[inline(always)]
+pub(crate) fn round_f64(x: f64, f: fn(f64) -> f64) -> f64 {
+    if x.is_nan() {
+        return f64::from_bits(x.to_bits() | 0x0008_0000_0000_0000);
+    }
+    f(x)
+}
+
 /// `trunc` to integer with the spec's traps: NaN is an invalid conversion, a value whose
 /// truncation is out of range is an overflow. `lo`/`hi` are exclusive bounds on the
 /// input, exactly representable in f64.

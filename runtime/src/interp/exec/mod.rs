@@ -504,15 +504,19 @@ fn run(
                     bin!(dst, lhs, rhs, |a: u64, b: u64| (a & !(1u64 << 63))
                         | (b & (1u64 << 63)))
                 }
-                Instr::F32Ceil { dst, src } => f32un!(dst, src, f32::ceil),
-                Instr::F32Floor { dst, src } => f32un!(dst, src, f32::floor),
-                Instr::F32Trunc { dst, src } => f32un!(dst, src, f32::trunc),
-                Instr::F32Nearest { dst, src } => f32un!(dst, src, f32::round_ties_even),
+                Instr::F32Ceil { dst, src } => f32un!(dst, src, |x| num::round_f32(x, f32::ceil)),
+                Instr::F32Floor { dst, src } => f32un!(dst, src, |x| num::round_f32(x, f32::floor)),
+                Instr::F32Trunc { dst, src } => f32un!(dst, src, |x| num::round_f32(x, f32::trunc)),
+                Instr::F32Nearest { dst, src } => {
+                    f32un!(dst, src, |x| num::round_f32(x, f32::round_ties_even))
+                }
                 Instr::F32Sqrt { dst, src } => f32un!(dst, src, f32::sqrt),
-                Instr::F64Ceil { dst, src } => f64un!(dst, src, f64::ceil),
-                Instr::F64Floor { dst, src } => f64un!(dst, src, f64::floor),
-                Instr::F64Trunc { dst, src } => f64un!(dst, src, f64::trunc),
-                Instr::F64Nearest { dst, src } => f64un!(dst, src, f64::round_ties_even),
+                Instr::F64Ceil { dst, src } => f64un!(dst, src, |x| num::round_f64(x, f64::ceil)),
+                Instr::F64Floor { dst, src } => f64un!(dst, src, |x| num::round_f64(x, f64::floor)),
+                Instr::F64Trunc { dst, src } => f64un!(dst, src, |x| num::round_f64(x, f64::trunc)),
+                Instr::F64Nearest { dst, src } => {
+                    f64un!(dst, src, |x| num::round_f64(x, f64::round_ties_even))
+                }
                 Instr::F64Sqrt { dst, src } => f64un!(dst, src, f64::sqrt),
                 Instr::F32Add { dst, lhs, rhs } => f32bin!(dst, lhs, rhs, |a, b| a + b),
                 Instr::F32Sub { dst, lhs, rhs } => f32bin!(dst, lhs, rhs, |a, b| a - b),
