@@ -75,7 +75,21 @@ impl Suite {
                 suite.features = WasmFeatures::WASM3;
                 suite.add_spec(SpecVersion::V3);
                 for p in WASM3_PROPOSALS {
+                    // A proposal's files predate multi-memory unless they are its own:
+                    // their negative tests expect two memories to be invalid
+                    // (memory64/memory.wast) and the memory.size / memory.grow index
+                    // byte to be zero (binary.wast files). Everything else of 3.0 they
+                    // may use (exceptions uses GC types, function-references tail calls).
+                    let start = suite.files.len();
                     suite.add_proposal(p)?;
+                    let features = if *p == "multi-memory" {
+                        WasmFeatures::WASM3
+                    } else {
+                        WasmFeatures::WASM3 - WasmFeatures::MULTI_MEMORY
+                    };
+                    for f in &mut suite.files[start..] {
+                        f.features = features | extra_features(p, &f.name);
+                    }
                 }
             }
             "regressions" => suite.add_regressions(),
@@ -179,7 +193,10 @@ pub fn proposal_features(folder: &str) -> Option<WasmFeatures> {
         Proposal::GC => WasmFeatures::GC | WasmFeatures::FUNCTION_REFERENCES,
         Proposal::Threads => WasmFeatures::THREADS,
         Proposal::WideArithmetic => WasmFeatures::WIDE_ARITHMETIC,
-        Proposal::CustomPageSizes => WasmFeatures::CUSTOM_PAGE_SIZES,
+        // Its tests also declare several memories and 64-bit ones.
+        Proposal::CustomPageSizes => {
+            WasmFeatures::CUSTOM_PAGE_SIZES | WasmFeatures::MULTI_MEMORY | WasmFeatures::MEMORY64
+        }
         Proposal::CustomDescriptors => {
             WasmFeatures::CUSTOM_DESCRIPTORS | WasmFeatures::GC | WasmFeatures::FUNCTION_REFERENCES
         }
@@ -199,7 +216,13 @@ mod tests {
         assert_eq!(v2.files.len(), 90 + 59);
         assert_eq!(v2.files.iter().filter(|f| f.requires_simd).count(), 59);
         assert_eq!(v2.files[0].path_for_display, "wasm-v2/address.wast");
-        assert!(Suite::by_name("3.0").unwrap().files.len() > 97);
+        let v3 = Suite::by_name("3.0").unwrap();
+        assert!(v3.files.len() > 97);
+        let mem64 = v3
+            .files
+            .iter()
+            .find(|f| f.path_for_display == "memory64/memory.wast");
+        assert!(!mem64.unwrap().features.contains(WasmFeatures::MULTI_MEMORY));
         let simd = Suite::by_name("simd").unwrap();
         assert!(simd.features.contains(WasmFeatures::SIMD));
         assert!(
