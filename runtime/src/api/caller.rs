@@ -65,10 +65,10 @@ impl<'a> Caller<'a> {
     /// (WASI's `proc_exit`).
     pub fn exit(&mut self, code: u32) -> Error {
         if let Some(inst) = self.instance {
-            let data = &mut self.store.instances[inst as usize];
-            if data.closed.is_none() {
-                data.closed = Some(code);
-            }
+            // Close hooks' errors cannot travel with the exit; the exit code is what the
+            // embedder asked for, so it wins.
+            let (hooks, code) = self.store.close_instance(inst, code);
+            let _ = crate::store::run_close_hooks(hooks, code);
         }
         Error::exit(code)
     }

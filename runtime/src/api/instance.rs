@@ -1,7 +1,7 @@
 //! Module instance handles.
 
 use crate::api::{AsContext, Extern, Func, Global, Memory, Module, Table};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::{Store, StoreId};
 
 /// An instance of a module (or a host module) in a store.
@@ -18,11 +18,20 @@ impl Instance {
         crate::store::instantiate(store, module, name)
     }
 
-    pub fn get_export(&self, mut ctx: impl AsContext, name: &str) -> Option<Extern> {
+    /// Runs `f` on this instance's data, after checking the handle belongs to the store.
+    fn with<R>(
+        &self,
+        mut ctx: impl AsContext,
+        f: impl FnOnce(&mut crate::store::StoreData) -> Result<R>,
+    ) -> Result<R> {
         ctx.with_data(|d| {
-            if d.id != self.store {
-                return Err(Error::Usage("instance belongs to another store".into()));
-            }
+            d.check_instance(*self)?;
+            f(d)
+        })
+    }
+
+    pub fn get_export(&self, ctx: impl AsContext, name: &str) -> Option<Extern> {
+        self.with(ctx, |d| {
             Ok(d.instances[self.index as usize].exports.get(name).copied())
         })
         .ok()
@@ -43,8 +52,8 @@ impl Instance {
     }
 
     /// Every export, in declaration order.
-    pub fn exports(&self, mut ctx: impl AsContext) -> Vec<(String, Extern)> {
-        ctx.with_data(|d| {
+    pub fn exports(&self, ctx: impl AsContext) -> Vec<(String, Extern)> {
+        self.with(ctx, |d| {
             let inst = &d.instances[self.index as usize];
             Ok(inst
                 .export_order
@@ -55,15 +64,15 @@ impl Instance {
         .unwrap_or_default()
     }
 
-    pub fn name(&self, mut ctx: impl AsContext) -> Option<String> {
-        ctx.with_data(|d| Ok(d.instances[self.index as usize].name.clone()))
+    pub fn name(&self, ctx: impl AsContext) -> Option<String> {
+        self.with(ctx, |d| Ok(d.instances[self.index as usize].name.clone()))
             .ok()
             .flatten()
     }
 
     /// The exit code it was closed with, if closed.
-    pub fn exit_code(&self, mut ctx: impl AsContext) -> Option<u32> {
-        ctx.with_data(|d| Ok(d.instances[self.index as usize].closed))
+    pub fn exit_code(&self, ctx: impl AsContext) -> Option<u32> {
+        self.with(ctx, |d| Ok(d.instances[self.index as usize].closed))
             .ok()
             .flatten()
     }
@@ -71,10 +80,10 @@ impl Instance {
     /// Runs `hook` with the exit code when this instance is closed.
     pub fn on_close(
         &self,
-        mut ctx: impl AsContext,
+        ctx: impl AsContext,
         hook: impl FnOnce(u32) -> Result<()> + Send + 'static,
     ) -> Result<()> {
-        ctx.with_data(|d| {
+        self.with(ctx, |d| {
             d.instances[self.index as usize]
                 .close_hooks
                 .push(Box::new(hook));
@@ -82,30 +91,13 @@ impl Instance {
         })
     }
 
-    /// Closes the instance: later calls into it fail with `Error::Exit(code)`, its names
-    /// leave the registry, and its close hooks run (their errors are joined). Closing
-    /// twice is a no-op.
-    pub fn close_with_exit_code(&self, store: &Store, code: u32) -> Result<()> {
-        if self.store != store.id() {
-            return Err(Error::Usage("instance belongs to another store".into()));
-        }
-        let (hooks, code) = {
-            let mut d = store.lock()?;
-            let inst = &mut d.instances[self.index as usize];
-            if inst.closed.is_some() && inst.close_hooks.is_empty() {
-                store.registry().remove_instance(self.index);
-                return Ok(());
-            }
-            // Hooks see the code the instance was first closed with (e.g. by an exit).
-            let code = *inst.closed.get_or_insert(code);
-            (std::mem::take(&mut inst.close_hooks), code)
-        };
-        store.registry().remove_instance(self.index);
-        let mut errors: Vec<Error> = hooks.into_iter().filter_map(|h| h(code).err()).collect();
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::Multiple(errors)),
-        }
+    /// Closes the instance: later calls into it fail with `Error::Exit(code)` (the first
+    /// code it was closed with sticks), its names leave the registry, and its close
+    /// hooks run once (their errors are joined). Closing again is a no-op.
+    /// Given a `&Store`, the hooks run after the store lock is released, so they may
+    /// use the store.
+    pub fn close_with_exit_code(&self, ctx: impl AsContext, code: u32) -> Result<()> {
+        let (hooks, code) = self.with(ctx, |d| Ok(d.close_instance(self.index, code)))?;
+        crate::store::run_close_hooks(hooks, code)
     }
 }

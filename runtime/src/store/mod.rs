@@ -100,6 +100,9 @@ pub struct StoreData {
     /// Host-to-Wasm entries currently on the host stack (host functions may call back
     /// into Wasm); bounded so that such ping-pong cannot overflow the host stack.
     pub(crate) host_entries: u32,
+    /// The store's name registry, so closing an instance from inside a call (an exit
+    /// request) can release its names. Lock order: data, then registry.
+    pub(crate) registry: Arc<Mutex<Registry>>,
 }
 
 /// How deeply host functions may re-enter Wasm before the call is refused as
@@ -117,6 +120,9 @@ impl StoreData {
         args: &[Value],
         results: &mut [Value],
     ) -> Result<()> {
+        if let Some(code) = self.closed_code(func) {
+            return Err(Error::exit(code));
+        }
         let f = match &self.funcs[func as usize].kind {
             FuncKind::Host { func, .. } => func.clone(),
             FuncKind::Wasm { .. } => {
@@ -145,9 +151,7 @@ impl StoreData {
                 self.check_func(*f)?;
             }
         }
-        if let FuncKind::Wasm { instance, .. } = self.funcs[func as usize].kind
-            && let Some(code) = self.instances[instance as usize].closed
-        {
+        if let Some(code) = self.closed_code(func) {
             return Err(Error::exit(code));
         }
         if self.host_entries >= MAX_HOST_ENTRIES {
@@ -165,15 +169,53 @@ impl StoreData {
         outcome.map(|()| results)
     }
 
+    /// The exit code of the instance that owns `func`, if that instance is closed.
+    fn closed_code(&self, func: u32) -> Option<u32> {
+        let owner = match self.funcs[func as usize].kind {
+            FuncKind::Wasm { instance, .. } => Some(instance),
+            FuncKind::Host { instance, .. } => instance,
+        };
+        owner.and_then(|i| self.instances[i as usize].closed)
+    }
+
+    /// Closes instance `index` with `code` (the first code sticks): later calls fail with
+    /// it and its names leave the registry. Returns its close hooks with the code to run
+    /// them with; the caller runs them (outside the store lock when it can) with
+    /// [`run_close_hooks`].
+    pub(crate) fn close_instance(&mut self, index: u32, code: u32) -> (Vec<CloseHook>, u32) {
+        let inst = &mut self.instances[index as usize];
+        let code = *inst.closed.get_or_insert(code);
+        let hooks = std::mem::take(&mut inst.close_hooks);
+        self.registry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove_instance(index);
+        (hooks, code)
+    }
+
+    /// Fails unless `instance` is a live handle of this store.
+    pub(crate) fn check_instance(&self, instance: Instance) -> Result<()> {
+        if instance.store != self.id || instance.index as usize >= self.instances.len() {
+            return Err(Error::Usage("instance belongs to another store".into()));
+        }
+        Ok(())
+    }
+
     pub(crate) fn check_func(&self, f: crate::api::Func) -> Result<()> {
         if f.store != self.id || f.index as usize >= self.funcs.len() {
             return Err(Error::Usage("function belongs to another store".into()));
         }
         Ok(())
     }
+}
 
-    pub(crate) fn instance(&self, index: u32) -> &InstanceData {
-        &self.instances[index as usize]
+/// Runs close hooks and joins their errors.
+pub(crate) fn run_close_hooks(hooks: Vec<CloseHook>, code: u32) -> Result<()> {
+    let mut errors: Vec<Error> = hooks.into_iter().filter_map(|h| h(code).err()).collect();
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Multiple(errors)),
     }
 }
 
@@ -184,7 +226,7 @@ pub(crate) struct StoreShared {
     pub(crate) id: StoreId,
     pub(crate) engine: Engine,
     pub(crate) data: Mutex<StoreData>,
-    pub(crate) registry: Mutex<Registry>,
+    pub(crate) registry: Arc<Mutex<Registry>>,
     /// Thread id of the thread that holds `data`, to turn a re-entrant lock (a host
     /// function using the `Store` instead of its `Caller`) into an error, not a deadlock.
     pub(crate) owner: AtomicU64,
@@ -245,7 +287,9 @@ impl std::ops::DerefMut for StoreGuard<'_> {
 impl Store {
     pub fn new(engine: &Engine) -> Store {
         let id = StoreId::fresh();
+        let registry = Arc::new(Mutex::new(Registry::default()));
         let data = StoreData {
+            registry: registry.clone(),
             id,
             engine: engine.clone(),
             funcs: Vec::new(),
@@ -262,7 +306,7 @@ impl Store {
                 id,
                 engine: engine.clone(),
                 data: Mutex::new(data),
-                registry: Mutex::new(Registry::default()),
+                registry,
                 owner: AtomicU64::new(0),
                 resolver: Mutex::new(None),
             }),
