@@ -90,6 +90,16 @@ macro_rules! define_instr {
             BrI32GtU { lhs: Slot, rhs: Slot, target: u32 },
             BrI32LeS { lhs: Slot, rhs: Slot, target: u32 },
             BrI32LeU { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64Eq { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64Ne { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64LtS { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64LtU { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64GtS { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64GtU { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64LeS { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64LeU { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64GeS { lhs: Slot, rhs: Slot, target: u32 },
+            BrI64GeU { lhs: Slot, rhs: Slot, target: u32 },
             /// Return; the results are already in slots `0..n`.
             Return,
             /// Copy `src` to slot 0, then return.
@@ -213,7 +223,17 @@ impl Instr {
             | Instr::BrI32GtS { target, .. }
             | Instr::BrI32GtU { target, .. }
             | Instr::BrI32LeS { target, .. }
-            | Instr::BrI32LeU { target, .. } => *target = to,
+            | Instr::BrI32LeU { target, .. }
+            | Instr::BrI64Eq { target, .. }
+            | Instr::BrI64Ne { target, .. }
+            | Instr::BrI64LtS { target, .. }
+            | Instr::BrI64LtU { target, .. }
+            | Instr::BrI64GtS { target, .. }
+            | Instr::BrI64GtU { target, .. }
+            | Instr::BrI64LeS { target, .. }
+            | Instr::BrI64LeU { target, .. }
+            | Instr::BrI64GeS { target, .. }
+            | Instr::BrI64GeU { target, .. } => *target = to,
             _ => {}
         }
     }

@@ -132,6 +132,13 @@ fn run(
                 }
             };
         }
+        macro_rules! br64 {
+            ($lhs:expr, $rhs:expr, $target:expr, $t:ty, $op:tt) => {
+                if (r!($lhs) as $t) $op (r!($rhs) as $t) {
+                    pc = $target as usize;
+                }
+            };
+        }
         macro_rules! ld {
             ($dst:expr, $addr:expr, $offset:expr, $n:literal, $conv:expr) => {{
                 let bytes = load::<$n>(store.memories[mem].data(), r!($addr), $offset)?;
@@ -176,6 +183,16 @@ fn run(
                 Instr::BrI32LeU { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, <=),
                 Instr::BrI32GeS { lhs, rhs, target } => brcmp!(lhs, rhs, target, i32, >=),
                 Instr::BrI32GeU { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, >=),
+                Instr::BrI64Eq { lhs, rhs, target } => br64!(lhs, rhs, target, u64, ==),
+                Instr::BrI64Ne { lhs, rhs, target } => br64!(lhs, rhs, target, u64, !=),
+                Instr::BrI64LtS { lhs, rhs, target } => br64!(lhs, rhs, target, i64, <),
+                Instr::BrI64LtU { lhs, rhs, target } => br64!(lhs, rhs, target, u64, <),
+                Instr::BrI64GtS { lhs, rhs, target } => br64!(lhs, rhs, target, i64, >),
+                Instr::BrI64GtU { lhs, rhs, target } => br64!(lhs, rhs, target, u64, >),
+                Instr::BrI64LeS { lhs, rhs, target } => br64!(lhs, rhs, target, i64, <=),
+                Instr::BrI64LeU { lhs, rhs, target } => br64!(lhs, rhs, target, u64, <=),
+                Instr::BrI64GeS { lhs, rhs, target } => br64!(lhs, rhs, target, i64, >=),
+                Instr::BrI64GeU { lhs, rhs, target } => br64!(lhs, rhs, target, u64, >=),
                 Instr::Return => break Action::Return,
                 Instr::ReturnSlot { src } => {
                     r!(0) = r!(src);

@@ -31,3 +31,4 @@ pub(super) fn trap_of(wat: &str, name: &str, args: &[Value]) -> crate::TrapKind 
         Ok(v) => panic!("expected a trap, got {v:?}"),
     }
 }
+mod perf;

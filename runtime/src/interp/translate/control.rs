@@ -237,6 +237,56 @@ impl Translator<'_> {
                 rhs,
                 target: t,
             },
+            Instr::I64Eq { lhs, rhs, .. } => Instr::BrI64Eq {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64Ne { lhs, rhs, .. } => Instr::BrI64Ne {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64LtS { lhs, rhs, .. } => Instr::BrI64LtS {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64LtU { lhs, rhs, .. } => Instr::BrI64LtU {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64GtS { lhs, rhs, .. } => Instr::BrI64GtS {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64GtU { lhs, rhs, .. } => Instr::BrI64GtU {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64LeS { lhs, rhs, .. } => Instr::BrI64LeS {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64LeU { lhs, rhs, .. } => Instr::BrI64LeU {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64GeS { lhs, rhs, .. } => Instr::BrI64GeS {
+                lhs,
+                rhs,
+                target: t,
+            },
+            Instr::I64GeU { lhs, rhs, .. } => Instr::BrI64GeU {
+                lhs,
+                rhs,
+                target: t,
+            },
             _ => return None,
         };
         self.instrs.pop();
@@ -377,6 +427,16 @@ fn negate(br: Instr) -> Instr {
         Instr::BrI32LeS { lhs, rhs, target } => Instr::BrI32GtS { lhs, rhs, target },
         Instr::BrI32GtU { lhs, rhs, target } => Instr::BrI32LeU { lhs, rhs, target },
         Instr::BrI32LeU { lhs, rhs, target } => Instr::BrI32GtU { lhs, rhs, target },
+        Instr::BrI64Eq { lhs, rhs, target } => Instr::BrI64Ne { lhs, rhs, target },
+        Instr::BrI64Ne { lhs, rhs, target } => Instr::BrI64Eq { lhs, rhs, target },
+        Instr::BrI64LtS { lhs, rhs, target } => Instr::BrI64GeS { lhs, rhs, target },
+        Instr::BrI64LtU { lhs, rhs, target } => Instr::BrI64GeU { lhs, rhs, target },
+        Instr::BrI64GtS { lhs, rhs, target } => Instr::BrI64LeS { lhs, rhs, target },
+        Instr::BrI64GtU { lhs, rhs, target } => Instr::BrI64LeU { lhs, rhs, target },
+        Instr::BrI64LeS { lhs, rhs, target } => Instr::BrI64GtS { lhs, rhs, target },
+        Instr::BrI64LeU { lhs, rhs, target } => Instr::BrI64GtU { lhs, rhs, target },
+        Instr::BrI64GeS { lhs, rhs, target } => Instr::BrI64LtS { lhs, rhs, target },
+        Instr::BrI64GeU { lhs, rhs, target } => Instr::BrI64LtU { lhs, rhs, target },
         other => other,
     }
 }

@@ -9,6 +9,7 @@
 
 mod control;
 mod ops;
+mod peephole;
 
 use std::collections::HashMap;
 
@@ -183,6 +184,7 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     if frame_size > u32::MAX as u64 / 2 {
         return Err(unsupported("function frame too large"));
     }
+    peephole::thread_jumps(&mut t.instrs);
     Ok(FuncCode {
         instrs: t.instrs,
         consts: t.consts,
