@@ -70,32 +70,33 @@ impl ConstExpr {
         Ok(ConstExpr(ops))
     }
 
-    /// Evaluates to a raw 64-bit cell (see `Value::to_raw`). `global` reads the raw value
-    /// of a global by module index; `func` maps a module function index to its raw funcref.
-    pub(crate) fn eval(&self, global: impl Fn(u32) -> u64, func: impl Fn(u32) -> u64) -> u64 {
-        let mut stack: Vec<u64> = Vec::with_capacity(2);
+    /// Evaluates to a raw cell (see `Value::to_raw`; a `v128` uses all 128 bits).
+    /// `global` reads the raw cell of a global by module index; `func` maps a module
+    /// function index to its raw funcref.
+    pub(crate) fn eval(&self, global: impl Fn(u32) -> u128, func: impl Fn(u32) -> u64) -> u128 {
+        let mut stack: Vec<u128> = Vec::with_capacity(2);
         for op in &self.0 {
             let v = match *op {
-                ConstOp::I32(v) => v as u32 as u64,
-                ConstOp::I64(v) => v as u64,
-                ConstOp::F32(v) => v as u64,
-                ConstOp::F64(v) => v,
-                ConstOp::V128(v) => v as u64,
+                ConstOp::I32(v) => v as u32 as u128,
+                ConstOp::I64(v) => v as u64 as u128,
+                ConstOp::F32(v) => v as u128,
+                ConstOp::F64(v) => v as u128,
+                ConstOp::V128(v) => v,
                 ConstOp::RefNull(_) => 0,
-                ConstOp::RefFunc(i) => func(i),
+                ConstOp::RefFunc(i) => func(i) as u128,
                 ConstOp::GlobalGet(i) => global(i),
                 bin => {
                     // Validation guarantees two operands of the right type.
-                    let b = stack.pop().unwrap_or(0);
-                    let a = stack.pop().unwrap_or(0);
-                    match bin {
+                    let b = stack.pop().unwrap_or(0) as u64;
+                    let a = stack.pop().unwrap_or(0) as u64;
+                    (match bin {
                         ConstOp::I32Add => (a as u32).wrapping_add(b as u32) as u64,
                         ConstOp::I32Sub => (a as u32).wrapping_sub(b as u32) as u64,
                         ConstOp::I32Mul => (a as u32).wrapping_mul(b as u32) as u64,
                         ConstOp::I64Add => a.wrapping_add(b),
                         ConstOp::I64Sub => a.wrapping_sub(b),
                         _ => a.wrapping_mul(b),
-                    }
+                    }) as u128
                 }
             };
             stack.push(v);

@@ -95,23 +95,20 @@ fn instantiate_unregistered(
     for (i, init) in info.global_inits.iter().enumerate() {
         let ty = info.globals[info.num_imported_globals as usize + i];
         let value = init.eval(
-            |g| d.globals[inst.globals[g as usize] as usize].value as u64,
+            |g| d.globals[inst.globals[g as usize] as usize].value,
             |f| func_ref(&inst.funcs, f),
         );
         inst.globals.push(d.globals.len() as u32);
-        d.globals.push(Box::new(GlobalInstance {
-            value: value as u128,
-            ty,
-        }));
+        d.globals.push(Box::new(GlobalInstance { value, ty }));
     }
     let global_raw = |d: &StoreData, inst: &InstanceData, g: u32| {
-        d.globals[inst.globals[g as usize] as usize].value as u64
+        d.globals[inst.globals[g as usize] as usize].value
     };
 
     for (i, init) in info.table_inits.iter().enumerate() {
         let ty = info.tables[info.num_imported_tables as usize + i];
         let raw = match init {
-            Some(e) => e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)),
+            Some(e) => e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64,
             None => 0,
         };
         let table = super::TableInstance::new(ty, raw).ok_or_else(|| {
@@ -156,7 +153,7 @@ fn instantiate_unregistered(
         .map(|seg| {
             seg.items
                 .iter()
-                .map(|e| e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)))
+                .map(|e| e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64)
                 .collect()
         })
         .collect();
