@@ -51,8 +51,20 @@ impl Extern {
     }
 }
 
-fn foreign(what: &str) -> Error {
-    Error::Usage(format!("{what} belongs to another store"))
+/// Runs `f` on the store's data after checking that the handle (`what` of store
+/// `store`) belongs to it.
+fn with_store<R>(
+    mut ctx: impl AsContext,
+    store: StoreId,
+    what: &str,
+    f: impl FnOnce(&mut StoreData) -> Result<R>,
+) -> Result<R> {
+    ctx.with_data(|d| {
+        if d.id != store {
+            return Err(Error::Usage(format!("{what} belongs to another store")));
+        }
+        f(d)
+    })
 }
 
 /// A linear memory of a store.
@@ -71,13 +83,10 @@ impl Memory {
 
     fn with<R>(
         &self,
-        mut ctx: impl AsContext,
+        ctx: impl AsContext,
         f: impl FnOnce(&mut MemoryInstance) -> Result<R>,
     ) -> Result<R> {
-        ctx.with_data(|d| {
-            if d.id != self.store {
-                return Err(foreign("memory"));
-            }
+        with_store(ctx, self.store, "memory", |d| {
             f(&mut d.memories[self.index as usize])
         })
     }
@@ -173,15 +182,10 @@ impl Table {
 
     fn with<R>(
         &self,
-        mut ctx: impl AsContext,
+        ctx: impl AsContext,
         f: impl FnOnce(&mut StoreData, u32) -> Result<R>,
     ) -> Result<R> {
-        ctx.with_data(|d| {
-            if d.id != self.store {
-                return Err(foreign("table"));
-            }
-            f(d, self.index)
-        })
+        with_store(ctx, self.store, "table", |d| f(d, self.index))
     }
 
     pub fn ty(&self, ctx: impl AsContext) -> Result<TableType> {
@@ -254,15 +258,10 @@ impl Global {
 
     fn with<R>(
         &self,
-        mut ctx: impl AsContext,
+        ctx: impl AsContext,
         f: impl FnOnce(&mut StoreData, u32) -> Result<R>,
     ) -> Result<R> {
-        ctx.with_data(|d| {
-            if d.id != self.store {
-                return Err(foreign("global"));
-            }
-            f(d, self.index)
-        })
+        with_store(ctx, self.store, "global", |d| f(d, self.index))
     }
 
     pub fn ty(&self, ctx: impl AsContext) -> Result<GlobalType> {
