@@ -57,6 +57,8 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Differential fuzzing of the engines (harness/README.md, "Fuzzing").
+    Fuzz(crate::fuzz::cli::FuzzArgs),
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<bool> {
             filter,
             common,
         } => (run_spec(&suite, filter.as_deref(), &common)?, common),
+        Command::Fuzz(args) => return crate::fuzz::cli::run(args),
         Command::Wast { files, common } => {
             let strategies = engines(common.engine)?;
             let bar = progress_bar(files.len() * strategies.len());

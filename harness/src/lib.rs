@@ -9,6 +9,7 @@
 //! ```
 
 pub mod cli;
+pub mod fuzz;
 pub mod report;
 pub mod spec;
 pub mod spectest;

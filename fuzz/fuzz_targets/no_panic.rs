@@ -1,0 +1,66 @@
+//! Robustness: raw input bytes, and a generated module with some bytes overwritten,
+//! go through `Module::new` and (when it compiles) instantiation on both engines.
+//! Errors are fine; a panic or crash is a finding.
+
+#![no_main]
+
+use arbitrary::Unstructured;
+use harness::fuzz::{generate, host, plan, shape};
+use libfuzzer_sys::fuzz_target;
+use runtime::{Config, Engine, Instance, Module, Store, Strategy};
+
+thread_local! {
+    static ENGINES: [Engine; 2] = [
+        Engine::new(Config::new(Strategy::Interpreter)).expect("interp"),
+        Engine::new(Config::new(Strategy::Native)).expect("native"),
+    ];
+}
+
+/// Compiles `bytes` on both engines, and instantiates what compiles, unless it could
+/// run forever (a start function in unfueled code) or ask for huge memories or tables.
+fn exercise(bytes: &[u8], plan_bytes: &[u8]) {
+    ENGINES.with(|engines| {
+        for engine in engines {
+            let Ok(module) = Module::new(engine, bytes) else {
+                continue;
+            };
+            let info = module.info();
+            let huge = info.memories.iter().any(|m| m.min > 64)
+                || info.tables.iter().any(|t| t.min > 10_000);
+            if info.start.is_some() || huge {
+                continue;
+            }
+            let store = Store::new(engine);
+            if let Some(s) = shape::shape(&module.info().bytes) {
+                let p = plan::plan(&s, plan_bytes);
+                if p.imports.iter().any(|i| {
+                    matches!(&i.plan,
+                    plan::ImportPlan::Memory { min, .. } if *min > 64)
+                        || matches!(&i.plan, plan::ImportPlan::Table { min, .. } if *min > 10_000)
+                }) {
+                    continue;
+                }
+                let _ = host::build(&store, &p);
+            }
+            let _ = Instance::new(&store, &module, None);
+        }
+    });
+}
+
+fuzz_target!(|data: &[u8]| {
+    // The raw bytes, as a module.
+    exercise(data, &[]);
+    // A generated module with a few bytes overwritten where the input says.
+    let mut u = Unstructured::new(data);
+    let Ok((mut wasm, _)) = generate::module(&mut u) else {
+        return;
+    };
+    let n = u.int_in_range(1..=4u8).unwrap_or(1);
+    for _ in 0..n {
+        let (Ok(at), Ok(byte)) = (u.choose_index(wasm.len()), u.arbitrary::<u8>()) else {
+            break;
+        };
+        wasm[at] = byte;
+    }
+    exercise(&wasm, u.take_rest());
+});

@@ -1,0 +1,218 @@
+//! Compares two observations of one case: the first observable that differs.
+
+use std::fmt;
+
+use crate::fuzz::observe::{Observation, Outcome, Step, Val, show_vals};
+
+/// The first difference between two engines on one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Divergence {
+    /// What differs: `compile`, `outcome`, `host calls`, `global NAME`, `memory NAME`,
+    /// `table NAME`, `steps`.
+    pub observable: String,
+    /// The step it was seen after: the export called (`<instantiate>` for instantiation)
+    /// and its arguments, and its position (0 = instantiation).
+    pub export: String,
+    pub args: Vec<Val>,
+    pub step: usize,
+    /// `(engine, what it showed)` for each side.
+    pub left: (String, String),
+    pub right: (String, String),
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "divergence in {} after step {} ({}{})",
+            self.observable,
+            self.step,
+            self.export,
+            show_vals(&self.args)
+        )?;
+        writeln!(f, "  {:>7}: {}", self.left.0, self.left.1)?;
+        write!(f, "  {:>7}: {}", self.right.0, self.right.1)
+    }
+}
+
+/// The result of comparing two observations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every observable agreed.
+    Agree,
+    /// One side exhausted its call stack at this step: compared up to it, then stopped
+    /// (stack depths differ by design).
+    Exhausted {
+        step: usize,
+    },
+    Diverged(Divergence),
+}
+
+fn first_diff<T: PartialEq>(a: &[T], b: &[T]) -> Option<usize> {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
+}
+
+fn show_opt<T: fmt::Display>(v: Option<&T>) -> String {
+    v.map_or_else(|| "(nothing)".to_string(), |v| v.to_string())
+}
+
+/// Compares `a` and `b` step by step.
+pub fn compare(a: &Observation, b: &Observation) -> Verdict {
+    let div = |observable: &str, step: usize, s: Option<&Step>, l: String, r: String| {
+        Verdict::Diverged(Divergence {
+            observable: observable.to_string(),
+            export: s.map_or_else(|| "<compile>".to_string(), |s| s.export.clone()),
+            args: s.map_or_else(Vec::new, |s| s.args.clone()),
+            step,
+            left: (a.engine.clone(), l),
+            right: (b.engine.clone(), r),
+        })
+    };
+    if a.compile.is_ok() != b.compile.is_ok() {
+        let show = |c: &Result<(), String>| match c {
+            Ok(()) => "compiled".to_string(),
+            Err(e) => format!("compile error: {e}"),
+        };
+        return div("compile", 0, None, show(&a.compile), show(&b.compile));
+    }
+    let lenient = a.engine == "wasmi" || b.engine == "wasmi";
+    for (i, (x, y)) in a.steps.iter().zip(&b.steps).enumerate() {
+        if x.outcome.is_exhaustion() || y.outcome.is_exhaustion() {
+            return Verdict::Exhausted { step: i };
+        }
+        if !x.outcome.same_class(&y.outcome) && !(lenient && same_for_wasmi(&x.outcome, &y.outcome))
+        {
+            return div(
+                "outcome",
+                i,
+                Some(x),
+                x.outcome.to_string(),
+                y.outcome.to_string(),
+            );
+        }
+        if let Some(k) = first_diff(&x.host_calls, &y.host_calls) {
+            return div(
+                &format!("host calls (call #{k})"),
+                i,
+                Some(x),
+                show_opt(x.host_calls.get(k)),
+                show_opt(y.host_calls.get(k)),
+            );
+        }
+        if let Some(d) = compare_state(i, x, y, &div) {
+            return d;
+        }
+    }
+    if a.steps.len() != b.steps.len() {
+        let n = a.steps.len().min(b.steps.len());
+        return div(
+            "steps",
+            n,
+            a.steps.get(n).or(b.steps.get(n)),
+            format!("{} steps", a.steps.len()),
+            format!("{} steps", b.steps.len()),
+        );
+    }
+    Verdict::Agree
+}
+
+fn compare_state(
+    i: usize,
+    x: &Step,
+    y: &Step,
+    div: &impl Fn(&str, usize, Option<&Step>, String, String) -> Verdict,
+) -> Option<Verdict> {
+    let (sx, sy) = (&x.state, &y.state);
+    for (what, nx, ny) in [
+        ("globals", names(&sx.globals), names(&sy.globals)),
+        ("memories", names(&sx.memories), names(&sy.memories)),
+        ("tables", names(&sx.tables), names(&sy.tables)),
+    ] {
+        if nx != ny {
+            return Some(div(what, i, Some(x), nx.join(","), ny.join(",")));
+        }
+    }
+    for ((name, gx), (_, gy)) in sx.globals.iter().zip(&sy.globals) {
+        if gx != gy {
+            return Some(div(
+                &format!("global {name}"),
+                i,
+                Some(x),
+                gx.to_string(),
+                gy.to_string(),
+            ));
+        }
+    }
+    for ((name, mx), (_, my)) in sx.memories.iter().zip(&sy.memories) {
+        if mx.len() != my.len() {
+            return Some(div(
+                &format!("memory {name} size"),
+                i,
+                Some(x),
+                format!("{} bytes", mx.len()),
+                format!("{} bytes", my.len()),
+            ));
+        }
+        if let Some(off) = first_diff(mx, my) {
+            let window = |m: &[u8]| {
+                let end = (off + 8).min(m.len());
+                format!(
+                    "byte {off:#x} = {:#04x} (bytes {off:#x}.. {:02x?})",
+                    m[off],
+                    &m[off..end]
+                )
+            };
+            return Some(div(
+                &format!("memory {name} contents"),
+                i,
+                Some(x),
+                window(mx),
+                window(my),
+            ));
+        }
+    }
+    for ((name, tx), (_, ty)) in sx.tables.iter().zip(&sy.tables) {
+        if tx.len() != ty.len() {
+            return Some(div(
+                &format!("table {name} size"),
+                i,
+                Some(x),
+                format!("{} elements", tx.len()),
+                format!("{} elements", ty.len()),
+            ));
+        }
+        if let Some(k) = first_diff(tx, ty) {
+            return Some(div(
+                &format!("table {name} element {k}"),
+                i,
+                Some(x),
+                tx[k].to_string(),
+                ty[k].to_string(),
+            ));
+        }
+    }
+    None
+}
+
+fn names<T>(v: &[(String, T)]) -> Vec<String> {
+    v.iter().map(|(n, _)| n.clone()).collect()
+}
+
+/// wasmi reports `call_indirect` past a table's end as `out of bounds table access`;
+/// the spec (and our engines) say `undefined element`.
+fn same_for_wasmi(x: &Outcome, y: &Outcome) -> bool {
+    use runtime::TrapKind::{TableOutOfBounds, UndefinedElement};
+    matches!(
+        (x, y),
+        (
+            Outcome::Trap(UndefinedElement),
+            Outcome::Trap(TableOutOfBounds)
+        ) | (
+            Outcome::Trap(TableOutOfBounds),
+            Outcome::Trap(UndefinedElement)
+        )
+    )
+}

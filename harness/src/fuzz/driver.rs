@@ -1,0 +1,260 @@
+//! The stable-Rust driver behind `harness fuzz`: seeds (or a time budget) through the
+//! oracle, statistics on stderr while it runs, reproducers for every divergence,
+//! optional shrinking, and replay of one case.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::fuzz::compare::Verdict;
+use crate::fuzz::input::seed_bytes;
+use crate::fuzz::oracle::{Case, Oracle};
+use crate::fuzz::stats::Stats;
+
+/// Which runtime gives the third opinion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    Wasmi,
+}
+
+#[derive(Debug, Clone)]
+pub struct FuzzOptions {
+    /// Seeds to run; with `time`, the first seed (later ones follow until time is up).
+    pub seeds: Range<u64>,
+    pub time: Option<Duration>,
+    /// Where reproducers go.
+    pub out: PathBuf,
+    pub minimize: bool,
+    pub reference: Option<Reference>,
+    /// Progress lines on stderr every this often (`None`: quiet).
+    pub progress: Option<Duration>,
+}
+
+impl Default for FuzzOptions {
+    fn default() -> FuzzOptions {
+        FuzzOptions {
+            seeds: 0..1000,
+            time: None,
+            out: PathBuf::from("fuzz-out"),
+            minimize: false,
+            reference: None,
+            progress: None,
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub stats: Stats,
+    /// `(label, report text, reproducer folder)` of each divergence.
+    pub divergences: Vec<(String, String, Option<PathBuf>)>,
+}
+
+/// The oracle for the options: our two engines, plus the reference if asked.
+pub fn oracle(reference: Option<Reference>) -> anyhow::Result<Oracle> {
+    let oracle = Oracle::ours().context("creating the engines")?;
+    match reference {
+        None => Ok(oracle),
+        #[cfg(feature = "reference-wasmi")]
+        Some(Reference::Wasmi) => {
+            Ok(oracle.with(Box::new(crate::fuzz::reference::WasmiSubject::new())))
+        }
+        #[cfg(not(feature = "reference-wasmi"))]
+        Some(Reference::Wasmi) => anyhow::bail!(
+            "--reference wasmi needs the reference-wasmi feature: cargo run --release -p harness --features reference-wasmi -- fuzz ..."
+        ),
+    }
+}
+
+/// Runs seeds through the oracle.
+pub fn run(opts: &FuzzOptions) -> anyhow::Result<Summary> {
+    let oracle = oracle(opts.reference)?;
+    let start = Instant::now();
+    let mut last_progress = Instant::now();
+    let mut summary = Summary::default();
+    let mut seed = opts.seeds.start;
+    loop {
+        match opts.time {
+            Some(t) if start.elapsed() >= t => break,
+            None if seed >= opts.seeds.end => break,
+            _ => {}
+        }
+        let label = format!("seed-{seed}");
+        run_input(&oracle, &seed_bytes(seed), &label, opts, &mut summary)?;
+        seed += 1;
+        summary.stats.elapsed = start.elapsed();
+        if let Some(every) = opts.progress {
+            if last_progress.elapsed() >= every {
+                eprintln!("[fuzz] seed {seed}: {}", summary.stats.line());
+                last_progress = Instant::now();
+            }
+        }
+    }
+    summary.stats.elapsed = start.elapsed();
+    Ok(summary)
+}
+
+/// Runs one fuzz input; a divergence is reported (and written when `opts.out` is set).
+pub fn run_input(
+    oracle: &Oracle,
+    bytes: &[u8],
+    label: &str,
+    opts: &FuzzOptions,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    summary.stats.inputs += 1;
+    let Some(case) = Case::from_input(bytes) else {
+        summary.stats.no_module += 1;
+        return Ok(());
+    };
+    run_case(oracle, &case, label, opts, summary)
+}
+
+fn run_case(
+    oracle: &Oracle,
+    case: &Case,
+    label: &str,
+    opts: &FuzzOptions,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let Some(checked) = oracle.check(case) else {
+        summary.stats.no_module += 1;
+        return Ok(());
+    };
+    if let Some(first) = checked.observations.first() {
+        summary.stats.record(first, &checked.verdict);
+    } else {
+        summary.stats.modules += 1;
+        summary.stats.divergences += 1;
+    }
+    let Verdict::Diverged(d) = &checked.verdict else {
+        return Ok(());
+    };
+    let mut text = crate::fuzz::repro::report(label, case, &checked, d);
+    eprintln!("[fuzz] {label}: {d}");
+    let folder = crate::fuzz::repro::write(&opts.out, label, case, &text)
+        .with_context(|| format!("writing the reproducer of {label}"))?;
+    if opts.minimize {
+        match minimize(case, opts.reference) {
+            Ok(small) => {
+                let min = Case {
+                    wasm: small,
+                    plan_bytes: case.plan_bytes.clone(),
+                };
+                if let Some(c) = oracle.check(&min) {
+                    if let Verdict::Diverged(d) = &c.verdict {
+                        let t = crate::fuzz::repro::report(
+                            &format!("{label} (minimized)"),
+                            &min,
+                            &c,
+                            d,
+                        );
+                        crate::fuzz::repro::write(&folder, "min", &min, &t)?;
+                        text.push_str(&format!(
+                            "\n\nminimized: {} -> {} bytes, in {}/min/",
+                            case.wasm.len(),
+                            min.wasm.len(),
+                            folder.display()
+                        ));
+                    }
+                }
+            }
+            Err(e) => text.push_str(&format!("\n\nminimizing failed: {e:#}")),
+        }
+    }
+    eprintln!("[fuzz] reproducer: {}", folder.display());
+    summary
+        .divergences
+        .push((label.to_string(), text, Some(folder)));
+    Ok(())
+}
+
+/// Runs `case` on a fresh oracle in its own thread, giving up after `limit`: a shrunk
+/// module may have lost its fuel checks and loop forever. (A thread that does not
+/// finish is left behind; the caller stops shrinking then.)
+fn check_with_timeout(case: &Case, reference: Option<Reference>, limit: Duration) -> Option<bool> {
+    let (tx, rx) = mpsc::channel();
+    let case = case.clone();
+    std::thread::spawn(move || {
+        let diverged = oracle(reference)
+            .ok()
+            .and_then(|o| o.check(&case))
+            .is_some_and(|c| matches!(c.verdict, Verdict::Diverged(_)));
+        let _ = tx.send(diverged);
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+/// Shrinks a divergent module with wasm-shrink while it still diverges (same plan bytes).
+pub fn minimize(case: &Case, reference: Option<Reference>) -> anyhow::Result<Vec<u8>> {
+    let plan_bytes = case.plan_bytes.clone();
+    let mut hung = false;
+    let info = wasm_shrink::WasmShrink::default()
+        .attempts(300)
+        .run(case.wasm.clone(), |wasm| {
+            if hung {
+                return Ok(false);
+            }
+            let candidate = Case {
+                wasm: wasm.to_vec(),
+                plan_bytes: plan_bytes.clone(),
+            };
+            match check_with_timeout(&candidate, reference, Duration::from_secs(5)) {
+                Some(d) => Ok(d),
+                None => {
+                    hung = true;
+                    Ok(false)
+                }
+            }
+        })?;
+    Ok(info.output)
+}
+
+/// Re-runs one case: `file` is a `.wasm`; its plan bytes come from the `.plan` file
+/// beside it when there is one. Prints every subject's steps and the verdict.
+pub fn replay(file: &Path, reference: Option<Reference>) -> anyhow::Result<bool> {
+    let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let plan_bytes = std::fs::read(file.with_extension("plan")).unwrap_or_default();
+    let case = Case { wasm, plan_bytes };
+    let oracle = oracle(reference)?;
+    let checked = oracle
+        .check(&case)
+        .context("the module does not parse (or uses types outside Wasm 2.0)")?;
+    for obs in &checked.observations {
+        println!("== {}", obs.engine);
+        if let Err(e) = &obs.compile {
+            println!("  compile error: {e}");
+        }
+        for (i, s) in obs.steps.iter().enumerate() {
+            println!(
+                "  {i}: {}{} -> {}",
+                s.export,
+                crate::fuzz::observe::show_vals(&s.args),
+                s.outcome
+            );
+            for h in &s.host_calls {
+                println!("       host call {h}");
+            }
+        }
+    }
+    match &checked.verdict {
+        Verdict::Agree => {
+            println!("verdict: the engines agree");
+            Ok(true)
+        }
+        Verdict::Exhausted { step } => {
+            println!(
+                "verdict: call stack exhausted at step {step}; compared up to it, no divergence"
+            );
+            Ok(true)
+        }
+        Verdict::Diverged(d) => {
+            println!("verdict: {d}");
+            Ok(false)
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Fuzz input -> a Wasm module both engines support (wasm-smith), plus the name of
+//! its fuel global.
+
+use arbitrary::{Result, Unstructured};
+use wasm_smith::{Config, Module};
+
+/// The export under which the fuel global of `ensure_termination` is exported; the
+/// oracle refills it before every call so one endless loop does not starve every later call.
+pub const FUEL_EXPORT: &str = "__fuel";
+/// Fuel given at instantiation and before every export call (one unit per loop
+/// iteration or function entry).
+pub const FUEL: u32 = 2_000;
+
+/// A generator configuration drawn from the input, restricted to what both engines
+/// support: Wasm 2.0 minus SIMD, small memories and tables, small functions.
+pub fn config(u: &mut Unstructured) -> Result<Config> {
+    let mut c: Config = u.arbitrary()?;
+    // Features: Wasm 2.0 minus SIMD. The Wasm 2.0 features themselves (bulk memory,
+    // reference types, multi-value, saturating conversions, sign extension) stay as drawn.
+    c.simd_enabled = false;
+    c.relaxed_simd_enabled = false;
+    c.threads_enabled = false;
+    c.shared_everything_threads_enabled = false;
+    c.gc_enabled = false;
+    c.exceptions_enabled = false;
+    c.memory64_enabled = false;
+    c.tail_call_enabled = false;
+    c.extended_const_enabled = false;
+    c.wide_arithmetic_enabled = false;
+    c.custom_page_sizes_enabled = false;
+    c.compact_imports_enabled = false;
+    c.custom_descriptors_enabled = false;
+    c.acquire_release_atomics_enabled = false;
+    c.multibyte_array_access_enabled = false;
+    c.max_memories = c.max_memories.min(1);
+    if !c.reference_types_enabled {
+        c.max_tables = c.max_tables.min(1);
+    }
+    // Every float result is canonical, so NaN bits compare.
+    c.canonicalize_nans = true;
+    c.export_everything = true;
+    c.allow_invalid_funcs = false;
+    // Bounds: a few pages, small tables, small functions.
+    c.max_memory32_bytes = c.max_memory32_bytes.min(4 * 65536);
+    c.memory_max_size_required = true;
+    c.max_table_elements = c.max_table_elements.min(64);
+    c.table_max_size_required = true;
+    c.max_tables = c.max_tables.min(3);
+    c.max_types = c.max_types.min(24);
+    c.max_imports = c.max_imports.min(8);
+    c.max_funcs = c.max_funcs.clamp(3, 12);
+    c.min_funcs = 2;
+    c.max_globals = c.max_globals.min(12);
+    c.max_instructions = c.max_instructions.min(200);
+    c.max_data_segments = c.max_data_segments.min(6);
+    c.max_element_segments = c.max_element_segments.min(6);
+    c.max_elements = c.max_elements.min(16);
+    c.max_nesting_depth = c.max_nesting_depth.min(6);
+    // Traps from every instruction that can trap make most calls end at once; keep
+    // them, but let the input turn them off half the time.
+    c.disallow_traps = c.disallow_traps || u.arbitrary()?;
+    Ok(c)
+}
+
+/// The module of an input, and the config it was made with.
+pub fn module(u: &mut Unstructured) -> Result<(Vec<u8>, Config)> {
+    let config = config(u)?;
+    let mut m = Module::new(config.clone(), u)?;
+    let fuel_global = m
+        .ensure_termination(FUEL)
+        .map_err(|_| arbitrary::Error::IncorrectFormat)?;
+    let bytes = export_global(&m.to_bytes(), FUEL_EXPORT, fuel_global)
+        .ok_or(arbitrary::Error::IncorrectFormat)?;
+    Ok((bytes, config))
+}
+
+fn leb(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Adds an export of global `index` named `name` to a module binary (rewriting or
+/// inserting the export section; every other section is copied as is).
+pub fn export_global(wasm: &[u8], name: &str, index: u32) -> Option<Vec<u8>> {
+    use wasmparser::{Parser, Payload};
+    const EXPORT_ID: u8 = 7;
+    let mut out = wasm.get(..8)?.to_vec();
+    let mut entries: Vec<u8> = Vec::new();
+    let mut count = 0u64;
+    let push_new = |entries: &mut Vec<u8>, count: &mut u64| {
+        leb(name.len() as u64, entries);
+        entries.extend_from_slice(name.as_bytes());
+        entries.push(0x03); // global
+        leb(index as u64, entries);
+        *count += 1;
+    };
+    let mut written = false;
+    let write_section = |out: &mut Vec<u8>, entries: &[u8], count: u64| {
+        let mut body = Vec::new();
+        leb(count, &mut body);
+        body.extend_from_slice(entries);
+        out.push(EXPORT_ID);
+        leb(body.len() as u64, out);
+        out.extend_from_slice(&body);
+    };
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.ok()?;
+        let Some((id, range)) = payload.as_section() else {
+            continue;
+        };
+        let range = range.start as usize..range.end as usize;
+        if id == EXPORT_ID {
+            let Payload::ExportSection(reader) = payload else {
+                return None;
+            };
+            for e in reader {
+                let e = e.ok()?;
+                leb(e.name.len() as u64, &mut entries);
+                entries.extend_from_slice(e.name.as_bytes());
+                entries.push(match e.kind {
+                    wasmparser::ExternalKind::Func => 0,
+                    wasmparser::ExternalKind::Table => 1,
+                    wasmparser::ExternalKind::Memory => 2,
+                    wasmparser::ExternalKind::Global => 3,
+                    _ => return None,
+                });
+                leb(e.index as u64, &mut entries);
+                count += 1;
+            }
+            push_new(&mut entries, &mut count);
+            write_section(&mut out, &entries, count);
+            written = true;
+            continue;
+        }
+        // The export section goes after globals (6) and before start (8) and the
+        // rest; custom sections (0) stay where they are.
+        if !written && id != 0 && section_order(id) > section_order(EXPORT_ID) {
+            push_new(&mut entries, &mut count);
+            write_section(&mut out, &entries, count);
+            written = true;
+        }
+        // Copy the section header and body as they were.
+        let header_start = section_header_start(wasm, range.start)?;
+        out.extend_from_slice(&wasm[header_start..range.end]);
+    }
+    if !written {
+        push_new(&mut entries, &mut count);
+        write_section(&mut out, &entries, count);
+    }
+    Some(out)
+}
+
+/// Binary order of sections (data count, 12, sits between import-like ones and code).
+fn section_order(id: u8) -> u8 {
+    match id {
+        12 => 10, // data count: before code (10) and data (11)
+        10 => 11,
+        11 => 12,
+        other => other,
+    }
+}
+
+/// Where the section whose body starts at `body_start` begins (its id byte): walk back
+/// over the LEB128 size.
+fn section_header_start(wasm: &[u8], body_start: usize) -> Option<usize> {
+    // The size is 1..=5 bytes; its last byte has the high bit clear, the others set.
+    let mut i = body_start.checked_sub(1)?;
+    if wasm[i] & 0x80 != 0 {
+        return None;
+    }
+    while i > 0 && wasm[i - 1] & 0x80 != 0 {
+        i -= 1;
+    }
+    i.checked_sub(1)
+}

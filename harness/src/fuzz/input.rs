@@ -1,0 +1,155 @@
+//! Fuzz input bytes: a seeded PRNG for the stable driver (seed -> bytes), and draws of
+//! Wasm values biased to edge cases.
+
+use arbitrary::{Result, Unstructured};
+use runtime::ValType;
+
+use crate::fuzz::observe::{FuncId, Val};
+
+/// SplitMix64: small, fast and fully determined by its seed (the driver's contract:
+/// the same seed gives the same bytes, module and calls on every machine).
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn fill(&mut self, out: &mut [u8]) {
+        for chunk in out.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+}
+
+/// How many input bytes one seed becomes.
+pub const SEED_INPUT_LEN: usize = 8 * 1024;
+
+/// The fuzz input of one stable-driver seed.
+pub fn seed_bytes(seed: u64) -> Vec<u8> {
+    let mut out = vec![0; SEED_INPUT_LEN];
+    SplitMix64::new(seed).fill(&mut out);
+    out
+}
+
+/// A 64-bit FNV-1a hash, to derive stable numbers from bytes.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+const I32_EDGES: [u32; 8] = [
+    0,
+    1,
+    u32::MAX,
+    i32::MIN as u32,
+    i32::MAX as u32,
+    2,
+    0x8000,
+    0xffff,
+];
+const I64_EDGES: [u64; 8] = [
+    0,
+    1,
+    u64::MAX,
+    i64::MIN as u64,
+    i64::MAX as u64,
+    u32::MAX as u64,
+    i32::MIN as i64 as u64,
+    1 << 32,
+];
+const F32_EDGES: [u32; 11] = [
+    0,           // +0
+    0x8000_0000, // -0
+    0x3f80_0000, // 1
+    0xbf80_0000, // -1
+    0x7f80_0000, // +inf
+    0xff80_0000, // -inf
+    0x7fc0_0000, // canonical NaN
+    0x7f7f_ffff, // MAX
+    0xff7f_ffff, // MIN
+    0x0000_0001, // smallest subnormal
+    0x4f00_0000, // 2^31 (conversion edge)
+];
+const F64_EDGES: [u64; 11] = [
+    0,
+    0x8000_0000_0000_0000,
+    0x3ff0_0000_0000_0000,
+    0xbff0_0000_0000_0000,
+    0x7ff0_0000_0000_0000,
+    0xfff0_0000_0000_0000,
+    0x7ff8_0000_0000_0000,
+    0x7fef_ffff_ffff_ffff,
+    0xffef_ffff_ffff_ffff,
+    0x0000_0000_0000_0001,
+    0x43e0_0000_0000_0000, // 2^63
+];
+
+fn pick<T: Copy>(
+    u: &mut Unstructured,
+    edges: &[T],
+    any: impl FnOnce(&mut Unstructured) -> Result<T>,
+) -> Result<T> {
+    // Half of the draws are edge values.
+    if u.ratio(1, 2)? {
+        Ok(*u.choose(edges)?)
+    } else {
+        any(u)
+    }
+}
+
+/// A value of `ty` drawn from the input, biased to edge values. `host_funcs` are the
+/// functions a funcref may name (besides null).
+pub fn draw_val(u: &mut Unstructured, ty: ValType, host_funcs: &[FuncId]) -> Result<Val> {
+    Ok(match ty {
+        ValType::I32 => Val::I32(pick(u, &I32_EDGES, |u| u.arbitrary())?),
+        ValType::I64 => Val::I64(pick(u, &I64_EDGES, |u| u.arbitrary())?),
+        ValType::F32 => Val::F32(pick(u, &F32_EDGES, |u| {
+            // Mostly ordinary numbers, so arithmetic gets exercised beyond NaN.
+            Ok(f32::to_bits(u.int_in_range(-1000i32..=1000)? as f32 / 8.0)
+                ^ if u.ratio(1, 4)? {
+                    u.arbitrary::<u32>()?
+                } else {
+                    0
+                })
+        })?),
+        ValType::F64 => Val::F64(pick(u, &F64_EDGES, |u| {
+            Ok(f64::to_bits(u.int_in_range(-1000i32..=1000)? as f64 / 8.0)
+                ^ if u.ratio(1, 4)? {
+                    u.arbitrary::<u64>()?
+                } else {
+                    0
+                })
+        })?),
+        ValType::FuncRef => {
+            if host_funcs.is_empty() || u.ratio(1, 2)? {
+                Val::FuncRef(None)
+            } else {
+                Val::FuncRef(Some(u.choose(host_funcs)?.clone()))
+            }
+        }
+        ValType::ExternRef => {
+            if u.ratio(1, 3)? {
+                Val::ExternRef(None)
+            } else {
+                Val::ExternRef(Some(u.int_in_range(0..=7)?))
+            }
+        }
+        // The generator never makes v128 (SIMD is off); a zero keeps the draw total.
+        ValType::V128 => Val::V128(0),
+    })
+}

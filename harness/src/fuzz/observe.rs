@@ -1,0 +1,163 @@
+//! What one engine showed of one module, as plain data: the oracle compares two of
+//! these, and a test can perturb one before the comparison (see `tests/fuzz_oracle.rs`).
+//!
+//! Nothing here refers to a store: functions are named by a store-independent
+//! [`FuncId`], so observations of different stores (and different runtimes) compare.
+
+use std::fmt;
+
+use runtime::TrapKind;
+
+/// Which function a funcref points at, the same in every store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FuncId {
+    /// A function the module defines, by its module function index.
+    Defined(u32),
+    /// A host function, by `module.name` of its import.
+    Host(String),
+    /// A function the observer could not name (store function index); only seen when
+    /// instantiation failed after an element segment wrote into an imported table.
+    Unknown(u32),
+}
+
+impl fmt::Display for FuncId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FuncId::Defined(i) => write!(f, "func[{i}]"),
+            FuncId::Host(n) => write!(f, "host:{n}"),
+            FuncId::Unknown(i) => write!(f, "store-func#{i}"),
+        }
+    }
+}
+
+/// A value, floats as bits (compared bit for bit).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Val {
+    I32(u32),
+    I64(u64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    FuncRef(Option<FuncId>),
+    ExternRef(Option<u32>),
+}
+
+impl fmt::Display for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::I32(v) => write!(f, "i32:{} ({v:#x})", *v as i32),
+            Val::I64(v) => write!(f, "i64:{} ({v:#x})", *v as i64),
+            Val::F32(v) => write!(f, "f32:{} ({v:#010x})", f32::from_bits(*v)),
+            Val::F64(v) => write!(f, "f64:{} ({v:#018x})", f64::from_bits(*v)),
+            Val::V128(v) => write!(f, "v128:{v:#034x}"),
+            Val::FuncRef(None) => write!(f, "funcref:null"),
+            Val::FuncRef(Some(id)) => write!(f, "funcref:{id}"),
+            Val::ExternRef(None) => write!(f, "externref:null"),
+            Val::ExternRef(Some(n)) => write!(f, "externref:{n}"),
+        }
+    }
+}
+
+/// Shows a list of values as `[a, b]`.
+pub fn show_vals(vals: &[Val]) -> String {
+    let items: Vec<String> = vals.iter().map(|v| v.to_string()).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// How a step (instantiation or one export call) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Returned(Vec<Val>),
+    Trap(TrapKind),
+    /// A host function asked to exit (or the instance was already closed by one).
+    Exit(u32),
+    /// A link error (compared by class only: the wording is the runtime's).
+    Link(String),
+    /// Anything else (compared by class only).
+    Error(String),
+}
+
+impl Outcome {
+    /// What must agree between two engines.
+    pub fn same_class(&self, other: &Outcome) -> bool {
+        match (self, other) {
+            (Outcome::Link(_), Outcome::Link(_)) | (Outcome::Error(_), Outcome::Error(_)) => true,
+            _ => self == other,
+        }
+    }
+
+    pub fn is_exhaustion(&self) -> bool {
+        matches!(self, Outcome::Trap(TrapKind::CallStackExhausted))
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Returned(v) => write!(f, "returned {}", show_vals(v)),
+            Outcome::Trap(k) => write!(f, "trap: {k}"),
+            Outcome::Exit(c) => write!(f, "exit({c})"),
+            Outcome::Link(m) => write!(f, "link error: {m}"),
+            Outcome::Error(m) => write!(f, "error: {m}"),
+        }
+    }
+}
+
+/// One call of a host function, as the host saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostCall {
+    /// `module.name` of the import.
+    pub func: String,
+    pub args: Vec<Val>,
+}
+
+impl fmt::Display for HostCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.func, show_vals(&self.args))
+    }
+}
+
+/// Everything exported (by the module, or by the host modules it imports from), by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    pub globals: Vec<(String, Val)>,
+    pub memories: Vec<(String, Vec<u8>)>,
+    pub tables: Vec<(String, Vec<Val>)>,
+}
+
+/// Instantiation or one export call, and what could be seen after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The export called; `<instantiate>` for instantiation.
+    pub export: String,
+    pub args: Vec<Val>,
+    pub outcome: Outcome,
+    pub host_calls: Vec<HostCall>,
+    pub state: State,
+}
+
+pub const INSTANTIATE: &str = "<instantiate>";
+
+/// One engine's run of one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// The engine's name (`interp`, `native`, `wasmi`).
+    pub engine: String,
+    /// `Err(message)` when the module did not compile; then there are no steps.
+    pub compile: Result<(), String>,
+    /// Instantiation first, then every export call made, in order.
+    pub steps: Vec<Step>,
+}
+
+impl Observation {
+    pub fn instantiated(&self) -> bool {
+        self.steps
+            .first()
+            .is_some_and(|s| matches!(s.outcome, Outcome::Returned(_)))
+    }
+
+    /// The export calls (every step after instantiation).
+    pub fn calls(&self) -> &[Step] {
+        self.steps.get(1..).unwrap_or(&[])
+    }
+}

@@ -1,0 +1,265 @@
+//! The plan of one case, drawn from the input for a given module: what the host
+//! imports are and do, and which export calls are made with which arguments. Every
+//! engine runs the same plan.
+
+use arbitrary::{Result, Unstructured};
+use runtime::{FuncType, RefType, ValType};
+
+use crate::fuzz::generate::{FUEL, FUEL_EXPORT};
+use crate::fuzz::input::{SplitMix64, draw_val, fnv1a};
+use crate::fuzz::observe::{FuncId, Val};
+use crate::fuzz::shape::{ImportTy, Shape};
+
+/// Most export calls one case makes.
+pub const MAX_CALLS: usize = 48;
+
+#[derive(Debug, Clone)]
+pub enum ImportPlan {
+    Func {
+        ty: FuncType,
+        /// Mixed into the results, so two host functions of one type differ.
+        salt: u64,
+        /// `(modulus, code)`: the call exits with `code` when the hash of its
+        /// arguments is divisible by `modulus`.
+        exit: Option<(u32, u32)>,
+    },
+    Global {
+        value: Val,
+        mutable: bool,
+    },
+    Memory {
+        min: u64,
+        max: Option<u64>,
+        /// `(offset, bytes)` written after creation (clipped to the memory).
+        writes: Vec<(u32, Vec<u8>)>,
+    },
+    Table {
+        element: RefType,
+        min: u64,
+        max: Option<u64>,
+        /// `(index, value)` set after creation (ignored past the end).
+        elems: Vec<(u32, Val)>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct HostImport {
+    pub module: String,
+    pub name: String,
+    pub plan: ImportPlan,
+}
+
+impl HostImport {
+    pub fn id(&self) -> String {
+        format!("{}.{}", self.module, self.name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CallPlan {
+    pub export: String,
+    pub args: Vec<Val>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// What the host provides, one per import of the module (first of a duplicate name wins).
+    pub imports: Vec<HostImport>,
+    /// An import the host leaves out, to check both engines fail to link alike.
+    pub omit: Option<usize>,
+    pub calls: Vec<CallPlan>,
+    /// The fuel global to refill before every call, and how much.
+    pub fuel: Option<(String, u32)>,
+}
+
+/// The plan for `shape` from `bytes`. Short inputs are stretched with a PRNG seeded
+/// by their hash, so any bytes (even none) give a full plan.
+pub fn plan(shape: &Shape, bytes: &[u8]) -> Plan {
+    let mut data = bytes.to_vec();
+    if data.len() < 1024 {
+        let mut extra = vec![0; 1024 - data.len()];
+        SplitMix64::new(fnv1a(bytes)).fill(&mut extra);
+        data.extend_from_slice(&extra);
+    }
+    let mut u = Unstructured::new(&data);
+    // An exhausted Unstructured yields minimal values, never an error, for what is
+    // drawn here; the fallback keeps that an invariant.
+    draw_plan(shape, &mut u).unwrap_or_else(|_| Plan {
+        imports: Vec::new(),
+        omit: None,
+        calls: Vec::new(),
+        fuel: None,
+    })
+}
+
+fn draw_plan(shape: &Shape, u: &mut Unstructured) -> Result<Plan> {
+    let host_funcs: Vec<FuncId> = shape
+        .imports
+        .iter()
+        .filter(|i| matches!(i.ty, ImportTy::Func(_)))
+        .map(|i| FuncId::Host(format!("{}.{}", i.module, i.name)))
+        .collect();
+    let mut imports = Vec::new();
+    for imp in &shape.imports {
+        let plan = match &imp.ty {
+            ImportTy::Func(ty) => ImportPlan::Func {
+                ty: ty.clone(),
+                salt: u.arbitrary()?,
+                exit: if u.ratio(1, 4)? {
+                    Some((u.int_in_range(2..=9)?, u.int_in_range(0..=3)?))
+                } else {
+                    None
+                },
+            },
+            ImportTy::Global(g) => ImportPlan::Global {
+                // A host funcref global must exist before the host functions do: null.
+                value: draw_val(u, g.content, &[])?,
+                mutable: g.mutable,
+            },
+            ImportTy::Memory(m) => {
+                let mut writes = Vec::new();
+                let size = m.min * 65536;
+                for _ in 0..u.int_in_range(0..=4)? {
+                    if size == 0 {
+                        break;
+                    }
+                    let off = u.int_in_range(0..=size - 1)? as u32;
+                    let len = u.int_in_range(1..=32)?;
+                    let bytes = (0..len)
+                        .map(|_| u.arbitrary())
+                        .collect::<Result<Vec<u8>>>()?;
+                    writes.push((off, bytes));
+                }
+                ImportPlan::Memory {
+                    min: m.min,
+                    max: m.max,
+                    writes,
+                }
+            }
+            ImportTy::Table(t) => {
+                let mut elems = Vec::new();
+                for _ in 0..u.int_in_range(0..=4)? {
+                    if t.min == 0 {
+                        break;
+                    }
+                    let i = u.int_in_range(0..=t.min - 1)? as u32;
+                    elems.push((i, draw_val(u, t.element.into(), &host_funcs)?));
+                }
+                ImportPlan::Table {
+                    element: t.element,
+                    min: t.min,
+                    max: t.max,
+                    elems,
+                }
+            }
+        };
+        imports.push(HostImport {
+            module: imp.module.clone(),
+            name: imp.name.clone(),
+            plan,
+        });
+    }
+    let omit = if !imports.is_empty() && u.ratio(1, 40)? {
+        Some(u.choose_index(imports.len())?)
+    } else {
+        None
+    };
+    let funcs: Vec<_> = shape
+        .func_exports
+        .iter()
+        .filter(|(name, _, _)| name != FUEL_EXPORT)
+        .collect();
+    let mut calls = Vec::new();
+    let rounds = u.int_in_range(2..=4)?;
+    'rounds: for _ in 0..rounds {
+        for (name, _, ty) in &funcs {
+            if calls.len() >= MAX_CALLS {
+                break 'rounds;
+            }
+            let args = ty
+                .params()
+                .iter()
+                .map(|t| draw_val(u, *t, &host_funcs))
+                .collect::<Result<Vec<_>>>()?;
+            calls.push(CallPlan {
+                export: name.clone(),
+                args,
+            });
+        }
+    }
+    let fuel = shape
+        .global_exports
+        .iter()
+        .any(|(n, _)| n == FUEL_EXPORT)
+        .then(|| (FUEL_EXPORT.to_string(), FUEL));
+    Ok(Plan {
+        imports,
+        omit,
+        calls,
+        fuel,
+    })
+}
+
+/// What a host function call does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAction {
+    Return(Vec<Val>),
+    Exit(u32),
+}
+
+fn val_hash(v: &Val) -> u64 {
+    match v {
+        Val::I32(x) | Val::F32(x) => *x as u64,
+        Val::I64(x) | Val::F64(x) => *x,
+        Val::V128(x) => (*x as u64) ^ ((*x >> 64) as u64),
+        Val::FuncRef(f) => f.is_some() as u64,
+        Val::ExternRef(e) => e.map_or(0, |e| e as u64 + 1),
+    }
+}
+
+/// The host function's behaviour: results derived from the arguments (the same on
+/// every engine), or an exit request for some arguments.
+pub fn host_action(
+    salt: u64,
+    exit: Option<(u32, u32)>,
+    args: &[Val],
+    results: &[ValType],
+) -> HostAction {
+    let mut rng = SplitMix64::new(salt);
+    let mut h = rng.next_u64();
+    for a in args {
+        h = (h ^ val_hash(a))
+            .wrapping_mul(0x100_0000_01b3)
+            .rotate_left(17);
+    }
+    if let Some((modulus, code)) = exit {
+        if h % modulus as u64 == 0 {
+            return HostAction::Exit(code);
+        }
+    }
+    let mut rng = SplitMix64::new(h);
+    HostAction::Return(
+        results
+            .iter()
+            .map(|t| {
+                let r = rng.next_u64();
+                match t {
+                    // Small numbers half the time, so results feed addresses and counts.
+                    ValType::I32 => Val::I32(if r & 1 == 0 {
+                        (r >> 8) as u32 % 64
+                    } else {
+                        (r >> 8) as u32
+                    }),
+                    ValType::I64 => Val::I64(if r & 1 == 0 { (r >> 8) % 64 } else { r }),
+                    ValType::F32 => Val::F32(((r >> 16) as i16 as f32 / 4.0).to_bits()),
+                    ValType::F64 => Val::F64(((r >> 16) as i32 as f64 / 16.0).to_bits()),
+                    ValType::V128 => Val::V128(r as u128),
+                    ValType::FuncRef => Val::FuncRef(None),
+                    ValType::ExternRef => {
+                        Val::ExternRef((r & 3 != 0).then_some((r >> 8) as u32 % 8))
+                    }
+                }
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,403 @@
+//! A third opinion: the same case on crates.io's `wasmi` (feature `reference-wasmi`),
+//! observed exactly like our engines, so a bug both our engines share shows up too.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use runtime::{TrapKind, ValType};
+use wasmi::errors::ErrorKind;
+use wasmi::{
+    CompilationMode, Config, Engine, Error, ExternRef, Func, FuncType, Global, Instance, Linker,
+    Memory, MemoryType, Module, Mutability, Nullable, Ref, RefType, Store, Table, TableType,
+    TrapCode, Val as WVal,
+};
+
+use crate::fuzz::observe::{FuncId, HostCall, INSTANTIATE, Observation, Outcome, State, Step, Val};
+use crate::fuzz::plan::{HostAction, ImportPlan, Plan, host_action};
+use crate::fuzz::shape::Shape;
+use crate::fuzz::subject::Subject;
+
+pub struct WasmiSubject {
+    engine: Engine,
+}
+
+impl Default for WasmiSubject {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WasmiSubject {
+    pub fn new() -> WasmiSubject {
+        let mut config = Config::default();
+        config.compilation_mode(CompilationMode::Eager);
+        WasmiSubject {
+            engine: Engine::new(&config),
+        }
+    }
+}
+
+fn wty(t: ValType) -> wasmi::ValType {
+    match t {
+        ValType::I32 => wasmi::ValType::I32,
+        ValType::I64 => wasmi::ValType::I64,
+        ValType::F32 => wasmi::ValType::F32,
+        ValType::F64 => wasmi::ValType::F64,
+        ValType::V128 => wasmi::ValType::V128,
+        ValType::FuncRef => wasmi::ValType::FuncRef,
+        ValType::ExternRef => wasmi::ValType::ExternRef,
+    }
+}
+
+fn rty(t: runtime::RefType) -> RefType {
+    match t {
+        runtime::RefType::FuncRef => RefType::Func,
+        runtime::RefType::ExternRef => RefType::Extern,
+    }
+}
+
+/// wasmi functions have no public identity; their `Debug` form names the store slot.
+fn func_key(f: &Func) -> String {
+    format!("{f:?}")
+}
+
+type Log = Arc<Mutex<Vec<(String, Vec<WVal>)>>>;
+
+struct Ctx {
+    /// Host functions by `module.name`.
+    funcs: HashMap<String, Func>,
+    /// Function identities by `func_key`.
+    names: HashMap<String, FuncId>,
+}
+
+fn to_wval(store: &mut Store<()>, v: &Val, funcs: &HashMap<String, Func>) -> WVal {
+    match v {
+        Val::I32(x) => WVal::I32(*x as i32),
+        Val::I64(x) => WVal::I64(*x as i64),
+        Val::F32(x) => WVal::F32(wasmi::F32::from_bits(*x)),
+        Val::F64(x) => WVal::F64(wasmi::F64::from_bits(*x)),
+        Val::V128(_) => WVal::I64(0),
+        Val::FuncRef(Some(FuncId::Host(n))) => match funcs.get(n) {
+            Some(f) => WVal::FuncRef(Nullable::Val(*f)),
+            None => WVal::FuncRef(Nullable::Null),
+        },
+        Val::FuncRef(_) => WVal::FuncRef(Nullable::Null),
+        Val::ExternRef(None) => WVal::ExternRef(Nullable::Null),
+        Val::ExternRef(Some(n)) => WVal::ExternRef(Nullable::Val(ExternRef::new(&mut *store, *n))),
+    }
+}
+
+fn from_wval(store: &Store<()>, v: &WVal, names: &HashMap<String, FuncId>) -> Val {
+    match v {
+        WVal::I32(x) => Val::I32(*x as u32),
+        WVal::I64(x) => Val::I64(*x as u64),
+        WVal::F32(x) => Val::F32(x.to_bits()),
+        WVal::F64(x) => Val::F64(x.to_bits()),
+        WVal::V128(_) => Val::V128(0),
+        WVal::FuncRef(f) => Val::FuncRef(f.val().map(|f| {
+            names
+                .get(&func_key(f))
+                .cloned()
+                .unwrap_or(FuncId::Unknown(u32::MAX))
+        })),
+        WVal::ExternRef(e) => Val::ExternRef(e.val().map(|e| {
+            e.data(store)
+                .downcast_ref::<u32>()
+                .copied()
+                .unwrap_or(u32::MAX)
+        })),
+    }
+}
+
+fn from_ref(store: &Store<()>, r: Ref, names: &HashMap<String, FuncId>) -> Val {
+    match r {
+        Ref::Func(f) => from_wval(store, &WVal::FuncRef(f), names),
+        Ref::Extern(e) => from_wval(store, &WVal::ExternRef(e), names),
+    }
+}
+
+fn outcome_of(e: &Error) -> Outcome {
+    if let Some(code) = e.i32_exit_status() {
+        return Outcome::Exit(code as u32);
+    }
+    if let Some(code) = e.as_trap_code() {
+        return Outcome::Trap(match code {
+            TrapCode::UnreachableCodeReached => TrapKind::Unreachable,
+            TrapCode::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+            TrapCode::TableOutOfBounds => TrapKind::TableOutOfBounds,
+            TrapCode::IndirectCallToNull => TrapKind::UninitializedElement,
+            TrapCode::IntegerDivisionByZero => TrapKind::IntegerDivideByZero,
+            TrapCode::IntegerOverflow => TrapKind::IntegerOverflow,
+            TrapCode::BadConversionToInteger => TrapKind::InvalidConversionToInteger,
+            TrapCode::StackOverflow => TrapKind::CallStackExhausted,
+            TrapCode::BadSignature => TrapKind::IndirectCallTypeMismatch,
+            other => return Outcome::Error(format!("wasmi trap {other:?}")),
+        });
+    }
+    match e.kind() {
+        ErrorKind::Linker(_) | ErrorKind::Instantiation(_) => Outcome::Link(e.to_string()),
+        _ => Outcome::Error(e.to_string()),
+    }
+}
+
+impl Subject for WasmiSubject {
+    fn name(&self) -> &str {
+        "wasmi"
+    }
+
+    fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation {
+        let mut obs = Observation {
+            engine: "wasmi".into(),
+            compile: Ok(()),
+            steps: Vec::new(),
+        };
+        let module = match Module::new(&self.engine, wasm) {
+            Ok(m) => m,
+            Err(e) => {
+                obs.compile = Err(e.to_string());
+                return obs;
+            }
+        };
+        let mut store = Store::new(&self.engine, ());
+        let log: Log = Arc::default();
+        let mut linker = Linker::<()>::new(&self.engine);
+        let mut ctx = Ctx {
+            funcs: HashMap::new(),
+            names: HashMap::new(),
+        };
+        // Host exports by `module.name`, in plan order, for snapshots.
+        let mut host_exports: Vec<(String, String, wasmi::Extern)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, imp) in plan.imports.iter().enumerate() {
+            if plan.omit == Some(i) || !seen.insert((imp.module.clone(), imp.name.clone())) {
+                continue;
+            }
+            if let ImportPlan::Func { ty, salt, exit } = &imp.plan {
+                let fty = FuncType::new(
+                    ty.params().iter().map(|t| wty(*t)).collect::<Vec<_>>(),
+                    ty.results().iter().map(|t| wty(*t)).collect::<Vec<_>>(),
+                );
+                let (log, id, salt, exit, results) =
+                    (log.clone(), imp.id(), *salt, *exit, ty.results().to_vec());
+                let f = Func::new(&mut store, fty, move |mut caller, args, out| {
+                    let none = HashMap::new();
+                    let vals: Vec<Val> = args
+                        .iter()
+                        .map(|a| from_wval(caller.as_context_store(), a, &none))
+                        .collect();
+                    log.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((id.clone(), args.to_vec()));
+                    match host_action(salt, exit, &vals, &results) {
+                        HostAction::Exit(code) => Err(Error::i32_exit(code as i32)),
+                        HostAction::Return(vals) => {
+                            for (slot, v) in out.iter_mut().zip(&vals) {
+                                *slot = match v {
+                                    Val::ExternRef(Some(n)) => WVal::ExternRef(Nullable::Val(
+                                        ExternRef::new(&mut caller, *n),
+                                    )),
+                                    Val::I32(x) => WVal::I32(*x as i32),
+                                    Val::I64(x) => WVal::I64(*x as i64),
+                                    Val::F32(x) => WVal::F32(wasmi::F32::from_bits(*x)),
+                                    Val::F64(x) => WVal::F64(wasmi::F64::from_bits(*x)),
+                                    Val::ExternRef(None) => WVal::ExternRef(Nullable::Null),
+                                    _ => WVal::FuncRef(Nullable::Null),
+                                };
+                            }
+                            Ok(())
+                        }
+                    }
+                });
+                ctx.funcs.insert(imp.id(), f);
+                ctx.names.insert(func_key(&f), FuncId::Host(imp.id()));
+                let _ = linker.define(&imp.module, &imp.name, f);
+                host_exports.push((imp.module.clone(), imp.id(), f.into()));
+            }
+        }
+        for (i, imp) in plan.imports.iter().enumerate() {
+            if plan.omit == Some(i) || host_exports.iter().any(|(_, n, _)| *n == imp.id()) {
+                continue;
+            }
+            let ext: wasmi::Extern = match &imp.plan {
+                ImportPlan::Func { .. } => continue,
+                ImportPlan::Global { value, mutable } => {
+                    let v = to_wval(&mut store, value, &HashMap::new());
+                    let m = if *mutable {
+                        Mutability::Var
+                    } else {
+                        Mutability::Const
+                    };
+                    Global::new(&mut store, v, m).into()
+                }
+                ImportPlan::Memory { min, max, writes } => {
+                    let ty = MemoryType::new(*min as u32, max.map(|m| m as u32));
+                    let Ok(m) = Memory::new(&mut store, ty) else {
+                        continue;
+                    };
+                    let data = m.data_mut(&mut store);
+                    for (off, bytes) in writes {
+                        let off = *off as usize;
+                        let n = bytes.len().min(data.len().saturating_sub(off));
+                        data[off..off + n].copy_from_slice(&bytes[..n]);
+                    }
+                    m.into()
+                }
+                ImportPlan::Table {
+                    element,
+                    min,
+                    max,
+                    elems,
+                } => {
+                    let ty = TableType::new(rty(*element), *min as u32, max.map(|m| m as u32));
+                    let Ok(t) = Table::new(&mut store, ty, Ref::null(rty(*element))) else {
+                        continue;
+                    };
+                    for (index, v) in elems {
+                        let r = match to_wval(&mut store, v, &ctx.funcs) {
+                            WVal::FuncRef(f) => Ref::Func(f),
+                            WVal::ExternRef(e) => Ref::Extern(e),
+                            _ => continue,
+                        };
+                        let _ = t.set(&mut store, *index as u64, r);
+                    }
+                    t.into()
+                }
+            };
+            let _ = linker.define(&imp.module, &imp.name, ext);
+            host_exports.push((imp.module.clone(), imp.id(), ext));
+        }
+        let made = linker.instantiate_and_start(&mut store, &module);
+        if let Ok(inst) = &made {
+            for (name, idx, _) in &shape.func_exports {
+                if *idx >= shape.num_imported_funcs {
+                    if let Some(f) = inst.get_func(&store, name) {
+                        ctx.names
+                            .entry(func_key(&f))
+                            .or_insert(FuncId::Defined(*idx));
+                    }
+                }
+            }
+        }
+        let drain = |store: &Store<()>, names: &HashMap<String, FuncId>| -> Vec<HostCall> {
+            let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
+            l.drain(..)
+                .map(|(func, args)| HostCall {
+                    func,
+                    args: args.iter().map(|a| from_wval(store, a, names)).collect(),
+                })
+                .collect()
+        };
+        let outcome = match &made {
+            Ok(_) => Outcome::Returned(vec![]),
+            Err(e) => outcome_of(e),
+        };
+        obs.steps.push(Step {
+            export: INSTANTIATE.into(),
+            args: vec![],
+            outcome,
+            host_calls: drain(&store, &ctx.names),
+            state: snapshot(&store, made.as_ref().ok(), &host_exports, &ctx.names),
+        });
+        let Ok(inst) = made else {
+            return obs;
+        };
+        let mut closed: Option<u32> = None;
+        for call in &plan.calls {
+            if let Some((name, amount)) = &plan.fuel {
+                if let Some(g) = inst.get_global(&store, name) {
+                    let _ = g.set(&mut store, WVal::I32(*amount as i32));
+                }
+            }
+            let outcome = if let Some(code) = closed {
+                // Our runtime closes an instance that exited; calls into it exit again.
+                Outcome::Exit(code)
+            } else {
+                let args: Vec<WVal> = call
+                    .args
+                    .iter()
+                    .map(|a| to_wval(&mut store, a, &ctx.funcs))
+                    .collect();
+                match inst.get_func(&store, &call.export) {
+                    None => Outcome::Error(format!("no export {}", call.export)),
+                    Some(f) => {
+                        let ty = f.ty(&store);
+                        let mut out: Vec<WVal> =
+                            ty.results().iter().map(|t| WVal::default(*t)).collect();
+                        match f.call(&mut store, &args, &mut out) {
+                            Ok(()) => Outcome::Returned(
+                                out.iter()
+                                    .map(|v| from_wval(&store, v, &ctx.names))
+                                    .collect(),
+                            ),
+                            Err(e) => outcome_of(&e),
+                        }
+                    }
+                }
+            };
+            if let Outcome::Exit(code) = outcome {
+                closed = Some(code);
+            }
+            let stop = outcome.is_exhaustion();
+            obs.steps.push(Step {
+                export: call.export.clone(),
+                args: call.args.clone(),
+                outcome,
+                host_calls: drain(&store, &ctx.names),
+                state: snapshot(&store, Some(&inst), &host_exports, &ctx.names),
+            });
+            if stop {
+                break;
+            }
+        }
+        obs
+    }
+}
+
+fn snapshot(
+    store: &Store<()>,
+    inst: Option<&Instance>,
+    host: &[(String, String, wasmi::Extern)],
+    names: &HashMap<String, FuncId>,
+) -> State {
+    let mut state = State::default();
+    let mut exports: Vec<(String, wasmi::Extern)> = Vec::new();
+    if let Some(inst) = inst {
+        for e in inst.exports(store) {
+            exports.push((e.name().to_string(), e.into_extern()));
+        }
+    }
+    // Host items: imported ones re-exported by the module were seen under its name.
+    let key = |e: &wasmi::Extern| format!("{e:?}");
+    let mut seen: std::collections::HashSet<String> = exports.iter().map(|(_, e)| key(e)).collect();
+    // Keep the runtime subject's order: module exports, then host modules sorted by
+    // module name (BTreeMap there), each in plan order.
+    let mut host_sorted: Vec<&(String, String, wasmi::Extern)> = host.iter().collect();
+    host_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    for (_, id, e) in host_sorted {
+        if seen.insert(key(e)) {
+            exports.push((format!("host:{id}"), *e));
+        }
+    }
+    for (name, ext) in exports {
+        match ext {
+            wasmi::Extern::Func(_) => {}
+            wasmi::Extern::Global(g) => {
+                state
+                    .globals
+                    .push((name, from_wval(store, &g.get(store), names)));
+            }
+            wasmi::Extern::Memory(m) => state.memories.push((name, m.data(store).to_vec())),
+            wasmi::Extern::Table(t) => {
+                let elems = (0..t.size(store))
+                    .map(|i| {
+                        t.get(store, i)
+                            .map(|r| from_ref(store, r, names))
+                            .unwrap_or(Val::I32(0))
+                    })
+                    .collect();
+                state.tables.push((name, elems));
+            }
+        }
+    }
+    state
+}

@@ -1,0 +1,131 @@
+//! The imports and exports of a module binary, read with wasmparser: what the plan of
+//! host imports and export calls is made from (without compiling the module).
+
+use runtime::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
+use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
+
+#[derive(Debug, Clone)]
+pub enum ImportTy {
+    Func(FuncType),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportShape {
+    pub module: String,
+    pub name: String,
+    pub ty: ImportTy,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    pub imports: Vec<ImportShape>,
+    /// Exported functions: name, module function index, type.
+    pub func_exports: Vec<(String, u32, FuncType)>,
+    /// Exported globals: name, module global index.
+    pub global_exports: Vec<(String, u32)>,
+    pub num_imported_funcs: u32,
+}
+
+fn val_type(t: wasmparser::ValType) -> Option<ValType> {
+    use wasmparser::ValType as W;
+    Some(match t {
+        W::I32 => ValType::I32,
+        W::I64 => ValType::I64,
+        W::F32 => ValType::F32,
+        W::F64 => ValType::F64,
+        W::V128 => ValType::V128,
+        W::Ref(r) => ref_type(r)?.into(),
+    })
+}
+
+fn ref_type(r: wasmparser::RefType) -> Option<RefType> {
+    if r.is_func_ref() {
+        Some(RefType::FuncRef)
+    } else if r.is_extern_ref() {
+        Some(RefType::ExternRef)
+    } else {
+        None
+    }
+}
+
+/// The shape of a module, or `None` if it does not parse (or uses types outside Wasm 2.0).
+pub fn shape(wasm: &[u8]) -> Option<Shape> {
+    let mut types: Vec<FuncType> = Vec::new();
+    let mut func_types: Vec<u32> = Vec::new();
+    let mut out = Shape::default();
+    let mut exports = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.ok()? {
+            Payload::TypeSection(r) => {
+                for ty in r.into_iter_err_on_gc_types() {
+                    let f = ty.ok()?;
+                    let params = f.params().iter().map(|t| val_type(*t));
+                    let results = f.results().iter().map(|t| val_type(*t));
+                    types.push(FuncType::new(
+                        params.collect::<Option<Vec<_>>>()?,
+                        results.collect::<Option<Vec<_>>>()?,
+                    ));
+                }
+            }
+            Payload::ImportSection(r) => {
+                for imp in r.into_imports() {
+                    let imp = imp.ok()?;
+                    let ty = match imp.ty {
+                        TypeRef::Func(t) => {
+                            func_types.push(t);
+                            out.num_imported_funcs += 1;
+                            ImportTy::Func(types.get(t as usize)?.clone())
+                        }
+                        TypeRef::Table(t) => ImportTy::Table(TableType {
+                            element: ref_type(t.element_type)?,
+                            min: t.initial,
+                            max: t.maximum,
+                        }),
+                        TypeRef::Memory(m) => ImportTy::Memory(MemoryType {
+                            min: m.initial,
+                            max: m.maximum,
+                        }),
+                        TypeRef::Global(g) => ImportTy::Global(GlobalType {
+                            content: val_type(g.content_type)?,
+                            mutable: g.mutable,
+                        }),
+                        _ => return None,
+                    };
+                    out.imports.push(ImportShape {
+                        module: imp.module.to_string(),
+                        name: imp.name.to_string(),
+                        ty,
+                    });
+                }
+            }
+            Payload::FunctionSection(r) => {
+                for t in r {
+                    func_types.push(t.ok()?);
+                }
+            }
+            Payload::ExportSection(r) => {
+                for e in r {
+                    let e = e.ok()?;
+                    exports.push((e.name.to_string(), e.kind, e.index));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, kind, index) in exports {
+        match kind {
+            ExternalKind::Func => {
+                let ty = types
+                    .get(*func_types.get(index as usize)? as usize)?
+                    .clone();
+                out.func_exports.push((name, index, ty));
+            }
+            ExternalKind::Global => out.global_exports.push((name, index)),
+            _ => {}
+        }
+    }
+    Some(out)
+}

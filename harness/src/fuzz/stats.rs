@@ -1,0 +1,195 @@
+//! Run statistics: what the fuzzer did, counted from the first subject's observations.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::fuzz::compare::Verdict;
+use crate::fuzz::generate::FUEL_EXPORT;
+use crate::fuzz::observe::{Observation, Outcome, Val};
+
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Inputs tried.
+    pub inputs: u64,
+    /// Inputs the generator gave up on (no module).
+    pub no_module: u64,
+    /// Modules run through the oracle.
+    pub modules: u64,
+    pub compile_errors: u64,
+    pub instantiated: u64,
+    /// Instantiations that failed, by class (`link`, `trap: ...`, `exit`, ...).
+    pub instantiation_failures: BTreeMap<String, u64>,
+    pub calls: u64,
+    pub returned: u64,
+    pub traps: BTreeMap<String, u64>,
+    /// Unreachable traps with the fuel global at zero: the call ran out of fuel.
+    pub out_of_fuel: u64,
+    pub exits: u64,
+    pub other_errors: u64,
+    pub host_calls: u64,
+    pub exhaustion_stops: u64,
+    pub divergences: u64,
+    pub elapsed: Duration,
+}
+
+fn class(o: &Outcome) -> String {
+    match o {
+        Outcome::Returned(_) => "returned".into(),
+        Outcome::Trap(k) => format!("trap: {k}"),
+        Outcome::Exit(_) => "exit".into(),
+        Outcome::Link(_) => "link error".into(),
+        Outcome::Error(_) => "other error".into(),
+    }
+}
+
+impl Stats {
+    pub fn record(&mut self, obs: &Observation, verdict: &Verdict) {
+        self.modules += 1;
+        match verdict {
+            Verdict::Agree => {}
+            Verdict::Exhausted { .. } => self.exhaustion_stops += 1,
+            Verdict::Diverged(_) => self.divergences += 1,
+        }
+        if obs.compile.is_err() {
+            self.compile_errors += 1;
+            return;
+        }
+        let Some(first) = obs.steps.first() else {
+            return;
+        };
+        self.host_calls += obs
+            .steps
+            .iter()
+            .map(|s| s.host_calls.len() as u64)
+            .sum::<u64>();
+        if obs.instantiated() {
+            self.instantiated += 1;
+        } else {
+            *self
+                .instantiation_failures
+                .entry(class(&first.outcome))
+                .or_default() += 1;
+        }
+        for s in obs.calls() {
+            self.calls += 1;
+            match &s.outcome {
+                Outcome::Returned(_) => self.returned += 1,
+                Outcome::Trap(k) => {
+                    let fuel_out = s
+                        .state
+                        .globals
+                        .iter()
+                        .any(|(n, v)| n == FUEL_EXPORT && *v == Val::I32(0));
+                    if fuel_out && *k == runtime::TrapKind::Unreachable {
+                        self.out_of_fuel += 1;
+                    }
+                    *self.traps.entry(k.to_string()).or_default() += 1;
+                }
+                Outcome::Exit(_) => self.exits += 1,
+                Outcome::Link(_) | Outcome::Error(_) => self.other_errors += 1,
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &Stats) {
+        self.inputs += o.inputs;
+        self.no_module += o.no_module;
+        self.modules += o.modules;
+        self.compile_errors += o.compile_errors;
+        self.instantiated += o.instantiated;
+        for (k, v) in &o.instantiation_failures {
+            *self.instantiation_failures.entry(k.clone()).or_default() += v;
+        }
+        self.calls += o.calls;
+        self.returned += o.returned;
+        for (k, v) in &o.traps {
+            *self.traps.entry(k.clone()).or_default() += v;
+        }
+        self.out_of_fuel += o.out_of_fuel;
+        self.exits += o.exits;
+        self.other_errors += o.other_errors;
+        self.host_calls += o.host_calls;
+        self.exhaustion_stops += o.exhaustion_stops;
+        self.divergences += o.divergences;
+    }
+
+    pub fn modules_per_sec(&self) -> f64 {
+        self.modules as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// One line, for progress output.
+    pub fn line(&self) -> String {
+        let traps: u64 = self.traps.values().sum();
+        format!(
+            "modules {} ({} instantiated, {}) | calls {} ({} returned, {}; {} traps, {} exits) | exhaustion stops {} | divergences {} | {:.1} modules/s",
+            self.modules,
+            self.instantiated,
+            pct(self.instantiated, self.modules),
+            self.calls,
+            self.returned,
+            pct(self.returned, self.calls),
+            traps,
+            self.exits,
+            self.exhaustion_stops,
+            self.divergences,
+            self.modules_per_sec()
+        )
+    }
+}
+
+fn pct(a: u64, b: u64) -> String {
+    if b == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", 100.0 * a as f64 / b as f64)
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "inputs:              {}", self.inputs)?;
+        writeln!(
+            f,
+            "  no module:         {} (generator gave up)",
+            self.no_module
+        )?;
+        writeln!(f, "modules:             {}", self.modules)?;
+        writeln!(f, "  compile errors:    {}", self.compile_errors)?;
+        writeln!(
+            f,
+            "  instantiated:      {} ({})",
+            self.instantiated,
+            pct(self.instantiated, self.modules)
+        )?;
+        for (k, v) in &self.instantiation_failures {
+            writeln!(f, "  not instantiated:  {v} {k}")?;
+        }
+        writeln!(f, "export calls:        {}", self.calls)?;
+        writeln!(
+            f,
+            "  returned:          {} ({})",
+            self.returned,
+            pct(self.returned, self.calls)
+        )?;
+        for (k, v) in &self.traps {
+            writeln!(f, "  trap {k:<28} {v} ({})", pct(*v, self.calls))?;
+        }
+        writeln!(
+            f,
+            "  (out of fuel:      {} of the unreachable traps)",
+            self.out_of_fuel
+        )?;
+        writeln!(f, "  exits:             {}", self.exits)?;
+        writeln!(f, "  other errors:      {}", self.other_errors)?;
+        writeln!(f, "host calls:          {}", self.host_calls)?;
+        writeln!(f, "exhaustion stops:    {}", self.exhaustion_stops)?;
+        writeln!(f, "divergences:         {}", self.divergences)?;
+        write!(
+            f,
+            "time:                {:.1} s, {:.1} modules/s",
+            self.elapsed.as_secs_f64(),
+            self.modules_per_sec()
+        )
+    }
+}

@@ -1,0 +1,185 @@
+//! An engine under test: runs one case (module bytes + plan) and reports an
+//! [`Observation`]. Our two engines are [`RuntimeSubject`]s; `reference.rs` adds wasmi.
+
+use std::collections::HashMap;
+
+use runtime::{Config, Engine, Error, Extern, Instance, Module, Store, Strategy, Value};
+
+use crate::fuzz::host::{self, Host};
+use crate::fuzz::observe::{FuncId, INSTANTIATE, Observation, Outcome, State, Step, Val};
+use crate::fuzz::plan::Plan;
+use crate::fuzz::shape::Shape;
+
+pub trait Subject {
+    fn name(&self) -> &str;
+    fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation;
+}
+
+/// One of the runtime's engines.
+pub struct RuntimeSubject {
+    engine: Engine,
+}
+
+impl RuntimeSubject {
+    pub fn new(strategy: Strategy) -> runtime::Result<RuntimeSubject> {
+        Ok(RuntimeSubject {
+            engine: Engine::new(Config::new(strategy))?,
+        })
+    }
+}
+
+/// The error class of a failed step.
+pub fn outcome_of_error(e: &Error) -> Outcome {
+    if let Some(k) = e.trap_kind() {
+        return Outcome::Trap(k);
+    }
+    match e {
+        Error::Exit(x) => Outcome::Exit(x.code),
+        Error::Start { source, .. } => outcome_of_error(source),
+        Error::Link(l) => Outcome::Link(l.to_string()),
+        other => Outcome::Error(other.to_string()),
+    }
+}
+
+impl Subject for RuntimeSubject {
+    fn name(&self) -> &str {
+        self.engine.config().strategy.name()
+    }
+
+    fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation {
+        let mut obs = Observation {
+            engine: self.name().to_string(),
+            compile: Ok(()),
+            steps: Vec::new(),
+        };
+        let module = match Module::from_binary(&self.engine, wasm) {
+            Ok(m) => m,
+            Err(e) => {
+                obs.compile = Err(e.to_string());
+                return obs;
+            }
+        };
+        let store = Store::new(&self.engine);
+        let host = match host::build(&store, plan) {
+            Ok(h) => h,
+            Err(e) => {
+                obs.steps.push(Step {
+                    export: INSTANTIATE.into(),
+                    args: vec![],
+                    outcome: Outcome::Error(format!("host setup: {e}")),
+                    host_calls: vec![],
+                    state: State::default(),
+                });
+                return obs;
+            }
+        };
+        let mut names: HashMap<u32, FuncId> = HashMap::new();
+        for (id, f) in &host.funcs {
+            names.insert(f.index(), FuncId::Host(id.clone()));
+        }
+        let made = Instance::new(&store, &module, None);
+        if let Ok(inst) = &made {
+            for (name, ext) in inst.exports(&store) {
+                if let Extern::Func(f) = ext {
+                    if let Some((_, idx, _)) = shape.func_exports.iter().find(|(n, ..)| *n == name)
+                    {
+                        if *idx >= shape.num_imported_funcs {
+                            names.entry(f.index()).or_insert(FuncId::Defined(*idx));
+                        }
+                    }
+                }
+            }
+        }
+        let name_of = |v: &Value| host::from_value(v, &names);
+        let outcome = match &made {
+            Ok(_) => Outcome::Returned(vec![]),
+            Err(e) => outcome_of_error(e),
+        };
+        obs.steps.push(Step {
+            export: INSTANTIATE.into(),
+            args: vec![],
+            outcome,
+            host_calls: host.drain(&name_of),
+            state: snapshot(&store, made.as_ref().ok(), &host, &name_of),
+        });
+        let Ok(inst) = made else {
+            return obs;
+        };
+        let fuel = plan
+            .fuel
+            .as_ref()
+            .and_then(|(n, amount)| Some((inst.get_global(&store, n)?, *amount)));
+        for call in &plan.calls {
+            if let Some((g, amount)) = fuel {
+                let _ = g.set(&store, Value::I32(amount as i32));
+            }
+            let args: Vec<Value> = call.args.iter().map(|a| host.value(a)).collect();
+            let outcome = match inst.get_func(&store, &call.export) {
+                None => Outcome::Error(format!("no export {}", call.export)),
+                Some(f) => match f.call(&store, &args) {
+                    Ok(vals) => Outcome::Returned(vals.iter().map(name_of).collect()),
+                    Err(e) => outcome_of_error(&e),
+                },
+            };
+            let stop = outcome.is_exhaustion();
+            obs.steps.push(Step {
+                export: call.export.clone(),
+                args: call.args.clone(),
+                outcome,
+                host_calls: host.drain(&name_of),
+                state: snapshot(&store, Some(&inst), &host, &name_of),
+            });
+            if stop {
+                break;
+            }
+        }
+        obs
+    }
+}
+
+/// Every global, memory and table the module exports, then those of the host modules
+/// not already seen (an imported memory that the module re-exports appears once).
+fn snapshot(
+    store: &Store,
+    inst: Option<&Instance>,
+    host: &Host,
+    name_of: &impl Fn(&Value) -> Val,
+) -> State {
+    let mut state = State::default();
+    let mut seen = std::collections::HashSet::new();
+    let mut exports: Vec<(String, Extern)> = Vec::new();
+    if let Some(inst) = inst {
+        exports.extend(inst.exports(store));
+    }
+    for (module, hi) in &host.instances {
+        for (name, ext) in hi.exports(store) {
+            exports.push((format!("host:{module}.{name}"), ext));
+        }
+    }
+    for (name, ext) in exports {
+        if !seen.insert(ext) {
+            continue;
+        }
+        match ext {
+            Extern::Func(_) => {}
+            Extern::Global(g) => {
+                if let Ok(v) = g.get(store) {
+                    state.globals.push((name, name_of(&v)));
+                }
+            }
+            Extern::Memory(m) => {
+                if let Ok(bytes) = m.to_vec(store) {
+                    state.memories.push((name, bytes));
+                }
+            }
+            Extern::Table(t) => {
+                let size = t.size(store).unwrap_or(0);
+                let elems = (0..size)
+                    .map(|i| t.get(store, i).map(|v| name_of(&v)).unwrap_or(Val::I32(0)))
+                    .collect();
+                state.tables.push((name, elems));
+            }
+        }
+    }
+    state
+}

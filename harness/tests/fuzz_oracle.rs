@@ -1,0 +1,219 @@
+//! The oracle must be able to fail: one engine is wrapped so that it misreports one
+//! observable, and the oracle has to report exactly that divergence.
+
+use harness::fuzz::input::seed_bytes;
+use harness::fuzz::observe::{FuncId, Observation, Outcome, Val};
+use harness::fuzz::plan::Plan;
+use harness::fuzz::shape::Shape;
+use harness::fuzz::{Case, Oracle, RuntimeSubject, Subject, Verdict};
+use runtime::Strategy;
+
+/// Changes one observable of an observation; returns the step it changed, if any.
+type Perturb = fn(&mut Observation) -> Option<usize>;
+
+/// The native engine, misreporting what `perturb` changes.
+struct Lying {
+    inner: RuntimeSubject,
+    perturb: Perturb,
+}
+
+impl Subject for Lying {
+    fn name(&self) -> &str {
+        "lying-native"
+    }
+    fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation {
+        let mut obs = self.inner.observe(wasm, shape, plan);
+        obs.engine = self.name().to_string();
+        (self.perturb)(&mut obs);
+        obs
+    }
+}
+
+fn flip(v: &mut Val) {
+    *v = match v.clone() {
+        Val::I32(x) => Val::I32(x ^ 1),
+        Val::I64(x) => Val::I64(x ^ 1),
+        Val::F32(x) => Val::F32(x ^ 1),
+        Val::F64(x) => Val::F64(x ^ 1),
+        Val::V128(x) => Val::V128(x ^ 1),
+        Val::FuncRef(None) => Val::FuncRef(Some(FuncId::Defined(9999))),
+        Val::FuncRef(Some(_)) => Val::FuncRef(None),
+        Val::ExternRef(None) => Val::ExternRef(Some(77)),
+        Val::ExternRef(Some(_)) => Val::ExternRef(None),
+    };
+}
+
+fn result(o: &mut Observation) -> Option<usize> {
+    for (i, s) in o.steps.iter_mut().enumerate().skip(1) {
+        if let Outcome::Returned(vals) = &mut s.outcome {
+            if let Some(v) = vals.first_mut() {
+                flip(v);
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+fn trap_kind(o: &mut Observation) -> Option<usize> {
+    for (i, s) in o.steps.iter_mut().enumerate().skip(1) {
+        if let Outcome::Trap(k) = &mut s.outcome {
+            *k = if *k == runtime::TrapKind::Unreachable {
+                runtime::TrapKind::IntegerOverflow
+            } else {
+                runtime::TrapKind::Unreachable
+            };
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn global(o: &mut Observation) -> Option<usize> {
+    // Skip the fuel global: it is refilled before each call.
+    let s = o.steps.get_mut(1)?;
+    let (_, v) = s.state.globals.iter_mut().find(|(n, _)| n != "__fuel")?;
+    flip(v);
+    Some(1)
+}
+
+fn memory_byte(o: &mut Observation) -> Option<usize> {
+    let s = o.steps.get_mut(1)?;
+    let (_, m) = s.state.memories.iter_mut().find(|(_, m)| m.len() > 100)?;
+    m[100] ^= 0x40;
+    Some(1)
+}
+
+fn table_element(o: &mut Observation) -> Option<usize> {
+    let s = o.steps.get_mut(1)?;
+    let (_, t) = s.state.tables.iter_mut().find(|(_, t)| !t.is_empty())?;
+    flip(t.last_mut()?);
+    Some(1)
+}
+
+fn host_call_arg(o: &mut Observation) -> Option<usize> {
+    for (i, s) in o.steps.iter_mut().enumerate() {
+        for c in &mut s.host_calls {
+            if let Some(a) = c.args.first_mut() {
+                flip(a);
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+/// Finds a seed where `perturb` applies and checks the oracle names `observable` at
+/// the changed step.
+fn assert_caught(perturb: Perturb, observable: &str) {
+    let oracle = Oracle {
+        subjects: vec![
+            Box::new(RuntimeSubject::new(Strategy::Interpreter).unwrap()),
+            Box::new(Lying {
+                inner: RuntimeSubject::new(Strategy::Native).unwrap(),
+                perturb,
+            }),
+        ],
+    };
+    let honest = Oracle::ours().unwrap();
+    for seed in 0..500u64 {
+        let Some(case) = Case::from_input(&seed_bytes(seed)) else {
+            continue;
+        };
+        let checked = oracle.check(&case).unwrap();
+        // Which step the lie changed: the same perturbation on the honest observation.
+        let Some(step) = perturb(&mut checked.observations[0].clone()) else {
+            continue;
+        };
+        // The case must agree without the lie (and not stop at exhaustion before it).
+        let truth = honest.check(&case).unwrap();
+        if truth.verdict != Verdict::Agree {
+            continue;
+        }
+        match &checked.verdict {
+            Verdict::Diverged(d) => {
+                assert!(
+                    d.observable.starts_with(observable),
+                    "seed {seed}: expected a divergence in {observable}, got {d}"
+                );
+                assert_eq!(d.step, step, "seed {seed}: wrong step in {d}");
+                assert_eq!(d.right.0, "lying-native");
+                let text = d.to_string();
+                assert!(text.contains(&d.export), "{text}");
+                return;
+            }
+            other => panic!("seed {seed}: the lie was not caught: {other:?}"),
+        }
+    }
+    panic!("no seed in 0..500 has a {observable} to perturb");
+}
+
+#[test]
+fn catches_a_wrong_result() {
+    assert_caught(result, "outcome");
+}
+
+#[test]
+fn catches_a_wrong_trap_kind() {
+    assert_caught(trap_kind, "outcome");
+}
+
+#[test]
+fn catches_a_wrong_global() {
+    assert_caught(global, "global");
+}
+
+#[test]
+fn catches_a_wrong_memory_byte() {
+    assert_caught(memory_byte, "memory");
+}
+
+#[test]
+fn catches_a_wrong_table_element() {
+    assert_caught(table_element, "table");
+}
+
+#[test]
+fn catches_a_wrong_host_call_argument() {
+    assert_caught(host_call_arg, "host calls");
+}
+
+#[test]
+fn honest_engines_agree_and_reproducers_are_written() {
+    let oracle = Oracle::ours().unwrap();
+    let case = Case::from_input(&seed_bytes(1)).unwrap();
+    let checked = oracle.check(&case).unwrap();
+    assert!(matches!(
+        checked.verdict,
+        Verdict::Agree | Verdict::Exhausted { .. }
+    ));
+    // A divergence report writes .wasm, .wat, .plan and report.txt.
+    let lying = Oracle {
+        subjects: vec![
+            Box::new(RuntimeSubject::new(Strategy::Interpreter).unwrap()),
+            Box::new(Lying {
+                inner: RuntimeSubject::new(Strategy::Native).unwrap(),
+                perturb: |o| {
+                    o.steps.first_mut()?.outcome = Outcome::Exit(99);
+                    Some(0)
+                },
+            }),
+        ],
+    };
+    let checked = lying.check(&case).unwrap();
+    let Verdict::Diverged(d) = &checked.verdict else {
+        panic!("exit code lie not caught");
+    };
+    assert!(d.to_string().contains("exit(99)"), "{d}");
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-oracle-repro");
+    let text = harness::fuzz::repro::report("test", &case, &checked, d);
+    let folder = harness::fuzz::repro::write(&dir, "exit-lie", &case, &text).unwrap();
+    for f in ["case.wasm", "case.wat", "case.plan", "report.txt"] {
+        assert!(folder.join(f).exists(), "{f} missing");
+    }
+    assert!(
+        std::fs::read_to_string(folder.join("case.wat"))
+            .unwrap()
+            .contains("(module")
+    );
+}
