@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::fuzz::observe::{Observation, Outcome, Step, Val, show_vals};
+use crate::fuzz::observe::{Observation, Outcome, State, Step, Val, show_vals};
 
 /// The first difference between two engines on one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,9 @@ pub enum Verdict {
         step: usize,
     },
     Diverged(Divergence),
+    /// Our engines agree with each other, the reference runtime (`--reference`) differs:
+    /// a bug both our engines share, or one of the reference's; triage by hand.
+    ReferenceOnly(Divergence),
 }
 
 fn first_diff<T: PartialEq>(a: &[T], b: &[T]) -> Option<usize> {
@@ -125,7 +128,10 @@ fn compare_state(
     y: &Step,
     div: &impl Fn(&str, usize, Option<&Step>, String, String) -> Verdict,
 ) -> Option<Verdict> {
-    let (sx, sy) = (&x.state, &y.state);
+    // Compared by name: runtimes list exports in different orders (ours in declaration
+    // order, wasmi sorted).
+    let (sx, sy) = (sorted(&x.state), sorted(&y.state));
+    let (sx, sy) = (&sx, &sy);
     for (what, nx, ny) in [
         ("globals", names(&sx.globals), names(&sy.globals)),
         ("memories", names(&sx.memories), names(&sy.memories)),
@@ -215,4 +221,12 @@ fn same_for_wasmi(x: &Outcome, y: &Outcome) -> bool {
             Outcome::Trap(UndefinedElement)
         )
     )
+}
+
+fn sorted(s: &State) -> State {
+    let mut s = s.clone();
+    s.globals.sort_by(|a, b| a.0.cmp(&b.0));
+    s.memories.sort_by(|a, b| a.0.cmp(&b.0));
+    s.tables.sort_by(|a, b| a.0.cmp(&b.0));
+    s
 }

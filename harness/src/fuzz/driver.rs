@@ -131,6 +131,11 @@ fn run_case(
         summary.stats.modules += 1;
         summary.stats.divergences += 1;
     }
+    if let Verdict::ReferenceOnly(d) = &checked.verdict {
+        let text = crate::fuzz::repro::report(label, case, &checked, d);
+        crate::fuzz::repro::write(&opts.out.join("reference-only"), label, case, &text)?;
+        return Ok(());
+    }
     let Verdict::Diverged(d) = &checked.verdict else {
         return Ok(());
     };
@@ -255,6 +260,10 @@ pub fn replay(file: &Path, reference: Option<Reference>) -> anyhow::Result<bool>
         Verdict::Diverged(d) => {
             println!("verdict: {d}");
             Ok(false)
+        }
+        Verdict::ReferenceOnly(d) => {
+            println!("verdict: our engines agree; the reference differs: {d}");
+            Ok(true)
         }
     }
 }

@@ -106,15 +106,21 @@ impl Oracle {
     }
 
     /// Compares every observation with the first; the first divergence (or exhaustion
-    /// stop) wins.
+    /// stop) wins. Subjects after the second are references: when our two engines agree
+    /// and a reference differs, the verdict is `ReferenceOnly`.
     pub fn verdict(&self, observations: &[Observation]) -> Verdict {
         let mut verdict = Verdict::Agree;
-        for other in observations.iter().skip(1) {
+        for (i, other) in observations.iter().enumerate().skip(1) {
             match compare(&observations[0], other) {
-                Verdict::Agree => {}
+                Verdict::Agree | Verdict::ReferenceOnly(_) => {}
+                Verdict::Diverged(d) if i >= 2 => {
+                    if verdict == Verdict::Agree {
+                        verdict = Verdict::ReferenceOnly(d);
+                    }
+                }
                 d @ Verdict::Diverged(_) => return d,
                 e @ Verdict::Exhausted { .. } => {
-                    if verdict == Verdict::Agree {
+                    if !matches!(verdict, Verdict::Exhausted { .. }) {
                         verdict = e;
                     }
                 }

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use runtime::{TrapKind, ValType};
 use wasmi::errors::ErrorKind;
 use wasmi::{
-    CompilationMode, Config, Engine, Error, ExternRef, Func, FuncType, Global, Instance, Linker,
-    Memory, MemoryType, Module, Mutability, Nullable, Ref, RefType, Store, Table, TableType,
-    TrapCode, Val as WVal,
+    AsContext, CompilationMode, Config, Engine, Error, ExternRef, Func, FuncType, Global, Instance,
+    Linker, Memory, MemoryType, Module, Mutability, Nullable, Ref, RefType, Store, StoreContext,
+    Table, TableType, TrapCode, Val as WVal,
 };
 
 use crate::fuzz::observe::{FuncId, HostCall, INSTANTIATE, Observation, Outcome, State, Step, Val};
@@ -87,7 +87,7 @@ fn to_wval(store: &mut Store<()>, v: &Val, funcs: &HashMap<String, Func>) -> WVa
     }
 }
 
-fn from_wval(store: &Store<()>, v: &WVal, names: &HashMap<String, FuncId>) -> Val {
+fn from_wval(store: StoreContext<'_, ()>, v: &WVal, names: &HashMap<String, FuncId>) -> Val {
     match v {
         WVal::I32(x) => Val::I32(*x as u32),
         WVal::I64(x) => Val::I64(*x as u64),
@@ -111,8 +111,8 @@ fn from_wval(store: &Store<()>, v: &WVal, names: &HashMap<String, FuncId>) -> Va
 
 fn from_ref(store: &Store<()>, r: Ref, names: &HashMap<String, FuncId>) -> Val {
     match r {
-        Ref::Func(f) => from_wval(store, &WVal::FuncRef(f), names),
-        Ref::Extern(e) => from_wval(store, &WVal::ExternRef(e), names),
+        Ref::Func(f) => from_wval(store.as_context(), &WVal::FuncRef(f), names),
+        Ref::Extern(e) => from_wval(store.as_context(), &WVal::ExternRef(e), names),
     }
 }
 
@@ -134,8 +134,17 @@ fn outcome_of(e: &Error) -> Outcome {
             other => return Outcome::Error(format!("wasmi trap {other:?}")),
         });
     }
+    let text = e.to_string();
     match e.kind() {
-        ErrorKind::Linker(_) | ErrorKind::Instantiation(_) => Outcome::Link(e.to_string()),
+        // Segment initialisation out of bounds is an instantiation error in wasmi, a
+        // trap in the spec.
+        ErrorKind::Instantiation(_) if text.contains("out of bounds table access") => {
+            Outcome::Trap(TrapKind::TableOutOfBounds)
+        }
+        ErrorKind::Instantiation(_) if text.contains("out of bounds memory access") => {
+            Outcome::Trap(TrapKind::MemoryOutOfBounds)
+        }
+        ErrorKind::Linker(_) | ErrorKind::Instantiation(_) => Outcome::Link(text),
         _ => Outcome::Error(e.to_string()),
     }
 }
@@ -183,7 +192,7 @@ impl Subject for WasmiSubject {
                     let none = HashMap::new();
                     let vals: Vec<Val> = args
                         .iter()
-                        .map(|a| from_wval(caller.as_context_store(), a, &none))
+                        .map(|a| from_wval(caller.as_context(), a, &none))
                         .collect();
                     log.lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -283,7 +292,10 @@ impl Subject for WasmiSubject {
             l.drain(..)
                 .map(|(func, args)| HostCall {
                     func,
-                    args: args.iter().map(|a| from_wval(store, a, names)).collect(),
+                    args: args
+                        .iter()
+                        .map(|a| from_wval(store.as_context(), a, names))
+                        .collect(),
                 })
                 .collect()
         };
@@ -321,12 +333,15 @@ impl Subject for WasmiSubject {
                     None => Outcome::Error(format!("no export {}", call.export)),
                     Some(f) => {
                         let ty = f.ty(&store);
-                        let mut out: Vec<WVal> =
-                            ty.results().iter().map(|t| WVal::default(*t)).collect();
+                        let mut out: Vec<WVal> = ty
+                            .results()
+                            .iter()
+                            .map(|t| WVal::default_for_ty(*t))
+                            .collect();
                         match f.call(&mut store, &args, &mut out) {
                             Ok(()) => Outcome::Returned(
                                 out.iter()
-                                    .map(|v| from_wval(&store, v, &ctx.names))
+                                    .map(|v| from_wval(store.as_context(), v, &ctx.names))
                                     .collect(),
                             ),
                             Err(e) => outcome_of(&e),
@@ -334,8 +349,14 @@ impl Subject for WasmiSubject {
                     }
                 }
             };
-            if let Outcome::Exit(code) = outcome {
-                closed = Some(code);
+            // An exit from a host function that Wasm called closes the instance; one
+            // the embedder called directly (a re-exported import) has no caller to close.
+            let direct = shape
+                .func_exports
+                .iter()
+                .any(|(n, idx, _)| *n == call.export && *idx < shape.num_imported_funcs);
+            if let (Outcome::Exit(code), false) = (&outcome, direct) {
+                closed = Some(*code);
             }
             let stop = outcome.is_exhaustion();
             obs.steps.push(Step {
@@ -384,7 +405,7 @@ fn snapshot(
             wasmi::Extern::Global(g) => {
                 state
                     .globals
-                    .push((name, from_wval(store, &g.get(store), names)));
+                    .push((name, from_wval(store.as_context(), &g.get(store), names)));
             }
             wasmi::Extern::Memory(m) => state.memories.push((name, m.data(store).to_vec())),
             wasmi::Extern::Table(t) => {

@@ -30,6 +30,8 @@ pub struct Stats {
     pub host_calls: u64,
     pub exhaustion_stops: u64,
     pub divergences: u64,
+    /// Cases where our engines agree and the reference runtime differs.
+    pub reference_only: u64,
     pub elapsed: Duration,
 }
 
@@ -50,6 +52,7 @@ impl Stats {
             Verdict::Agree => {}
             Verdict::Exhausted { .. } => self.exhaustion_stops += 1,
             Verdict::Diverged(_) => self.divergences += 1,
+            Verdict::ReferenceOnly(_) => self.reference_only += 1,
         }
         if obs.compile.is_err() {
             self.compile_errors += 1;
@@ -112,6 +115,7 @@ impl Stats {
         self.host_calls += o.host_calls;
         self.exhaustion_stops += o.exhaustion_stops;
         self.divergences += o.divergences;
+        self.reference_only += o.reference_only;
     }
 
     pub fn modules_per_sec(&self) -> f64 {
@@ -185,6 +189,13 @@ impl fmt::Display for Stats {
         writeln!(f, "host calls:          {}", self.host_calls)?;
         writeln!(f, "exhaustion stops:    {}", self.exhaustion_stops)?;
         writeln!(f, "divergences:         {}", self.divergences)?;
+        if self.reference_only > 0 {
+            writeln!(
+                f,
+                "reference differs:   {} (our engines agree; reproducers in OUT/reference-only/)",
+                self.reference_only
+            )?;
+        }
         write!(
             f,
             "time:                {:.1} s, {:.1} modules/s",
