@@ -253,6 +253,26 @@ impl Value {
     }
 }
 
+impl Value {
+    /// Encodes the value as a 128-bit cell: a `v128` whole, any other value as its
+    /// [`Value::to_raw`] cell in the low 64 bits (the upper bits are zero).
+    pub(crate) fn to_raw128(self) -> u128 {
+        match self {
+            Value::V128(v) => v,
+            v => v.to_raw() as u128,
+        }
+    }
+
+    /// The inverse of [`Value::to_raw128`] (only the low 64 bits matter for types
+    /// other than `v128`).
+    pub(crate) fn from_raw128(ty: ValType, raw: u128, store: StoreId) -> Value {
+        match ty {
+            ValType::V128 => Value::V128(raw),
+            _ => Value::from_raw(ty, raw as u64, store),
+        }
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

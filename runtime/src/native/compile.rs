@@ -51,6 +51,7 @@ pub(crate) fn compile_module(isa: &OwnedTargetIsa, info: &ModuleInfo) -> Result<
         func_ids: &func_ids,
         call_conv,
         frontend: isa.frontend_config(),
+        simd: super::isa_supports_simd(&**isa),
     };
     let mut ctx = jit.make_context();
     let mut fbc = FunctionBuilderContext::new();

@@ -13,7 +13,7 @@ use crate::error::{Error, Result, TrapKind};
 use crate::store::{FuncKind, StoreData};
 use crate::values::Value;
 
-type EntryFn = unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut u64);
+type EntryFn = unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut u128);
 
 pub(crate) fn invoke(
     store: &mut StoreData,
@@ -35,9 +35,9 @@ pub(crate) fn invoke(
     let type_index = info.funcs[index as usize] as usize;
     let code = native.funcs[(index - info.num_imported_funcs) as usize] as *const u8;
     let tramp = native.trampolines[type_index];
-    let mut buf = vec![0u64; args.len().max(results.len()).max(1)];
+    let mut buf = vec![0u128; args.len().max(results.len()).max(1)];
     for (cell, a) in buf.iter_mut().zip(args) {
-        *cell = a.to_raw();
+        *cell = a.to_raw128();
     }
     let limit = stack_limit();
     let store_ptr: *mut StoreData = store;
@@ -71,7 +71,7 @@ pub(crate) fn invoke(
     }
     let ty = store.funcs[func as usize].ty.clone();
     for ((r, t), raw) in results.iter_mut().zip(ty.results()).zip(&buf) {
-        *r = Value::from_raw(*t, *raw, store.id);
+        *r = Value::from_raw128(*t, *raw, store.id);
     }
     Ok(())
 }

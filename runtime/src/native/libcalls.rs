@@ -198,8 +198,8 @@ pub(crate) extern "C" fn resolve_indirect(
 }
 
 /// Calls host function `func` for the instance of `caller_vmctx`; arguments and results
-/// are raw cells in `buf`.
-pub(crate) extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u64) {
+/// are 16-byte cells (`Value::to_raw128`) in `buf`.
+pub(crate) extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128) {
     run(caller_vmctx, (), |s, i, _| {
         let func = func as u32;
         let ty = s.funcs[func as usize].ty.clone();
@@ -211,7 +211,7 @@ pub(crate) extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf:
             .params()
             .iter()
             .zip(buf.iter())
-            .map(|(t, raw)| Value::from_raw(*t, *raw, s.id))
+            .map(|(t, raw)| Value::from_raw128(*t, *raw, s.id))
             .collect();
         let mut results: Vec<Value> = ty
             .results()
@@ -221,7 +221,7 @@ pub(crate) extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf:
         s.call_host(func, Some(i), &args, &mut results)
             .map_err(Fail::Error)?;
         for (cell, v) in buf.iter_mut().zip(&results) {
-            *cell = v.to_raw();
+            *cell = v.to_raw128();
         }
         Ok(())
     })

@@ -62,6 +62,15 @@ impl NativeBackend {
     }
 }
 
+/// Whether the SIMD lowering (`translate/simd.rs`) works on `isa`: on x86-64 it needs
+/// SSSE3 (`pshufb`, for shuffles, swizzle and popcnt) and SSE4.1 (`round*` for
+/// ceil/floor/trunc/nearest and the f64x2 truncations), which cranelift-native enables
+/// when the host has them. Without them SIMD is refused (`simd_unsupported`), as
+/// Cranelift would fall back to libcalls the JIT does not provide.
+pub(crate) fn isa_supports_simd(isa: &dyn cranelift_codegen::isa::TargetIsa) -> bool {
+    isa.name() != "x64" || (isa.has_x86_pshufb_lowering() && isa.has_round())
+}
+
 /// A module's machine code: defined functions, and per signature an entry trampoline and
 /// a host adapter (addresses into `_code`).
 pub(crate) struct NativeModule {
@@ -88,7 +97,7 @@ pub(crate) fn native_module(module: &Module) -> &NativeModule {
 
 impl Backend for NativeBackend {
     fn supports_simd(&self) -> bool {
-        false
+        isa_supports_simd(&*self.isa)
     }
 
     fn compile(&self, info: &ModuleInfo, _config: &Config) -> Result<Arc<dyn CompiledModule>> {

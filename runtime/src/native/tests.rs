@@ -250,15 +250,205 @@ fn unbounded_recursion_on_a_small_stack() {
         .unwrap();
 }
 
+fn v128(lanes: [u8; 16]) -> Value {
+    Value::V128(u128::from_le_bytes(lanes))
+}
+
 #[test]
-fn simd_is_refused() {
+fn simd_shuffle_swizzle_and_bitmask() {
+    let (s, i) = setup(
+        r#"(module
+        (func (export "shuffle") (param v128 v128) (result v128)
+          local.get 0 local.get 1
+          i8x16.shuffle 31 0 30 1 29 2 28 3 16 15 17 14 18 13 19 12)
+        (func (export "swizzle") (param v128 v128) (result v128)
+          local.get 0 local.get 1 i8x16.swizzle)
+        (func (export "bitmask8") (param v128) (result i32) local.get 0 i8x16.bitmask)
+        (func (export "bitmask64") (param v128) (result i32) local.get 0 i64x2.bitmask)
+        (func (export "shl") (param v128 i32) (result v128)
+          local.get 0 local.get 1 i16x8.shl)
+        (func (export "select") (param v128 v128 i32) (result v128)
+          local.get 0 local.get 1 local.get 2 select))"#,
+    );
+    let a: [u8; 16] = std::array::from_fn(|k| k as u8);
+    let b: [u8; 16] = std::array::from_fn(|k| 0x80 + k as u8);
+    let r = call(&s, &i, "shuffle", &[v128(a), v128(b)]).unwrap();
+    let both: Vec<u8> = a.iter().chain(&b).copied().collect();
+    let idx = [31, 0, 30, 1, 29, 2, 28, 3, 16, 15, 17, 14, 18, 13, 19, 12];
+    assert_eq!(r, [v128(idx.map(|k| both[k]))]);
+    // Out-of-range swizzle indices select 0.
+    let sel: [u8; 16] = [15, 16, 0, 255, 1, 17, 128, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    let r = call(&s, &i, "swizzle", &[v128(b), v128(sel)]).unwrap();
+    let want = sel.map(|k| if k < 16 { b[k as usize] } else { 0 });
+    assert_eq!(r, [v128(want)]);
+    let mut m = [0u8; 16];
+    m[0] = 0x80;
+    m[3] = 0xff;
+    m[15] = 0x81;
+    m[7] = 0x7f;
+    assert_eq!(
+        call(&s, &i, "bitmask8", &[v128(m)]).unwrap(),
+        [Value::I32((1 << 0) | (1 << 3) | (1 << 15))]
+    );
+    assert_eq!(
+        call(&s, &i, "bitmask64", &[v128(m)]).unwrap(),
+        [Value::I32(0b10)]
+    );
+    // The count is taken modulo the lane width: 17 shifts i16 lanes by 1.
+    let r = call(&s, &i, "shl", &[Value::V128(0x8001_0003), Value::I32(17)]).unwrap();
+    assert_eq!(r, [Value::V128(0x0002_0006)]);
+    let (x, y) = (Value::V128(u128::MAX - 5), Value::V128(1 << 100));
+    assert_eq!(call(&s, &i, "select", &[x, y, Value::I32(1)]).unwrap(), [x]);
+    assert_eq!(call(&s, &i, "select", &[x, y, Value::I32(0)]).unwrap(), [y]);
+}
+
+#[test]
+fn simd_lane_accesses_are_bounds_checked() {
+    let (s, i) = setup(
+        r#"(module (memory 1)
+        (func (export "load_lane") (param i32) (result v128)
+          local.get 0 v128.const i64x2 -1 -1 v128.load16_lane offset=1 7)
+        (func (export "store_lane") (param i32)
+          local.get 0 v128.const i64x2 0x1122334455667788 0x99aabbccddeeff00
+          v128.store64_lane 1)
+        (func (export "load") (param i32) (result v128) local.get 0 v128.load)
+        (func (export "splat") (param i32) (result v128) local.get 0 v128.load32_splat)
+        (func (export "zero") (param i32) (result v128) local.get 0 v128.load64_zero)
+        (func (export "ext") (param i32) (result v128) local.get 0 v128.load8x8_s))"#,
+    );
+    let p = |v: i32| [Value::I32(v)];
+    call(&s, &i, "store_lane", &p(65536 - 8)).unwrap();
+    assert_eq!(
+        trap_of(call(&s, &i, "store_lane", &p(65536 - 7))),
+        TrapKind::MemoryOutOfBounds
+    );
+    let r = call(&s, &i, "load", &p(65536 - 16)).unwrap();
+    assert_eq!(r, [Value::V128(0x99aabbccddeeff00 << 64)]);
+    assert_eq!(
+        trap_of(call(&s, &i, "load", &p(65536 - 15))),
+        TrapKind::MemoryOutOfBounds
+    );
+    // Lane 7 of i16x8 is the top 16 bits; the access is at addr + 1 .. addr + 3.
+    let r = call(&s, &i, "load_lane", &p(65536 - 3)).unwrap();
+    assert_eq!(r, [Value::V128((u128::MAX >> 16) | (0x99aa << 112))]);
+    assert_eq!(
+        trap_of(call(&s, &i, "load_lane", &p(65536 - 2))),
+        TrapKind::MemoryOutOfBounds
+    );
+    assert_eq!(
+        trap_of(call(&s, &i, "load_lane", &p(-1))),
+        TrapKind::MemoryOutOfBounds
+    );
+    let r = call(&s, &i, "splat", &p(65536 - 4)).unwrap();
+    assert_eq!(r, [Value::V128(0x99aabbcc_99aabbcc_99aabbcc_99aabbcc)]);
+    assert_eq!(
+        trap_of(call(&s, &i, "splat", &p(65536 - 3))),
+        TrapKind::MemoryOutOfBounds
+    );
+    let r = call(&s, &i, "zero", &p(65536 - 8)).unwrap();
+    assert_eq!(r, [Value::V128(0x99aabbccddeeff00)]);
+    assert_eq!(
+        trap_of(call(&s, &i, "zero", &p(65536 - 7))),
+        TrapKind::MemoryOutOfBounds
+    );
+    let r = call(&s, &i, "ext", &p(65536 - 8)).unwrap();
+    assert_eq!(r, [Value::V128(0xff99_ffaa_ffbb_ffcc_ffdd_ffee_ffff_0000)]);
+    assert_eq!(
+        trap_of(call(&s, &i, "ext", &p(65536 - 7))),
+        TrapKind::MemoryOutOfBounds
+    );
+}
+
+#[test]
+fn simd_values_cross_the_host_boundary() {
     let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
-    let e = Module::new(
+    let store = Store::new(&engine);
+    HostModuleBuilder::new("env")
+        .func(
+            "mix",
+            FuncType::new(
+                [ValType::I32, ValType::V128, ValType::F64, ValType::V128],
+                [ValType::V128, ValType::I64, ValType::V128],
+            ),
+            |_c: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
+                let (Value::V128(a), Value::V128(b)) = (args[1], args[3]) else {
+                    panic!("v128 arguments expected: {args:?}");
+                };
+                results[0] = Value::V128(b.rotate_left(8));
+                results[1] = Value::I64(args[0].i32().unwrap() as i64);
+                results[2] = Value::V128(a ^ (args[2].f64_value().unwrap() as u128));
+                Ok(())
+            },
+        )
+        .instantiate(&store)
+        .unwrap();
+    let module = Module::new(
         &engine,
-        r#"(module (func (result i32) v128.const i64x2 0 0 i32x4.extract_lane 0))"#,
+        r#"(module
+        (import "env" "mix" (func $mix (param i32 v128 f64 v128) (result v128 i64 v128)))
+        (global $g (mut v128) (v128.const i32x4 1 2 3 4))
+        (func (export "mix") (param i32 v128 f64 v128) (result v128 i64 v128)
+          local.get 0 local.get 1 local.get 2 local.get 3 call $mix)
+        (func (export "swap_global") (param v128) (result v128)
+          global.get $g local.get 0 global.set $g)
+        (func (export "add") (param v128 v128) (result v128)
+          local.get 0 local.get 1 (block (param v128 v128) (result v128) i32x4.add)))"#,
     )
-    .unwrap_err();
-    assert!(e.to_string().contains("SIMD"), "{e}");
+    .unwrap();
+    let i = Instance::new(&store, &module, None).unwrap();
+    let a = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128;
+    let b = 0xdead_beef_0000_0000_0000_0000_cafe_f00du128;
+    let r = call(
+        &store,
+        &i,
+        "mix",
+        &[
+            Value::I32(-5),
+            Value::V128(a),
+            Value::f64(7.0),
+            Value::V128(b),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        r,
+        [
+            Value::V128(b.rotate_left(8)),
+            Value::I64(-5),
+            Value::V128(a ^ 7)
+        ]
+    );
+    let four = 0x4_0000_0003_0000_0002_0000_0001u128;
+    assert_eq!(
+        call(&store, &i, "swap_global", &[Value::V128(a)]).unwrap(),
+        [Value::V128(four)]
+    );
+    assert_eq!(
+        call(&store, &i, "swap_global", &[Value::V128(b)]).unwrap(),
+        [Value::V128(a)]
+    );
+    let ones = 0x1_0000_0001_0000_0001_0000_0001u128;
+    assert_eq!(
+        call(
+            &store,
+            &i,
+            "add",
+            &[Value::V128(u128::MAX), Value::V128(ones)]
+        )
+        .unwrap(),
+        [Value::V128(0)]
+    );
+}
+
+#[test]
+fn relaxed_simd_is_refused() {
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let r = Module::new(
+        &engine,
+        r#"(module (func (param v128 v128) (result v128)
+          local.get 0 local.get 1 i8x16.relaxed_swizzle))"#,
+    );
+    assert!(r.is_err());
 }
 
 #[test]

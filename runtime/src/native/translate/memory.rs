@@ -23,7 +23,7 @@ fn heap() -> MemFlagsData {
 impl Translator<'_, '_> {
     /// Checks `[addr + offset, addr + offset + size)` and returns the host address of
     /// `addr + offset`.
-    fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> Value {
+    pub(super) fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> Value {
         let addr = self.pop();
         let mem = match memarg.target {
             wasmparser::MemArgTarget::Memory(m) => m,

@@ -15,6 +15,7 @@ mod calls;
 mod control;
 mod memory;
 mod numeric;
+mod simd;
 pub(crate) mod trampolines;
 mod variables;
 
@@ -44,6 +45,8 @@ pub(crate) struct Env<'a> {
     /// The host's calling convention (libcalls and trampolines).
     pub call_conv: CallConv,
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
+    /// Whether the host ISA has what the SIMD lowering needs (else SIMD is refused).
+    pub simd: bool,
 }
 
 pub(crate) fn clif_type(t: ValType) -> Result<Type> {
@@ -53,7 +56,7 @@ pub(crate) fn clif_type(t: ValType) -> Result<Type> {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::FuncRef | ValType::ExternRef => types::I64,
-        ValType::V128 => return Err(crate::api::simd_unsupported()),
+        ValType::V128 => types::I8X16,
     })
 }
 
@@ -254,6 +257,7 @@ pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
     match t {
         types::F32 => b.ins().f32const(0.0),
         types::F64 => b.ins().f64const(0.0),
+        types::I8X16 => simd::v128_const(b, &[0; 16]),
         _ => b.ins().iconst(t, 0),
     }
 }
@@ -275,11 +279,15 @@ impl Translator<'_, '_> {
                 _ => return Ok(()),
             }
         }
+        if !self.env.simd && is_simd(&op) {
+            return Err(crate::api::simd_unsupported());
+        }
         if self.control_op(&op)?
             || self.numeric_op(&op)?
             || self.memory_op(&op)?
             || self.call_op(&op)?
             || self.variable_op(&op)?
+            || self.simd_op(&op)?
         {
             return Ok(());
         }

@@ -1,7 +1,7 @@
 //! Per-signature glue between the host and compiled code.
 //!
 //! - The **entry trampoline** `(code, callee_vmctx, caller_vmctx, buf: *mut u64)` loads
-//!   the arguments from `buf` (raw cells, `Value::to_raw`), calls `code` with the Wasm ABI
+//!   the arguments from `buf` (16-byte cells, `Value::to_raw128`), calls `code` with the Wasm ABI
 //!   and writes the results back into `buf`: one native entry point for every signature,
 //!   multiple results included.
 //! - The **host adapter** has the Wasm ABI; its `callee_vmctx` is a host function's store
@@ -29,6 +29,18 @@ pub(crate) fn entry_signature(env_cc: cranelift_codegen::isa::CallConv) -> Signa
     sig
 }
 
+/// Size of a cell of the argument/result buffers: a `v128` fits.
+const CELL: usize = 16;
+
+/// Cells hold `Value::to_raw128`: a v128 whole, anything else in the low 64 bits.
+fn cell_flags(ty: Type) -> MemFlagsData {
+    if ty.is_vector() {
+        MemFlagsData::new().with_notrap()
+    } else {
+        trusted()
+    }
+}
+
 fn store_raw(b: &mut FunctionBuilder<'_>, v: Value, buf: Value, i: usize) {
     let ty = b.func.dfg.value_type(v);
     let raw = match ty {
@@ -39,11 +51,11 @@ fn store_raw(b: &mut FunctionBuilder<'_>, v: Value, buf: Value, i: usize) {
         }
         _ => v,
     };
-    b.ins().store(trusted(), raw, buf, (i * 8) as i32);
+    b.ins().store(cell_flags(ty), raw, buf, (i * CELL) as i32);
 }
 
 fn load_raw(b: &mut FunctionBuilder<'_>, ty: Type, buf: Value, i: usize) -> Value {
-    b.ins().load(ty, trusted(), buf, (i * 8) as i32)
+    b.ins().load(ty, cell_flags(ty), buf, (i * CELL) as i32)
 }
 
 pub(crate) fn build_entry(
@@ -93,8 +105,8 @@ pub(crate) fn build_host_adapter(
     let cells = ty.params().len().max(ty.results().len()).max(1);
     let slot = b.create_sized_stack_slot(StackSlotData::new(
         StackSlotKind::ExplicitSlot,
-        (cells * 8) as u32,
-        3,
+        (cells * CELL) as u32,
+        4,
     ));
     let buf = b.ins().stack_addr(I64, slot, 0);
     for (i, v) in p[2..].iter().enumerate() {

@@ -82,7 +82,13 @@ impl Translator<'_, '_> {
             O::GlobalGet { global_index } => {
                 let ty = super::clif_type(self.env.info.globals[*global_index as usize].content)?;
                 let cell = self.global_cell(*global_index);
-                let v = self.b.ins().load(ty, trusted(), cell, 0);
+                // Vector loads never assume alignment (SSE memory operands need it).
+                let flags = if ty.is_vector() {
+                    MemFlagsData::new().with_notrap()
+                } else {
+                    trusted()
+                };
+                let v = self.b.ins().load(ty, flags, cell, 0);
                 self.push(v);
             }
             O::GlobalSet { global_index } => {
@@ -99,7 +105,12 @@ impl Translator<'_, '_> {
                     F64 => self.b.ins().bitcast(I64, MemFlagsData::new(), v),
                     _ => v,
                 };
-                self.b.ins().store(trusted(), raw, cell, 0);
+                let flags = if ty.is_vector() {
+                    MemFlagsData::new().with_notrap()
+                } else {
+                    trusted()
+                };
+                self.b.ins().store(flags, raw, cell, 0);
             }
             O::RefNull { .. } => {
                 let v = self.b.ins().iconst(I64, 0);
