@@ -12,6 +12,8 @@
 //! arguments become the callee's first locals and the results come back in the same
 //! slots. Branch targets are absolute instruction indices. Each instruction is 16 bytes.
 
+use super::simd::SimdOp;
+
 /// A slot index, relative to the current frame's base.
 pub(crate) type Slot = u32;
 
@@ -166,6 +168,10 @@ macro_rules! define_instr {
             TableInit { dst: Slot, src: Slot, len: Slot },
             ElemDrop { elem: u32 },
             RefFunc { dst: Slot, func: u32 },
+
+            // --- SIMD ---
+            /// A `v128` operation (see `SimdOp` for its operands), run out of line.
+            Simd { op: SimdOp, dst: Slot, a: Slot, b: Slot },
         }
 
         impl Instr {
@@ -198,6 +204,7 @@ macro_rules! define_instr {
                     | Instr::TableGet { dst, .. }
                     | Instr::TableSize { dst, .. }
                     | Instr::RefFunc { dst, .. } => Some(dst),
+                    Instr::Simd { op, dst, .. } if op.writes_dst() => Some(dst),
                     _ => None,
                 }
             }
@@ -245,6 +252,8 @@ pub(crate) struct FuncCode {
     pub instrs: Vec<Instr>,
     /// Values of the constant slots, copied into every new frame.
     pub consts: Vec<u64>,
+    /// `v128.const` values and `i8x16.shuffle` lane indices.
+    pub v128_consts: Vec<u128>,
     pub num_params: u32,
     /// Params plus declared locals.
     pub num_locals: u32,

@@ -7,6 +7,7 @@
 mod bytecode;
 mod exec;
 mod numeric;
+mod simd;
 mod translate;
 
 #[cfg(test)]
@@ -44,7 +45,7 @@ impl CompiledModule for InterpModule {
 
 impl Backend for Interpreter {
     fn supports_simd(&self) -> bool {
-        false
+        true
     }
 
     fn compile(&self, info: &ModuleInfo, _config: &Config) -> Result<Arc<dyn CompiledModule>> {

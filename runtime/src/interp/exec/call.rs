@@ -9,8 +9,9 @@ use std::sync::Arc;
 use super::stack::{ExecStack, Frame, with_stack};
 use crate::error::{Error, Result, TrapKind};
 use crate::interp::{InterpModule, ModuleCode};
+use crate::store::StoreId;
 use crate::store::{FuncKind, StoreData};
-use crate::values::Value;
+use crate::values::{ValType, Value};
 
 /// What the executing function sees of its instance.
 pub(super) struct Ctx {
@@ -117,11 +118,11 @@ fn call_host(
 ) -> Result<()> {
     let ty = store.funcs[sf as usize].ty.clone();
     let id = store.id;
+    let mut at = abs_base;
     let args: Vec<Value> = ty
         .params()
         .iter()
-        .enumerate()
-        .map(|(i, t)| Value::from_raw(*t, st.values[abs_base + i], id))
+        .map(|t| read_value(&st.values, &mut at, *t, id))
         .collect();
     let mut results: Vec<Value> = ty
         .results()
@@ -129,14 +130,38 @@ fn call_host(
         .map(|t| Value::default_for(*t))
         .collect();
     store.call_host(sf, Some(caller), &args, &mut results)?;
-    let end = abs_base + results.len();
+    let end = abs_base + 2 * results.len();
     if end > st.values.len() {
         st.values.resize(end, 0);
     }
-    for (i, r) in results.iter().enumerate() {
-        st.values[abs_base + i] = r.to_raw();
+    let mut at = abs_base;
+    for r in &results {
+        write_value(&mut st.values, &mut at, *r);
     }
     Ok(())
+}
+
+/// Reads a value of type `ty` from slot `*at` (two slots for a `v128`), advancing `at`.
+fn read_value(values: &[u64], at: &mut usize, ty: ValType, id: StoreId) -> Value {
+    let v = if ty == ValType::V128 {
+        Value::V128(values[*at] as u128 | (values[*at + 1] as u128) << 64)
+    } else {
+        Value::from_raw(ty, values[*at], id)
+    };
+    *at += 1 + (ty == ValType::V128) as usize;
+    v
+}
+
+/// Writes `v` at slot `*at` (two slots for a `v128`), advancing `at`.
+fn write_value(values: &mut [u64], at: &mut usize, v: Value) {
+    if let Value::V128(x) = v {
+        values[*at] = x as u64;
+        values[*at + 1] = (x >> 64) as u64;
+        *at += 2;
+    } else {
+        values[*at] = v.to_raw();
+        *at += 1;
+    }
 }
 
 /// `call_indirect`'s checks: the table element must exist, be non-null, and have the
@@ -205,16 +230,17 @@ pub(crate) fn invoke(
     with_stack(|st| {
         let code = &ctx.code.funcs[defined as usize];
         let need = (code.frame_size as usize)
-            .max(args.len())
-            .max(results.len());
+            .max(2 * args.len())
+            .max(2 * results.len());
         if need > limits.max_cells {
             return Err(TrapKind::CallStackExhausted.into());
         }
         if st.values.len() < need {
             st.values.resize(need, 0);
         }
-        for (i, a) in args.iter().enumerate() {
-            st.values[i] = a.to_raw();
+        let mut at = 0;
+        for a in args {
+            write_value(&mut st.values, &mut at, *a);
         }
         st.enter(code, 0, limits.max_cells)?;
         let pos = Pos {
@@ -224,8 +250,9 @@ pub(crate) fn invoke(
         };
         super::run(store, st, ctx, pos, &limits)?;
         let id = store.id;
-        for (i, (r, t)) in results.iter_mut().zip(ty.results()).enumerate() {
-            *r = Value::from_raw(*t, st.values[i], id);
+        let mut at = 0;
+        for (r, t) in results.iter_mut().zip(ty.results()) {
+            *r = read_value(&st.values, &mut at, *t, id);
         }
         Ok(())
     })

@@ -16,7 +16,7 @@ fn range<const N: usize>(len: usize, addr: u64, offset: u32) -> Result<usize, Tr
 }
 
 #[inline(always)]
-pub(super) fn load<const N: usize>(
+pub(crate) fn load<const N: usize>(
     mem: &[u8],
     addr: u64,
     offset: u32,
@@ -28,7 +28,7 @@ pub(super) fn load<const N: usize>(
 }
 
 #[inline(always)]
-pub(super) fn store<const N: usize>(
+pub(crate) fn store<const N: usize>(
     mem: &mut [u8],
     addr: u64,
     offset: u32,

@@ -5,7 +5,7 @@
 //! stack. Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
 
 mod call;
-mod memory;
+pub(super) mod memory;
 mod stack;
 
 pub(crate) use call::invoke;
@@ -224,6 +224,12 @@ fn run(
                     } else {
                         r!(rhs)
                     };
+                }
+
+                Instr::Simd { op, dst, a, b } => {
+                    crate::interp::simd::exec(
+                        op, dst, a, b, regs, store, mem, instance, code, &mut pc,
+                    )?;
                 }
 
                 // --- Variables ---

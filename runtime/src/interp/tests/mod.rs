@@ -5,6 +5,7 @@ mod calls;
 mod control;
 mod memory;
 mod numeric;
+mod simd;
 mod tables;
 
 use crate::{Config, Engine, Instance, Module, Store, Value};

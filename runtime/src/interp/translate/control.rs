@@ -19,7 +19,8 @@ impl Translator<'_> {
         bt: BlockType,
         cond: Option<Instr>,
     ) -> Result<()> {
-        let (params, results) = self.block_arity(bt)?;
+        let (param_wide, result_wide) = self.block_arity(bt);
+        let (params, results) = (param_wide.len(), result_wide.len());
         // Lazy local reads below the block must be fixed now: a `local.set` inside the
         // block runs only on some paths, so it cannot materialise them itself. The
         // parameters must sit in their slots (loop back-edges write them there).
@@ -37,6 +38,8 @@ impl Translator<'_> {
             height: len - params,
             params,
             results,
+            param_wide,
+            result_wide,
             start: self.pc(),
             pending: Vec::new(),
             else_jump,
@@ -62,9 +65,10 @@ impl Translator<'_> {
         }
         let c = &mut self.ctrls[top];
         c.kind = CtrlKind::Else;
-        let (height, params) = (c.height, c.params);
-        self.stack.truncate(height);
-        self.push_stack(params);
+        let height = c.height;
+        let params = c.param_wide.clone();
+        self.truncate_stack(height);
+        self.push_stack(&params);
         self.reachable = true;
         self.last_def = None;
     }
@@ -88,8 +92,8 @@ impl Translator<'_> {
         if let Some(j) = c.else_jump {
             self.bind(j, here);
         }
-        self.stack.truncate(c.height);
-        self.push_stack(c.results);
+        self.truncate_stack(c.height);
+        self.push_stack(&c.result_wide);
         self.reachable = true;
         self.last_def = None;
     }
@@ -105,8 +109,13 @@ impl Translator<'_> {
         let arity = self.ctrls[ci].branch_arity();
         let dst_base = self.canonical(self.ctrls[ci].height);
         let len = self.stack.len();
-        for i in 0..arity {
-            self.emit_move(len - arity + i, dst_base + i as u32);
+        if arity > 0 {
+            // The label's values have the same types (so layout) as the top `arity`.
+            let first = self.offs[len - arity];
+            for i in 0..arity {
+                let pos = len - arity + i;
+                self.emit_move(pos, dst_base + self.offs[pos] - first);
+            }
         }
         self.emit_jump(ci, Instr::Br { target: 0 });
     }
@@ -290,7 +299,7 @@ impl Translator<'_> {
             _ => return None,
         };
         self.instrs.pop();
-        self.stack.pop();
+        self.pop_op();
         self.last_def = None;
         Some(if negated { negate(br) } else { br })
     }
@@ -323,11 +332,11 @@ impl Translator<'_> {
         self.reachable = false;
     }
 
-    /// Moves the results into slots `0..n` and returns.
+    /// Moves the results into slots `0..` (laid out by type) and returns.
     pub(super) fn emit_return(&mut self) {
         let n = self.num_results;
         let len = self.stack.len();
-        if n == 1 {
+        if n == 1 && !self.result_wide[0] {
             match self.src_of(len - 1) {
                 Ok(src) => {
                     self.emit(Instr::ReturnSlot { src });
@@ -339,28 +348,31 @@ impl Translator<'_> {
             }
             return;
         }
-        // Copying result i into slot i must not clobber the source of a later result;
-        // if it would, go through the canonical slots first (all above the targets).
+        let dsts = Self::layout(&self.result_wide);
+        let width = |i: usize| 1 + self.result_wide[i] as u32;
+        // Copying result i into its slots must not clobber the source of a later
+        // result; if it would, go through the canonical slots first (all at or above
+        // their targets).
         let srcs: Vec<Result<Slot, u64>> = (len - n..len).map(|p| self.src_of(p)).collect();
-        let hazard = (0..n).any(|i| srcs[i + 1..].iter().any(|s| *s == Ok(i as Slot)));
+        let hazard = (0..n).any(|i| {
+            (i + 1..n).any(|j| match srcs[j] {
+                Ok(s) => s < dsts[i] + width(i) && dsts[i] < s + width(j),
+                Err(_) => false,
+            })
+        });
         if hazard {
             for i in 0..n {
                 let pos = len - n + i;
                 self.emit_move(pos, self.canonical(pos));
             }
         }
-        for i in 0..n {
+        for (i, &dst) in dsts.iter().enumerate() {
             let pos = len - n + i;
             if hazard {
-                let c = self.canonical(pos);
-                if c != i as Slot {
-                    self.emit(Instr::Copy {
-                        dst: i as Slot,
-                        src: c,
-                    });
-                }
+                let src = self.canonical(pos);
+                self.emit_copy(dst, src, self.wide[pos]);
             } else {
-                self.emit_move(pos, i as Slot);
+                self.emit_move(pos, dst);
             }
         }
         self.emit(Instr::Return);
@@ -375,7 +387,7 @@ impl Translator<'_> {
     /// callee's first locals; the results come back in the same place.
     pub(super) fn op_call(&mut self, func: u32) {
         let ty = self.info.func_type(func).clone();
-        let (np, nr) = (ty.params().len(), ty.results().len());
+        let np = ty.params().len();
         self.materialize_top(np);
         let base = self.canonical(self.stack.len() - np);
         let imported = self.info.num_imported_funcs;
@@ -387,13 +399,13 @@ impl Translator<'_> {
                 base,
             });
         }
-        self.stack.truncate(self.stack.len() - np);
-        self.push_stack(nr);
+        self.truncate_stack(self.stack.len() - np);
+        self.push_stack(&super::wide_of(ty.results()));
     }
 
     pub(super) fn op_call_indirect(&mut self, type_index: u32, table: u32) {
         let ty = self.info.types[type_index as usize].clone();
-        let (np, nr) = (ty.params().len(), ty.results().len());
+        let np = ty.params().len();
         let index = self.pop_slot();
         self.materialize_top(np);
         let base = self.canonical(self.stack.len() - np);
@@ -407,8 +419,8 @@ impl Translator<'_> {
             b: 0,
             c: 0,
         });
-        self.stack.truncate(self.stack.len() - np);
-        self.push_stack(nr);
+        self.truncate_stack(self.stack.len() - np);
+        self.push_stack(&super::wide_of(ty.results()));
     }
 }
 

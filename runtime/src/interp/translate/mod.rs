@@ -10,12 +10,14 @@
 mod control;
 mod ops;
 mod peephole;
+mod simd;
 
 use std::collections::HashMap;
 
 use wasmparser::{BlockType, Operator};
 
 use super::bytecode::{FuncCode, Instr, Slot};
+use super::simd::SimdOp;
 use crate::error::{CompileError, CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
 use crate::values::ValType;
@@ -28,8 +30,8 @@ const MAX_CONST_SLOTS: usize = 256;
 enum Operand {
     /// In its canonical slot (`stack_base + position`).
     Stack,
-    /// The current value of a local.
-    Local(u32),
+    /// The current value of a local (its first slot).
+    Local(Slot),
     /// A constant slot.
     Const(Slot),
     /// A constant without a slot.
@@ -53,6 +55,9 @@ struct Ctrl {
     height: usize,
     params: usize,
     results: usize,
+    /// Which parameters and results are `v128` (two slots wide).
+    param_wide: Vec<bool>,
+    result_wide: Vec<bool>,
     /// Loop header (branch target of a loop).
     start: u32,
     /// Forward branches to patch when the end label is bound.
@@ -75,12 +80,24 @@ pub(crate) struct Translator<'a> {
     info: &'a ModuleInfo,
     instrs: Vec<Instr>,
     stack: Vec<Operand>,
+    /// Per operand-stack entry: whether it is a `v128` (two slots), and its slot
+    /// offset from `stack_base`.
+    wide: Vec<bool>,
+    offs: Vec<u32>,
+    /// Per local: its first slot, and whether it is a `v128`.
+    local_slots: Vec<u32>,
+    local_wide: Vec<bool>,
     ctrls: Vec<Ctrl>,
     num_results: usize,
+    /// Which results of the function are `v128`.
+    result_wide: Vec<bool>,
+    v128_consts: Vec<u128>,
+    v128_const_index: HashMap<u128, u32>,
     consts: Vec<u64>,
     const_slots: HashMap<u64, Slot>,
     /// Slot of operand-stack position 0.
     stack_base: u32,
+    /// The most slots the operand stack ever needs.
     max_height: usize,
     /// The instruction that produced the top `Stack` operand, if it is the last one
     /// emitted (so `local.set` may redirect its result).
@@ -112,19 +129,32 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     let ty = info.func_type(func_index).clone();
     let body = info.body_reader(defined);
 
-    let mut num_locals = ty.params().len() as u64;
+    // Local slot layout: a v128 takes two slots.
+    let mut local_slots = Vec::new();
+    let mut local_wide = Vec::new();
+    let mut num_locals = 0u64;
+    for &p in ty.params() {
+        let wide = p == ValType::V128;
+        local_slots.push(num_locals as u32);
+        local_wide.push(wide);
+        num_locals += 1 + wide as u64;
+    }
+    let num_params = num_locals as u32;
     let mut locals = body.get_locals_reader().map_err(malformed)?;
     for _ in 0..locals.get_count() {
         let (count, vt) = locals.read().map_err(malformed)?;
-        if vt == wasmparser::ValType::V128 {
-            return Err(crate::api::simd_unsupported());
+        let wide = vt == wasmparser::ValType::V128;
+        if num_locals + count as u64 * 2 > u32::MAX as u64 / 4 {
+            return Err(unsupported("too many locals"));
         }
-        num_locals += count as u64;
-    }
-    if num_locals > u32::MAX as u64 / 4 {
-        return Err(unsupported("too many locals"));
+        for _ in 0..count {
+            local_slots.push(num_locals as u32);
+            local_wide.push(wide);
+            num_locals += 1 + wide as u64;
+        }
     }
     let num_locals = num_locals as u32;
+    let result_wide: Vec<bool> = ty.results().iter().map(|t| *t == ValType::V128).collect();
 
     // Pass 1: collect the distinct constants, to lay out the constant slots.
     let mut consts = Vec::new();
@@ -149,8 +179,15 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         info,
         instrs: Vec::new(),
         stack: Vec::new(),
+        wide: Vec::new(),
+        offs: Vec::new(),
+        local_slots,
+        local_wide,
         ctrls: Vec::new(),
         num_results: ty.results().len(),
+        result_wide: result_wide.clone(),
+        v128_consts: Vec::new(),
+        v128_const_index: HashMap::new(),
         stack_base: num_locals + consts.len() as u32,
         consts,
         const_slots,
@@ -164,6 +201,8 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         height: 0,
         params: 0,
         results: ty.results().len(),
+        param_wide: Vec::new(),
+        result_wide,
         start: 0,
         pending: Vec::new(),
         else_jump: None,
@@ -188,7 +227,8 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     Ok(FuncCode {
         instrs: t.instrs,
         consts: t.consts,
-        num_params: ty.params().len() as u32,
+        v128_consts: t.v128_consts,
+        num_params,
         num_locals,
         frame_size: frame_size as u32,
     })
@@ -219,19 +259,56 @@ impl Translator<'_> {
         self.instrs.len() - 1
     }
 
+    /// The slot offset (from `stack_base`) just above the operand stack.
+    fn end_off(&self) -> u32 {
+        match self.offs.last() {
+            Some(&o) => o + 1 + *self.wide.last().unwrap() as u32,
+            None => 0,
+        }
+    }
+
+    /// The canonical slot of stack position `pos` (`pos == len` is the next one).
     fn canonical(&self, pos: usize) -> Slot {
-        self.stack_base + pos as u32
+        let off = if pos < self.offs.len() {
+            self.offs[pos]
+        } else {
+            self.end_off()
+        };
+        self.stack_base + off
     }
 
+    /// Pushes a scalar operand.
     fn push(&mut self, op: Operand) {
-        self.stack.push(op);
-        self.max_height = self.max_height.max(self.stack.len());
+        self.push_w(op, false);
     }
 
-    /// Pushes `n` values that the last instruction left in their canonical slots.
-    fn push_stack(&mut self, n: usize) {
-        for _ in 0..n {
-            self.push(Operand::Stack);
+    /// Pushes an operand, `wide` if it is a `v128`.
+    fn push_w(&mut self, op: Operand, wide: bool) {
+        let off = self.end_off();
+        self.stack.push(op);
+        self.offs.push(off);
+        self.wide.push(wide);
+        self.max_height = self.max_height.max(off as usize + 1 + wide as usize);
+    }
+
+    /// Pops the top operand.
+    fn pop_op(&mut self) -> Option<Operand> {
+        self.offs.pop();
+        self.wide.pop();
+        self.stack.pop()
+    }
+
+    fn truncate_stack(&mut self, len: usize) {
+        self.stack.truncate(len);
+        self.offs.truncate(len);
+        self.wide.truncate(len);
+    }
+
+    /// Pushes values that the last instruction left in their canonical slots (one per
+    /// entry of `wide`).
+    fn push_stack(&mut self, wide: &[bool]) {
+        for &w in wide {
+            self.push_w(Operand::Stack, w);
         }
     }
 
@@ -252,6 +329,17 @@ impl Translator<'_> {
         let at = self.emit(instr);
         self.push(Operand::Stack);
         self.last_def = Some(at);
+    }
+
+    /// Like `emit_result`, for a result that is a `v128` if `wide`.
+    fn emit_result_w(&mut self, instr: Instr, wide: bool) {
+        let at = self.emit(instr);
+        self.push_w(Operand::Stack, wide);
+        self.last_def = Some(at);
+    }
+
+    fn global_is_v128(&self, global: u32) -> bool {
+        self.info.globals[global as usize].content == ValType::V128
     }
 
     /// The index of the last instruction if it computed the top operand in place.
@@ -275,13 +363,28 @@ impl Translator<'_> {
         }
     }
 
+    /// Emits a copy of a value (a `v128` if `wide`) from slot `src` to `dst`.
+    fn emit_copy(&mut self, dst: Slot, src: Slot, wide: bool) {
+        if src == dst {
+            return;
+        }
+        if wide {
+            let op = SimdOp::Copy;
+            self.emit(Instr::Simd {
+                op,
+                dst,
+                a: src,
+                b: 0,
+            });
+        } else {
+            self.emit(Instr::Copy { dst, src });
+        }
+    }
+
     /// Emits a move of the value at `pos` into `dst` (nothing if already there).
     fn emit_move(&mut self, pos: usize, dst: Slot) {
         match self.src_of(pos) {
-            Ok(src) if src == dst => {}
-            Ok(src) => {
-                self.emit(Instr::Copy { dst, src });
-            }
+            Ok(src) => self.emit_copy(dst, src, self.wide[pos]),
             Err(value) => {
                 self.emit(Instr::Const { dst, value });
             }
@@ -314,26 +417,38 @@ impl Translator<'_> {
                 dst
             }
         };
-        self.stack.pop();
+        self.pop_op();
         slot
     }
 
-    fn block_arity(&self, bt: BlockType) -> Result<(usize, usize)> {
-        Ok(match bt {
-            BlockType::Empty => (0, 0),
-            BlockType::Type(vt) => {
-                if vt == wasmparser::ValType::V128 {
-                    return Err(crate::api::simd_unsupported());
-                }
-                (0, 1)
-            }
+    /// Which of a block's parameters and results are `v128`.
+    fn block_arity(&self, bt: BlockType) -> (Vec<bool>, Vec<bool>) {
+        match bt {
+            BlockType::Empty => (Vec::new(), Vec::new()),
+            BlockType::Type(vt) => (Vec::new(), vec![vt == wasmparser::ValType::V128]),
             BlockType::FuncType(i) => {
                 let ty = &self.info.types[i as usize];
-                if ty.params().contains(&ValType::V128) || ty.results().contains(&ValType::V128) {
-                    return Err(crate::api::simd_unsupported());
-                }
-                (ty.params().len(), ty.results().len())
+                (wide_of(ty.params()), wide_of(ty.results()))
             }
-        })
+        }
+    }
+}
+
+/// Which of `tys` are `v128`.
+fn wide_of(tys: &[ValType]) -> Vec<bool> {
+    tys.iter().map(|t| *t == ValType::V128).collect()
+}
+
+impl Translator<'_> {
+    /// The slot offsets of values of types `wide` laid out one after the other.
+    fn layout(wide: &[bool]) -> Vec<u32> {
+        let mut off = 0;
+        wide.iter()
+            .map(|&w| {
+                let o = off;
+                off += 1 + w as u32;
+                o
+            })
+            .collect()
     }
 }

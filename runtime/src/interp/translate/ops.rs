@@ -7,6 +7,7 @@ use wasmparser::{MemArg, Operator};
 use super::{CtrlKind, Operand, Translator};
 use crate::error::Result;
 use crate::interp::bytecode::{Instr, Slot, for_each_numeric};
+use crate::interp::simd::SimdOp;
 
 /// How a plain numeric operator is built.
 enum Numeric {
@@ -79,7 +80,9 @@ impl Translator<'_> {
 
     /// `local.set` / `local.tee`.
     /// <https://webassembly.github.io/spec/core/exec/instructions.html#xref-syntax-instructions-syntax-instr-variable-mathsf-local-set-x>
-    fn local_set(&mut self, local: u32, tee: bool) {
+    fn local_set(&mut self, index: u32, tee: bool) {
+        let local = self.local_slots[index as usize];
+        let wide = self.local_wide[index as usize];
         let len = self.stack.len();
         let referenced = self.stack[..len - 1].contains(&Operand::Local(local));
         // The value was just computed: have that instruction write the local directly.
@@ -87,25 +90,25 @@ impl Translator<'_> {
             && let Some(dst) = self.instrs[at].result_slot_mut()
         {
             *dst = local;
-            self.stack.pop();
+            self.pop_op();
             self.last_def = None;
             if tee {
-                self.push(Operand::Local(local));
+                self.push_w(Operand::Local(local), wide);
             }
             return;
         }
-        let value = self.stack.pop().unwrap_or(Operand::Stack);
+        let value = self.pop_op().unwrap_or(Operand::Stack);
         // Reads of the old value still on the stack must be taken before it changes.
         for pos in 0..self.stack.len() {
             if self.stack[pos] == Operand::Local(local) {
                 self.materialize(pos);
             }
         }
-        self.stack.push(value);
+        self.push_w(value, wide);
         self.emit_move(len - 1, local);
-        self.stack.pop();
+        self.pop_op();
         if tee {
-            self.push(value);
+            self.push_w(value, wide);
         }
     }
 
@@ -145,11 +148,25 @@ impl Translator<'_> {
                 table_index,
             } => self.op_call_indirect(type_index, table_index),
             Operator::Drop => {
-                self.stack.pop();
+                self.pop_op();
                 self.last_def = None;
             }
             Operator::Select | Operator::TypedSelect { .. } => {
                 let cond = self.pop_slot();
+                if self.wide.last() == Some(&true) {
+                    let b = self.pop_slot();
+                    let a = self.pop_slot();
+                    let dst = self.next_slot();
+                    let op = SimdOp::Select;
+                    self.emit(Instr::Simd { op, dst, a, b });
+                    self.emit(Instr::Extra {
+                        a: cond,
+                        b: 0,
+                        c: 0,
+                    });
+                    self.push_w(Operand::Stack, true);
+                    return Ok(());
+                }
                 let rhs = self.pop_slot();
                 let lhs = self.pop_slot();
                 let dst = self.next_slot();
@@ -161,9 +178,35 @@ impl Translator<'_> {
                 });
                 self.push(Operand::Stack);
             }
-            Operator::LocalGet { local_index } => self.push(Operand::Local(local_index)),
+            Operator::LocalGet { local_index } => {
+                let i = local_index as usize;
+                self.push_w(Operand::Local(self.local_slots[i]), self.local_wide[i]);
+            }
             Operator::LocalSet { local_index } => self.local_set(local_index, false),
             Operator::LocalTee { local_index } => self.local_set(local_index, true),
+            Operator::GlobalGet { global_index } if self.global_is_v128(global_index) => {
+                let dst = self.next_slot();
+                let op = SimdOp::GlobalGet;
+                self.emit_result_w(
+                    Instr::Simd {
+                        op,
+                        dst,
+                        a: global_index,
+                        b: 0,
+                    },
+                    true,
+                );
+            }
+            Operator::GlobalSet { global_index } if self.global_is_v128(global_index) => {
+                let a = self.pop_slot();
+                let op = SimdOp::GlobalSet;
+                self.emit(Instr::Simd {
+                    op,
+                    dst: 0,
+                    a,
+                    b: global_index,
+                });
+            }
             Operator::GlobalGet { global_index } => {
                 let dst = self.next_slot();
                 self.emit_result(Instr::GlobalGet {
@@ -398,7 +441,7 @@ impl Translator<'_> {
                 self.emit(Instr::ElemDrop { elem: elem_index });
             }
             // Everything else valid under the enabled features is SIMD.
-            _ => return Err(crate::api::simd_unsupported()),
+            op => return self.simd_operator(op),
         }
         Ok(())
     }

@@ -1,0 +1,168 @@
+//! Fixed-width SIMD (`v128`) for the interpreter.
+//!
+//! A `v128` occupies two consecutive slots (low 64 bits first). Every SIMD operator is
+//! one `Instr::Simd { op, dst, a, b }` (sometimes followed by an `Extra`), executed by
+//! [`exec`], a cold function outside the main dispatch loop, so the scalar hot path is
+//! unchanged. The operators' names are wasmparser's.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#vector-instructions>
+//! and <https://webassembly.github.io/spec/core/exec/numerics.html>.
+
+mod arith;
+mod convert;
+mod exec;
+mod lanes;
+mod memory;
+
+pub(crate) use exec::exec;
+
+/// Calls `$mac!` with every SIMD operator of the interpreter, grouped by the shape of
+/// its operands (which is all the translator needs to know).
+macro_rules! for_each_simd {
+    ($mac:ident) => {
+        $mac! {
+            // v128 -> v128
+            unary: [
+                V128Not, I8x16Abs, I8x16Neg, I8x16Popcnt, I16x8Abs, I16x8Neg, I32x4Abs,
+                I32x4Neg, I64x2Abs, I64x2Neg,
+                F32x4Ceil, F32x4Floor, F32x4Trunc, F32x4Nearest, F32x4Abs, F32x4Neg, F32x4Sqrt,
+                F64x2Ceil, F64x2Floor, F64x2Trunc, F64x2Nearest, F64x2Abs, F64x2Neg, F64x2Sqrt,
+                I16x8ExtAddPairwiseI8x16S, I16x8ExtAddPairwiseI8x16U,
+                I32x4ExtAddPairwiseI16x8S, I32x4ExtAddPairwiseI16x8U,
+                I16x8ExtendLowI8x16S, I16x8ExtendHighI8x16S, I16x8ExtendLowI8x16U,
+                I16x8ExtendHighI8x16U,
+                I32x4ExtendLowI16x8S, I32x4ExtendHighI16x8S, I32x4ExtendLowI16x8U,
+                I32x4ExtendHighI16x8U,
+                I64x2ExtendLowI32x4S, I64x2ExtendHighI32x4S, I64x2ExtendLowI32x4U,
+                I64x2ExtendHighI32x4U,
+                I32x4TruncSatF32x4S, I32x4TruncSatF32x4U, F32x4ConvertI32x4S, F32x4ConvertI32x4U,
+                I32x4TruncSatF64x2SZero, I32x4TruncSatF64x2UZero, F64x2ConvertLowI32x4S,
+                F64x2ConvertLowI32x4U, F32x4DemoteF64x2Zero, F64x2PromoteLowF32x4
+            ],
+            // v128 v128 -> v128
+            binary: [
+                V128And, V128AndNot, V128Or, V128Xor, I8x16Swizzle,
+                I8x16Eq, I8x16Ne, I8x16LtS, I8x16LtU, I8x16GtS, I8x16GtU, I8x16LeS, I8x16LeU,
+                I8x16GeS, I8x16GeU,
+                I16x8Eq, I16x8Ne, I16x8LtS, I16x8LtU, I16x8GtS, I16x8GtU, I16x8LeS, I16x8LeU,
+                I16x8GeS, I16x8GeU,
+                I32x4Eq, I32x4Ne, I32x4LtS, I32x4LtU, I32x4GtS, I32x4GtU, I32x4LeS, I32x4LeU,
+                I32x4GeS, I32x4GeU,
+                I64x2Eq, I64x2Ne, I64x2LtS, I64x2GtS, I64x2LeS, I64x2GeS,
+                F32x4Eq, F32x4Ne, F32x4Lt, F32x4Gt, F32x4Le, F32x4Ge,
+                F64x2Eq, F64x2Ne, F64x2Lt, F64x2Gt, F64x2Le, F64x2Ge,
+                I8x16NarrowI16x8S, I8x16NarrowI16x8U, I16x8NarrowI32x4S, I16x8NarrowI32x4U,
+                I8x16Add, I8x16AddSatS, I8x16AddSatU, I8x16Sub, I8x16SubSatS, I8x16SubSatU,
+                I8x16MinS, I8x16MinU, I8x16MaxS, I8x16MaxU, I8x16AvgrU,
+                I16x8Q15MulrSatS,
+                I16x8Add, I16x8AddSatS, I16x8AddSatU, I16x8Sub, I16x8SubSatS, I16x8SubSatU,
+                I16x8Mul, I16x8MinS, I16x8MinU, I16x8MaxS, I16x8MaxU, I16x8AvgrU,
+                I16x8ExtMulLowI8x16S, I16x8ExtMulHighI8x16S, I16x8ExtMulLowI8x16U,
+                I16x8ExtMulHighI8x16U,
+                I32x4Add, I32x4Sub, I32x4Mul, I32x4MinS, I32x4MinU, I32x4MaxS, I32x4MaxU,
+                I32x4DotI16x8S,
+                I32x4ExtMulLowI16x8S, I32x4ExtMulHighI16x8S, I32x4ExtMulLowI16x8U,
+                I32x4ExtMulHighI16x8U,
+                I64x2Add, I64x2Sub, I64x2Mul,
+                I64x2ExtMulLowI32x4S, I64x2ExtMulHighI32x4S, I64x2ExtMulLowI32x4U,
+                I64x2ExtMulHighI32x4U,
+                F32x4Add, F32x4Sub, F32x4Mul, F32x4Div, F32x4Min, F32x4Max, F32x4PMin, F32x4PMax,
+                F64x2Add, F64x2Sub, F64x2Mul, F64x2Div, F64x2Min, F64x2Max, F64x2PMin, F64x2PMax
+            ],
+            // v128 -> i32
+            test: [
+                V128AnyTrue, I8x16AllTrue, I8x16Bitmask, I16x8AllTrue, I16x8Bitmask,
+                I32x4AllTrue, I32x4Bitmask, I64x2AllTrue, I64x2Bitmask
+            ],
+            // v128 i32 -> v128
+            shift: [
+                I8x16Shl, I8x16ShrS, I8x16ShrU, I16x8Shl, I16x8ShrS, I16x8ShrU,
+                I32x4Shl, I32x4ShrS, I32x4ShrU, I64x2Shl, I64x2ShrS, I64x2ShrU
+            ],
+            // scalar -> v128
+            splat: [I8x16Splat, I16x8Splat, I32x4Splat, I64x2Splat, F32x4Splat, F64x2Splat],
+            // v128 -> scalar, with a lane immediate
+            extract: [
+                I8x16ExtractLaneS, I8x16ExtractLaneU, I16x8ExtractLaneS, I16x8ExtractLaneU,
+                I32x4ExtractLane, I64x2ExtractLane, F32x4ExtractLane, F64x2ExtractLane
+            ],
+            // v128 scalar -> v128, with a lane immediate
+            replace: [
+                I8x16ReplaceLane, I16x8ReplaceLane, I32x4ReplaceLane, I64x2ReplaceLane,
+                F32x4ReplaceLane, F64x2ReplaceLane
+            ],
+            // i32 -> v128, with a memarg
+            load: [
+                V128Load, V128Load8x8S, V128Load8x8U, V128Load16x4S, V128Load16x4U,
+                V128Load32x2S, V128Load32x2U, V128Load8Splat, V128Load16Splat, V128Load32Splat,
+                V128Load64Splat, V128Load32Zero, V128Load64Zero
+            ],
+            // i32 v128 -> v128, with a memarg and a lane
+            load_lane: [V128Load8Lane, V128Load16Lane, V128Load32Lane, V128Load64Lane],
+            // i32 v128 ->, with a memarg and a lane
+            store_lane: [V128Store8Lane, V128Store16Lane, V128Store32Lane, V128Store64Lane],
+        }
+    };
+}
+pub(crate) use for_each_simd;
+
+macro_rules! define_simd_op {
+    (
+        unary: [$($un:ident),*],
+        binary: [$($bin:ident),*],
+        test: [$($test:ident),*],
+        shift: [$($sh:ident),*],
+        splat: [$($sp:ident),*],
+        extract: [$($ex:ident),*],
+        replace: [$($rep:ident),*],
+        load: [$($ld:ident),*],
+        load_lane: [$($ldl:ident),*],
+        store_lane: [$($stl:ident),*],
+    ) => {
+        /// One SIMD operation. Operand conventions (`a`, `b` of `Instr::Simd`, and the
+        /// `Extra` that follows some):
+        ///
+        /// - unary, test, splat: `a` is the operand;
+        /// - binary, shift: `a`, `b`;
+        /// - extract: `a` the vector, `b` the lane;
+        /// - replace: `a` the vector, `b` the scalar, `Extra { a: lane }`;
+        /// - load: `a` the address, `b` the offset;
+        /// - load lane: `a` the address, `b` the vector, `Extra { a: offset, b: lane }`;
+        /// - store lane and `V128Store`: `dst` the vector (read, not written), `a` the
+        ///   address, `b` the offset (store lane: `Extra { a: offset, b: lane }`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u16)]
+        pub(crate) enum SimdOp {
+            $($un,)* $($bin,)* $($test,)* $($sh,)* $($sp,)* $($ex,)* $($rep,)*
+            $($ld,)* $($ldl,)* $($stl,)*
+            V128Store,
+            /// `a` indexes `FuncCode::v128_consts`.
+            V128Const,
+            /// `a`, `b` the vectors; `Extra { a }` indexes `FuncCode::v128_consts` (the
+            /// 16 lane indices, one per byte).
+            I8x16Shuffle,
+            /// `a`, `b`, and `Extra { a: mask }`.
+            V128Bitselect,
+            /// Moves a v128 from slot `a` (both halves read before either is written).
+            Copy,
+            /// `select` of two vectors `a`, `b`; `Extra { a: cond }`.
+            Select,
+            /// `a` is the global index.
+            GlobalGet,
+            /// `a` the value, `b` the global index.
+            GlobalSet,
+        }
+
+        impl SimdOp {
+            /// Whether the operation writes `dst` and nothing else (so the translator may
+            /// redirect `dst` into a local).
+            pub(crate) fn writes_dst(self) -> bool {
+                !matches!(
+                    self,
+                    $(SimdOp::$stl)|* | SimdOp::V128Store | SimdOp::GlobalSet
+                )
+            }
+        }
+    };
+}
+for_each_simd!(define_simd_op);
