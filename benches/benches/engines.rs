@@ -4,6 +4,11 @@
 //! Before an engine is timed on a workload, its result is checked against the `native`
 //! engine's result for the same `n` (and the reference result of the C build where one
 //! is known): a wrong result panics instead of producing a number.
+//!
+//! Run without `--bench` (as `cargo test` runs it, the target has `test = true`),
+//! criterion is in test mode and runs every benchmark once, untimed; `execute` then calls
+//! `run` with each workload's small `test_n` instead of `bench_n`, so that this smoke run
+//! stays short.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -46,7 +51,15 @@ fn check(r: &dyn Runner, w: &Workload, got: i64, want: i64, n: i32) {
     );
 }
 
+/// Whether criterion runs in test mode: the same rule as its `configure_from_args`
+/// (`--bench` is what `cargo bench` passes; `--test` forces test mode).
+fn criterion_test_mode() -> bool {
+    let has = |flag: &str| std::env::args().skip(1).any(|a| a == flag);
+    !has("--bench") || has("--test")
+}
+
 fn main() {
+    let smoke = criterion_test_mode();
     let workloads = benches::workloads().expect("loading workloads");
     let runners = benches::runners();
     let mut expected = Expected {
@@ -106,7 +119,7 @@ fn main() {
             .warm_up_time(Duration::from_millis(100))
             .measurement_time(Duration::from_secs(3));
         for w in &workloads {
-            let n = w.bench_n;
+            let n = if smoke { w.test_n } else { w.bench_n };
             for r in &runners {
                 let mut inst = None;
                 g.bench_function(BenchmarkId::new(w.name, r.name()), |b| {

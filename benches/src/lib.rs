@@ -63,12 +63,13 @@ pub const NAMES: &[&str] = &[
     "dispatch",
     "indirect",
     "bulk",
+    "simd",
 ];
 
 /// Every workload, with its module bytes ready (kernels converted from WAT).
 pub fn workloads() -> Result<Vec<Workload>> {
     #[allow(clippy::type_complexity)]
-    let table: [(&'static str, Src, i32, i32, Option<(i32, i64)>); 11] = [
+    let table: [(&'static str, Src, i32, i32, Option<(i32, i64)>); 12] = [
         // n: MiB hashed
         program!("sha256", 4, 1, Some((4, 2236613753))),
         // n: thousand ints sorted (twice)
@@ -84,6 +85,8 @@ pub fn workloads() -> Result<Vec<Workload>> {
         kernel!("dispatch", 8_000, 20),
         kernel!("indirect", 2_000_000, 10_000),
         kernel!("bulk", 16, 1),
+        // n: rounds over 2 MiB of f32 and 256 KiB of bytes
+        kernel!("simd", 50, 1),
     ];
     table
         .into_iter()
