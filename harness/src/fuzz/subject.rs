@@ -137,8 +137,9 @@ impl Subject for RuntimeSubject {
     }
 }
 
-/// Every global, memory and table the module exports, then those of the host modules
-/// not already seen (an imported memory that the module re-exports appears once).
+/// Every global, memory and table the module exports, under each export name, then
+/// those of the host modules not already seen (an imported memory that the module
+/// re-exports appears once, under the module's name).
 fn snapshot(
     store: &Store,
     inst: Option<&Instance>,
@@ -146,20 +147,19 @@ fn snapshot(
     name_of: &impl Fn(&Value) -> Val,
 ) -> State {
     let mut state = State::default();
-    let mut seen = std::collections::HashSet::new();
     let mut exports: Vec<(String, Extern)> = Vec::new();
     if let Some(inst) = inst {
         exports.extend(inst.exports(store));
     }
+    let mut seen: std::collections::HashSet<Extern> = exports.iter().map(|(_, e)| *e).collect();
     for (module, hi) in &host.instances {
         for (name, ext) in hi.exports(store) {
-            exports.push((format!("host:{module}.{name}"), ext));
+            if seen.insert(ext) {
+                exports.push((format!("host:{module}.{name}"), ext));
+            }
         }
     }
     for (name, ext) in exports {
-        if !seen.insert(ext) {
-            continue;
-        }
         match ext {
             Extern::Func(_) => {}
             Extern::Global(g) => {
