@@ -1,6 +1,6 @@
 //! Memory instances. Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#memory-instances>.
 //!
-//! The bytes live in a [`LinearMemory`] (ours is a `Vec`, an embedder may plug its own
+//! The bytes live in a [`LinearMemory`] (ours is zeroed heap memory, an embedder may plug its own
 //! through [`MemoryAllocator`]). Beside it sits a boxed [`VMMemoryDefinition`] whose
 //! address never changes; engines read base and length through it, and every grow
 //! refreshes it. That is the update protocol native code relies on (RATIONALE.md).
@@ -28,21 +28,86 @@ pub trait MemoryAllocator: Send + Sync {
     fn allocate(&self, initial_bytes: usize, max_bytes: usize) -> Option<Box<dyn LinearMemory>>;
 }
 
-/// The default backing: a `Vec` that reallocates on grow.
-struct VecMemory(Vec<u8>);
+/// The default backing: zeroed heap memory from the global allocator.
+///
+/// It is allocated with `alloc_zeroed` (calloc, which for large sizes maps fresh zero
+/// pages instead of writing zeros), so creating a memory costs the same whatever its size;
+/// pages are touched only when Wasm uses them. Growing reallocates (glibc moves large
+/// blocks with `mremap`, without copying) and zeroes only the new bytes.
+struct ZeroedMemory {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
 
-impl LinearMemory for VecMemory {
+/// Alignment of the default backing: at most the allocator's minimum, so that
+/// `alloc_zeroed` stays calloc (a larger alignment means allocate, then write zeros).
+const BACKING_ALIGN: usize = 8;
+
+impl ZeroedMemory {
+    fn new(len: usize) -> Option<ZeroedMemory> {
+        if len == 0 {
+            return Some(ZeroedMemory {
+                ptr: std::ptr::NonNull::dangling(),
+                len: 0,
+            });
+        }
+        let layout = std::alloc::Layout::from_size_align(len, BACKING_ALIGN).ok()?;
+        // SAFETY: `layout` has a non-zero size.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        Some(ZeroedMemory {
+            ptr: std::ptr::NonNull::new(ptr)?,
+            len,
+        })
+    }
+}
+
+impl LinearMemory for ZeroedMemory {
     fn as_mut_slice(&mut self) -> &mut [u8] {
-        &mut self.0
+        // SAFETY: `ptr` is valid for `len` initialised bytes (zeroed when allocated or
+        // grown, written only through such slices since), owned by `self`; dangling but
+        // aligned and non-null when `len` is 0.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 
     fn reallocate(&mut self, new_len: usize) -> Option<&mut [u8]> {
-        let extra = new_len.checked_sub(self.0.len())?;
-        self.0.try_reserve_exact(extra).ok()?;
-        self.0.resize(new_len, 0);
-        Some(&mut self.0)
+        let extra = new_len.checked_sub(self.len)?;
+        if extra == 0 {
+            return Some(self.as_mut_slice());
+        }
+        if self.len == 0 {
+            *self = ZeroedMemory::new(new_len)?;
+            return Some(self.as_mut_slice());
+        }
+        let old = std::alloc::Layout::from_size_align(self.len, BACKING_ALIGN).ok()?;
+        std::alloc::Layout::from_size_align(new_len, BACKING_ALIGN).ok()?;
+        // SAFETY: `ptr` was allocated by the global allocator with layout `old` (same
+        // size and alignment); `new_len` is non-zero and forms a valid layout (checked
+        // above). On failure (null) the old block is untouched and still ours.
+        let ptr = unsafe { std::alloc::realloc(self.ptr.as_ptr(), old, new_len) };
+        let ptr = std::ptr::NonNull::new(ptr)?;
+        // SAFETY: the new block holds `new_len` bytes; `[len, new_len)` is its new tail,
+        // which realloc leaves uninitialised, so zero it before anything reads it.
+        unsafe { ptr.as_ptr().add(self.len).write_bytes(0, extra) };
+        self.ptr = ptr;
+        self.len = new_len;
+        Some(self.as_mut_slice())
     }
 }
+
+impl Drop for ZeroedMemory {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            let layout = std::alloc::Layout::from_size_align(self.len, BACKING_ALIGN)
+                .expect("the layout it was allocated with");
+            // SAFETY: allocated by the global allocator with this layout, freed once.
+            unsafe { std::alloc::dealloc(self.ptr.as_ptr(), layout) };
+        }
+    }
+}
+
+// SAFETY: `ZeroedMemory` owns its block exclusively (like a `Vec<u8>`); nothing else
+// holds the pointer except the memory's `VMMemoryDefinition`, which moves with it.
+unsafe impl Send for ZeroedMemory {}
 
 /// Base and length of a memory, at a stable address (see the module docs).
 #[repr(C)]
@@ -81,12 +146,7 @@ impl MemoryInstance {
         let max = usize::try_from(max_pages).ok()?.checked_mul(PAGE_SIZE)?;
         let mut backing: Box<dyn LinearMemory> = match allocator {
             Some(a) => a.allocate(initial, max)?,
-            None => {
-                let mut v = Vec::new();
-                v.try_reserve_exact(initial).ok()?;
-                v.resize(initial, 0);
-                Box::new(VecMemory(v))
-            }
+            None => Box::new(ZeroedMemory::new(initial)?),
         };
         let slice = backing.as_mut_slice();
         if slice.len() != initial {
@@ -157,5 +217,49 @@ impl MemoryInstance {
         self.definition.base = slice.as_mut_ptr();
         self.definition.length = new_len;
         Some(old)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory(min: u64, max: Option<u64>) -> MemoryInstance {
+        MemoryInstance::new(MemoryType { min, max }, None).expect("allocates")
+    }
+
+    #[test]
+    fn new_memory_is_zero() {
+        let m = memory(16, None);
+        assert_eq!(m.len(), 16 * PAGE_SIZE);
+        assert!(m.data().iter().all(|b| *b == 0));
+        assert!(memory(0, None).is_empty());
+    }
+
+    #[test]
+    fn grow_keeps_contents_and_zeroes_new_pages() {
+        for start in [0, 1, 3] {
+            let mut m = memory(start, Some(64));
+            m.data_mut().fill(0xAB);
+            // Leave dirty freed blocks around that a reallocation could reuse.
+            for pages in [4, 9, 40] {
+                drop(vec![0xCDu8; pages * PAGE_SIZE].into_boxed_slice());
+            }
+            let mut pages = start;
+            for delta in [0, 1, 2, 5, 30] {
+                assert_eq!(m.grow(delta), Some(pages));
+                let old = pages as usize * PAGE_SIZE;
+                pages += delta;
+                assert_eq!(m.len(), pages as usize * PAGE_SIZE);
+                assert!(m.data()[..old].iter().all(|b| *b == 0xAB));
+                assert!(
+                    m.data()[old..].iter().all(|b| *b == 0),
+                    "grown bytes are zero"
+                );
+                m.data_mut().fill(0xAB);
+            }
+            assert_eq!(m.grow(64), None);
+            assert_eq!(m.pages(), pages);
+        }
     }
 }
