@@ -9,9 +9,11 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::vmctx::{PENDING_ERROR, Pending, VMContext, VMRuntime, func_ref, trap_code};
+use super::vmctx::{
+    PENDING_ERROR, Pending, VMContext, VMFuncEntry, VMRuntime, func_ref, trap_code,
+};
 use crate::error::{Error, TrapKind};
-use crate::store::StoreData;
+use crate::store::{FuncKind, StoreData};
 use crate::values::Value;
 
 enum Fail {
@@ -171,8 +173,11 @@ pub(crate) extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
     })
 }
 
-/// `call_indirect`: checks the element and the signature, returns the code to call and
-/// leaves the callee's vmctx in the runtime.
+/// `call_indirect`'s slow path, taken when the inline check fails (null element,
+/// signature mismatch, a host function, or a function not in the cache yet): checks
+/// the element and the signature, returns the code to call and leaves the callee's
+/// vmctx in the runtime. A Wasm callee is entered in the runtime's cache, so the next
+/// call through any table element holding it stays inline.
 pub(crate) extern "C" fn resolve_indirect(
     vmctx: *mut VMContext,
     t: u32,
@@ -186,13 +191,28 @@ pub(crate) extern "C" fn resolve_indirect(
             .map_err(|_| TrapKind::UndefinedElement)?;
         let f = raw.checked_sub(1).ok_or(TrapKind::UninitializedElement)? as u32;
         let inst = &s.instances[i as usize];
-        if s.funcs[f as usize].type_id != inst.type_ids[type_index as usize] {
+        let type_id = inst.type_ids[type_index as usize];
+        if s.funcs[f as usize].type_id != type_id {
             return Err(TrapKind::IndirectCallTypeMismatch.into());
         }
         let module = inst.module.clone().expect("a Wasm instance has a module");
         let r = func_ref(s, f, super::native_module(&module), type_index);
-        // SAFETY: the runtime is alive (see `run`) and only this thread touches it.
-        unsafe { (*rt).indirect_vmctx = r.vmctx };
+        let cacheable = matches!(s.funcs[f as usize].kind, FuncKind::Wasm { .. });
+        let entry = VMFuncEntry {
+            type_id,
+            _pad: 0,
+            code: r.code,
+            vmctx: r.vmctx,
+            _pad2: 0,
+        };
+        // SAFETY: the runtime is alive (see `run`) and only this thread touches it;
+        // compiled code reloads the cache's base and length after every call.
+        unsafe {
+            (*rt).indirect_vmctx = r.vmctx;
+            if cacheable {
+                (*rt).set_func_entry(raw as usize, entry, s.funcs.len());
+            }
+        }
         Ok(r.code as usize)
     })
 }

@@ -574,6 +574,70 @@ fn tables_and_bulk_operations() {
     assert_eq!(call(&s, &i, "null", &[]).unwrap(), [Value::I32(1)]);
 }
 
+/// `call_indirect` calls cached Wasm callees inline; every change of a table element
+/// (another function, another type, null, a host function, another instance's
+/// function) must still be seen, on the first call and after the cache is warm.
+#[test]
+fn call_indirect_cache_follows_table_changes() {
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let store = Store::new(&engine);
+    HostModuleBuilder::new("env")
+        .func_wrap("triple", |x: i32| x * 3)
+        .instantiate(&store)
+        .unwrap();
+    let a = Module::new(
+        &engine,
+        r#"(module
+        (import "env" "triple" (func $triple (param i32) (result i32)))
+        (table (export "t") 4 funcref)
+        (elem (i32.const 0) $inc $triple)
+        (elem declare func $seven)
+        (func $inc (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+        (func $seven (result i32) i32.const 7)
+        (func (export "to_seven") (param i32) local.get 0 ref.func $seven table.set 0)
+        (func (export "to_inc") (param i32) local.get 0 ref.func $inc table.set 0)
+        (func (export "to_null") (param i32) local.get 0 ref.null func table.set 0))"#,
+    )
+    .unwrap();
+    let ia = Instance::new(&store, &a, Some("a")).unwrap();
+    let b = Module::new(
+        &engine,
+        r#"(module
+        (type $unary (func (param i32) (result i32)))
+        (type $nullary (func (result i32)))
+        (import "a" "t" (table $t 4 funcref))
+        (elem (i32.const 2) $ten)
+        (func $ten (param i32) (result i32) local.get 0 i32.const 10 i32.mul)
+        (func (export "unary") (param i32 i32) (result i32)
+          local.get 0 local.get 1 call_indirect $t (type $unary))
+        (func (export "nullary") (param i32) (result i32)
+          local.get 0 call_indirect $t (type $nullary)))"#,
+    )
+    .unwrap();
+    let ib = Instance::new(&store, &b, None).unwrap();
+    let unary = |x: i32, at: i32| call(&store, &ib, "unary", &[Value::I32(x), Value::I32(at)]);
+    let nullary = |at: i32| call(&store, &ib, "nullary", &[Value::I32(at)]);
+    for _ in 0..3 {
+        assert_eq!(unary(4, 0).unwrap(), [Value::I32(5)], "other instance");
+        assert_eq!(unary(4, 1).unwrap(), [Value::I32(12)], "host function");
+        assert_eq!(unary(4, 2).unwrap(), [Value::I32(40)], "own function");
+        assert_eq!(trap_of(nullary(0)), TrapKind::IndirectCallTypeMismatch);
+        assert_eq!(trap_of(nullary(1)), TrapKind::IndirectCallTypeMismatch);
+        assert_eq!(trap_of(unary(4, 3)), TrapKind::UninitializedElement);
+        assert_eq!(trap_of(unary(4, 4)), TrapKind::UndefinedElement);
+        assert_eq!(trap_of(unary(4, -1)), TrapKind::UndefinedElement);
+    }
+    call(&store, &ia, "to_seven", &[Value::I32(0)]).unwrap();
+    assert_eq!(trap_of(unary(4, 0)), TrapKind::IndirectCallTypeMismatch);
+    assert_eq!(nullary(0).unwrap(), [Value::I32(7)]);
+    call(&store, &ia, "to_null", &[Value::I32(0)]).unwrap();
+    assert_eq!(trap_of(unary(4, 0)), TrapKind::UninitializedElement);
+    assert_eq!(trap_of(nullary(0)), TrapKind::UninitializedElement);
+    call(&store, &ia, "to_inc", &[Value::I32(3)]).unwrap();
+    assert_eq!(unary(4, 3).unwrap(), [Value::I32(5)]);
+    assert_eq!(trap_of(unary(4, 0)), TrapKind::UninitializedElement);
+}
+
 /// Compiling, instantiating and dropping modules does not grow resident memory (code
 /// memory is freed with its Module). Ignored by default: RSS is process-wide, so it is
 /// only meaningful run alone (`cargo test -p runtime --lib code_memory -- --ignored`).

@@ -29,8 +29,55 @@ pub(crate) struct VMRuntime {
     pub store: *mut StoreData,
     /// The callee vmctx found by the last `call_indirect` resolution.
     pub indirect_vmctx: *mut VMContext,
+    /// `call_indirect`'s inline cache: entry `raw` describes the function whose raw
+    /// reference (store function index + 1) is `raw`. Filled by the slow path.
+    pub func_entries: *const VMFuncEntry,
+    pub func_entries_len: usize,
     /// An error or panic from a host function or libcall, returned unchanged by the entry.
     pub pending: Option<Pending>,
+    /// Owns what `func_entries` points to.
+    entries: Box<[VMFuncEntry]>,
+}
+
+/// How `call_indirect` calls the function of one raw reference without leaving compiled
+/// code: its store-wide type id, code in the Wasm ABI and vmctx. Entry 0 (null) and the
+/// entries of functions not resolved yet, or never (host functions), have type id
+/// [`NO_TYPE`], which no signature has, so the check sends them to the slow path.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct VMFuncEntry {
+    pub type_id: u32,
+    pub _pad: u32,
+    pub code: *const u8,
+    pub vmctx: *mut VMContext,
+    pub _pad2: u64,
+}
+
+/// The type id of an empty [`VMFuncEntry`].
+pub(crate) const NO_TYPE: u32 = u32::MAX;
+
+const EMPTY_ENTRY: VMFuncEntry = VMFuncEntry {
+    type_id: NO_TYPE,
+    _pad: 0,
+    code: std::ptr::null(),
+    vmctx: std::ptr::null_mut(),
+    _pad2: 0,
+};
+
+impl VMRuntime {
+    /// Records that raw reference `raw` (a Wasm function of this store) is `entry`,
+    /// growing the cache as needed; `funcs` is the store's function count.
+    pub fn set_func_entry(&mut self, raw: usize, entry: VMFuncEntry, funcs: usize) {
+        if raw >= self.entries.len() {
+            let len = (raw + 1).max(funcs + 1).next_power_of_two();
+            let mut entries = vec![EMPTY_ENTRY; len].into_boxed_slice();
+            entries[..self.entries.len()].copy_from_slice(&self.entries);
+            self.entries = entries;
+            self.func_entries = self.entries.as_ptr();
+            self.func_entries_len = self.entries.len();
+        }
+        self.entries[raw] = entry;
+    }
 }
 
 pub(crate) enum Pending {
@@ -41,6 +88,14 @@ pub(crate) enum Pending {
 pub(crate) const RT_TRAP: i32 = 0;
 pub(crate) const RT_STACK_LIMIT: i32 = 8;
 pub(crate) const RT_INDIRECT_VMCTX: i32 = 24;
+pub(crate) const RT_FUNC_ENTRIES: i32 = 32;
+pub(crate) const RT_FUNC_ENTRIES_LEN: i32 = 40;
+
+/// `log2(size_of::<VMFuncEntry>())` and its fields' offsets.
+pub(crate) const FUNC_ENTRY_SHIFT: i64 = 5;
+pub(crate) const ENTRY_TYPE_ID: i32 = 0;
+pub(crate) const ENTRY_CODE: i32 = 8;
+pub(crate) const ENTRY_VMCTX: i32 = 16;
 
 /// The trap flag value meaning "see `VMRuntime::pending`".
 pub(crate) const PENDING_ERROR: u32 = u32::MAX;
@@ -84,7 +139,10 @@ impl RuntimeCell {
             stack_limit: 0,
             store: std::ptr::null_mut(),
             indirect_vmctx: std::ptr::null_mut(),
+            func_entries: std::ptr::null(),
+            func_entries_len: 0,
             pending: None,
+            entries: Box::new([]),
         })))
     }
 
@@ -287,6 +345,15 @@ mod tests {
             offset_of!(VMRuntime, indirect_vmctx) as i32,
             RT_INDIRECT_VMCTX
         );
+        assert_eq!(offset_of!(VMRuntime, func_entries) as i32, RT_FUNC_ENTRIES);
+        assert_eq!(
+            offset_of!(VMRuntime, func_entries_len) as i32,
+            RT_FUNC_ENTRIES_LEN
+        );
+        assert_eq!(1 << FUNC_ENTRY_SHIFT, std::mem::size_of::<VMFuncEntry>());
+        assert_eq!(offset_of!(VMFuncEntry, type_id) as i32, ENTRY_TYPE_ID);
+        assert_eq!(offset_of!(VMFuncEntry, code) as i32, ENTRY_CODE);
+        assert_eq!(offset_of!(VMFuncEntry, vmctx) as i32, ENTRY_VMCTX);
         assert_eq!(offset_of!(VMContext, runtime) as i32, VM_RUNTIME);
         assert_eq!(offset_of!(VMContext, memories) as i32, VM_MEMORIES);
         assert_eq!(offset_of!(VMContext, globals) as i32, VM_GLOBALS);

@@ -3,17 +3,23 @@
 //! A defined function of the same module is called directly (same vmctx). An imported
 //! function is called through its `VMFuncRef` in the vmctx (its own vmctx, or for a
 //! host function its store index and this module's host adapter). `call_indirect`
-//! asks the `resolve_indirect` libcall, which checks bounds, null and the signature and
-//! returns the code, leaving the callee's vmctx in the runtime.
+//! checks bounds inline, then finds the element's function in the runtime's function
+//! cache (`VMFuncEntry`: type id, code, vmctx) and compares type ids; a miss (null,
+//! mismatch, host function, not cached yet) asks the `resolve_indirect` libcall, which
+//! traps or returns the code and vmctx, and caches a Wasm callee.
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use cranelift_module::Module as _;
 use wasmparser::Operator;
 
-use super::{Translator, readonly, trusted};
-use crate::error::Result;
+use super::{Translator, block_args, readonly, trusted};
+use crate::error::{Result, TrapKind};
 use crate::native::libcalls;
-use crate::native::vmctx::{FUNCREF_SIZE, RT_INDIRECT_VMCTX, VM_IMPORTS};
+use crate::native::vmctx::{
+    ENTRY_CODE, ENTRY_TYPE_ID, ENTRY_VMCTX, FUNC_ENTRY_SHIFT, FUNCREF_SIZE, RT_FUNC_ENTRIES,
+    RT_FUNC_ENTRIES_LEN, RT_INDIRECT_VMCTX, VM_IMPORTS, VM_TYPE_IDS,
+};
 
 use types::{I32, I64};
 
@@ -43,6 +49,67 @@ impl Translator<'_, '_> {
         let results = self.b.inst_results(call).to_vec();
         self.check_trap();
         self.stack.extend(results);
+    }
+
+    /// Code and vmctx of `call_indirect`'s callee: element `index` of table `table`,
+    /// checked to have type `type_index`. Inline: the bounds check, then the element's
+    /// entry in the runtime's function cache, whose type id must equal the expected
+    /// one. Anything else (null, a mismatch, a host function, a function not cached
+    /// yet) takes the `resolve_indirect` libcall, which traps or resolves and caches.
+    fn indirect_callee(&mut self, table: u32, type_index: u32, index: Value) -> (Value, Value) {
+        let (vmctx, rt) = (self.vmctx, self.rt);
+        let elem = self.table_elem(table, index, TrapKind::UndefinedElement);
+        let raw = self.b.ins().load(I64, trusted(), elem, 0);
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let check_type = self.b.create_block();
+        let call = self.b.create_block();
+        let code = self.b.append_block_param(call, I64);
+        let callee = self.b.append_block_param(call, I64);
+
+        let cached = self.b.ins().load(I64, trusted(), rt, RT_FUNC_ENTRIES_LEN);
+        let outside = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, raw, cached);
+        self.b.ins().brif(outside, slow, &[], check_type, &[]);
+        self.enter(check_type);
+        let entries = self.b.ins().load(I64, trusted(), rt, RT_FUNC_ENTRIES);
+        let off = self.b.ins().ishl_imm_u(raw, FUNC_ENTRY_SHIFT);
+        let entry = self.b.ins().iadd(entries, off);
+        let id = self.b.ins().load(I32, trusted(), entry, ENTRY_TYPE_ID);
+        let type_ids = self.b.ins().load(I64, readonly(), vmctx, VM_TYPE_IDS);
+        let expected = self
+            .b
+            .ins()
+            .load(I32, readonly(), type_ids, (type_index * 4) as i32);
+        let differs = self.b.ins().icmp(IntCC::NotEqual, id, expected);
+        let hit = self.b.create_block();
+        self.b.ins().brif(differs, slow, &[], hit, &[]);
+        self.enter(hit);
+        let fast_code = self.b.ins().load(I64, trusted(), entry, ENTRY_CODE);
+        let fast_vmctx = self.b.ins().load(I64, trusted(), entry, ENTRY_VMCTX);
+        self.b
+            .ins()
+            .jump(call, &block_args(&[fast_code, fast_vmctx]));
+
+        self.enter(slow);
+        let t = self.b.ins().iconst(I32, table as i64);
+        let ty = self.b.ins().iconst(I32, type_index as i64);
+        let slow_code = self.libcall(
+            libcalls::resolve_indirect as *const u8,
+            &[I64, I32, I32, I32],
+            &[I64],
+            &[vmctx, t, index, ty],
+        )[0];
+        self.check_trap();
+        let slow_vmctx = self.b.ins().load(I64, trusted(), rt, RT_INDIRECT_VMCTX);
+        self.b
+            .ins()
+            .jump(call, &block_args(&[slow_code, slow_vmctx]));
+
+        self.enter(call);
+        (code, callee)
     }
 
     pub(super) fn call_op(&mut self, op: &Operator<'_>) -> Result<bool> {
@@ -78,20 +145,9 @@ impl Translator<'_, '_> {
                 let index = self.pop();
                 let n = self.env.info.types[*type_index as usize].params().len();
                 let params = self.stack.split_off(self.stack.len() - n);
-                let vmctx = self.vmctx;
-                let t = self.b.ins().iconst(I32, *table_index as i64);
-                let ty = self.b.ins().iconst(I32, *type_index as i64);
-                let code = self.libcall(
-                    libcalls::resolve_indirect as *const u8,
-                    &[I64, I32, I32, I32],
-                    &[I64],
-                    &[vmctx, t, index, ty],
-                )[0];
-                self.check_trap();
-                let rt = self.rt;
-                let callee: Value = self.b.ins().load(I64, trusted(), rt, RT_INDIRECT_VMCTX);
+                let (code, callee) = self.indirect_callee(*table_index, *type_index, index);
                 let sig = self.sig_ref(*type_index);
-                let mut args = vec![callee, vmctx];
+                let mut args = vec![callee, self.vmctx];
                 args.extend(params);
                 let call = self.b.ins().call_indirect(sig, code, &args);
                 self.finish_call(call);

@@ -169,12 +169,7 @@ pub(crate) fn translate_function(
     let func_index = info.num_imported_funcs as usize + defined;
     let ty = info.func_type(func_index as u32).clone();
     let body = info.body_reader(defined);
-    let mut b = FunctionBuilder::new(func, fbc);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let params = b.block_params(entry).to_vec();
+    let (mut b, params) = builder_at_entry(func, fbc);
     let vmctx = params[0];
     let rt = b.ins().load(types::I64, readonly(), vmctx, VM_RUNTIME);
 
@@ -251,6 +246,20 @@ pub(crate) fn translate_function(
     }
     t.finish();
     Ok(())
+}
+
+/// A builder positioned in `func`'s (sealed) entry block, and the function's parameters.
+pub(crate) fn builder_at_entry<'a>(
+    func: &'a mut ir::Function,
+    fbc: &'a mut FunctionBuilderContext,
+) -> (FunctionBuilder<'a>, Vec<Value>) {
+    let mut b = FunctionBuilder::new(func, fbc);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let params = b.block_params(block).to_vec();
+    (b, params)
 }
 
 pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
@@ -343,13 +352,18 @@ impl Translator<'_, '_> {
         b
     }
 
+    /// Continues in `block`, all of whose predecessors are known.
+    fn enter(&mut self, block: Block) {
+        self.b.switch_to_block(block);
+        self.b.seal_block(block);
+    }
+
     /// Traps with `kind` when `cond` is non-zero.
     fn trap_if(&mut self, cond: Value, kind: TrapKind) {
         let trap = self.trap_block(kind);
         let cont = self.b.create_block();
         self.b.ins().brif(cond, trap, &[], cont, &[]);
-        self.b.switch_to_block(cont);
-        self.b.seal_block(cont);
+        self.enter(cont);
     }
 
     /// Traps with `kind` unconditionally; what follows is unreachable.
@@ -365,8 +379,7 @@ impl Translator<'_, '_> {
         let exit = self.exit_block();
         let cont = self.b.create_block();
         self.b.ins().brif(flag, exit, &[], cont, &[]);
-        self.b.switch_to_block(cont);
-        self.b.seal_block(cont);
+        self.enter(cont);
     }
 
     fn stack_check(&mut self) {

@@ -14,7 +14,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{Env, clif_type, trusted};
+use super::{Env, builder_at_entry, clif_type, trusted};
 use crate::error::Result;
 use crate::native::libcalls;
 use crate::values::FuncType;
@@ -65,12 +65,7 @@ pub(crate) fn build_entry(
     type_index: usize,
 ) -> Result<()> {
     let ty: &FuncType = &env.info.types[type_index];
-    let mut b = FunctionBuilder::new(func, fbc);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let p = b.block_params(block).to_vec();
+    let (mut b, p) = builder_at_entry(func, fbc);
     let (code, callee, caller, buf) = (p[0], p[1], p[2], p[3]);
     let mut args = vec![callee, caller];
     for (i, t) in ty.params().iter().enumerate() {
@@ -95,12 +90,7 @@ pub(crate) fn build_host_adapter(
     type_index: usize,
 ) -> Result<()> {
     let ty: &FuncType = &env.info.types[type_index];
-    let mut b = FunctionBuilder::new(func, fbc);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let p = b.block_params(block).to_vec();
+    let (mut b, p) = builder_at_entry(func, fbc);
     let (func_index, caller) = (p[0], p[1]);
     let cells = ty.params().len().max(ty.results().len()).max(1);
     let slot = b.create_sized_stack_slot(StackSlotData::new(

@@ -32,13 +32,14 @@ impl Translator<'_, '_> {
             .load(I64, readonly(), array, (index as i32) * 8)
     }
 
-    /// Address of element `index` (an i32) of table `table`, bounds checked.
-    fn table_elem(&mut self, table: u32, index: Value) -> Value {
+    /// Address of element `index` (an i32) of table `table`, bounds checked (trapping
+    /// with `oob_trap`).
+    pub(super) fn table_elem(&mut self, table: u32, index: Value, oob_trap: TrapKind) -> Value {
         let def = self.table_def(table);
         let len = self.b.ins().load(I64, trusted(), def, DEF_LENGTH);
         let i = self.b.ins().uextend(I64, index);
         let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
-        self.trap_if(oob, TrapKind::TableOutOfBounds);
+        self.trap_if(oob, oob_trap);
         let base = self.b.ins().load(I64, trusted(), def, DEF_BASE);
         let off = self.b.ins().ishl_imm_u(i, 3);
         self.b.ins().iadd(base, off)
@@ -135,14 +136,14 @@ impl Translator<'_, '_> {
             }
             O::TableGet { table } => {
                 let i = self.pop();
-                let p = self.table_elem(*table, i);
+                let p = self.table_elem(*table, i, TrapKind::TableOutOfBounds);
                 let v = self.b.ins().load(I64, trusted(), p, 0);
                 self.push(v);
             }
             O::TableSet { table } => {
                 let v = self.pop();
                 let i = self.pop();
-                let p = self.table_elem(*table, i);
+                let p = self.table_elem(*table, i, TrapKind::TableOutOfBounds);
                 self.b.ins().store(trusted(), v, p, 0);
             }
             O::TableSize { table } => {
