@@ -107,11 +107,16 @@ pub fn run_input(
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
     summary.stats.inputs += 1;
-    let Some(case) = Case::from_input(bytes) else {
+    let Some((case, config)) = Case::generate(bytes) else {
         summary.stats.no_module += 1;
         return Ok(());
     };
-    run_case(oracle, &case, label, opts, summary)
+    let before = summary.stats.modules;
+    run_case(oracle, &case, label, opts, summary)?;
+    if config.simd_enabled && summary.stats.modules > before {
+        summary.stats.simd_modules += 1;
+    }
+    Ok(())
 }
 
 fn run_case(

@@ -112,29 +112,57 @@ fn pick<T: Copy>(
     }
 }
 
+/// An f32 (bits): mostly ordinary numbers, so arithmetic gets exercised beyond NaN.
+fn any_f32(u: &mut Unstructured) -> Result<u32> {
+    let noise = if u.ratio(1, 4)? { u.arbitrary()? } else { 0 };
+    Ok(f32::to_bits(u.int_in_range(-1000i32..=1000)? as f32 / 8.0) ^ noise)
+}
+
+/// An f64 (bits), like [`any_f32`].
+fn any_f64(u: &mut Unstructured) -> Result<u64> {
+    let noise = if u.ratio(1, 4)? { u.arbitrary()? } else { 0 };
+    Ok(f64::to_bits(u.int_in_range(-1000i32..=1000)? as f64 / 8.0) ^ noise)
+}
+
+/// A v128 drawn lane by lane in one lane shape (i8x16, i16x8, i32x4, i64x2, f32x4 or
+/// f64x2), each lane biased to that shape's edges: 0, 1, -1, MIN, MAX for integers,
+/// the scalar float edges (±0, ±inf, canonical NaN, MIN/MAX, subnormal) for floats.
+/// Now and then the whole vector is all zeros or all ones.
+fn draw_v128(u: &mut Unstructured) -> Result<u128> {
+    if u.ratio(1, 8)? {
+        return Ok(*u.choose(&[0, u128::MAX])?);
+    }
+    let (bits, float) = *u.choose(&[
+        (8u32, false),
+        (16, false),
+        (32, false),
+        (64, false),
+        (32, true),
+        (64, true),
+    ])?;
+    let mask = u64::MAX >> (64 - bits);
+    let int_edges = [0, 1, mask, 1 << (bits - 1), mask >> 1];
+    let mut v = 0u128;
+    for lane in 0..128 / bits {
+        let x = match (float, bits) {
+            (true, 32) => u64::from(pick(u, &F32_EDGES, any_f32)?),
+            (true, _) => pick(u, &F64_EDGES, any_f64)?,
+            (false, _) => pick(u, &int_edges, |u| u.arbitrary())?,
+        };
+        v |= u128::from(x & mask) << (lane * bits);
+    }
+    Ok(v)
+}
+
 /// A value of `ty` drawn from the input, biased to edge values. `host_funcs` are the
 /// functions a funcref may name (besides null).
 pub fn draw_val(u: &mut Unstructured, ty: ValType, host_funcs: &[FuncId]) -> Result<Val> {
     Ok(match ty {
         ValType::I32 => Val::I32(pick(u, &I32_EDGES, |u| u.arbitrary())?),
         ValType::I64 => Val::I64(pick(u, &I64_EDGES, |u| u.arbitrary())?),
-        ValType::F32 => Val::F32(pick(u, &F32_EDGES, |u| {
-            // Mostly ordinary numbers, so arithmetic gets exercised beyond NaN.
-            Ok(f32::to_bits(u.int_in_range(-1000i32..=1000)? as f32 / 8.0)
-                ^ if u.ratio(1, 4)? {
-                    u.arbitrary::<u32>()?
-                } else {
-                    0
-                })
-        })?),
-        ValType::F64 => Val::F64(pick(u, &F64_EDGES, |u| {
-            Ok(f64::to_bits(u.int_in_range(-1000i32..=1000)? as f64 / 8.0)
-                ^ if u.ratio(1, 4)? {
-                    u.arbitrary::<u64>()?
-                } else {
-                    0
-                })
-        })?),
+        ValType::F32 => Val::F32(pick(u, &F32_EDGES, any_f32)?),
+        ValType::F64 => Val::F64(pick(u, &F64_EDGES, any_f64)?),
+        ValType::V128 => Val::V128(draw_v128(u)?),
         ValType::FuncRef => {
             if host_funcs.is_empty() || u.ratio(1, 2)? {
                 Val::FuncRef(None)
@@ -149,7 +177,5 @@ pub fn draw_val(u: &mut Unstructured, ty: ValType, host_funcs: &[FuncId]) -> Res
                 Val::ExternRef(Some(u.int_in_range(0..=7)?))
             }
         }
-        // The generator never makes v128 (SIMD is off); a zero keeps the draw total.
-        ValType::V128 => Val::V128(0),
     })
 }

@@ -1,7 +1,7 @@
 //! Differential fuzzing: generated modules (wasm-smith) run on both engines (and
 //! optionally wasmi), every observable compared. See harness/README.md ("Fuzzing").
 //!
-//! - `generate`: fuzz input -> module (Wasm 2.0 minus SIMD, bounded, fuel-limited);
+//! - `generate`: fuzz input -> module (Wasm 2.0 with or without SIMD, bounded, fuel-limited);
 //! - `shape`: the module's imports and exports; `plan`: host imports and export calls
 //!   drawn from the input; `host`: the plan's host modules in a runtime store;
 //! - `observe`: an engine's run as plain data; `subject`: engines that produce one;

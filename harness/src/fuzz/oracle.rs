@@ -23,13 +23,19 @@ impl Case {
     /// The case of fuzz input `bytes`: a generated module, and the rest of the input
     /// for the plan. `None` when the generator gives up on the input.
     pub fn from_input(bytes: &[u8]) -> Option<Case> {
+        Case::generate(bytes).map(|(case, _)| case)
+    }
+
+    /// [`Case::from_input`], with the generator configuration the module was made with.
+    pub fn generate(bytes: &[u8]) -> Option<(Case, wasm_smith::Config)> {
         let mut u = Unstructured::new(bytes);
-        let (wasm, _config) = crate::fuzz::generate::module(&mut u).ok()?;
+        let (wasm, config) = crate::fuzz::generate::module(&mut u).ok()?;
         let rest = u.take_rest().to_vec();
-        Some(Case {
+        let case = Case {
             wasm,
             plan_bytes: rest,
-        })
+        };
+        Some((case, config))
     }
 }
 

@@ -253,7 +253,7 @@ pub fn host_action(
                     ValType::I64 => Val::I64(if r & 1 == 0 { (r >> 8) % 64 } else { r }),
                     ValType::F32 => Val::F32(((r >> 16) as i16 as f32 / 4.0).to_bits()),
                     ValType::F64 => Val::F64(((r >> 16) as i32 as f64 / 16.0).to_bits()),
-                    ValType::V128 => Val::V128(r as u128),
+                    ValType::V128 => Val::V128(u128::from(r) << 64 | u128::from(rng.next_u64())),
                     ValType::FuncRef => Val::FuncRef(None),
                     ValType::ExternRef => {
                         Val::ExternRef((r & 3 != 0).then_some((r >> 8) as u32 % 8))

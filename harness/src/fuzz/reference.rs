@@ -9,7 +9,7 @@ use wasmi::errors::ErrorKind;
 use wasmi::{
     AsContext, CompilationMode, Config, Engine, Error, ExternRef, Func, FuncType, Global, Instance,
     Linker, Memory, MemoryType, Module, Mutability, Nullable, Ref, RefType, Store, StoreContext,
-    Table, TableType, TrapCode, Val as WVal,
+    Table, TableType, TrapCode, V128, Val as WVal,
 };
 
 use crate::fuzz::observe::{FuncId, HostCall, INSTANTIATE, Observation, Outcome, State, Step, Val};
@@ -76,7 +76,7 @@ fn to_wval(store: &mut Store<()>, v: &Val, funcs: &HashMap<String, Func>) -> WVa
         Val::I64(x) => WVal::I64(*x as i64),
         Val::F32(x) => WVal::F32(wasmi::F32::from_bits(*x)),
         Val::F64(x) => WVal::F64(wasmi::F64::from_bits(*x)),
-        Val::V128(_) => WVal::I64(0),
+        Val::V128(x) => WVal::V128(V128::from(*x)),
         Val::FuncRef(Some(FuncId::Host(n))) => match funcs.get(n) {
             Some(f) => WVal::FuncRef(Nullable::Val(*f)),
             None => WVal::FuncRef(Nullable::Null),
@@ -93,7 +93,7 @@ fn from_wval(store: StoreContext<'_, ()>, v: &WVal, names: &HashMap<String, Func
         WVal::I64(x) => Val::I64(*x as u64),
         WVal::F32(x) => Val::F32(x.to_bits()),
         WVal::F64(x) => Val::F64(x.to_bits()),
-        WVal::V128(_) => Val::V128(0),
+        WVal::V128(x) => Val::V128(x.as_u128()),
         WVal::FuncRef(f) => Val::FuncRef(f.val().map(|f| {
             names
                 .get(&func_key(f))
@@ -209,6 +209,7 @@ impl Subject for WasmiSubject {
                                     Val::I64(x) => WVal::I64(*x as i64),
                                     Val::F32(x) => WVal::F32(wasmi::F32::from_bits(*x)),
                                     Val::F64(x) => WVal::F64(wasmi::F64::from_bits(*x)),
+                                    Val::V128(x) => WVal::V128(V128::from(*x)),
                                     Val::ExternRef(None) => WVal::ExternRef(Nullable::Null),
                                     _ => WVal::FuncRef(Nullable::Null),
                                 };

@@ -16,6 +16,8 @@ pub struct Stats {
     pub no_module: u64,
     /// Modules run through the oracle.
     pub modules: u64,
+    /// Modules generated with SIMD enabled (the input decides).
+    pub simd_modules: u64,
     pub compile_errors: u64,
     pub instantiated: u64,
     /// Instantiations that failed, by class (`link`, `trap: ...`, `exit`, ...).
@@ -28,6 +30,9 @@ pub struct Stats {
     pub exits: u64,
     pub other_errors: u64,
     pub host_calls: u64,
+    /// v128 values that crossed the boundary: export-call arguments and results, and
+    /// host-call arguments.
+    pub v128_values: u64,
     pub exhaustion_stops: u64,
     pub divergences: u64,
     /// Cases where our engines agree and the reference runtime differs.
@@ -66,6 +71,21 @@ impl Stats {
             .iter()
             .map(|s| s.host_calls.len() as u64)
             .sum::<u64>();
+        let is_v128 = |v: &Val| matches!(v, Val::V128(_));
+        for s in &obs.steps {
+            let results: &[Val] = match &s.outcome {
+                Outcome::Returned(vals) => vals,
+                _ => &[],
+            };
+            let host_args = s.host_calls.iter().flat_map(|c| &c.args);
+            self.v128_values += s
+                .args
+                .iter()
+                .chain(results)
+                .chain(host_args)
+                .filter(|v| is_v128(v))
+                .count() as u64;
+        }
         if obs.instantiated() {
             self.instantiated += 1;
         } else {
@@ -99,6 +119,7 @@ impl Stats {
         self.inputs += o.inputs;
         self.no_module += o.no_module;
         self.modules += o.modules;
+        self.simd_modules += o.simd_modules;
         self.compile_errors += o.compile_errors;
         self.instantiated += o.instantiated;
         for (k, v) in &o.instantiation_failures {
@@ -113,6 +134,7 @@ impl Stats {
         self.exits += o.exits;
         self.other_errors += o.other_errors;
         self.host_calls += o.host_calls;
+        self.v128_values += o.v128_values;
         self.exhaustion_stops += o.exhaustion_stops;
         self.divergences += o.divergences;
         self.reference_only += o.reference_only;
@@ -159,6 +181,12 @@ impl fmt::Display for Stats {
             self.no_module
         )?;
         writeln!(f, "modules:             {}", self.modules)?;
+        writeln!(
+            f,
+            "  with SIMD:         {} ({})",
+            self.simd_modules,
+            pct(self.simd_modules, self.modules)
+        )?;
         writeln!(f, "  compile errors:    {}", self.compile_errors)?;
         writeln!(
             f,
@@ -187,6 +215,11 @@ impl fmt::Display for Stats {
         writeln!(f, "  exits:             {}", self.exits)?;
         writeln!(f, "  other errors:      {}", self.other_errors)?;
         writeln!(f, "host calls:          {}", self.host_calls)?;
+        writeln!(
+            f,
+            "v128 values:         {} (call arguments and results, host-call arguments)",
+            self.v128_values
+        )?;
         writeln!(f, "exhaustion stops:    {}", self.exhaustion_stops)?;
         writeln!(f, "divergences:         {}", self.divergences)?;
         if self.reference_only > 0 {
