@@ -12,6 +12,7 @@
 //! arguments become the callee's first locals and the results come back in the same
 //! slots. Branch targets are absolute instruction indices. Each instruction is 16 bytes.
 
+use super::code::Code;
 use super::simd::SimdOp;
 
 /// A slot index, relative to the current frame's base.
@@ -249,7 +250,8 @@ impl Instr {
 /// One translated function.
 #[derive(Debug)]
 pub(crate) struct FuncCode {
-    pub instrs: Vec<Instr>,
+    /// The instructions, verified against the frame size (`Code::frame_size`).
+    pub instrs: Code,
     /// Values of the constant slots, copied into every new frame.
     pub consts: Vec<u64>,
     /// `v128.const` values and `i8x16.shuffle` lane indices.
@@ -257,8 +259,6 @@ pub(crate) struct FuncCode {
     pub num_params: u32,
     /// Params plus declared locals.
     pub num_locals: u32,
-    /// Slots the frame needs: locals, constants and the deepest operand stack.
-    pub frame_size: u32,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! stacks (`exec/`). Numeric semantics live in `numeric.rs`.
 
 mod bytecode;
+mod code;
 mod exec;
 mod numeric;
 mod simd;

@@ -229,7 +229,7 @@ pub(crate) fn invoke(
     let defined = index - ctx.code.num_imported_funcs;
     with_stack(|st| {
         let code = &ctx.code.funcs[defined as usize];
-        let need = (code.frame_size as usize)
+        let need = (code.instrs.frame_size())
             .max(2 * args.len())
             .max(2 * results.len());
         if need > limits.max_cells {

@@ -5,12 +5,14 @@
 //! stack. Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
 
 mod call;
+mod frame;
 pub(super) mod memory;
 mod stack;
 
 pub(crate) use call::invoke;
 use call::{Ctx, Limits, Pos};
-use memory::{load, store as mstore};
+use frame::{Ip, Slots};
+use memory::MemView;
 use stack::ExecStack;
 
 use crate::error::{Result, TrapKind};
@@ -37,15 +39,6 @@ enum Action {
     Return,
 }
 
-/// The operands of the `Extra` following an instruction.
-#[inline(always)]
-fn extra(instrs: &[Instr], pc: usize) -> (u32, u32) {
-    match instrs.get(pc) {
-        Some(Instr::Extra { a, b, .. }) => (*a, *b),
-        _ => (0, 0),
-    }
-}
-
 fn run(
     store: &mut StoreData,
     st: &mut ExecStack,
@@ -55,27 +48,33 @@ fn run(
 ) -> Result<()> {
     loop {
         let code = &ctx.code.funcs[pos.func as usize];
-        let instrs = &code.instrs[..];
-        let mut pc = pos.pc;
-        let regs = &mut st.values[pos.base..];
+        let mut ip = Ip::new(&code.instrs, pos.pc);
+        let mut regs = Slots::new(&mut st.values[pos.base..], &code.instrs);
         let mem = ctx.mem as usize;
+        let mut view = MemView::new(store, ctx.mem);
         let instance = ctx.instance as usize;
 
         macro_rules! r {
             ($s:expr) => {
-                regs[$s as usize]
+                regs.get($s)
             };
+        }
+        macro_rules! w {
+            ($s:expr, $v:expr) => {{
+                let v = $v;
+                regs.set($s, v)
+            }};
         }
         macro_rules! un {
             ($dst:expr, $src:expr, $f:expr) => {{
                 let v = $f(r!($src));
-                r!($dst) = v;
+                w!($dst, v);
             }};
         }
         macro_rules! bin {
             ($dst:expr, $lhs:expr, $rhs:expr, $f:expr) => {{
                 let v = $f(r!($lhs), r!($rhs));
-                r!($dst) = v;
+                w!($dst, v);
             }};
         }
         macro_rules! i32bin {
@@ -128,51 +127,47 @@ fn run(
         macro_rules! brcmp {
             ($lhs:expr, $rhs:expr, $target:expr, $t:ty, $op:tt) => {
                 if (r!($lhs) as u32 as $t) $op (r!($rhs) as u32 as $t) {
-                    pc = $target as usize;
+                    ip.jump($target);
                 }
             };
         }
         macro_rules! br64 {
             ($lhs:expr, $rhs:expr, $target:expr, $t:ty, $op:tt) => {
                 if (r!($lhs) as $t) $op (r!($rhs) as $t) {
-                    pc = $target as usize;
+                    ip.jump($target);
                 }
             };
         }
         macro_rules! ld {
             ($dst:expr, $addr:expr, $offset:expr, $n:literal, $conv:expr) => {{
-                let bytes = load::<$n>(store.memories[mem].data(), r!($addr), $offset)?;
-                r!($dst) = $conv(bytes);
+                let bytes = view.load::<$n>(r!($addr), $offset)?;
+                w!($dst, $conv(bytes));
             }};
         }
         macro_rules! stv {
             ($addr:expr, $value:expr, $offset:expr, $conv:expr) => {{
                 let bytes = $conv(r!($value));
-                mstore(store.memories[mem].data_mut(), r!($addr), $offset, bytes)?;
+                view.store(r!($addr), $offset, bytes)?;
             }};
         }
 
         let action = loop {
-            let instr = instrs[pc];
-            pc += 1;
-            match instr {
+            match *ip.next() {
                 // --- Control ---
                 Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
                 Instr::Extra { .. } => {}
-                Instr::Br { target } => pc = target as usize,
+                Instr::Br { target } => ip.jump(target),
                 Instr::BrIfNez { cond, target } => {
                     if r!(cond) as u32 != 0 {
-                        pc = target as usize;
+                        ip.jump(target);
                     }
                 }
                 Instr::BrIfEqz { cond, target } => {
                     if r!(cond) as u32 == 0 {
-                        pc = target as usize;
+                        ip.jump(target);
                     }
                 }
-                Instr::BrTable { index, len } => {
-                    pc += (r!(index) as u32).min(len) as usize;
-                }
+                Instr::BrTable { index, len } => ip.skip((r!(index) as u32).min(len)),
                 Instr::BrI32Eq { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, ==),
                 Instr::BrI32Ne { lhs, rhs, target } => brcmp!(lhs, rhs, target, u32, !=),
                 Instr::BrI32LtS { lhs, rhs, target } => brcmp!(lhs, rhs, target, i32, <),
@@ -195,11 +190,11 @@ fn run(
                 Instr::BrI64GeU { lhs, rhs, target } => br64!(lhs, rhs, target, u64, >=),
                 Instr::Return => break Action::Return,
                 Instr::ReturnSlot { src } => {
-                    r!(0) = r!(src);
+                    w!(0, r!(src));
                     break Action::Return;
                 }
-                Instr::Copy { dst, src } => r!(dst) = r!(src),
-                Instr::Const { dst, value } => r!(dst) = value,
+                Instr::Copy { dst, src } => w!(dst, r!(src)),
+                Instr::Const { dst, value } => w!(dst, value),
                 Instr::Call { func, base } => break Action::Call { func, base },
                 Instr::CallImport { func, base } => break Action::CallImport { func, base },
                 Instr::CallIndirect {
@@ -207,8 +202,7 @@ fn run(
                     index,
                     base,
                 } => {
-                    let (table, _) = extra(instrs, pc);
-                    pc += 1;
+                    let (table, _) = ip.extra();
                     break Action::CallIndirect {
                         type_index,
                         table,
@@ -217,25 +211,30 @@ fn run(
                     };
                 }
                 Instr::Select { dst, lhs, rhs } => {
-                    let (cond, _) = extra(instrs, pc);
-                    pc += 1;
-                    r!(dst) = if r!(cond) as u32 != 0 {
-                        r!(lhs)
-                    } else {
-                        r!(rhs)
-                    };
+                    let (cond, _) = ip.extra();
+                    w!(
+                        dst,
+                        if r!(cond) as u32 != 0 {
+                            r!(lhs)
+                        } else {
+                            r!(rhs)
+                        }
+                    );
                 }
 
                 Instr::Simd { op, dst, a, b } => {
+                    let mut pc = ip.pc();
+                    let regs = regs.as_mut_slice();
                     crate::interp::simd::exec(
                         op, dst, a, b, regs, store, mem, instance, code, &mut pc,
                     )?;
+                    ip.resume(pc)?;
                 }
 
                 // --- Variables ---
                 Instr::GlobalGet { dst, global } => {
                     let g = store.instances[instance].globals[global as usize];
-                    r!(dst) = store.globals[g as usize].value as u64;
+                    w!(dst, store.globals[g as usize].value as u64);
                 }
                 Instr::GlobalSet { global, src } => {
                     let g = store.instances[instance].globals[global as usize];
@@ -336,9 +335,13 @@ fn run(
                     value,
                     offset,
                 } => stv!(addr, value, offset, |v: u64| (v as u32).to_le_bytes()),
-                Instr::MemorySize { dst } => r!(dst) = store.memories[mem].pages(),
+                Instr::MemorySize { dst } => w!(dst, store.memories[mem].pages()),
                 Instr::MemoryGrow { dst, delta } => {
-                    r!(dst) = store.memory_grow(mem as u32, r!(delta) as u32) as u32 as u64;
+                    w!(
+                        dst,
+                        store.memory_grow(mem as u32, r!(delta) as u32) as u32 as u64
+                    );
+                    view = MemView::new(store, ctx.mem);
                 }
                 Instr::MemoryFill { dst, value, len } => {
                     store.memory_fill(
@@ -353,8 +356,7 @@ fn run(
                     store.memory_copy(mem as u32, mem as u32, d, s, n)?;
                 }
                 Instr::MemoryInit { dst, src, len } => {
-                    let (data, _) = extra(instrs, pc);
-                    pc += 1;
+                    let (data, _) = ip.extra();
                     let (d, s, n) = (r!(dst) as u32, r!(src) as u32, r!(len) as u32);
                     store.memory_init(instance as u32, mem as u32, data, d, s, n)?;
                 }
@@ -363,7 +365,7 @@ fn run(
                 // --- Tables and references ---
                 Instr::TableGet { dst, index, table } => {
                     let t = store.instances[instance].tables[table as usize];
-                    r!(dst) = store.table_get(t, r!(index) as u32)?;
+                    w!(dst, store.table_get(t, r!(index) as u32)?);
                 }
                 Instr::TableSet {
                     index,
@@ -375,38 +377,40 @@ fn run(
                 }
                 Instr::TableSize { dst, table } => {
                     let t = store.instances[instance].tables[table as usize];
-                    r!(dst) = store.tables[t as usize].size() as u64;
+                    w!(dst, store.tables[t as usize].size() as u64);
                 }
                 Instr::TableGrow { dst, init, delta } => {
-                    let (table, _) = extra(instrs, pc);
-                    pc += 1;
+                    let (table, _) = ip.extra();
                     let t = store.instances[instance].tables[table as usize];
-                    r!(dst) = store.table_grow(t, r!(delta) as u32, r!(init)) as u32 as u64;
+                    w!(
+                        dst,
+                        store.table_grow(t, r!(delta) as u32, r!(init)) as u32 as u64
+                    );
                 }
                 Instr::TableFill { dst, value, len } => {
-                    let (table, _) = extra(instrs, pc);
-                    pc += 1;
+                    let (table, _) = ip.extra();
                     let t = store.instances[instance].tables[table as usize];
                     store.table_fill(t, r!(dst) as u32, r!(value), r!(len) as u32)?;
                 }
                 Instr::TableCopy { dst, src, len } => {
-                    let (dt, stab) = extra(instrs, pc);
-                    pc += 1;
+                    let (dt, stab) = ip.extra();
                     let inst = &store.instances[instance];
                     let (dt, stab) = (inst.tables[dt as usize], inst.tables[stab as usize]);
                     let (d, s, n) = (r!(dst) as u32, r!(src) as u32, r!(len) as u32);
                     store.table_copy(dt, stab, d, s, n)?;
                 }
                 Instr::TableInit { dst, src, len } => {
-                    let (table, elem) = extra(instrs, pc);
-                    pc += 1;
+                    let (table, elem) = ip.extra();
                     let t = store.instances[instance].tables[table as usize];
                     let (d, s, n) = (r!(dst) as u32, r!(src) as u32, r!(len) as u32);
                     store.table_init(instance as u32, t, elem, d, s, n)?;
                 }
                 Instr::ElemDrop { elem } => store.elem_drop(instance as u32, elem),
                 Instr::RefFunc { dst, func } => {
-                    r!(dst) = store.instances[instance].funcs[func as usize] as u64 + 1;
+                    w!(
+                        dst,
+                        store.instances[instance].funcs[func as usize] as u64 + 1
+                    );
                 }
 
                 // --- Numeric: i32 ---
@@ -433,10 +437,10 @@ fn run(
                 Instr::I32Add { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, u32::wrapping_add),
                 Instr::I32Sub { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, u32::wrapping_sub),
                 Instr::I32Mul { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, u32::wrapping_mul),
-                Instr::I32DivS { dst, lhs, rhs } => r!(dst) = div::i32_div_s(r!(lhs), r!(rhs))?,
-                Instr::I32DivU { dst, lhs, rhs } => r!(dst) = div::i32_div_u(r!(lhs), r!(rhs))?,
-                Instr::I32RemS { dst, lhs, rhs } => r!(dst) = div::i32_rem_s(r!(lhs), r!(rhs))?,
-                Instr::I32RemU { dst, lhs, rhs } => r!(dst) = div::i32_rem_u(r!(lhs), r!(rhs))?,
+                Instr::I32DivS { dst, lhs, rhs } => w!(dst, div::i32_div_s(r!(lhs), r!(rhs))?),
+                Instr::I32DivU { dst, lhs, rhs } => w!(dst, div::i32_div_u(r!(lhs), r!(rhs))?),
+                Instr::I32RemS { dst, lhs, rhs } => w!(dst, div::i32_rem_s(r!(lhs), r!(rhs))?),
+                Instr::I32RemU { dst, lhs, rhs } => w!(dst, div::i32_rem_u(r!(lhs), r!(rhs))?),
                 Instr::I32And { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, |a, b| a & b),
                 Instr::I32Or { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, |a, b| a | b),
                 Instr::I32Xor { dst, lhs, rhs } => i32bin!(dst, lhs, rhs, |a, b| a ^ b),
@@ -471,10 +475,10 @@ fn run(
                 Instr::I64Add { dst, lhs, rhs } => bin!(dst, lhs, rhs, u64::wrapping_add),
                 Instr::I64Sub { dst, lhs, rhs } => bin!(dst, lhs, rhs, u64::wrapping_sub),
                 Instr::I64Mul { dst, lhs, rhs } => bin!(dst, lhs, rhs, u64::wrapping_mul),
-                Instr::I64DivS { dst, lhs, rhs } => r!(dst) = div::i64_div_s(r!(lhs), r!(rhs))?,
-                Instr::I64DivU { dst, lhs, rhs } => r!(dst) = div::i64_div_u(r!(lhs), r!(rhs))?,
-                Instr::I64RemS { dst, lhs, rhs } => r!(dst) = div::i64_rem_s(r!(lhs), r!(rhs))?,
-                Instr::I64RemU { dst, lhs, rhs } => r!(dst) = div::i64_rem_u(r!(lhs), r!(rhs))?,
+                Instr::I64DivS { dst, lhs, rhs } => w!(dst, div::i64_div_s(r!(lhs), r!(rhs))?),
+                Instr::I64DivU { dst, lhs, rhs } => w!(dst, div::i64_div_u(r!(lhs), r!(rhs))?),
+                Instr::I64RemS { dst, lhs, rhs } => w!(dst, div::i64_rem_s(r!(lhs), r!(rhs))?),
+                Instr::I64RemU { dst, lhs, rhs } => w!(dst, div::i64_rem_u(r!(lhs), r!(rhs))?),
                 Instr::I64And { dst, lhs, rhs } => bin!(dst, lhs, rhs, |a, b| a & b),
                 Instr::I64Or { dst, lhs, rhs } => bin!(dst, lhs, rhs, |a, b| a | b),
                 Instr::I64Xor { dst, lhs, rhs } => bin!(dst, lhs, rhs, |a, b| a ^ b),
@@ -569,14 +573,14 @@ fn run(
                 Instr::I64Extend8S { dst, src } => un!(dst, src, |a: u64| a as i8 as i64 as u64),
                 Instr::I64Extend16S { dst, src } => un!(dst, src, |a: u64| a as i16 as i64 as u64),
                 Instr::I64Extend32S { dst, src } => un!(dst, src, |a: u64| a as i32 as i64 as u64),
-                Instr::I32TruncF32S { dst, src } => r!(dst) = trunc::i32_f32_s(r!(src))?,
-                Instr::I32TruncF32U { dst, src } => r!(dst) = trunc::i32_f32_u(r!(src))?,
-                Instr::I32TruncF64S { dst, src } => r!(dst) = trunc::i32_f64_s(r!(src))?,
-                Instr::I32TruncF64U { dst, src } => r!(dst) = trunc::i32_f64_u(r!(src))?,
-                Instr::I64TruncF32S { dst, src } => r!(dst) = trunc::i64_f32_s(r!(src))?,
-                Instr::I64TruncF32U { dst, src } => r!(dst) = trunc::i64_f32_u(r!(src))?,
-                Instr::I64TruncF64S { dst, src } => r!(dst) = trunc::i64_f64_s(r!(src))?,
-                Instr::I64TruncF64U { dst, src } => r!(dst) = trunc::i64_f64_u(r!(src))?,
+                Instr::I32TruncF32S { dst, src } => w!(dst, trunc::i32_f32_s(r!(src))?),
+                Instr::I32TruncF32U { dst, src } => w!(dst, trunc::i32_f32_u(r!(src))?),
+                Instr::I32TruncF64S { dst, src } => w!(dst, trunc::i32_f64_s(r!(src))?),
+                Instr::I32TruncF64U { dst, src } => w!(dst, trunc::i32_f64_u(r!(src))?),
+                Instr::I64TruncF32S { dst, src } => w!(dst, trunc::i64_f32_s(r!(src))?),
+                Instr::I64TruncF32U { dst, src } => w!(dst, trunc::i64_f32_u(r!(src))?),
+                Instr::I64TruncF64S { dst, src } => w!(dst, trunc::i64_f64_s(r!(src))?),
+                Instr::I64TruncF64U { dst, src } => w!(dst, trunc::i64_f64_u(r!(src))?),
                 // Rust's `as` from float to int saturates and maps NaN to 0: exactly
                 // the spec's trunc_sat.
                 Instr::I32TruncSatF32S { dst, src } => {
@@ -629,7 +633,7 @@ fn run(
             }
         };
 
-        pos.pc = pc;
+        pos.pc = ip.pc();
         match action {
             Action::Call { func, base } => {
                 let abs = pos.base + base as usize;

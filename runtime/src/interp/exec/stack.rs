@@ -52,7 +52,7 @@ impl ExecStack {
     /// constants in.
     #[inline]
     pub fn enter(&mut self, code: &FuncCode, base: usize, max_cells: usize) -> Result<()> {
-        let end = base + code.frame_size as usize;
+        let end = base + code.instrs.frame_size();
         if end > self.values.len() {
             if end > max_cells {
                 return Err(TrapKind::CallStackExhausted.into());

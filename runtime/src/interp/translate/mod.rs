@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use wasmparser::{BlockType, Operator};
 
 use super::bytecode::{FuncCode, Instr, Slot};
+use super::code::Code;
 use super::simd::SimdOp;
 use crate::error::{CompileError, CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
@@ -224,13 +225,15 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         return Err(unsupported("function frame too large"));
     }
     peephole::thread_jumps(&mut t.instrs);
+    // Slots: locals, constants and the deepest operand stack.
+    let instrs = Code::new(t.instrs, frame_size as u32)
+        .map_err(|e| unsupported(&format!("internal: translated code failed checks: {e}")))?;
     Ok(FuncCode {
-        instrs: t.instrs,
+        instrs,
         consts: t.consts,
         v128_consts: t.v128_consts,
         num_params,
         num_locals,
-        frame_size: frame_size as u32,
     })
 }
 
