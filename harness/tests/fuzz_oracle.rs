@@ -55,6 +55,32 @@ fn result(o: &mut Observation) -> Option<usize> {
     None
 }
 
+/// Flips the top bit of a v128 (the last lane's sign): all 128 bits must compare.
+fn flip_v128<'a>(mut vals: impl Iterator<Item = &'a mut Val>) -> Option<()> {
+    match vals.find(|v| matches!(v, Val::V128(_)))? {
+        Val::V128(x) => *x ^= 1 << 127,
+        _ => return None,
+    }
+    Some(())
+}
+
+fn v128_result(o: &mut Observation) -> Option<usize> {
+    for (i, s) in o.steps.iter_mut().enumerate().skip(1) {
+        if let Outcome::Returned(vals) = &mut s.outcome {
+            if flip_v128(vals.iter_mut()).is_some() {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+fn v128_global(o: &mut Observation) -> Option<usize> {
+    let s = o.steps.get_mut(1)?;
+    flip_v128(s.state.globals.iter_mut().map(|(_, v)| v))?;
+    Some(1)
+}
+
 fn trap_kind(o: &mut Observation) -> Option<usize> {
     for (i, s) in o.steps.iter_mut().enumerate().skip(1) {
         if let Outcome::Trap(k) = &mut s.outcome {
@@ -80,7 +106,9 @@ fn global(o: &mut Observation) -> Option<usize> {
 fn memory_byte(o: &mut Observation) -> Option<usize> {
     let s = o.steps.get_mut(1)?;
     let (_, m) = s.state.memories.iter_mut().find(|(_, m)| m.len() > 100)?;
-    m[100] ^= 0x40;
+    let mut bytes = m.to_vec();
+    bytes[100] ^= 0x40;
+    *m = bytes.into();
     Some(1)
 }
 
@@ -151,6 +179,16 @@ fn assert_caught(perturb: Perturb, observable: &str) {
 #[test]
 fn catches_a_wrong_result() {
     assert_caught(result, "outcome");
+}
+
+#[test]
+fn catches_a_wrong_v128_result() {
+    assert_caught(v128_result, "outcome");
+}
+
+#[test]
+fn catches_a_wrong_v128_global() {
+    assert_caught(v128_global, "global");
 }
 
 #[test]

@@ -27,4 +27,7 @@ fn two_thousand_seeds_without_divergence() {
         "too few modules instantiate: {s}"
     );
     assert!(s.returned * 2 >= s.calls, "too many calls trap: {s}");
+    // SIMD is on in most modules, and v128 values do cross the boundary.
+    assert!(s.simd_modules * 2 >= s.modules, "too few SIMD modules: {s}");
+    assert!(s.v128_values >= 500, "too few v128 values: {s}");
 }

@@ -32,6 +32,9 @@ pub struct FuzzArgs {
     /// Seconds between progress lines on stderr.
     #[arg(long, default_value_t = 5)]
     pub progress: u64,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +69,7 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<bool> {
         minimize: args.minimize,
         reference,
         progress: Some(Duration::from_secs(args.progress.max(1))),
+        jobs: args.jobs.unwrap_or_else(driver::default_jobs),
     };
     let summary = driver::run(&opts)?;
     println!("{}", summary.stats);

@@ -1,6 +1,7 @@
 //! Compares two observations of one case: the first observable that differs.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::fuzz::observe::{Observation, Outcome, State, Step, Val, show_vals};
 
@@ -141,7 +142,7 @@ fn compare_state(
             return Some(div(what, i, Some(x), nx.join(","), ny.join(",")));
         }
     }
-    for ((name, gx), (_, gy)) in sx.globals.iter().zip(&sy.globals) {
+    for (&(name, gx), &(_, gy)) in sx.globals.iter().zip(&sy.globals) {
         if gx != gy {
             return Some(div(
                 &format!("global {name}"),
@@ -152,7 +153,12 @@ fn compare_state(
             ));
         }
     }
-    for ((name, mx), (_, my)) in sx.memories.iter().zip(&sy.memories) {
+    for (&(name, mx), &(_, my)) in sx.memories.iter().zip(&sy.memories) {
+        // Whole memories first (shared snapshots, then memcmp); the offset only on a
+        // mismatch.
+        if Arc::ptr_eq(mx, my) || mx[..] == my[..] {
+            continue;
+        }
         if mx.len() != my.len() {
             return Some(div(
                 &format!("memory {name} size"),
@@ -162,7 +168,7 @@ fn compare_state(
                 format!("{} bytes", my.len()),
             ));
         }
-        if let Some(off) = first_diff(mx, my) {
+        if let Some(off) = first_diff(&mx[..], &my[..]) {
             let window = |m: &[u8]| {
                 let end = (off + 8).min(m.len());
                 format!(
@@ -180,7 +186,7 @@ fn compare_state(
             ));
         }
     }
-    for ((name, tx), (_, ty)) in sx.tables.iter().zip(&sy.tables) {
+    for (&(name, tx), &(_, ty)) in sx.tables.iter().zip(&sy.tables) {
         if tx.len() != ty.len() {
             return Some(div(
                 &format!("table {name} size"),
@@ -203,8 +209,8 @@ fn compare_state(
     None
 }
 
-fn names<T>(v: &[(String, T)]) -> Vec<String> {
-    v.iter().map(|(n, _)| n.clone()).collect()
+fn names<T>(v: &[(&String, &T)]) -> Vec<String> {
+    v.iter().map(|(n, _)| n.to_string()).collect()
 }
 
 /// wasmi reports `call_indirect` past a table's end as `out of bounds table access`;
@@ -223,10 +229,23 @@ fn same_for_wasmi(x: &Outcome, y: &Outcome) -> bool {
     )
 }
 
-fn sorted(s: &State) -> State {
-    let mut s = s.clone();
-    s.globals.sort_by(|a, b| a.0.cmp(&b.0));
-    s.memories.sort_by(|a, b| a.0.cmp(&b.0));
-    s.tables.sort_by(|a, b| a.0.cmp(&b.0));
-    s
+/// A state's items by name, borrowed (memories are not copied).
+struct Sorted<'a> {
+    globals: Vec<(&'a String, &'a Val)>,
+    memories: Vec<(&'a String, &'a Arc<[u8]>)>,
+    tables: Vec<(&'a String, &'a Vec<Val>)>,
+}
+
+fn by_name<T>(items: &[(String, T)]) -> Vec<(&String, &T)> {
+    let mut v: Vec<(&String, &T)> = items.iter().map(|(n, x)| (n, x)).collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    v
+}
+
+fn sorted(s: &State) -> Sorted<'_> {
+    Sorted {
+        globals: by_name(&s.globals),
+        memories: by_name(&s.memories),
+        tables: by_name(&s.tables),
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,14 @@ pub struct FuzzOptions {
     pub reference: Option<Reference>,
     /// Progress lines on stderr every this often (`None`: quiet).
     pub progress: Option<Duration>,
+    /// Worker threads, each with its own engines (seeds are handed out one at a time;
+    /// the totals do not depend on this).
+    pub jobs: usize,
+}
+
+/// Worker threads by default: one per core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Default for FuzzOptions {
@@ -42,6 +51,7 @@ impl Default for FuzzOptions {
             minimize: false,
             reference: None,
             progress: None,
+            jobs: default_jobs(),
         }
     }
 }
@@ -70,32 +80,77 @@ pub fn oracle(reference: Option<Reference>) -> anyhow::Result<Oracle> {
     }
 }
 
-/// Runs seeds through the oracle.
+/// Runs seeds through the oracle on `opts.jobs` threads; the summary lists
+/// divergences in seed order.
 pub fn run(opts: &FuzzOptions) -> anyhow::Result<Summary> {
-    let oracle = oracle(opts.reference)?;
     let start = Instant::now();
-    let mut last_progress = Instant::now();
+    let next = AtomicU64::new(opts.seeds.start);
+    let (tx, rx) = mpsc::channel::<anyhow::Result<(u64, Summary)>>();
     let mut summary = Summary::default();
-    let mut seed = opts.seeds.start;
-    loop {
-        match opts.time {
-            Some(t) if start.elapsed() >= t => break,
-            None if seed >= opts.seeds.end => break,
-            _ => {}
+    let mut found: Vec<(u64, (String, String, Option<PathBuf>))> = Vec::new();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        for _ in 0..opts.jobs.max(1) {
+            let (tx, next) = (tx.clone(), &next);
+            scope.spawn(move || worker(opts, start, next, tx));
         }
-        let label = format!("seed-{seed}");
-        run_input(&oracle, &seed_bytes(seed), &label, opts, &mut summary)?;
-        seed += 1;
-        summary.stats.elapsed = start.elapsed();
-        if let Some(every) = opts.progress {
-            if last_progress.elapsed() >= every {
-                eprintln!("[fuzz] seed {seed}: {}", summary.stats.line());
-                last_progress = Instant::now();
+        drop(tx);
+        let mut last_progress = Instant::now();
+        // Ends when every worker is done; an error drops `rx`, which stops them.
+        for one in rx {
+            let (seed, one) = one?;
+            summary.stats.merge(&one.stats);
+            found.extend(one.divergences.into_iter().map(|d| (seed, d)));
+            summary.stats.elapsed = start.elapsed();
+            if let Some(every) = opts.progress {
+                if last_progress.elapsed() >= every {
+                    eprintln!(
+                        "[fuzz] {} inputs: {}",
+                        summary.stats.inputs,
+                        summary.stats.line()
+                    );
+                    last_progress = Instant::now();
+                }
             }
         }
-    }
+        Ok(())
+    })?;
+    found.sort_by_key(|(seed, _)| *seed);
+    summary.divergences = found.into_iter().map(|(_, d)| d).collect();
     summary.stats.elapsed = start.elapsed();
     Ok(summary)
+}
+
+/// One worker: its own oracle, seeds taken from `next` until they (or the time) run
+/// out, one summary per seed sent back.
+fn worker(
+    opts: &FuzzOptions,
+    start: Instant,
+    next: &AtomicU64,
+    tx: mpsc::Sender<anyhow::Result<(u64, Summary)>>,
+) {
+    let oracle = match oracle(opts.reference) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = tx.send(Err(e));
+            return;
+        }
+    };
+    loop {
+        if opts.time.is_some_and(|t| start.elapsed() >= t) {
+            return;
+        }
+        let seed = next.fetch_add(1, Ordering::Relaxed);
+        if opts.time.is_none() && seed >= opts.seeds.end {
+            return;
+        }
+        let mut one = Summary::default();
+        let label = format!("seed-{seed}");
+        let result = run_input(&oracle, &seed_bytes(seed), &label, opts, &mut one);
+        let failed = result.is_err();
+        if tx.send(result.map(|()| (seed, one))).is_err() || failed {
+            return;
+        }
+    }
 }
 
 /// Runs one fuzz input; a divergence is reported (and written when `opts.out` is set).

@@ -5,6 +5,7 @@
 //! [`FuncId`], so observations of different stores (and different runtimes) compare.
 
 use std::fmt;
+use std::sync::Arc;
 
 use runtime::TrapKind;
 
@@ -121,7 +122,9 @@ impl fmt::Display for HostCall {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct State {
     pub globals: Vec<(String, Val)>,
-    pub memories: Vec<(String, Vec<u8>)>,
+    /// Contents; a memory that did not change since the previous step shares that
+    /// step's bytes (see `subject::snapshot`).
+    pub memories: Vec<(String, Arc<[u8]>)>,
     pub tables: Vec<(String, Vec<Val>)>,
 }
 

@@ -408,7 +408,7 @@ fn snapshot(
                     .globals
                     .push((name, from_wval(store.as_context(), &g.get(store), names)));
             }
-            wasmi::Extern::Memory(m) => state.memories.push((name, m.data(store).to_vec())),
+            wasmi::Extern::Memory(m) => state.memories.push((name, m.data(store).into())),
             wasmi::Extern::Table(t) => {
                 let elems = (0..t.size(store))
                     .map(|i| {

@@ -2,6 +2,7 @@
 //! [`Observation`]. Our two engines are [`RuntimeSubject`]s; `reference.rs` adds wasmi.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use runtime::{Config, Engine, Error, Extern, Instance, Module, Store, Strategy, Value};
 
@@ -91,6 +92,7 @@ impl Subject for RuntimeSubject {
             }
         }
         let name_of = |v: &Value| host::from_value(v, &names);
+        let mut snap = Snapshots::default();
         let outcome = match &made {
             Ok(_) => Outcome::Returned(vec![]),
             Err(e) => outcome_of_error(e),
@@ -100,7 +102,7 @@ impl Subject for RuntimeSubject {
             args: vec![],
             outcome,
             host_calls: host.drain(&name_of),
-            state: snapshot(&store, made.as_ref().ok(), &host, &name_of),
+            state: snap.take(&store, made.as_ref().ok(), &host, &name_of),
         });
         let Ok(inst) = made else {
             return obs;
@@ -127,7 +129,7 @@ impl Subject for RuntimeSubject {
                 args: call.args.clone(),
                 outcome,
                 host_calls: host.drain(&name_of),
-                state: snapshot(&store, Some(&inst), &host, &name_of),
+                state: snap.take(&store, Some(&inst), &host, &name_of),
             });
             if stop {
                 break;
@@ -137,49 +139,75 @@ impl Subject for RuntimeSubject {
     }
 }
 
-/// Every global, memory and table the module exports, under each export name, then
-/// those of the host modules not already seen (an imported memory that the module
-/// re-exports appears once, under the module's name).
-fn snapshot(
-    store: &Store,
-    inst: Option<&Instance>,
-    host: &Host,
-    name_of: &impl Fn(&Value) -> Val,
-) -> State {
-    let mut state = State::default();
-    let mut exports: Vec<(String, Extern)> = Vec::new();
-    if let Some(inst) = inst {
-        exports.extend(inst.exports(store));
-    }
-    let mut seen: std::collections::HashSet<Extern> = exports.iter().map(|(_, e)| *e).collect();
-    for (module, hi) in &host.instances {
-        for (name, ext) in hi.exports(store) {
-            if seen.insert(ext) {
+/// Takes the snapshots of one run. A memory is read into a reused buffer and shares
+/// the previous snapshot's bytes when it has not changed, so an unchanged memory costs
+/// one copy and one comparison per step, and no allocation.
+#[derive(Default)]
+struct Snapshots {
+    buf: Vec<u8>,
+    prev: HashMap<String, Arc<[u8]>>,
+}
+
+impl Snapshots {
+    /// Every global, memory and table the module exports, then those of the host
+    /// modules not already seen (an imported memory that the module re-exports
+    /// appears once).
+    fn take(
+        &mut self,
+        store: &Store,
+        inst: Option<&Instance>,
+        host: &Host,
+        name_of: &impl Fn(&Value) -> Val,
+    ) -> State {
+        let mut state = State::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut exports: Vec<(String, Extern)> = Vec::new();
+        if let Some(inst) = inst {
+            exports.extend(inst.exports(store));
+        }
+        for (module, hi) in &host.instances {
+            for (name, ext) in hi.exports(store) {
                 exports.push((format!("host:{module}.{name}"), ext));
             }
         }
-    }
-    for (name, ext) in exports {
-        match ext {
-            Extern::Func(_) => {}
-            Extern::Global(g) => {
-                if let Ok(v) = g.get(store) {
-                    state.globals.push((name, name_of(&v)));
-                }
+        for (name, ext) in exports {
+            if !seen.insert(ext) {
+                continue;
             }
-            Extern::Memory(m) => {
-                if let Ok(bytes) = m.to_vec(store) {
-                    state.memories.push((name, bytes));
+            match ext {
+                Extern::Func(_) => {}
+                Extern::Global(g) => {
+                    if let Ok(v) = g.get(store) {
+                        state.globals.push((name, name_of(&v)));
+                    }
                 }
-            }
-            Extern::Table(t) => {
-                let size = t.size(store).unwrap_or(0);
-                let elems = (0..size)
-                    .map(|i| t.get(store, i).map(|v| name_of(&v)).unwrap_or(Val::I32(0)))
-                    .collect();
-                state.tables.push((name, elems));
+                Extern::Memory(m) => {
+                    if let Some(bytes) = self.memory(store, &name, m) {
+                        state.memories.push((name, bytes));
+                    }
+                }
+                Extern::Table(t) => {
+                    let size = t.size(store).unwrap_or(0);
+                    let elems = (0..size)
+                        .map(|i| t.get(store, i).map(|v| name_of(&v)).unwrap_or(Val::I32(0)))
+                        .collect();
+                    state.tables.push((name, elems));
+                }
             }
         }
+        state
     }
-    state
+
+    fn memory(&mut self, store: &Store, name: &str, m: runtime::Memory) -> Option<Arc<[u8]>> {
+        self.buf.resize(m.data_size(store).ok()?, 0);
+        m.read(store, 0, &mut self.buf).ok()?;
+        if let Some(prev) = self.prev.get(name) {
+            if prev[..] == self.buf[..] {
+                return Some(prev.clone());
+            }
+        }
+        let bytes: Arc<[u8]> = self.buf.as_slice().into();
+        self.prev.insert(name.to_string(), bytes.clone());
+        Some(bytes)
+    }
 }
