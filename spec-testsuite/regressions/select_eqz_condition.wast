@@ -1,0 +1,58 @@
+;; `select` whose condition is an `eqz` of one of its own operands, with a constant on the
+;; other side: the guard wasm-smith puts in front of every division (`select(1, x, x == 0)`).
+;; The wasmi 2.0.0 reference in our differential fuzzer returns the constant for nonzero x
+;; (and then traps "integer divide by zero" when x is zero); both of our engines were right.
+;; Kept so that a translator that fuses `eqz` into `select` (or into a division) cannot get
+;; the polarity wrong unseen.
+
+(module
+  (func (export "guard32") (param i32) (result i32)
+    i32.const 1
+    local.get 0
+    local.get 0
+    i32.eqz
+    select)
+  (func (export "guard64") (param i64) (result i64)
+    i64.const 1
+    local.get 0
+    local.get 0
+    i64.eqz
+    select)
+  (func (export "rem_guarded") (param i32 i32) (result i32)
+    local.get 0
+    i32.const 1
+    local.get 1
+    local.get 1
+    i32.eqz
+    select
+    i32.rem_s)
+  (func (export "div_guarded64") (param i64 i64) (result i64)
+    local.get 0
+    i64.const 1
+    local.get 1
+    local.get 1
+    i64.eqz
+    select
+    i64.div_u)
+  (func (export "guard_from_global") (result i32)
+    (local i32)
+    global.get 0
+    i32.const 1
+    local.get 0
+    local.get 0
+    i32.eqz
+    select
+    i32.rem_s)
+  (global (mut i32) (i32.const 2000)))
+
+(assert_return (invoke "guard32" (i32.const 0)) (i32.const 1))
+(assert_return (invoke "guard32" (i32.const -1131211069)) (i32.const -1131211069))
+(assert_return (invoke "guard32" (i32.const 7)) (i32.const 7))
+(assert_return (invoke "guard64" (i64.const 0)) (i64.const 1))
+(assert_return (invoke "guard64" (i64.const 0x1_0000_0000)) (i64.const 0x1_0000_0000))
+(assert_return (invoke "rem_guarded" (i32.const 2080467876) (i32.const -1131211069)) (i32.const 949256807))
+(assert_return (invoke "rem_guarded" (i32.const 2080467876) (i32.const 0)) (i32.const 0))
+(assert_return (invoke "rem_guarded" (i32.const -7) (i32.const 2)) (i32.const -1))
+(assert_return (invoke "div_guarded64" (i64.const 100) (i64.const 0)) (i64.const 100))
+(assert_return (invoke "div_guarded64" (i64.const 100) (i64.const 7)) (i64.const 14))
+(assert_return (invoke "guard_from_global") (i32.const 0))
