@@ -1,7 +1,7 @@
 //! Memory instances. Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#memory-instances>.
 //!
-//! The bytes live in a [`LinearMemory`] (ours is zeroed heap memory, an embedder may plug its own
-//! through [`MemoryAllocator`]). Beside it sits a boxed [`VMMemoryDefinition`] whose
+//! The bytes live in a [`LinearMemory`] (ours is `zeroed::ZeroedMemory`, an embedder may plug
+//! its own through [`MemoryAllocator`]). Beside it sits a boxed [`VMMemoryDefinition`] whose
 //! address never changes; engines read base and length through it, and every grow
 //! refreshes it. That is the update protocol native code relies on (RATIONALE.md).
 
@@ -27,87 +27,6 @@ pub trait LinearMemory: Send {
 pub trait MemoryAllocator: Send + Sync {
     fn allocate(&self, initial_bytes: usize, max_bytes: usize) -> Option<Box<dyn LinearMemory>>;
 }
-
-/// The default backing: zeroed heap memory from the global allocator.
-///
-/// It is allocated with `alloc_zeroed` (calloc, which for large sizes maps fresh zero
-/// pages instead of writing zeros), so creating a memory costs the same whatever its size;
-/// pages are touched only when Wasm uses them. Growing reallocates (glibc moves large
-/// blocks with `mremap`, without copying) and zeroes only the new bytes.
-struct ZeroedMemory {
-    ptr: std::ptr::NonNull<u8>,
-    len: usize,
-}
-
-/// Alignment of the default backing: at most the allocator's minimum, so that
-/// `alloc_zeroed` stays calloc (a larger alignment means allocate, then write zeros).
-const BACKING_ALIGN: usize = 8;
-
-impl ZeroedMemory {
-    fn new(len: usize) -> Option<ZeroedMemory> {
-        if len == 0 {
-            return Some(ZeroedMemory {
-                ptr: std::ptr::NonNull::dangling(),
-                len: 0,
-            });
-        }
-        let layout = std::alloc::Layout::from_size_align(len, BACKING_ALIGN).ok()?;
-        // SAFETY: `layout` has a non-zero size.
-        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
-        Some(ZeroedMemory {
-            ptr: std::ptr::NonNull::new(ptr)?,
-            len,
-        })
-    }
-}
-
-impl LinearMemory for ZeroedMemory {
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        // SAFETY: `ptr` is valid for `len` initialised bytes (zeroed when allocated or
-        // grown, written only through such slices since), owned by `self`; dangling but
-        // aligned and non-null when `len` is 0.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
-    }
-
-    fn reallocate(&mut self, new_len: usize) -> Option<&mut [u8]> {
-        let extra = new_len.checked_sub(self.len)?;
-        if extra == 0 {
-            return Some(self.as_mut_slice());
-        }
-        if self.len == 0 {
-            *self = ZeroedMemory::new(new_len)?;
-            return Some(self.as_mut_slice());
-        }
-        let old = std::alloc::Layout::from_size_align(self.len, BACKING_ALIGN).ok()?;
-        std::alloc::Layout::from_size_align(new_len, BACKING_ALIGN).ok()?;
-        // SAFETY: `ptr` was allocated by the global allocator with layout `old` (same
-        // size and alignment); `new_len` is non-zero and forms a valid layout (checked
-        // above). On failure (null) the old block is untouched and still ours.
-        let ptr = unsafe { std::alloc::realloc(self.ptr.as_ptr(), old, new_len) };
-        let ptr = std::ptr::NonNull::new(ptr)?;
-        // SAFETY: the new block holds `new_len` bytes; `[len, new_len)` is its new tail,
-        // which realloc leaves uninitialised, so zero it before anything reads it.
-        unsafe { ptr.as_ptr().add(self.len).write_bytes(0, extra) };
-        self.ptr = ptr;
-        self.len = new_len;
-        Some(self.as_mut_slice())
-    }
-}
-
-impl Drop for ZeroedMemory {
-    fn drop(&mut self) {
-        if self.len > 0 {
-            let layout = std::alloc::Layout::from_size_align(self.len, BACKING_ALIGN)
-                .expect("the layout it was allocated with");
-            // SAFETY: allocated by the global allocator with this layout, freed once.
-            unsafe { std::alloc::dealloc(self.ptr.as_ptr(), layout) };
-        }
-    }
-}
-
-// SAFETY: `ZeroedMemory` owns its block exclusively (like a `Vec<u8>`); nothing else
-// holds the pointer except the memory's `VMMemoryDefinition`, which moves with it.
-unsafe impl Send for ZeroedMemory {}
 
 /// Base and length of a memory, at a stable address (see the module docs).
 #[repr(C)]
@@ -146,7 +65,7 @@ impl MemoryInstance {
         let max = usize::try_from(max_pages).ok()?.checked_mul(PAGE_SIZE)?;
         let mut backing: Box<dyn LinearMemory> = match allocator {
             Some(a) => a.allocate(initial, max)?,
-            None => Box::new(ZeroedMemory::new(initial)?),
+            None => Box::new(super::zeroed::ZeroedMemory::new(initial)?),
         };
         let slice = backing.as_mut_slice();
         if slice.len() != initial {

@@ -14,6 +14,7 @@ mod memory;
 mod ops;
 mod registry;
 mod table;
+mod zeroed;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
