@@ -13,7 +13,7 @@ use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use cranelift_module::Module as _;
 use wasmparser::Operator;
 
-use super::{Translator, block_args, readonly, trusted};
+use super::{Translator, block_args, defs, readonly, trusted};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls;
 use crate::native::vmctx::{
@@ -67,17 +67,17 @@ impl Translator<'_, '_> {
         let code = self.b.append_block_param(call, I64);
         let callee = self.b.append_block_param(call, I64);
 
-        let cached = self.b.ins().load(I64, trusted(), rt, RT_FUNC_ENTRIES_LEN);
+        let cached = self.b.ins().load(I64, defs(), rt, RT_FUNC_ENTRIES_LEN);
         let outside = self
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, raw, cached);
         self.b.ins().brif(outside, slow, &[], check_type, &[]);
         self.enter(check_type);
-        let entries = self.b.ins().load(I64, trusted(), rt, RT_FUNC_ENTRIES);
+        let entries = self.b.ins().load(I64, defs(), rt, RT_FUNC_ENTRIES);
         let off = self.b.ins().ishl_imm_u(raw, FUNC_ENTRY_SHIFT);
         let entry = self.b.ins().iadd(entries, off);
-        let id = self.b.ins().load(I32, trusted(), entry, ENTRY_TYPE_ID);
+        let id = self.b.ins().load(I32, defs(), entry, ENTRY_TYPE_ID);
         let type_ids = self.b.ins().load(I64, readonly(), vmctx, VM_TYPE_IDS);
         let expected = self
             .b
@@ -87,8 +87,8 @@ impl Translator<'_, '_> {
         let hit = self.b.create_block();
         self.b.ins().brif(differs, slow, &[], hit, &[]);
         self.enter(hit);
-        let fast_code = self.b.ins().load(I64, trusted(), entry, ENTRY_CODE);
-        let fast_vmctx = self.b.ins().load(I64, trusted(), entry, ENTRY_VMCTX);
+        let fast_code = self.b.ins().load(I64, defs(), entry, ENTRY_CODE);
+        let fast_vmctx = self.b.ins().load(I64, defs(), entry, ENTRY_VMCTX);
         self.b
             .ins()
             .jump(call, &block_args(&[fast_code, fast_vmctx]));

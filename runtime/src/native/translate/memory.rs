@@ -1,24 +1,23 @@
 //! Loads, stores, `memory.size`/`memory.grow` and bulk memory.
 //!
 //! Every access is bounds checked against the length read through the memory's
-//! `VMMemoryDefinition`; base and length are read afresh at every access, so a grow
-//! (by `memory.grow` or inside any call) is always seen.
+//! `VMMemoryDefinition`. Base and length are loaded at every access, in the `DEFS`
+//! alias region; Cranelift reuses an earlier load (from the entry block, see
+//! `preload_def`) unless a call lies between, and every grow happens inside a call
+//! (`memory.grow` is a libcall, host functions and other instances are calls), so a
+//! grow is always seen.
 
+use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value, types};
+use cranelift_codegen::ir::{InstBuilder, Type, Value, ValueDef, types};
 use wasmparser::{MemArg, Operator};
 
-use super::{Translator, trusted};
+use super::{Translator, defs, heap};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH};
 
 use types::{F32, F64, I8, I16, I32, I64};
-
-/// Heap accesses: may be unaligned, never trap (checked before).
-fn heap() -> MemFlagsData {
-    MemFlagsData::new().with_notrap()
-}
 
 impl Translator<'_, '_> {
     /// Checks `[addr + offset, addr + offset + size)` and returns the host address of
@@ -29,9 +28,10 @@ impl Translator<'_, '_> {
             wasmparser::MemArgTarget::Memory(m) => m,
             wasmparser::MemArgTarget::Array(m) => m,
         };
+        self.preload_def(mem as usize);
         let def = self.mem_defs[mem as usize];
         let addr64 = self.b.ins().uextend(I64, addr);
-        let len = self.b.ins().load(I64, trusted(), def, DEF_LENGTH);
+        let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
         // addr < 2^32 and offset < 2^32: no 64-bit overflow.
         let end = self
             .b
@@ -39,13 +39,31 @@ impl Translator<'_, '_> {
             .iadd_imm_u(addr64, (memarg.offset + size) as i64);
         let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
         self.trap_if(oob, TrapKind::MemoryOutOfBounds);
-        let base = self.b.ins().load(I64, trusted(), def, DEF_BASE);
+        let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
         let p = self.b.ins().iadd(base, addr64);
         if memarg.offset == 0 {
             p
         } else {
             self.b.ins().iadd_imm_u(p, memarg.offset as i64)
         }
+    }
+
+    /// At the first access to memory `m` in this function, loads its length and base
+    /// in the entry block too, right after its definition pointer. Each access still
+    /// loads them (`defs()` flags); alias analysis replaces those loads by the entry
+    /// block's wherever no call lies between (a call may grow memory), loops included,
+    /// so base and length stay in registers between calls.
+    fn preload_def(&mut self, m: usize) {
+        if std::mem::replace(&mut self.mem_preloaded[m], true) {
+            return;
+        }
+        let def = self.mem_defs[m];
+        let ValueDef::Result(inst, _) = self.b.func.dfg.value_def(def) else {
+            unreachable!("a definition pointer is a load's result")
+        };
+        let mut pos = FuncCursor::new(self.b.func).after_inst(inst);
+        pos.ins().load(I64, defs(), def, DEF_LENGTH);
+        pos.ins().load(I64, defs(), def, DEF_BASE);
     }
 
     fn load_op(&mut self, memarg: &MemArg, ty: Type, size: u64, ext: Option<bool>) {
@@ -103,7 +121,7 @@ impl Translator<'_, '_> {
             O::I64Store32 { memarg } => self.store_op(memarg, 4, Some(I32)),
             O::MemorySize { mem } => {
                 let def = self.mem_defs[*mem as usize];
-                let len = self.b.ins().load(I64, trusted(), def, DEF_LENGTH);
+                let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
                 let pages = self.b.ins().ushr_imm_u(len, 16);
                 let v = self.b.ins().ireduce(I32, pages);
                 self.push(v);

@@ -101,9 +101,67 @@ pub(crate) fn block_args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
 }
 
-/// Flags for loads of VM context fields that never change.
+/// Flags for loads of VM context fields that never change. Their addresses are valid
+/// throughout the function, so the loads may also move (be hoisted out of loops).
 pub(crate) fn readonly() -> MemFlagsData {
-    MemFlagsData::trusted().with_readonly()
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Alias regions (declared in every function, in this order, by [`declare_regions`]).
+/// Cranelift's alias analysis assumes accesses in different regions never touch the same
+/// bytes, and that calls may write anything; it then reuses loaded values across stores
+/// to other regions. The regions are disjoint allocations:
+/// - `HEAP`: the bytes of linear memories;
+/// - `DEFS`: what only Rust code writes, i.e. only inside a call from the function's point
+///   of view: memory and table definitions (`base`, `length`), `call_indirect`'s function
+///   cache. So base and length are loaded once and reused until the next call;
+/// - `GLOBALS`: global cells.
+///
+/// Everything else (table elements, the runtime's trap flag) has no region: a store to
+/// it may alias anything.
+const HEAP_REGION: u32 = 0;
+const DEFS_REGION: u32 = 1;
+const GLOBALS_REGION: u32 = 2;
+
+fn declare_regions(func: &mut ir::Function) {
+    for (id, name) in [
+        (HEAP_REGION, "linear memory"),
+        (DEFS_REGION, "memory and table definitions, function cache"),
+        (GLOBALS_REGION, "global cells"),
+    ] {
+        let r = func.dfg.alias_regions.insert(ir::AliasRegionData {
+            user_id: id,
+            description: name.into(),
+        });
+        assert_eq!(r.as_u32(), id, "alias regions are declared in order");
+    }
+}
+
+fn region(id: u32) -> Option<ir::AliasRegion> {
+    Some(ir::AliasRegion::from_u32(id))
+}
+
+/// Linear memory accesses: may be unaligned, never trap (checked before).
+pub(crate) fn heap() -> MemFlagsData {
+    MemFlagsData::new()
+        .with_notrap()
+        .with_alias_region(region(HEAP_REGION))
+}
+
+/// Fields of memory and table definitions and of `call_indirect`'s function cache.
+pub(crate) fn defs() -> MemFlagsData {
+    trusted().with_alias_region(region(DEFS_REGION))
+}
+
+/// A global cell holding a value of type `ty` (vectors: no alignment assumed, since SSE
+/// memory operands would need it).
+pub(crate) fn global_flags(ty: Type) -> MemFlagsData {
+    let flags = if ty.is_vector() {
+        MemFlagsData::new().with_notrap()
+    } else {
+        trusted()
+    };
+    flags.with_alias_region(region(GLOBALS_REGION))
 }
 
 pub(crate) fn trusted() -> MemFlagsData {
@@ -149,6 +207,8 @@ pub(crate) struct Translator<'a, 'b> {
     rt: Value,
     /// Definition pointer of each memory, loaded in the entry block.
     mem_defs: Vec<Value>,
+    /// Whether the entry block also loads each memory's base and length.
+    mem_preloaded: Vec<bool>,
     results: Vec<Type>,
     exit_block: Option<Block>,
     trap_blocks: HashMap<u32, Block>,
@@ -169,6 +229,7 @@ pub(crate) fn translate_function(
     let func_index = info.num_imported_funcs as usize + defined;
     let ty = info.func_type(func_index as u32).clone();
     let body = info.body_reader(defined);
+    declare_regions(func);
     let (mut b, params) = builder_at_entry(func, fbc);
     let vmctx = params[0];
     let rt = b.ins().load(types::I64, readonly(), vmctx, VM_RUNTIME);
@@ -226,6 +287,7 @@ pub(crate) fn translate_function(
         unreachable_depth: 0,
         vmctx,
         rt,
+        mem_preloaded: vec![false; mem_defs.len()],
         mem_defs,
         results,
         exit_block: None,

@@ -14,15 +14,10 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::{MemArg, Operator};
 
-use super::Translator;
+use super::{Translator, heap};
 use crate::error::Result;
 
 use types::{F32X4, F64X2, I8X16, I16X8, I32, I32X4, I64, I64X2};
-
-/// Heap accesses: may be unaligned, never trap (checked before).
-fn heap() -> MemFlagsData {
-    MemFlagsData::new().with_notrap()
-}
 
 fn lanes() -> MemFlagsData {
     MemFlagsData::new().with_endianness(Endianness::Little)

@@ -8,7 +8,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 use wasmparser::Operator;
 
-use super::{Translator, readonly, trusted};
+use super::{Translator, defs, global_flags, readonly, trusted};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH, VM_FUNC_INDICES, VM_GLOBALS, VM_TABLES};
@@ -36,11 +36,11 @@ impl Translator<'_, '_> {
     /// with `oob_trap`).
     pub(super) fn table_elem(&mut self, table: u32, index: Value, oob_trap: TrapKind) -> Value {
         let def = self.table_def(table);
-        let len = self.b.ins().load(I64, trusted(), def, DEF_LENGTH);
+        let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
         let i = self.b.ins().uextend(I64, index);
         let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
         self.trap_if(oob, oob_trap);
-        let base = self.b.ins().load(I64, trusted(), def, DEF_BASE);
+        let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
         let off = self.b.ins().ishl_imm_u(i, 3);
         self.b.ins().iadd(base, off)
     }
@@ -83,13 +83,7 @@ impl Translator<'_, '_> {
             O::GlobalGet { global_index } => {
                 let ty = super::clif_type(self.env.info.globals[*global_index as usize].content)?;
                 let cell = self.global_cell(*global_index);
-                // Vector loads never assume alignment (SSE memory operands need it).
-                let flags = if ty.is_vector() {
-                    MemFlagsData::new().with_notrap()
-                } else {
-                    trusted()
-                };
-                let v = self.b.ins().load(ty, flags, cell, 0);
+                let v = self.b.ins().load(ty, global_flags(ty), cell, 0);
                 self.push(v);
             }
             O::GlobalSet { global_index } => {
@@ -106,12 +100,7 @@ impl Translator<'_, '_> {
                     F64 => self.b.ins().bitcast(I64, MemFlagsData::new(), v),
                     _ => v,
                 };
-                let flags = if ty.is_vector() {
-                    MemFlagsData::new().with_notrap()
-                } else {
-                    trusted()
-                };
-                self.b.ins().store(flags, raw, cell, 0);
+                self.b.ins().store(global_flags(ty), raw, cell, 0);
             }
             O::RefNull { .. } => {
                 let v = self.b.ins().iconst(I64, 0);
@@ -148,7 +137,7 @@ impl Translator<'_, '_> {
             }
             O::TableSize { table } => {
                 let def = self.table_def(*table);
-                let len = self.b.ins().load(I64, trusted(), def, DEF_LENGTH);
+                let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
                 let v = self.b.ins().ireduce(I32, len);
                 self.push(v);
             }
