@@ -103,6 +103,14 @@ macro_rules! define_instr {
             BrI64LeU { lhs: Slot, rhs: Slot, target: u32 },
             BrI64GeS { lhs: Slot, rhs: Slot, target: u32 },
             BrI64GeU { lhs: Slot, rhs: Slot, target: u32 },
+            /// Fused loop counter: `dst += step` (i32), then branch when `dst < rhs`
+            /// (unsigned); otherwise skip the next instruction, which is the unfused
+            /// compare-and-branch (kept, as it may be a branch target itself).
+            I32AddImmBrLtU { step: i16, dst: Slot, rhs: Slot, target: u32 },
+            /// As `I32AddImmBrLtU`, signed `<`.
+            I32AddImmBrLtS { step: i16, dst: Slot, rhs: Slot, target: u32 },
+            /// As `I32AddImmBrLtU`, `!=`.
+            I32AddImmBrNe { step: i16, dst: Slot, rhs: Slot, target: u32 },
             /// Return; the results are already in slots `0..n`.
             Return,
             /// Copy `src` to slot 0, then return.

@@ -9,8 +9,9 @@
 //! 2. every branch target is `< instrs.len()`;
 //! 3. the last instruction never falls through (`Br`, `Return`, `ReturnSlot`,
 //!    `Unreachable`), so `pc + 1` after any other instruction is in range;
-//! 4. an instruction that reads an `Extra` operand word is followed by one, and a
-//!    `BrTable { len }` by its `len + 1` entries.
+//! 4. an instruction that reads an `Extra` operand word is followed by one, a
+//!    `BrTable { len }` by its `len + 1` entries, and a fused loop counter
+//!    (`I32AddImmBr*`, which skips the next instruction) by two more instructions.
 
 use std::ops::Deref;
 
@@ -92,7 +93,8 @@ struct Facts {
     slots: [Slot; 3],
     target: Option<u32>,
     extra: ExtraUse,
-    /// `BrTable`'s `len` (it has `len + 1` entries after it).
+    /// How far past the next instruction it may step (`BrTable`: `len`, to its last
+    /// entry; a fused counter: 1, over the next instruction).
     entries: Option<u32>,
 }
 
@@ -166,6 +168,12 @@ macro_rules! define_facts {
                 | I::BrI64LeU { lhs, rhs, target }
                 | I::BrI64GeS { lhs, rhs, target }
                 | I::BrI64GeU { lhs, rhs, target } => Facts::branch(&[lhs, rhs], target),
+                I::I32AddImmBrLtU { dst, rhs, target, .. }
+                | I::I32AddImmBrLtS { dst, rhs, target, .. }
+                | I::I32AddImmBrNe { dst, rhs, target, .. } => Facts {
+                    entries: Some(1),
+                    ..Facts::branch(&[dst, rhs], target)
+                },
                 I::ReturnSlot { src } => Facts::slots(&[0, src]),
                 I::Copy { dst, src } => Facts::slots(&[dst, src]),
                 I::Const { dst, .. } => Facts::slots(&[dst]),
@@ -257,5 +265,13 @@ mod tests {
             },
             ret
         ]));
+        let fused = Instr::I32AddImmBrNe {
+            step: 1,
+            dst: 0,
+            rhs: 1,
+            target: 0,
+        };
+        assert!(!ok(vec![fused, ret]));
+        assert!(ok(vec![fused, ret, ret]));
     }
 }

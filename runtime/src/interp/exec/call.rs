@@ -186,26 +186,38 @@ pub(super) fn resolve_indirect(
     Ok(sf)
 }
 
-/// Pops a frame; `false` when the entry function itself returned.
+/// Where a return went.
+pub(super) enum Returned {
+    /// To a caller of the same instance.
+    ToCaller,
+    /// To a caller of another instance (now `ctx`).
+    ToOtherInstance,
+    /// The entry function returned.
+    ToHost,
+}
+
+/// Pops a frame.
 #[inline]
 pub(super) fn do_return(
     store: &StoreData,
     st: &mut ExecStack,
     ctx: &mut Ctx,
     pos: &mut Pos,
-) -> Result<bool> {
+) -> Result<Returned> {
     let Some(f) = st.frames.pop() else {
-        return Ok(false);
+        return Ok(Returned::ToHost);
     };
+    let mut to = Returned::ToCaller;
     if f.instance != ctx.instance {
         *ctx = load_ctx(store, f.instance)?;
+        to = Returned::ToOtherInstance;
     }
     *pos = Pos {
         func: f.func,
         pc: f.pc as usize,
         base: f.base,
     };
-    Ok(true)
+    Ok(to)
 }
 
 /// The host-to-Wasm entry: runs store function `func` with `args`, writing `results`.

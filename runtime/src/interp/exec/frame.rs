@@ -116,10 +116,12 @@ impl<'a> Ip<'a> {
         self.check();
     }
 
-    /// Steps over `n` instructions: a `BrTable` (`n <= len`) choosing one of its entries.
+    /// Steps over `n` instructions: a `BrTable` (`n <= len`) choosing one of its
+    /// entries, or a fused counter (`n == 1`) stepping over the branch it replaced.
     #[inline(always)]
     pub fn skip(&mut self, n: u32) {
-        // SAFETY: the `len + 1` entries follow the `BrTable` (invariant 4) and `n <= len`.
+        // SAFETY: invariant 4: the `len + 1` entries follow a `BrTable` and `n <= len`; two
+        // instructions follow a fused counter. Either way `ptr + n` stays in `code`.
         self.ptr = unsafe { self.ptr.add(n as usize) };
         self.check();
     }

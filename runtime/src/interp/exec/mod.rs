@@ -46,12 +46,14 @@ fn run(
     mut pos: Pos,
     limits: &Limits,
 ) -> Result<()> {
+    // Memory 0 of the running instance; remade whenever it may have changed: after
+    // `memory.grow`, a host call, or a switch to another instance.
+    let mut view = MemView::new(store, ctx.mem);
     loop {
         let code = &ctx.code.funcs[pos.func as usize];
         let mut ip = Ip::new(&code.instrs, pos.pc);
         let mut regs = Slots::new(&mut st.values[pos.base..], &code.instrs);
         let mem = ctx.mem as usize;
-        let mut view = MemView::new(store, ctx.mem);
         let instance = ctx.instance as usize;
 
         macro_rules! r {
@@ -138,6 +140,18 @@ fn run(
                 }
             };
         }
+        // `dst += step`, then the branch; `rhs` is read after the add (it may be `dst`).
+        macro_rules! counter {
+            ($step:expr, $dst:expr, $rhs:expr, $target:expr, $t:ty, $op:tt) => {{
+                let v = (r!($dst) as u32).wrapping_add($step as i32 as u32);
+                w!($dst, v as u64);
+                if (v as $t) $op (r!($rhs) as u32 as $t) {
+                    ip.jump($target);
+                } else {
+                    ip.skip(1);
+                }
+            }};
+        }
         macro_rules! ld {
             ($dst:expr, $addr:expr, $offset:expr, $n:literal, $conv:expr) => {{
                 let bytes = view.load::<$n>(r!($addr), $offset)?;
@@ -188,6 +202,24 @@ fn run(
                 Instr::BrI64LeU { lhs, rhs, target } => br64!(lhs, rhs, target, u64, <=),
                 Instr::BrI64GeS { lhs, rhs, target } => br64!(lhs, rhs, target, i64, >=),
                 Instr::BrI64GeU { lhs, rhs, target } => br64!(lhs, rhs, target, u64, >=),
+                Instr::I32AddImmBrLtU {
+                    step,
+                    dst,
+                    rhs,
+                    target,
+                } => counter!(step, dst, rhs, target, u32, <),
+                Instr::I32AddImmBrLtS {
+                    step,
+                    dst,
+                    rhs,
+                    target,
+                } => counter!(step, dst, rhs, target, i32, <),
+                Instr::I32AddImmBrNe {
+                    step,
+                    dst,
+                    rhs,
+                    target,
+                } => counter!(step, dst, rhs, target, u32, !=),
                 Instr::Return => break Action::Return,
                 Instr::ReturnSlot { src } => {
                     w!(0, r!(src));
@@ -643,6 +675,7 @@ fn run(
                 let abs = pos.base + base as usize;
                 let sf = store.instances[ctx.instance as usize].funcs[func as usize];
                 call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
+                view = MemView::new(store, ctx.mem);
             }
             Action::CallIndirect {
                 type_index,
@@ -653,12 +686,13 @@ fn run(
                 let abs = pos.base + base as usize;
                 let sf = call::resolve_indirect(store, &ctx, type_index, table, index)?;
                 call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
+                view = MemView::new(store, ctx.mem);
             }
-            Action::Return => {
-                if !call::do_return(store, st, &mut ctx, &mut pos)? {
-                    return Ok(());
-                }
-            }
+            Action::Return => match call::do_return(store, st, &mut ctx, &mut pos)? {
+                call::Returned::ToCaller => {}
+                call::Returned::ToOtherInstance => view = MemView::new(store, ctx.mem),
+                call::Returned::ToHost => return Ok(()),
+            },
         }
     }
 }

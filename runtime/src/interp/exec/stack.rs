@@ -59,10 +59,26 @@ impl ExecStack {
             }
             self.values.resize(end, 0);
         }
-        let locals = base + code.num_params as usize;
-        let consts = base + code.num_locals as usize;
-        self.values[locals..consts].fill(0);
-        self.values[consts..consts + code.consts.len()].copy_from_slice(&code.consts);
+        let frame = &mut self.values[base..end];
+        let (params, locals) = (code.num_params as usize, code.num_locals as usize);
+        // Most frames have a few locals and constants: plain loops for those, as a call
+        // into memset/memcpy costs more than the copy.
+        let zeroed = &mut frame[params..locals];
+        if zeroed.len() <= 4 {
+            zeroed.iter_mut().take(4).for_each(|v| *v = 0);
+        } else {
+            zeroed.fill(0);
+        }
+        let consts = &mut frame[locals..locals + code.consts.len()];
+        if consts.len() <= 4 {
+            consts
+                .iter_mut()
+                .zip(&code.consts)
+                .take(4)
+                .for_each(|(d, s)| *d = *s);
+        } else {
+            consts.copy_from_slice(&code.consts);
+        }
         Ok(())
     }
 }

@@ -115,3 +115,49 @@ fn simd_is_accepted() {
         Module::new(&engine, wat).unwrap();
     }
 }
+
+#[test]
+fn fused_loop_counters() {
+    // Counts iterations of `i += step` until `i <cond> n` fails; each loop's counter and
+    // branch fuse into one instruction.
+    let wat = r#"(module
+      (func (export "lt_u") (param $n i32) (result i32) (local $i i32) (local $k i32)
+        (loop $l
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (local.set $i (i32.add (local.get $i) (i32.const 3)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $k))
+      (func (export "lt_s") (param $n i32) (result i32) (local $i i32) (local $k i32)
+        (local.set $i (i32.const -10))
+        (loop $l
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (local.set $i (i32.sub (local.get $i) (i32.const -3)))
+          (br_if $l (i32.lt_s (local.get $i) (local.get $n))))
+        (local.get $k))
+      (func (export "ne") (param $n i32) (result i32) (local $i i32)
+        (loop $l
+          (br_if $l (i32.ne (local.tee $i (i32.add (i32.const -1) (local.get $i)))
+                            (local.get $n))))
+        (local.get $i)))"#;
+    assert_eq!(run1(wat, "lt_u", &[Value::I32(10)]), Value::I32(4));
+    assert_eq!(run1(wat, "lt_u", &[Value::I32(0)]), Value::I32(1));
+    // -7 < 0 only when signed.
+    assert_eq!(run1(wat, "lt_s", &[Value::I32(0)]), Value::I32(4));
+    assert_eq!(run1(wat, "lt_s", &[Value::I32(-5)]), Value::I32(2));
+    assert_eq!(run1(wat, "ne", &[Value::I32(-5)]), Value::I32(-5));
+}
+
+#[test]
+fn jump_to_a_fused_branch_runs_the_branch_alone() {
+    // The block ends between the increment and the compare, so `br $skip` jumps to the
+    // compare without incrementing: the kept, unfused branch.
+    let wat = r#"(module (func (export "f") (param $n i32) (result i32) (local $i i32) (local $k i32)
+        (loop $l
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (block $skip
+            (br_if $skip (i32.and (local.get $k) (i32.const 1)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1))))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (local.get $k)))"#;
+    assert_eq!(run1(wat, "f", &[Value::I32(3)]), Value::I32(6));
+}

@@ -225,6 +225,12 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         return Err(unsupported("function frame too large"));
     }
     peephole::thread_jumps(&mut t.instrs);
+    let first_const = t.stack_base - t.consts.len() as u32;
+    let consts = &t.consts;
+    peephole::fuse_counters(&mut t.instrs, |s| {
+        let i = s.checked_sub(first_const)? as usize;
+        consts.get(i).copied()
+    });
     // Slots: locals, constants and the deepest operand stack.
     let instrs = Code::new(t.instrs, frame_size as u32)
         .map_err(|e| unsupported(&format!("internal: translated code failed checks: {e}")))?;

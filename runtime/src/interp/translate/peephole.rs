@@ -1,6 +1,6 @@
 //! Clean-ups after translation that save dispatches at run time.
 
-use crate::interp::bytecode::Instr;
+use crate::interp::bytecode::{Instr, Slot};
 
 /// Jump threading: a `Br` to another `Br` goes straight to the final target, and a `Br`
 /// to a return becomes that return (e.g. the `then` arm of an `if` at a function's end).
@@ -22,6 +22,48 @@ pub(super) fn thread_jumps(instrs: &mut [Instr]) {
         instrs[i] = match instrs.get(to) {
             Some(r @ (Instr::Return | Instr::ReturnSlot { .. })) => *r,
             _ => Instr::Br { target: to as u32 },
+        };
+    }
+}
+
+/// Loop-counter fusion: `x = x + c` (or `x - c`, `c + x`; `c` a small constant) right
+/// before a branch on `x < y` or `x != y` becomes one instruction doing both. The branch
+/// stays where it was and the fused instruction steps over it when not taken, so nothing
+/// moves and a jump straight to the branch still works. `const_of` gives the value of a
+/// constant slot.
+pub(super) fn fuse_counters(instrs: &mut [Instr], const_of: impl Fn(Slot) -> Option<u64>) {
+    let step = |s: Slot, neg: bool| {
+        let c = const_of(s)? as u32 as i32 as i64;
+        i16::try_from(if neg { -c } else { c }).ok()
+    };
+    for k in 1..instrs.len() {
+        let (dst, step) = match instrs[k - 1] {
+            Instr::I32Add { dst, lhs, rhs } if lhs == dst => (dst, step(rhs, false)),
+            Instr::I32Add { dst, lhs, rhs } if rhs == dst => (dst, step(lhs, false)),
+            Instr::I32Sub { dst, lhs, rhs } if lhs == dst => (dst, step(rhs, true)),
+            _ => continue,
+        };
+        let Some(step) = step else { continue };
+        instrs[k - 1] = match instrs[k] {
+            Instr::BrI32LtU { lhs, rhs, target } if lhs == dst => Instr::I32AddImmBrLtU {
+                step,
+                dst,
+                rhs,
+                target,
+            },
+            Instr::BrI32LtS { lhs, rhs, target } if lhs == dst => Instr::I32AddImmBrLtS {
+                step,
+                dst,
+                rhs,
+                target,
+            },
+            Instr::BrI32Ne { lhs, rhs, target } if lhs == dst => Instr::I32AddImmBrNe {
+                step,
+                dst,
+                rhs,
+                target,
+            },
+            _ => continue,
         };
     }
 }
