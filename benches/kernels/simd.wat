@@ -1,22 +1,23 @@
-;; Fixed-width SIMD (v128) the way vectorised code uses it; n rounds over fixed arrays:
-;; - an f32x4 dot product of two 256Ki-element f32 arrays (1 MiB each), fused with an
+;; Fixed-width SIMD (v128) the way vectorised code uses it; n rounds of:
+;; - an f32x4 dot product of two f32 arrays of 256Ki elements (1 MiB each), fused with an
 ;;   axpy update a += b/256 so that every round sees new data (v128.load/store,
 ;;   f32x4.mul/add, two accumulators, a shuffle for the horizontal sum);
 ;; - a pass over 256 KiB of bytes that scrambles each 16-byte block in place (i8x16
 ;;   shifts, xor, add, swizzle) and counts a 16-bucket histogram of the blocks' high
 ;;   nibbles in i8x16 counters (i8x16.eq/sub), widened into i32x4 totals every 128 blocks
 ;;   (extadd_pairwise).
+;; For n < 16 the arrays are n/16 of those sizes (so that tests can run a short round).
 ;; Returns sum over rounds of trunc(256 * dot) times 1000003, plus sum over buckets k of
 ;; (k + 1) * count_k.
 (module
   (memory 37)  ;; a at 0, b at 1 MiB, bytes at 2 MiB (256 KiB), 16 i32x4 totals after them
 
-  ;; a[i] = ((7i & 63) - 32) / 16, b[i] = ((13i & 31) - 16) / 8, four lanes at a time;
-  ;; the bytes from an LCG; totals zeroed.
-  (func $init
+  ;; a[i] = ((7i & 63) - 32) / 16, b[i] = ((13i & 31) - 16) / 8 for the first $floats
+  ;; bytes of each, four lanes at a time; the first $bytes bytes from an LCG; totals zeroed.
+  (func $init (param $floats i32) (param $bytes i32)
     (local $p i32) (local $idx v128) (local $x i32)
     (local.set $idx (v128.const i32x4 0 1 2 3))
-    (loop $floats
+    (loop $float_init
       (v128.store (local.get $p)
         (f32x4.mul
           (f32x4.convert_i32x4_s
@@ -35,18 +36,18 @@
           (f32x4.splat (f32.const 0.125))))
       (local.set $idx (i32x4.add (local.get $idx) (i32x4.splat (i32.const 4))))
       (local.set $p (i32.add (local.get $p) (i32.const 16)))
-      (br_if $floats (i32.lt_u (local.get $p) (i32.const 1048576))))
+      (br_if $float_init (i32.lt_u (local.get $p) (local.get $floats))))
     (local.set $p (i32.const 0x200000))
     (local.set $x (i32.const 12345))
-    (loop $bytes
+    (loop $byte_init
       (local.set $x (i32.add (i32.mul (local.get $x) (i32.const 1103515245)) (i32.const 12345)))
       (i32.store (local.get $p) (i32.rotl (local.get $x) (i32.const 16)))
       (local.set $p (i32.add (local.get $p) (i32.const 4)))
-      (br_if $bytes (i32.lt_u (local.get $p) (i32.const 0x240000))))
+      (br_if $byte_init (i32.lt_u (local.get $p) (i32.add (i32.const 0x200000) (local.get $bytes)))))
     (memory.fill (i32.const 0x240000) (i32.const 0) (i32.const 256)))
 
-  ;; Returns the sum of a[i] * b[i], then sets a[i] += b[i] / 256.
-  (func $dot_axpy (result f32)
+  ;; Returns the sum of a[i] * b[i] over the first $floats bytes, and sets a[i] += b[i] / 256.
+  (func $dot_axpy (param $floats i32) (result f32)
     (local $p i32) (local $acc0 v128) (local $acc1 v128) (local $a v128) (local $b v128)
     (loop $l
       (local.set $a (v128.load (local.get $p)))
@@ -60,7 +61,7 @@
       (v128.store offset=16 (local.get $p)
         (f32x4.add (local.get $a) (f32x4.mul (local.get $b) (f32x4.splat (f32.const 0.00390625)))))
       (local.set $p (i32.add (local.get $p) (i32.const 32)))
-      (br_if $l (i32.lt_u (local.get $p) (i32.const 1048576))))
+      (br_if $l (i32.lt_u (local.get $p) (local.get $floats))))
     ;; Horizontal sum: the high half onto the low half, then lanes 0 and 1.
     (local.set $acc0 (f32x4.add (local.get $acc0) (local.get $acc1)))
     (local.set $acc0
@@ -133,18 +134,23 @@
 
   (func (export "run") (param $n i32) (result i64)
     (local $round i32) (local $p i32) (local $dots i64) (local $hist i64) (local $t v128)
-    (call $init)
+    (local $sixteenths i32) (local $floats i32) (local $bytes i32)
+    (local.set $sixteenths
+      (select (local.get $n) (i32.const 16) (i32.lt_u (local.get $n) (i32.const 16))))
+    (local.set $floats (i32.mul (local.get $sixteenths) (i32.const 65536)))
+    (local.set $bytes (i32.mul (local.get $sixteenths) (i32.const 16384)))
+    (call $init (local.get $floats) (local.get $bytes))
     (block $done
       (loop $rounds
         (br_if $done (i32.ge_s (local.get $round) (local.get $n)))
         (local.set $dots
           (i64.add (local.get $dots)
-            (i64.trunc_sat_f32_s (f32.mul (call $dot_axpy) (f32.const 256)))))
+            (i64.trunc_sat_f32_s (f32.mul (call $dot_axpy (local.get $floats)) (f32.const 256)))))
         (local.set $p (i32.const 0x200000))
         (loop $blocks
           (call $bytes128 (local.get $p))
           (local.set $p (i32.add (local.get $p) (i32.const 2048)))
-          (br_if $blocks (i32.lt_u (local.get $p) (i32.const 0x240000))))
+          (br_if $blocks (i32.lt_u (local.get $p) (i32.add (i32.const 0x200000) (local.get $bytes)))))
         (local.set $round (i32.add (local.get $round) (i32.const 1)))
         (br $rounds)))
     ;; hist = sum over buckets k of (k + 1) * (sum of the 4 lanes of total k)
