@@ -638,6 +638,106 @@ fn call_indirect_cache_follows_table_changes() {
     assert_eq!(trap_of(unary(4, 0)), TrapKind::UninitializedElement);
 }
 
+/// Memory base and length are reused between accesses but must be reloaded after every
+/// call: a grow inside a host function or a Wasm callee may move the memory (from 4
+/// pages on it is a mapping, moved by `mremap`) and makes new addresses valid.
+#[test]
+fn memory_grown_inside_a_call_is_seen() {
+    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let store = Store::new(&engine);
+    HostModuleBuilder::new("env")
+        .func(
+            "grow",
+            FuncType::new([ValType::I32], [ValType::I32]),
+            |c: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
+                let mem = c.get_export("mem").and_then(|e| e.into_memory());
+                let mem = mem.ok_or_else(|| Error::host("no memory"))?;
+                let old = mem.grow(&mut *c, args[0].i32().unwrap() as u64)?;
+                results[0] = Value::I32(old as i32);
+                Ok(())
+            },
+        )
+        .instantiate(&store)
+        .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+        (import "env" "grow" (func $host_grow (param i32) (result i32)))
+        (memory (export "mem") 4)
+        (func $wasm_grow (param i32) (result i32) local.get 0 memory.grow)
+        ;; Round i: write the last word of the memory (4 + i pages), grow by a page
+        ;; (through the host or Wasm), write the new last word, read both and word 0.
+        (func (export "run") (param $host i32) (param $n i32) (result i32)
+          (local $i i32) (local $end i32) (local $sum i32)
+          (i32.store (i32.const 0) (i32.const 7))
+          (loop $l
+            (local.set $end (i32.mul (i32.add (local.get $i) (i32.const 4)) (i32.const 65536)))
+            (i32.store (i32.sub (local.get $end) (i32.const 4)) (i32.add (local.get $i) (i32.const 1)))
+            (if (local.get $host)
+              (then (drop (call $host_grow (i32.const 1))))
+              (else (drop (call $wasm_grow (i32.const 1)))))
+            (i32.store (i32.add (local.get $end) (i32.const 65532)) (i32.const 1000))
+            (local.set $sum (i32.add (local.get $sum)
+              (i32.add (i32.load (i32.sub (local.get $end) (i32.const 4)))
+                (i32.add (i32.load (i32.const 0))
+                  (i32.load (i32.add (local.get $end) (i32.const 65532)))))))
+            (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+              (local.get $n))))
+          (local.get $sum)))"#,
+    )
+    .unwrap();
+    let n = 20;
+    let expected = (1..=n).map(|i| i + 7 + 1000).sum::<i32>();
+    for host in [1, 0] {
+        let i = Instance::new(&store, &module, None).unwrap();
+        let r = call(&store, &i, "run", &[Value::I32(host), Value::I32(n)]).unwrap();
+        assert_eq!(r, [Value::I32(expected)], "grown by the host: {host}");
+        let mem = i.get_export(&store, "mem").unwrap().into_memory().unwrap();
+        assert_eq!(mem.size(&store).unwrap(), 4 + n as u64);
+    }
+}
+
+/// `Config::max_call_depth` bounds native calls as it bounds the interpreter's: the
+/// entry function and that many nested calls (direct or indirect; a host function is no
+/// frame), whatever the stack could hold.
+#[test]
+fn max_call_depth_matches_the_interpreter() {
+    let wat = r#"(module
+      (import "env" "id" (func $host (param i32) (result i32)))
+      (type $t (func (param i32) (result i32)))
+      (table funcref (elem $indirect))
+      (func $direct (export "direct") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+          (then (call $host (i32.const 0)))
+          (else (i32.add (call $direct (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
+      (func $indirect (export "indirect") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+          (then (i32.const 0))
+          (else (i32.add (call_indirect (type $t) (i32.sub (local.get 0) (i32.const 1))
+                                                  (i32.const 0))
+                         (i32.const 1))))))"#;
+    for strategy in [Strategy::Interpreter, Strategy::Native] {
+        let engine = Engine::new(Config {
+            max_call_depth: 50,
+            ..Config::new(strategy)
+        })
+        .unwrap();
+        let store = Store::new(&engine);
+        HostModuleBuilder::new("env")
+            .func_wrap("id", |x: i32| x)
+            .instantiate(&store)
+            .unwrap();
+        let i = Instance::new(&store, &Module::new(&engine, wat).unwrap(), None).unwrap();
+        for f in ["direct", "indirect"] {
+            let what = format!("{} {f}", strategy.name());
+            let r = call(&store, &i, f, &[Value::I32(50)]);
+            assert_eq!(r.unwrap(), [Value::I32(50)], "{what}");
+            let r = call(&store, &i, f, &[Value::I32(51)]);
+            assert_eq!(trap_of(r), TrapKind::CallStackExhausted, "{what}");
+        }
+    }
+}
+
 /// Compiling, instantiating and dropping modules does not grow resident memory (code
 /// memory is freed with its Module). Ignored by default: RSS is process-wide, so it is
 /// only meaningful run alone (`cargo test -p runtime --lib code_memory -- --ignored`).
