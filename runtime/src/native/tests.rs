@@ -645,18 +645,13 @@ fn call_indirect_cache_follows_table_changes() {
 fn memory_grown_inside_a_call_is_seen() {
     let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
     let store = Store::new(&engine);
+    let grow = |c: &mut Caller<'_>, delta: i32| -> crate::Result<i32> {
+        let mem = c.get_export("mem").and_then(|e| e.into_memory());
+        let mem = mem.ok_or_else(|| Error::host("no memory"))?;
+        Ok(mem.grow(&mut *c, delta as u64)? as i32)
+    };
     HostModuleBuilder::new("env")
-        .func(
-            "grow",
-            FuncType::new([ValType::I32], [ValType::I32]),
-            |c: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
-                let mem = c.get_export("mem").and_then(|e| e.into_memory());
-                let mem = mem.ok_or_else(|| Error::host("no memory"))?;
-                let old = mem.grow(&mut *c, args[0].i32().unwrap() as u64)?;
-                results[0] = Value::I32(old as i32);
-                Ok(())
-            },
-        )
+        .func_wrap("grow", grow)
         .instantiate(&store)
         .unwrap();
     let module = Module::new(
