@@ -10,7 +10,8 @@
 //!
 //! A call places the callee's frame at the caller's slot of the first argument, so the
 //! arguments become the callee's first locals and the results come back in the same
-//! slots. Branch targets are absolute instruction indices. Each instruction is 16 bytes.
+//! slots. Branch targets are absolute instruction indices while translating; `Code::new`
+//! stores them relative to the instruction after the branch. Each instruction is 16 bytes.
 
 use super::code::Code;
 use super::simd::SimdOp;
@@ -249,7 +250,10 @@ impl Instr {
             | Instr::BrI64LeS { target, .. }
             | Instr::BrI64LeU { target, .. }
             | Instr::BrI64GeS { target, .. }
-            | Instr::BrI64GeU { target, .. } => *target = to,
+            | Instr::BrI64GeU { target, .. }
+            | Instr::I32AddImmBrLtU { target, .. }
+            | Instr::I32AddImmBrLtS { target, .. }
+            | Instr::I32AddImmBrNe { target, .. } => *target = to,
             _ => {}
         }
     }

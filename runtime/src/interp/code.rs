@@ -12,6 +12,10 @@
 //! 4. an instruction that reads an `Extra` operand word is followed by one, a
 //!    `BrTable { len }` by its `len + 1` entries, and a fused loop counter
 //!    (`I32AddImmBr*`, which skips the next instruction) by two more instructions.
+//!
+//! Once verified, each branch target `t` of the instruction at `pc` is stored as
+//! `t - (pc + 1)` (wrapping): the executor jumps relative to its instruction pointer,
+//! which then points just past the branch, and needs no base pointer in the hot loop.
 
 use std::ops::Deref;
 
@@ -63,6 +67,12 @@ impl Code {
                 || bad_table
             {
                 return Err(format!("instruction {pc} ({instr:?}) out of range"));
+            }
+        }
+        let mut instrs = instrs;
+        for (pc, instr) in instrs.iter_mut().enumerate() {
+            if let Some(t) = facts(instr).target {
+                instr.set_target(t.wrapping_sub(pc as u32 + 1));
             }
         }
         Ok(Code {
@@ -273,5 +283,16 @@ mod tests {
         };
         assert!(!ok(vec![fused, ret]));
         assert!(ok(vec![fused, ret, ret]));
+        // Targets become relative to the instruction after the branch.
+        let code = Code::new(
+            vec![Instr::Copy { dst: 0, src: 0 }, Instr::Br { target: 0 }],
+            1,
+        );
+        assert_eq!(
+            code.unwrap()[1],
+            Instr::Br {
+                target: -2i32 as u32
+            }
+        );
     }
 }

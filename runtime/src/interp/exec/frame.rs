@@ -13,6 +13,39 @@ use crate::error::TrapKind;
 use crate::interp::bytecode::{Instr, Slot};
 use crate::interp::code::Code;
 
+/// The whole value stack, from which the running function's slot window is taken.
+pub(super) struct Values<'a> {
+    ptr: NonNull<u64>,
+    len: usize,
+    _stack: PhantomData<&'a mut [u64]>,
+}
+
+impl<'a> Values<'a> {
+    #[inline(always)]
+    pub fn new(values: &'a mut [u64]) -> Values<'a> {
+        Values {
+            len: values.len(),
+            ptr: NonNull::from(values).cast(),
+            _stack: PhantomData,
+        }
+    }
+
+    /// The `code.frame_size()` cells at `base`, if the stack holds them (checked).
+    #[inline(always)]
+    pub fn window(&mut self, base: usize, code: &Code) -> Option<Slots<'_>> {
+        let len = code.frame_size();
+        if base > self.len || len > self.len - base {
+            return None;
+        }
+        Some(Slots {
+            // SAFETY: `base + len <= self.len`, so the window is inside the stack.
+            ptr: unsafe { self.ptr.add(base) },
+            len,
+            _window: PhantomData,
+        })
+    }
+}
+
 /// The current frame's slot window: exactly `frame_size` cells of the value stack.
 pub(super) struct Slots<'a> {
     ptr: NonNull<u64>,
@@ -20,25 +53,13 @@ pub(super) struct Slots<'a> {
     _window: PhantomData<&'a mut [u64]>,
 }
 
-impl<'a> Slots<'a> {
-    /// The window of `code`'s frame at the start of `values` (checked: the caller must
-    /// have made the value stack large enough, which `ExecStack::enter` does).
-    #[inline(always)]
-    pub fn new(values: &'a mut [u64], code: &Code) -> Slots<'a> {
-        let window = &mut values[..code.frame_size()];
-        Slots {
-            len: window.len(),
-            ptr: NonNull::from(window).cast(),
-            _window: PhantomData,
-        }
-    }
-
+impl Slots<'_> {
     #[inline(always)]
     pub fn get(&self, s: Slot) -> u64 {
         debug_assert!((s as usize) < self.len, "slot {s} of {}", self.len);
         // SAFETY: `s` comes from an instruction of the verified `Code` this window was
         // made for, so `s < frame_size == len` (`Code::new`, invariant 1), and the window
-        // is borrowed exclusively for 'a.
+        // borrows the value stack exclusively.
         unsafe { *self.ptr.as_ptr().add(s as usize) }
     }
 
@@ -51,8 +72,8 @@ impl<'a> Slots<'a> {
 
     /// The window as a checked slice (for SIMD, whose operands are not verified).
     pub fn as_mut_slice(&mut self) -> &mut [u64] {
-        // SAFETY: `ptr..ptr + len` is the slice `new` borrowed for 'a, and `&mut self`
-        // keeps this reborrow exclusive.
+        // SAFETY: `ptr..ptr + len` is inside the stack `Values::window` borrowed, and
+        // `&mut self` keeps this reborrow exclusive.
         unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
@@ -60,7 +81,6 @@ impl<'a> Slots<'a> {
 /// The instruction pointer of the running function.
 pub(super) struct Ip<'a> {
     ptr: *const Instr,
-    start: *const Instr,
     code: &'a Code,
 }
 
@@ -68,10 +88,8 @@ impl<'a> Ip<'a> {
     /// Points at instruction `pc` of `code` (checked).
     #[inline(always)]
     pub fn new(code: &'a Code, pc: usize) -> Ip<'a> {
-        let at: *const Instr = &code[pc];
         Ip {
-            ptr: at,
-            start: code.as_ptr(),
+            ptr: &code[pc],
             code,
         }
     }
@@ -79,8 +97,8 @@ impl<'a> Ip<'a> {
     /// Index of the next instruction.
     #[inline(always)]
     pub fn pc(&self) -> usize {
-        // SAFETY: both pointers are into the same slice (`code`), `ptr` at or after start.
-        unsafe { self.ptr.offset_from(self.start) as usize }
+        // SAFETY: `ptr` points into `code` (see `next`), at or after its start.
+        unsafe { self.ptr.offset_from(self.code.as_ptr()) as usize }
     }
 
     #[inline(always)]
@@ -97,8 +115,8 @@ impl<'a> Ip<'a> {
     #[inline(always)]
     pub fn next(&mut self) -> &'a Instr {
         self.check();
-        // SAFETY: `ptr` points into `code`: it starts at a checked index, a jump sets it to
-        // a verified target (invariant 2), and stepping past an instruction that is not
+        // SAFETY: `ptr` points into `code`: it starts at a checked index, a jump moves it
+        // to a verified target (invariant 2), and stepping past an instruction that is not
         // the last one stays in range; the last one never falls through (invariant 3), so
         // after it the loop either jumps or leaves.
         unsafe {
@@ -108,11 +126,13 @@ impl<'a> Ip<'a> {
         }
     }
 
-    /// Continues at instruction `target`, an operand of a verified branch.
+    /// Takes the branch just fetched (`next`), whose operand is `rel`.
     #[inline(always)]
-    pub fn jump(&mut self, target: u32) {
-        // SAFETY: `target < code.len()` (invariant 2), so the pointer stays in the slice.
-        self.ptr = unsafe { self.start.add(target as usize) };
+    pub fn jump(&mut self, rel: u32) {
+        // SAFETY: `Code::new` stored `rel = target - (pc + 1)` for the branch at `pc`, after
+        // checking `target < code.len()` (invariant 2); `ptr` is `pc + 1` right after
+        // fetching it, so the result points at `target`, inside `code`.
+        self.ptr = unsafe { self.ptr.offset(rel as i32 as isize) };
         self.check();
     }
 

@@ -1,8 +1,9 @@
 //! The execution loop: one `match` per instruction over the current frame's slots.
 //!
-//! Calls and returns leave the inner loop (which borrows the current function's code
-//! and frame) and are handled in the outer one, so Wasm recursion never grows the host
-//! stack. Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
+//! Calls and returns never recurse on the host stack: calls between functions of the
+//! running instance switch frames inside the inner loop; the rest (host functions, other
+//! instances, growing the value stack, the depth limit's trap) leave it for the outer
+//! one. Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
 
 mod call;
 mod frame;
@@ -11,14 +12,14 @@ mod stack;
 
 pub(crate) use call::invoke;
 use call::{Ctx, Limits, Pos};
-use frame::{Ip, Slots};
+use frame::{Ip, Values};
 use memory::MemView;
-use stack::ExecStack;
+use stack::{ExecStack, Frame, init_frame};
 
 use crate::error::{Result, TrapKind};
 use crate::interp::bytecode::Instr;
 use crate::interp::numeric::{self as num, div, trunc};
-use crate::store::StoreData;
+use crate::store::{FuncKind, StoreData};
 
 /// Why the inner loop stopped.
 enum Action {
@@ -30,10 +31,9 @@ enum Action {
         func: u32,
         base: u32,
     },
-    CallIndirect {
-        type_index: u32,
-        table: u32,
-        index: u32,
+    /// Call store function `sf` (resolved by `call_indirect`).
+    CallStore {
+        sf: u32,
         base: u32,
     },
     Return,
@@ -50,11 +50,60 @@ fn run(
     // `memory.grow`, a host call, or a switch to another instance.
     let mut view = MemView::new(store, ctx.mem);
     loop {
-        let code = &ctx.code.funcs[pos.func as usize];
+        let mut code = &ctx.code.funcs[pos.func as usize];
         let mut ip = Ip::new(&code.instrs, pos.pc);
-        let mut regs = Slots::new(&mut st.values[pos.base..], &code.instrs);
+        let mut stack = Values::new(&mut st.values);
+        // `ExecStack::enter` sized the stack for this frame.
+        let Some(mut regs) = stack.window(pos.base, &code.instrs) else {
+            return Err(TrapKind::CallStackExhausted.into());
+        };
         let mem = ctx.mem as usize;
         let instance = ctx.instance as usize;
+
+        // Enters defined function `$func` of this instance, its arguments at `$base`, in
+        // this loop; leaves with `$slow` when the outer loop must do it.
+        macro_rules! call {
+            ($func:expr, $base:expr, $slow:expr) => {{
+                let abs = pos.base + $base as usize;
+                let callee = &ctx.code.funcs[$func as usize];
+                if st.frames.len() >= limits.max_depth {
+                    break $slow;
+                }
+                let Some(mut window) = stack.window(abs, &callee.instrs) else {
+                    break $slow;
+                };
+                init_frame(window.as_mut_slice(), callee);
+                st.frames.push(Frame {
+                    func: pos.func,
+                    pc: ip.pc() as u32,
+                    instance: ctx.instance,
+                    base: pos.base,
+                });
+                pos.func = $func;
+                pos.base = abs;
+                code = callee;
+                regs = window;
+                ip = Ip::new(&code.instrs, 0);
+            }};
+        }
+        // Returns to a caller of this instance in this loop (the results are in place).
+        macro_rules! ret {
+            () => {{
+                let Some(&f) = st.frames.last().filter(|f| f.instance == ctx.instance) else {
+                    break Action::Return;
+                };
+                let caller = &ctx.code.funcs[f.func as usize];
+                let Some(window) = stack.window(f.base, &caller.instrs) else {
+                    break Action::Return;
+                };
+                st.frames.pop();
+                pos.func = f.func;
+                pos.base = f.base;
+                code = caller;
+                regs = window;
+                ip = Ip::new(&code.instrs, f.pc as usize);
+            }};
+        }
 
         macro_rules! r {
             ($s:expr) => {
@@ -220,14 +269,14 @@ fn run(
                     rhs,
                     target,
                 } => counter!(step, dst, rhs, target, u32, !=),
-                Instr::Return => break Action::Return,
+                Instr::Return => ret!(),
                 Instr::ReturnSlot { src } => {
                     w!(0, r!(src));
-                    break Action::Return;
+                    ret!();
                 }
                 Instr::Copy { dst, src } => w!(dst, r!(src)),
                 Instr::Const { dst, value } => w!(dst, value),
-                Instr::Call { func, base } => break Action::Call { func, base },
+                Instr::Call { func, base } => call!(func, base, Action::Call { func, base }),
                 Instr::CallImport { func, base } => break Action::CallImport { func, base },
                 Instr::CallIndirect {
                     type_index,
@@ -235,12 +284,15 @@ fn run(
                     base,
                 } => {
                     let (table, _) = ip.extra();
-                    break Action::CallIndirect {
-                        type_index,
-                        table,
-                        index: r!(index) as u32,
-                        base,
-                    };
+                    let index = r!(index) as u32;
+                    let sf = call::resolve_indirect(store, &ctx, type_index, table, index)?;
+                    match store.funcs[sf as usize].kind {
+                        FuncKind::Wasm { instance, index } if instance == ctx.instance => {
+                            let func = index - ctx.code.num_imported_funcs;
+                            call!(func, base, Action::CallStore { sf, base })
+                        }
+                        _ => break Action::CallStore { sf, base },
+                    }
                 }
                 Instr::Select { dst, lhs, rhs } => {
                     let (cond, _) = ip.extra();
@@ -677,14 +729,8 @@ fn run(
                 call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
                 view = MemView::new(store, ctx.mem);
             }
-            Action::CallIndirect {
-                type_index,
-                table,
-                index,
-                base,
-            } => {
+            Action::CallStore { sf, base } => {
                 let abs = pos.base + base as usize;
-                let sf = call::resolve_indirect(store, &ctx, type_index, table, index)?;
                 call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
                 view = MemView::new(store, ctx.mem);
             }

@@ -59,26 +59,32 @@ impl ExecStack {
             }
             self.values.resize(end, 0);
         }
-        let frame = &mut self.values[base..end];
-        let (params, locals) = (code.num_params as usize, code.num_locals as usize);
-        // Most frames have a few locals and constants: plain loops for those, as a call
-        // into memset/memcpy costs more than the copy.
-        let zeroed = &mut frame[params..locals];
-        if zeroed.len() <= 4 {
-            zeroed.iter_mut().take(4).for_each(|v| *v = 0);
-        } else {
-            zeroed.fill(0);
-        }
-        let consts = &mut frame[locals..locals + code.consts.len()];
-        if consts.len() <= 4 {
-            consts
-                .iter_mut()
-                .zip(&code.consts)
-                .take(4)
-                .for_each(|(d, s)| *d = *s);
-        } else {
-            consts.copy_from_slice(&code.consts);
-        }
+        init_frame(&mut self.values[base..end], code);
         Ok(())
+    }
+}
+
+/// Zeroes the declared locals of a new frame of `code` (its parameters are in place) and
+/// copies the constants in.
+#[inline(always)]
+pub(super) fn init_frame(frame: &mut [u64], code: &FuncCode) {
+    let (params, locals) = (code.num_params as usize, code.num_locals as usize);
+    // Most frames have a few locals and constants: plain loops for those, as a call
+    // into memset/memcpy costs more than the copy.
+    let zeroed = &mut frame[params..locals];
+    if zeroed.len() <= 4 {
+        zeroed.iter_mut().take(4).for_each(|v| *v = 0);
+    } else {
+        zeroed.fill(0);
+    }
+    let consts = &mut frame[locals..locals + code.consts.len()];
+    if consts.len() <= 4 {
+        consts
+            .iter_mut()
+            .zip(&code.consts)
+            .take(4)
+            .for_each(|(d, s)| *d = *s);
+    } else {
+        consts.copy_from_slice(&code.consts);
     }
 }
