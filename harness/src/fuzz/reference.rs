@@ -321,7 +321,14 @@ impl Subject for WasmiSubject {
                     let _ = g.set(&mut store, WVal::I32(*amount as i32));
                 }
             }
-            let outcome = if let Some(code) = closed {
+            // A re-exported import is the host's function, not the instance's: calling it
+            // runs the host function even after the instance closed, and an exit from it
+            // (there is no Wasm caller) closes nothing.
+            let direct = shape
+                .func_exports
+                .iter()
+                .any(|(n, idx, _)| *n == call.export && *idx < shape.num_imported_funcs);
+            let outcome = if let (Some(code), false) = (closed, direct) {
                 // Our runtime closes an instance that exited; calls into it exit again.
                 Outcome::Exit(code)
             } else {
@@ -350,12 +357,6 @@ impl Subject for WasmiSubject {
                     }
                 }
             };
-            // An exit from a host function that Wasm called closes the instance; one
-            // the embedder called directly (a re-exported import) has no caller to close.
-            let direct = shape
-                .func_exports
-                .iter()
-                .any(|(n, idx, _)| *n == call.export && *idx < shape.num_imported_funcs);
             if let (Outcome::Exit(code), false) = (&outcome, direct) {
                 closed = Some(*code);
             }

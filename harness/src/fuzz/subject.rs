@@ -149,9 +149,9 @@ struct Snapshots {
 }
 
 impl Snapshots {
-    /// Every global, memory and table the module exports, then those of the host
-    /// modules not already seen (an imported memory that the module re-exports
-    /// appears once).
+    /// Every global, memory and table the module exports, under each export name (a
+    /// table exported under two names is observed twice, as the wasmi reference does),
+    /// then those of the host modules the module does not re-export.
     fn take(
         &mut self,
         store: &Store,
@@ -160,20 +160,19 @@ impl Snapshots {
         name_of: &impl Fn(&Value) -> Val,
     ) -> State {
         let mut state = State::default();
-        let mut seen = std::collections::HashSet::new();
         let mut exports: Vec<(String, Extern)> = Vec::new();
         if let Some(inst) = inst {
             exports.extend(inst.exports(store));
         }
+        let mut seen: std::collections::HashSet<Extern> = exports.iter().map(|(_, e)| *e).collect();
         for (module, hi) in &host.instances {
             for (name, ext) in hi.exports(store) {
-                exports.push((format!("host:{module}.{name}"), ext));
+                if seen.insert(ext) {
+                    exports.push((format!("host:{module}.{name}"), ext));
+                }
             }
         }
         for (name, ext) in exports {
-            if !seen.insert(ext) {
-                continue;
-            }
             match ext {
                 Extern::Func(_) => {}
                 Extern::Global(g) => {
