@@ -1,7 +1,7 @@
 //! Every workload gives the same result on every engine of this build (interp and
 //! native; with `--features peers` also wasmtime and wasmi), with small inputs so that
-//! `cargo test --workspace` stays fast; and the C programs' reference results (from the
-//! gcc build, programs/README.md) hold on the native engine.
+//! `cargo test --workspace` stays fast; and the reference results (the C programs' from
+//! the gcc build, programs/README.md; simd's from a Python model) hold on native.
 
 #[test]
 fn all_engines_agree_on_every_workload() {
