@@ -13,7 +13,7 @@ use crate::error::{Error, Result, TrapKind};
 use crate::store::{FuncKind, StoreData};
 use crate::values::Value;
 
-type EntryFn = unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut u128, u32);
+type EntryFn = unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut u128);
 
 pub(crate) fn invoke(
     store: &mut StoreData,
@@ -40,9 +40,6 @@ pub(crate) fn invoke(
         *cell = a.to_raw128();
     }
     let limit = stack_limit();
-    // The interpreter allows `max_call_depth` calls below the entry function: that many
-    // frames plus the entry's own.
-    let depth = store.engine.config().max_call_depth.saturating_add(1);
     let store_ptr: *mut StoreData = store;
     // SAFETY: `vmctx` was just built or found for this instance and lives as long as the
     // store; its runtime is a separate heap allocation shared by the store's contexts.
@@ -57,7 +54,7 @@ pub(crate) fn invoke(
         (*rt).store = store_ptr;
         (*rt).trap = 0;
         let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(tramp);
-        entry(code, vmctx, vmctx, buf.as_mut_ptr(), depth);
+        entry(code, vmctx, vmctx, buf.as_mut_ptr());
         let trap = std::mem::replace(&mut (*rt).trap, 0);
         let pending = (*rt).pending.take();
         ((*rt).stack_limit, (*rt).store) = saved;

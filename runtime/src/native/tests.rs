@@ -692,47 +692,6 @@ fn memory_grown_inside_a_call_is_seen() {
     }
 }
 
-/// `Config::max_call_depth` bounds native calls as it bounds the interpreter's: the
-/// entry function and that many nested calls (direct or indirect; a host function is no
-/// frame), whatever the stack could hold.
-#[test]
-fn max_call_depth_matches_the_interpreter() {
-    let wat = r#"(module
-      (import "env" "id" (func $host (param i32) (result i32)))
-      (type $t (func (param i32) (result i32)))
-      (table funcref (elem $indirect))
-      (func $direct (export "direct") (param i32) (result i32)
-        (if (result i32) (i32.eqz (local.get 0))
-          (then (call $host (i32.const 0)))
-          (else (i32.add (call $direct (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))))
-      (func $indirect (export "indirect") (param i32) (result i32)
-        (if (result i32) (i32.eqz (local.get 0))
-          (then (i32.const 0))
-          (else (i32.add (call_indirect (type $t) (i32.sub (local.get 0) (i32.const 1))
-                                                  (i32.const 0))
-                         (i32.const 1))))))"#;
-    for strategy in [Strategy::Interpreter, Strategy::Native] {
-        let engine = Engine::new(Config {
-            max_call_depth: 50,
-            ..Config::new(strategy)
-        })
-        .unwrap();
-        let store = Store::new(&engine);
-        HostModuleBuilder::new("env")
-            .func_wrap("id", |x: i32| x)
-            .instantiate(&store)
-            .unwrap();
-        let i = Instance::new(&store, &Module::new(&engine, wat).unwrap(), None).unwrap();
-        for f in ["direct", "indirect"] {
-            let what = format!("{} {f}", strategy.name());
-            let r = call(&store, &i, f, &[Value::I32(50)]);
-            assert_eq!(r.unwrap(), [Value::I32(50)], "{what}");
-            let r = call(&store, &i, f, &[Value::I32(51)]);
-            assert_eq!(trap_of(r), TrapKind::CallStackExhausted, "{what}");
-        }
-    }
-}
-
 /// Compiling, instantiating and dropping modules does not grow resident memory (code
 /// memory is freed with its Module). Ignored by default: RSS is process-wide, so it is
 /// only meaningful run alone (`cargo test -p runtime --lib code_memory -- --ignored`).

@@ -127,12 +127,12 @@ impl Translator<'_, '_> {
                     let code = self.b.ins().load(I64, readonly(), imports, off);
                     let callee = self.b.ins().load(I64, readonly(), imports, off + 8);
                     let sig = self.sig_ref(type_index);
-                    let mut args = vec![callee, vmctx, self.callee_depth];
+                    let mut args = vec![callee, vmctx];
                     args.extend(params);
                     self.b.ins().call_indirect(sig, code, &args)
                 } else {
                     let fr = self.direct_ref(f - info.num_imported_funcs);
-                    let mut args = vec![vmctx, vmctx, self.callee_depth];
+                    let mut args = vec![vmctx, vmctx];
                     args.extend(params);
                     self.b.ins().call(fr, &args)
                 };
@@ -147,7 +147,7 @@ impl Translator<'_, '_> {
                 let params = self.stack.split_off(self.stack.len() - n);
                 let (code, callee) = self.indirect_callee(*table_index, *type_index, index);
                 let sig = self.sig_ref(*type_index);
-                let mut args = vec![callee, self.vmctx, self.callee_depth];
+                let mut args = vec![callee, self.vmctx];
                 args.extend(params);
                 let call = self.b.ins().call_indirect(sig, code, &args);
                 self.finish_call(call);

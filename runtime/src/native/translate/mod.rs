@@ -83,18 +83,11 @@ pub(crate) fn wp_error(e: wasmparser::BinaryReaderError) -> Error {
     })
 }
 
-/// Index of the first Wasm parameter in the Wasm ABI: after the callee's vmctx, the
-/// caller's vmctx and the call depth budget.
-pub(crate) const FIRST_PARAM: usize = 3;
-
-/// The Wasm ABI signature of `ty`: `(callee_vmctx, caller_vmctx, depth: i32, params...)
-/// -> results`. `depth` is how many Wasm frames may still be entered, this one included
-/// (`Config::max_call_depth`).
+/// The Wasm ABI signature of `ty`.
 pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Result<Signature> {
     let mut sig = Signature::new(call_conv);
     sig.params.push(AbiParam::new(types::I64));
     sig.params.push(AbiParam::new(types::I64));
-    sig.params.push(AbiParam::new(types::I32));
     for p in ty.params() {
         sig.params.push(AbiParam::new(clif_type(*p)?));
     }
@@ -212,8 +205,6 @@ pub(crate) struct Translator<'a, 'b> {
     unreachable_depth: u32,
     vmctx: Value,
     rt: Value,
-    /// The depth budget this function's callees get (its own minus one).
-    callee_depth: Value,
     /// Definition pointer of each memory, loaded in the entry block.
     mem_defs: Vec<Value>,
     /// Whether the entry block also loads each memory's base and length.
@@ -241,13 +232,12 @@ pub(crate) fn translate_function(
     declare_regions(func);
     let (mut b, params) = builder_at_entry(func, fbc);
     let vmctx = params[0];
-    let depth = params[2];
     let rt = b.ins().load(types::I64, readonly(), vmctx, VM_RUNTIME);
 
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
         let var = b.declare_var(clif_type(*p)?);
-        b.def_var(var, params[FIRST_PARAM + i]);
+        b.def_var(var, params[2 + i]);
         locals.push(var);
     }
     let mut reader = body.get_locals_reader().map_err(wp_error)?;
@@ -297,7 +287,6 @@ pub(crate) fn translate_function(
         unreachable_depth: 0,
         vmctx,
         rt,
-        callee_depth: depth,
         mem_preloaded: vec![false; mem_defs.len()],
         mem_defs,
         results,
@@ -307,7 +296,7 @@ pub(crate) fn translate_function(
         sig_refs: HashMap::new(),
         libcall_sigs: HashMap::new(),
     };
-    t.exhaustion_check(depth);
+    t.stack_check();
 
     let mut ops = body.get_operators_reader().map_err(wp_error)?;
     while !ops.eof() {
@@ -455,15 +444,7 @@ impl Translator<'_, '_> {
         self.enter(cont);
     }
 
-    /// The prologue's checks: the call depth budget (`depth`, this function's frame
-    /// included) is not spent, and the stack pointer is above the runtime's limit.
-    fn exhaustion_check(&mut self, depth: Value) {
-        let spent = self
-            .b
-            .ins()
-            .icmp_imm_s(ir::condcodes::IntCC::Equal, depth, 0);
-        self.trap_if(spent, TrapKind::CallStackExhausted);
-        self.callee_depth = self.b.ins().iadd_imm_s(depth, -1);
+    fn stack_check(&mut self) {
         let sp = self.b.ins().get_stack_pointer(types::I64);
         let limit = self
             .b

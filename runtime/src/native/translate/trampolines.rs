@@ -1,14 +1,12 @@
 //! Per-signature glue between the host and compiled code.
 //!
-//! - The **entry trampoline** `(code, callee_vmctx, caller_vmctx, buf: *mut u64, depth:
-//!   u32)` loads the arguments from `buf` (16-byte cells, `Value::to_raw128`), calls `code`
-//!   with the Wasm ABI and depth budget `depth`, and writes the results back into `buf`:
-//!   one native entry point for every signature, multiple results included.
+//! - The **entry trampoline** `(code, callee_vmctx, caller_vmctx, buf: *mut u64)` loads
+//!   the arguments from `buf` (16-byte cells, `Value::to_raw128`), calls `code` with the Wasm ABI
+//!   and writes the results back into `buf`: one native entry point for every signature,
+//!   multiple results included.
 //! - The **host adapter** has the Wasm ABI; its `callee_vmctx` is a host function's store
-//!   index, and it ignores the depth budget (a host function is no Wasm frame; if it calls
-//!   Wasm, that is a new entry with a fresh budget, as in the interpreter). It spills the
-//!   arguments to a stack buffer and calls the `host_call` libcall, then loads the results
-//!   (the caller tests the trap flag as after any call).
+//!   index. It spills the arguments to a stack buffer and calls the `host_call` libcall,
+//!   then loads the results (the caller tests the trap flag as after any call).
 
 use cranelift_codegen::ir::{
     self, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Type,
@@ -16,7 +14,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{Env, FIRST_PARAM, builder_at_entry, clif_type, trusted};
+use super::{Env, builder_at_entry, clif_type, trusted};
 use crate::error::Result;
 use crate::native::libcalls;
 use crate::values::FuncType;
@@ -28,7 +26,6 @@ pub(crate) fn entry_signature(env_cc: cranelift_codegen::isa::CallConv) -> Signa
     for _ in 0..4 {
         sig.params.push(AbiParam::new(I64));
     }
-    sig.params.push(AbiParam::new(I32));
     sig
 }
 
@@ -69,8 +66,8 @@ pub(crate) fn build_entry(
 ) -> Result<()> {
     let ty: &FuncType = &env.info.types[type_index];
     let (mut b, p) = builder_at_entry(func, fbc);
-    let (code, callee, caller, buf, depth) = (p[0], p[1], p[2], p[3], p[4]);
-    let mut args = vec![callee, caller, depth];
+    let (code, callee, caller, buf) = (p[0], p[1], p[2], p[3]);
+    let mut args = vec![callee, caller];
     for (i, t) in ty.params().iter().enumerate() {
         let v = load_raw(&mut b, clif_type(*t)?, buf, i);
         args.push(v);
@@ -102,7 +99,7 @@ pub(crate) fn build_host_adapter(
         4,
     ));
     let buf = b.ins().stack_addr(I64, slot, 0);
-    for (i, v) in p[FIRST_PARAM..].iter().enumerate() {
+    for (i, v) in p[2..].iter().enumerate() {
         store_raw(&mut b, *v, buf, i);
     }
     let mut sig = Signature::new(env.call_conv);
