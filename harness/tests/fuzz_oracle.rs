@@ -255,3 +255,47 @@ fn honest_engines_agree_and_reproducers_are_written() {
             .contains("(module")
     );
 }
+
+/// `--minimize` on a real divergence: the lying engine's wrong result survives shrinking,
+/// and the module wasm-shrink returns is smaller, valid and still diverges.
+#[test]
+fn minimize_shrinks_a_divergence_and_keeps_it() {
+    let lying = || Oracle {
+        subjects: vec![
+            Box::new(RuntimeSubject::new(Strategy::Interpreter).unwrap()),
+            Box::new(Lying {
+                inner: RuntimeSubject::new(Strategy::Native).unwrap(),
+                perturb: result,
+            }),
+        ],
+    };
+    let oracle = lying();
+    let case = (0..200u64)
+        .filter_map(|seed| Case::from_input(&seed_bytes(seed)))
+        .find(|case| {
+            case.wasm.len() > 1000
+                && matches!(
+                    oracle.check(case).map(|c| c.verdict),
+                    Some(Verdict::Diverged(_))
+                )
+        })
+        .expect("a seed in 0..200 whose module returns a value");
+    let small = harness::fuzz::driver::minimize_with(&case, move || Some(lying())).unwrap();
+    eprintln!("minimized {} -> {} bytes", case.wasm.len(), small.len());
+    assert!(
+        small.len() < case.wasm.len(),
+        "not shrunk: {} bytes",
+        small.len()
+    );
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&small)
+        .expect("the shrunk module is valid");
+    let min = Case {
+        wasm: small,
+        plan_bytes: case.plan_bytes.clone(),
+    };
+    assert!(matches!(
+        oracle.check(&min).map(|c| c.verdict),
+        Some(Verdict::Diverged(_))
+    ));
+}

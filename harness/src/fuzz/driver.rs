@@ -241,12 +241,14 @@ fn run_case(
 /// Runs `case` on a fresh oracle in its own thread, giving up after `limit`: a shrunk
 /// module may have lost its fuel checks and loop forever. (A thread that does not
 /// finish is left behind; the caller stops shrinking then.)
-fn check_with_timeout(case: &Case, reference: Option<Reference>, limit: Duration) -> Option<bool> {
+fn check_with_timeout<F>(case: &Case, make: F, limit: Duration) -> Option<bool>
+where
+    F: Fn() -> Option<Oracle> + Send + 'static,
+{
     let (tx, rx) = mpsc::channel();
     let case = case.clone();
     std::thread::spawn(move || {
-        let diverged = oracle(reference)
-            .ok()
+        let diverged = make()
             .and_then(|o| o.check(&case))
             .is_some_and(|c| matches!(c.verdict, Verdict::Diverged(_)));
         let _ = tx.send(diverged);
@@ -256,6 +258,15 @@ fn check_with_timeout(case: &Case, reference: Option<Reference>, limit: Duration
 
 /// Shrinks a divergent module with wasm-shrink while it still diverges (same plan bytes).
 pub fn minimize(case: &Case, reference: Option<Reference>) -> anyhow::Result<Vec<u8>> {
+    minimize_with(case, move || oracle(reference).ok())
+}
+
+/// [`minimize`] with the oracle `make` builds (a fresh one per candidate, on the
+/// candidate's own thread): the self-test shrinks a divergence of a lying engine this way.
+pub fn minimize_with<F>(case: &Case, make: F) -> anyhow::Result<Vec<u8>>
+where
+    F: Fn() -> Option<Oracle> + Clone + Send + 'static,
+{
     let plan_bytes = case.plan_bytes.clone();
     let mut hung = false;
     let info = wasm_shrink::WasmShrink::default()
@@ -268,7 +279,7 @@ pub fn minimize(case: &Case, reference: Option<Reference>) -> anyhow::Result<Vec
                 wasm: wasm.to_vec(),
                 plan_bytes: plan_bytes.clone(),
             };
-            match check_with_timeout(&candidate, reference, Duration::from_secs(5)) {
+            match check_with_timeout(&candidate, make.clone(), Duration::from_secs(5)) {
                 Some(d) => Ok(d),
                 None => {
                     hung = true;
