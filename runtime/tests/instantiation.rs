@@ -47,6 +47,19 @@ fn trap_of(e: &Error) -> TrapKind {
 // ---------------------------------------------------------------------------------------
 // Segments
 
+/// A host module `env` whose `exit(code)` closes the calling instance with `code`.
+fn exit_host(store: &Store) {
+    HostModuleBuilder::new("env")
+        .func_wrap(
+            "exit",
+            |caller: &mut Caller<'_>, code: i32| -> runtime::Result<()> {
+                Err(caller.exit(code as u32))
+            },
+        )
+        .instantiate(store)
+        .unwrap();
+}
+
 #[test]
 fn data_trap_keeps_earlier_segments() {
     let (store, p) = with_provider();
@@ -420,15 +433,7 @@ fn start_host_sees_caller_exports() {
 #[test]
 fn start_exit_passes_through_unwrapped() {
     let store = Store::new(&engine());
-    HostModuleBuilder::new("env")
-        .func_wrap(
-            "exit",
-            |caller: &mut Caller<'_>, code: i32| -> runtime::Result<()> {
-                Err(caller.exit(code as u32))
-            },
-        )
-        .instantiate(&store)
-        .unwrap();
+    exit_host(&store);
     let e = instantiate_err(
         &store,
         r#"(module (import "env" "exit" (func $exit (param i32)))
@@ -558,15 +563,7 @@ fn closed_host_module_calls_fail_with_exit_code() {
 #[test]
 fn exit_from_host_closes_the_calling_instance() {
     let store = Store::new(&engine());
-    HostModuleBuilder::new("env")
-        .func_wrap(
-            "exit",
-            |caller: &mut Caller<'_>, code: i32| -> runtime::Result<()> {
-                Err(caller.exit(code as u32))
-            },
-        )
-        .instantiate(&store)
-        .unwrap();
+    exit_host(&store);
     let inst = instantiate(
         &store,
         r#"(module (import "env" "exit" (func $exit (param i32)))

@@ -21,6 +21,11 @@ fn link_error(e: Error) -> LinkError {
     }
 }
 
+/// Instantiates WAT source (unnamed), expecting a link error.
+fn link_error_of(store: &Store, src: &str) -> LinkError {
+    link_error(instantiate_err(store, src, None))
+}
+
 /// A host module `env` with one of each kind of export.
 fn env(store: &Store) -> Instance {
     HostModuleBuilder::new("env")
@@ -70,11 +75,7 @@ fn setup() -> (Store, Instance) {
 #[test]
 fn unknown_module_is_a_link_error() {
     let (store, _env) = setup();
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "nope" "f" (func)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "nope" "f" (func)))"#);
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
     assert_eq!(e.extern_kind, "func");
     assert_eq!(e.module, "nope");
@@ -88,11 +89,7 @@ fn unknown_module_is_a_link_error() {
 #[test]
 fn unknown_name_is_a_link_error() {
     let (store, _env) = setup();
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "missing" (global i32)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "missing" (global i32)))"#);
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
     assert_eq!(e.extern_kind, "global");
     assert_eq!(
@@ -105,14 +102,13 @@ fn unknown_name_is_a_link_error() {
 fn first_failing_import_is_reported() {
     // Imports are resolved in declaration order: the error names the first bad one.
     let (store, _env) = setup();
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module
             (import "env" "add" (func (param i32 i32) (result i32)))
             (import "env" "nope1" (func))
             (import "nope2" "x" (func)))"#,
-        None,
-    ));
+    );
     assert_eq!(e.name, "nope1");
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
 }
@@ -120,11 +116,7 @@ fn first_failing_import_is_reported() {
 #[test]
 fn wrong_kind_is_incompatible() {
     let (store, _env) = setup();
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "add" (memory 1)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "add" (memory 1)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(e.extern_kind, "memory");
     assert_eq!(
@@ -132,19 +124,14 @@ fn wrong_kind_is_incompatible() {
         r#"import memory[env.add]: incompatible import type: export "add" in module "env" is a func, not a memory"#
     );
 
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "mem" (func)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "mem" (func)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert!(e.to_string().contains("is a memory, not a func"), "{e}");
 
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "env" "g_i32" (table 1 funcref)))"#,
-        None,
-    ));
+    );
     assert!(e.to_string().contains("is a global, not a table"), "{e}");
 }
 
@@ -212,11 +199,10 @@ fn wasm_export_signature_mismatch() {
         r#"(module (func (export "f") (param f32) (result f64) f64.const 0))"#,
         Some("a"),
     );
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "a" "f" (func (param f64) (result f32))))"#,
-        None,
-    ));
+    );
     assert_eq!(
         e.to_string(),
         "import func[a.f]: incompatible import type: signature mismatch: (f64) -> (f32) != (f32) -> (f64)"
@@ -255,11 +241,7 @@ fn wrapped_closures_have_the_right_types() {
 fn table_min_uses_current_size() {
     let (store, env) = setup();
     // Declared min 2; importing with min 3 fails ...
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "tab" (table 3 funcref)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "tab" (table 3 funcref)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
         e.to_string(),
@@ -273,11 +255,7 @@ fn table_min_uses_current_size() {
         r#"(module (import "env" "tab" (table 5 funcref)))"#,
         None,
     );
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "tab" (table 6 funcref)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "tab" (table 6 funcref)))"#);
     assert_eq!(
         e.to_string(),
         "import table[env.tab]: incompatible import type: minimum size mismatch: 6 > 5"
@@ -288,11 +266,10 @@ fn table_min_uses_current_size() {
 fn table_max_mismatch() {
     let (store, _env) = setup();
     // Actual max 10: an importer that wants at most 5 is refused, at most 10 or 20 is fine.
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "env" "tab" (table 1 5 funcref)))"#,
-        None,
-    ));
+    );
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
         e.to_string(),
@@ -309,11 +286,10 @@ fn table_max_mismatch() {
         None,
     );
     // No actual max: any expected max is refused.
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "env" "tab_nomax" (table 1 100 funcref)))"#,
-        None,
-    ));
+    );
     assert_eq!(
         e.to_string(),
         "import table[env.tab_nomax]: incompatible import type: maximum size mismatch: 100, but actual has no max"
@@ -328,11 +304,10 @@ fn table_max_mismatch() {
 #[test]
 fn table_element_type_mismatch() {
     let (store, _env) = setup();
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "env" "tab" (table 1 externref)))"#,
-        None,
-    ));
+    );
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
         e.to_string(),
@@ -343,11 +318,7 @@ fn table_element_type_mismatch() {
 #[test]
 fn memory_min_uses_current_size() {
     let (store, env) = setup();
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "mem" (memory 2)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "mem" (memory 2)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
         e.to_string(),
@@ -356,11 +327,7 @@ fn memory_min_uses_current_size() {
     let mem = env.get_memory(&store, "mem").unwrap();
     assert_eq!(mem.grow(&store, 2).unwrap(), 1);
     instantiate(&store, r#"(module (import "env" "mem" (memory 3)))"#, None);
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "mem" (memory 4)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "mem" (memory 4)))"#);
     assert_eq!(
         e.to_string(),
         "import memory[env.mem]: incompatible import type: minimum size mismatch: 4 > 3"
@@ -370,11 +337,7 @@ fn memory_min_uses_current_size() {
 #[test]
 fn memory_max_mismatch() {
     let (store, _env) = setup();
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "mem" (memory 1 2)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "mem" (memory 1 2)))"#);
     assert_eq!(
         e.to_string(),
         "import memory[env.mem]: incompatible import type: maximum size mismatch: 2 < 4"
@@ -389,11 +352,10 @@ fn memory_max_mismatch() {
         r#"(module (import "env" "mem" (memory 0 9)))"#,
         None,
     );
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "env" "mem_nomax" (memory 1 65536)))"#,
-        None,
-    ));
+    );
     assert_eq!(
         e.to_string(),
         "import memory[env.mem_nomax]: incompatible import type: maximum size mismatch: 65536, but actual has no max"
@@ -410,11 +372,7 @@ fn wasm_exported_memory_limits() {
     // Limits of a memory exported by a Wasm module, grown through the API.
     let store = Store::new(&engine());
     let a = instantiate(&store, r#"(module (memory (export "m") 1 3))"#, Some("a"));
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "a" "m" (memory 2 3)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "a" "m" (memory 2 3)))"#);
     assert!(
         e.to_string().contains("minimum size mismatch: 2 > 1"),
         "{e}"
@@ -429,21 +387,19 @@ fn wasm_exported_memory_limits() {
 #[test]
 fn global_mutability_mismatch() {
     let (store, _env) = setup();
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "env" "g_i32" (global (mut i32))))"#,
-        None,
-    ));
+    );
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
         e.to_string(),
         "import global[env.g_i32]: incompatible import type: mutability mismatch: true != false"
     );
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "env" "g_mut_i32" (global i32)))"#,
-        None,
-    ));
+    );
     assert_eq!(
         e.to_string(),
         "import global[env.g_mut_i32]: incompatible import type: mutability mismatch: false != true"
@@ -453,21 +409,16 @@ fn global_mutability_mismatch() {
 #[test]
 fn global_value_type_mismatch() {
     let (store, _env) = setup();
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "env" "g_i32" (global i64)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "env" "g_i32" (global i64)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
         e.to_string(),
         "import global[env.g_i32]: incompatible import type: value type mismatch: i64 != i32"
     );
-    let e = link_error(instantiate_err(
+    let e = link_error_of(
         &store,
         r#"(module (import "env" "g_mut_i32" (global (mut f32))))"#,
-        None,
-    ));
+    );
     assert!(
         e.to_string().contains("value type mismatch: f32 != i32"),
         "{e}"
@@ -732,11 +683,7 @@ fn import_resolver_takes_precedence_and_falls_back() {
     );
     let _ = (registered, other);
     // Unknown to both: still an unknown-import link error.
-    let e = link_error(instantiate_err(
-        &store,
-        r#"(module (import "nowhere" "x" (func)))"#,
-        None,
-    ));
+    let e = link_error_of(&store, r#"(module (import "nowhere" "x" (func)))"#);
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
 }
 
@@ -747,11 +694,7 @@ fn import_resolver_instance_from_another_store_is_ignored() {
     let store_b = Store::new(&engine);
     let foreign = instantiate(&store_b, r#"(module (memory (export "mem") 1))"#, None);
     store_a.set_import_resolver(Arc::new(move |_| Some(foreign)));
-    let e = link_error(instantiate_err(
-        &store_a,
-        r#"(module (import "x" "mem" (memory 1)))"#,
-        None,
-    ));
+    let e = link_error_of(&store_a, r#"(module (import "x" "mem" (memory 1)))"#);
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
 }
 
