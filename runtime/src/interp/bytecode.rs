@@ -147,6 +147,12 @@ macro_rules! define_instr {
             I64Load16U { dst: Slot, addr: Slot, offset: u32 },
             I64Load32S { dst: Slot, addr: Slot, offset: u32 },
             I64Load32U { dst: Slot, addr: Slot, offset: u32 },
+            /// Loads at `(idx << shift) + offset`: a shift by a constant fused into the
+            /// load that uses it as its address (array indexing).
+            I32LoadShl { shift: u8, dst: Slot, idx: Slot, offset: u32 },
+            I64LoadShl { shift: u8, dst: Slot, idx: Slot, offset: u32 },
+            F32LoadShl { shift: u8, dst: Slot, idx: Slot, offset: u32 },
+            F64LoadShl { shift: u8, dst: Slot, idx: Slot, offset: u32 },
             I32Store { addr: Slot, value: Slot, offset: u32 },
             I64Store { addr: Slot, value: Slot, offset: u32 },
             F32Store { addr: Slot, value: Slot, offset: u32 },
@@ -210,6 +216,10 @@ macro_rules! define_instr {
                     | Instr::I64Load16U { dst, .. }
                     | Instr::I64Load32S { dst, .. }
                     | Instr::I64Load32U { dst, .. }
+                    | Instr::I32LoadShl { dst, .. }
+                    | Instr::I64LoadShl { dst, .. }
+                    | Instr::F32LoadShl { dst, .. }
+                    | Instr::F64LoadShl { dst, .. }
                     | Instr::MemorySize { dst }
                     | Instr::TableGet { dst, .. }
                     | Instr::TableSize { dst, .. }
@@ -271,6 +281,8 @@ pub(crate) struct FuncCode {
     pub num_params: u32,
     /// Params plus declared locals.
     pub num_locals: u32,
+    /// The first four constants, zero-padded (small frames copy these four at once).
+    pub head_consts: [u64; 4],
 }
 
 #[cfg(test)]

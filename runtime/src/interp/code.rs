@@ -207,6 +207,10 @@ macro_rules! define_facts {
                 | I::I64Load16U { dst, addr, .. }
                 | I::I64Load32S { dst, addr, .. }
                 | I::I64Load32U { dst, addr, .. } => Facts::slots(&[dst, addr]),
+                I::I32LoadShl { dst, idx, .. }
+                | I::I64LoadShl { dst, idx, .. }
+                | I::F32LoadShl { dst, idx, .. }
+                | I::F64LoadShl { dst, idx, .. } => Facts::slots(&[dst, idx]),
                 I::I32Store { addr, value, .. }
                 | I::I64Store { addr, value, .. }
                 | I::F32Store { addr, value, .. }

@@ -207,6 +207,13 @@ fn run(
                 w!($dst, $conv(bytes));
             }};
         }
+        macro_rules! ldx {
+            ($dst:expr, $idx:expr, $shift:expr, $offset:expr, $n:literal, $conv:expr) => {{
+                let addr = (r!($idx) as u32).wrapping_shl($shift as u32) as u64;
+                let bytes = view.load::<$n>(addr, $offset)?;
+                w!($dst, $conv(bytes));
+            }};
+        }
         macro_rules! stv {
             ($addr:expr, $value:expr, $offset:expr, $conv:expr) => {{
                 let bytes = $conv(r!($value));
@@ -326,6 +333,30 @@ fn run(
                 }
 
                 // --- Memory ---
+                Instr::I32LoadShl {
+                    shift,
+                    dst,
+                    idx,
+                    offset,
+                } => ldx!(dst, idx, shift, offset, 4, |b| u32::from_le_bytes(b) as u64),
+                Instr::I64LoadShl {
+                    shift,
+                    dst,
+                    idx,
+                    offset,
+                } => ldx!(dst, idx, shift, offset, 8, u64::from_le_bytes),
+                Instr::F32LoadShl {
+                    shift,
+                    dst,
+                    idx,
+                    offset,
+                } => ldx!(dst, idx, shift, offset, 4, |b| u32::from_le_bytes(b) as u64),
+                Instr::F64LoadShl {
+                    shift,
+                    dst,
+                    idx,
+                    offset,
+                } => ldx!(dst, idx, shift, offset, 8, u64::from_le_bytes),
                 Instr::I32Load { dst, addr, offset } => {
                     ld!(dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
                 }

@@ -69,8 +69,17 @@ impl ExecStack {
 #[inline(always)]
 pub(super) fn init_frame(frame: &mut [u64], code: &FuncCode) {
     let (params, locals) = (code.num_params as usize, code.num_locals as usize);
-    // Most frames have a few locals and constants: plain loops for those, as a call
-    // into memset/memcpy costs more than the copy.
+    // Most frames have at most four locals and four constants: four cells are zeroed,
+    // then four copied (the constants, zero-padded), whatever the exact counts. The
+    // extra cells written are constants rewritten right after, or operand-stack slots,
+    // which nothing reads before writing.
+    if locals - params <= 4 && code.consts.len() <= 4 && locals + 4 <= frame.len() {
+        frame[params..params + 4].copy_from_slice(&[0; 4]);
+        frame[locals..locals + 4].copy_from_slice(&code.head_consts);
+        return;
+    }
+    // Otherwise: plain loops for small counts, as a call into memset/memcpy costs more
+    // than the copy.
     let zeroed = &mut frame[params..locals];
     if zeroed.len() <= 4 {
         zeroed.iter_mut().take(4).for_each(|v| *v = 0);

@@ -84,3 +84,40 @@ fn globals() {
         vec![Value::I64(6), Value::f32(1.5)]
     );
 }
+
+#[test]
+fn shifted_index_loads() {
+    // `(x << c)` as a load's address fuses into the load; the shift wraps at 32 bits and
+    // its count is taken mod 32, like `i32.shl`.
+    let wat = r#"(module (memory 1)
+      (data (i32.const 16) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+      (func (export "i32") (param i32) (result i32)
+        (i32.load offset=16 (i32.shl (local.get 0) (i32.const 2))))
+      (func (export "i64") (param i32) (result i64)
+        (i64.load offset=8 (i32.shl (local.get 0) (i32.const 35))))
+      (func (export "f32") (param i32) (result i32)
+        (i32.reinterpret_f32 (f32.load (i32.shl (local.get 0) (i32.const 4)))))
+      (func (export "f64") (param i32) (result i64)
+        (local $v f64)
+        (local.set $v (f64.load offset=16 (i32.shl (local.get 0) (i32.const 3))))
+        (i64.reinterpret_f64 (local.get $v))))"#;
+    assert_eq!(run1(wat, "i32", &[Value::I32(1)]), Value::I32(0x08070605));
+    assert_eq!(
+        run1(wat, "i64", &[Value::I32(1)]),
+        Value::I64(0x0807060504030201)
+    );
+    assert_eq!(run1(wat, "f32", &[Value::I32(1)]), Value::I32(0x04030201));
+    assert_eq!(
+        run1(wat, "f64", &[Value::I32(1)]),
+        Value::I64(0x100f0e0d0c0b0a09)
+    );
+    // 0x4000_0001 << 2 wraps to 4: in bounds.
+    assert_eq!(
+        run1(wat, "i32", &[Value::I32(0x4000_0001)]),
+        Value::I32(0x08070605)
+    );
+    assert_eq!(
+        trap_of(wat, "i32", &[Value::I32(0x4000)]),
+        TrapKind::MemoryOutOfBounds
+    );
+}

@@ -225,17 +225,21 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         return Err(unsupported("function frame too large"));
     }
     peephole::thread_jumps(&mut t.instrs);
-    let first_const = t.stack_base - t.consts.len() as u32;
-    let consts = &t.consts;
-    peephole::fuse_counters(&mut t.instrs, |s| {
-        let i = s.checked_sub(first_const)? as usize;
-        consts.get(i).copied()
-    });
+    let consts = Consts {
+        values: &t.consts,
+        end: t.stack_base,
+    };
+    peephole::fuse_counters(&mut t.instrs, |s| consts.value(s));
     // Slots: locals, constants and the deepest operand stack.
     let instrs = Code::new(t.instrs, frame_size as u32)
         .map_err(|e| unsupported(&format!("internal: translated code failed checks: {e}")))?;
+    let mut head_consts = [0; 4];
+    for (h, c) in head_consts.iter_mut().zip(&t.consts) {
+        *h = *c;
+    }
     Ok(FuncCode {
         instrs,
+        head_consts,
         consts: t.consts,
         v128_consts: t.v128_consts,
         num_params,
@@ -243,7 +247,30 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     })
 }
 
+/// The constant slots, which end at `end` (the operand stack's base).
+struct Consts<'a> {
+    values: &'a [u64],
+    end: Slot,
+}
+
+impl Consts<'_> {
+    /// The value of constant slot `s` (`None` if `s` is not one).
+    fn value(&self, s: Slot) -> Option<u64> {
+        let first = self.end - self.values.len() as u32;
+        self.values.get(s.checked_sub(first)? as usize).copied()
+    }
+}
+
 impl Translator<'_> {
+    /// The value of constant slot `s` (`None` if `s` is not one).
+    fn const_value(&self, s: Slot) -> Option<u64> {
+        let consts = Consts {
+            values: &self.consts,
+            end: self.stack_base,
+        };
+        consts.value(s)
+    }
+
     /// In unreachable code: skip everything but the `else`/`end` of the current block.
     fn skip_unreachable(&mut self, op: Operator) -> Result<()> {
         match op {

@@ -59,9 +59,58 @@ impl Translator<'_> {
     }
 
     fn load(&mut self, m: &MemArg, make: fn(Slot, Slot, u32) -> Instr) {
+        let offset = offset(m);
+        let scaled: Option<fn(u8, Slot, Slot, u32) -> Instr> = match make(0, 0, 0) {
+            Instr::I32Load { .. } => Some(|shift, dst, idx, offset| Instr::I32LoadShl {
+                shift,
+                dst,
+                idx,
+                offset,
+            }),
+            Instr::I64Load { .. } => Some(|shift, dst, idx, offset| Instr::I64LoadShl {
+                shift,
+                dst,
+                idx,
+                offset,
+            }),
+            Instr::F32Load { .. } => Some(|shift, dst, idx, offset| Instr::F32LoadShl {
+                shift,
+                dst,
+                idx,
+                offset,
+            }),
+            Instr::F64Load { .. } => Some(|shift, dst, idx, offset| Instr::F64LoadShl {
+                shift,
+                dst,
+                idx,
+                offset,
+            }),
+            _ => None,
+        };
+        if let Some(scaled) = scaled
+            && let Some((idx, shift)) = self.take_shifted_address()
+        {
+            let dst = self.next_slot();
+            self.emit_result(scaled(shift, dst, idx, offset));
+            return;
+        }
         let addr = self.pop_slot();
         let dst = self.next_slot();
-        self.emit_result(make(dst, addr, offset(m)));
+        self.emit_result(make(dst, addr, offset));
+    }
+
+    /// If the address on top was just computed by `i32.shl` by a constant, removes that
+    /// instruction and pops the address, returning the shifted operand and the shift.
+    fn take_shifted_address(&mut self) -> Option<(Slot, u8)> {
+        let at = self.top_def()?;
+        let Instr::I32Shl { lhs, rhs, .. } = self.instrs[at] else {
+            return None;
+        };
+        let shift = (self.const_value(rhs)? & 31) as u8;
+        self.instrs.pop();
+        self.pop_op();
+        self.last_def = None;
+        Some((lhs, shift))
     }
 
     fn store(&mut self, m: &MemArg, make: fn(Slot, Slot, u32) -> Instr) {
