@@ -4,12 +4,13 @@
 //!
 //! The invariants, for instructions `instrs` and a frame of `frame_size` slots:
 //!
-//! 1. every slot an instruction of the scalar loop reads or writes is `< frame_size`
-//!    (`Simd` operands are exempt: SIMD runs on a checked slice of the frame);
+//! 1. every slot an instruction reads or writes is `< frame_size`; for a `Simd`
+//!    operand that is a `v128` (`simd::operands`), so is the slot after it;
 //! 2. every branch target is `< instrs.len()`;
 //! 3. the last instruction never falls through (`Br`, `Return`, `ReturnSlot`,
 //!    `Unreachable`), so `pc + 1` after any other instruction is in range;
-//! 4. an instruction that reads an `Extra` operand word is followed by one, a
+//! 4. an instruction that reads an `Extra` operand word (`Simd` ones included) is
+//!    followed by one, a
 //!    `BrTable { len }` by its `len + 1` entries, and a fused loop counter
 //!    (`I32AddImmBr*`, which skips the next instruction) by two more instructions.
 //!
@@ -20,6 +21,7 @@
 use std::ops::Deref;
 
 use super::bytecode::{Instr, Slot, for_each_numeric};
+use super::simd::{self, Use};
 
 /// A function's instructions, verified against its frame size.
 #[derive(Debug)]
@@ -58,7 +60,11 @@ impl Code {
             let bad_slot = facts.slots.iter().find(|&&s| s >= frame_size);
             let bad_target = facts.target.filter(|&t| t as usize >= len);
             let missing_extra = facts.extra != ExtraUse::None && extra.is_none();
-            let bad_extra_slot = facts.extra == ExtraUse::Slot && extra >= Some(frame_size);
+            let bad_extra_slot = match facts.extra {
+                ExtraUse::Slot => extra >= Some(frame_size),
+                ExtraUse::WideSlot => extra.map(|a| a.saturating_add(1)) >= Some(frame_size),
+                ExtraUse::None | ExtraUse::Imm => false,
+            };
             let bad_table = facts.entries.is_some_and(|n| pc + 1 + n as usize >= len);
             if bad_slot.is_some()
                 || bad_target.is_some()
@@ -93,14 +99,16 @@ enum ExtraUse {
     None,
     /// Reads an `Extra` whose `a` is a slot.
     Slot,
+    /// Reads an `Extra` whose `a` is a `v128` slot (it and the next one).
+    WideSlot,
     /// Reads an `Extra` of other immediates.
     Imm,
 }
 
 /// What the checks need to know of one instruction.
 struct Facts {
-    /// The slots it accesses in the scalar loop (unused entries are slot 0).
-    slots: [Slot; 3],
+    /// The slots it accesses (unused entries are slot 0).
+    slots: [Slot; 6],
     target: Option<u32>,
     extra: ExtraUse,
     /// How far past the next instruction it may step (`BrTable`: `len`, to its last
@@ -110,7 +118,7 @@ struct Facts {
 
 impl Facts {
     fn slots(slots: &[Slot]) -> Facts {
-        let mut all = [0; 3];
+        let mut all = [0; 6];
         all[..slots.len()].copy_from_slice(slots);
         Facts {
             slots: all,
@@ -237,13 +245,36 @@ macro_rules! define_facts {
                 | I::TableInit { dst, src: value, len } => {
                     Facts::slots(&[dst, value, len]).extra(ExtraUse::Imm)
                 }
-                // SIMD reads its operands (and any `Extra`) through checked accesses.
-                I::Simd { .. } => Facts::slots(&[]),
+                I::Simd { op, dst, a, b } => simd_facts(op, [dst, a, b]),
             }
         }
     };
 }
 for_each_numeric!(define_facts);
+
+/// The slots of a `Simd` instruction (both of every `v128` operand's) and its `Extra`.
+fn simd_facts(op: simd::SimdOp, fields: [Slot; 3]) -> Facts {
+    let (dst, a, b, extra) = simd::operands(op);
+    let mut slots = [0; 6];
+    for (i, (u, s)) in [dst, a, b].into_iter().zip(fields).enumerate() {
+        match u {
+            Use::Imm => {}
+            Use::Scalar => slots[2 * i] = s,
+            Use::Wide => {
+                slots[2 * i] = s;
+                // `u32::MAX` is never below a frame size.
+                slots[2 * i + 1] = s.saturating_add(1);
+            }
+        }
+    }
+    let extra = match extra {
+        None => ExtraUse::None,
+        Some(Use::Imm) => ExtraUse::Imm,
+        Some(Use::Scalar) => ExtraUse::Slot,
+        Some(Use::Wide) => ExtraUse::WideSlot,
+    };
+    Facts::slots(&slots).extra(extra)
+}
 
 #[cfg(test)]
 mod tests {

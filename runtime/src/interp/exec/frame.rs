@@ -9,7 +9,6 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-use crate::error::TrapKind;
 use crate::interp::bytecode::{Instr, Slot};
 use crate::interp::code::Code;
 
@@ -47,7 +46,7 @@ impl<'a> Values<'a> {
 }
 
 /// The current frame's slot window: exactly `frame_size` cells of the value stack.
-pub(super) struct Slots<'a> {
+pub(crate) struct Slots<'a> {
     ptr: NonNull<u64>,
     len: usize,
     _window: PhantomData<&'a mut [u64]>,
@@ -70,7 +69,41 @@ impl Slots<'_> {
         unsafe { *self.ptr.as_ptr().add(s as usize) = v }
     }
 
-    /// The window as a checked slice (for SIMD, whose operands are not verified).
+    /// The `v128` in slots `s` and `s + 1` (low half first).
+    #[inline(always)]
+    pub fn get_wide(&self, s: Slot) -> u128 {
+        debug_assert!((s as usize) + 1 < self.len, "slot {s}+1 of {}", self.len);
+        // SAFETY: `s` is a `v128` operand of a verified `Simd` instruction, so `s` and
+        // `s + 1` are both `< frame_size == len` (`Code::new`, invariant 1).
+        unsafe {
+            let p = self.ptr.as_ptr().add(s as usize);
+            *p as u128 | (*p.add(1) as u128) << 64
+        }
+    }
+
+    /// Writes a `v128` to slots `s` and `s + 1`.
+    #[inline(always)]
+    pub fn set_wide(&mut self, s: Slot, v: u128) {
+        debug_assert!((s as usize) + 1 < self.len, "slot {s}+1 of {}", self.len);
+        // SAFETY: as in `get_wide`.
+        unsafe {
+            let p = self.ptr.as_ptr().add(s as usize);
+            *p = v as u64;
+            *p.add(1) = (v >> 64) as u64;
+        }
+    }
+
+    /// The same window, borrowed for out-of-line code (SIMD), passed in registers.
+    #[inline(always)]
+    pub fn reborrow(&mut self) -> Slots<'_> {
+        Slots {
+            ptr: self.ptr,
+            len: self.len,
+            _window: PhantomData,
+        }
+    }
+
+    /// The window as a slice (to set up a new frame).
     pub fn as_mut_slice(&mut self) -> &mut [u64] {
         // SAFETY: `ptr..ptr + len` is inside the stack `Values::window` borrowed, and
         // `&mut self` keeps this reborrow exclusive.
@@ -156,13 +189,25 @@ impl<'a> Ip<'a> {
         }
     }
 
-    /// Moves to instruction `pc`, as advanced by out-of-line code (SIMD) that reads its
-    /// own `Extra` words: checked, since that code is not verified.
-    pub fn resume(&mut self, pc: usize) -> Result<(), TrapKind> {
-        if pc >= self.code.len() {
-            return Err(TrapKind::Unreachable);
+    /// If the instruction after the current one is an `Extra`, its `a` and `b`, stepping
+    /// over it; otherwise `(0, 0)` (for SIMD, whose operators differ in using one).
+    ///
+    /// # Safety
+    ///
+    /// The instruction just fetched (`next`) must not be the last one, so that `ptr`
+    /// points inside `code`.
+    #[inline(always)]
+    pub unsafe fn take_extra(&mut self) -> (u32, u32) {
+        self.check();
+        // SAFETY: `ptr` points inside `code` (the caller's contract).
+        match unsafe { &*self.ptr } {
+            Instr::Extra { a, b, .. } => {
+                // SAFETY: an `Extra` is never the last instruction (invariant 3), so the
+                // one after it is inside `code`.
+                self.ptr = unsafe { self.ptr.add(1) };
+                (*a, *b)
+            }
+            _ => (0, 0),
         }
-        *self = Ip::new(self.code, pc);
-        Ok(())
     }
 }

@@ -21,30 +21,6 @@ fn out_of_bounds() -> TrapKind {
     TrapKind::MemoryOutOfBounds
 }
 
-#[inline(always)]
-pub(crate) fn load<const N: usize>(
-    mem: &[u8],
-    addr: u64,
-    offset: u32,
-) -> Result<[u8; N], TrapKind> {
-    let at = range::<N>(mem.len(), addr, offset)?;
-    let mut out = [0u8; N];
-    out.copy_from_slice(&mem[at..at + N]);
-    Ok(out)
-}
-
-#[inline(always)]
-pub(crate) fn store<const N: usize>(
-    mem: &mut [u8],
-    addr: u64,
-    offset: u32,
-    bytes: [u8; N],
-) -> Result<(), TrapKind> {
-    let at = range::<N>(mem.len(), addr, offset)?;
-    mem[at..at + N].copy_from_slice(&bytes);
-    Ok(())
-}
-
 /// The running instance's memory 0, its base and length cached for the execution loop.
 ///
 /// Only valid while the memory is neither grown nor dropped: the executor makes a new
@@ -52,7 +28,7 @@ pub(crate) fn store<const N: usize>(
 /// run code that grows memory) and after `memory.grow`; nothing else in the inner loop
 /// changes a memory's base or length.
 #[derive(Clone, Copy)]
-pub(super) struct MemView {
+pub(crate) struct MemView {
     base: *mut u8,
     len: usize,
 }

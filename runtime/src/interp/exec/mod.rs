@@ -6,7 +6,7 @@
 //! one. Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
 
 mod call;
-mod frame;
+pub(super) mod frame;
 pub(super) mod memory;
 mod stack;
 
@@ -314,12 +314,14 @@ fn run(
                 }
 
                 Instr::Simd { op, dst, a, b } => {
-                    let mut pc = ip.pc();
-                    let regs = regs.as_mut_slice();
+                    // SAFETY: the `Simd` just fetched is not the last instruction, which
+                    // is a branch, a return or `unreachable` (invariant 3).
+                    let extra = unsafe { ip.take_extra() };
+                    let regs = regs.reborrow();
+                    let view = &view;
                     crate::interp::simd::exec(
-                        op, dst, a, b, regs, store, mem, instance, code, &mut pc,
+                        op, dst, a, b, extra, regs, view, store, instance, code,
                     )?;
-                    ip.resume(pc)?;
                 }
 
                 // --- Variables ---

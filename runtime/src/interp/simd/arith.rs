@@ -9,6 +9,7 @@ use super::lanes::{cmp, count, get, map, zip};
 use crate::interp::numeric as num;
 
 /// `v128 -> v128` operators (conversions are delegated to `convert`).
+#[inline(always)]
 pub(super) fn unary(op: O, v: u128) -> u128 {
     match op {
         O::V128Not => !v,
@@ -63,6 +64,7 @@ fn pmax<T: PartialOrd>(a: T, b: T) -> T {
 
 /// `v128 v128 -> v128` operators (narrowing, extending multiplies and dot products are
 /// delegated to `convert`).
+#[inline(always)]
 pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
     match op {
         O::V128And => a & b,
@@ -179,6 +181,7 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
 }
 
 /// Shifts: the count is taken modulo the lane width (`wrapping_sh*` masks it).
+#[inline(always)]
 pub(super) fn shift(op: O, v: u128, s: u32) -> u128 {
     match op {
         O::I8x16Shl => map(v, |x: u8| x.wrapping_shl(s)),

@@ -162,7 +162,93 @@ macro_rules! define_simd_op {
                     $(SimdOp::$stl)|* | SimdOp::V128Store | SimdOp::GlobalSet
                 )
             }
+
+            /// Which operand shape the operation has.
+            pub(crate) fn shape(self) -> Shape {
+                match self {
+                    $(SimdOp::$un)|* => Shape::Unary,
+                    $(SimdOp::$bin)|* => Shape::Binary,
+                    $(SimdOp::$test)|* => Shape::Test,
+                    $(SimdOp::$sh)|* => Shape::Shift,
+                    $(SimdOp::$sp)|* => Shape::Splat,
+                    $(SimdOp::$ex)|* => Shape::Extract,
+                    $(SimdOp::$rep)|* => Shape::Replace,
+                    $(SimdOp::$ld)|* => Shape::Load,
+                    $(SimdOp::$ldl)|* => Shape::LoadLane,
+                    $(SimdOp::$stl)|* => Shape::StoreLane,
+                    _ => Shape::Other,
+                }
+            }
         }
     };
 }
 for_each_simd!(define_simd_op);
+
+/// Which operand shape an operator has.
+pub(crate) enum Shape {
+    Unary,
+    Binary,
+    Test,
+    Shift,
+    Splat,
+    Extract,
+    Replace,
+    Load,
+    LoadLane,
+    StoreLane,
+    Other,
+}
+
+/// How `Instr::Simd` uses one of its operand fields (or the `a` of the `Extra` after it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    /// An immediate, or unused.
+    Imm,
+    /// A scalar slot.
+    Scalar,
+    /// A `v128`: the slot and the one after it.
+    Wide,
+}
+
+/// The operand uses of `op`: `dst`, `a`, `b`, and the `Extra` word after the instruction
+/// (`None`: no `Extra`; `Some(use)`: an `Extra` whose `a` is used so). `Code::new` checks
+/// every slot named here, so `exec` can access them unchecked.
+pub(crate) fn operands(op: SimdOp) -> (Use, Use, Use, Option<Use>) {
+    use Use::{Imm, Scalar, Wide};
+    match op.shape() {
+        Shape::Unary => (Wide, Wide, Imm, None),
+        Shape::Binary => (Wide, Wide, Wide, None),
+        Shape::Test => (Scalar, Wide, Imm, None),
+        Shape::Shift => (Wide, Wide, Scalar, None),
+        Shape::Splat => (Wide, Scalar, Imm, None),
+        Shape::Extract => (Scalar, Wide, Imm, None),
+        Shape::Replace => (Wide, Wide, Scalar, Some(Imm)),
+        Shape::Load => (Wide, Scalar, Imm, None),
+        Shape::LoadLane => (Wide, Scalar, Wide, Some(Imm)),
+        Shape::StoreLane => (Wide, Scalar, Imm, Some(Imm)),
+        Shape::Other => match op {
+            SimdOp::V128Store => (Wide, Scalar, Imm, None),
+            SimdOp::V128Const | SimdOp::GlobalGet => (Wide, Imm, Imm, None),
+            SimdOp::I8x16Shuffle => (Wide, Wide, Wide, Some(Imm)),
+            SimdOp::V128Bitselect => (Wide, Wide, Wide, Some(Wide)),
+            SimdOp::Copy => (Wide, Wide, Imm, None),
+            SimdOp::Select => (Wide, Wide, Wide, Some(Scalar)),
+            SimdOp::GlobalSet => (Imm, Wide, Imm, None),
+            // Every other operator has a shape above.
+            _ => (Wide, Wide, Wide, None),
+        },
+    }
+}
+
+/// The value of a splat operator applied to the scalar constant `x` (`None` if `op` is
+/// not a splat).
+pub(crate) fn splat_const(op: &wasmparser::Operator, x: u64) -> Option<u128> {
+    use wasmparser::Operator as Op;
+    Some(match op {
+        Op::I8x16Splat => lanes::splat(x as u8),
+        Op::I16x8Splat => lanes::splat(x as u16),
+        Op::I32x4Splat | Op::F32x4Splat => lanes::splat(x as u32),
+        Op::I64x2Splat | Op::F64x2Splat => lanes::splat(x),
+        _ => return None,
+    })
+}

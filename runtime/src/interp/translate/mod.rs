@@ -18,7 +18,7 @@ use wasmparser::{BlockType, Operator};
 
 use super::bytecode::{FuncCode, Instr, Slot};
 use super::code::Code;
-use super::simd::SimdOp;
+use super::simd::{SimdOp, splat_const};
 use crate::error::{CompileError, CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
 use crate::values::ValType;
@@ -96,6 +96,9 @@ pub(crate) struct Translator<'a> {
     v128_const_index: HashMap<u128, u32>,
     consts: Vec<u64>,
     const_slots: HashMap<u64, Slot>,
+    /// The first of the two constant slots of a `v128` constant (`v128.const`, or a
+    /// splat of a scalar constant).
+    v128_slots: HashMap<u128, Slot>,
     /// Slot of operand-stack position 0.
     stack_base: u32,
     /// The most slots the operand stack ever needs.
@@ -158,11 +161,27 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     let result_wide: Vec<bool> = ty.results().iter().map(|t| *t == ValType::V128).collect();
 
     // Pass 1: collect the distinct constants, to lay out the constant slots.
+    // A `v128.const`, or a splat of a scalar constant, gets two consecutive slots.
     let mut consts = Vec::new();
     let mut const_slots = HashMap::new();
+    let mut v128_slots = HashMap::new();
+    let mut last_scalar = None;
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() {
-        let bits = match reader.read().map_err(malformed)? {
+        let op = reader.read().map_err(malformed)?;
+        let scalar = last_scalar.take();
+        let v128 = match op {
+            Operator::V128Const { value } => Some(u128::from_le_bytes(*value.bytes())),
+            ref op => scalar.and_then(|x| splat_const(op, x)),
+        };
+        if let Some(v) = v128 {
+            if consts.len() + 2 <= MAX_CONST_SLOTS && !v128_slots.contains_key(&v) {
+                v128_slots.insert(v, num_locals + consts.len() as u32);
+                consts.extend([v as u64, (v >> 64) as u64]);
+            }
+            continue;
+        }
+        let bits = match op {
             Operator::I32Const { value } => value as u32 as u64,
             Operator::I64Const { value } => value as u64,
             Operator::F32Const { value } => value.bits() as u64,
@@ -170,6 +189,7 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
             Operator::RefNull { .. } => 0,
             _ => continue,
         };
+        last_scalar = Some(bits);
         if consts.len() < MAX_CONST_SLOTS && !const_slots.contains_key(&bits) {
             const_slots.insert(bits, num_locals + consts.len() as u32);
             consts.push(bits);
@@ -192,6 +212,7 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         stack_base: num_locals + consts.len() as u32,
         consts,
         const_slots,
+        v128_slots,
         max_height: 0,
         last_def: None,
         reachable: true,

@@ -5,7 +5,7 @@ use wasmparser::Operator;
 use super::{Operand, Translator};
 use crate::error::Result;
 use crate::interp::bytecode::Instr;
-use crate::interp::simd::{SimdOp, for_each_simd};
+use crate::interp::simd::{SimdOp, for_each_simd, splat_const};
 
 macro_rules! simd_translate {
     (
@@ -23,6 +23,9 @@ macro_rules! simd_translate {
         impl Translator<'_> {
             /// Translates a SIMD operator (anything else is refused as unsupported).
             pub(super) fn simd_operator(&mut self, op: Operator) -> Result<()> {
+                if self.v128_constant(&op) {
+                    return Ok(());
+                }
                 match op {
                     $(Operator::$un => self.simd_unary(SimdOp::$un, true),)*
                     $(Operator::$test => self.simd_unary(SimdOp::$test, false),)*
@@ -107,6 +110,36 @@ impl Translator<'_> {
         self.emit(Instr::Simd { op, dst, a, b });
         self.emit(Instr::Extra { a: x, b: y, c: 0 });
         self.push_w(Operand::Stack, true);
+    }
+
+    /// Pushes the constant slots of `op`'s result if it is a `v128.const`, or a splat of
+    /// a scalar constant, that has them (see pass 1 of `translate`); false otherwise.
+    fn v128_constant(&mut self, op: &Operator) -> bool {
+        let (v, pops) = match op {
+            Operator::V128Const { value } => (u128::from_le_bytes(*value.bytes()), false),
+            op => {
+                let x = match self.stack.last() {
+                    Some(Operand::Imm(x)) => *x,
+                    Some(Operand::Const(s)) => {
+                        let first = self.stack_base - self.consts.len() as u32;
+                        self.consts[(s - first) as usize]
+                    }
+                    _ => return false,
+                };
+                match splat_const(op, x) {
+                    Some(v) => (v, true),
+                    None => return false,
+                }
+            }
+        };
+        let Some(&slot) = self.v128_slots.get(&v) else {
+            return false;
+        };
+        if pops {
+            self.pop_op();
+        }
+        self.push_w(Operand::Const(slot), true);
+        true
     }
 
     /// The index of a 128-bit constant in the function's table.
