@@ -724,3 +724,74 @@ fn code_memory_is_freed() {
     eprintln!("rss before {before} after {after}");
     assert!(after < before + 8 * 1024 * 1024);
 }
+
+/// Checks left out because an earlier one or the memory's minimum covers them
+/// (`translate/memory.rs`, `in_bounds`): every case where they must not be left out
+/// still traps, and what comes before the trap happens.
+#[test]
+fn elided_bounds_checks_stay_exact() {
+    let (s, i) = setup(
+        r#"(module (memory 1)
+        ;; Constant addresses: below the minimum unchecked, above it checked.
+        (func (export "const_in") (result i32) i32.const 65532 i32.load)
+        (func (export "const_out") (result i32) i32.const 65533 i32.load)
+        ;; Descending offsets of one address: the first check covers the second.
+        (func (export "desc") (param i32) (result i32)
+          local.get 0 i32.load offset=8 local.get 0 i32.load offset=4 i32.add)
+        ;; Address plus constant (i32.add wraps): 8 bytes at +4 cover 4 at +8 ...
+        (func (export "sum") (param i32) (result i32)
+          local.get 0 i32.const 4 i32.add i64.load i32.wrap_i64
+          local.get 0 i32.const 8 i32.add i32.load i32.add)
+        ;; ... but +0 does not cover -4.
+        (func (export "wrap") (param i32) (result i32)
+          local.get 0 i32.load
+          local.get 0 i32.const -4 i32.add i32.load i32.add)
+        ;; A check inside one branch of an `if` covers nothing after it.
+        (func (export "branch") (param i32 i32) (result i32)
+          (if (local.get 1) (then local.get 0 i32.load offset=16 drop))
+          local.get 0 i32.load offset=8)
+        ;; Small by construction: (x & 15) << 2 needs no check, x & 0x1ffff does.
+        (func (export "masked") (param i32) (result i32)
+          local.get 0 i32.const 15 i32.and i32.const 2 i32.shl i32.load
+          local.get 0 i32.const 0x1ffff i32.and i32.load8_u
+          i32.add)
+        ;; Ascending offsets: the second needs its own check, and the store before
+        ;; it happens.
+        (func (export "asc") (param i32)
+          local.get 0 i32.const 7 i32.store8 offset=1
+          local.get 0 i32.const 7 i32.store8 offset=2)
+        (func (export "byte") (param i32) (result i32) local.get 0 i32.load8_u))"#,
+    );
+    let oob = TrapKind::MemoryOutOfBounds;
+    let i32s = |v: &[i32]| v.iter().map(|x| Value::I32(*x)).collect::<Vec<_>>();
+    let ok = |name: &str, args: &[i32], result: i32| {
+        assert_eq!(
+            call(&s, &i, name, &i32s(args)).unwrap(),
+            i32s(&[result]),
+            "{name}{args:?}"
+        );
+    };
+    let traps = |name: &str, args: &[i32]| {
+        assert_eq!(
+            trap_of(call(&s, &i, name, &i32s(args))),
+            oob,
+            "{name}{args:?}"
+        );
+    };
+    ok("const_in", &[], 0);
+    traps("const_out", &[]);
+    ok("desc", &[65524], 0);
+    traps("desc", &[65525]);
+    ok("sum", &[65524], 0);
+    traps("sum", &[65525]);
+    ok("wrap", &[4], 0);
+    traps("wrap", &[0]);
+    ok("branch", &[65500, 0], 0);
+    ok("branch", &[65500, 1], 0);
+    traps("branch", &[65526, 0]);
+    traps("branch", &[65521, 1]);
+    traps("masked", &[0x10000]);
+    traps("asc", &[65534]);
+    ok("byte", &[65535], 7);
+    ok("masked", &[0xffff], 7);
+}

@@ -72,6 +72,7 @@ impl Translator<'_, '_> {
                     num_results: results.len(),
                     height: self.stack.len() - params.len(),
                     dest_reachable: false,
+                    facts: self.facts.len(),
                 });
             }
             Operator::Loop { blockty } => {
@@ -91,6 +92,7 @@ impl Translator<'_, '_> {
                     num_results: results.len(),
                     height,
                     dest_reachable: false,
+                    facts: self.facts.len(),
                 });
             }
             Operator::If { blockty } => {
@@ -114,6 +116,7 @@ impl Translator<'_, '_> {
                     num_results: results.len(),
                     height: self.stack.len() - params.len(),
                     dest_reachable: false,
+                    facts: self.facts.len(),
                 });
             }
             Operator::Else => {
@@ -122,6 +125,7 @@ impl Translator<'_, '_> {
                 let args = if reachable { self.peekn(n) } else { vec![] };
                 let frame = self.control.last_mut().unwrap();
                 let height = frame.height;
+                self.facts.truncate(frame.facts);
                 let dest = frame.dest;
                 if reachable {
                     frame.dest_reachable = true;
@@ -238,6 +242,7 @@ impl Translator<'_, '_> {
             _ => {}
         }
         self.stack.truncate(frame.height);
+        self.facts.truncate(frame.facts);
         self.b.switch_to_block(frame.dest);
         self.b.seal_block(frame.dest);
         let results: Vec<Value> = self.b.block_params(frame.dest).to_vec();

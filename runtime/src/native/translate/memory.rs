@@ -1,7 +1,9 @@
 //! Loads, stores, `memory.size`/`memory.grow` and bulk memory.
 //!
 //! Every access is bounds checked against the length read through the memory's
-//! `VMMemoryDefinition`. Base and length are loaded at every access, in the `DEFS`
+//! `VMMemoryDefinition`, unless the check is known to hold already: the address is
+//! small enough for the memory's minimum size, or an earlier check covers it
+//! (`in_bounds`). Base and length are loaded at every access, in the `DEFS`
 //! alias region; Cranelift reuses an earlier load (from the entry block, see
 //! `preload_def`) unless a call lies between, and every grow happens inside a call
 //! (`memory.grow` is a libcall, host functions and other instances are calls), so a
@@ -9,19 +11,25 @@
 
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, Type, Value, ValueDef, types};
+use cranelift_codegen::ir::{
+    DataFlowGraph, InstBuilder, InstructionData, Opcode, Type, Value, ValueDef, types,
+};
 use wasmparser::{MemArg, Operator};
 
-use super::{Translator, defs, heap};
+use super::{InBounds, Translator, defs, heap};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH};
 
 use types::{F32, F64, I8, I16, I32, I64};
 
+/// Bytes per Wasm page.
+const PAGE: u64 = 65536;
+
 impl Translator<'_, '_> {
     /// Checks `[addr + offset, addr + offset + size)` and returns the host address of
-    /// `addr + offset`.
+    /// `addr + offset`. The check is left out only where it is known to hold already
+    /// ([`Translator::in_bounds`]).
     pub(super) fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> Value {
         let addr = self.pop();
         let mem = match memarg.target {
@@ -30,22 +38,104 @@ impl Translator<'_, '_> {
         };
         self.preload_def(mem as usize);
         let def = self.mem_defs[mem as usize];
-        let addr64 = self.b.ins().uextend(I64, addr);
-        let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
-        // addr < 2^32 and offset < 2^32: no 64-bit overflow.
-        let end = self
-            .b
-            .ins()
-            .iadd_imm_u(addr64, (memarg.offset + size) as i64);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
-        self.trap_if(oob, TrapKind::MemoryOutOfBounds);
-        let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
-        let p = self.b.ins().iadd(base, addr64);
-        if memarg.offset == 0 {
-            p
-        } else {
-            self.b.ins().iadd_imm_u(p, memarg.offset as i64)
+        // addr < 2^32 and offset < 2^32: no 64-bit overflow below.
+        let end = memarg.offset + size;
+        let need = self.access(mem, addr, end);
+        let constant = need.base.is_none().then(|| need.end - end);
+        if !self.in_bounds(&need) {
+            let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
+            let oob = match constant {
+                Some(_) => self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedLessThan, len, need.end as i64),
+                None => {
+                    let addr64 = self.b.ins().uextend(I64, addr);
+                    let last = self.b.ins().iadd_imm_u(addr64, end as i64);
+                    self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len)
+                }
+            };
+            self.trap_if(oob, TrapKind::MemoryOutOfBounds);
+            self.facts.push(need);
         }
+        let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
+        match constant {
+            Some(c) => self.b.ins().iadd_imm_u(base, (c + memarg.offset) as i64),
+            None => {
+                let addr64 = self.b.ins().uextend(I64, addr);
+                let p = self.b.ins().iadd(base, addr64);
+                if memarg.offset == 0 {
+                    p
+                } else {
+                    self.b.ins().iadd_imm_u(p, memarg.offset as i64)
+                }
+            }
+        }
+    }
+
+    /// The bounds fact an access to `[addr, addr + end)` of memory `mem` needs, with
+    /// `addr` split into an SSA value plus a constant where it is a sum of the two, and
+    /// a constant address folded into `end`.
+    fn access(&self, mem: u32, addr: Value, end: u64) -> InBounds {
+        let dfg = &self.b.func.dfg;
+        if let Some(c) = const_value(dfg, addr) {
+            return InBounds {
+                mem,
+                base: None,
+                k: 0,
+                end: c + end,
+            };
+        }
+        let (base, k) = match binary(dfg, addr) {
+            Some((Opcode::Iadd, [x, y])) => match (const_value(dfg, x), const_value(dfg, y)) {
+                (_, Some(k)) => (x, k as u32),
+                (Some(k), _) => (y, k as u32),
+                _ => (addr, 0),
+            },
+            _ => (addr, 0),
+        };
+        InBounds {
+            mem,
+            base: Some(base),
+            k,
+            end,
+        }
+    }
+
+    /// Whether the access `need` is known to be in bounds here: its address cannot
+    /// exceed what the memory's declared minimum holds (a memory is never smaller than
+    /// its type's minimum: defined memories are created with it, imported ones are
+    /// checked against it at instantiation, and none ever shrinks), or an earlier check
+    /// dominating this point covers it (facts are dropped when control leaves the
+    /// region that check dominates, see `Frame::facts`).
+    fn in_bounds(&self, need: &InBounds) -> bool {
+        let min = self.env.info.memories[need.mem as usize]
+            .min
+            .saturating_mul(PAGE);
+        let max_addr = match need.base {
+            None => 0,
+            Some(b) => max_value(&self.b.func.dfg, b, 4) + need.k as u64,
+        };
+        // With `k`, `max_addr` may exceed 2^32 where the real address wraps: then it
+        // is above `min` too, which is at most 2^32.
+        if max_addr + need.end <= min {
+            return true;
+        }
+        // Only the most recent facts: enough for the accesses of one stretch of code,
+        // without a quadratic cost on long ones.
+        self.facts.iter().rev().take(64).any(|f| {
+            f.mem == need.mem
+                && match need.base {
+                    // Any fact proves `length >= f.end`.
+                    None => need.end <= f.end,
+                    // Same base: `need`'s address is `f`'s plus `d` (mod 2^32), and since
+                    // `f`'s address + `f.end` <= length <= 2^32, adding `d` cannot wrap
+                    // when `d + need.end <= f.end`.
+                    Some(_) => {
+                        f.base == need.base && (need.k.wrapping_sub(f.k) as u64) + need.end <= f.end
+                    }
+                }
+        })
     }
 
     /// At the first access to memory `m` in this function, loads its length and base
@@ -190,5 +280,90 @@ impl Translator<'_, '_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+/// The value of `v` if it is an integer constant (as an unsigned 32-bit number).
+fn const_value(dfg: &DataFlowGraph, v: Value) -> Option<u64> {
+    let ValueDef::Result(inst, _) = dfg.value_def(v) else {
+        return None;
+    };
+    match dfg.insts[inst] {
+        InstructionData::UnaryImm {
+            opcode: Opcode::Iconst,
+            imm,
+        } => Some(imm.bits() as u32 as u64),
+        _ => None,
+    }
+}
+
+/// The opcode and operands of `v`'s definition if it is a binary instruction.
+fn binary(dfg: &DataFlowGraph, v: Value) -> Option<(Opcode, [Value; 2])> {
+    let ValueDef::Result(inst, _) = dfg.value_def(v) else {
+        return None;
+    };
+    match dfg.insts[inst] {
+        InstructionData::Binary { opcode, args } => Some((opcode, args)),
+        _ => None,
+    }
+}
+
+/// An upper bound of the i32 `v` read as unsigned, from the instructions that computed
+/// it (up to `depth` levels up): enough to see that `(x & 15) << 2`, a zero-extended
+/// byte or a comparison result is small.
+fn max_value(dfg: &DataFlowGraph, v: Value, depth: u32) -> u64 {
+    const ANY: u64 = u32::MAX as u64;
+    if dfg.value_type(v) != I32 {
+        return ANY;
+    }
+    let ValueDef::Result(inst, _) = dfg.value_def(v) else {
+        return ANY;
+    };
+    let max = |x: Value| {
+        if depth == 0 {
+            ANY
+        } else {
+            max_value(dfg, x, depth - 1)
+        }
+    };
+    match dfg.insts[inst] {
+        InstructionData::UnaryImm {
+            opcode: Opcode::Iconst,
+            imm,
+        } => imm.bits() as u32 as u64,
+        InstructionData::Unary {
+            opcode: Opcode::Uextend,
+            arg,
+        } => match dfg.value_type(arg) {
+            I8 => u8::MAX as u64,
+            I16 => u16::MAX as u64,
+            _ => ANY,
+        },
+        InstructionData::Load {
+            opcode: Opcode::Uload8,
+            ..
+        } => u8::MAX as u64,
+        InstructionData::Load {
+            opcode: Opcode::Uload16,
+            ..
+        } => u16::MAX as u64,
+        InstructionData::Binary {
+            opcode,
+            args: [x, y],
+        } => {
+            let shift = || const_value(dfg, y).map(|s| s & 31);
+            match opcode {
+                Opcode::Band | Opcode::Umin => max(x).min(max(y)),
+                Opcode::Iadd => (max(x) + max(y)).min(ANY),
+                Opcode::Ushr => shift().map_or(ANY, |s| max(x) >> s),
+                Opcode::Ishl => shift().map_or(ANY, |s| (max(x) << s).min(ANY)),
+                _ => ANY,
+            }
+        }
+        InstructionData::Ternary {
+            opcode: Opcode::Select,
+            args: [_, a, b],
+        } => max(a).max(max(b)),
+        _ => ANY,
     }
 }
