@@ -5,7 +5,7 @@
 
 use super::SimdOp as O;
 use super::convert;
-use super::lanes::{cmp, count, get, map, zip};
+use super::lanes::{cmp, count, get, map, swar, zip};
 use crate::interp::numeric as num;
 
 /// `v128 -> v128` operators (conversions are delegated to `convert`).
@@ -76,8 +76,8 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
             if j < 16 { get::<u8>(a, j) } else { 0 }
         }),
 
-        O::I8x16Eq => cmp(a, b, |x: u8, y| x == y),
-        O::I8x16Ne => cmp(a, b, |x: u8, y| x != y),
+        O::I8x16Eq => swar::eq::<8>(a, b),
+        O::I8x16Ne => !swar::eq::<8>(a, b),
         O::I8x16LtS => cmp(a, b, |x: i8, y| x < y),
         O::I8x16LtU => cmp(a, b, |x: u8, y| x < y),
         O::I8x16GtS => cmp(a, b, |x: i8, y| x > y),
@@ -86,8 +86,8 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
         O::I8x16LeU => cmp(a, b, |x: u8, y| x <= y),
         O::I8x16GeS => cmp(a, b, |x: i8, y| x >= y),
         O::I8x16GeU => cmp(a, b, |x: u8, y| x >= y),
-        O::I16x8Eq => cmp(a, b, |x: u16, y| x == y),
-        O::I16x8Ne => cmp(a, b, |x: u16, y| x != y),
+        O::I16x8Eq => swar::eq::<16>(a, b),
+        O::I16x8Ne => !swar::eq::<16>(a, b),
         O::I16x8LtS => cmp(a, b, |x: i16, y| x < y),
         O::I16x8LtU => cmp(a, b, |x: u16, y| x < y),
         O::I16x8GtS => cmp(a, b, |x: i16, y| x > y),
@@ -96,8 +96,8 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
         O::I16x8LeU => cmp(a, b, |x: u16, y| x <= y),
         O::I16x8GeS => cmp(a, b, |x: i16, y| x >= y),
         O::I16x8GeU => cmp(a, b, |x: u16, y| x >= y),
-        O::I32x4Eq => cmp(a, b, |x: u32, y| x == y),
-        O::I32x4Ne => cmp(a, b, |x: u32, y| x != y),
+        O::I32x4Eq => swar::eq::<32>(a, b),
+        O::I32x4Ne => !swar::eq::<32>(a, b),
         O::I32x4LtS => cmp(a, b, |x: i32, y| x < y),
         O::I32x4LtU => cmp(a, b, |x: u32, y| x < y),
         O::I32x4GtS => cmp(a, b, |x: i32, y| x > y),
@@ -125,10 +125,10 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
         O::F64x2Le => cmp(a, b, |x: f64, y| x <= y),
         O::F64x2Ge => cmp(a, b, |x: f64, y| x >= y),
 
-        O::I8x16Add => zip(a, b, u8::wrapping_add),
+        O::I8x16Add => swar::add::<8>(a, b),
         O::I8x16AddSatS => zip(a, b, i8::saturating_add),
         O::I8x16AddSatU => zip(a, b, u8::saturating_add),
-        O::I8x16Sub => zip(a, b, u8::wrapping_sub),
+        O::I8x16Sub => swar::sub::<8>(a, b),
         O::I8x16SubSatS => zip(a, b, i8::saturating_sub),
         O::I8x16SubSatU => zip(a, b, u8::saturating_sub),
         O::I8x16MinS => zip(a, b, i8::min),
@@ -137,10 +137,10 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
         O::I8x16MaxU => zip(a, b, u8::max),
         O::I8x16AvgrU => zip(a, b, |x: u8, y: u8| avgr(x, y) as u8),
         O::I16x8Q15MulrSatS => zip(a, b, q15mulr),
-        O::I16x8Add => zip(a, b, u16::wrapping_add),
+        O::I16x8Add => swar::add::<16>(a, b),
         O::I16x8AddSatS => zip(a, b, i16::saturating_add),
         O::I16x8AddSatU => zip(a, b, u16::saturating_add),
-        O::I16x8Sub => zip(a, b, u16::wrapping_sub),
+        O::I16x8Sub => swar::sub::<16>(a, b),
         O::I16x8SubSatS => zip(a, b, i16::saturating_sub),
         O::I16x8SubSatU => zip(a, b, u16::saturating_sub),
         O::I16x8Mul => zip(a, b, u16::wrapping_mul),
@@ -149,15 +149,15 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
         O::I16x8MaxS => zip(a, b, i16::max),
         O::I16x8MaxU => zip(a, b, u16::max),
         O::I16x8AvgrU => zip(a, b, |x: u16, y: u16| avgr(x, y) as u16),
-        O::I32x4Add => zip(a, b, u32::wrapping_add),
-        O::I32x4Sub => zip(a, b, u32::wrapping_sub),
+        O::I32x4Add => swar::add::<32>(a, b),
+        O::I32x4Sub => swar::sub::<32>(a, b),
         O::I32x4Mul => zip(a, b, u32::wrapping_mul),
         O::I32x4MinS => zip(a, b, i32::min),
         O::I32x4MinU => zip(a, b, u32::min),
         O::I32x4MaxS => zip(a, b, i32::max),
         O::I32x4MaxU => zip(a, b, u32::max),
-        O::I64x2Add => zip(a, b, u64::wrapping_add),
-        O::I64x2Sub => zip(a, b, u64::wrapping_sub),
+        O::I64x2Add => swar::add::<64>(a, b),
+        O::I64x2Sub => swar::sub::<64>(a, b),
         O::I64x2Mul => zip(a, b, u64::wrapping_mul),
 
         O::F32x4Add => zip(a, b, |x: f32, y| x + y),
@@ -184,18 +184,18 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
 #[inline(always)]
 pub(super) fn shift(op: O, v: u128, s: u32) -> u128 {
     match op {
-        O::I8x16Shl => map(v, |x: u8| x.wrapping_shl(s)),
+        O::I8x16Shl => swar::shl::<8>(v, s),
         O::I8x16ShrS => map(v, |x: i8| x.wrapping_shr(s)),
-        O::I8x16ShrU => map(v, |x: u8| x.wrapping_shr(s)),
-        O::I16x8Shl => map(v, |x: u16| x.wrapping_shl(s)),
+        O::I8x16ShrU => swar::shr_u::<8>(v, s),
+        O::I16x8Shl => swar::shl::<16>(v, s),
         O::I16x8ShrS => map(v, |x: i16| x.wrapping_shr(s)),
-        O::I16x8ShrU => map(v, |x: u16| x.wrapping_shr(s)),
-        O::I32x4Shl => map(v, |x: u32| x.wrapping_shl(s)),
+        O::I16x8ShrU => swar::shr_u::<16>(v, s),
+        O::I32x4Shl => swar::shl::<32>(v, s),
         O::I32x4ShrS => map(v, |x: i32| x.wrapping_shr(s)),
-        O::I32x4ShrU => map(v, |x: u32| x.wrapping_shr(s)),
-        O::I64x2Shl => map(v, |x: u64| x.wrapping_shl(s)),
+        O::I32x4ShrU => swar::shr_u::<32>(v, s),
+        O::I64x2Shl => swar::shl::<64>(v, s),
         O::I64x2ShrS => map(v, |x: i64| x.wrapping_shr(s)),
-        O::I64x2ShrU => map(v, |x: u64| x.wrapping_shr(s)),
+        O::I64x2ShrU => swar::shr_u::<64>(v, s),
         _ => unreachable!("not a shift: {op:?}"),
     }
 }

@@ -147,3 +147,100 @@ pub(super) fn cmp<T: Lane>(a: u128, b: u128, f: impl Fn(T, T) -> bool) -> u128 {
     }
     T::join(x)
 }
+
+/// SWAR ("SIMD within a register") forms of the simplest integer lane operations on
+/// `W`-bit lanes, computed on the whole `u128` with no lane loop: carries and borrows
+/// are kept inside each lane by handling the lanes' top bits separately.
+pub(super) mod swar {
+    /// The lowest bit of every lane.
+    #[inline(always)]
+    const fn lsb<const W: u32>() -> u128 {
+        u128::MAX / (u128::MAX >> (128 - W))
+    }
+
+    /// The top bit of every lane.
+    #[inline(always)]
+    const fn top<const W: u32>() -> u128 {
+        lsb::<W>() << (W - 1)
+    }
+
+    #[inline(always)]
+    pub fn add<const W: u32>(a: u128, b: u128) -> u128 {
+        let h = top::<W>();
+        ((a & !h).wrapping_add(b & !h)) ^ ((a ^ b) & h)
+    }
+
+    #[inline(always)]
+    pub fn sub<const W: u32>(a: u128, b: u128) -> u128 {
+        let h = top::<W>();
+        ((a | h).wrapping_sub(b & !h)) ^ ((a ^ !b) & h)
+    }
+
+    /// All ones in the lanes where `a == b`.
+    #[inline(always)]
+    pub fn eq<const W: u32>(a: u128, b: u128) -> u128 {
+        let h = top::<W>();
+        let x = a ^ b;
+        // The top bit of a lane of `t` is set iff the lane of `x` is not zero (the low
+        // bits plus all-but-the-top ones carry into the top bit iff any is set).
+        let t = ((x & !h).wrapping_add(!h)) | x;
+        let z = !t & h;
+        z | (z - (z >> (W - 1)))
+    }
+
+    /// Lane-wise `<<` by `s % W`.
+    #[inline(always)]
+    pub fn shl<const W: u32>(v: u128, s: u32) -> u128 {
+        let s = s % W;
+        // The low `s` bits of every lane, which would receive the lane below's top bits.
+        let low = (lsb::<W>() << s) - lsb::<W>();
+        (v << s) & !low
+    }
+
+    /// Lane-wise logical `>>` by `s % W`.
+    #[inline(always)]
+    pub fn shr_u<const W: u32>(v: u128, s: u32) -> u128 {
+        let s = s % W;
+        let low = (lsb::<W>() << s) - lsb::<W>();
+        // The top `s` bits of every lane, which would receive the lane above's low bits.
+        let high = low << (W - s) % W;
+        (v >> s) & !high
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cmp, map, swar, zip};
+
+    /// SWAR results equal the lane-by-lane ones, on vectors with every carry pattern.
+    #[test]
+    fn swar_matches_lanes() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834_u128;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..2000 {
+            let (a, mut b) = (next(), next());
+            if i % 3 == 0 {
+                b = a ^ (b & (b >> 3) & (b >> 5)); // many equal lanes
+            }
+            let s = (i % 70) as u32;
+            macro_rules! check {
+                ($w:literal, $t:ty) => {
+                    assert_eq!(swar::add::<$w>(a, b), zip(a, b, <$t>::wrapping_add));
+                    assert_eq!(swar::sub::<$w>(a, b), zip(a, b, <$t>::wrapping_sub));
+                    assert_eq!(swar::eq::<$w>(a, b), cmp(a, b, |x: $t, y| x == y));
+                    assert_eq!(swar::shl::<$w>(a, s), map(a, |x: $t| x.wrapping_shl(s)));
+                    assert_eq!(swar::shr_u::<$w>(a, s), map(a, |x: $t| x.wrapping_shr(s)));
+                };
+            }
+            check!(8, u8);
+            check!(16, u16);
+            check!(32, u32);
+            check!(64, u64);
+        }
+    }
+}
