@@ -314,6 +314,9 @@ fn run(
                 }
 
                 Instr::Simd { op, dst, a, b } => {
+                    if crate::interp::simd::exec_inline(op, dst, a, b, &mut regs, &view)? {
+                        continue;
+                    }
                     // SAFETY: the `Simd` just fetched is not the last instruction, which
                     // is a branch, a return or `unreachable` (invariant 3).
                     let extra = unsafe { ip.take_extra() };
