@@ -188,6 +188,23 @@ macro_rules! define_instr {
             // --- SIMD ---
             /// A `v128` operation (see `SimdOp` for its operands), run out of line.
             Simd { op: SimdOp, dst: Slot, a: Slot, b: Slot },
+            // The hottest `Simd` operations, lowered out of it by `Code::new` (see
+            // `Instr::lower_simd`) so that they dispatch once. A `v128` operand names the
+            // first of its two slots.
+            V128Load { dst: Slot, addr: Slot, offset: u32 },
+            V128Store { addr: Slot, value: Slot, offset: u32 },
+            V128Copy { dst: Slot, src: Slot },
+            V128And { dst: Slot, lhs: Slot, rhs: Slot },
+            V128Or { dst: Slot, lhs: Slot, rhs: Slot },
+            V128Xor { dst: Slot, lhs: Slot, rhs: Slot },
+            I8x16Add { dst: Slot, lhs: Slot, rhs: Slot },
+            I8x16Sub { dst: Slot, lhs: Slot, rhs: Slot },
+            I8x16Eq { dst: Slot, lhs: Slot, rhs: Slot },
+            I32x4Add { dst: Slot, lhs: Slot, rhs: Slot },
+            F32x4Add { dst: Slot, lhs: Slot, rhs: Slot },
+            F32x4Mul { dst: Slot, lhs: Slot, rhs: Slot },
+            /// `rhs` is the (scalar) shift count.
+            I8x16ShrU { dst: Slot, lhs: Slot, rhs: Slot },
         }
 
         impl Instr {
@@ -269,6 +286,55 @@ impl Instr {
     }
 }
 
+/// Calls `$mac!` with the binary `v128` operators (`rhs` of `I8x16ShrU` is its scalar
+/// count) that `Code::new` lowers out of `Simd` into instructions of the same name.
+macro_rules! lowered_binary {
+    ($mac:ident) => {
+        $mac!(
+            V128And, V128Or, V128Xor, I8x16Add, I8x16Sub, I8x16Eq, I32x4Add, F32x4Add, F32x4Mul,
+            I8x16ShrU
+        )
+    };
+}
+
+impl Instr {
+    /// The dedicated instruction for `Simd { op, dst, a, b }`, if `op` has one (the
+    /// inverse of `raise_simd`).
+    pub(crate) fn lower_simd(op: SimdOp, dst: Slot, a: Slot, b: Slot) -> Option<Instr> {
+        macro_rules! lower {
+            ($($n:ident),*) => {
+                match op {
+                    $(SimdOp::$n => Instr::$n { dst, lhs: a, rhs: b },)*
+                    SimdOp::V128Load => Instr::V128Load { dst, addr: a, offset: b },
+                    SimdOp::V128Store => Instr::V128Store { addr: a, value: dst, offset: b },
+                    SimdOp::Copy if b == 0 => Instr::V128Copy { dst, src: a },
+                    _ => return None,
+                }
+            };
+        }
+        Some(lowered_binary!(lower))
+    }
+
+    /// The `Simd { op, dst, a, b }` a lowered instruction stands for (`Code::new` verifies
+    /// it as that).
+    pub(crate) fn raise_simd(&self) -> Option<(SimdOp, [Slot; 3])> {
+        macro_rules! raise {
+            ($($n:ident),*) => {
+                match *self {
+                    $(Instr::$n { dst, lhs, rhs } => (SimdOp::$n, [dst, lhs, rhs]),)*
+                    Instr::V128Load { dst, addr, offset } => (SimdOp::V128Load, [dst, addr, offset]),
+                    Instr::V128Store { addr, value, offset } => {
+                        (SimdOp::V128Store, [value, addr, offset])
+                    }
+                    Instr::V128Copy { dst, src } => (SimdOp::Copy, [dst, src, 0]),
+                    _ => return None,
+                }
+            };
+        }
+        Some(lowered_binary!(raise))
+    }
+}
+
 /// One translated function.
 #[derive(Debug)]
 pub(crate) struct FuncCode {
@@ -290,5 +356,30 @@ mod tests {
     #[test]
     fn instr_is_16_bytes() {
         assert_eq!(std::mem::size_of::<super::Instr>(), 16);
+    }
+
+    #[test]
+    fn simd_lowering_round_trips() {
+        use super::{Instr, SimdOp as O};
+        for op in [
+            O::V128Load,
+            O::V128Store,
+            O::Copy,
+            O::V128And,
+            O::V128Or,
+            O::V128Xor,
+            O::I8x16Add,
+            O::I8x16Sub,
+            O::I8x16Eq,
+            O::I32x4Add,
+            O::F32x4Add,
+            O::F32x4Mul,
+            O::I8x16ShrU,
+        ] {
+            let b = if op == O::Copy { 0 } else { 3 };
+            let lowered = Instr::lower_simd(op, 1, 2, b).unwrap();
+            assert_eq!(lowered.raise_simd(), Some((op, [1, 2, b])), "{op:?}");
+        }
+        assert_eq!(Instr::lower_simd(O::I8x16Swizzle, 1, 2, 3), None);
     }
 }

@@ -80,6 +80,12 @@ impl Code {
             if let Some(t) = facts(instr).target {
                 instr.set_target(t.wrapping_sub(pc as u32 + 1));
             }
+            // Same operands, same facts (`raise_simd` is the inverse), so still verified.
+            if let Instr::Simd { op, dst, a, b } = *instr
+                && let Some(lowered) = Instr::lower_simd(op, dst, a, b)
+            {
+                *instr = lowered;
+            }
         }
         Ok(Code {
             instrs: instrs.into_boxed_slice(),
@@ -246,6 +252,23 @@ macro_rules! define_facts {
                     Facts::slots(&[dst, value, len]).extra(ExtraUse::Imm)
                 }
                 I::Simd { op, dst, a, b } => simd_facts(op, [dst, a, b]),
+                I::V128Load { .. }
+                | I::V128Store { .. }
+                | I::V128Copy { .. }
+                | I::V128And { .. }
+                | I::V128Or { .. }
+                | I::V128Xor { .. }
+                | I::I8x16Add { .. }
+                | I::I8x16Sub { .. }
+                | I::I8x16Eq { .. }
+                | I::I32x4Add { .. }
+                | I::F32x4Add { .. }
+                | I::F32x4Mul { .. }
+                | I::I8x16ShrU { .. } => match instr.raise_simd() {
+                    Some((op, fields)) => simd_facts(op, fields),
+                    // Not reached (`raise_simd` covers these); an out-of-range slot fails.
+                    None => Facts::slots(&[Slot::MAX]),
+                },
             }
         }
     };

@@ -73,8 +73,9 @@ impl Slots<'_> {
     #[inline(always)]
     pub fn get_wide(&self, s: Slot) -> u128 {
         debug_assert!((s as usize) + 1 < self.len, "slot {s}+1 of {}", self.len);
-        // SAFETY: `s` is a `v128` operand of a verified `Simd` instruction, so `s` and
-        // `s + 1` are both `< frame_size == len` (`Code::new`, invariant 1).
+        // SAFETY: `s` is a `v128` operand of a verified `Simd` instruction (or of one
+        // lowered from it, verified as it), so `s` and `s + 1` are both
+        // `< frame_size == len` (`Code::new`, invariant 1).
         unsafe {
             let p = self.ptr.as_ptr().add(s as usize);
             *p as u128 | (*p.add(1) as u128) << 64

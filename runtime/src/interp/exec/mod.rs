@@ -19,6 +19,7 @@ use stack::{ExecStack, Frame, init_frame};
 use crate::error::{Result, TrapKind};
 use crate::interp::bytecode::Instr;
 use crate::interp::numeric::{self as num, div, trunc};
+use crate::interp::simd::{self, SimdOp};
 use crate::store::{FuncKind, StoreData};
 
 /// Why the inner loop stopped.
@@ -201,6 +202,12 @@ fn run(
                 }
             }};
         }
+        macro_rules! v128bin {
+            ($dst:expr, $lhs:expr, $rhs:expr, $op:ident) => {{
+                let v = simd::binary(SimdOp::$op, regs.get_wide($lhs), regs.get_wide($rhs));
+                regs.set_wide($dst, v);
+            }};
+        }
         macro_rules! ld {
             ($dst:expr, $addr:expr, $offset:expr, $n:literal, $conv:expr) => {{
                 let bytes = view.load::<$n>(r!($addr), $offset)?;
@@ -314,17 +321,39 @@ fn run(
                 }
 
                 Instr::Simd { op, dst, a, b } => {
-                    if crate::interp::simd::exec_inline(op, dst, a, b, &mut regs, &view)? {
-                        continue;
-                    }
                     // SAFETY: the `Simd` just fetched is not the last instruction, which
                     // is a branch, a return or `unreachable` (invariant 3).
                     let extra = unsafe { ip.take_extra() };
                     let regs = regs.reborrow();
                     let view = &view;
-                    crate::interp::simd::exec(
-                        op, dst, a, b, extra, regs, view, store, instance, code,
-                    )?;
+                    simd::exec(op, dst, a, b, extra, regs, view, store, instance, code)?;
+                }
+
+                Instr::V128Load { dst, addr, offset } => {
+                    let bytes = view.load::<16>(r!(addr), offset)?;
+                    regs.set_wide(dst, u128::from_le_bytes(bytes));
+                }
+                Instr::V128Store {
+                    addr,
+                    value,
+                    offset,
+                } => view.store(r!(addr), offset, regs.get_wide(value).to_le_bytes())?,
+                Instr::V128Copy { dst, src } => {
+                    let v = regs.get_wide(src);
+                    regs.set_wide(dst, v);
+                }
+                Instr::V128And { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, V128And),
+                Instr::V128Or { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, V128Or),
+                Instr::V128Xor { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, V128Xor),
+                Instr::I8x16Add { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, I8x16Add),
+                Instr::I8x16Sub { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, I8x16Sub),
+                Instr::I8x16Eq { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, I8x16Eq),
+                Instr::I32x4Add { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, I32x4Add),
+                Instr::F32x4Add { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, F32x4Add),
+                Instr::F32x4Mul { dst, lhs, rhs } => v128bin!(dst, lhs, rhs, F32x4Mul),
+                Instr::I8x16ShrU { dst, lhs, rhs } => {
+                    let v = simd::shift(SimdOp::I8x16ShrU, regs.get_wide(lhs), r!(rhs) as u32);
+                    regs.set_wide(dst, v);
                 }
 
                 // --- Variables ---

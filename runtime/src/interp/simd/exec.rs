@@ -22,38 +22,17 @@ fn shuffle(mask: u128, x: u128, y: u128) -> u128 {
     }))
 }
 
-/// Runs `op` in the execution loop itself if it is one of the few operators of the
-/// tightest vector loops (none reads an `Extra`); false if the caller must call [`exec`].
+/// `arith::binary` for the execution loop's lowered instructions (`op` a constant there,
+/// so the match folds away).
 #[inline(always)]
-pub(crate) fn exec_inline(
-    op: O,
-    dst: u32,
-    a: u32,
-    b: u32,
-    regs: &mut Slots<'_>,
-    view: &MemView,
-) -> Result<bool> {
-    let v = match op {
-        O::V128Load => u128::from_le_bytes(view.load::<16>(regs.get(a), b)?),
-        O::V128Store => {
-            view.store(regs.get(a), b, regs.get_wide(dst).to_le_bytes())?;
-            return Ok(true);
-        }
-        O::Copy => regs.get_wide(a),
-        O::V128Xor => regs.get_wide(a) ^ regs.get_wide(b),
-        O::I8x16Add => arith::binary(O::I8x16Add, regs.get_wide(a), regs.get_wide(b)),
-        O::I8x16Sub => arith::binary(O::I8x16Sub, regs.get_wide(a), regs.get_wide(b)),
-        O::I8x16Eq => arith::binary(O::I8x16Eq, regs.get_wide(a), regs.get_wide(b)),
-        O::I32x4Add => arith::binary(O::I32x4Add, regs.get_wide(a), regs.get_wide(b)),
-        O::V128And => regs.get_wide(a) & regs.get_wide(b),
-        O::V128Or => regs.get_wide(a) | regs.get_wide(b),
-        O::F32x4Add => arith::binary(O::F32x4Add, regs.get_wide(a), regs.get_wide(b)),
-        O::F32x4Mul => arith::binary(O::F32x4Mul, regs.get_wide(a), regs.get_wide(b)),
-        O::I8x16ShrU => arith::shift(O::I8x16ShrU, regs.get_wide(a), regs.get(b) as u32),
-        _ => return Ok(false),
-    };
-    regs.set_wide(dst, v);
-    Ok(true)
+pub(crate) fn binary(op: O, a: u128, b: u128) -> u128 {
+    arith::binary(op, a, b)
+}
+
+/// `arith::shift`, as `binary`.
+#[inline(always)]
+pub(crate) fn shift(op: O, v: u128, s: u32) -> u128 {
+    arith::shift(op, v, s)
 }
 
 /// Executes one SIMD instruction on the current frame's slots `regs`. `extra` is the

@@ -1,9 +1,10 @@
 //! Fixed-width SIMD (`v128`) for the interpreter.
 //!
 //! A `v128` occupies two consecutive slots (low 64 bits first). Every SIMD operator is
-//! one `Instr::Simd { op, dst, a, b }` (sometimes followed by an `Extra`): a few of the
-//! hottest run in the main dispatch loop ([`exec_inline`]), the rest in [`exec`], a
-//! function outside it, so the scalar hot path stays small. The operators' names are wasmparser's.
+//! one `Instr::Simd { op, dst, a, b }` (sometimes followed by an `Extra`): `Code::new`
+//! lowers the hottest into instructions of their own (`Instr::lower_simd`), which the
+//! main dispatch loop runs; the rest run in [`exec`], a function outside it, so the
+//! scalar hot path stays small. The operators' names are wasmparser's.
 //!
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#vector-instructions>
 //! and <https://webassembly.github.io/spec/core/exec/numerics.html>.
@@ -14,7 +15,7 @@ mod exec;
 mod lanes;
 mod memory;
 
-pub(crate) use exec::{exec, exec_inline};
+pub(crate) use exec::{binary, exec, shift};
 
 /// Calls `$mac!` with every SIMD operator of the interpreter, grouped by the shape of
 /// its operands (which is all the translator needs to know).
