@@ -129,14 +129,33 @@ impl MemoryInstance {
             return Some(old);
         }
         let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
-        let slice = self.backing.reallocate(new_len)?;
-        if slice.len() != new_len {
-            return None;
+        let old_len = self.definition.length;
+        let grown = self.backing.reallocate(new_len).is_some();
+        // Re-read the backing whatever it answered: compiled code keeps using
+        // `definition`, so it must never describe bytes the backing no longer owns.
+        let slice = self.backing.as_mut_slice();
+        let (base, len) = (slice.as_mut_ptr(), slice.len());
+        match (grown, len) {
+            (true, len) if len == new_len => {}
+            (false, len) if len == old_len => {}
+            _ => broken_backing(old_len, new_len, len),
         }
-        self.definition.base = slice.as_mut_ptr();
-        self.definition.length = new_len;
-        Some(old)
+        self.definition.base = base;
+        self.definition.length = len;
+        grown.then_some(old)
     }
+}
+
+/// A custom [`LinearMemory`] changed its size other than as asked. Memory can never be
+/// smaller than it was (the native engine leaves out bounds checks that an earlier size
+/// proves), and pretending it is the size we asked for would let Wasm touch bytes the
+/// backing does not own: neither is safe to go on with, so the process stops.
+#[cold]
+fn broken_backing(old_len: usize, new_len: usize, len: usize) -> ! {
+    eprintln!(
+        "runtime: a custom LinearMemory broke its contract: grow from {old_len} to {new_len} bytes left it at {len} bytes"
+    );
+    std::process::abort()
 }
 
 #[cfg(test)]
