@@ -71,10 +71,12 @@ pub(super) fn binary(op: O, a: u128, b: u128) -> u128 {
         O::V128AndNot => a & !b,
         O::V128Or => a | b,
         O::V128Xor => a ^ b,
-        O::I8x16Swizzle => super::lanes::build(|i| {
-            let j = get::<u8>(b, i) as usize;
-            if j < 16 { get::<u8>(a, j) } else { 0 }
-        }),
+        O::I8x16Swizzle => {
+            let (x, m) = (a.to_le_bytes(), b.to_le_bytes());
+            u128::from_le_bytes(std::array::from_fn(|i| {
+                x.get(m[i] as usize).copied().unwrap_or(0)
+            }))
+        }
 
         O::I8x16Eq => swar::eq::<8>(a, b),
         O::I8x16Ne => !swar::eq::<8>(a, b),
