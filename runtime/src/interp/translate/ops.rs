@@ -59,44 +59,26 @@ impl Translator<'_> {
     }
 
     fn load(&mut self, m: &MemArg, make: fn(Slot, Slot, u32) -> Instr) {
-        let offset = offset(m);
-        let scaled: Option<fn(u8, Slot, Slot, u32) -> Instr> = match make(0, 0, 0) {
-            Instr::I32Load { .. } => Some(|shift, dst, idx, offset| Instr::I32LoadShl {
-                shift,
-                dst,
-                idx,
-                offset,
-            }),
-            Instr::I64Load { .. } => Some(|shift, dst, idx, offset| Instr::I64LoadShl {
-                shift,
-                dst,
-                idx,
-                offset,
-            }),
-            Instr::F32Load { .. } => Some(|shift, dst, idx, offset| Instr::F32LoadShl {
-                shift,
-                dst,
-                idx,
-                offset,
-            }),
-            Instr::F64Load { .. } => Some(|shift, dst, idx, offset| Instr::F64LoadShl {
-                shift,
-                dst,
-                idx,
-                offset,
-            }),
-            _ => None,
-        };
-        if let Some(scaled) = scaled
-            && let Some((idx, shift)) = self.take_shifted_address()
-        {
-            let dst = self.next_slot();
-            self.emit_result(scaled(shift, dst, idx, offset));
-            return;
-        }
         let addr = self.pop_slot();
         let dst = self.next_slot();
-        self.emit_result(make(dst, addr, offset));
+        self.emit_result(make(dst, addr, offset(m)));
+    }
+
+    /// A load that has a fused form for a shifted index (`scaled(shift, dst, idx,
+    /// offset)`), used when the address was just computed by `i32.shl` by a constant.
+    fn load_scalable(
+        &mut self,
+        m: &MemArg,
+        make: fn(Slot, Slot, u32) -> Instr,
+        scaled: fn(u8, Slot, Slot, u32) -> Instr,
+    ) {
+        match self.take_shifted_address() {
+            Some((idx, shift)) => {
+                let dst = self.next_slot();
+                self.emit_result(scaled(shift, dst, idx, offset(m)));
+            }
+            None => self.load(m, make),
+        }
     }
 
     /// If the address on top was just computed by `i32.shl` by a constant, removes that
@@ -281,18 +263,46 @@ impl Translator<'_> {
             | Operator::I64ReinterpretF64
             | Operator::F64ReinterpretI64 => {}
 
-            Operator::I32Load { memarg } => self.load(&memarg, |dst, addr, offset| {
-                Instr::I32Load { dst, addr, offset }
-            }),
-            Operator::I64Load { memarg } => self.load(&memarg, |dst, addr, offset| {
-                Instr::I64Load { dst, addr, offset }
-            }),
-            Operator::F32Load { memarg } => self.load(&memarg, |dst, addr, offset| {
-                Instr::F32Load { dst, addr, offset }
-            }),
-            Operator::F64Load { memarg } => self.load(&memarg, |dst, addr, offset| {
-                Instr::F64Load { dst, addr, offset }
-            }),
+            Operator::I32Load { memarg } => self.load_scalable(
+                &memarg,
+                |dst, addr, offset| Instr::I32Load { dst, addr, offset },
+                |shift, dst, idx, offset| Instr::I32LoadShl {
+                    shift,
+                    dst,
+                    idx,
+                    offset,
+                },
+            ),
+            Operator::I64Load { memarg } => self.load_scalable(
+                &memarg,
+                |dst, addr, offset| Instr::I64Load { dst, addr, offset },
+                |shift, dst, idx, offset| Instr::I64LoadShl {
+                    shift,
+                    dst,
+                    idx,
+                    offset,
+                },
+            ),
+            Operator::F32Load { memarg } => self.load_scalable(
+                &memarg,
+                |dst, addr, offset| Instr::F32Load { dst, addr, offset },
+                |shift, dst, idx, offset| Instr::F32LoadShl {
+                    shift,
+                    dst,
+                    idx,
+                    offset,
+                },
+            ),
+            Operator::F64Load { memarg } => self.load_scalable(
+                &memarg,
+                |dst, addr, offset| Instr::F64Load { dst, addr, offset },
+                |shift, dst, idx, offset| Instr::F64LoadShl {
+                    shift,
+                    dst,
+                    idx,
+                    offset,
+                },
+            ),
             Operator::I32Load8S { memarg } => self.load(&memarg, |dst, addr, offset| {
                 Instr::I32Load8S { dst, addr, offset }
             }),
