@@ -4,10 +4,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use runtime::{Engine, Strategy};
+use runtime::Strategy;
 use spec_testsuite::Suite;
 
 use crate::report::{FileReport, JsonReport, SuiteReport};
@@ -68,31 +68,13 @@ pub enum EngineChoice {
     Both,
 }
 
-/// The engines to run. Asking for exactly one engine that is not built is an error;
-/// with `both`, an engine not built runs as "skipped" so the gap stays visible.
-fn engines(choice: Option<EngineChoice>) -> anyhow::Result<Vec<Strategy>> {
-    let all = [Strategy::Interpreter, Strategy::Native];
-    Ok(match choice {
-        None => all
-            .into_iter()
-            .filter(|s| Engine::is_available(*s))
-            .collect(),
-        Some(EngineChoice::Both) => all.to_vec(),
-        Some(one) => {
-            let s = if one == EngineChoice::Interp {
-                Strategy::Interpreter
-            } else {
-                Strategy::Native
-            };
-            if !Engine::is_available(s) {
-                bail!(
-                    "the {} engine is not built in this version of the runtime; use --engine interp",
-                    s.name()
-                );
-            }
-            vec![s]
-        }
-    })
+/// The engines to run: both unless one is asked for.
+fn engines(choice: Option<EngineChoice>) -> Vec<Strategy> {
+    match choice {
+        None | Some(EngineChoice::Both) => vec![Strategy::Interpreter, Strategy::Native],
+        Some(EngineChoice::Interp) => vec![Strategy::Interpreter],
+        Some(EngineChoice::Native) => vec![Strategy::Native],
+    }
 }
 
 fn progress_bar(total: usize) -> ProgressBar {
@@ -119,7 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<bool> {
         } => (run_spec(&suite, filter.as_deref(), &common)?, common),
         Command::Fuzz(args) => return crate::fuzz::cli::run(args),
         Command::Wast { files, common } => {
-            let strategies = engines(common.engine)?;
+            let strategies = engines(common.engine);
             let bar = progress_bar(files.len() * strategies.len());
             let options = RunOptions {
                 timeout: Duration::from_secs(common.timeout),
@@ -173,7 +155,7 @@ fn run_spec(
             s.files.retain(|f| f.path_for_display.contains(text));
         }
     }
-    let strategies = engines(common.engine)?;
+    let strategies = engines(common.engine);
     let total: usize = suites.iter().map(|s| s.files.len()).sum::<usize>() * strategies.len();
     let bar = progress_bar(total);
     let options = RunOptions {

@@ -95,6 +95,9 @@ pub enum CompileErrorKind {
     Invalid,
     /// Valid, but uses something this engine does not implement yet.
     Unsupported,
+    /// The runtime broke one of its own rules while compiling (a translator bug caught by
+    /// a check). Never a property of the module: the spec runner counts it as a failure.
+    Internal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +114,7 @@ impl fmt::Display for CompileError {
             CompileErrorKind::Malformed => "malformed module",
             CompileErrorKind::Invalid => "invalid module",
             CompileErrorKind::Unsupported => "unsupported",
+            CompileErrorKind::Internal => "internal error",
         };
         match self.offset {
             Some(o) => write!(f, "{what}: {} (at offset {o:#x})", self.message),
@@ -204,6 +208,39 @@ fn join(errors: &[Error]) -> String {
 }
 
 impl Error {
+    /// A compile error of `kind` with no byte offset.
+    pub(crate) fn compile(kind: CompileErrorKind, message: impl Into<String>) -> Error {
+        Error::Compile(CompileError {
+            kind,
+            message: message.into(),
+            offset: None,
+        })
+    }
+
+    /// The module is valid but uses `what`, which this engine does not implement.
+    pub(crate) fn unsupported(what: impl Into<String>) -> Error {
+        Error::compile(CompileErrorKind::Unsupported, what)
+    }
+
+    /// The engine has no SIMD (or not on this host) and the module uses it.
+    pub(crate) fn simd_unsupported() -> Error {
+        Error::unsupported("SIMD is not supported by this engine yet")
+    }
+
+    /// A failed internal check while compiling: a bug of ours, not of the module.
+    pub(crate) fn internal(what: impl Into<String>) -> Error {
+        Error::compile(CompileErrorKind::Internal, what)
+    }
+
+    /// wasmparser's decoding or validation error `e`, as `kind`, with its offset.
+    pub(crate) fn from_wasmparser(kind: CompileErrorKind, e: &wasmparser::BinaryReaderError) -> Error {
+        Error::Compile(CompileError {
+            kind,
+            message: e.message().to_string(),
+            offset: Some(e.offset() as u64),
+        })
+    }
+
     pub fn host(message: impl Into<String>) -> Error {
         Error::Host(message.into())
     }

@@ -1,10 +1,9 @@
 //! Access to a store from the embedder (`&Store`) or from inside a host function
 //! (`&mut Caller`), behind one trait so every handle method works in both places.
 
-use crate::api::{Extern, Func};
+use crate::api::{Extern, Func, Store, Value};
 use crate::error::{Error, Result};
-use crate::store::{Store, StoreData};
-use crate::values::Value;
+use crate::store::StoreData;
 
 /// Something that can lend the store's data: `&Store` (takes the lock) or
 /// `&mut Caller` (already inside a call, holding it).
@@ -41,10 +40,8 @@ impl<'a> Caller<'a> {
     /// An export of the calling instance.
     pub fn get_export(&self, name: &str) -> Option<Extern> {
         let inst = self.instance?;
-        self.store.instances[inst as usize]
-            .exports
-            .get(name)
-            .copied()
+        let ext = *self.store.instances[inst as usize].exports.get(name)?;
+        Some(Extern::from_store(self.store.id, ext))
     }
 
     /// The calling instance's name, if it has one.
@@ -56,8 +53,7 @@ impl<'a> Caller<'a> {
 
     /// Calls back into Wasm (or another host function).
     pub fn call(&mut self, func: Func, args: &[Value]) -> Result<Vec<Value>> {
-        self.store.check_func(func)?;
-        self.store.invoke(func.index, args)
+        func.call_on(self.store, args)
     }
 
     /// Closes the calling instance with `code` and returns the exit error the host

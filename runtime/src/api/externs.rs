@@ -1,10 +1,12 @@
 //! Memory, table and global handles, and `Extern`, the union of exportable things.
 
-use crate::api::{AsContext, Func};
+use crate::api::{AsContext, Func, Store, Value};
 use crate::error::{Error, Result};
 use crate::module::{ExternKind, GlobalType, MemoryType, TableType};
-use crate::store::{GlobalInstance, MemoryInstance, Store, StoreData, StoreId, TableInstance};
-use crate::values::{RefType, ValType, Value};
+use crate::store::{
+    GlobalInstance, MemoryInstance, StoreData, StoreExtern, StoreId, TableInstance,
+};
+use crate::values::{RawValue, RefType};
 
 /// Anything a module can import or export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16,6 +18,26 @@ pub enum Extern {
 }
 
 impl Extern {
+    /// The handle of store `store`'s extern `ext`.
+    pub(crate) fn from_store(store: StoreId, ext: StoreExtern) -> Extern {
+        match ext {
+            StoreExtern::Func(index) => Extern::Func(Func::from_raw_parts(store, index)),
+            StoreExtern::Table(index) => Extern::Table(Table { store, index }),
+            StoreExtern::Memory(index) => Extern::Memory(Memory { store, index }),
+            StoreExtern::Global(index) => Extern::Global(Global { store, index }),
+        }
+    }
+
+    /// The store's name for this extern (its store is checked by whoever uses it).
+    pub(crate) fn to_store(self) -> StoreExtern {
+        match self {
+            Extern::Func(f) => StoreExtern::Func(f.index),
+            Extern::Table(t) => StoreExtern::Table(t.index),
+            Extern::Memory(m) => StoreExtern::Memory(m.index),
+            Extern::Global(g) => StoreExtern::Global(g.index),
+        }
+    }
+
     pub fn kind(&self) -> ExternKind {
         match self {
             Extern::Func(_) => ExternKind::Func,
@@ -164,11 +186,11 @@ fn ref_raw(d: &StoreData, ty: RefType, v: Value) -> Result<u64> {
     match (ty, v) {
         (RefType::FuncRef, Value::FuncRef(f)) => {
             if let Some(f) = f {
-                d.check_func(f)?;
+                f.check_store(d)?;
             }
-            Ok(v.to_raw())
+            Ok(v.to_raw() as u64)
         }
-        (RefType::ExternRef, Value::ExternRef(_)) => Ok(v.to_raw()),
+        (RefType::ExternRef, Value::ExternRef(_)) => Ok(v.to_raw() as u64),
         _ => Err(Error::Usage(format!("value {v} does not fit a {ty} table"))),
     }
 }
@@ -203,7 +225,7 @@ impl Table {
                 .elements
                 .get(index as usize)
                 .ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))?;
-            Ok(Value::from_raw(t.ty.element.into(), raw, d.id))
+            Ok(Value::from_raw(t.ty.element.into(), raw.into(), d.id))
         })
     }
 
@@ -286,34 +308,24 @@ impl Global {
                 )));
             }
             if let Value::FuncRef(Some(f)) = value {
-                d.check_func(f)?;
+                f.check_store(d)?;
             }
-            d.globals[i as usize].value = value_bits(value);
+            d.globals[i as usize].value = value.to_raw();
             Ok(())
         })
     }
 }
 
-pub(crate) fn value_bits(v: Value) -> u128 {
-    match v {
-        Value::V128(bits) => bits,
-        other => other.to_raw() as u128,
-    }
-}
-
-pub(crate) fn global_value(g: &GlobalInstance, store: StoreId) -> Value {
-    match g.ty.content {
-        ValType::V128 => Value::V128(g.value),
-        ty => Value::from_raw(ty, g.value as u64, store),
-    }
+fn global_value(g: &GlobalInstance, store: StoreId) -> Value {
+    Value::from_raw(g.ty.content, g.value as RawValue, store)
 }
 
 pub(crate) fn new_global(d: &mut StoreData, value: Value, mutable: bool) -> Result<Global> {
     if let Value::FuncRef(Some(f)) = value {
-        d.check_func(f)?;
+        f.check_store(d)?;
     }
     d.globals.push(Box::new(GlobalInstance {
-        value: value_bits(value),
+        value: value.to_raw(),
         ty: GlobalType {
             content: value.ty(),
             mutable,

@@ -2,10 +2,16 @@
 
 use std::sync::Arc;
 
-use crate::api::{AsContext, Caller, IntoHostFunc, TypedFunc, WasmParams, WasmResults};
+use crate::api::{
+    AsContext, Caller, IntoHostFunc, Store, TypedFunc, Value, WasmParams, WasmResults,
+};
 use crate::error::{Error, Result};
-use crate::store::{FuncEntity, FuncKind, HostFuncImpl, Store, StoreData, StoreId};
-use crate::values::{FuncType, Value};
+use crate::store::{HostFuncImpl, StoreData, StoreId};
+use crate::values::{FuncType, RawValue};
+
+/// A host function as the embedder writes it: typed values in and out, with a `Caller`.
+pub(crate) type HostFn =
+    Arc<dyn Fn(&mut Caller<'_>, &[Value], &mut [Value]) -> Result<()> + Send + Sync>;
 
 /// A function of a store: exported by a module instance, or made by the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,7 +53,7 @@ impl Func {
 
     pub fn ty(&self, mut ctx: impl AsContext) -> Result<FuncType> {
         ctx.with_data(|d| {
-            d.check_func(*self)?;
+            self.check_store(d)?;
             Ok((*d.funcs[self.index as usize].ty).clone())
         })
     }
@@ -55,10 +61,42 @@ impl Func {
     /// Calls the function. A trap is `Error::Trap`; an exit request (or a call into a
     /// closed module) is `Error::Exit`.
     pub fn call(&self, mut ctx: impl AsContext, args: &[Value]) -> Result<Vec<Value>> {
-        ctx.with_data(|d| {
-            d.check_func(*self)?;
-            d.invoke(self.index, args)
-        })
+        ctx.with_data(|d| self.call_on(d, args))
+    }
+
+    /// Fails unless this handle belongs to the store of `d`.
+    pub(crate) fn check_store(&self, d: &StoreData) -> Result<()> {
+        if self.store != d.id || self.index as usize >= d.funcs.len() {
+            return Err(Error::Usage("function belongs to another store".into()));
+        }
+        Ok(())
+    }
+
+    /// Calls the function on the store's data, with `args` checked against its type.
+    pub(crate) fn call_on(&self, d: &mut StoreData, args: &[Value]) -> Result<Vec<Value>> {
+        self.check_store(d)?;
+        let ty = d.funcs[self.index as usize].ty.clone();
+        if args.len() != ty.params().len()
+            || args.iter().zip(ty.params()).any(|(a, t)| a.ty() != *t)
+        {
+            let got: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
+            return Err(Error::Usage(format!(
+                "argument mismatch: function expects {ty}, got ({})",
+                got.join(",")
+            )));
+        }
+        let raw = args
+            .iter()
+            .map(|a| a.check_store(d.id).map(|()| a.to_raw()))
+            .collect::<Result<Vec<RawValue>>>()?;
+        let results = d.invoke(self.index, &raw)?;
+        let id = d.id;
+        Ok(ty
+            .results()
+            .iter()
+            .zip(results)
+            .map(|(t, raw)| Value::from_raw(*t, raw, id))
+            .collect())
     }
 
     /// A typed view of the function; fails if the signature differs.
@@ -77,22 +115,43 @@ impl Func {
     }
 }
 
-/// Adds a host function to the store.
+/// Adds host function `func` of type `ty` to the store, owned by host module instance
+/// `instance` if any.
 pub(crate) fn new_host_func(
     data: &mut StoreData,
     ty: Arc<FuncType>,
-    func: HostFuncImpl,
+    func: HostFn,
     instance: Option<u32>,
 ) -> Func {
-    let type_id = data.types.id_of(&ty);
-    let index = data.funcs.len() as u32;
-    data.funcs.push(FuncEntity {
-        ty,
-        type_id,
-        kind: FuncKind::Host { func, instance },
-    });
+    let index = data.add_host_func(ty.clone(), raw_host_func(ty, func), instance);
     Func {
         store: data.id,
         index,
     }
+}
+
+/// The store's form of host function `f`: raw cells converted to values of `ty` and
+/// back. The results the embedder writes must have the signature's types and belong to
+/// this store: an engine trusts every raw value it gets.
+fn raw_host_func(ty: Arc<FuncType>, f: HostFn) -> HostFuncImpl {
+    Arc::new(
+        move |data: &mut StoreData, caller: Option<u32>, args: &[RawValue], results: &mut [RawValue]| {
+            let id = data.id;
+            let args: Vec<Value> = (ty.params().iter().zip(args))
+                .map(|(t, raw)| Value::from_raw(*t, *raw, id))
+                .collect();
+            let mut values: Vec<Value> = ty.results().iter().map(|t| Value::default_for(*t)).collect();
+            f(&mut Caller::new(data, caller), &args, &mut values)?;
+            for ((cell, v), t) in results.iter_mut().zip(&values).zip(ty.results()) {
+                if v.ty() != *t {
+                    return Err(Error::Usage(format!(
+                        "host function returned {v} where its type {ty} says {t}"
+                    )));
+                }
+                v.check_store(id)?;
+                *cell = v.to_raw();
+            }
+            Ok(())
+        },
+    )
 }

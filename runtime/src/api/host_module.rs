@@ -9,11 +9,13 @@ use crate::api::func::new_host_func;
 use crate::api::{Caller, Extern, Instance, IntoHostFunc};
 use crate::error::Result;
 use crate::module::{MemoryType, TableType};
-use crate::store::{HostFuncImpl, InstanceData, Store};
-use crate::values::{FuncType, Value};
+use crate::api::func::HostFn;
+use crate::api::{Store, Value};
+use crate::store::InstanceData;
+use crate::values::FuncType;
 
 enum HostExport {
-    Func(FuncType, HostFuncImpl),
+    Func(FuncType, HostFn),
     Memory(MemoryType),
     Table(TableType, Value),
     Global(Value, bool),
@@ -105,7 +107,7 @@ impl HostModuleBuilder {
                 HostExport::Global(v, m) => Extern::Global(new_global(&mut d, *v, *m)?),
                 HostExport::Extern(e) => *e,
             };
-            if inst.exports.insert(name.clone(), ext).is_none() {
+            if inst.exports.insert(name.clone(), ext.to_store()).is_none() {
                 inst.export_order.push(name.clone());
             }
         }

@@ -1,8 +1,8 @@
 //! Module instance handles.
 
-use crate::api::{AsContext, Extern, Func, Global, Memory, Module, Table};
-use crate::error::Result;
-use crate::store::{Store, StoreId};
+use crate::api::{AsContext, Extern, Func, Global, Memory, Module, Store, Table};
+use crate::error::{Error, Result};
+use crate::store::{StoreData, StoreId};
 
 /// An instance of a module (or a host module) in a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -13,26 +13,74 @@ pub struct Instance {
 
 impl Instance {
     /// Instantiates `module`, registering it under `name` when given so other modules
-    /// can import from it. See `store::instantiate` for the steps and their order.
+    /// can import from it: the name is claimed first (so two threads cannot both take
+    /// it) and published once instantiation succeeded. See `store::instantiate` for the
+    /// steps and their order.
     pub fn new(store: &Store, module: &Module, name: Option<&str>) -> Result<Instance> {
-        crate::store::instantiate(store, module, name)
+        if !module.engine().same(store.engine()) {
+            return Err(Error::Usage(
+                "module was compiled by another engine than the store's".into(),
+            ));
+        }
+        if let Some(n) = name {
+            store.registry().reserve(n)?;
+        }
+        let outcome = Instance::new_unregistered(store, module, name);
+        if let Some(n) = name {
+            let mut reg = store.registry();
+            match &outcome {
+                Ok(inst) => reg.publish(n, inst.index),
+                Err(_) => reg.release(n),
+            }
+        }
+        outcome
+    }
+
+    fn new_unregistered(store: &Store, module: &Module, name: Option<&str>) -> Result<Instance> {
+        // Find the instance behind each import module name before taking the data lock,
+        // so the resolver hook runs without it.
+        let resolver = store.resolver();
+        let providers: Vec<Option<u32>> = (module.imports().iter())
+            .map(|import| {
+                let from_hook = resolver.as_ref().and_then(|r| r(&import.module));
+                from_hook
+                    .filter(|i| i.store == store.id())
+                    .or_else(|| store.instance(&import.module))
+                    .map(|i| i.index)
+            })
+            .collect();
+        let mut data = store.lock()?;
+        let index = crate::store::instantiate(&mut data, module.code(), name, &providers)?;
+        Ok(Instance {
+            store: store.id(),
+            index,
+        })
+    }
+
+    /// Fails unless this handle belongs to the store of `d`.
+    pub(crate) fn check_store(&self, d: &StoreData) -> Result<()> {
+        if self.store != d.id || self.index as usize >= d.instances.len() {
+            return Err(Error::Usage("instance belongs to another store".into()));
+        }
+        Ok(())
     }
 
     /// Runs `f` on this instance's data, after checking the handle belongs to the store.
     fn with<R>(
         &self,
         mut ctx: impl AsContext,
-        f: impl FnOnce(&mut crate::store::StoreData) -> Result<R>,
+        f: impl FnOnce(&mut StoreData) -> Result<R>,
     ) -> Result<R> {
         ctx.with_data(|d| {
-            d.check_instance(*self)?;
+            self.check_store(d)?;
             f(d)
         })
     }
 
     pub fn get_export(&self, ctx: impl AsContext, name: &str) -> Option<Extern> {
         self.with(ctx, |d| {
-            Ok(d.instances[self.index as usize].exports.get(name).copied())
+            let ext = d.instances[self.index as usize].exports.get(name).copied();
+            Ok(ext.map(|e| Extern::from_store(d.id, e)))
         })
         .ok()
         .flatten()
@@ -58,7 +106,7 @@ impl Instance {
             Ok(inst
                 .export_order
                 .iter()
-                .map(|n| (n.clone(), inst.exports[n]))
+                .map(|n| (n.clone(), Extern::from_store(d.id, inst.exports[n])))
                 .collect())
         })
         .unwrap_or_default()

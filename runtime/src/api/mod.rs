@@ -1,20 +1,27 @@
-//! The public API: small and typed, in the manner of wasmtime (`Engine`, `Store`,
-//! `Module`, `Instance`, `Func`, `TypedFunc`, `Memory`, `Table`, `Global`), with
-//! wazero's store semantics underneath.
+//! The public API, the top layer: small and typed, in the manner of wasmtime (`Engine`,
+//! `Store`, `Module`, `Instance`, `Func`, `TypedFunc`, `Memory`, `Table`, `Global`,
+//! `Value`), with wazero's store semantics underneath. It is the one layer that knows
+//! which engines exist (`engine.rs` picks one) and the one that converts between typed
+//! values and the raw ones the store and the engines hold.
 
 mod caller;
+mod engine;
 mod externs;
 mod func;
 mod host_module;
 mod instance;
 mod module;
+mod store;
 mod typed;
+mod value;
 
 pub use caller::{AsContext, Caller};
+pub use engine::{Config, Engine, Strategy, WasmFeatures};
 pub use externs::{Extern, Global, Memory, Table};
 pub use func::Func;
 pub use host_module::HostModuleBuilder;
 pub use instance::Instance;
 pub use module::Module;
-pub(crate) use module::simd_unsupported;
+pub use store::{ImportResolver, Store};
 pub use typed::{HostResult, IntoHostFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use value::Value;

@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
-use crate::engine::{CompiledModule, Engine};
-use crate::error::{CompileError, CompileErrorKind, Error, Result};
+use crate::api::Engine;
+use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::{Export, Import, ModuleInfo};
+use crate::store::ModuleCode;
+use crate::values::ValType;
 
 struct ModuleInner {
     engine: Engine,
-    info: ModuleInfo,
-    compiled: Arc<dyn CompiledModule>,
+    code: ModuleCode,
 }
 
 #[derive(Clone)]
@@ -21,7 +22,7 @@ pub struct Module {
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Module")
-            .field("name", &self.inner.info.name)
+            .field("name", &self.info().name)
             .finish()
     }
 }
@@ -30,13 +31,8 @@ impl Module {
     /// Compiles a module from its binary or text (WAT) form.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let bytes = bytes.as_ref();
-        let binary = wat::parse_bytes(bytes).map_err(|e| {
-            Error::Compile(CompileError {
-                kind: CompileErrorKind::Malformed,
-                message: e.to_string(),
-                offset: None,
-            })
-        })?;
+        let binary = wat::parse_bytes(bytes)
+            .map_err(|e| Error::compile(CompileErrorKind::Malformed, e.to_string()))?;
         Module::from_binary(engine, &binary)
     }
 
@@ -47,12 +43,11 @@ impl Module {
         if !engine.backend().supports_simd() {
             reject_simd_types(&info)?;
         }
-        let compiled = engine.backend().compile(&info, config)?;
+        let compiled = engine.backend().compile(&info)?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
-                info,
-                compiled,
+                code: ModuleCode::new(Arc::new(info), compiled),
             }),
         })
     }
@@ -63,44 +58,36 @@ impl Module {
 
     /// The decoded module (types, imports, exports, segments).
     pub fn info(&self) -> &ModuleInfo {
-        &self.inner.info
+        self.inner.code.info()
     }
 
     pub fn imports(&self) -> &[Import] {
-        &self.inner.info.imports
+        &self.info().imports
     }
 
     pub fn exports(&self) -> &[Export] {
-        &self.inner.info.exports
+        &self.info().exports
     }
 
     pub fn name(&self) -> Option<&str> {
-        self.inner.info.name.as_deref()
+        self.info().name.as_deref()
     }
 
-    pub(crate) fn compiled(&self) -> &dyn CompiledModule {
-        &*self.inner.compiled
+    /// The decoded module and the engine's code, as instances keep them.
+    pub(crate) fn code(&self) -> &ModuleCode {
+        &self.inner.code
     }
-}
-
-pub(crate) fn simd_unsupported() -> Error {
-    Error::Compile(CompileError {
-        kind: CompileErrorKind::Unsupported,
-        message: "SIMD is not supported by this engine yet".into(),
-        offset: None,
-    })
 }
 
 /// Signatures and globals that mention v128; operators are caught by the translator.
 fn reject_simd_types(info: &ModuleInfo) -> Result<()> {
-    use crate::values::ValType;
     let in_types = info
         .types
         .iter()
         .any(|t| t.params().contains(&ValType::V128) || t.results().contains(&ValType::V128));
     let in_globals = info.globals.iter().any(|g| g.content == ValType::V128);
     if in_types || in_globals {
-        return Err(simd_unsupported());
+        return Err(Error::simd_unsupported());
     }
     Ok(())
 }

@@ -4,10 +4,10 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::api::{AsContext, Caller, Func};
+use crate::api::func::HostFn;
+use crate::api::{AsContext, Caller, Func, Value};
 use crate::error::{Error, Result};
-use crate::store::HostFuncImpl;
-use crate::values::{ExternRef, FuncType, ValType, Value};
+use crate::values::{ExternRef, FuncType, ValType};
 
 /// A Rust type that stands for one Wasm value type.
 pub trait WasmTy: Sized + Send + 'static {
@@ -160,7 +160,7 @@ impl<T: WasmResults> HostResult for Result<T> {
 /// A Rust closure that can become a host function. `Params` is a marker: the tuple of
 /// argument types, with `Caller` first for closures that take one.
 pub trait IntoHostFunc<Params, Results>: Send + Sync + 'static {
-    fn into_host_func(self) -> (FuncType, HostFuncImpl);
+    fn into_host_func(self) -> (FuncType, HostFn);
 }
 
 fn write_results<R: HostResult>(r: R, results: &mut [Value]) -> Result<()> {
@@ -183,9 +183,9 @@ macro_rules! into_host_func {
             Res: HostResult,
         {
             #[allow(non_snake_case)]
-            fn into_host_func(self) -> (FuncType, HostFuncImpl) {
+            fn into_host_func(self) -> (FuncType, HostFn) {
                 let ty = FuncType::new(<($($t,)*)>::types(), Res::Values::types());
-                let imp: HostFuncImpl = Arc::new(move |_caller: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
+                let imp: HostFn = Arc::new(move |_caller: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
                     let ($($t,)*) = <($($t,)*)>::from_values(args).ok_or_else(bad_args)?;
                     write_results((self)($($t),*), results)
                 });
@@ -199,9 +199,9 @@ macro_rules! into_host_func {
             Res: HostResult,
         {
             #[allow(non_snake_case)]
-            fn into_host_func(self) -> (FuncType, HostFuncImpl) {
+            fn into_host_func(self) -> (FuncType, HostFn) {
                 let ty = FuncType::new(<($($t,)*)>::types(), Res::Values::types());
-                let imp: HostFuncImpl = Arc::new(move |caller: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
+                let imp: HostFn = Arc::new(move |caller: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
                     let ($($t,)*) = <($($t,)*)>::from_values(args).ok_or_else(bad_args)?;
                     write_results((self)(caller, $($t),*), results)
                 });

@@ -16,15 +16,23 @@ mod tests;
 
 use std::sync::Arc;
 
-use crate::engine::{Backend, CompiledModule, Config};
 use crate::error::Result;
 use crate::module::ModuleInfo;
-use crate::store::StoreData;
-use crate::values::Value;
+use crate::store::{Backend, CompiledModule, StoreData};
+use crate::values::RawValue;
 
 use bytecode::FuncCode;
+pub(crate) use exec::Limits as InterpLimits;
 
-pub(crate) struct Interpreter;
+pub(crate) struct Interpreter {
+    limits: InterpLimits,
+}
+
+impl Interpreter {
+    pub(crate) fn new(limits: InterpLimits) -> Interpreter {
+        Interpreter { limits }
+    }
+}
 
 /// The translated functions of one module.
 #[derive(Debug)]
@@ -49,7 +57,7 @@ impl Backend for Interpreter {
         true
     }
 
-    fn compile(&self, info: &ModuleInfo, _config: &Config) -> Result<Arc<dyn CompiledModule>> {
+    fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
         let funcs = (0..info.bodies.len())
             .map(|i| translate::translate(info, i))
             .collect::<Result<Vec<_>>>()?;
@@ -65,9 +73,9 @@ impl Backend for Interpreter {
         &self,
         store: &mut StoreData,
         func: u32,
-        args: &[Value],
-        results: &mut [Value],
+        args: &[RawValue],
+        results: &mut [RawValue],
     ) -> Result<()> {
-        exec::invoke(store, func, args, results)
+        exec::invoke(store, &self.limits, func, args, results)
     }
 }

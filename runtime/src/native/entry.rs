@@ -11,15 +11,15 @@ use std::cell::Cell;
 use super::vmctx::{PENDING_ERROR, Pending, VMContext, ensure_vmctx, trap_kind};
 use crate::error::{Error, Result, TrapKind};
 use crate::store::{FuncKind, StoreData};
-use crate::values::Value;
+use crate::values::RawValue;
 
 type EntryFn = unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut u128);
 
 pub(crate) fn invoke(
     store: &mut StoreData,
     func: u32,
-    args: &[Value],
-    results: &mut [Value],
+    args: &[RawValue],
+    results: &mut [RawValue],
 ) -> Result<()> {
     let (instance, index) = match store.funcs[func as usize].kind {
         FuncKind::Host { .. } => return store.call_host(func, None, args, results),
@@ -36,9 +36,7 @@ pub(crate) fn invoke(
     let code = native.funcs[(index - info.num_imported_funcs) as usize] as *const u8;
     let tramp = native.trampolines[type_index];
     let mut buf = vec![0u128; args.len().max(results.len()).max(1)];
-    for (cell, a) in buf.iter_mut().zip(args) {
-        *cell = a.to_raw128();
-    }
+    buf[..args.len()].copy_from_slice(args);
     let limit = stack_limit();
     let store_ptr: *mut StoreData = store;
     // SAFETY: `vmctx` was just built or found for this instance and lives as long as the
@@ -69,10 +67,7 @@ pub(crate) fn invoke(
             return Err(Error::from(kind));
         }
     }
-    let ty = store.funcs[func as usize].ty.clone();
-    for ((r, t), raw) in results.iter_mut().zip(ty.results()).zip(&buf) {
-        *r = Value::from_raw128(*t, *raw, store.id);
-    }
+    results.copy_from_slice(&buf[..results.len()]);
     Ok(())
 }
 

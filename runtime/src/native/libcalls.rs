@@ -14,7 +14,6 @@ use super::vmctx::{
 };
 use crate::error::{Error, TrapKind};
 use crate::store::{FuncKind, StoreData};
-use crate::values::Value;
 
 enum Fail {
     Trap(TrapKind),
@@ -218,7 +217,7 @@ pub(crate) extern "C" fn resolve_indirect(
 }
 
 /// Calls host function `func` for the instance of `caller_vmctx`; arguments and results
-/// are 16-byte cells (`Value::to_raw128`) in `buf`.
+/// are 16-byte cells (raw values, `values::RawValue`) in `buf`.
 pub(crate) extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128) {
     run(caller_vmctx, (), |s, i, _| {
         let func = func as u32;
@@ -227,22 +226,11 @@ pub(crate) extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf:
         // SAFETY: the host adapter passes a stack buffer of exactly `cells` cells (the
         // larger of the parameter and result counts of this very signature).
         let buf = unsafe { std::slice::from_raw_parts_mut(buf, cells) };
-        let args: Vec<Value> = ty
-            .params()
-            .iter()
-            .zip(buf.iter())
-            .map(|(t, raw)| Value::from_raw128(*t, *raw, s.id))
-            .collect();
-        let mut results: Vec<Value> = ty
-            .results()
-            .iter()
-            .map(|t| Value::default_for(*t))
-            .collect();
-        s.call_host(func, Some(i), &args, &mut results)
+        let args = buf[..ty.params().len()].to_vec();
+        let results = &mut buf[..ty.results().len()];
+        results.fill(0);
+        s.call_host(func, Some(i), &args, results)
             .map_err(Fail::Error)?;
-        for (cell, v) in buf.iter_mut().zip(&results) {
-            *cell = v.to_raw128();
-        }
         Ok(())
     })
 }

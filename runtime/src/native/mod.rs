@@ -22,12 +22,10 @@ use std::sync::Arc;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 
-use crate::api::Module;
-use crate::engine::{Backend, CompiledModule, Config};
 use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
-use crate::store::StoreData;
-use crate::values::Value;
+use crate::store::{Backend, CompiledModule, ModuleCode, StoreData};
+use crate::values::RawValue;
 
 pub(crate) struct NativeBackend {
     isa: OwnedTargetIsa,
@@ -87,7 +85,7 @@ impl CompiledModule for NativeModule {
 }
 
 /// The native code of a module compiled by this engine.
-pub(crate) fn native_module(module: &Module) -> &NativeModule {
+pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
     module
         .compiled()
         .as_any()
@@ -100,7 +98,7 @@ impl Backend for NativeBackend {
         isa_supports_simd(&*self.isa)
     }
 
-    fn compile(&self, info: &ModuleInfo, _config: &Config) -> Result<Arc<dyn CompiledModule>> {
+    fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
         Ok(Arc::new(compile::compile_module(&self.isa, info)?))
     }
 
@@ -108,8 +106,8 @@ impl Backend for NativeBackend {
         &self,
         store: &mut StoreData,
         func: u32,
-        args: &[Value],
-        results: &mut [Value],
+        args: &[RawValue],
+        results: &mut [RawValue],
     ) -> Result<()> {
         entry::invoke(store, func, args, results)
     }

@@ -3,15 +3,37 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::api::{Extern, Module};
+use super::ModuleCode;
 use crate::error::Result;
+use crate::module::ExternKind;
 
 /// Runs when an instance is closed, with the exit code; its error joins the others.
 pub type CloseHook = Box<dyn FnOnce(u32) -> Result<()> + Send>;
 
+/// An exported (or imported) thing as the store names it: its kind and its index in
+/// the store's arena of that kind. The API pairs it with the store's id (`Extern`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreExtern {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+}
+
+impl StoreExtern {
+    pub fn kind(self) -> ExternKind {
+        match self {
+            StoreExtern::Func(_) => ExternKind::Func,
+            StoreExtern::Table(_) => ExternKind::Table,
+            StoreExtern::Memory(_) => ExternKind::Memory,
+            StoreExtern::Global(_) => ExternKind::Global,
+        }
+    }
+}
+
 pub(crate) struct InstanceData {
     /// The module it was made from; `None` for host modules.
-    pub module: Option<Module>,
+    pub module: Option<ModuleCode>,
     pub name: Option<String>,
     /// Module index space to store index, per kind.
     pub funcs: Vec<u32>,
@@ -26,7 +48,7 @@ pub(crate) struct InstanceData {
     /// Data instances: each segment's byte range in the module's bytes; emptied by
     /// `data.drop` and after an active segment is applied.
     pub datas: Vec<Range<usize>>,
-    pub exports: HashMap<String, Extern>,
+    pub exports: HashMap<String, StoreExtern>,
     /// Export names in declaration order.
     pub export_order: Vec<String>,
     /// Set when closed: later calls into the instance fail with this exit code.
@@ -38,7 +60,7 @@ pub(crate) struct InstanceData {
 }
 
 impl InstanceData {
-    pub(crate) fn empty(module: Option<Module>, name: Option<String>) -> InstanceData {
+    pub(crate) fn empty(module: Option<ModuleCode>, name: Option<String>) -> InstanceData {
         InstanceData {
             module,
             name,

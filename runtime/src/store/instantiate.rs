@@ -1,7 +1,10 @@
 //! Instantiation. Spec: <https://webassembly.github.io/spec/core/exec/modules.html#instantiation>;
 //! error wording and hooks after wazero's `Store.instantiate` / `resolveImports`.
 //!
-//! Order: claim the name; resolve and check every import; allocate functions, globals,
+//! The API layer claims the name in the registry and finds the instance behind each
+//! import's module name (the resolver hook, then the registry) before it comes here.
+//!
+//! Order: resolve and check every import; allocate functions, globals,
 //! tables and memories; build element and data instances; apply active element
 //! segments, then active data segments, in order (a trap stops there, and what earlier
 //! segments wrote stays, as the spec requires); run the start function last. The start
@@ -9,60 +12,23 @@
 
 use std::sync::Arc;
 
-use super::{FuncEntity, FuncKind, InstanceData, Store, StoreData};
-use crate::api::{Extern, Func, Global, Instance, Memory, Module, Table};
+use super::{
+    FuncEntity, FuncKind, GlobalInstance, InstanceData, MemoryInstance, ModuleCode, StoreData,
+    StoreExtern, TableInstance,
+};
 use crate::error::{Error, LinkError, LinkErrorKind, Result, Trap};
 use crate::module::{DataMode, ElemMode, ExternKind, Import, ImportType, ModuleInfo};
-use crate::store::GlobalInstance;
 use crate::values::FuncType;
 
-pub(crate) fn instantiate(store: &Store, module: &Module, name: Option<&str>) -> Result<Instance> {
-    if !module.engine().same(store.engine()) {
-        return Err(Error::Usage(
-            "module was compiled by another engine than the store's".into(),
-        ));
-    }
-    if let Some(n) = name {
-        store.registry().reserve(n)?;
-    }
-    let outcome = instantiate_unregistered(store, module, name);
-    if let Some(n) = name {
-        let mut reg = store.registry();
-        match &outcome {
-            Ok(inst) => reg.publish(n, inst.index),
-            Err(_) => reg.release(n),
-        }
-    }
-    outcome
-}
-
-fn instantiate_unregistered(
-    store: &Store,
-    module: &Module,
+pub(crate) fn instantiate(
+    d: &mut StoreData,
+    module: &ModuleCode,
     name: Option<&str>,
-) -> Result<Instance> {
+    providers: &[Option<u32>],
+) -> Result<u32> {
     let info = module.info();
-    // Find the instance behind each import module name before taking the data lock,
-    // so the resolver hook runs without it.
-    let resolver = store
-        .shared
-        .resolver
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let mut providers: Vec<Option<Instance>> = Vec::with_capacity(info.imports.len());
-    for import in &info.imports {
-        let from_hook = resolver.as_ref().and_then(|r| r(&import.module));
-        let inst = from_hook
-            .filter(|i| i.store == store.id())
-            .or_else(|| store.instance(&import.module));
-        providers.push(inst);
-    }
-
-    let mut data = store.lock()?;
-    let d: &mut StoreData = &mut data;
     let mut resolved = Vec::with_capacity(info.imports.len());
-    for (import, provider) in info.imports.iter().zip(&providers) {
+    for (import, provider) in info.imports.iter().zip(providers) {
         resolved.push(resolve_import(d, info, import, *provider)?);
     }
 
@@ -71,10 +37,10 @@ fn instantiate_unregistered(
     inst.type_ids = info.types.iter().map(|t| d.types.id_of(t)).collect();
     for ext in &resolved {
         match *ext {
-            Extern::Func(f) => inst.funcs.push(f.index),
-            Extern::Table(t) => inst.tables.push(t.index),
-            Extern::Memory(m) => inst.memories.push(m.index),
-            Extern::Global(g) => inst.globals.push(g.index),
+            StoreExtern::Func(f) => inst.funcs.push(f),
+            StoreExtern::Table(t) => inst.tables.push(t),
+            StoreExtern::Memory(m) => inst.memories.push(m),
+            StoreExtern::Global(g) => inst.globals.push(g),
         }
     }
     for func_index in info.num_imported_funcs..info.funcs.len() as u32 {
@@ -111,7 +77,7 @@ fn instantiate_unregistered(
             Some(e) => e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64,
             None => 0,
         };
-        let table = super::TableInstance::new(ty, raw).ok_or_else(|| {
+        let table = TableInstance::new(ty, raw).ok_or_else(|| {
             Error::Instantiation(format!("cannot allocate a table of {} elements", ty.min))
         })?;
         inst.tables.push(d.tables.len() as u32);
@@ -119,7 +85,7 @@ fn instantiate_unregistered(
     }
     for ty in &info.memories[info.num_imported_memories as usize..] {
         let alloc = d.allocator.clone();
-        let mem = super::MemoryInstance::new(*ty, alloc.as_deref()).ok_or_else(|| {
+        let mem = MemoryInstance::new(*ty, alloc.as_deref()).ok_or_else(|| {
             Error::Instantiation(format!("cannot allocate a memory of {} pages", ty.min))
         })?;
         inst.memories.push(d.memories.len() as u32);
@@ -129,19 +95,10 @@ fn instantiate_unregistered(
     for export in &info.exports {
         let i = export.index as usize;
         let ext = match export.kind {
-            ExternKind::Func => Extern::Func(Func::from_raw_parts(d.id, inst.funcs[i])),
-            ExternKind::Table => Extern::Table(Table {
-                store: d.id,
-                index: inst.tables[i],
-            }),
-            ExternKind::Memory => Extern::Memory(Memory {
-                store: d.id,
-                index: inst.memories[i],
-            }),
-            ExternKind::Global => Extern::Global(Global {
-                store: d.id,
-                index: inst.globals[i],
-            }),
+            ExternKind::Func => StoreExtern::Func(inst.funcs[i]),
+            ExternKind::Table => StoreExtern::Table(inst.tables[i]),
+            ExternKind::Memory => StoreExtern::Memory(inst.memories[i]),
+            ExternKind::Global => StoreExtern::Global(inst.globals[i]),
         };
         inst.exports.insert(export.name.clone(), ext);
         inst.export_order.push(export.name.clone());
@@ -184,7 +141,6 @@ fn instantiate_unregistered(
         })
         .collect();
     d.instances.push(inst);
-    let handle = Instance { store: d.id, index };
 
     for (i, seg) in info.elements.iter().enumerate() {
         if let Some((table, offset)) = offsets_elem[i] {
@@ -218,7 +174,7 @@ fn instantiate_unregistered(
             }
         }
     }
-    Ok(handle)
+    Ok(index)
 }
 
 fn link_error(import: &Import, kind: LinkErrorKind, detail: String) -> Error {
@@ -238,14 +194,14 @@ fn resolve_import(
     d: &StoreData,
     info: &ModuleInfo,
     import: &Import,
-    provider: Option<Instance>,
-) -> Result<Extern> {
+    provider: Option<u32>,
+) -> Result<StoreExtern> {
     let unknown = |detail: String| link_error(import, LinkErrorKind::UnknownImport, detail);
     let incompatible =
         |detail: String| link_error(import, LinkErrorKind::IncompatibleImportType, detail);
     let provider =
         provider.ok_or_else(|| unknown(format!("module[{}] not instantiated", import.module)))?;
-    let pinst = &d.instances[provider.index as usize];
+    let pinst = &d.instances[provider as usize];
     if pinst.closed.is_some() {
         return Err(unknown(format!("module[{}] is closed", import.module)));
     }
@@ -290,17 +246,17 @@ fn resolve_import(
         Ok(())
     };
     match (&import.ty, ext) {
-        (ImportType::Func(type_index), Extern::Func(f)) => {
+        (ImportType::Func(type_index), StoreExtern::Func(f)) => {
             let expected: &Arc<FuncType> = &info.types[*type_index as usize];
-            let actual = &d.funcs[f.index as usize].ty;
+            let actual = &d.funcs[f as usize].ty;
             if **expected != **actual {
                 return Err(incompatible(format!(
                     "signature mismatch: {expected} != {actual}"
                 )));
             }
         }
-        (ImportType::Table(expected), Extern::Table(t)) => {
-            let actual = &d.tables[t.index as usize];
+        (ImportType::Table(expected), StoreExtern::Table(t)) => {
+            let actual = &d.tables[t as usize];
             if expected.element != actual.ty.element {
                 return Err(incompatible(format!(
                     "table type mismatch: {} != {}",
@@ -314,12 +270,12 @@ fn resolve_import(
                 actual.ty.max,
             )?;
         }
-        (ImportType::Memory(expected), Extern::Memory(m)) => {
-            let actual = &d.memories[m.index as usize];
+        (ImportType::Memory(expected), StoreExtern::Memory(m)) => {
+            let actual = &d.memories[m as usize];
             limits(expected.min, expected.max, actual.pages(), actual.ty.max)?;
         }
-        (ImportType::Global(expected), Extern::Global(g)) => {
-            let actual = &d.globals[g.index as usize];
+        (ImportType::Global(expected), StoreExtern::Global(g)) => {
+            let actual = &d.globals[g as usize];
             if expected.mutable != actual.ty.mutable {
                 return Err(incompatible(format!(
                     "mutability mismatch: {} != {}",

@@ -91,10 +91,6 @@ impl MemoryInstance {
         self.definition.length
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.definition.length == 0
-    }
-
     /// The most pages this memory may grow to.
     pub fn max_pages(&self) -> u64 {
         self.ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES)
@@ -171,7 +167,7 @@ mod tests {
         let m = memory(16, None);
         assert_eq!(m.len(), 16 * PAGE_SIZE);
         assert!(m.data().iter().all(|b| *b == 0));
-        assert!(memory(0, None).is_empty());
+        assert_eq!(memory(0, None).len(), 0);
     }
 
     #[test]

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use super::stack::{ExecStack, Frame, with_stack};
 use crate::error::{Error, Result, TrapKind};
 use crate::interp::{InterpModule, ModuleCode};
-use crate::store::StoreId;
 use crate::store::{FuncKind, StoreData};
-use crate::values::{ValType, Value};
+use crate::values::{RawValue, ValType};
 
 /// What the executing function sees of its instance.
 pub(super) struct Ctx {
@@ -28,8 +27,11 @@ pub(super) struct Pos {
     pub base: usize,
 }
 
-pub(super) struct Limits {
+/// The interpreter's bounds on a call's stacks (from `Config`).
+pub(crate) struct Limits {
+    /// Most nested Wasm calls.
     pub max_depth: usize,
+    /// Most 64-bit cells on the value stack.
     pub max_cells: usize,
 }
 
@@ -117,49 +119,43 @@ fn call_host(
     abs_base: usize,
 ) -> Result<()> {
     let ty = store.funcs[sf as usize].ty.clone();
-    let id = store.id;
     let mut at = abs_base;
-    let args: Vec<Value> = ty
+    let args: Vec<RawValue> = ty
         .params()
         .iter()
-        .map(|t| read_value(&st.values, &mut at, *t, id))
+        .map(|t| read_value(&st.values, &mut at, *t))
         .collect();
-    let mut results: Vec<Value> = ty
-        .results()
-        .iter()
-        .map(|t| Value::default_for(*t))
-        .collect();
+    let mut results = vec![0; ty.results().len()];
     store.call_host(sf, Some(caller), &args, &mut results)?;
     let end = abs_base + 2 * results.len();
     if end > st.values.len() {
         st.values.resize(end, 0);
     }
     let mut at = abs_base;
-    for r in &results {
-        write_value(&mut st.values, &mut at, *r);
+    for (r, t) in results.iter().zip(ty.results()) {
+        write_value(&mut st.values, &mut at, *r, *t);
     }
     Ok(())
 }
 
 /// Reads a value of type `ty` from slot `*at` (two slots for a `v128`), advancing `at`.
-fn read_value(values: &[u64], at: &mut usize, ty: ValType, id: StoreId) -> Value {
+fn read_value(values: &[u64], at: &mut usize, ty: ValType) -> RawValue {
     let v = if ty == ValType::V128 {
-        Value::V128(values[*at] as u128 | (values[*at + 1] as u128) << 64)
+        values[*at] as u128 | (values[*at + 1] as u128) << 64
     } else {
-        Value::from_raw(ty, values[*at], id)
+        values[*at] as u128
     };
     *at += 1 + (ty == ValType::V128) as usize;
     v
 }
 
-/// Writes `v` at slot `*at` (two slots for a `v128`), advancing `at`.
-fn write_value(values: &mut [u64], at: &mut usize, v: Value) {
-    if let Value::V128(x) = v {
-        values[*at] = x as u64;
-        values[*at + 1] = (x >> 64) as u64;
+/// Writes `v` of type `ty` at slot `*at` (two slots for a `v128`), advancing `at`.
+fn write_value(values: &mut [u64], at: &mut usize, v: RawValue, ty: ValType) {
+    values[*at] = v as u64;
+    if ty == ValType::V128 {
+        values[*at + 1] = (v >> 64) as u64;
         *at += 2;
     } else {
-        values[*at] = v.to_raw();
         *at += 1;
     }
 }
@@ -223,20 +219,16 @@ pub(super) fn do_return(
 /// The host-to-Wasm entry: runs store function `func` with `args`, writing `results`.
 pub(crate) fn invoke(
     store: &mut StoreData,
+    limits: &Limits,
     func: u32,
-    args: &[Value],
-    results: &mut [Value],
+    args: &[RawValue],
+    results: &mut [RawValue],
 ) -> Result<()> {
     let (instance, index) = match &store.funcs[func as usize].kind {
         FuncKind::Host { .. } => return store.call_host(func, None, args, results),
         FuncKind::Wasm { instance, index } => (*instance, *index),
     };
     let ty = store.funcs[func as usize].ty.clone();
-    let config = store.engine.config();
-    let limits = Limits {
-        max_depth: config.max_call_depth as usize,
-        max_cells: config.max_value_stack,
-    };
     let ctx = load_ctx(store, instance)?;
     let defined = index - ctx.code.num_imported_funcs;
     with_stack(|st| {
@@ -251,8 +243,8 @@ pub(crate) fn invoke(
             st.values.resize(need, 0);
         }
         let mut at = 0;
-        for a in args {
-            write_value(&mut st.values, &mut at, *a);
+        for (a, t) in args.iter().zip(ty.params()) {
+            write_value(&mut st.values, &mut at, *a, *t);
         }
         st.enter(code, 0, limits.max_cells)?;
         let pos = Pos {
@@ -260,11 +252,10 @@ pub(crate) fn invoke(
             pc: 0,
             base: 0,
         };
-        super::run(store, st, ctx, pos, &limits)?;
-        let id = store.id;
+        super::run(store, st, ctx, pos, limits)?;
         let mut at = 0;
         for (r, t) in results.iter_mut().zip(ty.results()) {
-            *r = read_value(&st.values, &mut at, *t, id);
+            *r = read_value(&st.values, &mut at, *t);
         }
         Ok(())
     })

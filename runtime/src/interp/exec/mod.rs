@@ -11,7 +11,8 @@ pub(super) mod memory;
 mod stack;
 
 pub(crate) use call::invoke;
-use call::{Ctx, Limits, Pos};
+pub(crate) use call::Limits;
+use call::{Ctx, Pos};
 use frame::{Ip, Values};
 use memory::MemView;
 use stack::{ExecStack, Frame, init_frame};

@@ -3,7 +3,7 @@
 use wasmparser::Operator;
 
 use super::{Operand, Translator};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::interp::bytecode::Instr;
 use crate::interp::simd::{SimdOp, for_each_simd, splat_const};
 
@@ -77,7 +77,7 @@ macro_rules! simd_translate {
                         let c = self.pop_slot();
                         self.simd_with_extra(SimdOp::V128Bitselect, c, 0);
                     }
-                    _ => return Err(crate::api::simd_unsupported()),
+                    _ => return Err(Error::simd_unsupported()),
                 }
                 Ok(())
             }

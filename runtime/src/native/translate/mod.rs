@@ -372,7 +372,7 @@ impl Translator<'_, '_> {
             }
         }
         if !self.env.simd && is_simd(&op) {
-            return Err(crate::api::simd_unsupported());
+            return Err(Error::simd_unsupported());
         }
         if self.control_op(&op)?
             || self.numeric_op(&op)?
@@ -384,7 +384,7 @@ impl Translator<'_, '_> {
             return Ok(());
         }
         if is_simd(&op) {
-            return Err(crate::api::simd_unsupported());
+            return Err(Error::simd_unsupported());
         }
         Err(unsupported(&format!("operator {op:?}")))
     }

@@ -1,14 +1,12 @@
-//! The engine boundary: what an execution engine must provide so that the store,
-//! instantiation and the public API can be shared by the interpreter and the native
-//! engine. (wazero splits this into `Engine` and `ModuleEngine`; see RATIONALE.md.)
+//! `Engine` and its `Config`: the one place that knows which execution engines exist and
+//! picks one (the engines implement `store::Backend`, the boundary below).
 
-use std::any::Any;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::module::ModuleInfo;
-use crate::store::StoreData;
-use crate::values::Value;
+use crate::interp::{InterpLimits, Interpreter};
+use crate::native::NativeBackend;
+use crate::store::Backend;
 
 pub use wasmparser::WasmFeatures;
 
@@ -67,35 +65,9 @@ impl Config {
     }
 }
 
-/// Engine-specific compiled code of one module, kept by `Module` and downcast by the
-/// engine that made it.
-pub(crate) trait CompiledModule: Any + Send + Sync {
-    fn as_any(&self) -> &dyn Any;
-}
-
-/// One execution engine.
-pub(crate) trait Backend: Send + Sync {
-    /// Whether modules may use v128.
-    fn supports_simd(&self) -> bool;
-
-    /// Translates every defined function of a validated module.
-    fn compile(&self, info: &ModuleInfo, config: &Config) -> Result<Arc<dyn CompiledModule>>;
-
-    /// Runs store function `func` (Wasm or host) with type-checked `args`, writing
-    /// `results` (pre-sized to the result count). Traps come back as `Error::Trap`; errors
-    /// raised by host functions (including exit requests) pass through unchanged.
-    fn invoke(
-        &self,
-        store: &mut StoreData,
-        func: u32,
-        args: &[Value],
-        results: &mut [Value],
-    ) -> Result<()>;
-}
-
 struct EngineInner {
     config: Config,
-    backend: Box<dyn Backend>,
+    backend: Arc<dyn Backend>,
 }
 
 /// A configured engine; cheap to clone, shared by modules and stores.
@@ -114,26 +86,24 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
-        let backend: Box<dyn Backend> = match config.strategy {
-            Strategy::Interpreter => Box::new(crate::interp::Interpreter),
-            Strategy::Native => Box::new(crate::native::NativeBackend::new()?),
+        let backend: Arc<dyn Backend> = match config.strategy {
+            Strategy::Interpreter => Arc::new(Interpreter::new(InterpLimits {
+                max_depth: config.max_call_depth as usize,
+                max_cells: config.max_value_stack,
+            })),
+            Strategy::Native => Arc::new(NativeBackend::new()?),
         };
         Ok(Engine {
             inner: Arc::new(EngineInner { config, backend }),
         })
     }
 
-    /// Whether an engine of this strategy exists in this build.
-    pub fn is_available(strategy: Strategy) -> bool {
-        matches!(strategy, Strategy::Interpreter | Strategy::Native)
-    }
-
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
 
-    pub(crate) fn backend(&self) -> &dyn Backend {
-        &*self.inner.backend
+    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
+        &self.inner.backend
     }
 
     pub(crate) fn same(&self, other: &Engine) -> bool {

@@ -1,0 +1,169 @@
+//! Values as the embedder sees them. Spec:
+//! <https://webassembly.github.io/spec/core/exec/runtime.html#values>.
+//!
+//! Below the API, the store and the engines hold values raw ([`RawValue`]); the
+//! conversions are here, at the boundary, where the store a funcref belongs to is known.
+
+use std::fmt;
+
+use crate::api::Func;
+use crate::error::{Error, Result};
+use crate::store::StoreId;
+use crate::values::{ExternRef, RawValue, ValType};
+
+/// A WebAssembly value. Floats are kept as bits so that NaN payloads survive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    I32(i32),
+    I64(i64),
+    /// An `f32`, as its IEEE 754 bits.
+    F32(u32),
+    /// An `f64`, as its IEEE 754 bits.
+    F64(u64),
+    V128(u128),
+    FuncRef(Option<Func>),
+    ExternRef(Option<ExternRef>),
+}
+
+impl Value {
+    pub fn ty(&self) -> ValType {
+        match self {
+            Value::I32(_) => ValType::I32,
+            Value::I64(_) => ValType::I64,
+            Value::F32(_) => ValType::F32,
+            Value::F64(_) => ValType::F64,
+            Value::V128(_) => ValType::V128,
+            Value::FuncRef(_) => ValType::FuncRef,
+            Value::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+
+    /// The default (zero) value of a type: what locals and new table slots start as.
+    pub fn default_for(ty: ValType) -> Value {
+        match ty {
+            ValType::I32 => Value::I32(0),
+            ValType::I64 => Value::I64(0),
+            ValType::F32 => Value::F32(0),
+            ValType::F64 => Value::F64(0),
+            ValType::V128 => Value::V128(0),
+            ValType::FuncRef => Value::FuncRef(None),
+            ValType::ExternRef => Value::ExternRef(None),
+        }
+    }
+
+    pub fn f32(v: f32) -> Value {
+        Value::F32(v.to_bits())
+    }
+
+    pub fn f64(v: f64) -> Value {
+        Value::F64(v.to_bits())
+    }
+
+    pub fn i32(&self) -> Option<i32> {
+        match self {
+            Value::I32(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    pub fn i64(&self) -> Option<i64> {
+        match self {
+            Value::I64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    pub fn f32_value(&self) -> Option<f32> {
+        match self {
+            Value::F32(v) => Some(f32::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    pub fn f64_value(&self) -> Option<f64> {
+        match self {
+            Value::F64(v) => Some(f64::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    /// The value's raw form ([`RawValue`]). A funcref must belong to the store it is
+    /// handed to; callers check that first ([`Value::check_store`]).
+    pub(crate) fn to_raw(self) -> RawValue {
+        match self {
+            Value::I32(v) => v as u32 as RawValue,
+            Value::I64(v) => v as u64 as RawValue,
+            Value::F32(v) => v as RawValue,
+            Value::F64(v) => v as RawValue,
+            Value::V128(v) => v,
+            Value::FuncRef(None) | Value::ExternRef(None) => 0,
+            Value::FuncRef(Some(f)) => f.index as RawValue + 1,
+            Value::ExternRef(Some(e)) => e.0 as RawValue + 1,
+        }
+    }
+
+    /// The inverse of [`Value::to_raw`] for a value of type `ty` living in store `store`
+    /// (for types other than `v128` only the low 64 bits matter).
+    pub(crate) fn from_raw(ty: ValType, raw: RawValue, store: StoreId) -> Value {
+        let low = raw as u64;
+        match ty {
+            ValType::I32 => Value::I32(low as u32 as i32),
+            ValType::I64 => Value::I64(low as i64),
+            ValType::F32 => Value::F32(low as u32),
+            ValType::F64 => Value::F64(low),
+            ValType::V128 => Value::V128(raw),
+            ValType::FuncRef => Value::FuncRef(
+                low.checked_sub(1)
+                    .map(|i| Func::from_raw_parts(store, i as u32)),
+            ),
+            ValType::ExternRef => Value::ExternRef(low.checked_sub(1).map(|i| ExternRef(i as u32))),
+        }
+    }
+
+    /// Fails when the value is a reference to a function of another store.
+    pub(crate) fn check_store(&self, store: StoreId) -> Result<()> {
+        match self {
+            Value::FuncRef(Some(f)) if f.store != store => Err(Error::Usage(
+                "function belongs to another store".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::I32(v) => write!(f, "i32:{v}"),
+            Value::I64(v) => write!(f, "i64:{v}"),
+            Value::F32(v) => write!(f, "f32:{}", f32::from_bits(*v)),
+            Value::F64(v) => write!(f, "f64:{}", f64::from_bits(*v)),
+            Value::V128(v) => write!(f, "v128:{v:#034x}"),
+            Value::FuncRef(None) => write!(f, "funcref:null"),
+            Value::FuncRef(Some(func)) => write!(f, "funcref:{}", func.index),
+            Value::ExternRef(None) => write!(f, "externref:null"),
+            Value::ExternRef(Some(e)) => write!(f, "externref:{}", e.0),
+        }
+    }
+}
+
+impl From<i32> for Value {
+    fn from(v: i32) -> Value {
+        Value::I32(v)
+    }
+}
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::I64(v)
+    }
+}
+impl From<f32> for Value {
+    fn from(v: f32) -> Value {
+        Value::f32(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Value {
+        Value::f64(v)
+    }
+}
