@@ -2,17 +2,52 @@
 //! modules, the import-resolver and memory-allocator hooks, and cross-module
 //! `call_indirect` through a shared table with store-wide type ids.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{engine, instantiate, instantiate_err, module};
+use crate::common::{engine, instantiate, instantiate_err, module};
 use runtime::{
     Caller, Error, Func, FuncType, HostModuleBuilder, Instance, LinearMemory, LinkError,
-    LinkErrorKind, MemoryAllocator, MemoryType, RefType, Store, TableType, TrapKind, ValType,
-    Value,
+    LinkErrorKind, MemoryAllocator, MemoryType, RefType, Store, Strategy, TableType, TrapKind,
+    ValType, Value,
 };
+
+on_both_engines!(
+    unknown_module_is_a_link_error,
+    unknown_name_is_a_link_error,
+    first_failing_import_is_reported,
+    wrong_kind_is_incompatible,
+    function_signature_mismatch,
+    wasm_export_signature_mismatch,
+    wrapped_closures_have_the_right_types,
+    table_min_uses_current_size,
+    table_max_mismatch,
+    table_element_type_mismatch,
+    memory_min_uses_current_size,
+    memory_max_mismatch,
+    wasm_exported_memory_limits,
+    global_mutability_mismatch,
+    global_value_type_mismatch,
+    imported_globals_are_shared_and_initialise_others,
+    host_function_called_from_wasm,
+    host_function_called_directly,
+    host_function_reads_caller_memory,
+    host_function_error_passes_through,
+    host_module_name_is_registered_once,
+    host_memory_table_global_are_usable_by_wasm,
+    import_resolver_supplies_unregistered_instance,
+    import_resolver_takes_precedence_and_falls_back,
+    import_resolver_instance_from_another_store_is_ignored,
+    memory_allocator_is_used_for_module_memories,
+    memory_allocator_is_used_for_host_memories,
+    memory_allocator_refusal_fails_instantiation,
+    memory_grow_from_wasm_uses_allocator,
+    shared_table_is_filled_by_importer,
+    cross_module_call_indirect_with_structurally_equal_types,
+    cross_module_call_indirect_signature_mismatch_traps,
+    host_function_in_table_matches_wasm_type,
+    func_from_another_store_is_refused_by_table,
+);
 
 fn link_error(e: Error) -> LinkError {
     match e {
@@ -63,8 +98,8 @@ fn env(store: &Store) -> Instance {
         .expect("host module env")
 }
 
-fn setup() -> (Store, Instance) {
-    let store = Store::new(&engine());
+fn setup(strategy: Strategy) -> (Store, Instance) {
+    let store = Store::new(&engine(strategy));
     let env = env(&store);
     (store, env)
 }
@@ -72,9 +107,8 @@ fn setup() -> (Store, Instance) {
 // ---------------------------------------------------------------------------------------
 // Unknown imports
 
-#[test]
-fn unknown_module_is_a_link_error() {
-    let (store, _env) = setup();
+fn unknown_module_is_a_link_error(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let e = link_error_of(&store, r#"(module (import "nope" "f" (func)))"#);
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
     assert_eq!(e.extern_kind, "func");
@@ -86,9 +120,8 @@ fn unknown_module_is_a_link_error() {
     );
 }
 
-#[test]
-fn unknown_name_is_a_link_error() {
-    let (store, _env) = setup();
+fn unknown_name_is_a_link_error(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "missing" (global i32)))"#);
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
     assert_eq!(e.extern_kind, "global");
@@ -98,10 +131,9 @@ fn unknown_name_is_a_link_error() {
     );
 }
 
-#[test]
-fn first_failing_import_is_reported() {
+fn first_failing_import_is_reported(strategy: Strategy) {
     // Imports are resolved in declaration order: the error names the first bad one.
-    let (store, _env) = setup();
+    let (store, _env) = setup(strategy);
     let e = link_error_of(
         &store,
         r#"(module
@@ -113,9 +145,8 @@ fn first_failing_import_is_reported() {
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
 }
 
-#[test]
-fn wrong_kind_is_incompatible() {
-    let (store, _env) = setup();
+fn wrong_kind_is_incompatible(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "add" (memory 1)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(e.extern_kind, "memory");
@@ -138,9 +169,8 @@ fn wrong_kind_is_incompatible() {
 // ---------------------------------------------------------------------------------------
 // Functions
 
-#[test]
-fn function_signature_mismatch() {
-    let (store, _env) = setup();
+fn function_signature_mismatch(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let e = instantiate_err(
         &store,
         r#"(module (import "env" "add" (func $f (param i32))))"#,
@@ -159,7 +189,7 @@ fn function_signature_mismatch() {
         "import func[env.add]: incompatible import type: signature mismatch: (i32) -> () != (i32,i32) -> (i32)"
     );
 
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("f", |x: i64| x)
         .instantiate(&store)
@@ -190,10 +220,9 @@ fn function_signature_mismatch() {
     );
 }
 
-#[test]
-fn wasm_export_signature_mismatch() {
+fn wasm_export_signature_mismatch(strategy: Strategy) {
     // The same check applies to functions exported by another Wasm module.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     instantiate(
         &store,
         r#"(module (func (export "f") (param f32) (result f64) f64.const 0))"#,
@@ -214,9 +243,8 @@ fn wasm_export_signature_mismatch() {
     );
 }
 
-#[test]
-fn wrapped_closures_have_the_right_types() {
-    let store = Store::new(&engine());
+fn wrapped_closures_have_the_right_types(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let f = Func::wrap(&store, |a: i32, b: i64| -> f64 { a as f64 + b as f64 }).unwrap();
     assert_eq!(
         f.ty(&store).unwrap(),
@@ -237,9 +265,8 @@ fn wrapped_closures_have_the_right_types() {
 // ---------------------------------------------------------------------------------------
 // Tables and memories: limits are checked against the current size
 
-#[test]
-fn table_min_uses_current_size() {
-    let (store, env) = setup();
+fn table_min_uses_current_size(strategy: Strategy) {
+    let (store, env) = setup(strategy);
     // Declared min 2; importing with min 3 fails ...
     let e = link_error_of(&store, r#"(module (import "env" "tab" (table 3 funcref)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
@@ -262,9 +289,8 @@ fn table_min_uses_current_size() {
     );
 }
 
-#[test]
-fn table_max_mismatch() {
-    let (store, _env) = setup();
+fn table_max_mismatch(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     // Actual max 10: an importer that wants at most 5 is refused, at most 10 or 20 is fine.
     let e = link_error_of(
         &store,
@@ -301,9 +327,8 @@ fn table_max_mismatch() {
     );
 }
 
-#[test]
-fn table_element_type_mismatch() {
-    let (store, _env) = setup();
+fn table_element_type_mismatch(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let e = link_error_of(
         &store,
         r#"(module (import "env" "tab" (table 1 externref)))"#,
@@ -315,9 +340,8 @@ fn table_element_type_mismatch() {
     );
 }
 
-#[test]
-fn memory_min_uses_current_size() {
-    let (store, env) = setup();
+fn memory_min_uses_current_size(strategy: Strategy) {
+    let (store, env) = setup(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "mem" (memory 2)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
@@ -334,9 +358,8 @@ fn memory_min_uses_current_size() {
     );
 }
 
-#[test]
-fn memory_max_mismatch() {
-    let (store, _env) = setup();
+fn memory_max_mismatch(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "mem" (memory 1 2)))"#);
     assert_eq!(
         e.to_string(),
@@ -367,10 +390,9 @@ fn memory_max_mismatch() {
     );
 }
 
-#[test]
-fn wasm_exported_memory_limits() {
+fn wasm_exported_memory_limits(strategy: Strategy) {
     // Limits of a memory exported by a Wasm module, grown through the API.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let a = instantiate(&store, r#"(module (memory (export "m") 1 3))"#, Some("a"));
     let e = link_error_of(&store, r#"(module (import "a" "m" (memory 2 3)))"#);
     assert!(
@@ -384,9 +406,8 @@ fn wasm_exported_memory_limits() {
 // ---------------------------------------------------------------------------------------
 // Globals
 
-#[test]
-fn global_mutability_mismatch() {
-    let (store, _env) = setup();
+fn global_mutability_mismatch(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let e = link_error_of(
         &store,
         r#"(module (import "env" "g_i32" (global (mut i32))))"#,
@@ -406,9 +427,8 @@ fn global_mutability_mismatch() {
     );
 }
 
-#[test]
-fn global_value_type_mismatch() {
-    let (store, _env) = setup();
+fn global_value_type_mismatch(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "g_i32" (global i64)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
@@ -425,9 +445,8 @@ fn global_value_type_mismatch() {
     );
 }
 
-#[test]
-fn imported_globals_are_shared_and_initialise_others() {
-    let (store, env) = setup();
+fn imported_globals_are_shared_and_initialise_others(strategy: Strategy) {
+    let (store, env) = setup(strategy);
     let inst = instantiate(
         &store,
         r#"(module
@@ -456,9 +475,8 @@ fn imported_globals_are_shared_and_initialise_others() {
 // ---------------------------------------------------------------------------------------
 // Host modules: calls (need the interpreter)
 
-#[test]
-fn host_function_called_from_wasm() {
-    let (store, _env) = setup();
+fn host_function_called_from_wasm(strategy: Strategy) {
+    let (store, _env) = setup(strategy);
     let inst = instantiate(
         &store,
         r#"(module
@@ -478,9 +496,8 @@ fn host_function_called_from_wasm() {
     assert_eq!(run.call(&store, -40).unwrap(), 0);
 }
 
-#[test]
-fn host_function_called_directly() {
-    let (store, env) = setup();
+fn host_function_called_directly(strategy: Strategy) {
+    let (store, env) = setup(strategy);
     let add = env.get_func(&store, "add").unwrap();
     assert_eq!(
         add.call(&store, &[Value::I32(3), Value::I32(4)]).unwrap(),
@@ -491,9 +508,8 @@ fn host_function_called_directly() {
     assert!(matches!(e, Error::Usage(_)), "{e:?}");
 }
 
-#[test]
-fn host_function_reads_caller_memory() {
-    let store = Store::new(&engine());
+fn host_function_reads_caller_memory(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let seen: Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>> = Arc::default();
     let seen2 = seen.clone();
     HostModuleBuilder::new("host")
@@ -536,9 +552,8 @@ fn host_function_reads_caller_memory() {
     );
 }
 
-#[test]
-fn host_function_error_passes_through() {
-    let store = Store::new(&engine());
+fn host_function_error_passes_through(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("host")
         .func_wrap("fail", || -> runtime::Result<()> {
             Err(Error::host("boom from host"))
@@ -561,9 +576,8 @@ fn host_function_error_passes_through() {
     }
 }
 
-#[test]
-fn host_module_name_is_registered_once() {
-    let store = Store::new(&engine());
+fn host_module_name_is_registered_once(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env").instantiate(&store).unwrap();
     let e = HostModuleBuilder::new("env")
         .instantiate(&store)
@@ -574,11 +588,10 @@ fn host_module_name_is_registered_once() {
     );
 }
 
-#[test]
-fn host_memory_table_global_are_usable_by_wasm() {
+fn host_memory_table_global_are_usable_by_wasm(strategy: Strategy) {
     // Imported host memory receives the importer's data segment; imported host table
     // receives its element segment.
-    let (store, env) = setup();
+    let (store, env) = setup(strategy);
     let inst = instantiate(
         &store,
         r#"(module
@@ -605,9 +618,8 @@ fn host_memory_table_global_are_usable_by_wasm() {
 // ---------------------------------------------------------------------------------------
 // The import-resolver hook
 
-#[test]
-fn import_resolver_supplies_unregistered_instance() {
-    let store = Store::new(&engine());
+fn import_resolver_supplies_unregistered_instance(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let hidden = instantiate(
         &store,
         r#"(module (memory (export "mem") 1) (global (export "g") i32 (i32.const 5)))"#,
@@ -641,9 +653,8 @@ fn import_resolver_supplies_unregistered_instance() {
     assert_eq!(&buf, b"via resolver");
 }
 
-#[test]
-fn import_resolver_takes_precedence_and_falls_back() {
-    let store = Store::new(&engine());
+fn import_resolver_takes_precedence_and_falls_back(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let registered = instantiate(
         &store,
         r#"(module (global (export "g") i32 (i32.const 1)))"#,
@@ -687,9 +698,8 @@ fn import_resolver_takes_precedence_and_falls_back() {
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
 }
 
-#[test]
-fn import_resolver_instance_from_another_store_is_ignored() {
-    let engine = engine();
+fn import_resolver_instance_from_another_store_is_ignored(strategy: Strategy) {
+    let engine = engine(strategy);
     let store_a = Store::new(&engine);
     let store_b = Store::new(&engine);
     let foreign = instantiate(&store_b, r#"(module (memory (export "mem") 1))"#, None);
@@ -751,9 +761,8 @@ impl MemoryAllocator for CountingAllocator {
 
 const PAGE: usize = 65536;
 
-#[test]
-fn memory_allocator_is_used_for_module_memories() {
-    let store = Store::new(&engine());
+fn memory_allocator_is_used_for_module_memories(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let alloc = Arc::new(CountingAllocator::default());
     store.set_memory_allocator(alloc.clone()).unwrap();
     let src = r#"(module (memory (export "m") 2 5) (data (i32.const 7) "abc"))"#;
@@ -784,9 +793,8 @@ fn memory_allocator_is_used_for_module_memories() {
     assert_eq!(ma.size(&store).unwrap(), 3);
 }
 
-#[test]
-fn memory_allocator_is_used_for_host_memories() {
-    let store = Store::new(&engine());
+fn memory_allocator_is_used_for_host_memories(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let alloc = Arc::new(CountingAllocator::default());
     store.set_memory_allocator(alloc.clone()).unwrap();
     HostModuleBuilder::new("env")
@@ -800,9 +808,8 @@ fn memory_allocator_is_used_for_host_memories() {
     );
 }
 
-#[test]
-fn memory_allocator_refusal_fails_instantiation() {
-    let store = Store::new(&engine());
+fn memory_allocator_refusal_fails_instantiation(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let alloc = Arc::new(CountingAllocator {
         limit: Some(PAGE),
         ..Default::default()
@@ -821,9 +828,8 @@ fn memory_allocator_refusal_fails_instantiation() {
     assert!(store.instance("big").is_some());
 }
 
-#[test]
-fn memory_grow_from_wasm_uses_allocator() {
-    let store = Store::new(&engine());
+fn memory_grow_from_wasm_uses_allocator(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let alloc = Arc::new(CountingAllocator::default());
     store.set_memory_allocator(alloc.clone()).unwrap();
     let inst = instantiate(
@@ -866,17 +872,16 @@ const TABLE_FILLER: &str = r#"(module
     (func $wrong (type $b) i64.const 0)
     (elem (i32.const 0) $double $wrong))"#;
 
-fn shared_table() -> (Store, Instance) {
-    let store = Store::new(&engine());
+fn shared_table(strategy: Strategy) -> (Store, Instance) {
+    let store = Store::new(&engine(strategy));
     let owner = instantiate(&store, TABLE_OWNER, Some("owner"));
     instantiate(&store, TABLE_FILLER, Some("filler"));
     (store, owner)
 }
 
-#[test]
-fn shared_table_is_filled_by_importer() {
+fn shared_table_is_filled_by_importer(strategy: Strategy) {
     // No execution needed: the filler's segment wrote functions into the owner's table.
-    let (store, owner) = shared_table();
+    let (store, owner) = shared_table(strategy);
     let table = owner.get_table(&store, "table").unwrap();
     let slot0 = table.get(&store, 0).unwrap();
     let Value::FuncRef(Some(f)) = slot0 else {
@@ -893,9 +898,8 @@ fn shared_table_is_filled_by_importer() {
     assert_eq!(table.get(&store, 2).unwrap(), Value::FuncRef(None));
 }
 
-#[test]
-fn cross_module_call_indirect_with_structurally_equal_types() {
-    let (store, owner) = shared_table();
+fn cross_module_call_indirect_with_structurally_equal_types(strategy: Strategy) {
+    let (store, owner) = shared_table(strategy);
     let call = owner
         .get_func(&store, "call")
         .unwrap()
@@ -904,9 +908,8 @@ fn cross_module_call_indirect_with_structurally_equal_types() {
     assert_eq!(call.call(&store, (0, 21)).unwrap(), 42);
 }
 
-#[test]
-fn cross_module_call_indirect_signature_mismatch_traps() {
-    let (store, owner) = shared_table();
+fn cross_module_call_indirect_signature_mismatch_traps(strategy: Strategy) {
+    let (store, owner) = shared_table(strategy);
     let call = owner.get_func(&store, "call").unwrap();
     let e = call
         .call(&store, &[Value::I32(1), Value::I32(0)])
@@ -929,9 +932,8 @@ fn cross_module_call_indirect_signature_mismatch_traps() {
     assert_eq!(e.trap_kind(), Some(TrapKind::UndefinedElement), "{e:?}");
 }
 
-#[test]
-fn host_function_in_table_matches_wasm_type() {
-    let (store, owner) = shared_table();
+fn host_function_in_table_matches_wasm_type(strategy: Strategy) {
+    let (store, owner) = shared_table(strategy);
     let triple = Func::wrap(&store, |x: i32| x.wrapping_mul(3)).unwrap();
     let table = owner.get_table(&store, "table").unwrap();
     table.set(&store, 3, Value::FuncRef(Some(triple))).unwrap();
@@ -947,10 +949,9 @@ fn host_function_in_table_matches_wasm_type() {
     assert_eq!(e.trap_kind(), Some(TrapKind::IndirectCallTypeMismatch));
 }
 
-#[test]
-fn func_from_another_store_is_refused_by_table() {
-    let engine = engine();
-    let (store, owner) = shared_table();
+fn func_from_another_store_is_refused_by_table(strategy: Strategy) {
+    let engine = engine(strategy);
+    let (store, owner) = shared_table(strategy);
     let other = Store::new(&engine);
     let f = Func::wrap(&other, |x: i32| x).unwrap();
     let table = owner.get_table(&store, "table").unwrap();

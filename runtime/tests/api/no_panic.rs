@@ -6,18 +6,34 @@
 //! Execution is limited to modules that cannot run for long: no `loop`, few call sites
 //! and a small call-depth limit; memories are capped by a custom allocator.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config as PropConfig, FileFailurePersistence};
+use proptest::strategy::Strategy as PropStrategy;
+use proptest::test_runner::{
+    Config as PropConfig, FileFailurePersistence, TestCaseError, TestRunner,
+};
 use runtime::{
     Config, Engine, Error, HostModuleBuilder, Instance, LinearMemory, MemoryAllocator, Module,
-    RefType, Store, Value, module::ImportType,
+    RefType, Store, Strategy, Value, module::ImportType,
 };
+
+use crate::common::{engine_test_name, engine_with};
+
+on_both_engines!(
+    seeds_are_valid,
+    mutated_modules_do_not_panic,
+    random_bytes_do_not_panic,
+    random_sections_do_not_panic,
+    random_text_does_not_panic,
+    mutations_reach_instantiation_and_calls,
+    every_prefix_of_every_seed,
+    every_single_byte_change_of_small_seeds,
+    bad_bytes_are_compile_errors_with_messages,
+    foreign_instance_handles_do_not_panic,
+);
 
 // ---------------------------------------------------------------------------------------
 // Seeds: valid modules covering every section and many instructions.
@@ -250,9 +266,8 @@ fn seed_binaries() -> &'static [Vec<u8>] {
     })
 }
 
-#[test]
-fn seeds_are_valid() {
-    let engine = small_engine();
+fn seeds_are_valid(strategy: Strategy) {
+    let engine = small_engine(strategy);
     let bins = seed_binaries();
     assert!(
         bins.len() >= SEEDS.len() - 2,
@@ -301,13 +316,12 @@ impl MemoryAllocator for CappedAllocator {
     }
 }
 
-fn small_engine() -> Engine {
-    Engine::new(Config {
+fn small_engine(strategy: Strategy) -> Engine {
+    engine_with(Config {
         max_call_depth: 6,
         max_value_stack: 64 * 1024,
-        ..Config::default()
+        ..Config::new(strategy)
     })
-    .unwrap()
 }
 
 /// Whether running this module's code is known to finish quickly.
@@ -490,7 +504,7 @@ enum Mutation {
     PayloadByte(usize, usize, u8),
 }
 
-fn interesting_u64() -> impl Strategy<Value = u64> {
+fn interesting_u64() -> impl PropStrategy<Value = u64> {
     prop_oneof![
         Just(0u64),
         Just(1),
@@ -510,7 +524,7 @@ fn interesting_u64() -> impl Strategy<Value = u64> {
     ]
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
+fn mutation() -> impl PropStrategy<Value = Mutation> {
     let pos = any::<usize>();
     prop_oneof![
         (pos.clone(), 0u8..8).prop_map(|(p, b)| Mutation::FlipBit(p, b)),
@@ -696,47 +710,63 @@ fn prop_config(cases: u32) -> PropConfig {
     }
 }
 
-proptest! {
-    #![proptest_config(prop_config(4000))]
+/// Runs `test` on `cases` inputs drawn from `inputs`; on a failure, panics with the
+/// shrunk input and the engine's name.
+fn run_cases<S: PropStrategy>(
+    strategy: Strategy,
+    cases: u32,
+    inputs: S,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
+    let mut runner = TestRunner::new(prop_config(cases));
+    if let Err(e) = runner.run(&inputs, test) {
+        panic!("{} engine: {e}", engine_test_name(strategy));
+    }
+}
 
-    #[test]
-    fn mutated_modules_do_not_panic(
-        seed in any::<usize>(),
-        muts in prop::collection::vec(mutation(), 1..5),
-    ) {
+fn mutated_modules_do_not_panic(strategy: Strategy) {
+    let engine = small_engine(strategy);
+    let inputs = (any::<usize>(), prop::collection::vec(mutation(), 1..5));
+    run_cases(strategy, 4000, inputs, |(seed, muts)| {
         let bins = seed_binaries();
         let mut bytes = bins[seed % bins.len()].clone();
         for m in &muts {
             apply(&mut bytes, m);
         }
-        let engine = small_engine();
         if let Err(why) = check(&engine, &bytes) {
-            prop_assert!(false, "seed {}, mutations {:?}: {}", seed % bins.len(), muts, why);
+            prop_assert!(
+                false,
+                "seed {}, mutations {:?}: {}",
+                seed % bins.len(),
+                muts,
+                why
+            );
         }
-    }
+        Ok(())
+    });
 }
 
-proptest! {
-    #![proptest_config(prop_config(1000))]
-
-    #[test]
-    fn random_bytes_do_not_panic(
-        with_header in any::<bool>(),
-        body in prop::collection::vec(any::<u8>(), 0..256),
-    ) {
-        let mut bytes = if with_header { b"\0asm\x01\0\0\0".to_vec() } else { Vec::new() };
+fn random_bytes_do_not_panic(strategy: Strategy) {
+    let engine = small_engine(strategy);
+    let inputs = (any::<bool>(), prop::collection::vec(any::<u8>(), 0..256));
+    run_cases(strategy, 1000, inputs, |(with_header, body)| {
+        let mut bytes = if with_header {
+            b"\0asm\x01\0\0\0".to_vec()
+        } else {
+            Vec::new()
+        };
         bytes.extend_from_slice(&body);
-        let engine = small_engine();
         if let Err(why) = check(&engine, &bytes) {
             prop_assert!(false, "{}", why);
         }
-    }
+        Ok(())
+    });
+}
 
-    #[test]
-    fn random_sections_do_not_panic(
-        sections in prop::collection::vec(
-            (0u8..14, prop::collection::vec(any::<u8>(), 0..40)), 0..6),
-    ) {
+fn random_sections_do_not_panic(strategy: Strategy) {
+    let engine = small_engine(strategy);
+    let inputs = prop::collection::vec((0u8..14, prop::collection::vec(any::<u8>(), 0..40)), 0..6);
+    run_cases(strategy, 1000, inputs, |sections| {
         // Well-framed sections with random payloads reach deeper into the decoder.
         let mut bytes = b"\0asm\x01\0\0\0".to_vec();
         for (id, payload) in &sections {
@@ -744,46 +774,46 @@ proptest! {
             bytes.extend(leb(payload.len() as u64, false));
             bytes.extend_from_slice(payload);
         }
-        let engine = small_engine();
         if let Err(why) = check(&engine, &bytes) {
             prop_assert!(false, "{}", why);
         }
-    }
+        Ok(())
+    });
 }
 
-proptest! {
-    #![proptest_config(prop_config(300))]
-
-    #[test]
-    fn random_text_does_not_panic(s in "\\PC{0,64}|\\(module[ a-z0-9()$\"._]{0,64}") {
+fn random_text_does_not_panic(strategy: Strategy) {
+    let engine = small_engine(strategy);
+    let inputs = "\\PC{0,64}|\\(module[ a-z0-9()$\"._]{0,64}";
+    run_cases(strategy, 300, inputs, |s| {
         // Module::new takes text too: the text path must not panic either.
-        let engine = small_engine();
         let r = catch_unwind(AssertUnwindSafe(|| Module::new(&engine, s.as_bytes())));
         match r {
             Err(_) => prop_assert!(false, "panicked on text {:?}", s),
-            Ok(Err(Error::Compile(c))) => prop_assert!(!c.message.is_empty(), "empty message for {:?}", s),
+            Ok(Err(Error::Compile(c))) => {
+                prop_assert!(!c.message.is_empty(), "empty message for {:?}", s)
+            }
             Ok(Err(e)) => prop_assert!(false, "not a compile error for {:?}: {:?}", s, e),
             Ok(Ok(_)) => {}
         }
-    }
+        Ok(())
+    });
 }
 
-#[test]
-fn mutations_reach_instantiation_and_calls() {
+fn mutations_reach_instantiation_and_calls(strategy: Strategy) {
     // The pipeline is only worth something if mutated inputs get past the decoder:
     // run a fixed-seed batch and check that each stage is reached.
     use proptest::strategy::ValueTree;
-    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+    use proptest::test_runner::{RngAlgorithm, TestRng};
     let mut runner = TestRunner::new_with_rng(
         prop_config(400),
         TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
     );
-    let engine = small_engine();
+    let engine = small_engine(strategy);
     let bins = seed_binaries();
     let (mut compiled, mut instantiated, mut called) = (0, 0, 0);
-    let strategy = (any::<usize>(), prop::collection::vec(mutation(), 1..3));
+    let inputs = (any::<usize>(), prop::collection::vec(mutation(), 1..3));
     for _ in 0..400 {
-        let (seed, muts) = strategy.new_tree(&mut runner).unwrap().current();
+        let (seed, muts) = inputs.new_tree(&mut runner).unwrap().current();
         let mut bytes = bins[seed % bins.len()].clone();
         for m in &muts {
             apply(&mut bytes, m);
@@ -826,10 +856,9 @@ fn mutations_reach_instantiation_and_calls() {
     );
 }
 
-#[test]
-fn every_prefix_of_every_seed() {
+fn every_prefix_of_every_seed(strategy: Strategy) {
     // Truncation at every length: each prefix compiles or is a CompileError.
-    let engine = small_engine();
+    let engine = small_engine(strategy);
     for (i, bin) in seed_binaries().iter().enumerate() {
         for len in 0..bin.len() {
             if let Err(why) = check(&engine, &bin[..len]) {
@@ -839,10 +868,9 @@ fn every_prefix_of_every_seed() {
     }
 }
 
-#[test]
-fn every_single_byte_change_of_small_seeds() {
+fn every_single_byte_change_of_small_seeds(strategy: Strategy) {
     // Exhaustive for the first bytes of each seed: set each to a few telling values.
-    let engine = small_engine();
+    let engine = small_engine(strategy);
     for (i, bin) in seed_binaries().iter().enumerate() {
         for pos in 8..bin.len().min(80) {
             for v in [0x00, 0x01, 0x7f, 0x80, 0xff] {
@@ -856,9 +884,8 @@ fn every_single_byte_change_of_small_seeds() {
     }
 }
 
-#[test]
-fn bad_bytes_are_compile_errors_with_messages() {
-    let engine = small_engine();
+fn bad_bytes_are_compile_errors_with_messages(strategy: Strategy) {
+    let engine = small_engine(strategy);
     let cases: &[(&str, &[u8])] = &[
         ("empty", b""),
         ("bad magic", b"\0asx\x01\0\0\0"),
@@ -898,10 +925,9 @@ fn bad_bytes_are_compile_errors_with_messages() {
     }
 }
 
-#[test]
-fn foreign_instance_handles_do_not_panic() {
+fn foreign_instance_handles_do_not_panic(strategy: Strategy) {
     // Handles used with another store must be refused, not index out of bounds.
-    let engine = small_engine();
+    let engine = small_engine(strategy);
     let big = Store::new(&engine);
     let small = Store::new(&engine);
     let m = Module::new(&engine, r#"(module (func (export "f")))"#).unwrap();

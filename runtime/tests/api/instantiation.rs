@@ -3,14 +3,43 @@
 //! kept; the start function last, its errors wrapped except exit requests; closing
 //! instances and stores (reverse order, joined hook errors, names leaving the registry).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::{engine, instantiate, instantiate_err};
+use crate::common::{engine, instantiate, instantiate_err};
 use runtime::{
-    Caller, Error, ExitError, HostModuleBuilder, Instance, LinkErrorKind, Store, TrapKind, Value,
+    Caller, Error, ExitError, HostModuleBuilder, Instance, LinkErrorKind, Store, Strategy,
+    TrapKind, Value,
 };
+
+on_both_engines!(
+    data_trap_keeps_earlier_segments,
+    elem_trap_keeps_earlier_segments_and_skips_data,
+    trap_context_names_the_segment,
+    empty_segments_check_their_offset,
+    negative_offsets_are_large_unsigned,
+    segment_offsets_from_imported_globals,
+    passive_and_declarative_segments_are_not_applied,
+    passive_segments_survive_instantiation_for_memory_init,
+    start_trap_is_wrapped,
+    start_trap_names_the_function,
+    start_host_error_is_wrapped,
+    start_runs_after_segments,
+    start_host_sees_caller_exports,
+    start_exit_passes_through_unwrapped,
+    start_exit_without_caller_passes_through,
+    closed_instance_calls_fail_with_exit_code,
+    closed_instance_calls_fail_through_importer,
+    closed_instance_via_resolver_is_refused,
+    closed_host_module_calls_fail_with_exit_code,
+    exit_from_host_closes_the_calling_instance,
+    exit_from_host_releases_the_name,
+    exit_from_host_runs_close_hooks_with_its_code,
+    store_close_is_reverse_order_and_joins_errors,
+    store_close_single_error_is_not_wrapped,
+    instance_close_runs_hooks_once_and_store_close_skips_it,
+    close_removes_every_name_of_an_instance,
+    close_hook_may_use_the_store,
+);
 
 /// A provider of a memory (1 page, max 1) and a funcref table (3 slots) that others
 /// import and write to with their segments.
@@ -18,8 +47,8 @@ const PROVIDER: &str = r#"(module
     (memory (export "mem") 1 1)
     (table (export "tab") 3 3 funcref))"#;
 
-fn with_provider() -> (Store, Instance) {
-    let store = Store::new(&engine());
+fn with_provider(strategy: Strategy) -> (Store, Instance) {
+    let store = Store::new(&engine(strategy));
     let p = instantiate(&store, PROVIDER, Some("p"));
     (store, p)
 }
@@ -60,9 +89,8 @@ fn exit_host(store: &Store) {
         .unwrap();
 }
 
-#[test]
-fn data_trap_keeps_earlier_segments() {
-    let (store, p) = with_provider();
+fn data_trap_keeps_earlier_segments(strategy: Strategy) {
+    let (store, p) = with_provider(strategy);
     let e = instantiate_err(
         &store,
         r#"(module
@@ -94,9 +122,8 @@ fn data_trap_keeps_earlier_segments() {
     instantiate(&store, r#"(module)"#, Some("importer"));
 }
 
-#[test]
-fn elem_trap_keeps_earlier_segments_and_skips_data() {
-    let (store, p) = with_provider();
+fn elem_trap_keeps_earlier_segments_and_skips_data(strategy: Strategy) {
+    let (store, p) = with_provider(strategy);
     let e = instantiate_err(
         &store,
         r#"(module
@@ -119,9 +146,8 @@ fn elem_trap_keeps_earlier_segments_and_skips_data() {
     assert_eq!(mem_bytes(&store, p, 0, 4), [0; 4]);
 }
 
-#[test]
-fn trap_context_names_the_segment() {
-    let (store, _p) = with_provider();
+fn trap_context_names_the_segment(strategy: Strategy) {
+    let (store, _p) = with_provider(strategy);
     let e = instantiate_err(
         &store,
         r#"(module (import "p" "mem" (memory 1))
@@ -138,11 +164,10 @@ fn trap_context_names_the_segment() {
     assert_eq!(e.to_string(), "elem[0]: out of bounds table access");
 }
 
-#[test]
-fn empty_segments_check_their_offset() {
+fn empty_segments_check_their_offset(strategy: Strategy) {
     // Spec 2.0: an empty active segment still traps when its offset is past the end;
     // at exactly the end it is fine.
-    let (store, _p) = with_provider();
+    let (store, _p) = with_provider(strategy);
     instantiate(
         &store,
         r#"(module (import "p" "mem" (memory 1)) (data (i32.const 65536) ""))"#,
@@ -167,9 +192,8 @@ fn empty_segments_check_their_offset() {
     assert_eq!(trap_of(&e), TrapKind::TableOutOfBounds);
 }
 
-#[test]
-fn negative_offsets_are_large_unsigned() {
-    let store = Store::new(&engine());
+fn negative_offsets_are_large_unsigned(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let e = instantiate_err(
         &store,
         r#"(module (memory 1) (data (i32.const -1) "a"))"#,
@@ -184,9 +208,8 @@ fn negative_offsets_are_large_unsigned() {
     assert_eq!(trap_of(&e), TrapKind::TableOutOfBounds);
 }
 
-#[test]
-fn segment_offsets_from_imported_globals() {
-    let store = Store::new(&engine());
+fn segment_offsets_from_imported_globals(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .global("off", Value::I32(100), false)
         .instantiate(&store)
@@ -221,9 +244,8 @@ fn segment_offsets_from_imported_globals() {
     assert_eq!(tab.get(&store, 102).unwrap(), Value::FuncRef(None));
 }
 
-#[test]
-fn passive_and_declarative_segments_are_not_applied() {
-    let store = Store::new(&engine());
+fn passive_and_declarative_segments_are_not_applied(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let inst = instantiate(
         &store,
         r#"(module
@@ -247,11 +269,10 @@ fn passive_and_declarative_segments_are_not_applied() {
     assert_eq!(tab.get(&store, 1).unwrap(), Value::FuncRef(None));
 }
 
-#[test]
-fn passive_segments_survive_instantiation_for_memory_init() {
+fn passive_segments_survive_instantiation_for_memory_init(strategy: Strategy) {
     // Active segments are dropped after instantiation; passive ones stay for
     // memory.init / table.init (needs the interpreter).
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let inst = instantiate(
         &store,
         r#"(module
@@ -304,9 +325,8 @@ fn passive_segments_survive_instantiation_for_memory_init() {
 // ---------------------------------------------------------------------------------------
 // The start function
 
-#[test]
-fn start_trap_is_wrapped() {
-    let store = Store::new(&engine());
+fn start_trap_is_wrapped(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("nop", || {})
         .instantiate(&store)
@@ -334,9 +354,8 @@ fn start_trap_is_wrapped() {
     );
 }
 
-#[test]
-fn start_trap_names_the_function() {
-    let store = Store::new(&engine());
+fn start_trap_names_the_function(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let e = instantiate_err(
         &store,
         r#"(module (memory 1)
@@ -351,9 +370,8 @@ fn start_trap_names_the_function() {
     assert_eq!(e.trap_kind(), Some(TrapKind::MemoryOutOfBounds));
 }
 
-#[test]
-fn start_host_error_is_wrapped() {
-    let store = Store::new(&engine());
+fn start_host_error_is_wrapped(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("fail", || -> runtime::Result<()> {
             Err(Error::host("nope"))
@@ -372,10 +390,9 @@ fn start_host_error_is_wrapped() {
     assert_eq!(e.to_string(), "start function[1] failed: nope");
 }
 
-#[test]
-fn start_runs_after_segments() {
+fn start_runs_after_segments(strategy: Strategy) {
     // The start function sees the data and element segments already applied.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let inst = instantiate(
         &store,
         r#"(module
@@ -398,9 +415,8 @@ fn start_runs_after_segments() {
     assert_eq!(g("called"), Value::I32(7));
 }
 
-#[test]
-fn start_host_sees_caller_exports() {
-    let store = Store::new(&engine());
+fn start_host_sees_caller_exports(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let seen = Arc::new(Mutex::new(None));
     let seen2 = seen.clone();
     HostModuleBuilder::new("env")
@@ -430,9 +446,8 @@ fn start_host_sees_caller_exports() {
     assert_eq!(seen.1.map(|r| r.unwrap()), Some(5));
 }
 
-#[test]
-fn start_exit_passes_through_unwrapped() {
-    let store = Store::new(&engine());
+fn start_exit_passes_through_unwrapped(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     exit_host(&store);
     let e = instantiate_err(
         &store,
@@ -455,11 +470,10 @@ fn start_exit_passes_through_unwrapped() {
     assert!(matches!(e, Error::Exit(ExitError { code: 0 })), "{e:?}");
 }
 
-#[test]
-fn start_exit_without_caller_passes_through() {
+fn start_exit_without_caller_passes_through(strategy: Strategy) {
     // A host function may return the exit error itself; an imported host function can
     // even be the start function.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("exit9", || -> runtime::Result<()> { Err(Error::exit(9)) })
         .instantiate(&store)
@@ -477,9 +491,8 @@ fn start_exit_without_caller_passes_through() {
 
 const CALLABLE: &str = r#"(module (func (export "f") (result i32) i32.const 1))"#;
 
-#[test]
-fn closed_instance_calls_fail_with_exit_code() {
-    let store = Store::new(&engine());
+fn closed_instance_calls_fail_with_exit_code(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let inst = instantiate(&store, CALLABLE, Some("a"));
     let f = inst.get_func(&store, "f").unwrap();
     assert_eq!(inst.exit_code(&store), None);
@@ -507,11 +520,10 @@ fn closed_instance_calls_fail_with_exit_code() {
     assert_eq!(store.instance("a"), Some(again));
 }
 
-#[test]
-fn closed_instance_calls_fail_through_importer() {
+fn closed_instance_calls_fail_through_importer(strategy: Strategy) {
     // A function imported from a closed instance and re-exported is still that
     // instance's function.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let a = instantiate(&store, CALLABLE, Some("a"));
     let b = instantiate(
         &store,
@@ -527,9 +539,8 @@ fn closed_instance_calls_fail_through_importer() {
     assert_eq!(e.exit_code(), Some(4), "{e:?}");
 }
 
-#[test]
-fn closed_instance_via_resolver_is_refused() {
-    let store = Store::new(&engine());
+fn closed_instance_via_resolver_is_refused(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let a = instantiate(&store, CALLABLE, None);
     a.close_with_exit_code(&store, 1).unwrap();
     store.set_import_resolver(Arc::new(move |_| Some(a)));
@@ -544,11 +555,10 @@ fn closed_instance_via_resolver_is_refused() {
     );
 }
 
-#[test]
-fn closed_host_module_calls_fail_with_exit_code() {
+fn closed_host_module_calls_fail_with_exit_code(strategy: Strategy) {
     // `Instance::close_with_exit_code`: "later calls into it fail with Error::Exit(code)"
     // holds for host modules too (wazero closes host modules like any other).
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let env = HostModuleBuilder::new("env")
         .func_wrap("one", || 1i32)
         .instantiate(&store)
@@ -560,9 +570,8 @@ fn closed_host_module_calls_fail_with_exit_code() {
     assert_eq!(e.exit_code(), Some(5), "{e:?}");
 }
 
-#[test]
-fn exit_from_host_closes_the_calling_instance() {
-    let store = Store::new(&engine());
+fn exit_from_host_closes_the_calling_instance(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     exit_host(&store);
     let inst = instantiate(
         &store,
@@ -586,11 +595,10 @@ fn exit_from_host_closes_the_calling_instance() {
     assert_eq!(e.exit_code(), Some(2), "{e:?}");
 }
 
-#[test]
-fn exit_from_host_releases_the_name() {
+fn exit_from_host_releases_the_name(strategy: Strategy) {
     // wazero's proc_exit closes the module, which deletes it from the store's registry:
     // the name can be used again.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("exit", |caller: &mut Caller<'_>| -> runtime::Result<()> {
             Err(caller.exit(1))
@@ -612,9 +620,8 @@ fn exit_from_host_releases_the_name() {
     instantiate(&store, src, Some("guest"));
 }
 
-#[test]
-fn exit_from_host_runs_close_hooks_with_its_code() {
-    let store = Store::new(&engine());
+fn exit_from_host_runs_close_hooks_with_its_code(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("exit", |caller: &mut Caller<'_>| -> runtime::Result<()> {
             Err(caller.exit(3))
@@ -661,9 +668,8 @@ fn record(store: &Store, inst: Instance, name: &str, log: &Log, fail: bool) {
     .unwrap();
 }
 
-#[test]
-fn store_close_is_reverse_order_and_joins_errors() {
-    let store = Store::new(&engine());
+fn store_close_is_reverse_order_and_joins_errors(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let log: Log = Arc::default();
     let env = HostModuleBuilder::new("env")
         .func_wrap("f", || 1i32)
@@ -714,9 +720,8 @@ fn store_close_is_reverse_order_and_joins_errors() {
     assert_eq!(log.lock().unwrap().len(), 5);
 }
 
-#[test]
-fn store_close_single_error_is_not_wrapped() {
-    let store = Store::new(&engine());
+fn store_close_single_error_is_not_wrapped(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let log: Log = Arc::default();
     let a = instantiate(&store, CALLABLE, Some("a"));
     let b = instantiate(&store, CALLABLE, Some("b"));
@@ -731,9 +736,8 @@ fn store_close_single_error_is_not_wrapped() {
     assert_eq!(a.exit_code(&store), Some(5));
 }
 
-#[test]
-fn instance_close_runs_hooks_once_and_store_close_skips_it() {
-    let store = Store::new(&engine());
+fn instance_close_runs_hooks_once_and_store_close_skips_it(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let log: Log = Arc::default();
     let a = instantiate(&store, CALLABLE, Some("a"));
     let b = instantiate(&store, CALLABLE, Some("b"));
@@ -756,9 +760,8 @@ fn instance_close_runs_hooks_once_and_store_close_skips_it() {
     assert_eq!(a.exit_code(&store), Some(2));
 }
 
-#[test]
-fn close_removes_every_name_of_an_instance() {
-    let store = Store::new(&engine());
+fn close_removes_every_name_of_an_instance(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let a = instantiate(&store, CALLABLE, Some("a"));
     store.register("alias", a).unwrap();
     assert_eq!(store.instance("alias"), Some(a));
@@ -767,10 +770,9 @@ fn close_removes_every_name_of_an_instance() {
     assert!(store.instance("alias").is_none());
 }
 
-#[test]
-fn close_hook_may_use_the_store() {
+fn close_hook_may_use_the_store(strategy: Strategy) {
     // Hooks run without the store lock held.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let a = instantiate(&store, CALLABLE, Some("a"));
     let s2 = store.clone();
     let out = Arc::new(Mutex::new(None));
