@@ -19,6 +19,7 @@ on_both_engines!(
 
 fn assert_send_sync<T: Send + Sync + Clone>() {}
 
+/// Once, not per engine: a property of the handle types, checked at compile time.
 #[test]
 fn handles_are_send_sync() {
     assert_send_sync::<Store>();

@@ -114,12 +114,12 @@ fn compiling_and_calling_do_not_grow_resident_memory(strategy: Strategy) {
             assert_eq!(f.call(&store, &[Value::I32(1)]).unwrap(), [Value::I32(2)]);
         }
     };
-    run(1000);
+    run(500);
     let Some(before) = rss() else { return };
-    run(5000);
+    run(3_000);
     let after = rss().unwrap();
     eprintln!(
-        "resident memory: {before} bytes before, {after} bytes after 5,000 compiles and calls"
+        "resident memory: {before} bytes before, {after} bytes after 3,000 compiles and calls"
     );
     assert!(after < before + 8 * 1024 * 1024);
 }

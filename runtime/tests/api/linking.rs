@@ -510,7 +510,9 @@ fn host_function_called_directly(strategy: Strategy) {
 
 fn host_function_reads_caller_memory(strategy: Strategy) {
     let store = Store::new(&engine(strategy));
-    let seen: Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>> = Arc::default();
+    // Per call: the caller's instance name and the bytes read.
+    type Reads = Vec<(Option<String>, Vec<u8>)>;
+    let seen: Arc<Mutex<Reads>> = Arc::default();
     let seen2 = seen.clone();
     HostModuleBuilder::new("host")
         .func_wrap(

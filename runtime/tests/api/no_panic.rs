@@ -4,7 +4,8 @@
 //! message.
 //!
 //! Execution is limited to modules that cannot run for long: no `loop`, few call sites
-//! and a small call-depth limit; memories are capped by a custom allocator.
+//! and a small call-depth limit (on the interpreter; the native engine's recursion ends
+//! at the machine stack's limit); memories are capped by a custom allocator.
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -256,12 +257,9 @@ fn seed_binaries() -> &'static [Vec<u8>] {
     BINS.get_or_init(|| {
         SEEDS
             .iter()
-            .filter_map(|src| match wat::parse_str(src) {
-                Ok(b) => Some(b),
-                // A seed using something wat does not know (e.g. threads) is skipped,
-                // but most must parse.
-                Err(_) => None,
-            })
+            // A seed using something wat does not know (e.g. threads) is skipped, but
+            // most must parse.
+            .filter_map(|src| wat::parse_str(src).ok())
             .collect()
     })
 }
@@ -316,6 +314,8 @@ impl MemoryAllocator for CappedAllocator {
     }
 }
 
+/// An engine with small limits; the native engine ignores `max_call_depth` and
+/// `max_value_stack` (the machine stack bounds it).
 fn small_engine(strategy: Strategy) -> Engine {
     engine_with(Config {
         max_call_depth: 6,
@@ -527,15 +527,13 @@ fn interesting_u64() -> impl PropStrategy<Value = u64> {
 fn mutation() -> impl PropStrategy<Value = Mutation> {
     let pos = any::<usize>();
     prop_oneof![
-        (pos.clone(), 0u8..8).prop_map(|(p, b)| Mutation::FlipBit(p, b)),
-        (pos.clone(), any::<u8>()).prop_map(|(p, b)| Mutation::SetByte(p, b)),
-        (pos.clone(), prop::collection::vec(any::<u8>(), 1..8))
-            .prop_map(|(p, v)| Mutation::Insert(p, v)),
-        (pos.clone(), 1usize..16).prop_map(|(p, n)| Mutation::Delete(p, n)),
-        (pos.clone(), 1usize..32, pos.clone()).prop_map(|(a, n, b)| Mutation::Duplicate(a, n, b)),
-        pos.clone().prop_map(Mutation::Truncate),
-        (pos.clone(), interesting_u64(), any::<bool>())
-            .prop_map(|(p, v, o)| Mutation::PatchLeb(p, v, o)),
+        (pos, 0u8..8).prop_map(|(p, b)| Mutation::FlipBit(p, b)),
+        (pos, any::<u8>()).prop_map(|(p, b)| Mutation::SetByte(p, b)),
+        (pos, prop::collection::vec(any::<u8>(), 1..8)).prop_map(|(p, v)| Mutation::Insert(p, v)),
+        (pos, 1usize..16).prop_map(|(p, n)| Mutation::Delete(p, n)),
+        (pos, 1usize..32, pos).prop_map(|(a, n, b)| Mutation::Duplicate(a, n, b)),
+        pos.prop_map(Mutation::Truncate),
+        (pos, interesting_u64(), any::<bool>()).prop_map(|(p, v, o)| Mutation::PatchLeb(p, v, o)),
         (any::<usize>(), interesting_u64(), any::<bool>())
             .prop_map(|(s, v, c)| Mutation::PatchSection(s, v, c)),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapSections(a, b)),
