@@ -38,8 +38,10 @@ mod simd;
 mod tables;
 
 // The embedding API and the runtime's limits.
+mod closing;
 mod concurrency;
 mod exhaustion;
+mod host_and_hooks;
 mod instantiation;
 mod leaks;
 mod linking;
