@@ -60,8 +60,6 @@ fn fused_i64_compare_branches(strategy: Strategy) {
     );
 }
 
-/// Also what were the interpreter's `add` and `loop_sum` tests: `loop` is the same
-/// code as `loop_sum` was (folded and flat text give the same binary).
 fn arithmetic(strategy: Strategy) {
     let (s, i) = setup(
         strategy,

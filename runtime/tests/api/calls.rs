@@ -84,7 +84,6 @@ fn deep_but_finite_recursion(strategy: Strategy) {
     );
 }
 
-/// Also what was the interpreter's `host_calls_and_errors` test (`add`, `nested`).
 fn host_calls_multi_value_and_errors(strategy: Strategy) {
     let engine = engine(strategy);
     let store = Store::new(&engine);

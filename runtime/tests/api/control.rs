@@ -117,7 +117,6 @@ fn infinite_recursion_is_a_trap(strategy: Strategy) {
     exhaust_then_recover(strategy);
 }
 
-/// Also what was the native engine's `unbounded_recursion_on_a_small_stack` test.
 fn infinite_recursion_on_small_thread(strategy: Strategy) {
     on_thread(256 * 1024, move || exhaust_then_recover(strategy));
 }

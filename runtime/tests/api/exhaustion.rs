@@ -4,7 +4,7 @@
 //!
 //! Each test runs its body in a child process (this same test binary, filtered to the
 //! one test), so a crash (SIGSEGV / stack overflow abort) is reported as a failure of
-//! that test instead of killing every test of the file; the parent also checks that
+//! that test instead of killing every test of the binary; the parent also checks that
 //! the process lived on.
 
 use runtime::{

@@ -4,7 +4,7 @@
 //! target): one link instead of one per file. A test is a `fn(Strategy)`;
 //! `on_both_engines!` stamps out a `#[test]` per engine, `NAME::interp` and
 //! `NAME::native`, so a report names the engine that failed and
-//! `cargo test -p runtime --test api native` runs one engine. A test that applies to
+//! `cargo test -p runtime --test api ::native` runs one engine. A test that applies to
 //! one engine only is a plain `#[test]` whose comment says why.
 
 /// For each `fn NAME(Strategy)` listed, a module `NAME` with the tests `interp` and

@@ -193,9 +193,10 @@ fn memory_and_growth(strategy: Strategy) {
     assert_eq!(trap_kind(e), TrapKind::MemoryOutOfBounds);
 }
 
-/// Memory base and length are reused between accesses but must be reloaded after every
-/// call: a grow inside a host function or a Wasm callee may move the memory (from 4
-/// pages on it is a mapping, moved by `mremap`) and makes new addresses valid.
+/// The native engine reuses memory base and length between accesses but must reload
+/// them after every call: a grow inside a host function or a Wasm callee may move the
+/// memory (from 4 pages on it is a mapping, moved by `mremap`) and makes new addresses
+/// valid.
 fn memory_grown_inside_a_call_is_seen(strategy: Strategy) {
     let engine = engine(strategy);
     let store = Store::new(&engine);
@@ -246,9 +247,9 @@ fn memory_grown_inside_a_call_is_seen(strategy: Strategy) {
     }
 }
 
-/// Checks left out because an earlier one or the memory's minimum covers them
-/// (`translate/memory.rs`, `in_bounds`): every case where they must not be left out
-/// still traps, and what comes before the trap happens.
+/// Checks the native engine leaves out because an earlier one or the memory's minimum
+/// covers them (`native/translate/memory.rs`, `in_bounds`): every case where they must
+/// not be left out still traps, and what comes before the trap happens.
 fn elided_bounds_checks_stay_exact(strategy: Strategy) {
     let (s, i) = setup(
         strategy,

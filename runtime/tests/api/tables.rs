@@ -114,9 +114,10 @@ fn tables_and_bulk_operations(strategy: Strategy) {
     assert_eq!(call(&s, &i, "null", &[]).unwrap(), [Value::I32(1)]);
 }
 
-/// `call_indirect` calls cached Wasm callees inline; every change of a table element
-/// (another function, another type, null, a host function, another instance's
-/// function) must still be seen, on the first call and after the cache is warm.
+/// The native engine's `call_indirect` calls cached Wasm callees inline; every change
+/// of a table element (another function, another type, null, a host function, another
+/// instance's function) must still be seen, on the first call and after the cache is
+/// warm.
 fn call_indirect_cache_follows_table_changes(strategy: Strategy) {
     let engine = engine(strategy);
     let store = Store::new(&engine);
