@@ -20,6 +20,7 @@ use runtime::{
     Config, Engine, Error, HostModuleBuilder, Instance, LinearMemory, MemoryAllocator, Module,
     RefType, Store, Strategy, Value, module::ImportType,
 };
+use wasmparser::Operator;
 
 use crate::common::{engine_test_name, engine_with};
 
@@ -112,13 +113,17 @@ fn bounded_execution(m: &Module) -> bool {
             return false;
         };
         while !ops.eof() {
-            let Ok(op) = ops.read() else { return false };
-            let name = format!("{op:?}");
-            if name.starts_with("Loop") {
-                return false;
-            }
-            if name.starts_with("Call") || name.starts_with("ReturnCall") {
-                call_sites += 1;
+            match ops.read() {
+                Err(_) | Ok(Operator::Loop { .. }) => return false,
+                Ok(
+                    Operator::Call { .. }
+                    | Operator::CallIndirect { .. }
+                    | Operator::CallRef { .. }
+                    | Operator::ReturnCall { .. }
+                    | Operator::ReturnCallIndirect { .. }
+                    | Operator::ReturnCallRef { .. },
+                ) => call_sites += 1,
+                Ok(_) => {}
             }
         }
     }
