@@ -11,9 +11,6 @@ mod numeric;
 mod simd;
 mod translate;
 
-#[cfg(test)]
-mod tests;
-
 use std::sync::Arc;
 
 use crate::error::Result;

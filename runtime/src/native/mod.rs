@@ -14,9 +14,6 @@ mod libcalls;
 mod translate;
 mod vmctx;
 
-#[cfg(test)]
-mod tests;
-
 use std::sync::Arc;
 
 use cranelift_codegen::isa::OwnedTargetIsa;

@@ -1,16 +1,32 @@
 //! Instantiation steps and their order (spec 2.0 `instantiate`): active element segments,
 //! then active data segments, each in order, a trap stopping there with earlier effects
-//! kept; the start function last, its errors wrapped except exit requests; closing
-//! instances and stores (reverse order, joined hook errors, names leaving the registry).
-
-mod common;
+//! kept; the start function last, its errors wrapped except exit requests. Closing is
+//! in `closing`.
 
 use std::sync::{Arc, Mutex};
 
-use common::{engine, instantiate, instantiate_err};
+use crate::common::{engine, instantiate, instantiate_err};
 use runtime::{
-    Caller, Error, ExitError, HostModuleBuilder, Instance, LinkErrorKind, Store, TrapKind, Value,
+    Caller, Error, ExitError, HostModuleBuilder, Instance, Store, Strategy, TrapKind, Value,
 };
+
+on_both_engines!(
+    data_trap_keeps_earlier_segments,
+    elem_trap_keeps_earlier_segments_and_skips_data,
+    trap_context_names_the_segment,
+    empty_segments_check_their_offset,
+    negative_offsets_are_large_unsigned,
+    segment_offsets_from_imported_globals,
+    passive_and_declarative_segments_are_not_applied,
+    passive_segments_survive_instantiation_for_memory_init,
+    start_trap_is_wrapped,
+    start_trap_names_the_function,
+    start_host_error_is_wrapped,
+    start_runs_after_segments,
+    start_host_sees_caller_exports,
+    start_exit_passes_through_unwrapped,
+    start_exit_without_caller_passes_through,
+);
 
 /// A provider of a memory (1 page, max 1) and a funcref table (3 slots) that others
 /// import and write to with their segments.
@@ -18,8 +34,8 @@ const PROVIDER: &str = r#"(module
     (memory (export "mem") 1 1)
     (table (export "tab") 3 3 funcref))"#;
 
-fn with_provider() -> (Store, Instance) {
-    let store = Store::new(&engine());
+fn with_provider(strategy: Strategy) -> (Store, Instance) {
+    let store = Store::new(&engine(strategy));
     let p = instantiate(&store, PROVIDER, Some("p"));
     (store, p)
 }
@@ -48,7 +64,7 @@ fn trap_of(e: &Error) -> TrapKind {
 // Segments
 
 /// A host module `env` whose `exit(code)` closes the calling instance with `code`.
-fn exit_host(store: &Store) {
+pub(crate) fn exit_host(store: &Store) {
     HostModuleBuilder::new("env")
         .func_wrap(
             "exit",
@@ -60,9 +76,8 @@ fn exit_host(store: &Store) {
         .unwrap();
 }
 
-#[test]
-fn data_trap_keeps_earlier_segments() {
-    let (store, p) = with_provider();
+fn data_trap_keeps_earlier_segments(strategy: Strategy) {
+    let (store, p) = with_provider(strategy);
     let e = instantiate_err(
         &store,
         r#"(module
@@ -94,9 +109,8 @@ fn data_trap_keeps_earlier_segments() {
     instantiate(&store, r#"(module)"#, Some("importer"));
 }
 
-#[test]
-fn elem_trap_keeps_earlier_segments_and_skips_data() {
-    let (store, p) = with_provider();
+fn elem_trap_keeps_earlier_segments_and_skips_data(strategy: Strategy) {
+    let (store, p) = with_provider(strategy);
     let e = instantiate_err(
         &store,
         r#"(module
@@ -119,9 +133,8 @@ fn elem_trap_keeps_earlier_segments_and_skips_data() {
     assert_eq!(mem_bytes(&store, p, 0, 4), [0; 4]);
 }
 
-#[test]
-fn trap_context_names_the_segment() {
-    let (store, _p) = with_provider();
+fn trap_context_names_the_segment(strategy: Strategy) {
+    let (store, _p) = with_provider(strategy);
     let e = instantiate_err(
         &store,
         r#"(module (import "p" "mem" (memory 1))
@@ -138,11 +151,10 @@ fn trap_context_names_the_segment() {
     assert_eq!(e.to_string(), "elem[0]: out of bounds table access");
 }
 
-#[test]
-fn empty_segments_check_their_offset() {
+fn empty_segments_check_their_offset(strategy: Strategy) {
     // Spec 2.0: an empty active segment still traps when its offset is past the end;
     // at exactly the end it is fine.
-    let (store, _p) = with_provider();
+    let (store, _p) = with_provider(strategy);
     instantiate(
         &store,
         r#"(module (import "p" "mem" (memory 1)) (data (i32.const 65536) ""))"#,
@@ -167,9 +179,8 @@ fn empty_segments_check_their_offset() {
     assert_eq!(trap_of(&e), TrapKind::TableOutOfBounds);
 }
 
-#[test]
-fn negative_offsets_are_large_unsigned() {
-    let store = Store::new(&engine());
+fn negative_offsets_are_large_unsigned(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let e = instantiate_err(
         &store,
         r#"(module (memory 1) (data (i32.const -1) "a"))"#,
@@ -184,9 +195,8 @@ fn negative_offsets_are_large_unsigned() {
     assert_eq!(trap_of(&e), TrapKind::TableOutOfBounds);
 }
 
-#[test]
-fn segment_offsets_from_imported_globals() {
-    let store = Store::new(&engine());
+fn segment_offsets_from_imported_globals(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .global("off", Value::I32(100), false)
         .instantiate(&store)
@@ -221,9 +231,8 @@ fn segment_offsets_from_imported_globals() {
     assert_eq!(tab.get(&store, 102).unwrap(), Value::FuncRef(None));
 }
 
-#[test]
-fn passive_and_declarative_segments_are_not_applied() {
-    let store = Store::new(&engine());
+fn passive_and_declarative_segments_are_not_applied(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let inst = instantiate(
         &store,
         r#"(module
@@ -247,11 +256,10 @@ fn passive_and_declarative_segments_are_not_applied() {
     assert_eq!(tab.get(&store, 1).unwrap(), Value::FuncRef(None));
 }
 
-#[test]
-fn passive_segments_survive_instantiation_for_memory_init() {
+fn passive_segments_survive_instantiation_for_memory_init(strategy: Strategy) {
     // Active segments are dropped after instantiation; passive ones stay for
     // memory.init / table.init (needs the interpreter).
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let inst = instantiate(
         &store,
         r#"(module
@@ -304,9 +312,8 @@ fn passive_segments_survive_instantiation_for_memory_init() {
 // ---------------------------------------------------------------------------------------
 // The start function
 
-#[test]
-fn start_trap_is_wrapped() {
-    let store = Store::new(&engine());
+fn start_trap_is_wrapped(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("nop", || {})
         .instantiate(&store)
@@ -334,9 +341,8 @@ fn start_trap_is_wrapped() {
     );
 }
 
-#[test]
-fn start_trap_names_the_function() {
-    let store = Store::new(&engine());
+fn start_trap_names_the_function(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let e = instantiate_err(
         &store,
         r#"(module (memory 1)
@@ -351,9 +357,8 @@ fn start_trap_names_the_function() {
     assert_eq!(e.trap_kind(), Some(TrapKind::MemoryOutOfBounds));
 }
 
-#[test]
-fn start_host_error_is_wrapped() {
-    let store = Store::new(&engine());
+fn start_host_error_is_wrapped(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("fail", || -> runtime::Result<()> {
             Err(Error::host("nope"))
@@ -372,10 +377,9 @@ fn start_host_error_is_wrapped() {
     assert_eq!(e.to_string(), "start function[1] failed: nope");
 }
 
-#[test]
-fn start_runs_after_segments() {
+fn start_runs_after_segments(strategy: Strategy) {
     // The start function sees the data and element segments already applied.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let inst = instantiate(
         &store,
         r#"(module
@@ -398,9 +402,8 @@ fn start_runs_after_segments() {
     assert_eq!(g("called"), Value::I32(7));
 }
 
-#[test]
-fn start_host_sees_caller_exports() {
-    let store = Store::new(&engine());
+fn start_host_sees_caller_exports(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let seen = Arc::new(Mutex::new(None));
     let seen2 = seen.clone();
     HostModuleBuilder::new("env")
@@ -430,9 +433,8 @@ fn start_host_sees_caller_exports() {
     assert_eq!(seen.1.map(|r| r.unwrap()), Some(5));
 }
 
-#[test]
-fn start_exit_passes_through_unwrapped() {
-    let store = Store::new(&engine());
+fn start_exit_passes_through_unwrapped(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     exit_host(&store);
     let e = instantiate_err(
         &store,
@@ -455,11 +457,10 @@ fn start_exit_passes_through_unwrapped() {
     assert!(matches!(e, Error::Exit(ExitError { code: 0 })), "{e:?}");
 }
 
-#[test]
-fn start_exit_without_caller_passes_through() {
+fn start_exit_without_caller_passes_through(strategy: Strategy) {
     // A host function may return the exit error itself; an imported host function can
     // even be the start function.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("exit9", || -> runtime::Result<()> { Err(Error::exit(9)) })
         .instantiate(&store)
@@ -470,316 +471,4 @@ fn start_exit_without_caller_passes_through() {
         None,
     );
     assert!(matches!(e, Error::Exit(ExitError { code: 9 })), "{e:?}");
-}
-
-// ---------------------------------------------------------------------------------------
-// Closing
-
-const CALLABLE: &str = r#"(module (func (export "f") (result i32) i32.const 1))"#;
-
-#[test]
-fn closed_instance_calls_fail_with_exit_code() {
-    let store = Store::new(&engine());
-    let inst = instantiate(&store, CALLABLE, Some("a"));
-    let f = inst.get_func(&store, "f").unwrap();
-    assert_eq!(inst.exit_code(&store), None);
-    inst.close_with_exit_code(&store, 7).unwrap();
-    assert_eq!(inst.exit_code(&store), Some(7));
-    let e = f.call(&store, &[]).unwrap_err();
-    assert!(matches!(e, Error::Exit(ExitError { code: 7 })), "{e:?}");
-    // Closing again is a no-op: the first code stays.
-    inst.close_with_exit_code(&store, 9).unwrap();
-    assert_eq!(inst.exit_code(&store), Some(7));
-    let e = f.call(&store, &[]).unwrap_err();
-    assert_eq!(e.exit_code(), Some(7));
-    // Its name left the registry and can be taken again.
-    assert!(store.instance("a").is_none());
-    let e = instantiate_err(
-        &store,
-        r#"(module (import "a" "f" (func (result i32))))"#,
-        None,
-    );
-    assert!(
-        matches!(&e, Error::Link(l) if l.kind == LinkErrorKind::UnknownImport),
-        "{e:?}"
-    );
-    let again = instantiate(&store, CALLABLE, Some("a"));
-    assert_eq!(store.instance("a"), Some(again));
-}
-
-#[test]
-fn closed_instance_calls_fail_through_importer() {
-    // A function imported from a closed instance and re-exported is still that
-    // instance's function.
-    let store = Store::new(&engine());
-    let a = instantiate(&store, CALLABLE, Some("a"));
-    let b = instantiate(
-        &store,
-        r#"(module (import "a" "f" (func $f (result i32))) (export "g" (func $f)))"#,
-        None,
-    );
-    a.close_with_exit_code(&store, 4).unwrap();
-    let e = b
-        .get_func(&store, "g")
-        .unwrap()
-        .call(&store, &[])
-        .unwrap_err();
-    assert_eq!(e.exit_code(), Some(4), "{e:?}");
-}
-
-#[test]
-fn closed_instance_via_resolver_is_refused() {
-    let store = Store::new(&engine());
-    let a = instantiate(&store, CALLABLE, None);
-    a.close_with_exit_code(&store, 1).unwrap();
-    store.set_import_resolver(Arc::new(move |_| Some(a)));
-    let e = instantiate_err(
-        &store,
-        r#"(module (import "a" "f" (func (result i32))))"#,
-        None,
-    );
-    assert_eq!(
-        e.to_string(),
-        "import func[a.f]: unknown import: module[a] is closed"
-    );
-}
-
-#[test]
-fn closed_host_module_calls_fail_with_exit_code() {
-    // `Instance::close_with_exit_code`: "later calls into it fail with Error::Exit(code)"
-    // holds for host modules too (wazero closes host modules like any other).
-    let store = Store::new(&engine());
-    let env = HostModuleBuilder::new("env")
-        .func_wrap("one", || 1i32)
-        .instantiate(&store)
-        .unwrap();
-    let one = env.get_func(&store, "one").unwrap();
-    env.close_with_exit_code(&store, 5).unwrap();
-    assert!(store.instance("env").is_none());
-    let e = one.call(&store, &[]).unwrap_err();
-    assert_eq!(e.exit_code(), Some(5), "{e:?}");
-}
-
-#[test]
-fn exit_from_host_closes_the_calling_instance() {
-    let store = Store::new(&engine());
-    exit_host(&store);
-    let inst = instantiate(
-        &store,
-        r#"(module (import "env" "exit" (func $exit (param i32)))
-            (func (export "run") i32.const 2 call $exit)
-            (func (export "other") (result i32) i32.const 1))"#,
-        Some("guest"),
-    );
-    let e = inst
-        .get_func(&store, "run")
-        .unwrap()
-        .call(&store, &[])
-        .unwrap_err();
-    assert!(matches!(e, Error::Exit(ExitError { code: 2 })), "{e:?}");
-    assert_eq!(inst.exit_code(&store), Some(2));
-    let e = inst
-        .get_func(&store, "other")
-        .unwrap()
-        .call(&store, &[])
-        .unwrap_err();
-    assert_eq!(e.exit_code(), Some(2), "{e:?}");
-}
-
-#[test]
-fn exit_from_host_releases_the_name() {
-    // wazero's proc_exit closes the module, which deletes it from the store's registry:
-    // the name can be used again.
-    let store = Store::new(&engine());
-    HostModuleBuilder::new("env")
-        .func_wrap("exit", |caller: &mut Caller<'_>| -> runtime::Result<()> {
-            Err(caller.exit(1))
-        })
-        .instantiate(&store)
-        .unwrap();
-    let src = r#"(module (import "env" "exit" (func $exit)) (func (export "run") call $exit))"#;
-    let inst = instantiate(&store, src, Some("guest"));
-    let e = inst
-        .get_func(&store, "run")
-        .unwrap()
-        .call(&store, &[])
-        .unwrap_err();
-    assert_eq!(e.exit_code(), Some(1));
-    assert!(
-        store.instance("guest").is_none(),
-        "an instance closed by an exit request stays registered"
-    );
-    instantiate(&store, src, Some("guest"));
-}
-
-#[test]
-fn exit_from_host_runs_close_hooks_with_its_code() {
-    let store = Store::new(&engine());
-    HostModuleBuilder::new("env")
-        .func_wrap("exit", |caller: &mut Caller<'_>| -> runtime::Result<()> {
-            Err(caller.exit(3))
-        })
-        .instantiate(&store)
-        .unwrap();
-    let inst = instantiate(
-        &store,
-        r#"(module (import "env" "exit" (func $exit)) (func (export "run") call $exit))"#,
-        None,
-    );
-    let codes = Arc::new(Mutex::new(Vec::new()));
-    let codes2 = codes.clone();
-    inst.on_close(&store, move |code| {
-        codes2.lock().unwrap().push(code);
-        Ok(())
-    })
-    .unwrap();
-    let e = inst
-        .get_func(&store, "run")
-        .unwrap()
-        .call(&store, &[])
-        .unwrap_err();
-    assert_eq!(e.exit_code(), Some(3));
-    // Whenever the hook runs (at exit or when the store closes), it sees the exit code
-    // the instance was closed with, once.
-    store.close().unwrap();
-    assert_eq!(codes.lock().unwrap().as_slice(), &[3]);
-}
-
-type Log = Arc<Mutex<Vec<(String, u32)>>>;
-
-fn record(store: &Store, inst: Instance, name: &str, log: &Log, fail: bool) {
-    let log = log.clone();
-    let name = name.to_string();
-    inst.on_close(store, move |code| {
-        log.lock().unwrap().push((name.clone(), code));
-        if fail {
-            Err(Error::host(format!("{name} failed")))
-        } else {
-            Ok(())
-        }
-    })
-    .unwrap();
-}
-
-#[test]
-fn store_close_is_reverse_order_and_joins_errors() {
-    let store = Store::new(&engine());
-    let log: Log = Arc::default();
-    let env = HostModuleBuilder::new("env")
-        .func_wrap("f", || 1i32)
-        .instantiate(&store)
-        .unwrap();
-    record(&store, env, "env", &log, true);
-    let mut insts = vec![env];
-    for (name, fail) in [("a", false), ("b", true), ("c", false)] {
-        let inst = instantiate(
-            &store,
-            r#"(module (import "env" "f" (func (result i32))) (memory (export "m") 1))"#,
-            Some(name),
-        );
-        record(&store, inst, name, &log, fail);
-        insts.push(inst);
-    }
-    // An unnamed instance closes too.
-    let anon = instantiate(&store, CALLABLE, None);
-    record(&store, anon, "anon", &log, false);
-
-    let e = store.close().unwrap_err();
-    let names: Vec<String> = log.lock().unwrap().iter().map(|(n, _)| n.clone()).collect();
-    assert_eq!(names, ["anon", "c", "b", "a", "env"]);
-    assert!(log.lock().unwrap().iter().all(|(_, code)| *code == 0));
-    match &e {
-        Error::Multiple(errs) => {
-            let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-            assert_eq!(msgs, ["b failed", "env failed"]);
-        }
-        other => panic!("expected Error::Multiple, got {other:?}"),
-    }
-    assert_eq!(e.to_string(), "b failed; env failed");
-    for name in ["env", "a", "b", "c"] {
-        assert!(store.instance(name).is_none(), "{name} still registered");
-    }
-    for inst in insts.iter().chain([&anon]) {
-        assert_eq!(inst.exit_code(&store), Some(0));
-    }
-    let e = anon
-        .get_func(&store, "f")
-        .unwrap()
-        .call(&store, &[])
-        .unwrap_err();
-    assert!(matches!(e, Error::Exit(ExitError { code: 0 })), "{e:?}");
-
-    // Closing again runs no hook twice and reports nothing.
-    store.close().unwrap();
-    assert_eq!(log.lock().unwrap().len(), 5);
-}
-
-#[test]
-fn store_close_single_error_is_not_wrapped() {
-    let store = Store::new(&engine());
-    let log: Log = Arc::default();
-    let a = instantiate(&store, CALLABLE, Some("a"));
-    let b = instantiate(&store, CALLABLE, Some("b"));
-    record(&store, a, "a", &log, true);
-    record(&store, b, "b", &log, false);
-    let e = store.close_with_exit_code(5).unwrap_err();
-    assert!(matches!(&e, Error::Host(m) if m == "a failed"), "{e:?}");
-    assert_eq!(
-        log.lock().unwrap().as_slice(),
-        &[("b".to_string(), 5), ("a".to_string(), 5)]
-    );
-    assert_eq!(a.exit_code(&store), Some(5));
-}
-
-#[test]
-fn instance_close_runs_hooks_once_and_store_close_skips_it() {
-    let store = Store::new(&engine());
-    let log: Log = Arc::default();
-    let a = instantiate(&store, CALLABLE, Some("a"));
-    let b = instantiate(&store, CALLABLE, Some("b"));
-    record(&store, a, "a", &log, false);
-    record(&store, a, "a2", &log, true);
-    record(&store, b, "b", &log, false);
-    let e = a.close_with_exit_code(&store, 2).unwrap_err();
-    assert_eq!(e.to_string(), "a2 failed");
-    assert!(store.instance("a").is_none());
-    assert_eq!(store.instance("b"), Some(b));
-    store.close().unwrap();
-    assert_eq!(
-        log.lock().unwrap().as_slice(),
-        &[
-            ("a".to_string(), 2),
-            ("a2".to_string(), 2),
-            ("b".to_string(), 0)
-        ]
-    );
-    assert_eq!(a.exit_code(&store), Some(2));
-}
-
-#[test]
-fn close_removes_every_name_of_an_instance() {
-    let store = Store::new(&engine());
-    let a = instantiate(&store, CALLABLE, Some("a"));
-    store.register("alias", a).unwrap();
-    assert_eq!(store.instance("alias"), Some(a));
-    a.close_with_exit_code(&store, 0).unwrap();
-    assert!(store.instance("a").is_none());
-    assert!(store.instance("alias").is_none());
-}
-
-#[test]
-fn close_hook_may_use_the_store() {
-    // Hooks run without the store lock held.
-    let store = Store::new(&engine());
-    let a = instantiate(&store, CALLABLE, Some("a"));
-    let s2 = store.clone();
-    let out = Arc::new(Mutex::new(None));
-    let out2 = out.clone();
-    a.on_close(&store, move |_| {
-        *out2.lock().unwrap() = Some(a.exports(&s2).len());
-        Ok(())
-    })
-    .unwrap();
-    store.close().unwrap();
-    assert_eq!(*out.lock().unwrap(), Some(1));
 }

@@ -1,17 +1,25 @@
 //! One store shared by threads: many instantiations of one compiled module at once,
 //! races for the same name (exactly one winner), and a registry that stays consistent.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use common::{engine, module};
-use runtime::{Error, HostModuleBuilder, Instance, Module, Store, Value};
+use crate::common::{engine, module};
+use runtime::{Error, HostModuleBuilder, Instance, Module, Store, Strategy, Value};
+
+on_both_engines!(
+    many_instantiations_from_many_threads,
+    concurrent_instantiation_and_calls,
+    racing_for_one_name_has_one_winner,
+    racing_host_modules_and_wasm_for_one_name,
+    failed_racer_does_not_block_the_name,
+    close_while_instantiating_from_other_threads,
+);
 
 fn assert_send_sync<T: Send + Sync + Clone>() {}
 
+/// Once, not per engine: a property of the handle types, checked at compile time.
 #[test]
 fn handles_are_send_sync() {
     assert_send_sync::<Store>();
@@ -34,8 +42,8 @@ const GUEST: &str = r#"(module
     (elem (i32.const 1) $bump)
     (data (i32.const 8) "guest"))"#;
 
-fn store_with_env() -> Store {
-    let store = Store::new(&engine());
+fn store_with_env(strategy: Strategy) -> Store {
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .global("base", Value::I32(100), false)
         .instantiate(&store)
@@ -46,9 +54,8 @@ fn store_with_env() -> Store {
 const THREADS: usize = 4;
 const PER_THREAD: usize = 25;
 
-#[test]
-fn many_instantiations_from_many_threads() {
-    let store = store_with_env();
+fn many_instantiations_from_many_threads(strategy: Strategy) {
+    let store = store_with_env(strategy);
     let module = module(store.engine(), GUEST);
     let barrier = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
@@ -96,11 +103,10 @@ fn many_instantiations_from_many_threads() {
     assert_eq!(distinct.len(), all.len());
 }
 
-#[test]
-fn concurrent_instantiation_and_calls() {
+fn concurrent_instantiation_and_calls(strategy: Strategy) {
     // Each thread instantiates and then calls its own instance: calls and
     // instantiations interleave on one store. (Needs the interpreter.)
-    let store = store_with_env();
+    let store = store_with_env(strategy);
     let module = module(store.engine(), GUEST);
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
@@ -126,9 +132,8 @@ fn concurrent_instantiation_and_calls() {
     }
 }
 
-#[test]
-fn racing_for_one_name_has_one_winner() {
-    let store = store_with_env();
+fn racing_for_one_name_has_one_winner(strategy: Strategy) {
+    let store = store_with_env(strategy);
     let module = module(store.engine(), GUEST);
     const RACERS: usize = 8;
     for round in 0..20 {
@@ -185,10 +190,9 @@ fn module_importing(store: &Store, from: &str) -> Module {
     )
 }
 
-#[test]
-fn racing_host_modules_and_wasm_for_one_name() {
+fn racing_host_modules_and_wasm_for_one_name(strategy: Strategy) {
     // Host modules and Wasm modules share the registry.
-    let store = store_with_env();
+    let store = store_with_env(strategy);
     let module = module(store.engine(), GUEST);
     let barrier = Arc::new(Barrier::new(6));
     let handles: Vec<_> = (0..6)
@@ -222,10 +226,9 @@ fn racing_host_modules_and_wasm_for_one_name() {
     }
 }
 
-#[test]
-fn failed_racer_does_not_block_the_name() {
+fn failed_racer_does_not_block_the_name(strategy: Strategy) {
     // A module that fails to link never holds the name: a later good one gets it.
-    let store = store_with_env();
+    let store = store_with_env(strategy);
     let bad = module(store.engine(), r#"(module (import "nowhere" "x" (func)))"#);
     let good = module(store.engine(), GUEST);
     let handles: Vec<_> = (0..4)
@@ -251,10 +254,9 @@ fn failed_racer_does_not_block_the_name() {
     assert_eq!(store.instance("flaky"), Some(inst));
 }
 
-#[test]
-fn close_while_instantiating_from_other_threads() {
+fn close_while_instantiating_from_other_threads(strategy: Strategy) {
     // Closing instances while others are being created must not deadlock or panic.
-    let store = store_with_env();
+    let store = store_with_env(strategy);
     let module = module(store.engine(), GUEST);
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {

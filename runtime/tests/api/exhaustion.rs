@@ -4,70 +4,25 @@
 //!
 //! Each test runs its body in a child process (this same test binary, filtered to the
 //! one test), so a crash (SIGSEGV / stack overflow abort) is reported as a failure of
-//! that test instead of killing every test of the file; the parent also checks that
+//! that test instead of killing every test of the binary; the parent also checks that
 //! the process lived on.
 
-mod common;
-
-use std::process::Command;
-use std::thread;
-
-use common::{engine_with, instantiate};
 use runtime::{
-    Caller, Config, Engine, Error, HostModuleBuilder, Instance, Store, Strategy, TrapKind, Value,
+    Caller, Config, Error, HostModuleBuilder, Instance, Store, Strategy, TrapKind, Value,
 };
 
-const CHILD_ENV: &str = "RUNTIME_TESTS_EXHAUSTION_CHILD";
+use crate::common::{engine_with, instantiate, isolated, on_thread, test_path};
+
+on_both_engines!(
+    deep_recursion_traps_on_small_stack,
+    deep_recursion_traps_on_main_sized_stack,
+    host_wasm_ping_pong_small_stack,
+    host_wasm_ping_pong_default_stack,
+    deep_wasm_between_host_reentries,
+    huge_depth_limit_still_ends_cleanly,
+);
+
 const SMALL_STACK: usize = 256 * 1024;
-
-/// Runs `body` in a child process; fails if the child fails or dies by a signal.
-fn isolated(name: &str, body: impl FnOnce()) {
-    if std::env::var(CHILD_ENV).as_deref() == Ok(name) {
-        body();
-        return;
-    }
-    let exe = std::env::current_exe().expect("test binary path");
-    let out = Command::new(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, name)
-        .output()
-        .expect("spawn the test binary");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(sig) = out.status.signal() {
-            panic!(
-                "{name}: the process died by signal {sig} (crash, not a clean error)\n\
-                 --- stdout ---\n{stdout}\n--- stderr ---\n{stderr}"
-            );
-        }
-    }
-    assert!(
-        out.status.success(),
-        "{name}: child failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
-        out.status
-    );
-    assert!(
-        stdout.contains("1 passed"),
-        "{name}: the child did not run the test\n{stdout}"
-    );
-}
-
-/// Runs `f` on a fresh thread with `stack` bytes of stack and returns its result.
-fn on_thread<T: Send + 'static>(stack: usize, f: impl FnOnce() -> T + Send + 'static) -> T {
-    thread::Builder::new()
-        .stack_size(stack)
-        .spawn(f)
-        .expect("spawn thread")
-        .join()
-        .expect("thread panicked")
-}
-
-fn engine_for(strategy: Strategy) -> Option<Engine> {
-    Some(engine_with(Config::new(strategy)))
-}
 
 const RECURSIVE: &str = r#"(module
     (type $v (func))
@@ -107,10 +62,17 @@ fn assert_exhausted(what: &str, r: runtime::Result<Vec<Value>>) {
     }
 }
 
+fn deep_recursion_traps_on_small_stack(strategy: Strategy) {
+    let path = test_path(
+        module_path!(),
+        "deep_recursion_traps_on_small_stack",
+        strategy,
+    );
+    isolated(&path, || deep_recursion(strategy));
+}
+
 fn deep_recursion(strategy: Strategy) {
-    let Some(engine) = engine_for(strategy) else {
-        return;
-    };
+    let engine = engine_with(Config::new(strategy));
     on_thread(SMALL_STACK, move || {
         let store = Store::new(&engine);
         let inst = instantiate(&store, RECURSIVE, None);
@@ -136,26 +98,16 @@ fn deep_recursion(strategy: Strategy) {
     });
 }
 
-#[test]
-fn deep_recursion_traps_on_small_stack_interp() {
-    isolated("deep_recursion_traps_on_small_stack_interp", || {
-        deep_recursion(Strategy::Interpreter)
-    });
-}
-
-#[test]
-fn deep_recursion_traps_on_small_stack_native() {
-    isolated("deep_recursion_traps_on_small_stack_native", || {
-        deep_recursion(Strategy::Native)
-    });
-}
-
-#[test]
-fn deep_recursion_traps_on_main_sized_stack() {
+fn deep_recursion_traps_on_main_sized_stack(strategy: Strategy) {
     // The default test thread (2 MiB here) must also get a trap, not a crash, with the
     // default call-depth limit.
-    isolated("deep_recursion_traps_on_main_sized_stack", || {
-        let store = Store::new(&engine_with(Config::default()));
+    let path = test_path(
+        module_path!(),
+        "deep_recursion_traps_on_main_sized_stack",
+        strategy,
+    );
+    isolated(&path, || {
+        let store = Store::new(&engine_with(Config::new(strategy)));
         let inst = instantiate(&store, RECURSIVE, None);
         assert_exhausted(
             "big",
@@ -166,13 +118,15 @@ fn deep_recursion_traps_on_main_sized_stack() {
     });
 }
 
+/// Interpreter only: the native engine does not count calls (`Config::max_call_depth`
+/// says why); its recursion is bounded by the machine stack, tested above.
 #[test]
 fn max_call_depth_is_honoured() {
     // With a small configured depth, a recursion just below it works and one above traps.
-    isolated("max_call_depth_is_honoured", || {
+    isolated("exhaustion::max_call_depth_is_honoured", || {
         let config = Config {
             max_call_depth: 500,
-            ..Config::default()
+            ..Config::new(Strategy::Interpreter)
         };
         let store = Store::new(&engine_with(config));
         let inst = instantiate(&store, RECURSIVE, None);
@@ -235,9 +189,7 @@ fn assert_clean_exhaustion(what: &str, r: runtime::Result<Vec<Value>>) {
 }
 
 fn host_wasm_ping_pong(strategy: Strategy, stack: usize) {
-    let Some(engine) = engine_for(strategy) else {
-        return;
-    };
+    let engine = engine_with(Config::new(strategy));
     on_thread(stack, move || {
         let store = Store::new(&engine);
         let inst = ping_pong(&store, None);
@@ -263,34 +215,27 @@ fn host_wasm_ping_pong(strategy: Strategy, stack: usize) {
     });
 }
 
-#[test]
-fn host_wasm_ping_pong_small_stack_interp() {
-    isolated("host_wasm_ping_pong_small_stack_interp", || {
-        host_wasm_ping_pong(Strategy::Interpreter, SMALL_STACK)
-    });
+fn host_wasm_ping_pong_small_stack(strategy: Strategy) {
+    let path = test_path(module_path!(), "host_wasm_ping_pong_small_stack", strategy);
+    isolated(&path, || host_wasm_ping_pong(strategy, SMALL_STACK));
 }
 
-#[test]
-fn host_wasm_ping_pong_default_stack_interp() {
-    isolated("host_wasm_ping_pong_default_stack_interp", || {
-        host_wasm_ping_pong(Strategy::Interpreter, 2 * 1024 * 1024)
-    });
+fn host_wasm_ping_pong_default_stack(strategy: Strategy) {
+    let path = test_path(
+        module_path!(),
+        "host_wasm_ping_pong_default_stack",
+        strategy,
+    );
+    isolated(&path, || host_wasm_ping_pong(strategy, 2 * 1024 * 1024));
 }
 
-#[test]
-fn host_wasm_ping_pong_small_stack_native() {
-    isolated("host_wasm_ping_pong_small_stack_native", || {
-        host_wasm_ping_pong(Strategy::Native, SMALL_STACK)
-    });
-}
-
-#[test]
-fn deep_wasm_between_host_reentries() {
+fn deep_wasm_between_host_reentries(strategy: Strategy) {
     // Each re-entry first recurses 2000 levels in Wasm: the total depth across entries
     // must be bounded too (by depth, memory or re-entry count), ending cleanly.
-    isolated("deep_wasm_between_host_reentries", || {
-        on_thread(SMALL_STACK, || {
-            let store = Store::new(&engine_with(Config::default()));
+    let path = test_path(module_path!(), "deep_wasm_between_host_reentries", strategy);
+    isolated(&path, || {
+        on_thread(SMALL_STACK, move || {
+            let store = Store::new(&engine_with(Config::new(strategy)));
             let inst = ping_pong(&store, None);
             // 2000 Wasm levels, then unbounded host <-> Wasm ping-pong on top.
             let deep = inst.get_func(&store, "deep").unwrap();
@@ -298,12 +243,22 @@ fn deep_wasm_between_host_reentries() {
                 "deep",
                 deep.call(&store, &[Value::I32(0), Value::I32(2000)]),
             );
-            // Bounded variant on a fresh store: 20 entries of 300 Wasm levels each.
-            let store2 = Store::new(&engine_with(Config::default()));
+            // Bounded variant on a fresh store: 20 entries of `levels` Wasm levels each.
+            // 20 * 300 = 6000 frames < the default depth of 20000 on the interpreter:
+            // completes whether depth is counted across entries or per entry. The native
+            // engine is bounded by the machine stack instead (`Config::max_call_depth`):
+            // 256 KiB holds about 5,900 frames of `deep` and a host re-entry costs about
+            // as much as 57 of them (measured in the test profile), so 6000 frames do not
+            // fit; 20 * 150 = 3000 frames plus the re-entries, about 4,100, do.
+            let levels = match strategy {
+                Strategy::Interpreter => 300,
+                Strategy::Native => 150,
+            };
+            let store2 = Store::new(&engine_with(Config::new(strategy)));
             HostModuleBuilder::new("host")
                 .func_wrap(
                     "reenter",
-                    |caller: &mut Caller<'_>, n: i32| -> runtime::Result<i32> {
+                    move |caller: &mut Caller<'_>, n: i32| -> runtime::Result<i32> {
                         if n >= 20 {
                             return Ok(n);
                         }
@@ -311,7 +266,7 @@ fn deep_wasm_between_host_reentries() {
                             .get_export("deep")
                             .and_then(|e| e.into_func())
                             .unwrap();
-                        let out = caller.call(deep, &[Value::I32(n + 1), Value::I32(300)])?;
+                        let out = caller.call(deep, &[Value::I32(n + 1), Value::I32(levels)])?;
                         Ok(out[0].i32().unwrap())
                     },
                 )
@@ -333,12 +288,19 @@ fn deep_wasm_between_host_reentries() {
             let r = inst2
                 .get_func(&store2, "deep")
                 .unwrap()
-                .call(&store2, &[Value::I32(0), Value::I32(300)]);
-            // 20 * 300 = 6000 frames < the default depth of 20000: completes whether depth
-            // is counted across entries or per entry.
+                .call(&store2, &[Value::I32(0), Value::I32(levels)]);
             assert_eq!(r.unwrap(), vec![Value::I32(20)]);
         });
     });
+}
+
+fn huge_depth_limit_still_ends_cleanly(strategy: Strategy) {
+    let path = test_path(
+        module_path!(),
+        "huge_depth_limit_still_ends_cleanly",
+        strategy,
+    );
+    isolated(&path, || huge_depth(strategy));
 }
 
 fn huge_depth(strategy: Strategy) {
@@ -367,19 +329,5 @@ fn huge_depth(strategy: Strategy) {
             sum.call(&store, &[Value::I32(10)]).unwrap(),
             vec![Value::I32(55)]
         );
-    });
-}
-
-#[test]
-fn huge_depth_limit_still_ends_cleanly_interp() {
-    isolated("huge_depth_limit_still_ends_cleanly_interp", || {
-        huge_depth(Strategy::Interpreter)
-    });
-}
-
-#[test]
-fn huge_depth_limit_still_ends_cleanly_native() {
-    isolated("huge_depth_limit_still_ends_cleanly_native", || {
-        huge_depth(Strategy::Native)
     });
 }

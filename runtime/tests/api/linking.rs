@@ -1,18 +1,37 @@
-//! Import resolution and linking: error kinds and messages (wazero's wording), host
-//! modules, the import-resolver and memory-allocator hooks, and cross-module
-//! `call_indirect` through a shared table with store-wide type ids.
+//! Import resolution and linking: error kinds and messages (wazero's wording) for
+//! unknown imports and mismatched kinds, types and limits, shared globals, and
+//! cross-module `call_indirect` through a shared table with store-wide type ids. Host
+//! modules and the embedder's hooks are in `host_and_hooks`.
 
-mod common;
-
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
-use common::{engine, instantiate, instantiate_err, module};
+use crate::common::{engine, instantiate, instantiate_err};
 use runtime::{
-    Caller, Error, Func, FuncType, HostModuleBuilder, Instance, LinearMemory, LinkError,
-    LinkErrorKind, MemoryAllocator, MemoryType, RefType, Store, TableType, TrapKind, ValType,
-    Value,
+    Caller, Error, Func, FuncType, HostModuleBuilder, Instance, LinkError, LinkErrorKind,
+    MemoryType, RefType, Store, Strategy, TableType, TrapKind, ValType, Value,
 };
+
+on_both_engines!(
+    unknown_module_is_a_link_error,
+    unknown_name_is_a_link_error,
+    first_failing_import_is_reported,
+    wrong_kind_is_incompatible,
+    function_signature_mismatch,
+    wasm_export_signature_mismatch,
+    wrapped_closures_have_the_right_types,
+    table_min_uses_current_size,
+    table_max_mismatch,
+    table_element_type_mismatch,
+    memory_min_uses_current_size,
+    memory_max_mismatch,
+    wasm_exported_memory_limits,
+    global_mutability_mismatch,
+    global_value_type_mismatch,
+    imported_globals_are_shared_and_initialise_others,
+    shared_table_is_filled_by_importer,
+    cross_module_call_indirect_with_structurally_equal_types,
+    cross_module_call_indirect_signature_mismatch_traps,
+    host_function_in_table_matches_wasm_type,
+    func_from_another_store_is_refused_by_table,
+);
 
 fn link_error(e: Error) -> LinkError {
     match e {
@@ -22,7 +41,7 @@ fn link_error(e: Error) -> LinkError {
 }
 
 /// Instantiates WAT source (unnamed), expecting a link error.
-fn link_error_of(store: &Store, src: &str) -> LinkError {
+pub(crate) fn link_error_of(store: &Store, src: &str) -> LinkError {
     link_error(instantiate_err(store, src, None))
 }
 
@@ -63,8 +82,9 @@ fn env(store: &Store) -> Instance {
         .expect("host module env")
 }
 
-fn setup() -> (Store, Instance) {
-    let store = Store::new(&engine());
+/// A store on `strategy`'s engine with the host module `env` registered.
+pub(crate) fn with_env(strategy: Strategy) -> (Store, Instance) {
+    let store = Store::new(&engine(strategy));
     let env = env(&store);
     (store, env)
 }
@@ -72,9 +92,8 @@ fn setup() -> (Store, Instance) {
 // ---------------------------------------------------------------------------------------
 // Unknown imports
 
-#[test]
-fn unknown_module_is_a_link_error() {
-    let (store, _env) = setup();
+fn unknown_module_is_a_link_error(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     let e = link_error_of(&store, r#"(module (import "nope" "f" (func)))"#);
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
     assert_eq!(e.extern_kind, "func");
@@ -86,9 +105,8 @@ fn unknown_module_is_a_link_error() {
     );
 }
 
-#[test]
-fn unknown_name_is_a_link_error() {
-    let (store, _env) = setup();
+fn unknown_name_is_a_link_error(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "missing" (global i32)))"#);
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
     assert_eq!(e.extern_kind, "global");
@@ -98,10 +116,9 @@ fn unknown_name_is_a_link_error() {
     );
 }
 
-#[test]
-fn first_failing_import_is_reported() {
+fn first_failing_import_is_reported(strategy: Strategy) {
     // Imports are resolved in declaration order: the error names the first bad one.
-    let (store, _env) = setup();
+    let (store, _env) = with_env(strategy);
     let e = link_error_of(
         &store,
         r#"(module
@@ -113,9 +130,8 @@ fn first_failing_import_is_reported() {
     assert_eq!(e.kind, LinkErrorKind::UnknownImport);
 }
 
-#[test]
-fn wrong_kind_is_incompatible() {
-    let (store, _env) = setup();
+fn wrong_kind_is_incompatible(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "add" (memory 1)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(e.extern_kind, "memory");
@@ -138,9 +154,8 @@ fn wrong_kind_is_incompatible() {
 // ---------------------------------------------------------------------------------------
 // Functions
 
-#[test]
-fn function_signature_mismatch() {
-    let (store, _env) = setup();
+fn function_signature_mismatch(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     let e = instantiate_err(
         &store,
         r#"(module (import "env" "add" (func $f (param i32))))"#,
@@ -159,7 +174,7 @@ fn function_signature_mismatch() {
         "import func[env.add]: incompatible import type: signature mismatch: (i32) -> () != (i32,i32) -> (i32)"
     );
 
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     HostModuleBuilder::new("env")
         .func_wrap("f", |x: i64| x)
         .instantiate(&store)
@@ -190,10 +205,9 @@ fn function_signature_mismatch() {
     );
 }
 
-#[test]
-fn wasm_export_signature_mismatch() {
+fn wasm_export_signature_mismatch(strategy: Strategy) {
     // The same check applies to functions exported by another Wasm module.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     instantiate(
         &store,
         r#"(module (func (export "f") (param f32) (result f64) f64.const 0))"#,
@@ -214,9 +228,8 @@ fn wasm_export_signature_mismatch() {
     );
 }
 
-#[test]
-fn wrapped_closures_have_the_right_types() {
-    let store = Store::new(&engine());
+fn wrapped_closures_have_the_right_types(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
     let f = Func::wrap(&store, |a: i32, b: i64| -> f64 { a as f64 + b as f64 }).unwrap();
     assert_eq!(
         f.ty(&store).unwrap(),
@@ -237,9 +250,8 @@ fn wrapped_closures_have_the_right_types() {
 // ---------------------------------------------------------------------------------------
 // Tables and memories: limits are checked against the current size
 
-#[test]
-fn table_min_uses_current_size() {
-    let (store, env) = setup();
+fn table_min_uses_current_size(strategy: Strategy) {
+    let (store, env) = with_env(strategy);
     // Declared min 2; importing with min 3 fails ...
     let e = link_error_of(&store, r#"(module (import "env" "tab" (table 3 funcref)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
@@ -262,9 +274,8 @@ fn table_min_uses_current_size() {
     );
 }
 
-#[test]
-fn table_max_mismatch() {
-    let (store, _env) = setup();
+fn table_max_mismatch(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     // Actual max 10: an importer that wants at most 5 is refused, at most 10 or 20 is fine.
     let e = link_error_of(
         &store,
@@ -301,9 +312,8 @@ fn table_max_mismatch() {
     );
 }
 
-#[test]
-fn table_element_type_mismatch() {
-    let (store, _env) = setup();
+fn table_element_type_mismatch(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     let e = link_error_of(
         &store,
         r#"(module (import "env" "tab" (table 1 externref)))"#,
@@ -315,9 +325,8 @@ fn table_element_type_mismatch() {
     );
 }
 
-#[test]
-fn memory_min_uses_current_size() {
-    let (store, env) = setup();
+fn memory_min_uses_current_size(strategy: Strategy) {
+    let (store, env) = with_env(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "mem" (memory 2)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
@@ -334,9 +343,8 @@ fn memory_min_uses_current_size() {
     );
 }
 
-#[test]
-fn memory_max_mismatch() {
-    let (store, _env) = setup();
+fn memory_max_mismatch(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "mem" (memory 1 2)))"#);
     assert_eq!(
         e.to_string(),
@@ -367,10 +375,9 @@ fn memory_max_mismatch() {
     );
 }
 
-#[test]
-fn wasm_exported_memory_limits() {
+fn wasm_exported_memory_limits(strategy: Strategy) {
     // Limits of a memory exported by a Wasm module, grown through the API.
-    let store = Store::new(&engine());
+    let store = Store::new(&engine(strategy));
     let a = instantiate(&store, r#"(module (memory (export "m") 1 3))"#, Some("a"));
     let e = link_error_of(&store, r#"(module (import "a" "m" (memory 2 3)))"#);
     assert!(
@@ -384,9 +391,8 @@ fn wasm_exported_memory_limits() {
 // ---------------------------------------------------------------------------------------
 // Globals
 
-#[test]
-fn global_mutability_mismatch() {
-    let (store, _env) = setup();
+fn global_mutability_mismatch(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     let e = link_error_of(
         &store,
         r#"(module (import "env" "g_i32" (global (mut i32))))"#,
@@ -406,9 +412,8 @@ fn global_mutability_mismatch() {
     );
 }
 
-#[test]
-fn global_value_type_mismatch() {
-    let (store, _env) = setup();
+fn global_value_type_mismatch(strategy: Strategy) {
+    let (store, _env) = with_env(strategy);
     let e = link_error_of(&store, r#"(module (import "env" "g_i32" (global i64)))"#);
     assert_eq!(e.kind, LinkErrorKind::IncompatibleImportType);
     assert_eq!(
@@ -425,9 +430,8 @@ fn global_value_type_mismatch() {
     );
 }
 
-#[test]
-fn imported_globals_are_shared_and_initialise_others() {
-    let (store, env) = setup();
+fn imported_globals_are_shared_and_initialise_others(strategy: Strategy) {
+    let (store, env) = with_env(strategy);
     let inst = instantiate(
         &store,
         r#"(module
@@ -454,396 +458,6 @@ fn imported_globals_are_shared_and_initialise_others() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Host modules: calls (need the interpreter)
-
-#[test]
-fn host_function_called_from_wasm() {
-    let (store, _env) = setup();
-    let inst = instantiate(
-        &store,
-        r#"(module
-            (import "env" "add" (func $add (param i32 i32) (result i32)))
-            (func (export "run") (param i32) (result i32)
-                local.get 0 i32.const 40 call $add))"#,
-        None,
-    );
-    let run = inst
-        .get_func(&store, "run")
-        .unwrap()
-        .typed::<i32, i32>(&store)
-        .unwrap();
-    assert_eq!(run.call(&store, 2).unwrap(), 42);
-    // wrapping arithmetic of the closure is the closure's business; i32 add in Rust
-    // would panic in debug on overflow, so stay in range.
-    assert_eq!(run.call(&store, -40).unwrap(), 0);
-}
-
-#[test]
-fn host_function_called_directly() {
-    let (store, env) = setup();
-    let add = env.get_func(&store, "add").unwrap();
-    assert_eq!(
-        add.call(&store, &[Value::I32(3), Value::I32(4)]).unwrap(),
-        vec![Value::I32(7)]
-    );
-    // Argument type checking happens before the engine is reached.
-    let e = add.call(&store, &[Value::I32(3)]).unwrap_err();
-    assert!(matches!(e, Error::Usage(_)), "{e:?}");
-}
-
-#[test]
-fn host_function_reads_caller_memory() {
-    let store = Store::new(&engine());
-    let seen: Arc<Mutex<Vec<(Option<String>, Vec<u8>)>>> = Arc::default();
-    let seen2 = seen.clone();
-    HostModuleBuilder::new("host")
-        .func_wrap(
-            "peek",
-            move |caller: &mut Caller<'_>, ptr: i32, len: i32| -> runtime::Result<i32> {
-                let mem = caller
-                    .get_export("memory")
-                    .and_then(|e| e.into_memory())
-                    .ok_or_else(|| Error::host("caller exports no memory"))?;
-                let mut buf = vec![0u8; len as usize];
-                mem.read(&mut *caller, ptr as usize, &mut buf)?;
-                let sum = buf.iter().map(|b| *b as i32).sum();
-                seen2
-                    .lock()
-                    .unwrap()
-                    .push((caller.instance_name().map(str::to_string), buf));
-                Ok(sum)
-            },
-        )
-        .instantiate(&store)
-        .unwrap();
-    let inst = instantiate(
-        &store,
-        r#"(module
-            (import "host" "peek" (func $peek (param i32 i32) (result i32)))
-            (memory (export "memory") 1)
-            (data (i32.const 16) "hello")
-            (func (export "run") (result i32)
-                i32.const 16 i32.const 5 call $peek))"#,
-        Some("guest"),
-    );
-    let run = inst.get_func(&store, "run").unwrap();
-    let expected: i32 = b"hello".iter().map(|b| *b as i32).sum();
-    assert_eq!(run.call(&store, &[]).unwrap(), vec![Value::I32(expected)]);
-    let seen = seen.lock().unwrap();
-    assert_eq!(
-        seen.as_slice(),
-        &[(Some("guest".to_string()), b"hello".to_vec())]
-    );
-}
-
-#[test]
-fn host_function_error_passes_through() {
-    let store = Store::new(&engine());
-    HostModuleBuilder::new("host")
-        .func_wrap("fail", || -> runtime::Result<()> {
-            Err(Error::host("boom from host"))
-        })
-        .instantiate(&store)
-        .unwrap();
-    let inst = instantiate(
-        &store,
-        r#"(module (import "host" "fail" (func $f)) (func (export "run") call $f))"#,
-        None,
-    );
-    let e = inst
-        .get_func(&store, "run")
-        .unwrap()
-        .call(&store, &[])
-        .unwrap_err();
-    match e {
-        Error::Host(m) => assert_eq!(m, "boom from host"),
-        other => panic!("expected Error::Host, got {other:?}"),
-    }
-}
-
-#[test]
-fn host_module_name_is_registered_once() {
-    let store = Store::new(&engine());
-    HostModuleBuilder::new("env").instantiate(&store).unwrap();
-    let e = HostModuleBuilder::new("env")
-        .instantiate(&store)
-        .unwrap_err();
-    assert!(
-        matches!(&e, Error::Instantiation(m) if m.contains("already registered")),
-        "{e:?}"
-    );
-}
-
-#[test]
-fn host_memory_table_global_are_usable_by_wasm() {
-    // Imported host memory receives the importer's data segment; imported host table
-    // receives its element segment.
-    let (store, env) = setup();
-    let inst = instantiate(
-        &store,
-        r#"(module
-            (import "env" "mem" (memory 1))
-            (import "env" "tab" (table 2 funcref))
-            (func $f)
-            (elem (i32.const 1) $f)
-            (data (i32.const 100) "\01\02\03")
-            (export "f" (func $f)))"#,
-        None,
-    );
-    let mut buf = [0u8; 3];
-    env.get_memory(&store, "mem")
-        .unwrap()
-        .read(&store, 100, &mut buf)
-        .unwrap();
-    assert_eq!(buf, [1, 2, 3]);
-    let f = inst.get_func(&store, "f").unwrap();
-    let tab = env.get_table(&store, "tab").unwrap();
-    assert_eq!(tab.get(&store, 1).unwrap(), Value::FuncRef(Some(f)));
-    assert_eq!(tab.get(&store, 0).unwrap(), Value::FuncRef(None));
-}
-
-// ---------------------------------------------------------------------------------------
-// The import-resolver hook
-
-#[test]
-fn import_resolver_supplies_unregistered_instance() {
-    let store = Store::new(&engine());
-    let hidden = instantiate(
-        &store,
-        r#"(module (memory (export "mem") 1) (global (export "g") i32 (i32.const 5)))"#,
-        None,
-    );
-    assert_eq!(hidden.name(&store), None);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let calls2 = calls.clone();
-    store.set_import_resolver(Arc::new(move |name: &str| {
-        calls2.fetch_add(1, Ordering::SeqCst);
-        (name == "virtual").then_some(hidden)
-    }));
-    let inst = instantiate(
-        &store,
-        r#"(module
-            (import "virtual" "mem" (memory 1))
-            (import "virtual" "g" (global i32))
-            (data (i32.const 0) "via resolver")
-            (export "mem" (memory 0)))"#,
-        None,
-    );
-    assert!(calls.load(Ordering::SeqCst) >= 1);
-    // Not registered: the registry does not know the name.
-    assert!(store.instance("virtual").is_none());
-    // Same memory.
-    let m1 = hidden.get_memory(&store, "mem").unwrap();
-    let m2 = inst.get_memory(&store, "mem").unwrap();
-    assert_eq!(m1, m2);
-    let mut buf = [0u8; 12];
-    m1.read(&store, 0, &mut buf).unwrap();
-    assert_eq!(&buf, b"via resolver");
-}
-
-#[test]
-fn import_resolver_takes_precedence_and_falls_back() {
-    let store = Store::new(&engine());
-    let registered = instantiate(
-        &store,
-        r#"(module (global (export "g") i32 (i32.const 1)))"#,
-        Some("m"),
-    );
-    let from_hook = instantiate(
-        &store,
-        r#"(module (global (export "g") i32 (i32.const 2)))"#,
-        None,
-    );
-    let other = instantiate(
-        &store,
-        r#"(module (global (export "h") i32 (i32.const 3)))"#,
-        Some("other"),
-    );
-    store.set_import_resolver(Arc::new(move |name: &str| {
-        (name == "m").then_some(from_hook)
-    }));
-    let inst = instantiate(
-        &store,
-        r#"(module
-            (import "m" "g" (global $g i32))
-            (import "other" "h" (global $h i32))
-            (global (export "gg") i32 (global.get $g))
-            (global (export "hh") i32 (global.get $h)))"#,
-        None,
-    );
-    assert_eq!(
-        inst.get_global(&store, "gg").unwrap().get(&store).unwrap(),
-        Value::I32(2),
-        "the resolver's instance wins over the registry's"
-    );
-    assert_eq!(
-        inst.get_global(&store, "hh").unwrap().get(&store).unwrap(),
-        Value::I32(3),
-        "the registry answers when the resolver returns None"
-    );
-    let _ = (registered, other);
-    // Unknown to both: still an unknown-import link error.
-    let e = link_error_of(&store, r#"(module (import "nowhere" "x" (func)))"#);
-    assert_eq!(e.kind, LinkErrorKind::UnknownImport);
-}
-
-#[test]
-fn import_resolver_instance_from_another_store_is_ignored() {
-    let engine = engine();
-    let store_a = Store::new(&engine);
-    let store_b = Store::new(&engine);
-    let foreign = instantiate(&store_b, r#"(module (memory (export "mem") 1))"#, None);
-    store_a.set_import_resolver(Arc::new(move |_| Some(foreign)));
-    let e = link_error_of(&store_a, r#"(module (import "x" "mem" (memory 1)))"#);
-    assert_eq!(e.kind, LinkErrorKind::UnknownImport);
-}
-
-// ---------------------------------------------------------------------------------------
-// The memory-allocator hook
-
-struct CountingMemory {
-    bytes: Vec<u8>,
-    max: usize,
-    reallocs: Arc<AtomicUsize>,
-}
-
-impl LinearMemory for CountingMemory {
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        &mut self.bytes
-    }
-    fn reallocate(&mut self, new_len: usize) -> Option<&mut [u8]> {
-        self.reallocs.fetch_add(1, Ordering::SeqCst);
-        if new_len > self.max || new_len < self.bytes.len() {
-            return None;
-        }
-        self.bytes.resize(new_len, 0);
-        Some(&mut self.bytes)
-    }
-}
-
-#[derive(Default)]
-struct CountingAllocator {
-    allocs: Arc<AtomicUsize>,
-    reallocs: Arc<AtomicUsize>,
-    /// (initial_bytes, max_bytes) of every allocation.
-    requests: Mutex<Vec<(usize, usize)>>,
-    /// Refuse allocations larger than this.
-    limit: Option<usize>,
-}
-
-impl MemoryAllocator for CountingAllocator {
-    fn allocate(&self, initial_bytes: usize, max_bytes: usize) -> Option<Box<dyn LinearMemory>> {
-        self.requests
-            .lock()
-            .unwrap()
-            .push((initial_bytes, max_bytes));
-        if self.limit.is_some_and(|l| initial_bytes > l) {
-            return None;
-        }
-        self.allocs.fetch_add(1, Ordering::SeqCst);
-        Some(Box::new(CountingMemory {
-            bytes: vec![0; initial_bytes],
-            max: max_bytes,
-            reallocs: self.reallocs.clone(),
-        }))
-    }
-}
-
-const PAGE: usize = 65536;
-
-#[test]
-fn memory_allocator_is_used_for_module_memories() {
-    let store = Store::new(&engine());
-    let alloc = Arc::new(CountingAllocator::default());
-    store.set_memory_allocator(alloc.clone()).unwrap();
-    let src = r#"(module (memory (export "m") 2 5) (data (i32.const 7) "abc"))"#;
-    let m = module(store.engine(), src);
-    let a = Instance::new(&store, &m, None).unwrap();
-    let b = Instance::new(&store, &m, None).unwrap();
-    assert_eq!(alloc.allocs.load(Ordering::SeqCst), 2);
-    assert_eq!(
-        alloc.requests.lock().unwrap().as_slice(),
-        &[(2 * PAGE, 5 * PAGE), (2 * PAGE, 5 * PAGE)]
-    );
-    // A module without memory allocates nothing.
-    instantiate(&store, r#"(module (func))"#, None);
-    assert_eq!(alloc.allocs.load(Ordering::SeqCst), 2);
-    // Data landed in the custom backing, and grows go through reallocate.
-    let ma = a.get_memory(&store, "m").unwrap();
-    let mut buf = [0u8; 3];
-    ma.read(&store, 7, &mut buf).unwrap();
-    assert_eq!(&buf, b"abc");
-    assert_eq!(ma.grow(&store, 1).unwrap(), 2);
-    assert_eq!(alloc.reallocs.load(Ordering::SeqCst), 1);
-    assert_eq!(ma.size(&store).unwrap(), 3);
-    ma.read(&store, 7, &mut buf).unwrap();
-    assert_eq!(&buf, b"abc", "contents survive a grow");
-    assert_eq!(b.get_memory(&store, "m").unwrap().size(&store).unwrap(), 2);
-    // Growing past max never reaches the allocator's backing.
-    assert!(ma.grow(&store, 3).is_err());
-    assert_eq!(ma.size(&store).unwrap(), 3);
-}
-
-#[test]
-fn memory_allocator_is_used_for_host_memories() {
-    let store = Store::new(&engine());
-    let alloc = Arc::new(CountingAllocator::default());
-    store.set_memory_allocator(alloc.clone()).unwrap();
-    HostModuleBuilder::new("env")
-        .memory("m", MemoryType { min: 1, max: None })
-        .instantiate(&store)
-        .unwrap();
-    assert_eq!(alloc.allocs.load(Ordering::SeqCst), 1);
-    assert_eq!(
-        alloc.requests.lock().unwrap().as_slice(),
-        &[(PAGE, 65536 * PAGE)]
-    );
-}
-
-#[test]
-fn memory_allocator_refusal_fails_instantiation() {
-    let store = Store::new(&engine());
-    let alloc = Arc::new(CountingAllocator {
-        limit: Some(PAGE),
-        ..Default::default()
-    });
-    store.set_memory_allocator(alloc.clone()).unwrap();
-    let e = instantiate_err(&store, r#"(module (memory 2))"#, Some("big"));
-    match &e {
-        Error::Instantiation(m) => {
-            assert_eq!(m, "cannot allocate a memory of 2 pages")
-        }
-        other => panic!("expected Error::Instantiation, got {other:?}"),
-    }
-    // The name is free again and a small memory still works.
-    assert!(store.instance("big").is_none());
-    instantiate(&store, r#"(module (memory 1))"#, Some("big"));
-    assert!(store.instance("big").is_some());
-}
-
-#[test]
-fn memory_grow_from_wasm_uses_allocator() {
-    let store = Store::new(&engine());
-    let alloc = Arc::new(CountingAllocator::default());
-    store.set_memory_allocator(alloc.clone()).unwrap();
-    let inst = instantiate(
-        &store,
-        r#"(module (memory 1 3)
-            (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"#,
-        None,
-    );
-    let grow = inst
-        .get_func(&store, "grow")
-        .unwrap()
-        .typed::<i32, i32>(&store)
-        .unwrap();
-    assert_eq!(grow.call(&store, 1).unwrap(), 1);
-    assert_eq!(alloc.reallocs.load(Ordering::SeqCst), 1);
-    assert_eq!(grow.call(&store, 5).unwrap(), -1);
-    assert_eq!(grow.call(&store, 0).unwrap(), 2);
-}
-
-// ---------------------------------------------------------------------------------------
 // Cross-module call_indirect: store-wide type ids
 
 /// Module A owns the table and calls through it with its type `(i32) -> i32`, which is
@@ -866,17 +480,16 @@ const TABLE_FILLER: &str = r#"(module
     (func $wrong (type $b) i64.const 0)
     (elem (i32.const 0) $double $wrong))"#;
 
-fn shared_table() -> (Store, Instance) {
-    let store = Store::new(&engine());
+fn shared_table(strategy: Strategy) -> (Store, Instance) {
+    let store = Store::new(&engine(strategy));
     let owner = instantiate(&store, TABLE_OWNER, Some("owner"));
     instantiate(&store, TABLE_FILLER, Some("filler"));
     (store, owner)
 }
 
-#[test]
-fn shared_table_is_filled_by_importer() {
+fn shared_table_is_filled_by_importer(strategy: Strategy) {
     // No execution needed: the filler's segment wrote functions into the owner's table.
-    let (store, owner) = shared_table();
+    let (store, owner) = shared_table(strategy);
     let table = owner.get_table(&store, "table").unwrap();
     let slot0 = table.get(&store, 0).unwrap();
     let Value::FuncRef(Some(f)) = slot0 else {
@@ -893,9 +506,8 @@ fn shared_table_is_filled_by_importer() {
     assert_eq!(table.get(&store, 2).unwrap(), Value::FuncRef(None));
 }
 
-#[test]
-fn cross_module_call_indirect_with_structurally_equal_types() {
-    let (store, owner) = shared_table();
+fn cross_module_call_indirect_with_structurally_equal_types(strategy: Strategy) {
+    let (store, owner) = shared_table(strategy);
     let call = owner
         .get_func(&store, "call")
         .unwrap()
@@ -904,9 +516,8 @@ fn cross_module_call_indirect_with_structurally_equal_types() {
     assert_eq!(call.call(&store, (0, 21)).unwrap(), 42);
 }
 
-#[test]
-fn cross_module_call_indirect_signature_mismatch_traps() {
-    let (store, owner) = shared_table();
+fn cross_module_call_indirect_signature_mismatch_traps(strategy: Strategy) {
+    let (store, owner) = shared_table(strategy);
     let call = owner.get_func(&store, "call").unwrap();
     let e = call
         .call(&store, &[Value::I32(1), Value::I32(0)])
@@ -929,9 +540,8 @@ fn cross_module_call_indirect_signature_mismatch_traps() {
     assert_eq!(e.trap_kind(), Some(TrapKind::UndefinedElement), "{e:?}");
 }
 
-#[test]
-fn host_function_in_table_matches_wasm_type() {
-    let (store, owner) = shared_table();
+fn host_function_in_table_matches_wasm_type(strategy: Strategy) {
+    let (store, owner) = shared_table(strategy);
     let triple = Func::wrap(&store, |x: i32| x.wrapping_mul(3)).unwrap();
     let table = owner.get_table(&store, "table").unwrap();
     table.set(&store, 3, Value::FuncRef(Some(triple))).unwrap();
@@ -947,10 +557,9 @@ fn host_function_in_table_matches_wasm_type() {
     assert_eq!(e.trap_kind(), Some(TrapKind::IndirectCallTypeMismatch));
 }
 
-#[test]
-fn func_from_another_store_is_refused_by_table() {
-    let engine = engine();
-    let (store, owner) = shared_table();
+fn func_from_another_store_is_refused_by_table(strategy: Strategy) {
+    let engine = engine(strategy);
+    let (store, owner) = shared_table(strategy);
     let other = Store::new(&engine);
     let f = Func::wrap(&other, |x: i32| x).unwrap();
     let table = owner.get_table(&store, "table").unwrap();

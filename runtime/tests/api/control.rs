@@ -1,8 +1,22 @@
-use super::*;
-use crate::TrapKind;
+//! Control flow: blocks, branches, `if`, `select`, multi-value, fused loop branches,
+//! and unbounded recursion.
 
-#[test]
-fn br_table_and_blocks() {
+use runtime::{Strategy, TrapKind, Value};
+
+use crate::common::{call, on_thread, run, run1, setup, trap_of};
+
+on_both_engines!(
+    br_table_and_blocks,
+    multi_value_blocks_and_calls,
+    lazy_locals_survive_set,
+    if_else_select_and_unreachable_code,
+    infinite_recursion_is_a_trap,
+    infinite_recursion_on_small_thread,
+    fused_loop_counters,
+    jump_to_a_fused_branch_runs_the_branch_alone,
+);
+
+fn br_table_and_blocks(strategy: Strategy) {
     let wat = r#"(module (func (export "f") (param i32) (result i32)
         (block $d (result i32)
           (block $c (result i32)
@@ -10,14 +24,13 @@ fn br_table_and_blocks() {
               (br_table $b $c $d (i32.const 1) (local.get 0)))
             (i32.add (i32.const 10)))
           (i32.add (i32.const 100)))))"#;
-    assert_eq!(run1(wat, "f", &[Value::I32(0)]), Value::I32(111));
-    assert_eq!(run1(wat, "f", &[Value::I32(1)]), Value::I32(101));
-    assert_eq!(run1(wat, "f", &[Value::I32(2)]), Value::I32(1));
-    assert_eq!(run1(wat, "f", &[Value::I32(99)]), Value::I32(1));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(0)]), Value::I32(111));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(1)]), Value::I32(101));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(2)]), Value::I32(1));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(99)]), Value::I32(1));
 }
 
-#[test]
-fn multi_value_blocks_and_calls() {
+fn multi_value_blocks_and_calls(strategy: Strategy) {
     let wat = r#"(module
       (func $swap (param i32 i32) (result i32 i32) local.get 1 local.get 0)
       (func (export "f") (param i32 i32) (result i32 i32 i32)
@@ -26,98 +39,89 @@ fn multi_value_blocks_and_calls() {
         (i32.const 7)
         (loop (param i32 i32 i32) (result i32 i32 i32) nop)))"#;
     assert_eq!(
-        run(wat, "f", &[Value::I32(1), Value::I32(2)]).unwrap(),
+        run(strategy, wat, "f", &[Value::I32(1), Value::I32(2)]).unwrap(),
         vec![Value::I32(2), Value::I32(1), Value::I32(7)]
     );
     let ret = r#"(module (func (export "f") (param i32 i32) (result i32 i32)
         local.get 1 local.get 0 return))"#;
     assert_eq!(
-        run(ret, "f", &[Value::I32(1), Value::I32(2)]).unwrap(),
+        run(strategy, ret, "f", &[Value::I32(1), Value::I32(2)]).unwrap(),
         vec![Value::I32(2), Value::I32(1)]
     );
 }
 
-#[test]
-fn lazy_locals_survive_set() {
+fn lazy_locals_survive_set(strategy: Strategy) {
     let wat = r#"(module (func (export "f") (param i32) (result i32)
         local.get 0
         (local.set 0 (i32.const 5))
         local.get 0
         i32.sub))"#;
-    assert_eq!(run1(wat, "f", &[Value::I32(12)]), Value::I32(7));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(12)]), Value::I32(7));
     let in_if = r#"(module (func (export "f") (param i32 i32) (result i32)
         local.get 0
         (if (local.get 1) (then (local.set 0 (i32.const 100))))
         local.get 0
         i32.add))"#;
     assert_eq!(
-        run1(in_if, "f", &[Value::I32(1), Value::I32(0)]),
+        run1(strategy, in_if, "f", &[Value::I32(1), Value::I32(0)]),
         Value::I32(2)
     );
     assert_eq!(
-        run1(in_if, "f", &[Value::I32(1), Value::I32(1)]),
+        run1(strategy, in_if, "f", &[Value::I32(1), Value::I32(1)]),
         Value::I32(101)
     );
 }
 
-#[test]
-fn if_else_select_and_unreachable_code() {
+fn if_else_select_and_unreachable_code(strategy: Strategy) {
     let wat = r#"(module (func (export "f") (param i32) (result i32)
         (if (result i32) (i32.lt_s (local.get 0) (i32.const 0))
           (then (i32.const -1))
           (else (select (i32.const 1) (i32.const 0) (local.get 0))))
         (block (result i32) (br 0 (i32.const 3)) (i32.add) (if (then)) (i32.const 9))
         i32.add))"#;
-    assert_eq!(run1(wat, "f", &[Value::I32(-5)]), Value::I32(2));
-    assert_eq!(run1(wat, "f", &[Value::I32(0)]), Value::I32(3));
-    assert_eq!(run1(wat, "f", &[Value::I32(4)]), Value::I32(4));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(-5)]), Value::I32(2));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(0)]), Value::I32(3));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(4)]), Value::I32(4));
     let trap = r#"(module (func (export "f") unreachable))"#;
-    assert_eq!(trap_of(trap, "f", &[]), TrapKind::Unreachable);
+    assert_eq!(trap_of(strategy, trap, "f", &[]), TrapKind::Unreachable);
 }
 
+/// Unbounded recursion with work after the call (`r`) and as the last instruction
+/// (`f`, with an i64 argument).
 const RECURSE: &str = r#"(module
   (func $r (export "r") (param i32) (result i32) (i32.add (call $r (local.get 0)) (i32.const 1)))
+  (func $f (export "f") (param i64) (result i64)
+    local.get 0 i64.const 1 i64.add call $f)
   (func (export "ok") (result i32) (i32.const 42)))"#;
 
-fn exhaust_then_recover() {
-    let engine = Engine::new(Config::default()).unwrap();
-    let module = Module::new(&engine, RECURSE).unwrap();
-    let store = Store::new(&engine);
-    let instance = Instance::new(&store, &module, None).unwrap();
-    let r = instance.get_func(&store, "r").unwrap();
-    let err = r.call(&store, &[Value::I32(0)]).unwrap_err();
-    assert_eq!(err.trap_kind(), Some(TrapKind::CallStackExhausted));
-    let ok = instance.get_func(&store, "ok").unwrap();
-    assert_eq!(ok.call(&store, &[]).unwrap(), vec![Value::I32(42)]);
-}
-
-#[test]
-fn infinite_recursion_is_a_trap() {
-    exhaust_then_recover();
-}
-
-#[test]
-fn infinite_recursion_on_small_thread() {
-    std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(exhaust_then_recover)
-        .unwrap()
-        .join()
-        .unwrap();
-}
-
-#[test]
-fn simd_is_accepted() {
-    let engine = Engine::new(Config::default()).unwrap();
-    let local = r#"(module (func (local v128)))"#;
-    let op = r#"(module (func (drop (i32x4.splat (i32.const 1)))))"#;
-    for wat in [local, op] {
-        Module::new(&engine, wat).unwrap();
+/// Each unbounded recursion traps, and the store runs calls afterwards.
+fn exhaust_then_recover(strategy: Strategy) {
+    let (store, instance) = setup(strategy, RECURSE);
+    for _ in 0..2 {
+        let err = call(&store, &instance, "r", &[Value::I32(0)]).unwrap_err();
+        assert_eq!(err.trap_kind(), Some(TrapKind::CallStackExhausted));
+        assert_eq!(
+            call(&store, &instance, "ok", &[]).unwrap(),
+            [Value::I32(42)]
+        );
+        let err = call(&store, &instance, "f", &[Value::I64(0)]).unwrap_err();
+        assert_eq!(err.trap_kind(), Some(TrapKind::CallStackExhausted));
+        assert_eq!(
+            call(&store, &instance, "ok", &[]).unwrap(),
+            [Value::I32(42)]
+        );
     }
 }
 
-#[test]
-fn fused_loop_counters() {
+fn infinite_recursion_is_a_trap(strategy: Strategy) {
+    exhaust_then_recover(strategy);
+}
+
+fn infinite_recursion_on_small_thread(strategy: Strategy) {
+    on_thread(256 * 1024, move || exhaust_then_recover(strategy));
+}
+
+fn fused_loop_counters(strategy: Strategy) {
     // Counts iterations of `i += step` until `i <cond> n` fails; each loop's counter and
     // branch fuse into one instruction.
     let wat = r#"(module
@@ -139,16 +143,21 @@ fn fused_loop_counters() {
           (br_if $l (i32.ne (local.tee $i (i32.add (i32.const -1) (local.get $i)))
                             (local.get $n))))
         (local.get $i)))"#;
-    assert_eq!(run1(wat, "lt_u", &[Value::I32(10)]), Value::I32(4));
-    assert_eq!(run1(wat, "lt_u", &[Value::I32(0)]), Value::I32(1));
+    assert_eq!(
+        run1(strategy, wat, "lt_u", &[Value::I32(10)]),
+        Value::I32(4)
+    );
+    assert_eq!(run1(strategy, wat, "lt_u", &[Value::I32(0)]), Value::I32(1));
     // -7 < 0 only when signed.
-    assert_eq!(run1(wat, "lt_s", &[Value::I32(0)]), Value::I32(4));
-    assert_eq!(run1(wat, "lt_s", &[Value::I32(-5)]), Value::I32(2));
-    assert_eq!(run1(wat, "ne", &[Value::I32(-5)]), Value::I32(-5));
+    assert_eq!(run1(strategy, wat, "lt_s", &[Value::I32(0)]), Value::I32(4));
+    assert_eq!(
+        run1(strategy, wat, "lt_s", &[Value::I32(-5)]),
+        Value::I32(2)
+    );
+    assert_eq!(run1(strategy, wat, "ne", &[Value::I32(-5)]), Value::I32(-5));
 }
 
-#[test]
-fn jump_to_a_fused_branch_runs_the_branch_alone() {
+fn jump_to_a_fused_branch_runs_the_branch_alone(strategy: Strategy) {
     // The block ends between the increment and the compare, so `br $skip` jumps to the
     // compare without incrementing: the kept, unfused branch.
     let wat = r#"(module (func (export "f") (param $n i32) (result i32) (local $i i32) (local $k i32)
@@ -159,5 +168,5 @@ fn jump_to_a_fused_branch_runs_the_branch_alone() {
             (local.set $i (i32.add (local.get $i) (i32.const 1))))
           (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
         (local.get $k)))"#;
-    assert_eq!(run1(wat, "f", &[Value::I32(3)]), Value::I32(6));
+    assert_eq!(run1(strategy, wat, "f", &[Value::I32(3)]), Value::I32(6));
 }

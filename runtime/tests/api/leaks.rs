@@ -1,9 +1,14 @@
-//! Instantiating on the native engine leaks neither code nor memory.
+//! Instantiating and compiling leak neither code nor memory.
 //!
-//! Its own test binary (one test), because resident memory is a process-wide figure
-//! that other tests running in parallel threads would disturb.
+//! One test per engine, run alone in a child process (`isolated`), because resident
+//! memory is a process-wide figure that other tests running in parallel threads would
+//! disturb.
 
-use runtime::{Config, Engine, Error, Instance, Module, Store, Strategy, TrapKind};
+use runtime::{Engine, Error, Instance, Module, Store, Strategy, TrapKind, Value};
+
+use crate::common::{engine, isolated, test_path};
+
+on_both_engines!(engine_does_not_leak);
 
 /// Resident set size in bytes, from /proc (Linux).
 fn rss() -> Option<usize> {
@@ -43,15 +48,21 @@ fn instantiate_many(engine: &Engine, module: &Module, count: usize) {
     }
 }
 
-/// One test function, so nothing else in this process allocates while it measures.
-#[test]
-fn native_engine_does_not_leak() {
-    trapping_instantiations_do_not_grow_resident_memory();
-    recompiling_a_module_frees_its_code();
+/// One test function per engine, so nothing else in its process allocates while it
+/// measures.
+fn engine_does_not_leak(strategy: Strategy) {
+    isolated(
+        &test_path(module_path!(), "engine_does_not_leak", strategy),
+        || {
+            trapping_instantiations_do_not_grow_resident_memory(strategy);
+            recompiling_a_module_frees_its_code(strategy);
+            compiling_and_calling_do_not_grow_resident_memory(strategy);
+        },
+    );
 }
 
-fn trapping_instantiations_do_not_grow_resident_memory() {
-    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+fn trapping_instantiations_do_not_grow_resident_memory(strategy: Strategy) {
+    let engine = engine(strategy);
     let module = Module::new(&engine, TRAPPING_START).unwrap();
     // Warm up allocator pools and lazily built state before measuring.
     instantiate_many(&engine, &module, 1_000);
@@ -69,9 +80,9 @@ fn trapping_instantiations_do_not_grow_resident_memory() {
     );
 }
 
-fn recompiling_a_module_frees_its_code() {
+fn recompiling_a_module_frees_its_code(strategy: Strategy) {
     // A compiled module's code memory is released when the last handle drops.
-    let engine = Engine::new(Config::new(Strategy::Native)).unwrap();
+    let engine = engine(strategy);
     let run = |n: usize| {
         for _ in 0..n {
             let module = Module::new(&engine, TRAPPING_START).unwrap();
@@ -85,4 +96,30 @@ fn recompiling_a_module_frees_its_code() {
     let after = rss().unwrap();
     eprintln!("resident memory: {before} bytes before, {after} bytes after 3,000 compiles");
     assert!(after <= before + RSS_GROWTH_BOUND);
+}
+
+/// Compiling, instantiating, calling and dropping a module with a memory, thousands of
+/// times, leaves at most 8 MiB behind (a tighter bound than the trapping cases above,
+/// whose 10,000 memories each leave allocator slack).
+fn compiling_and_calling_do_not_grow_resident_memory(strategy: Strategy) {
+    let engine = engine(strategy);
+    let wat = r#"(module (memory 1)
+        (func (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add))"#;
+    let run = |n: usize| {
+        for _ in 0..n {
+            let module = Module::new(&engine, wat).unwrap();
+            let store = Store::new(&engine);
+            let instance = Instance::new(&store, &module, None).unwrap();
+            let f = instance.get_func(&store, "f").unwrap();
+            assert_eq!(f.call(&store, &[Value::I32(1)]).unwrap(), [Value::I32(2)]);
+        }
+    };
+    run(500);
+    let Some(before) = rss() else { return };
+    run(3_000);
+    let after = rss().unwrap();
+    eprintln!(
+        "resident memory: {before} bytes before, {after} bytes after 3,000 compiles and calls"
+    );
+    assert!(after < before + 8 * 1024 * 1024);
 }
