@@ -95,6 +95,8 @@ pub enum CompileErrorKind {
     Invalid,
     /// Valid, but uses something this engine does not implement yet.
     Unsupported,
+    /// An internal consistency check of the engine failed: a bug, never a skip.
+    Internal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +113,7 @@ impl fmt::Display for CompileError {
             CompileErrorKind::Malformed => "malformed module",
             CompileErrorKind::Invalid => "invalid module",
             CompileErrorKind::Unsupported => "unsupported",
+            CompileErrorKind::Internal => "internal error",
         };
         match self.offset {
             Some(o) => write!(f, "{what}: {} (at offset {o:#x})", self.message),

@@ -11,6 +11,7 @@ mod control;
 mod ops;
 mod peephole;
 mod simd;
+mod visit;
 
 use std::collections::HashMap;
 
@@ -123,7 +124,7 @@ fn malformed(e: wasmparser::BinaryReaderError) -> Error {
     Error::Compile(CompileError {
         kind: CompileErrorKind::Malformed,
         message: e.message().to_string(),
-        offset: Some(e.offset() as u64),
+        offset: Some(e.offset()),
     })
 }
 
@@ -230,13 +231,14 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         else_jump: None,
     });
 
-    // Pass 2: translate.
+    // Pass 2: translate, each reachable operator through its visit method (`visit.rs`).
+    // Unreachable code is only scanned for the `else`/`end` that makes it reachable again.
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() && !t.ctrls.is_empty() {
-        let op = reader.read().map_err(malformed)?;
         if t.reachable {
-            t.operator(op)?;
+            reader.visit_operator(&mut t).map_err(malformed)??;
         } else {
+            let op = reader.read().map_err(malformed)?;
             t.skip_unreachable(op)?;
         }
     }
@@ -252,8 +254,13 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     };
     peephole::fuse_counters(&mut t.instrs, |s| consts.value(s));
     // Slots: locals, constants and the deepest operand stack.
-    let instrs = Code::new(t.instrs, frame_size as u32)
-        .map_err(|e| unsupported(&format!("internal: translated code failed checks: {e}")))?;
+    let instrs = Code::new(t.instrs, frame_size as u32).map_err(|e| {
+        Error::Compile(CompileError {
+            kind: CompileErrorKind::Internal,
+            message: format!("interpreter: translated code failed checks: {e}"),
+            offset: None,
+        })
+    })?;
     let mut head_consts = [0; 4];
     for (h, c) in head_consts.iter_mut().zip(&t.consts) {
         *h = *c;
@@ -314,6 +321,11 @@ impl Translator<'_> {
         self.last_def = None;
         self.instrs.push(instr);
         self.instrs.len() - 1
+    }
+
+    /// Emits the `Extra { a, b }` that carries more operands of the instruction before it.
+    fn emit_extra(&mut self, a: u32, b: u32) {
+        self.emit(Instr::Extra { a, b, c: 0 });
     }
 
     /// The slot offset (from `stack_base`) just above the operand stack.
