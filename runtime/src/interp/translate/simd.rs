@@ -2,11 +2,11 @@
 //! translator as a wasmparser `VisitSimdOperator`.
 //!
 //! The methods of the operators in `for_each_simd!` are generated from their shape; the
-//! four others are written here; relaxed SIMD is refused (see `visit.rs`).
+//! four others are written here; relaxed SIMD is refused (see `generated.rs`).
 
 use wasmparser::{MemArg, Operator, V128, VisitSimdOperator};
 
-use super::visit::{generated_visits, proposal_name, unsupported_operator};
+use super::generated::{generated_visits, proposal_name, unsupported_operator};
 use super::{Operand, Translator};
 use crate::interp::bytecode::Instr;
 use crate::interp::simd::{SimdOp, for_each_simd, splat_const};

@@ -1,15 +1,16 @@
 //! The translator as a wasmparser `VisitOperator`: one method per operator.
 //!
 //! Every operator the interpreter implements has its own method, written here or
-//! generated from one of the interpreter's lists (`for_each_numeric!` here,
-//! `for_each_simd!` in `simd.rs`), so an operator missing from both is a missing trait
-//! method, a compile error. The operators of proposals the interpreter does not implement
-//! come from wasmparser's own list and are refused as `Unsupported`.
+//! generated from one of the interpreter's lists (`generated.rs`), so an operator missing
+//! from both is a missing trait method, a compile error. The operators of proposals the
+//! interpreter does not implement come from wasmparser's own list and are refused as
+//! `Unsupported`.
 
 use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, ValType, VisitOperator};
 
+use super::generated::{generated_visits, proposal_name, unsupported_operator};
 use super::{CtrlKind, Operand, Translator};
-use crate::error::{CompileError, CompileErrorKind, Error, Result};
+use crate::error::Result;
 use crate::interp::bytecode::{Instr, for_each_numeric};
 
 /// Defines `listed_numeric!(Op => visit_method)`: the visit method of `Op` if
@@ -52,87 +53,6 @@ macro_rules! define_listed_numeric {
     };
 }
 for_each_numeric!(define_listed_numeric);
-
-/// Given wasmparser's operator list (`for_each_visit_operator!` or
-/// `for_each_visit_simd_operator!`), defines the visit methods that come from lists: the
-/// numeric and SIMD operators the interpreter lists, and a refusal for every operator of
-/// a proposal it does not implement. The other operators of the implemented proposals
-/// are written by hand.
-macro_rules! generated_visits {
-    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
-        $( generated_visits!(@one $proposal $op $visit $({ $($argty),* })?); )*
-    };
-    (@one mvp $op:ident $visit:ident $($args:tt)?) => { listed_numeric!($op => $visit); };
-    (@one sign_extension $op:ident $visit:ident $($args:tt)?) => { listed_numeric!($op => $visit); };
-    (@one saturating_float_to_int $op:ident $visit:ident $($args:tt)?) => {
-        listed_numeric!($op => $visit);
-    };
-    (@one bulk_memory $($hand_written:tt)*) => {};
-    (@one reference_types $($hand_written:tt)*) => {};
-    (@one simd $op:ident $visit:ident $($args:tt)?) => { listed_simd!($op => $visit); };
-    (@one $proposal:ident $op:ident $visit:ident $({ $($argty:ty),* })?) => {
-        fn $visit(&mut self $($(, _: $argty)*)?) -> Self::Output {
-            Err(unsupported_operator(proposal_name!($proposal), stringify!($visit)))
-        }
-    };
-}
-pub(super) use generated_visits;
-
-/// How an error message names a proposal the interpreter does not implement. A proposal
-/// that a new wasmparser adds has no rule here, so it cannot go unnoticed.
-macro_rules! proposal_name {
-    (gc) => {
-        "garbage collection"
-    };
-    (custom_descriptors) => {
-        "custom descriptors"
-    };
-    (tail_call) => {
-        "tail calls"
-    };
-    (memory_control) => {
-        "memory control"
-    };
-    (threads) => {
-        "threads"
-    };
-    (exceptions) => {
-        "exceptions"
-    };
-    (legacy_exceptions) => {
-        "legacy exceptions"
-    };
-    (shared_everything_threads) => {
-        "shared-everything threads"
-    };
-    (function_references) => {
-        "typed function references"
-    };
-    (stack_switching) => {
-        "stack switching"
-    };
-    (wide_arithmetic) => {
-        "wide arithmetic"
-    };
-    (acquire_release_atomics) => {
-        "acquire-release atomics"
-    };
-    (relaxed_simd) => {
-        "relaxed SIMD"
-    };
-}
-pub(super) use proposal_name;
-
-/// The error for an operator of a proposal the interpreter does not implement
-/// (`visit` is its visit method's name).
-pub(super) fn unsupported_operator(proposal: &str, visit: &str) -> Error {
-    let op = visit.strip_prefix("visit_").unwrap_or(visit);
-    Error::Compile(CompileError {
-        kind: CompileErrorKind::Unsupported,
-        message: format!("interpreter: {proposal} ({op}) are not supported"),
-        offset: None,
-    })
-}
 
 impl<'a> VisitOperator<'a> for Translator<'_> {
     type Output = Result<()>;
