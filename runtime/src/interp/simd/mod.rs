@@ -18,7 +18,9 @@ mod memory;
 pub(crate) use exec::{binary, exec, shift};
 
 /// Calls `$mac!` with every SIMD operator of the interpreter, grouped by the shape of
-/// its operands (which is all the translator needs to know).
+/// its operands (which is all the translator needs to know), as `Shape: [ops],` where
+/// `Shape` names a variant of [`Shape`]: a consumer matches every group with one
+/// pattern, `$($shape:ident: [$($op:ident),*],)*`.
 macro_rules! for_each_simd {
     ($mac:ident) => {
         $mac! {
