@@ -13,6 +13,8 @@ use crate::interp::simd::{SimdOp, for_each_simd, splat_const};
 
 /// Defines `listed_simd!(Op => visit_method)`: the visit method of `Op` if
 /// `for_each_simd!` lists it (built by `simd_visit!` from its shape), nothing otherwise.
+/// (`$visit` and `$other` are not bound here: they pass through as written and become
+/// the generated macro's own metavariables.)
 macro_rules! define_listed_simd {
     ($($shape:ident: [$($op:ident),*],)*) => {
         macro_rules! listed_simd {

@@ -16,6 +16,8 @@ use crate::interp::bytecode::{Instr, for_each_numeric};
 /// Defines `listed_numeric!(Op => visit_method)`: the visit method of `Op` if
 /// `for_each_numeric!` lists it (a plain unary or binary instruction of the same name),
 /// nothing otherwise.
+/// (`$visit` and `$other` are not bound here: they pass through as written and become
+/// the generated macro's own metavariables.)
 macro_rules! define_listed_numeric {
     (
         unary: [$($un:ident),*],
