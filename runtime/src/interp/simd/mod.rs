@@ -18,12 +18,14 @@ mod memory;
 pub(crate) use exec::{binary, exec, shift};
 
 /// Calls `$mac!` with every SIMD operator of the interpreter, grouped by the shape of
-/// its operands (which is all the translator needs to know).
+/// its operands (which is all the translator needs to know), as `Shape: [ops],` where
+/// `Shape` names a variant of [`Shape`]: a consumer matches every group with one
+/// pattern, `$($shape:ident: [$($op:ident),*],)*`.
 macro_rules! for_each_simd {
     ($mac:ident) => {
         $mac! {
             // v128 -> v128
-            unary: [
+            Unary: [
                 V128Not, I8x16Abs, I8x16Neg, I8x16Popcnt, I16x8Abs, I16x8Neg, I32x4Abs,
                 I32x4Neg, I64x2Abs, I64x2Neg,
                 F32x4Ceil, F32x4Floor, F32x4Trunc, F32x4Nearest, F32x4Abs, F32x4Neg, F32x4Sqrt,
@@ -41,7 +43,7 @@ macro_rules! for_each_simd {
                 F64x2ConvertLowI32x4U, F32x4DemoteF64x2Zero, F64x2PromoteLowF32x4
             ],
             // v128 v128 -> v128
-            binary: [
+            Binary: [
                 V128And, V128AndNot, V128Or, V128Xor, I8x16Swizzle,
                 I8x16Eq, I8x16Ne, I8x16LtS, I8x16LtU, I8x16GtS, I8x16GtU, I8x16LeS, I8x16LeU,
                 I8x16GeS, I8x16GeU,
@@ -71,55 +73,44 @@ macro_rules! for_each_simd {
                 F64x2Add, F64x2Sub, F64x2Mul, F64x2Div, F64x2Min, F64x2Max, F64x2PMin, F64x2PMax
             ],
             // v128 -> i32
-            test: [
+            Test: [
                 V128AnyTrue, I8x16AllTrue, I8x16Bitmask, I16x8AllTrue, I16x8Bitmask,
                 I32x4AllTrue, I32x4Bitmask, I64x2AllTrue, I64x2Bitmask
             ],
             // v128 i32 -> v128
-            shift: [
+            Shift: [
                 I8x16Shl, I8x16ShrS, I8x16ShrU, I16x8Shl, I16x8ShrS, I16x8ShrU,
                 I32x4Shl, I32x4ShrS, I32x4ShrU, I64x2Shl, I64x2ShrS, I64x2ShrU
             ],
             // scalar -> v128
-            splat: [I8x16Splat, I16x8Splat, I32x4Splat, I64x2Splat, F32x4Splat, F64x2Splat],
+            Splat: [I8x16Splat, I16x8Splat, I32x4Splat, I64x2Splat, F32x4Splat, F64x2Splat],
             // v128 -> scalar, with a lane immediate
-            extract: [
+            Extract: [
                 I8x16ExtractLaneS, I8x16ExtractLaneU, I16x8ExtractLaneS, I16x8ExtractLaneU,
                 I32x4ExtractLane, I64x2ExtractLane, F32x4ExtractLane, F64x2ExtractLane
             ],
             // v128 scalar -> v128, with a lane immediate
-            replace: [
+            Replace: [
                 I8x16ReplaceLane, I16x8ReplaceLane, I32x4ReplaceLane, I64x2ReplaceLane,
                 F32x4ReplaceLane, F64x2ReplaceLane
             ],
             // i32 -> v128, with a memarg
-            load: [
+            Load: [
                 V128Load, V128Load8x8S, V128Load8x8U, V128Load16x4S, V128Load16x4U,
                 V128Load32x2S, V128Load32x2U, V128Load8Splat, V128Load16Splat, V128Load32Splat,
                 V128Load64Splat, V128Load32Zero, V128Load64Zero
             ],
             // i32 v128 -> v128, with a memarg and a lane
-            load_lane: [V128Load8Lane, V128Load16Lane, V128Load32Lane, V128Load64Lane],
+            LoadLane: [V128Load8Lane, V128Load16Lane, V128Load32Lane, V128Load64Lane],
             // i32 v128 ->, with a memarg and a lane
-            store_lane: [V128Store8Lane, V128Store16Lane, V128Store32Lane, V128Store64Lane],
+            StoreLane: [V128Store8Lane, V128Store16Lane, V128Store32Lane, V128Store64Lane],
         }
     };
 }
 pub(crate) use for_each_simd;
 
 macro_rules! define_simd_op {
-    (
-        unary: [$($un:ident),*],
-        binary: [$($bin:ident),*],
-        test: [$($test:ident),*],
-        shift: [$($sh:ident),*],
-        splat: [$($sp:ident),*],
-        extract: [$($ex:ident),*],
-        replace: [$($rep:ident),*],
-        load: [$($ld:ident),*],
-        load_lane: [$($ldl:ident),*],
-        store_lane: [$($stl:ident),*],
-    ) => {
+    ($($shape:ident: [$($op:ident),*],)*) => {
         /// One SIMD operation. Operand conventions (`a`, `b` of `Instr::Simd`, and the
         /// `Extra` that follows some):
         ///
@@ -134,8 +125,7 @@ macro_rules! define_simd_op {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[repr(u16)]
         pub(crate) enum SimdOp {
-            $($un,)* $($bin,)* $($test,)* $($sh,)* $($sp,)* $($ex,)* $($rep,)*
-            $($ld,)* $($ldl,)* $($stl,)*
+            $($($op,)*)*
             V128Store,
             /// `a` indexes `FuncCode::v128_consts`.
             V128Const,
@@ -158,25 +148,14 @@ macro_rules! define_simd_op {
             /// Whether the operation writes `dst` and nothing else (so the translator may
             /// redirect `dst` into a local).
             pub(crate) fn writes_dst(self) -> bool {
-                !matches!(
-                    self,
-                    $(SimdOp::$stl)|* | SimdOp::V128Store | SimdOp::GlobalSet
-                )
+                !matches!(self.shape(), Shape::StoreLane)
+                    && !matches!(self, SimdOp::V128Store | SimdOp::GlobalSet)
             }
 
             /// Which operand shape the operation has.
             pub(crate) fn shape(self) -> Shape {
                 match self {
-                    $(SimdOp::$un)|* => Shape::Unary,
-                    $(SimdOp::$bin)|* => Shape::Binary,
-                    $(SimdOp::$test)|* => Shape::Test,
-                    $(SimdOp::$sh)|* => Shape::Shift,
-                    $(SimdOp::$sp)|* => Shape::Splat,
-                    $(SimdOp::$ex)|* => Shape::Extract,
-                    $(SimdOp::$rep)|* => Shape::Replace,
-                    $(SimdOp::$ld)|* => Shape::Load,
-                    $(SimdOp::$ldl)|* => Shape::LoadLane,
-                    $(SimdOp::$stl)|* => Shape::StoreLane,
+                    $($(SimdOp::$op)|* => Shape::$shape,)*
                     _ => Shape::Other,
                 }
             }

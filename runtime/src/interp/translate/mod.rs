@@ -8,9 +8,11 @@
 //! call arguments and for branch values.
 
 mod control;
+mod generated;
 mod ops;
 mod peephole;
 mod simd;
+mod visit;
 
 use std::collections::HashMap;
 
@@ -19,7 +21,7 @@ use wasmparser::{BlockType, Operator};
 use super::bytecode::{FuncCode, Instr, Slot};
 use super::code::Code;
 use super::simd::{SimdOp, splat_const};
-use crate::error::{CompileError, CompileErrorKind, Error, Result};
+use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
 use crate::values::ValType;
 
@@ -111,20 +113,8 @@ pub(crate) struct Translator<'a> {
     skip_depth: u32,
 }
 
-fn unsupported(message: &str) -> Error {
-    Error::Compile(CompileError {
-        kind: CompileErrorKind::Unsupported,
-        message: message.into(),
-        offset: None,
-    })
-}
-
 fn malformed(e: wasmparser::BinaryReaderError) -> Error {
-    Error::Compile(CompileError {
-        kind: CompileErrorKind::Malformed,
-        message: e.message().to_string(),
-        offset: Some(e.offset() as u64),
-    })
+    Error::from_wasmparser(CompileErrorKind::Malformed, &e)
 }
 
 /// Translates defined function `defined` of a validated module.
@@ -149,7 +139,7 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         let (count, vt) = locals.read().map_err(malformed)?;
         let wide = vt == wasmparser::ValType::V128;
         if num_locals + count as u64 * 2 > u32::MAX as u64 / 4 {
-            return Err(unsupported("too many locals"));
+            return Err(Error::unsupported("too many locals"));
         }
         for _ in 0..count {
             local_slots.push(num_locals as u32);
@@ -230,20 +220,21 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         else_jump: None,
     });
 
-    // Pass 2: translate.
+    // Pass 2: translate, each reachable operator through its visit method (`visit.rs`).
+    // Unreachable code is only scanned for the `else`/`end` that makes it reachable again.
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() && !t.ctrls.is_empty() {
-        let op = reader.read().map_err(malformed)?;
         if t.reachable {
-            t.operator(op)?;
+            reader.visit_operator(&mut t).map_err(malformed)??;
         } else {
+            let op = reader.read().map_err(malformed)?;
             t.skip_unreachable(op)?;
         }
     }
 
     let frame_size = t.stack_base as u64 + t.max_height as u64 + 1;
     if frame_size > u32::MAX as u64 / 2 {
-        return Err(unsupported("function frame too large"));
+        return Err(Error::unsupported("function frame too large"));
     }
     peephole::thread_jumps(&mut t.instrs);
     let consts = Consts {
@@ -252,8 +243,9 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     };
     peephole::fuse_counters(&mut t.instrs, |s| consts.value(s));
     // Slots: locals, constants and the deepest operand stack.
-    let instrs = Code::new(t.instrs, frame_size as u32)
-        .map_err(|e| unsupported(&format!("internal: translated code failed checks: {e}")))?;
+    let instrs = Code::new(t.instrs, frame_size as u32).map_err(|e| {
+        Error::internal(format!("interpreter: translated code failed checks: {e}"))
+    })?;
     let mut head_consts = [0; 4];
     for (h, c) in head_consts.iter_mut().zip(&t.consts) {
         *h = *c;
@@ -314,6 +306,11 @@ impl Translator<'_> {
         self.last_def = None;
         self.instrs.push(instr);
         self.instrs.len() - 1
+    }
+
+    /// Emits the `Extra { a, b }` that carries more operands of the instruction before it.
+    fn emit_extra(&mut self, a: u32, b: u32) {
+        self.emit(Instr::Extra { a, b, c: 0 });
     }
 
     /// The slot offset (from `stack_base`) just above the operand stack.

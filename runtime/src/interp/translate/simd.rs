@@ -1,90 +1,149 @@
-//! Translation of the SIMD operators into `Instr::Simd` (see `interp/simd`).
+//! Translation of the SIMD operators into `Instr::Simd` (see `interp/simd`): the
+//! translator as a wasmparser `VisitSimdOperator`.
+//!
+//! The methods of the operators in `for_each_simd!` are generated from their shape; the
+//! four others are written here; relaxed SIMD is refused (see `generated.rs`).
 
-use wasmparser::Operator;
+use wasmparser::{MemArg, Operator, V128, VisitSimdOperator};
 
+use super::generated::{generated_visits, proposal_name, unsupported_operator};
 use super::{Operand, Translator};
-use crate::error::{Error, Result};
 use crate::interp::bytecode::Instr;
 use crate::interp::simd::{SimdOp, for_each_simd, splat_const};
 
-macro_rules! simd_translate {
-    (
-        unary: [$($un:ident),*],
-        binary: [$($bin:ident),*],
-        test: [$($test:ident),*],
-        shift: [$($sh:ident),*],
-        splat: [$($sp:ident),*],
-        extract: [$($ex:ident),*],
-        replace: [$($rep:ident),*],
-        load: [$($ld:ident),*],
-        load_lane: [$($ldl:ident),*],
-        store_lane: [$($stl:ident),*],
-    ) => {
-        impl Translator<'_> {
-            /// Translates a SIMD operator (anything else is refused as unsupported).
-            pub(super) fn simd_operator(&mut self, op: Operator) -> Result<()> {
-                if self.v128_constant(&op) {
-                    return Ok(());
-                }
-                match op {
-                    $(Operator::$un => self.simd_unary(SimdOp::$un, true),)*
-                    $(Operator::$test => self.simd_unary(SimdOp::$test, false),)*
-                    $(Operator::$sp => self.simd_unary(SimdOp::$sp, true),)*
-                    $(Operator::$bin => self.simd_binary(SimdOp::$bin),)*
-                    $(Operator::$sh => self.simd_binary(SimdOp::$sh),)*
-                    $(Operator::$ex { lane } => {
-                        let a = self.pop_slot();
-                        let dst = self.next_slot();
-                        let op = SimdOp::$ex;
-                        self.emit_result(Instr::Simd { op, dst, a, b: lane as u32 });
-                    })*
-                    $(Operator::$rep { lane } => {
-                        self.simd_with_extra(SimdOp::$rep, lane as u32, 0);
-                    })*
-                    $(Operator::$ld { memarg } => {
-                        let a = self.pop_slot();
-                        let dst = self.next_slot();
-                        let (op, b) = (SimdOp::$ld, memarg.offset as u32);
-                        self.emit_result_w(Instr::Simd { op, dst, a, b }, true);
-                    })*
-                    $(Operator::$ldl { memarg, lane } => {
-                        self.simd_with_extra(SimdOp::$ldl, memarg.offset as u32, lane as u32);
-                    })*
-                    $(Operator::$stl { memarg, lane } => {
-                        let dst = self.pop_slot();
-                        let a = self.pop_slot();
-                        self.emit(Instr::Simd { op: SimdOp::$stl, dst, a, b: 0 });
-                        let (a, b) = (memarg.offset as u32, lane as u32);
-                        self.emit(Instr::Extra { a, b, c: 0 });
-                    })*
-                    Operator::V128Store { memarg } => {
-                        let dst = self.pop_slot();
-                        let a = self.pop_slot();
-                        let (op, b) = (SimdOp::V128Store, memarg.offset as u32);
-                        self.emit(Instr::Simd { op, dst, a, b });
-                    }
-                    Operator::V128Const { value } => {
-                        let a = self.v128_const(u128::from_le_bytes(*value.bytes()));
-                        let dst = self.next_slot();
-                        let op = SimdOp::V128Const;
-                        self.emit_result_w(Instr::Simd { op, dst, a, b: 0 }, true);
-                    }
-                    Operator::I8x16Shuffle { lanes } => {
-                        let mask = self.v128_const(u128::from_le_bytes(lanes));
-                        self.simd_with_extra(SimdOp::I8x16Shuffle, mask, 0);
-                    }
-                    Operator::V128Bitselect => {
-                        let c = self.pop_slot();
-                        self.simd_with_extra(SimdOp::V128Bitselect, c, 0);
-                    }
-                    _ => return Err(Error::simd_unsupported()),
-                }
-                Ok(())
-            }
+/// Defines `listed_simd!(Op => visit_method)`: the visit method of `Op` if
+/// `for_each_simd!` lists it (built by `simd_visit!` from its shape), nothing otherwise.
+/// (`$visit` and `$other` are not bound here: they pass through as written and become
+/// the generated macro's own metavariables.)
+macro_rules! define_listed_simd {
+    ($($shape:ident: [$($op:ident),*],)*) => {
+        macro_rules! listed_simd {
+            $($(($op => $visit:ident) => { simd_visit!($shape $op $visit); };)*)*
+            ($other:ident => $visit:ident) => {};
         }
     };
 }
-for_each_simd!(simd_translate);
+for_each_simd!(define_listed_simd);
+
+/// The visit method of SIMD operator `$op`, of operand shape `$shape` (see `SimdOp`
+/// for where each shape puts its operands).
+macro_rules! simd_visit {
+    (Unary $op:ident $visit:ident) => {
+        fn $visit(&mut self) -> Self::Output {
+            self.simd_unary(SimdOp::$op, true);
+            Ok(())
+        }
+    };
+    (Test $op:ident $visit:ident) => {
+        fn $visit(&mut self) -> Self::Output {
+            self.simd_unary(SimdOp::$op, false);
+            Ok(())
+        }
+    };
+    (Splat $op:ident $visit:ident) => {
+        fn $visit(&mut self) -> Self::Output {
+            self.simd_splat(SimdOp::$op, &Operator::$op);
+            Ok(())
+        }
+    };
+    (Binary $op:ident $visit:ident) => {
+        fn $visit(&mut self) -> Self::Output {
+            self.simd_binary(SimdOp::$op);
+            Ok(())
+        }
+    };
+    (Shift $op:ident $visit:ident) => {
+        fn $visit(&mut self) -> Self::Output {
+            self.simd_binary(SimdOp::$op);
+            Ok(())
+        }
+    };
+    (Extract $op:ident $visit:ident) => {
+        fn $visit(&mut self, lane: u8) -> Self::Output {
+            let a = self.pop_slot();
+            let dst = self.next_slot();
+            let op = SimdOp::$op;
+            self.emit_result(Instr::Simd {
+                op,
+                dst,
+                a,
+                b: lane as u32,
+            });
+            Ok(())
+        }
+    };
+    (Replace $op:ident $visit:ident) => {
+        fn $visit(&mut self, lane: u8) -> Self::Output {
+            self.simd_with_extra(SimdOp::$op, lane as u32, 0);
+            Ok(())
+        }
+    };
+    (Load $op:ident $visit:ident) => {
+        fn $visit(&mut self, memarg: MemArg) -> Self::Output {
+            let a = self.pop_slot();
+            let dst = self.next_slot();
+            let (op, b) = (SimdOp::$op, memarg.offset as u32);
+            self.emit_result_w(Instr::Simd { op, dst, a, b }, true);
+            Ok(())
+        }
+    };
+    (LoadLane $op:ident $visit:ident) => {
+        fn $visit(&mut self, memarg: MemArg, lane: u8) -> Self::Output {
+            self.simd_with_extra(SimdOp::$op, memarg.offset as u32, lane as u32);
+            Ok(())
+        }
+    };
+    (StoreLane $op:ident $visit:ident) => {
+        fn $visit(&mut self, memarg: MemArg, lane: u8) -> Self::Output {
+            let dst = self.pop_slot();
+            let a = self.pop_slot();
+            self.emit(Instr::Simd {
+                op: SimdOp::$op,
+                dst,
+                a,
+                b: 0,
+            });
+            self.emit_extra(memarg.offset as u32, lane as u32);
+            Ok(())
+        }
+    };
+}
+
+impl<'a> VisitSimdOperator<'a> for Translator<'_> {
+    wasmparser::for_each_visit_simd_operator!(generated_visits);
+
+    fn visit_v128_store(&mut self, memarg: MemArg) -> Self::Output {
+        let dst = self.pop_slot();
+        let a = self.pop_slot();
+        let (op, b) = (SimdOp::V128Store, memarg.offset as u32);
+        self.emit(Instr::Simd { op, dst, a, b });
+        Ok(())
+    }
+
+    fn visit_v128_const(&mut self, value: V128) -> Self::Output {
+        let v = u128::from_le_bytes(*value.bytes());
+        if self.push_v128_slot(v) {
+            return Ok(());
+        }
+        let a = self.v128_const(v);
+        let dst = self.next_slot();
+        let op = SimdOp::V128Const;
+        self.emit_result_w(Instr::Simd { op, dst, a, b: 0 }, true);
+        Ok(())
+    }
+
+    fn visit_i8x16_shuffle(&mut self, lanes: [u8; 16]) -> Self::Output {
+        let mask = self.v128_const(u128::from_le_bytes(lanes));
+        self.simd_with_extra(SimdOp::I8x16Shuffle, mask, 0);
+        Ok(())
+    }
+
+    fn visit_v128_bitselect(&mut self) -> Self::Output {
+        let c = self.pop_slot();
+        self.simd_with_extra(SimdOp::V128Bitselect, c, 0);
+        Ok(())
+    }
+}
 
 impl Translator<'_> {
     /// One operand; the result is a `v128` if `wide`.
@@ -108,36 +167,38 @@ impl Translator<'_> {
         let a = self.pop_slot();
         let dst = self.next_slot();
         self.emit(Instr::Simd { op, dst, a, b });
-        self.emit(Instr::Extra { a: x, b: y, c: 0 });
+        self.emit_extra(x, y);
         self.push_w(Operand::Stack, true);
     }
 
-    /// Pushes the constant slots of `op`'s result if it is a `v128.const`, or a splat of
-    /// a scalar constant, that has them (see pass 1 of `translate`); false otherwise.
-    fn v128_constant(&mut self, op: &Operator) -> bool {
-        let (v, pops) = match op {
-            Operator::V128Const { value } => (u128::from_le_bytes(*value.bytes()), false),
-            op => {
-                let x = match self.stack.last() {
-                    Some(Operand::Imm(x)) => *x,
-                    Some(Operand::Const(s)) => {
-                        let first = self.stack_base - self.consts.len() as u32;
-                        self.consts[(s - first) as usize]
-                    }
-                    _ => return false,
-                };
-                match splat_const(op, x) {
-                    Some(v) => (v, true),
-                    None => return false,
-                }
+    /// A splat (`op`, wasmparser's `operator`): of a scalar constant whose result has
+    /// constant slots (see pass 1 of `translate`), just those slots.
+    fn simd_splat(&mut self, op: SimdOp, operator: &Operator) {
+        let scalar = match self.stack.last() {
+            Some(Operand::Imm(x)) => Some(*x),
+            Some(Operand::Const(s)) => {
+                let first = self.stack_base - self.consts.len() as u32;
+                Some(self.consts[(s - first) as usize])
             }
+            _ => None,
         };
+        let splat = scalar.and_then(|x| splat_const(operator, x));
+        if let Some(v) = splat
+            && self.v128_slots.contains_key(&v)
+        {
+            self.pop_op();
+            self.push_v128_slot(v);
+            return;
+        }
+        self.simd_unary(op, true);
+    }
+
+    /// Pushes the constant slots of `v128` value `v` if it has them (see pass 1 of
+    /// `translate`); false otherwise.
+    fn push_v128_slot(&mut self, v: u128) -> bool {
         let Some(&slot) = self.v128_slots.get(&v) else {
             return false;
         };
-        if pops {
-            self.pop_op();
-        }
         self.push_w(Operand::Const(slot), true);
         true
     }

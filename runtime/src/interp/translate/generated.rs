@@ -1,0 +1,107 @@
+//! The visit methods that come from lists rather than being written by hand: wasmparser's
+//! list of operators, filtered by proposal, drives the methods of the numeric operators
+//! of `for_each_numeric!` (`listed_numeric!`, see `visit.rs`), of the SIMD operators of
+//! `for_each_simd!` (`listed_simd!`, see `simd.rs`), and a refusal for every operator of
+//! a proposal the interpreter does not implement.
+
+use crate::error::Error;
+
+/// Given wasmparser's operator list (`for_each_visit_operator!` or
+/// `for_each_visit_simd_operator!`), defines the visit methods that come from lists: the
+/// numeric and SIMD operators the interpreter lists, and a refusal for every operator of
+/// a proposal it does not implement. The other operators of the implemented proposals
+/// are written by hand.
+macro_rules! generated_visits {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
+        $( generated_visits!(@one $proposal $op $visit $({ $($argty),* })?); )*
+    };
+    (@one mvp $op:ident $visit:ident $($args:tt)?) => { listed_numeric!($op => $visit); };
+    (@one sign_extension $op:ident $visit:ident $($args:tt)?) => { listed_numeric!($op => $visit); };
+    (@one saturating_float_to_int $op:ident $visit:ident $($args:tt)?) => {
+        listed_numeric!($op => $visit);
+    };
+    (@one bulk_memory $($hand_written:tt)*) => {};
+    (@one reference_types $($hand_written:tt)*) => {};
+    (@one simd $op:ident $visit:ident $($args:tt)?) => { listed_simd!($op => $visit); };
+    (@one $proposal:ident $op:ident $visit:ident $({ $($argty:ty),* })?) => {
+        fn $visit(&mut self $($(, _: $argty)*)?) -> Self::Output {
+            Err(unsupported_operator(proposal_name!($proposal), stringify!($visit)))
+        }
+    };
+}
+pub(super) use generated_visits;
+
+/// How an error message names a proposal the interpreter does not implement. A proposal
+/// that a new wasmparser adds has no rule here, so it cannot go unnoticed.
+#[rustfmt::skip]
+macro_rules! proposal_name {
+    (gc) => { "garbage collection operators" };
+    (custom_descriptors) => { "custom descriptors" };
+    (tail_call) => { "tail calls" };
+    (memory_control) => { "memory control operators" };
+    (threads) => { "shared-memory atomics" };
+    (exceptions) => { "exceptions" };
+    (legacy_exceptions) => { "legacy exceptions" };
+    (shared_everything_threads) => { "shared-everything threads" };
+    (function_references) => { "typed function references" };
+    (stack_switching) => { "stack switching operators" };
+    (wide_arithmetic) => { "wide arithmetic operators" };
+    (acquire_release_atomics) => { "acquire-release atomics" };
+    (relaxed_simd) => { "relaxed SIMD operators" };
+}
+pub(super) use proposal_name;
+
+/// The error for an operator of a proposal the interpreter does not implement
+/// (`visit` is its visit method's name).
+pub(super) fn unsupported_operator(proposal: &str, visit: &str) -> Error {
+    let op = visit.strip_prefix("visit_").unwrap_or(visit);
+    Error::unsupported(format!("interpreter: {proposal} ({op}) are not supported"))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{CompileErrorKind, Config, Engine, Error, Module, WasmFeatures};
+
+    /// The compile error of `wat` on the interpreter with `extra` features enabled.
+    fn compile_error(wat: &str, extra: WasmFeatures) -> (CompileErrorKind, String) {
+        let config = Config::default().features(WasmFeatures::WASM2 | extra);
+        let engine = Engine::new(config).unwrap();
+        match Module::new(&engine, wat) {
+            Err(Error::Compile(e)) => (e.kind, e.message),
+            Err(e) => panic!("not a compile error: {e}"),
+            Ok(_) => panic!("compiled"),
+        }
+    }
+
+    #[test]
+    fn operators_of_unimplemented_proposals_are_unsupported() {
+        let (kind, message) = compile_error(
+            "(module (func $f (return_call $f)))",
+            WasmFeatures::TAIL_CALL,
+        );
+        assert_eq!(kind, CompileErrorKind::Unsupported);
+        assert_eq!(
+            message,
+            "interpreter: tail calls (return_call) are not supported"
+        );
+        let (kind, message) = compile_error(
+            "(module (func (param v128) (result v128)
+               (i8x16.relaxed_swizzle (local.get 0) (local.get 0))))",
+            WasmFeatures::RELAXED_SIMD,
+        );
+        assert_eq!(kind, CompileErrorKind::Unsupported);
+        assert_eq!(
+            message,
+            "interpreter: relaxed SIMD operators (i8x16_relaxed_swizzle) are not supported"
+        );
+    }
+
+    #[test]
+    fn unreachable_code_of_unimplemented_proposals_is_skipped() {
+        // Dead code is only scanned for the end of its block, as before the visitor.
+        let wat = "(module (func $f (unreachable) (return_call $f)))";
+        let config = Config::default().features(WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL);
+        let engine = Engine::new(config).unwrap();
+        Module::new(&engine, wat).unwrap();
+    }
+}
