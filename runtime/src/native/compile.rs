@@ -33,9 +33,11 @@ pub(crate) fn compile_module(isa: &OwnedTargetIsa, info: &ModuleInfo) -> Result<
         .collect();
     let nimp = info.num_imported_funcs as usize;
     let func_ids: Vec<FuncId> = (0..info.bodies.len())
-        .map(|i| jit.declare_anonymous_function(&sigs[info.funcs[nimp + i] as usize]))
-        .collect::<Result<_, _>>()
-        .map_err(codegen_error)?;
+        .map(|i| {
+            jit.declare_anonymous_function(&sigs[info.funcs[nimp + i] as usize])
+                .map_err(codegen_error)
+        })
+        .collect::<Result<_>>()?;
     let entry_sig = abi::entry_signature(call_conv);
     let mut tramp_ids = Vec::with_capacity(sigs.len());
     let mut adapter_ids = Vec::with_capacity(sigs.len());

@@ -74,7 +74,7 @@ pub(crate) fn wp_error(e: wasmparser::BinaryReaderError) -> Error {
     Error::Compile(CompileError {
         kind: CompileErrorKind::Malformed,
         message: e.message().to_string(),
-        offset: Some(e.offset() as u64),
+        offset: Some(e.offset()),
     })
 }
 
