@@ -1,4 +1,4 @@
-//! Loads, stores, `memory.size`/`memory.grow` and bulk memory.
+//! Loads and stores (scalar and `v128`), `memory.size`/`memory.grow` and bulk memory.
 //!
 //! Every access is bounds checked against the length read through the memory's
 //! `VMMemoryDefinition`, unless the check is known to hold already: the address is
@@ -16,12 +16,13 @@ use cranelift_codegen::ir::{
 };
 use wasmparser::MemArg;
 
+use super::simd::cast;
 use super::{InBounds, Translator, defs, heap};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH};
 
-use types::{I8, I16, I32, I64};
+use types::{I8, I8X16, I16, I32, I64, I64X2};
 
 /// Bytes per Wasm page.
 const PAGE: u64 = 65536;
@@ -189,6 +190,73 @@ impl Translator<'_, '_> {
             Some(I16) => self.b.ins().istore16(heap(), v, p, 0),
             Some(_) => self.b.ins().istore32(heap(), v, p, 0),
         };
+        Ok(())
+    }
+
+    // `v128` accesses.
+
+    pub(super) fn v128_load(&mut self, memarg: MemArg) -> Result<()> {
+        let p = self.heap_addr(&memarg, 16);
+        let v = self.b.ins().load(I8X16, heap(), p, 0);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn v128_store(&mut self, memarg: MemArg) -> Result<()> {
+        let v = self.vpop(I8X16);
+        let p = self.heap_addr(&memarg, 16);
+        self.b.ins().store(heap(), v, p, 0);
+        Ok(())
+    }
+
+    pub(super) fn simd_load_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Result<()> {
+        let v = self.vpop(ty);
+        let lt = ty.lane_type();
+        let p = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, heap(), p, 0);
+        let r = self.b.ins().insertlane(v, x, lane);
+        self.vpush(r);
+        Ok(())
+    }
+
+    pub(super) fn simd_store_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Result<()> {
+        let v = self.vpop(ty);
+        let x = self.b.ins().extractlane(v, lane);
+        let p = self.heap_addr(&memarg, ty.lane_type().bytes() as u64);
+        self.b.ins().store(heap(), x, p, 0);
+        Ok(())
+    }
+
+    pub(super) fn simd_splat_load(&mut self, memarg: MemArg, ty: Type) -> Result<()> {
+        let lt = ty.lane_type();
+        let p = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, heap(), p, 0);
+        let r = self.b.ins().splat(ty, x);
+        self.vpush(r);
+        Ok(())
+    }
+
+    pub(super) fn simd_zero_load(&mut self, memarg: MemArg, ty: Type) -> Result<()> {
+        let lt = ty.lane_type();
+        let p = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, heap(), p, 0);
+        let r = self.b.ins().scalar_to_vector(ty, x);
+        self.vpush(r);
+        Ok(())
+    }
+
+    /// `v128.loadNxM_{s,u}`: 8 bytes widened to `to` lanes.
+    pub(super) fn simd_ext_load(&mut self, memarg: MemArg, from: Type, signed: bool) -> Result<()> {
+        let p = self.heap_addr(&memarg, 8);
+        let x = self.b.ins().load(I64, heap(), p, 0);
+        let v = self.b.ins().scalar_to_vector(I64X2, x);
+        let v = cast(&mut self.b, v, from);
+        let r = if signed {
+            self.b.ins().swiden_low(v)
+        } else {
+            self.b.ins().uwiden_low(v)
+        };
+        self.vpush(r);
         Ok(())
     }
 

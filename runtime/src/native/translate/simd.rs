@@ -3,9 +3,9 @@
 //! Every `v128` value is an `I8X16` on the operand stack, in locals, block parameters,
 //! signatures and globals; an operator bitcasts its operands to the lane type it works
 //! on and its result back to `I8X16` (the optimizer removes the round trips). Memory
-//! accesses go through the same bounds check as scalar ones (`heap_addr`). The lowering
-//! relies on SSSE3 and SSE4.1 (`NativeBackend::supports_simd` refuses SIMD without
-//! them, and so does every method of the table).
+//! accesses are in `memory.rs`, with the scalar ones. The lowering relies on SSSE3 and
+//! SSE4.1 (`NativeBackend::supports_simd` refuses SIMD without them, and so does every
+//! method of the table).
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -14,11 +14,11 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::{FuncInstBuilder, FunctionBuilder};
 use wasmparser::{MemArg, V128, VisitSimdOperator};
 
+use super::Translator;
 use super::visit::{refuse_unimplemented_proposals, visit_methods};
-use super::{Translator, heap};
 use crate::error::Result;
 
-use types::{F32X4, F64X2, I8X16, I16X8, I32, I32X4, I64, I64X2};
+use types::{F32X4, F64X2, I8X16, I16X8, I32, I32X4, I64X2};
 
 fn lanes() -> MemFlagsData {
     MemFlagsData::new().with_endianness(Endianness::Little)
@@ -298,85 +298,20 @@ impl VisitSimdOperator<'_> for Translator<'_, '_> {
 }
 
 impl Translator<'_, '_> {
-    fn vpop(&mut self, ty: Type) -> Value {
+    pub(super) fn vpop(&mut self, ty: Type) -> Value {
         let v = self.pop();
         cast(&mut self.b, v, ty)
     }
 
-    fn vpop2(&mut self, ty: Type) -> (Value, Value) {
+    pub(super) fn vpop2(&mut self, ty: Type) -> (Value, Value) {
         let y = self.vpop(ty);
         let x = self.vpop(ty);
         (x, y)
     }
 
-    fn vpush(&mut self, v: Value) {
+    pub(super) fn vpush(&mut self, v: Value) {
         let v = cast(&mut self.b, v, I8X16);
         self.push(v);
-    }
-
-    fn v128_load(&mut self, memarg: MemArg) -> Result<()> {
-        let p = self.heap_addr(&memarg, 16);
-        let v = self.b.ins().load(I8X16, heap(), p, 0);
-        self.push(v);
-        Ok(())
-    }
-
-    fn v128_store(&mut self, memarg: MemArg) -> Result<()> {
-        let v = self.vpop(I8X16);
-        let p = self.heap_addr(&memarg, 16);
-        self.b.ins().store(heap(), v, p, 0);
-        Ok(())
-    }
-
-    fn simd_load_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Result<()> {
-        let v = self.vpop(ty);
-        let lt = ty.lane_type();
-        let p = self.heap_addr(&memarg, lt.bytes() as u64);
-        let x = self.b.ins().load(lt, heap(), p, 0);
-        let r = self.b.ins().insertlane(v, x, lane);
-        self.vpush(r);
-        Ok(())
-    }
-
-    fn simd_store_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Result<()> {
-        let v = self.vpop(ty);
-        let x = self.b.ins().extractlane(v, lane);
-        let p = self.heap_addr(&memarg, ty.lane_type().bytes() as u64);
-        self.b.ins().store(heap(), x, p, 0);
-        Ok(())
-    }
-
-    fn simd_splat_load(&mut self, memarg: MemArg, ty: Type) -> Result<()> {
-        let lt = ty.lane_type();
-        let p = self.heap_addr(&memarg, lt.bytes() as u64);
-        let x = self.b.ins().load(lt, heap(), p, 0);
-        let r = self.b.ins().splat(ty, x);
-        self.vpush(r);
-        Ok(())
-    }
-
-    fn simd_zero_load(&mut self, memarg: MemArg, ty: Type) -> Result<()> {
-        let lt = ty.lane_type();
-        let p = self.heap_addr(&memarg, lt.bytes() as u64);
-        let x = self.b.ins().load(lt, heap(), p, 0);
-        let r = self.b.ins().scalar_to_vector(ty, x);
-        self.vpush(r);
-        Ok(())
-    }
-
-    /// `v128.loadNxM_{s,u}`: 8 bytes widened to `to` lanes.
-    fn simd_ext_load(&mut self, memarg: MemArg, from: Type, signed: bool) -> Result<()> {
-        let p = self.heap_addr(&memarg, 8);
-        let x = self.b.ins().load(I64, heap(), p, 0);
-        let v = self.b.ins().scalar_to_vector(I64X2, x);
-        let v = cast(&mut self.b, v, from);
-        let r = if signed {
-            self.b.ins().swiden_low(v)
-        } else {
-            self.b.ins().uwiden_low(v)
-        };
-        self.vpush(r);
-        Ok(())
     }
 
     fn v128_constant(&mut self, value: V128) -> Result<()> {

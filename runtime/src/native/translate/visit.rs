@@ -77,46 +77,21 @@ macro_rules! refuse_unimplemented_proposals {
 pub(super) use refuse_unimplemented_proposals;
 
 /// How error messages name the operators of a proposal the engine does not implement.
+#[rustfmt::skip]
 macro_rules! proposal_name {
-    (exceptions) => {
-        "exception handling operators"
-    };
-    (legacy_exceptions) => {
-        "legacy exception handling operators"
-    };
-    (tail_call) => {
-        "tail calls"
-    };
-    (threads) => {
-        "atomic operators (threads)"
-    };
-    (shared_everything_threads) => {
-        "shared-everything threads operators"
-    };
-    (gc) => {
-        "garbage collection operators"
-    };
-    (custom_descriptors) => {
-        "custom descriptors operators"
-    };
-    (function_references) => {
-        "typed function references operators"
-    };
-    (stack_switching) => {
-        "stack switching operators"
-    };
-    (wide_arithmetic) => {
-        "wide arithmetic operators"
-    };
-    (acquire_release_atomics) => {
-        "acquire-release atomic operators"
-    };
-    (memory_control) => {
-        "memory control operators"
-    };
-    (relaxed_simd) => {
-        "relaxed SIMD operators"
-    };
+    (exceptions) => { "exception handling operators" };
+    (legacy_exceptions) => { "legacy exception handling operators" };
+    (tail_call) => { "tail calls" };
+    (threads) => { "atomic operators (threads)" };
+    (shared_everything_threads) => { "shared-everything threads operators" };
+    (gc) => { "garbage collection operators" };
+    (custom_descriptors) => { "custom descriptors operators" };
+    (function_references) => { "typed function references operators" };
+    (stack_switching) => { "stack switching operators" };
+    (wide_arithmetic) => { "wide arithmetic operators" };
+    (acquire_release_atomics) => { "acquire-release atomic operators" };
+    (memory_control) => { "memory control operators" };
+    (relaxed_simd) => { "relaxed SIMD operators" };
 }
 pub(super) use proposal_name;
 
@@ -172,7 +147,8 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
 
         // Calls (calls.rs).
         visit_call(function_index: u32) => call(function_index);
-        visit_call_indirect(type_index: u32, table_index: u32) => call_indirect(type_index, table_index);
+        visit_call_indirect(type_index: u32, table_index: u32) =>
+            call_indirect(type_index, table_index);
 
         // Locals, globals, references and tables (variables.rs).
         visit_local_get(local_index: u32) => local_get(local_index);
@@ -367,4 +343,40 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
     }
 
     wasmparser::for_each_visit_operator!(refuse_unimplemented_proposals);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::{CompileErrorKind, Error};
+    use crate::{Config, Engine, Module, Strategy, WasmFeatures};
+
+    /// The compile error of `wat` on the native engine with tail calls enabled.
+    fn native_compile_error(wat: &str) -> (CompileErrorKind, String) {
+        let features = WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL;
+        let engine = Engine::new(Config::new(Strategy::Native).features(features)).unwrap();
+        match Module::new(&engine, wat) {
+            Err(Error::Compile(e)) => (e.kind, e.message),
+            Err(e) => panic!("not a compile error: {e}"),
+            Ok(_) => panic!("compiled"),
+        }
+    }
+
+    #[test]
+    fn operators_of_unimplemented_proposals_are_refused_by_name() {
+        let (kind, message) = native_compile_error("(module (func return_call 0))");
+        assert_eq!(kind, CompileErrorKind::Unsupported);
+        assert_eq!(
+            message,
+            "native engine: tail calls (return_call) are not supported"
+        );
+    }
+
+    /// Dead code is skipped, but not an operator the translator cannot follow through it.
+    #[test]
+    fn unimplemented_operators_are_refused_in_dead_code_too() {
+        let wat = "(module (func unreachable return_call 0))";
+        let (kind, message) = native_compile_error(wat);
+        assert_eq!(kind, CompileErrorKind::Unsupported);
+        assert!(message.contains("tail calls (return_call)"), "{message}");
+    }
 }
