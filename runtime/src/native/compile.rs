@@ -8,17 +8,23 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module as _, ModuleError};
 
 use super::NativeModule;
+use super::abi;
 use super::code_memory::CodeMemory;
 use super::translate::{self, Env, trampolines};
-use crate::error::{CompileError, CompileErrorKind, Error, Result};
+use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
 
+/// Cranelift's limits on what it can compile make a module unsupported; any other
+/// failure (the IR verifier, register allocation) is a bug of ours, an internal error.
 fn codegen_error(e: ModuleError) -> Error {
-    Error::Compile(CompileError {
-        kind: CompileErrorKind::Unsupported,
-        message: format!("native engine: code generation failed: {e:?}"),
-        offset: None,
-    })
+    use cranelift_codegen::CodegenError;
+    let message = format!("native engine: code generation failed: {e:?}");
+    match e {
+        ModuleError::Compilation(
+            CodegenError::ImplLimitExceeded | CodegenError::CodeTooLarge | CodegenError::Unsupported(_),
+        ) => Error::unsupported(message),
+        _ => Error::internal(message),
+    }
 }
 
 pub(crate) fn compile_module(isa: &OwnedTargetIsa, info: &ModuleInfo) -> Result<NativeModule> {
@@ -28,14 +34,16 @@ pub(crate) fn compile_module(isa: &OwnedTargetIsa, info: &ModuleInfo) -> Result<
     let sigs: Vec<Signature> = info
         .types
         .iter()
-        .map(|t| translate::wasm_signature(t, call_conv))
-        .collect::<Result<_>>()?;
+        .map(|t| abi::wasm_signature(t, call_conv))
+        .collect();
     let nimp = info.num_imported_funcs as usize;
     let func_ids: Vec<FuncId> = (0..info.bodies.len())
-        .map(|i| jit.declare_anonymous_function(&sigs[info.funcs[nimp + i] as usize]))
-        .collect::<Result<_, _>>()
-        .map_err(codegen_error)?;
-    let entry_sig = trampolines::entry_signature(call_conv);
+        .map(|i| {
+            jit.declare_anonymous_function(&sigs[info.funcs[nimp + i] as usize])
+                .map_err(codegen_error)
+        })
+        .collect::<Result<_>>()?;
+    let entry_sig = abi::entry_signature(call_conv);
     let mut tramp_ids = Vec::with_capacity(sigs.len());
     let mut adapter_ids = Vec::with_capacity(sigs.len());
     for sig in &sigs {
@@ -63,12 +71,12 @@ pub(crate) fn compile_module(isa: &OwnedTargetIsa, info: &ModuleInfo) -> Result<
     }
     for t in 0..sigs.len() {
         ctx.func.signature = entry_sig.clone();
-        trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t)?;
+        trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
         jit.define_function(tramp_ids[t], &mut ctx)
             .map_err(codegen_error)?;
         jit.clear_context(&mut ctx);
         ctx.func.signature = sigs[t].clone();
-        trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t)?;
+        trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
         jit.define_function(adapter_ids[t], &mut ctx)
             .map_err(codegen_error)?;
         jit.clear_context(&mut ctx);

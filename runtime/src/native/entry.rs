@@ -8,12 +8,11 @@
 
 use std::cell::Cell;
 
-use super::vmctx::{PENDING_ERROR, Pending, VMContext, ensure_vmctx, trap_kind};
+use super::abi::EntryFn;
+use super::vmctx::{PENDING_ERROR, Pending, ensure_vmctx, trap_kind};
 use crate::error::{Error, Result, TrapKind};
 use crate::store::{FuncKind, StoreData};
 use crate::values::RawValue;
-
-type EntryFn = unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut u128);
 
 pub(crate) fn invoke(
     store: &mut StoreData,

@@ -6,14 +6,113 @@
 //! `PENDING_ERROR` with the error or panic kept in `pending`); compiled code tests the
 //! flag after the call. Panics never unwind into compiled code: they are caught here
 //! and resumed by the entry once compiled code has returned.
+//!
+//! Every libcall is declared once, in the [`declare_libcalls!`] list below, with its
+//! Rust parameter and result types; the list yields [`Libcall`], each libcall's address
+//! (checked against the declared type at compile time) and its Cranelift parameter and
+//! result types (through [`AbiType`], see `abi.rs`).
+//!
+//! # Safety
+//!
+//! The libcalls are `unsafe extern "C"` functions, called only by compiled code, which
+//! guarantees for every call:
+//! - `vmctx` is the context of the calling instance, alive while its store is;
+//! - the call happens under a host-to-Wasm entry of that store on this thread
+//!   (`entry::invoke`), which set the runtime's `store` pointer to the store it holds
+//!   exclusively and does not touch it until compiled code returns;
+//! - the memory, table, segment and type indices are those of the calling function's
+//!   validated module, so they exist in the instance;
+//! - `host_call`'s buffer is a stack buffer of as many 16-byte cells as the host
+//!   function has parameters or results, whichever is more, and at least one.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use cranelift_codegen::ir::Type;
+
+use super::abi::AbiType;
 use super::vmctx::{
     PENDING_ERROR, Pending, VMContext, VMFuncEntry, VMRuntime, func_ref, trap_code,
 };
 use crate::error::{Error, TrapKind};
 use crate::store::{FuncKind, StoreData};
+
+/// Declares the libcalls: `Variant => function(parameters) -> result;`, where `function`
+/// is an `unsafe extern "C" fn` of this module with exactly that type.
+macro_rules! declare_libcalls {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident => $function:ident($($param:ident: $param_ty:ty),*) $(-> $result_ty:ty)?;
+    )*) => {
+        /// A Rust function compiled code calls by address.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Libcall {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl Libcall {
+            /// The function's address, for an indirect call from compiled code.
+            pub(crate) fn address(self) -> *const u8 {
+                match self {
+                    $(Libcall::$variant => {
+                        let f: unsafe extern "C" fn($($param_ty),*) $(-> $result_ty)? = $function;
+                        f as *const u8
+                    })*
+                }
+            }
+
+            /// The Cranelift types of the function's parameters.
+            pub(crate) fn params(self) -> &'static [Type] {
+                match self {
+                    $(Libcall::$variant => const { &[$(<$param_ty as AbiType>::CLIF),*] },)*
+                }
+            }
+
+            /// The Cranelift type of the function's result, if any.
+            pub(crate) fn results(self) -> &'static [Type] {
+                match self {
+                    $(Libcall::$variant => const { &[$(<$result_ty as AbiType>::CLIF)?] },)*
+                }
+            }
+        }
+    };
+}
+
+declare_libcalls! {
+    /// `memory.grow`: the old size in pages, or -1.
+    MemoryGrow => memory_grow(vmctx: *mut VMContext, mem: u32, delta: u32) -> i32;
+    /// `memory.fill`.
+    MemoryFill => memory_fill(vmctx: *mut VMContext, mem: u32, dst: u32, value: u32, len: u32);
+    /// `memory.copy`.
+    MemoryCopy => memory_copy(
+        vmctx: *mut VMContext, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32
+    );
+    /// `memory.init`.
+    MemoryInit => memory_init(
+        vmctx: *mut VMContext, mem: u32, data: u32, dst: u32, src: u32, len: u32
+    );
+    /// `data.drop`.
+    DataDrop => data_drop(vmctx: *mut VMContext, data: u32);
+    /// `table.grow`: the old size, or -1.
+    TableGrow => table_grow(vmctx: *mut VMContext, table: u32, delta: u32, init: u64) -> i32;
+    /// `table.fill`.
+    TableFill => table_fill(vmctx: *mut VMContext, table: u32, dst: u32, value: u64, len: u32);
+    /// `table.copy`.
+    TableCopy => table_copy(
+        vmctx: *mut VMContext, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32
+    );
+    /// `table.init`.
+    TableInit => table_init(
+        vmctx: *mut VMContext, table: u32, elem: u32, dst: u32, src: u32, len: u32
+    );
+    /// `elem.drop`.
+    ElemDrop => elem_drop(vmctx: *mut VMContext, elem: u32);
+    /// `call_indirect`'s slow path: the callee's code (its vmctx is left in the runtime).
+    ResolveIndirect => resolve_indirect(
+        vmctx: *mut VMContext, table: u32, index: u32, type_index: u32
+    ) -> usize;
+    /// A host function, called by a host adapter with its arguments in `buf`.
+    HostCall => host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128);
+}
 
 enum Fail {
     Trap(TrapKind),
@@ -26,69 +125,89 @@ impl From<TrapKind> for Fail {
     }
 }
 
-/// Runs `f` with the store and the calling instance's index; turns its failure or panic
-/// into the runtime's trap state and returns `default` then.
-fn run<R>(
-    vmctx: *mut VMContext,
-    default: R,
-    f: impl FnOnce(&mut StoreData, u32, *mut VMRuntime) -> Result<R, Fail>,
-) -> R {
-    // SAFETY: `vmctx` is the context of the instance whose compiled code is calling us:
-    // it lives in that instance's `engine_state` for as long as the store does. Its
-    // runtime's `store` was set by the host-to-Wasm entry to the `&mut StoreData` that
-    // entry was given, which nothing else uses until compiled code returns to it.
-    let (rt, instance) = unsafe { ((*vmctx).runtime, (*vmctx).instance) };
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: as above; this is the only live reference to the store.
-        let store = unsafe { &mut *(*rt).store };
-        f(store, instance, rt)
-    }));
-    let (code, pending) = match outcome {
-        Ok(Ok(r)) => return r,
-        Ok(Err(Fail::Trap(k))) => (trap_code(k), None),
-        Ok(Err(Fail::Error(e))) => (PENDING_ERROR, Some(Pending::Error(e))),
-        Err(panic) => (PENDING_ERROR, Some(Pending::Panic(panic))),
-    };
-    // SAFETY: the runtime outlives every call made under the entry that set it up, and
-    // the store reference above is gone.
-    unsafe {
-        (*rt).trap = code;
-        if pending.is_some() {
-            (*rt).pending = pending;
-        }
+/// The instance a libcall was called from, through the `vmctx` compiled code passed.
+struct CallingInstance(*mut VMContext);
+
+impl CallingInstance {
+    /// # Safety
+    ///
+    /// `vmctx` is what compiled code passes to a libcall (see the module's "Safety").
+    unsafe fn new(vmctx: *mut VMContext) -> CallingInstance {
+        CallingInstance(vmctx)
     }
-    default
+
+    /// Runs `f` with the store and the calling instance's index; turns its failure or
+    /// panic into the runtime's trap state and returns `default` then.
+    fn run<R>(
+        self,
+        default: R,
+        f: impl FnOnce(&mut StoreData, u32, *mut VMRuntime) -> Result<R, Fail>,
+    ) -> R {
+        // SAFETY: the calling instance's context is alive (`new`'s contract).
+        let (rt, instance) = unsafe { ((*self.0).runtime, (*self.0).instance) };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the entry running this call set the runtime's `store` to the store
+            // it holds exclusively and leaves it alone until compiled code returns
+            // (`new`'s contract), so this is the only live reference to it.
+            let store = unsafe { &mut *(*rt).store };
+            f(store, instance, rt)
+        }));
+        let (code, pending) = match outcome {
+            Ok(Ok(r)) => return r,
+            Ok(Err(Fail::Trap(k))) => (trap_code(k), None),
+            Ok(Err(Fail::Error(e))) => (PENDING_ERROR, Some(Pending::Error(e))),
+            Err(panic) => (PENDING_ERROR, Some(Pending::Panic(panic))),
+        };
+        // SAFETY: the runtime outlives every call made under the entry that set it up,
+        // and the store reference above is gone.
+        unsafe {
+            (*rt).trap = code;
+            if pending.is_some() {
+                (*rt).pending = pending;
+            }
+        }
+        default
+    }
 }
 
-fn memory(store: &StoreData, instance: u32, m: u32) -> u32 {
+/// The store index of memory `m` of `instance`.
+fn memory_index(store: &StoreData, instance: u32, m: u32) -> u32 {
     store.instances[instance as usize].memories[m as usize]
 }
 
-fn table(store: &StoreData, instance: u32, t: u32) -> u32 {
+/// The store index of table `t` of `instance`.
+fn table_index(store: &StoreData, instance: u32, t: u32) -> u32 {
     store.instances[instance as usize].tables[t as usize]
 }
 
-pub(crate) extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u32) -> i32 {
-    run(vmctx, -1, |s, i, _| {
-        let m = memory(s, i, mem);
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u32) -> i32 {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run(-1, |s, i, _| {
+        let m = memory_index(s, i, mem);
         Ok(s.memory_grow(m, delta))
     })
 }
 
-pub(crate) extern "C" fn memory_fill(
-    vmctx: *mut VMContext,
-    mem: u32,
-    dst: u32,
-    value: u32,
-    len: u32,
-) {
-    run(vmctx, (), |s, i, _| {
-        let m = memory(s, i, mem);
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn memory_fill(vmctx: *mut VMContext, mem: u32, dst: u32, value: u32, len: u32) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
+        let m = memory_index(s, i, mem);
         Ok(s.memory_fill(m, dst, value as u8, len)?)
     })
 }
 
-pub(crate) extern "C" fn memory_copy(
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn memory_copy(
     vmctx: *mut VMContext,
     dst_mem: u32,
     src_mem: u32,
@@ -96,13 +215,18 @@ pub(crate) extern "C" fn memory_copy(
     src: u32,
     len: u32,
 ) {
-    run(vmctx, (), |s, i, _| {
-        let (d, m) = (memory(s, i, dst_mem), memory(s, i, src_mem));
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
+        let (d, m) = (memory_index(s, i, dst_mem), memory_index(s, i, src_mem));
         Ok(s.memory_copy(d, m, dst, src, len)?)
     })
 }
 
-pub(crate) extern "C" fn memory_init(
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn memory_init(
     vmctx: *mut VMContext,
     mem: u32,
     data: u32,
@@ -110,34 +234,54 @@ pub(crate) extern "C" fn memory_init(
     src: u32,
     len: u32,
 ) {
-    run(vmctx, (), |s, i, _| {
-        let m = memory(s, i, mem);
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
+        let m = memory_index(s, i, mem);
         Ok(s.memory_init(i, m, data, dst, src, len)?)
     })
 }
 
-pub(crate) extern "C" fn data_drop(vmctx: *mut VMContext, data: u32) {
-    run(vmctx, (), |s, i, _| {
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn data_drop(vmctx: *mut VMContext, data: u32) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
         s.data_drop(i, data);
         Ok(())
     })
 }
 
-pub(crate) extern "C" fn table_grow(vmctx: *mut VMContext, t: u32, delta: u32, init: u64) -> i32 {
-    run(vmctx, -1, |s, i, _| {
-        let t = table(s, i, t);
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, delta: u32, init: u64) -> i32 {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run(-1, |s, i, _| {
+        let t = table_index(s, i, table);
         Ok(s.table_grow(t, delta, init))
     })
 }
 
-pub(crate) extern "C" fn table_fill(vmctx: *mut VMContext, t: u32, dst: u32, value: u64, len: u32) {
-    run(vmctx, (), |s, i, _| {
-        let t = table(s, i, t);
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table: u32, dst: u32, value: u64, len: u32) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
+        let t = table_index(s, i, table);
         Ok(s.table_fill(t, dst, value, len)?)
     })
 }
 
-pub(crate) extern "C" fn table_copy(
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn table_copy(
     vmctx: *mut VMContext,
     dst_table: u32,
     src_table: u32,
@@ -145,28 +289,40 @@ pub(crate) extern "C" fn table_copy(
     src: u32,
     len: u32,
 ) {
-    run(vmctx, (), |s, i, _| {
-        let (d, t) = (table(s, i, dst_table), table(s, i, src_table));
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
+        let (d, t) = (table_index(s, i, dst_table), table_index(s, i, src_table));
         Ok(s.table_copy(d, t, dst, src, len)?)
     })
 }
 
-pub(crate) extern "C" fn table_init(
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn table_init(
     vmctx: *mut VMContext,
-    t: u32,
+    table: u32,
     elem: u32,
     dst: u32,
     src: u32,
     len: u32,
 ) {
-    run(vmctx, (), |s, i, _| {
-        let t = table(s, i, t);
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
+        let t = table_index(s, i, table);
         Ok(s.table_init(i, t, elem, dst, src, len)?)
     })
 }
 
-pub(crate) extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
-    run(vmctx, (), |s, i, _| {
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
         s.elem_drop(i, elem);
         Ok(())
     })
@@ -177,14 +333,20 @@ pub(crate) extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
 /// the element and the signature, returns the code to call and leaves the callee's
 /// vmctx in the runtime. A Wasm callee is entered in the runtime's cache, so the next
 /// call through any table element holding it stays inline.
-pub(crate) extern "C" fn resolve_indirect(
+///
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn resolve_indirect(
     vmctx: *mut VMContext,
-    t: u32,
+    table: u32,
     index: u32,
     type_index: u32,
 ) -> usize {
-    run(vmctx, 0, |s, i, rt| {
-        let t = table(s, i, t);
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run(0, |s, i, rt| {
+        let t = table_index(s, i, table);
         let raw = s
             .table_get(t, index)
             .map_err(|_| TrapKind::UndefinedElement)?;
@@ -204,8 +366,9 @@ pub(crate) extern "C" fn resolve_indirect(
             vmctx: r.vmctx,
             _pad2: 0,
         };
-        // SAFETY: the runtime is alive (see `run`) and only this thread touches it;
-        // compiled code reloads the cache's base and length after every call.
+        // SAFETY: `run` passes the live runtime of the entry running this call, and
+        // only this thread touches it; compiled code reloads the cache's base and
+        // length after every call.
         unsafe {
             (*rt).indirect_vmctx = r.vmctx;
             if cacheable {
@@ -218,13 +381,19 @@ pub(crate) extern "C" fn resolve_indirect(
 
 /// Calls host function `func` for the instance of `caller_vmctx`; arguments and results
 /// are 16-byte cells (raw values, `values::RawValue`) in `buf`.
-pub(crate) extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128) {
-    run(caller_vmctx, (), |s, i, _| {
+///
+/// # Safety
+///
+/// Called by host adapters only (see the module's "Safety").
+unsafe extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(caller_vmctx) };
+    caller.run((), |s, i, _| {
         let func = func as u32;
         let ty = s.funcs[func as usize].ty.clone();
         let cells = ty.params().len().max(ty.results().len()).max(1);
-        // SAFETY: the host adapter passes a stack buffer of exactly `cells` cells (the
-        // larger of the parameter and result counts of this very signature).
+        // SAFETY: the host adapter passes a stack buffer of exactly `cells` cells
+        // (the larger of the parameter and result counts of this very signature).
         let buf = unsafe { std::slice::from_raw_parts_mut(buf, cells) };
         let args = buf[..ty.params().len()].to_vec();
         let results = &mut buf[..ty.results().len()];

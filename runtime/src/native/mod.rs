@@ -5,8 +5,10 @@
 //! - `code_memory`: owns (and frees) the machine code;
 //! - `vmctx`: the per-instance VM context and per-store runtime, and their layout;
 //! - `libcalls`: what compiled code calls into Rust for;
+//! - `abi`: the Cranelift signatures of compiled functions, trampolines and libcalls;
 //! - `entry`: host-to-Wasm calls and the stack limit.
 
+mod abi;
 mod code_memory;
 mod compile;
 mod entry;

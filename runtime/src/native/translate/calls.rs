@@ -11,11 +11,10 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 use cranelift_module::Module as _;
-use wasmparser::Operator;
 
 use super::{Translator, block_args, defs, readonly, trusted};
 use crate::error::{Result, TrapKind};
-use crate::native::libcalls;
+use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{
     ENTRY_CODE, ENTRY_TYPE_ID, ENTRY_VMCTX, FUNC_ENTRY_SHIFT, FUNCREF_SIZE, RT_FUNC_ENTRIES,
     RT_FUNC_ENTRIES_LEN, RT_INDIRECT_VMCTX, VM_IMPORTS, VM_TYPE_IDS,
@@ -96,12 +95,7 @@ impl Translator<'_, '_> {
         self.enter(slow);
         let t = self.b.ins().iconst(I32, table as i64);
         let ty = self.b.ins().iconst(I32, type_index as i64);
-        let slow_code = self.libcall(
-            libcalls::resolve_indirect as *const u8,
-            &[I64, I32, I32, I32],
-            &[I64],
-            &[vmctx, t, index, ty],
-        )[0];
+        let slow_code = self.libcall(Libcall::ResolveIndirect, &[vmctx, t, index, ty])[0];
         self.check_trap();
         let slow_vmctx = self.b.ins().load(I64, trusted(), rt, RT_INDIRECT_VMCTX);
         self.b
@@ -112,51 +106,42 @@ impl Translator<'_, '_> {
         (code, callee)
     }
 
-    pub(super) fn call_op(&mut self, op: &Operator<'_>) -> Result<bool> {
-        match op {
-            Operator::Call { function_index } => {
-                let f = *function_index;
-                let info = self.env.info;
-                let type_index = info.funcs[f as usize];
-                let n = info.types[type_index as usize].params().len();
-                let params = self.stack.split_off(self.stack.len() - n);
-                let vmctx = self.vmctx;
-                let call = if f < info.num_imported_funcs {
-                    let imports = self.b.ins().load(I64, readonly(), vmctx, VM_IMPORTS);
-                    let off = (f as i32) * FUNCREF_SIZE;
-                    let code = self.b.ins().load(I64, readonly(), imports, off);
-                    let callee = self.b.ins().load(I64, readonly(), imports, off + 8);
-                    let sig = self.sig_ref(type_index);
-                    let mut args = vec![callee, vmctx];
-                    args.extend(params);
-                    self.b.ins().call_indirect(sig, code, &args)
-                } else {
-                    let fr = self.direct_ref(f - info.num_imported_funcs);
-                    let mut args = vec![vmctx, vmctx];
-                    args.extend(params);
-                    self.b.ins().call(fr, &args)
-                };
-                self.finish_call(call);
-            }
-            Operator::CallIndirect {
-                type_index,
-                table_index,
-            } => {
-                let index = self.pop();
-                let n = self.env.info.types[*type_index as usize].params().len();
-                let params = self.stack.split_off(self.stack.len() - n);
-                let (code, callee) = self.indirect_callee(*table_index, *type_index, index);
-                let sig = self.sig_ref(*type_index);
-                let mut args = vec![callee, self.vmctx];
-                args.extend(params);
-                let call = self.b.ins().call_indirect(sig, code, &args);
-                self.finish_call(call);
-            }
-            Operator::ReturnCall { .. } | Operator::ReturnCallIndirect { .. } => {
-                return Err(super::unsupported("tail calls"));
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
+    pub(super) fn call(&mut self, function_index: u32) -> Result<()> {
+        let f = function_index;
+        let info = self.env.info;
+        let type_index = info.funcs[f as usize];
+        let n = info.types[type_index as usize].params().len();
+        let params = self.stack.split_off(self.stack.len() - n);
+        let vmctx = self.vmctx;
+        let call = if f < info.num_imported_funcs {
+            let imports = self.b.ins().load(I64, readonly(), vmctx, VM_IMPORTS);
+            let off = (f as i32) * FUNCREF_SIZE;
+            let code = self.b.ins().load(I64, readonly(), imports, off);
+            let callee = self.b.ins().load(I64, readonly(), imports, off + 8);
+            let sig = self.sig_ref(type_index);
+            let mut args = vec![callee, vmctx];
+            args.extend(params);
+            self.b.ins().call_indirect(sig, code, &args)
+        } else {
+            let fr = self.direct_ref(f - info.num_imported_funcs);
+            let mut args = vec![vmctx, vmctx];
+            args.extend(params);
+            self.b.ins().call(fr, &args)
+        };
+        self.finish_call(call);
+        Ok(())
+    }
+
+    pub(super) fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<()> {
+        let index = self.pop();
+        let n = self.env.info.types[type_index as usize].params().len();
+        let params = self.stack.split_off(self.stack.len() - n);
+        let (code, callee) = self.indirect_callee(table_index, type_index, index);
+        let sig = self.sig_ref(type_index);
+        let mut args = vec![callee, self.vmctx];
+        args.extend(params);
+        let call = self.b.ins().call_indirect(sig, code, &args);
+        self.finish_call(call);
+        Ok(())
     }
 }

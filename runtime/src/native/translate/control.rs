@@ -1,10 +1,15 @@
 //! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches, `return`,
 //! `unreachable`, `nop`, `drop`, `select`.
+//!
+//! After an unconditional branch nothing is translated until the end of the frame (or
+//! an `if`'s `else`): `visit` skips every other operator there, and the frames opened
+//! in that dead code are only counted (`unreachable_depth`), so that their `else` and
+//! `end` are not taken for the live frame's.
 
 use cranelift_codegen::ir::{self, InstBuilder, JumpTableData, Type, Value};
-use wasmparser::{BlockType, Operator};
+use wasmparser::{BlockType, BrTable};
 
-use super::{Frame, FrameKind, Translator, block_args, wp_type};
+use super::{Frame, FrameKind, Translator, block_args, clif_type, wp_type};
 use crate::error::{Result, TrapKind};
 
 impl Translator<'_, '_> {
@@ -14,16 +19,8 @@ impl Translator<'_, '_> {
             BlockType::Type(t) => (vec![], vec![wp_type(t)?]),
             BlockType::FuncType(i) => {
                 let ft = &self.env.info.types[i as usize];
-                let p = ft
-                    .params()
-                    .iter()
-                    .map(|t| super::clif_type(*t))
-                    .collect::<Result<_>>()?;
-                let r = ft
-                    .results()
-                    .iter()
-                    .map(|t| super::clif_type(*t))
-                    .collect::<Result<_>>()?;
+                let p = ft.params().iter().map(|t| clif_type(*t)).collect();
+                let r = ft.results().iter().map(|t| clif_type(*t)).collect();
                 (p, r)
             }
         })
@@ -50,175 +47,216 @@ impl Translator<'_, '_> {
         }
     }
 
-    pub(super) fn control_op(&mut self, op: &Operator<'_>) -> Result<bool> {
-        match op {
-            Operator::Nop => {}
-            Operator::Unreachable => self.trap_now(TrapKind::Unreachable),
-            Operator::Drop => {
-                self.pop();
-            }
-            Operator::Select | Operator::TypedSelect { .. } => {
-                let (a, b, c) = self.pop3();
-                let v = self.b.ins().select(c, a, b);
-                self.push(v);
-            }
-            Operator::Block { blockty } => {
-                let (params, results) = self.block_sig(*blockty)?;
-                let dest = self.new_block_with(&results);
-                self.control.push(Frame {
-                    kind: FrameKind::Block,
-                    dest,
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    dest_reachable: false,
-                    facts: self.facts.len(),
-                });
-            }
-            Operator::Loop { blockty } => {
-                let (params, results) = self.block_sig(*blockty)?;
-                let header = self.new_block_with(&params);
-                let dest = self.new_block_with(&results);
-                let args = self.peekn(params.len());
-                self.b.ins().jump(header, &block_args(&args));
-                self.b.switch_to_block(header);
-                let height = self.stack.len() - params.len();
-                self.stack.truncate(height);
-                self.stack.extend_from_slice(self.b.block_params(header));
-                self.control.push(Frame {
-                    kind: FrameKind::Loop { header },
-                    dest,
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height,
-                    dest_reachable: false,
-                    facts: self.facts.len(),
-                });
-            }
-            Operator::If { blockty } => {
-                let (params, results) = self.block_sig(*blockty)?;
-                let cond = self.pop();
-                let then_block = self.b.create_block();
-                let else_block = self.b.create_block();
-                let dest = self.new_block_with(&results);
-                let param_values = self.peekn(params.len());
-                self.b.ins().brif(cond, then_block, &[], else_block, &[]);
-                self.b.switch_to_block(then_block);
-                self.b.seal_block(then_block);
-                self.control.push(Frame {
-                    kind: FrameKind::If {
-                        else_block,
-                        else_seen: false,
-                        param_values,
-                    },
-                    dest,
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    dest_reachable: false,
-                    facts: self.facts.len(),
-                });
-            }
-            Operator::Else => {
-                let reachable = self.reachable;
-                let n = self.control.last().unwrap().num_results;
-                let args = if reachable { self.peekn(n) } else { vec![] };
-                let frame = self.control.last_mut().unwrap();
-                let height = frame.height;
-                self.facts.truncate(frame.facts);
-                let dest = frame.dest;
-                if reachable {
-                    frame.dest_reachable = true;
-                }
-                let FrameKind::If {
-                    else_block,
-                    else_seen,
-                    param_values,
-                } = &mut frame.kind
-                else {
-                    unreachable!("validated: else closes an if")
-                };
-                *else_seen = true;
-                let else_block = *else_block;
-                let param_values = param_values.clone();
-                if reachable {
-                    self.b.ins().jump(dest, &block_args(&args));
-                }
-                self.stack.truncate(height);
-                self.stack.extend(param_values);
-                self.b.switch_to_block(else_block);
-                self.b.seal_block(else_block);
-                self.reachable = true;
-            }
-            Operator::End => self.end(),
-            Operator::Br { relative_depth } => {
-                let (target, n) = self.target(*relative_depth);
-                let args = self.peekn(n);
-                self.b.ins().jump(target, &block_args(&args));
-                self.reachable = false;
-            }
-            Operator::Return => {
-                let depth = self.control.len() as u32 - 1;
-                let (target, n) = self.target(depth);
-                let args = self.peekn(n);
-                self.b.ins().jump(target, &block_args(&args));
-                self.reachable = false;
-            }
-            Operator::BrIf { relative_depth } => {
-                let cond = self.pop();
-                let (target, n) = self.target(*relative_depth);
-                let args = self.peekn(n);
-                let cont = self.b.create_block();
-                self.b
-                    .ins()
-                    .brif(cond, target, &block_args(&args), cont, &[]);
-                self.b.switch_to_block(cont);
-                self.b.seal_block(cont);
-            }
-            Operator::BrTable { targets } => {
-                let index = self.pop();
-                let mut depths = Vec::with_capacity(targets.len() as usize + 1);
-                for t in targets.targets() {
-                    depths.push(t.map_err(super::wp_error)?);
-                }
-                let default = targets.default();
-                // Each distinct depth gets a block; with arguments, an intermediate block
-                // that jumps on with them (the values dominate it).
-                let mut blocks = std::collections::HashMap::new();
-                let mut pending = Vec::new();
-                for &d in depths.iter().chain(std::iter::once(&default)) {
-                    if blocks.contains_key(&d) {
-                        continue;
-                    }
-                    let (target, n) = self.target(d);
-                    if n == 0 {
-                        blocks.insert(d, target);
-                    } else {
-                        let mid = self.b.create_block();
-                        blocks.insert(d, mid);
-                        pending.push((mid, target, self.peekn(n)));
-                    }
-                }
-                let entries: Vec<ir::BlockCall> = depths
-                    .iter()
-                    .map(|d| self.b.func.dfg.block_call(blocks[d], &[]))
-                    .collect();
-                let def = self.b.func.dfg.block_call(blocks[&default], &[]);
-                let jt = self.b.create_jump_table(JumpTableData::new(def, &entries));
-                self.b.ins().br_table(index, jt);
-                for (mid, target, args) in pending {
-                    self.b.switch_to_block(mid);
-                    self.b.seal_block(mid);
-                    self.b.ins().jump(target, &block_args(&args));
-                }
-                self.reachable = false;
-            }
-            _ => return Ok(false),
+    /// Whether the frame opened here is in dead code: then it is only counted.
+    fn opens_dead_frame(&mut self) -> bool {
+        if !self.reachable {
+            self.unreachable_depth += 1;
         }
-        Ok(true)
+        !self.reachable
     }
 
-    fn end(&mut self) {
+    pub(super) fn unreachable(&mut self) -> Result<()> {
+        self.trap_now(TrapKind::Unreachable);
+        Ok(())
+    }
+
+    pub(super) fn nop(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    pub(super) fn drop_operand(&mut self) -> Result<()> {
+        self.pop();
+        Ok(())
+    }
+
+    pub(super) fn select(&mut self) -> Result<()> {
+        let (a, b, c) = self.pop3();
+        let v = self.b.ins().select(c, a, b);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn open_block(&mut self, blockty: BlockType) -> Result<()> {
+        if self.opens_dead_frame() {
+            return Ok(());
+        }
+        let (params, results) = self.block_sig(blockty)?;
+        let dest = self.new_block_with(&results);
+        self.control.push(Frame {
+            kind: FrameKind::Block,
+            dest,
+            num_params: params.len(),
+            num_results: results.len(),
+            height: self.stack.len() - params.len(),
+            dest_reachable: false,
+            facts: self.facts.len(),
+        });
+        Ok(())
+    }
+
+    pub(super) fn open_loop(&mut self, blockty: BlockType) -> Result<()> {
+        if self.opens_dead_frame() {
+            return Ok(());
+        }
+        let (params, results) = self.block_sig(blockty)?;
+        let header = self.new_block_with(&params);
+        let dest = self.new_block_with(&results);
+        let args = self.peekn(params.len());
+        self.b.ins().jump(header, &block_args(&args));
+        self.b.switch_to_block(header);
+        let height = self.stack.len() - params.len();
+        self.stack.truncate(height);
+        self.stack.extend_from_slice(self.b.block_params(header));
+        self.control.push(Frame {
+            kind: FrameKind::Loop { header },
+            dest,
+            num_params: params.len(),
+            num_results: results.len(),
+            height,
+            dest_reachable: false,
+            facts: self.facts.len(),
+        });
+        Ok(())
+    }
+
+    pub(super) fn open_if(&mut self, blockty: BlockType) -> Result<()> {
+        if self.opens_dead_frame() {
+            return Ok(());
+        }
+        let (params, results) = self.block_sig(blockty)?;
+        let cond = self.pop();
+        let then_block = self.b.create_block();
+        let else_block = self.b.create_block();
+        let dest = self.new_block_with(&results);
+        let param_values = self.peekn(params.len());
+        self.b.ins().brif(cond, then_block, &[], else_block, &[]);
+        self.b.switch_to_block(then_block);
+        self.b.seal_block(then_block);
+        self.control.push(Frame {
+            kind: FrameKind::If {
+                else_block,
+                else_seen: false,
+                param_values,
+            },
+            dest,
+            num_params: params.len(),
+            num_results: results.len(),
+            height: self.stack.len() - params.len(),
+            dest_reachable: false,
+            facts: self.facts.len(),
+        });
+        Ok(())
+    }
+
+    pub(super) fn else_branch(&mut self) -> Result<()> {
+        if self.unreachable_depth > 0 {
+            // The `else` of an `if` opened in dead code.
+            return Ok(());
+        }
+        let reachable = self.reachable;
+        let n = self.control.last().unwrap().num_results;
+        let args = if reachable { self.peekn(n) } else { vec![] };
+        let frame = self.control.last_mut().unwrap();
+        let height = frame.height;
+        self.facts.truncate(frame.facts);
+        let dest = frame.dest;
+        if reachable {
+            frame.dest_reachable = true;
+        }
+        let FrameKind::If {
+            else_block,
+            else_seen,
+            param_values,
+        } = &mut frame.kind
+        else {
+            unreachable!("validated: else closes an if")
+        };
+        *else_seen = true;
+        let else_block = *else_block;
+        let param_values = param_values.clone();
+        if reachable {
+            self.b.ins().jump(dest, &block_args(&args));
+        }
+        self.stack.truncate(height);
+        self.stack.extend(param_values);
+        self.b.switch_to_block(else_block);
+        self.b.seal_block(else_block);
+        self.reachable = true;
+        Ok(())
+    }
+
+    pub(super) fn br(&mut self, relative_depth: u32) -> Result<()> {
+        let (target, n) = self.target(relative_depth);
+        let args = self.peekn(n);
+        self.b.ins().jump(target, &block_args(&args));
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(super) fn return_from_function(&mut self) -> Result<()> {
+        let depth = self.control.len() as u32 - 1;
+        self.br(depth)
+    }
+
+    pub(super) fn br_if(&mut self, relative_depth: u32) -> Result<()> {
+        let cond = self.pop();
+        let (target, n) = self.target(relative_depth);
+        let args = self.peekn(n);
+        let cont = self.b.create_block();
+        self.b
+            .ins()
+            .brif(cond, target, &block_args(&args), cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+        Ok(())
+    }
+
+    pub(super) fn br_table(&mut self, targets: BrTable<'_>) -> Result<()> {
+        let index = self.pop();
+        let mut depths = Vec::with_capacity(targets.len() as usize + 1);
+        for t in targets.targets() {
+            depths.push(t.map_err(super::wp_error)?);
+        }
+        let default = targets.default();
+        // Each distinct depth gets a block; with arguments, an intermediate block
+        // that jumps on with them (the values dominate it).
+        let mut blocks = std::collections::HashMap::new();
+        let mut pending = Vec::new();
+        for &d in depths.iter().chain(std::iter::once(&default)) {
+            if blocks.contains_key(&d) {
+                continue;
+            }
+            let (target, n) = self.target(d);
+            if n == 0 {
+                blocks.insert(d, target);
+            } else {
+                let mid = self.b.create_block();
+                blocks.insert(d, mid);
+                pending.push((mid, target, self.peekn(n)));
+            }
+        }
+        let entries: Vec<ir::BlockCall> = depths
+            .iter()
+            .map(|d| self.b.func.dfg.block_call(blocks[d], &[]))
+            .collect();
+        let def = self.b.func.dfg.block_call(blocks[&default], &[]);
+        let jt = self.b.create_jump_table(JumpTableData::new(def, &entries));
+        self.b.ins().br_table(index, jt);
+        for (mid, target, args) in pending {
+            self.b.switch_to_block(mid);
+            self.b.seal_block(mid);
+            self.b.ins().jump(target, &block_args(&args));
+        }
+        self.reachable = false;
+        Ok(())
+    }
+
+    pub(super) fn end(&mut self) -> Result<()> {
+        if self.unreachable_depth > 0 {
+            // The end of a frame opened in dead code.
+            self.unreachable_depth -= 1;
+            return Ok(());
+        }
         let frame = self.control.pop().expect("validated: end closes a frame");
         let mut dest_reachable = frame.dest_reachable;
         if self.reachable {
@@ -255,5 +293,6 @@ impl Translator<'_, '_> {
         } else {
             self.stack.extend(results);
         }
+        Ok(())
     }
 }

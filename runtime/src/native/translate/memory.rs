@@ -1,4 +1,4 @@
-//! Loads, stores, `memory.size`/`memory.grow` and bulk memory.
+//! Loads and stores (scalar and `v128`), `memory.size`/`memory.grow` and bulk memory.
 //!
 //! Every access is bounds checked against the length read through the memory's
 //! `VMMemoryDefinition`, unless the check is known to hold already: the address is
@@ -14,14 +14,15 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     DataFlowGraph, InstBuilder, InstructionData, Opcode, Type, Value, ValueDef, types,
 };
-use wasmparser::{MemArg, Operator};
+use wasmparser::MemArg;
 
+use super::simd::cast;
 use super::{InBounds, Translator, defs, heap};
 use crate::error::{Result, TrapKind};
-use crate::native::libcalls;
+use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH};
 
-use types::{F32, F64, I8, I16, I32, I64};
+use types::{I8, I8X16, I16, I32, I64, I64X2};
 
 /// Bytes per Wasm page.
 const PAGE: u64 = 65536;
@@ -156,8 +157,16 @@ impl Translator<'_, '_> {
         pos.ins().load(I64, defs(), def, DEF_BASE);
     }
 
-    fn load_op(&mut self, memarg: &MemArg, ty: Type, size: u64, ext: Option<bool>) {
-        let p = self.heap_addr(memarg, size);
+    /// Loads `size` bytes as a `ty`; `ext` says whether a narrower load is sign-extended
+    /// (`Some(true)`) or zero-extended (`Some(false)`).
+    pub(super) fn load(
+        &mut self,
+        memarg: MemArg,
+        ty: Type,
+        size: u64,
+        ext: Option<bool>,
+    ) -> Result<()> {
+        let p = self.heap_addr(&memarg, size);
         let v = match (ext, size) {
             (None, _) => self.b.ins().load(ty, heap(), p, 0),
             (Some(true), 1) => self.b.ins().sload8(ty, heap(), p, 0),
@@ -168,118 +177,146 @@ impl Translator<'_, '_> {
             (Some(false), _) => self.b.ins().uload32(heap(), p, 0),
         };
         self.push(v);
+        Ok(())
     }
 
-    fn store_op(&mut self, memarg: &MemArg, size: u64, narrow: Option<Type>) {
+    /// Stores `size` bytes of the operand, truncated to `narrow` if given.
+    pub(super) fn store(&mut self, memarg: MemArg, size: u64, narrow: Option<Type>) -> Result<()> {
         let v = self.pop();
-        let p = self.heap_addr(memarg, size);
+        let p = self.heap_addr(&memarg, size);
         match narrow {
             None => self.b.ins().store(heap(), v, p, 0),
             Some(I8) => self.b.ins().istore8(heap(), v, p, 0),
             Some(I16) => self.b.ins().istore16(heap(), v, p, 0),
             Some(_) => self.b.ins().istore32(heap(), v, p, 0),
         };
+        Ok(())
+    }
+
+    // `v128` accesses.
+
+    pub(super) fn v128_load(&mut self, memarg: MemArg) -> Result<()> {
+        let p = self.heap_addr(&memarg, 16);
+        let v = self.b.ins().load(I8X16, heap(), p, 0);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn v128_store(&mut self, memarg: MemArg) -> Result<()> {
+        let v = self.vpop(I8X16);
+        let p = self.heap_addr(&memarg, 16);
+        self.b.ins().store(heap(), v, p, 0);
+        Ok(())
+    }
+
+    pub(super) fn simd_load_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Result<()> {
+        let v = self.vpop(ty);
+        let lt = ty.lane_type();
+        let p = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, heap(), p, 0);
+        let r = self.b.ins().insertlane(v, x, lane);
+        self.vpush(r);
+        Ok(())
+    }
+
+    pub(super) fn simd_store_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Result<()> {
+        let v = self.vpop(ty);
+        let x = self.b.ins().extractlane(v, lane);
+        let p = self.heap_addr(&memarg, ty.lane_type().bytes() as u64);
+        self.b.ins().store(heap(), x, p, 0);
+        Ok(())
+    }
+
+    pub(super) fn simd_splat_load(&mut self, memarg: MemArg, ty: Type) -> Result<()> {
+        let lt = ty.lane_type();
+        let p = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, heap(), p, 0);
+        let r = self.b.ins().splat(ty, x);
+        self.vpush(r);
+        Ok(())
+    }
+
+    pub(super) fn simd_zero_load(&mut self, memarg: MemArg, ty: Type) -> Result<()> {
+        let lt = ty.lane_type();
+        let p = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, heap(), p, 0);
+        let r = self.b.ins().scalar_to_vector(ty, x);
+        self.vpush(r);
+        Ok(())
+    }
+
+    /// `v128.loadNxM_{s,u}`: 8 bytes widened to `to` lanes.
+    pub(super) fn simd_ext_load(&mut self, memarg: MemArg, from: Type, signed: bool) -> Result<()> {
+        let p = self.heap_addr(&memarg, 8);
+        let x = self.b.ins().load(I64, heap(), p, 0);
+        let v = self.b.ins().scalar_to_vector(I64X2, x);
+        let v = cast(&mut self.b, v, from);
+        let r = if signed {
+            self.b.ins().swiden_low(v)
+        } else {
+            self.b.ins().uwiden_low(v)
+        };
+        self.vpush(r);
+        Ok(())
     }
 
     fn i32c(&mut self, v: u32) -> Value {
         self.b.ins().iconst(I32, v as i64)
     }
 
-    pub(super) fn memory_op(&mut self, op: &Operator<'_>) -> Result<bool> {
-        use Operator as O;
-        match op {
-            O::I32Load { memarg } => self.load_op(memarg, I32, 4, None),
-            O::I64Load { memarg } => self.load_op(memarg, I64, 8, None),
-            O::F32Load { memarg } => self.load_op(memarg, F32, 4, None),
-            O::F64Load { memarg } => self.load_op(memarg, F64, 8, None),
-            O::I32Load8S { memarg } => self.load_op(memarg, I32, 1, Some(true)),
-            O::I32Load8U { memarg } => self.load_op(memarg, I32, 1, Some(false)),
-            O::I32Load16S { memarg } => self.load_op(memarg, I32, 2, Some(true)),
-            O::I32Load16U { memarg } => self.load_op(memarg, I32, 2, Some(false)),
-            O::I64Load8S { memarg } => self.load_op(memarg, I64, 1, Some(true)),
-            O::I64Load8U { memarg } => self.load_op(memarg, I64, 1, Some(false)),
-            O::I64Load16S { memarg } => self.load_op(memarg, I64, 2, Some(true)),
-            O::I64Load16U { memarg } => self.load_op(memarg, I64, 2, Some(false)),
-            O::I64Load32S { memarg } => self.load_op(memarg, I64, 4, Some(true)),
-            O::I64Load32U { memarg } => self.load_op(memarg, I64, 4, Some(false)),
-            O::I32Store { memarg } | O::F32Store { memarg } => self.store_op(memarg, 4, None),
-            O::I64Store { memarg } | O::F64Store { memarg } => self.store_op(memarg, 8, None),
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store_op(memarg, 1, Some(I8)),
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
-                self.store_op(memarg, 2, Some(I16))
-            }
-            O::I64Store32 { memarg } => self.store_op(memarg, 4, Some(I32)),
-            O::MemorySize { mem } => {
-                let def = self.mem_defs[*mem as usize];
-                let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
-                let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.b.ins().ireduce(I32, pages);
-                self.push(v);
-            }
-            O::MemoryGrow { mem } => {
-                let delta = self.pop();
-                let m = self.i32c(*mem);
-                let vmctx = self.vmctx;
-                let r = self.libcall(
-                    libcalls::memory_grow as *const u8,
-                    &[I64, I32, I32],
-                    &[I32],
-                    &[vmctx, m, delta],
-                );
-                self.check_trap();
-                self.push(r[0]);
-            }
-            O::MemoryFill { mem } => {
-                let (d, val, n) = self.pop3();
-                let m = self.i32c(*mem);
-                let vmctx = self.vmctx;
-                self.libcall(
-                    libcalls::memory_fill as *const u8,
-                    &[I64, I32, I32, I32, I32],
-                    &[],
-                    &[vmctx, m, d, val, n],
-                );
-                self.check_trap();
-            }
-            O::MemoryCopy { dst_mem, src_mem } => {
-                let (d, s, n) = self.pop3();
-                let dm = self.i32c(*dst_mem);
-                let sm = self.i32c(*src_mem);
-                let vmctx = self.vmctx;
-                self.libcall(
-                    libcalls::memory_copy as *const u8,
-                    &[I64, I32, I32, I32, I32, I32],
-                    &[],
-                    &[vmctx, dm, sm, d, s, n],
-                );
-                self.check_trap();
-            }
-            O::MemoryInit { data_index, mem } => {
-                let (d, s, n) = self.pop3();
-                let m = self.i32c(*mem);
-                let seg = self.i32c(*data_index);
-                let vmctx = self.vmctx;
-                self.libcall(
-                    libcalls::memory_init as *const u8,
-                    &[I64, I32, I32, I32, I32, I32],
-                    &[],
-                    &[vmctx, m, seg, d, s, n],
-                );
-                self.check_trap();
-            }
-            O::DataDrop { data_index } => {
-                let seg = self.i32c(*data_index);
-                let vmctx = self.vmctx;
-                self.libcall(
-                    libcalls::data_drop as *const u8,
-                    &[I64, I32],
-                    &[],
-                    &[vmctx, seg],
-                );
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
+    pub(super) fn memory_size(&mut self, mem: u32) -> Result<()> {
+        let def = self.mem_defs[mem as usize];
+        let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
+        let pages = self.b.ins().ushr_imm_u(len, 16);
+        let v = self.b.ins().ireduce(I32, pages);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn memory_grow(&mut self, mem: u32) -> Result<()> {
+        let delta = self.pop();
+        let m = self.i32c(mem);
+        let vmctx = self.vmctx;
+        let r = self.libcall(Libcall::MemoryGrow, &[vmctx, m, delta]);
+        self.check_trap();
+        self.push(r[0]);
+        Ok(())
+    }
+
+    pub(super) fn memory_fill(&mut self, mem: u32) -> Result<()> {
+        let (d, val, n) = self.pop3();
+        let m = self.i32c(mem);
+        let vmctx = self.vmctx;
+        self.libcall(Libcall::MemoryFill, &[vmctx, m, d, val, n]);
+        self.check_trap();
+        Ok(())
+    }
+
+    pub(super) fn memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> Result<()> {
+        let (d, s, n) = self.pop3();
+        let dm = self.i32c(dst_mem);
+        let sm = self.i32c(src_mem);
+        let vmctx = self.vmctx;
+        self.libcall(Libcall::MemoryCopy, &[vmctx, dm, sm, d, s, n]);
+        self.check_trap();
+        Ok(())
+    }
+
+    pub(super) fn memory_init(&mut self, data_index: u32, mem: u32) -> Result<()> {
+        let (d, s, n) = self.pop3();
+        let m = self.i32c(mem);
+        let seg = self.i32c(data_index);
+        let vmctx = self.vmctx;
+        self.libcall(Libcall::MemoryInit, &[vmctx, m, seg, d, s, n]);
+        self.check_trap();
+        Ok(())
+    }
+
+    pub(super) fn data_drop(&mut self, data_index: u32) -> Result<()> {
+        let seg = self.i32c(data_index);
+        let vmctx = self.vmctx;
+        self.libcall(Libcall::DataDrop, &[vmctx, seg]);
+        Ok(())
     }
 }
 

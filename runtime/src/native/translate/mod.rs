@@ -7,9 +7,13 @@
 //! every call is followed by a test of that flag (RATIONALE.md, "Native engine: VM
 //! context and traps").
 //!
-//! Split by family: `control` (blocks, branches), `calls`, `numeric`, `memory`,
-//! `variables` (locals, globals, tables and references), `trampolines` (entry
-//! trampolines and host adapters).
+//! The translator implements wasmparser's `VisitOperator` and `VisitSimdOperator`:
+//! `visit` maps each operator to the method that translates it, one line per operator,
+//! and refuses the operators of proposals the engine does not implement; the methods
+//! themselves are split by family: `control` (blocks, branches), `calls`, `numeric`,
+//! `memory`, `variables` (locals, globals, tables and references), `simd` (which also
+//! holds its own operator list). `trampolines` builds entry trampolines and host
+//! adapters.
 
 mod calls;
 mod control;
@@ -18,22 +22,24 @@ mod numeric;
 mod simd;
 pub(crate) mod trampolines;
 mod variables;
+mod visit;
 
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::{
-    self, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value, types,
+    self, Block, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value, types,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::FuncId;
-use wasmparser::Operator;
 
+use super::abi::{clif_type, libcall_signature};
+use super::libcalls::Libcall;
 use super::vmctx::{RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code};
 use crate::error::{CompileError, CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
-use crate::values::{FuncType, ValType};
+use crate::values::ValType;
 
 /// What translating one function needs to know about its module.
 pub(crate) struct Env<'a> {
@@ -49,52 +55,19 @@ pub(crate) struct Env<'a> {
     pub simd: bool,
 }
 
-pub(crate) fn clif_type(t: ValType) -> Result<Type> {
-    Ok(match t {
-        ValType::I32 => types::I32,
-        ValType::I64 => types::I64,
-        ValType::F32 => types::F32,
-        ValType::F64 => types::F64,
-        ValType::FuncRef | ValType::ExternRef => types::I64,
-        ValType::V128 => types::I8X16,
-    })
-}
-
 fn wp_type(t: wasmparser::ValType) -> Result<Type> {
     match ValType::from_wasmparser(t) {
-        Some(v) => clif_type(v),
+        Some(v) => Ok(clif_type(v)),
         None => Err(unsupported("reference type outside Wasm 2.0")),
     }
 }
 
 pub(crate) fn unsupported(what: &str) -> Error {
-    Error::Compile(CompileError {
-        kind: CompileErrorKind::Unsupported,
-        message: format!("native engine: {what}"),
-        offset: None,
-    })
+    Error::unsupported(format!("native engine: {what}"))
 }
 
 pub(crate) fn wp_error(e: wasmparser::BinaryReaderError) -> Error {
-    Error::Compile(CompileError {
-        kind: CompileErrorKind::Malformed,
-        message: e.message().to_string(),
-        offset: Some(e.offset() as u64),
-    })
-}
-
-/// The Wasm ABI signature of `ty`.
-pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Result<Signature> {
-    let mut sig = Signature::new(call_conv);
-    sig.params.push(AbiParam::new(types::I64));
-    sig.params.push(AbiParam::new(types::I64));
-    for p in ty.params() {
-        sig.params.push(AbiParam::new(clif_type(*p)?));
-    }
-    for r in ty.results() {
-        sig.returns.push(AbiParam::new(clif_type(*r)?));
-    }
-    Ok(sig)
+    Error::from_wasmparser(CompileErrorKind::Malformed, &e)
 }
 
 pub(crate) fn block_args(values: &[Value]) -> Vec<BlockArg> {
@@ -233,7 +206,8 @@ pub(crate) struct Translator<'a, 'b> {
     trap_blocks: Vec<(u32, Block)>,
     func_refs: HashMap<u32, ir::FuncRef>,
     sig_refs: HashMap<u32, ir::SigRef>,
-    libcall_sigs: HashMap<(Vec<Type>, Vec<Type>), ir::SigRef>,
+    /// Imported libcall signatures, shared by libcalls of the same type.
+    libcall_sigs: HashMap<(&'static [Type], &'static [Type]), ir::SigRef>,
 }
 
 /// Translates defined function `defined` into `func` (whose signature is set).
@@ -255,7 +229,7 @@ pub(crate) fn translate_function(
 
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
-        let var = b.declare_var(clif_type(*p)?);
+        let var = b.declare_var(clif_type(*p));
         b.def_var(var, params[2 + i]);
         locals.push(var);
     }
@@ -278,11 +252,7 @@ pub(crate) fn translate_function(
             mem_defs.push(b.ins().load(types::I64, readonly(), array, (m * 8) as i32));
         }
     }
-    let results: Vec<Type> = ty
-        .results()
-        .iter()
-        .map(|t| clif_type(*t))
-        .collect::<Result<_>>()?;
+    let results: Vec<Type> = ty.results().iter().map(|t| clif_type(*t)).collect();
     let ret_block = b.create_block();
     for t in &results {
         b.append_block_param(ret_block, *t);
@@ -321,8 +291,7 @@ pub(crate) fn translate_function(
 
     let mut ops = body.get_operators_reader().map_err(wp_error)?;
     while !ops.eof() {
-        let op = ops.read().map_err(wp_error)?;
-        t.operator(op)?;
+        ops.visit_operator(&mut t).map_err(wp_error)??;
         if t.control.is_empty() {
             break;
         }
@@ -355,38 +324,9 @@ pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
 }
 
 impl Translator<'_, '_> {
-    fn operator(&mut self, op: Operator<'_>) -> Result<()> {
-        if !self.reachable {
-            match op {
-                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                    self.unreachable_depth += 1;
-                    return Ok(());
-                }
-                Operator::Else if self.unreachable_depth == 0 => {}
-                Operator::End if self.unreachable_depth == 0 => {}
-                Operator::End => {
-                    self.unreachable_depth -= 1;
-                    return Ok(());
-                }
-                _ => return Ok(()),
-            }
-        }
-        if !self.env.simd && is_simd(&op) {
-            return Err(Error::simd_unsupported());
-        }
-        if self.control_op(&op)?
-            || self.numeric_op(&op)?
-            || self.memory_op(&op)?
-            || self.call_op(&op)?
-            || self.variable_op(&op)?
-            || self.simd_op(&op)?
-        {
-            return Ok(());
-        }
-        if is_simd(&op) {
-            return Err(Error::simd_unsupported());
-        }
-        Err(unsupported(&format!("operator {op:?}")))
+    /// Refuses to translate what the engine does not implement.
+    fn refuse(&mut self, what: &str) -> Result<()> {
+        Err(unsupported(&format!("{what} is not supported")))
     }
 
     fn pop(&mut self) -> Value {
@@ -482,28 +422,28 @@ impl Translator<'_, '_> {
         self.trap_if(below, TrapKind::CallStackExhausted);
     }
 
-    /// Calls host function `f` (an `extern "C"` libcall) with `args`.
-    fn libcall(
-        &mut self,
-        f: *const u8,
-        params: &[Type],
-        results: &[Type],
-        args: &[Value],
-    ) -> Vec<Value> {
-        let key = (params.to_vec(), results.to_vec());
+    /// Calls `libcall` with `args` (the caller tests the trap flag if it may trap).
+    fn libcall(&mut self, libcall: Libcall, args: &[Value]) -> Vec<Value> {
+        debug_assert!(
+            libcall.params().len() == args.len()
+                && (libcall.params().iter())
+                    .zip(args)
+                    .all(|(t, v)| *t == self.b.func.dfg.value_type(*v)),
+            "{libcall:?} called with arguments of other types"
+        );
+        let key = (libcall.params(), libcall.results());
         let sig = match self.libcall_sigs.get(&key) {
             Some(s) => *s,
             None => {
-                let mut sig = Signature::new(self.env.call_conv);
-                sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-                sig.returns
-                    .extend(results.iter().map(|t| AbiParam::new(*t)));
-                let s = self.b.import_signature(sig);
+                let s = self
+                    .b
+                    .import_signature(libcall_signature(libcall, self.env.call_conv));
                 self.libcall_sigs.insert(key, s);
                 s
             }
         };
-        let callee = self.b.ins().iconst(types::I64, f as usize as i64);
+        let address = libcall.address() as usize as i64;
+        let callee = self.b.ins().iconst(types::I64, address);
         let call = self.b.ins().call_indirect(sig, callee, args);
         self.b.inst_results(call).to_vec()
     }
@@ -531,15 +471,4 @@ impl Translator<'_, '_> {
         self.b.seal_all_blocks();
         self.b.finalize(self.env.frontend);
     }
-}
-
-fn is_simd(op: &Operator<'_>) -> bool {
-    let name = format!("{op:?}");
-    name.starts_with("V128")
-        || name.starts_with("I8x16")
-        || name.starts_with("I16x8")
-        || name.starts_with("I32x4")
-        || name.starts_with("I64x2")
-        || name.starts_with("F32x4")
-        || name.starts_with("F64x2")
 }

@@ -1,33 +1,24 @@
 //! Per-signature glue between the host and compiled code.
 //!
-//! - The **entry trampoline** `(code, callee_vmctx, caller_vmctx, buf: *mut u64)` loads
-//!   the arguments from `buf` (16-byte cells, `Value::to_raw128`), calls `code` with the Wasm ABI
-//!   and writes the results back into `buf`: one native entry point for every signature,
-//!   multiple results included.
+//! - The **entry trampoline** `(code, callee_vmctx, caller_vmctx, buf: *mut u128)`
+//!   (`abi::EntryFn`) loads the arguments from `buf` (16-byte cells, `Value::to_raw128`),
+//!   calls `code` with the Wasm ABI and writes the results back into `buf`: one native
+//!   entry point for every signature, multiple results included.
 //! - The **host adapter** has the Wasm ABI; its `callee_vmctx` is a host function's store
 //!   index. It spills the arguments to a stack buffer and calls the `host_call` libcall,
 //!   then loads the results (the caller tests the trap flag as after any call).
 
 use cranelift_codegen::ir::{
-    self, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Type,
-    Value, types,
+    self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value, types,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{Env, builder_at_entry, clif_type, trusted};
-use crate::error::Result;
-use crate::native::libcalls;
+use super::{Env, builder_at_entry, trusted};
+use crate::native::abi::{clif_type, libcall_signature};
+use crate::native::libcalls::Libcall;
 use crate::values::FuncType;
 
 use types::{F32, I32, I64};
-
-pub(crate) fn entry_signature(env_cc: cranelift_codegen::isa::CallConv) -> Signature {
-    let mut sig = Signature::new(env_cc);
-    for _ in 0..4 {
-        sig.params.push(AbiParam::new(I64));
-    }
-    sig
-}
 
 /// Size of a cell of the argument/result buffers: a `v128` fits.
 const CELL: usize = 16;
@@ -63,13 +54,13 @@ pub(crate) fn build_entry(
     fbc: &mut FunctionBuilderContext,
     env: &Env<'_>,
     type_index: usize,
-) -> Result<()> {
+) {
     let ty: &FuncType = &env.info.types[type_index];
     let (mut b, p) = builder_at_entry(func, fbc);
     let (code, callee, caller, buf) = (p[0], p[1], p[2], p[3]);
     let mut args = vec![callee, caller];
     for (i, t) in ty.params().iter().enumerate() {
-        let v = load_raw(&mut b, clif_type(*t)?, buf, i);
+        let v = load_raw(&mut b, clif_type(*t), buf, i);
         args.push(v);
     }
     let sig = b.import_signature(env.sigs[type_index].clone());
@@ -80,7 +71,6 @@ pub(crate) fn build_entry(
     }
     b.ins().return_(&[]);
     b.finalize(env.frontend);
-    Ok(())
 }
 
 pub(crate) fn build_host_adapter(
@@ -88,7 +78,7 @@ pub(crate) fn build_host_adapter(
     fbc: &mut FunctionBuilderContext,
     env: &Env<'_>,
     type_index: usize,
-) -> Result<()> {
+) {
     let ty: &FuncType = &env.info.types[type_index];
     let (mut b, p) = builder_at_entry(func, fbc);
     let (func_index, caller) = (p[0], p[1]);
@@ -102,22 +92,17 @@ pub(crate) fn build_host_adapter(
     for (i, v) in p[2..].iter().enumerate() {
         store_raw(&mut b, *v, buf, i);
     }
-    let mut sig = Signature::new(env.call_conv);
-    for t in [I64, I64, I64] {
-        sig.params.push(AbiParam::new(t));
-    }
-    let sig = b.import_signature(sig);
+    let sig = b.import_signature(libcall_signature(Libcall::HostCall, env.call_conv));
     let callee = b
         .ins()
-        .iconst(I64, libcalls::host_call as *const u8 as usize as i64);
+        .iconst(I64, Libcall::HostCall.address() as usize as i64);
     b.ins()
         .call_indirect(sig, callee, &[caller, func_index, buf]);
     let mut results = Vec::new();
     for (i, t) in ty.results().iter().enumerate() {
-        let v = load_raw(&mut b, clif_type(*t)?, buf, i);
+        let v = load_raw(&mut b, clif_type(*t), buf, i);
         results.push(v);
     }
     b.ins().return_(&results);
     b.finalize(env.frontend);
-    Ok(())
 }

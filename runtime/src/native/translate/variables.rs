@@ -6,11 +6,10 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
-use wasmparser::Operator;
 
-use super::{Translator, defs, global_flags, readonly, trusted};
+use super::{Translator, clif_type, defs, global_flags, readonly, trusted};
 use crate::error::{Result, TrapKind};
-use crate::native::libcalls;
+use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH, VM_FUNC_INDICES, VM_GLOBALS, VM_TABLES};
 
 use types::{F32, F64, I32, I64};
@@ -45,137 +44,137 @@ impl Translator<'_, '_> {
         self.b.ins().iadd(base, off)
     }
 
-    fn table_libcall(&mut self, f: *const u8, consts: &[u32], n_stack: usize, ret: bool) {
+    /// Calls `libcall` with the vmctx, `consts` and the top `n_stack` operands, and
+    /// pushes its result if it has one.
+    fn table_libcall(&mut self, libcall: Libcall, consts: &[u32], n_stack: usize) -> Result<()> {
         let mut args = vec![self.vmctx];
-        let mut tys = vec![I64];
         for c in consts {
             args.push(self.b.ins().iconst(I32, *c as i64));
-            tys.push(I32);
         }
-        let operands = self.stack.split_off(self.stack.len() - n_stack);
-        for v in operands {
-            tys.push(self.b.func.dfg.value_type(v));
-            args.push(v);
-        }
-        let results = if ret { vec![I32] } else { vec![] };
-        let r = self.libcall(f, &tys, &results, &args);
+        args.extend(self.stack.split_off(self.stack.len() - n_stack));
+        let results = self.libcall(libcall, &args);
         self.check_trap();
-        if ret {
-            self.push(r[0]);
-        }
+        self.stack.extend(results);
+        Ok(())
     }
 
-    pub(super) fn variable_op(&mut self, op: &Operator<'_>) -> Result<bool> {
-        use Operator as O;
-        match op {
-            O::LocalGet { local_index } => {
-                let v = self.b.use_var(self.locals[*local_index as usize]);
-                self.push(v);
+    pub(super) fn local_get(&mut self, local_index: u32) -> Result<()> {
+        let v = self.b.use_var(self.locals[local_index as usize]);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn local_set(&mut self, local_index: u32) -> Result<()> {
+        let v = self.pop();
+        self.b.def_var(self.locals[local_index as usize], v);
+        Ok(())
+    }
+
+    pub(super) fn local_tee(&mut self, local_index: u32) -> Result<()> {
+        let v = *self.stack.last().unwrap();
+        self.b.def_var(self.locals[local_index as usize], v);
+        Ok(())
+    }
+
+    pub(super) fn global_get(&mut self, global_index: u32) -> Result<()> {
+        let ty = clif_type(self.env.info.globals[global_index as usize].content);
+        let cell = self.global_cell(global_index);
+        let v = self.b.ins().load(ty, global_flags(ty), cell, 0);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn global_set(&mut self, global_index: u32) -> Result<()> {
+        let v = self.pop();
+        let cell = self.global_cell(global_index);
+        // Keep the cell's low 64 bits a valid raw value (`Value::to_raw`).
+        let ty = self.b.func.dfg.value_type(v);
+        let raw = match ty {
+            I32 => self.b.ins().uextend(I64, v),
+            F32 => {
+                let bits = self.b.ins().bitcast(I32, MemFlagsData::new(), v);
+                self.b.ins().uextend(I64, bits)
             }
-            O::LocalSet { local_index } => {
-                let v = self.pop();
-                self.b.def_var(self.locals[*local_index as usize], v);
-            }
-            O::LocalTee { local_index } => {
-                let v = *self.stack.last().unwrap();
-                self.b.def_var(self.locals[*local_index as usize], v);
-            }
-            O::GlobalGet { global_index } => {
-                let ty = super::clif_type(self.env.info.globals[*global_index as usize].content)?;
-                let cell = self.global_cell(*global_index);
-                let v = self.b.ins().load(ty, global_flags(ty), cell, 0);
-                self.push(v);
-            }
-            O::GlobalSet { global_index } => {
-                let v = self.pop();
-                let cell = self.global_cell(*global_index);
-                // Keep the cell's low 64 bits a valid raw value (`Value::to_raw`).
-                let ty = self.b.func.dfg.value_type(v);
-                let raw = match ty {
-                    I32 => self.b.ins().uextend(I64, v),
-                    F32 => {
-                        let bits = self.b.ins().bitcast(I32, MemFlagsData::new(), v);
-                        self.b.ins().uextend(I64, bits)
-                    }
-                    F64 => self.b.ins().bitcast(I64, MemFlagsData::new(), v),
-                    _ => v,
-                };
-                self.b.ins().store(global_flags(ty), raw, cell, 0);
-            }
-            O::RefNull { .. } => {
-                let v = self.b.ins().iconst(I64, 0);
-                self.push(v);
-            }
-            O::RefIsNull => {
-                let a = self.pop();
-                let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
-                let v = self.b.ins().uextend(I32, c);
-                self.push(v);
-            }
-            O::RefFunc { function_index } => {
-                let vmctx = self.vmctx;
-                let array = self.b.ins().load(I64, readonly(), vmctx, VM_FUNC_INDICES);
-                let idx = self
-                    .b
-                    .ins()
-                    .load(I32, readonly(), array, (*function_index as i32) * 4);
-                let wide = self.b.ins().uextend(I64, idx);
-                let v = self.b.ins().iadd_imm_u(wide, 1);
-                self.push(v);
-            }
-            O::TableGet { table } => {
-                let i = self.pop();
-                let p = self.table_elem(*table, i, TrapKind::TableOutOfBounds);
-                let v = self.b.ins().load(I64, trusted(), p, 0);
-                self.push(v);
-            }
-            O::TableSet { table } => {
-                let v = self.pop();
-                let i = self.pop();
-                let p = self.table_elem(*table, i, TrapKind::TableOutOfBounds);
-                self.b.ins().store(trusted(), v, p, 0);
-            }
-            O::TableSize { table } => {
-                let def = self.table_def(*table);
-                let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
-                let v = self.b.ins().ireduce(I32, len);
-                self.push(v);
-            }
-            O::TableGrow { table } => {
-                // (init: ref, delta: i32) -> i32
-                let delta = self.pop();
-                let init = self.pop();
-                self.push(delta);
-                self.push(init);
-                self.table_libcall(libcalls::table_grow as *const u8, &[*table], 2, true);
-            }
-            O::TableFill { table } => {
-                self.table_libcall(libcalls::table_fill as *const u8, &[*table], 3, false);
-            }
-            O::TableCopy {
-                dst_table,
-                src_table,
-            } => {
-                self.table_libcall(
-                    libcalls::table_copy as *const u8,
-                    &[*dst_table, *src_table],
-                    3,
-                    false,
-                );
-            }
-            O::TableInit { elem_index, table } => {
-                self.table_libcall(
-                    libcalls::table_init as *const u8,
-                    &[*table, *elem_index],
-                    3,
-                    false,
-                );
-            }
-            O::ElemDrop { elem_index } => {
-                self.table_libcall(libcalls::elem_drop as *const u8, &[*elem_index], 0, false);
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
+            F64 => self.b.ins().bitcast(I64, MemFlagsData::new(), v),
+            _ => v,
+        };
+        self.b.ins().store(global_flags(ty), raw, cell, 0);
+        Ok(())
+    }
+
+    pub(super) fn ref_null(&mut self) -> Result<()> {
+        let v = self.b.ins().iconst(I64, 0);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn ref_is_null(&mut self) -> Result<()> {
+        let a = self.pop();
+        let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
+        let v = self.b.ins().uextend(I32, c);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn ref_func(&mut self, function_index: u32) -> Result<()> {
+        let vmctx = self.vmctx;
+        let array = self.b.ins().load(I64, readonly(), vmctx, VM_FUNC_INDICES);
+        let idx = self
+            .b
+            .ins()
+            .load(I32, readonly(), array, (function_index as i32) * 4);
+        let wide = self.b.ins().uextend(I64, idx);
+        let v = self.b.ins().iadd_imm_u(wide, 1);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn table_get(&mut self, table: u32) -> Result<()> {
+        let i = self.pop();
+        let p = self.table_elem(table, i, TrapKind::TableOutOfBounds);
+        let v = self.b.ins().load(I64, trusted(), p, 0);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn table_set(&mut self, table: u32) -> Result<()> {
+        let v = self.pop();
+        let i = self.pop();
+        let p = self.table_elem(table, i, TrapKind::TableOutOfBounds);
+        self.b.ins().store(trusted(), v, p, 0);
+        Ok(())
+    }
+
+    pub(super) fn table_size(&mut self, table: u32) -> Result<()> {
+        let def = self.table_def(table);
+        let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
+        let v = self.b.ins().ireduce(I32, len);
+        self.push(v);
+        Ok(())
+    }
+
+    pub(super) fn table_grow(&mut self, table: u32) -> Result<()> {
+        // The libcall takes (delta, init), the operands are (init, delta).
+        let delta = self.pop();
+        let init = self.pop();
+        self.push(delta);
+        self.push(init);
+        self.table_libcall(Libcall::TableGrow, &[table], 2)
+    }
+
+    pub(super) fn table_fill(&mut self, table: u32) -> Result<()> {
+        self.table_libcall(Libcall::TableFill, &[table], 3)
+    }
+
+    pub(super) fn table_copy(&mut self, dst_table: u32, src_table: u32) -> Result<()> {
+        self.table_libcall(Libcall::TableCopy, &[dst_table, src_table], 3)
+    }
+
+    pub(super) fn table_init(&mut self, elem_index: u32, table: u32) -> Result<()> {
+        self.table_libcall(Libcall::TableInit, &[table, elem_index], 3)
+    }
+
+    pub(super) fn elem_drop(&mut self, elem_index: u32) -> Result<()> {
+        self.table_libcall(Libcall::ElemDrop, &[elem_index], 0)
     }
 }

@@ -1,0 +1,102 @@
+//! Every Cranelift signature the native engine uses, built here and nowhere else:
+//!
+//! - the **Wasm ABI** of compiled functions and host adapters:
+//!   `(callee_vmctx: i64, caller_vmctx: i64, params...) -> results`;
+//! - the **entry trampoline**, called from Rust as [`EntryFn`];
+//! - the **libcalls**, Rust functions declared in `libcalls.rs`'s registry.
+//!
+//! Where Rust is on the other side of a call (entry trampoline, libcalls), the Cranelift
+//! parameter and result types come from the Rust types through [`AbiType`], so the two
+//! sides cannot disagree.
+
+use cranelift_codegen::ir::{AbiParam, Signature, Type, types};
+use cranelift_codegen::isa::CallConv;
+
+use super::libcalls::Libcall;
+use super::vmctx::VMContext;
+use crate::values::{FuncType, ValType};
+
+// Pointers and `usize` travel as `I64`: the engine supports 64-bit hosts only.
+const _: () = assert!(size_of::<usize>() == 8);
+
+/// A Rust type passed between compiled code and Rust, and its Cranelift type.
+pub(crate) trait AbiType {
+    const CLIF: Type;
+}
+
+impl AbiType for u32 {
+    const CLIF: Type = types::I32;
+}
+
+impl AbiType for i32 {
+    const CLIF: Type = types::I32;
+}
+
+impl AbiType for u64 {
+    const CLIF: Type = types::I64;
+}
+
+impl AbiType for usize {
+    const CLIF: Type = types::I64;
+}
+
+impl<T> AbiType for *const T {
+    const CLIF: Type = types::I64;
+}
+
+impl<T> AbiType for *mut T {
+    const CLIF: Type = types::I64;
+}
+
+fn signature(call_conv: CallConv, params: &[Type], results: &[Type]) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+    sig.returns
+        .extend(results.iter().map(|t| AbiParam::new(*t)));
+    sig
+}
+
+/// The Cranelift type of a Wasm value: references are raw `I64`s, a `v128` is an `I8X16`.
+pub(crate) fn clif_type(t: ValType) -> Type {
+    match t {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::V128 => types::I8X16,
+    }
+}
+
+/// The Wasm ABI signature of functions of type `ty`.
+pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
+    let vmctx = <*mut VMContext>::CLIF;
+    let params: Vec<Type> = [vmctx, vmctx]
+        .into_iter()
+        .chain(ty.params().iter().map(|t| clif_type(*t)))
+        .collect();
+    let results: Vec<Type> = ty.results().iter().map(|t| clif_type(*t)).collect();
+    signature(call_conv, &params, &results)
+}
+
+/// How Rust calls an entry trampoline: `(code, callee_vmctx, caller_vmctx, buf)`, where
+/// `buf` holds the arguments and receives the results, one 16-byte cell each
+/// (`Value::to_raw128`).
+pub(crate) type EntryFn =
+    unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut u128);
+
+/// The signature of [`EntryFn`].
+pub(crate) fn entry_signature(call_conv: CallConv) -> Signature {
+    let params = [
+        <*const u8>::CLIF,
+        <*mut VMContext>::CLIF,
+        <*mut VMContext>::CLIF,
+        <*mut u128>::CLIF,
+    ];
+    signature(call_conv, &params, &[])
+}
+
+/// The signature of `libcall`, from its registry entry.
+pub(crate) fn libcall_signature(libcall: Libcall, call_conv: CallConv) -> Signature {
+    signature(call_conv, libcall.params(), libcall.results())
+}

@@ -1,0 +1,382 @@
+//! The operator table of the native translator: its `VisitOperator` implementation maps
+//! every operator to the `Translator` method that translates it, one line per operator
+//! (the methods live in the family files); `simd.rs` has the same for
+//! `VisitSimdOperator`. Removing an operator's line is a compile error (a missing trait
+//! method). The operators of proposals the engine does not implement come from
+//! wasmparser's own lists, filtered by proposal, and are refused with an `Unsupported`
+//! compile error naming the proposal.
+
+use cranelift_codegen::ir::InstBuilder;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::types::{F32, F64, I8, I16, I32, I64};
+use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, ValType};
+use wasmparser::{VisitOperator, VisitSimdOperator};
+
+use super::{Translator, unsupported};
+use crate::error::Result;
+
+/// Defines visit methods from lines `visit_name(immediates) => method(arguments);`: each
+/// calls `self.method(arguments)`, except in dead code (after an unconditional branch),
+/// which is skipped. With `simd` first, the method also refuses to translate on a host
+/// without the ISA extensions the SIMD lowering needs.
+macro_rules! visit_methods {
+    (simd; $(
+        $visit:ident $(($($arg:ident: $arg_ty:ty),*))? => $method:ident($($argument:expr),*);
+    )*) => {
+        $(
+            fn $visit(&mut self $($(, $arg: $arg_ty)*)?) -> $crate::error::Result<()> {
+                if !self.reachable {
+                    return Ok(());
+                }
+                if !self.env.simd {
+                    return Err($crate::error::Error::simd_unsupported());
+                }
+                self.$method($($argument),*)
+            }
+        )*
+    };
+    ($(
+        $visit:ident $(($($arg:ident: $arg_ty:ty),*))? => $method:ident($($argument:expr),*);
+    )*) => {
+        $(
+            fn $visit(&mut self $($(, $arg: $arg_ty)*)?) -> $crate::error::Result<()> {
+                if !self.reachable {
+                    return Ok(());
+                }
+                self.$method($($argument),*)
+            }
+        )*
+    };
+}
+pub(super) use visit_methods;
+
+/// For wasmparser's `for_each_visit_operator!` and `for_each_visit_simd_operator!`:
+/// defines a visit method refusing each operator of a proposal the native engine does
+/// not implement, and nothing for the proposals it implements (their methods are in the
+/// operator tables). A proposal new to wasmparser fails to compile in [`proposal_name`]
+/// until it is named there.
+macro_rules! refuse_unimplemented_proposals {
+    ($(
+        @$proposal:ident $op:ident $({ $($arg:ident: $arg_ty:ty),* })? => $visit:ident ($($ann:tt)*)
+    )*) => {
+        $( refuse_unimplemented_proposals!(@refuse $proposal $visit $($($arg_ty),*)?); )*
+    };
+    (@refuse mvp $($rest:tt)*) => {};
+    (@refuse sign_extension $($rest:tt)*) => {};
+    (@refuse saturating_float_to_int $($rest:tt)*) => {};
+    (@refuse bulk_memory $($rest:tt)*) => {};
+    (@refuse reference_types $($rest:tt)*) => {};
+    (@refuse simd $($rest:tt)*) => {};
+    (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
+        fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
+            use $crate::native::translate::visit as table;
+            Err(table::refused(table::proposal_name!($proposal), stringify!($visit)))
+        }
+    };
+}
+pub(super) use refuse_unimplemented_proposals;
+
+/// How error messages name the operators of a proposal the engine does not implement.
+#[rustfmt::skip]
+macro_rules! proposal_name {
+    (exceptions) => { "exception handling operators" };
+    (legacy_exceptions) => { "legacy exception handling operators" };
+    (tail_call) => { "tail calls" };
+    (threads) => { "atomic operators (threads)" };
+    (shared_everything_threads) => { "shared-everything threads operators" };
+    (gc) => { "garbage collection operators" };
+    (custom_descriptors) => { "custom descriptors operators" };
+    (function_references) => { "typed function references operators" };
+    (stack_switching) => { "stack switching operators" };
+    (wide_arithmetic) => { "wide arithmetic operators" };
+    (acquire_release_atomics) => { "acquire-release atomic operators" };
+    (memory_control) => { "memory control operators" };
+    (relaxed_simd) => { "relaxed SIMD operators" };
+}
+pub(super) use proposal_name;
+
+/// The error for operator `visit_method` (wasmparser's name for its visit method) of a
+/// proposal the engine does not implement.
+pub(super) fn refused(operators: &str, visit_method: &str) -> crate::error::Error {
+    let op = visit_method.strip_prefix("visit_").unwrap_or(visit_method);
+    unsupported(&format!("{operators} ({op}) are not supported"))
+}
+
+impl<'op> VisitOperator<'op> for Translator<'_, '_> {
+    type Output = Result<()>;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn VisitSimdOperator<'op, Output = Result<()>>> {
+        // Always: the SIMD methods refuse on hosts without the needed ISA themselves,
+        // with the engine's own error (wasmparser's would be a decoding error).
+        Some(self)
+    }
+
+    // Frames are followed through dead code too, to know where it ends (`control.rs`).
+    fn visit_block(&mut self, blockty: BlockType) -> Result<()> {
+        self.open_block(blockty)
+    }
+
+    fn visit_loop(&mut self, blockty: BlockType) -> Result<()> {
+        self.open_loop(blockty)
+    }
+
+    fn visit_if(&mut self, blockty: BlockType) -> Result<()> {
+        self.open_if(blockty)
+    }
+
+    fn visit_else(&mut self) -> Result<()> {
+        self.else_branch()
+    }
+
+    fn visit_end(&mut self) -> Result<()> {
+        self.end()
+    }
+
+    visit_methods! {
+        // Control (control.rs).
+        visit_unreachable => unreachable();
+        visit_nop => nop();
+        visit_br(relative_depth: u32) => br(relative_depth);
+        visit_br_if(relative_depth: u32) => br_if(relative_depth);
+        visit_br_table(targets: BrTable<'op>) => br_table(targets);
+        visit_return => return_from_function();
+        visit_drop => drop_operand();
+        visit_select => select();
+        visit_typed_select(_ty: ValType) => select();
+        visit_typed_select_multi(_tys: Vec<ValType>) => refuse("select with several results");
+
+        // Calls (calls.rs).
+        visit_call(function_index: u32) => call(function_index);
+        visit_call_indirect(type_index: u32, table_index: u32) =>
+            call_indirect(type_index, table_index);
+
+        // Locals, globals, references and tables (variables.rs).
+        visit_local_get(local_index: u32) => local_get(local_index);
+        visit_local_set(local_index: u32) => local_set(local_index);
+        visit_local_tee(local_index: u32) => local_tee(local_index);
+        visit_global_get(global_index: u32) => global_get(global_index);
+        visit_global_set(global_index: u32) => global_set(global_index);
+        visit_ref_null(_hty: HeapType) => ref_null();
+        visit_ref_is_null => ref_is_null();
+        visit_ref_func(function_index: u32) => ref_func(function_index);
+        visit_table_get(table: u32) => table_get(table);
+        visit_table_set(table: u32) => table_set(table);
+        visit_table_size(table: u32) => table_size(table);
+        visit_table_grow(table: u32) => table_grow(table);
+        visit_table_fill(table: u32) => table_fill(table);
+        visit_table_copy(dst_table: u32, src_table: u32) => table_copy(dst_table, src_table);
+        visit_table_init(elem_index: u32, table: u32) => table_init(elem_index, table);
+        visit_elem_drop(elem_index: u32) => elem_drop(elem_index);
+
+        // Memory (memory.rs).
+        visit_i32_load(memarg: MemArg) => load(memarg, I32, 4, None);
+        visit_i64_load(memarg: MemArg) => load(memarg, I64, 8, None);
+        visit_f32_load(memarg: MemArg) => load(memarg, F32, 4, None);
+        visit_f64_load(memarg: MemArg) => load(memarg, F64, 8, None);
+        visit_i32_load8_s(memarg: MemArg) => load(memarg, I32, 1, Some(true));
+        visit_i32_load8_u(memarg: MemArg) => load(memarg, I32, 1, Some(false));
+        visit_i32_load16_s(memarg: MemArg) => load(memarg, I32, 2, Some(true));
+        visit_i32_load16_u(memarg: MemArg) => load(memarg, I32, 2, Some(false));
+        visit_i64_load8_s(memarg: MemArg) => load(memarg, I64, 1, Some(true));
+        visit_i64_load8_u(memarg: MemArg) => load(memarg, I64, 1, Some(false));
+        visit_i64_load16_s(memarg: MemArg) => load(memarg, I64, 2, Some(true));
+        visit_i64_load16_u(memarg: MemArg) => load(memarg, I64, 2, Some(false));
+        visit_i64_load32_s(memarg: MemArg) => load(memarg, I64, 4, Some(true));
+        visit_i64_load32_u(memarg: MemArg) => load(memarg, I64, 4, Some(false));
+        visit_i32_store(memarg: MemArg) => store(memarg, 4, None);
+        visit_i64_store(memarg: MemArg) => store(memarg, 8, None);
+        visit_f32_store(memarg: MemArg) => store(memarg, 4, None);
+        visit_f64_store(memarg: MemArg) => store(memarg, 8, None);
+        visit_i32_store8(memarg: MemArg) => store(memarg, 1, Some(I8));
+        visit_i32_store16(memarg: MemArg) => store(memarg, 2, Some(I16));
+        visit_i64_store8(memarg: MemArg) => store(memarg, 1, Some(I8));
+        visit_i64_store16(memarg: MemArg) => store(memarg, 2, Some(I16));
+        visit_i64_store32(memarg: MemArg) => store(memarg, 4, Some(I32));
+        visit_memory_size(mem: u32) => memory_size(mem);
+        visit_memory_grow(mem: u32) => memory_grow(mem);
+        visit_memory_fill(mem: u32) => memory_fill(mem);
+        visit_memory_copy(dst_mem: u32, src_mem: u32) => memory_copy(dst_mem, src_mem);
+        visit_memory_init(data_index: u32, mem: u32) => memory_init(data_index, mem);
+        visit_data_drop(data_index: u32) => data_drop(data_index);
+
+        // Numeric (numeric.rs).
+        visit_i32_const(value: i32) => i32_const(value);
+        visit_i64_const(value: i64) => i64_const(value);
+        visit_f32_const(value: Ieee32) => f32_const(value);
+        visit_f64_const(value: Ieee64) => f64_const(value);
+        visit_i32_eqz => eqz();
+        visit_i64_eqz => eqz();
+        visit_i32_eq => icmp(IntCC::Equal);
+        visit_i64_eq => icmp(IntCC::Equal);
+        visit_i32_ne => icmp(IntCC::NotEqual);
+        visit_i64_ne => icmp(IntCC::NotEqual);
+        visit_i32_lt_s => icmp(IntCC::SignedLessThan);
+        visit_i64_lt_s => icmp(IntCC::SignedLessThan);
+        visit_i32_lt_u => icmp(IntCC::UnsignedLessThan);
+        visit_i64_lt_u => icmp(IntCC::UnsignedLessThan);
+        visit_i32_gt_s => icmp(IntCC::SignedGreaterThan);
+        visit_i64_gt_s => icmp(IntCC::SignedGreaterThan);
+        visit_i32_gt_u => icmp(IntCC::UnsignedGreaterThan);
+        visit_i64_gt_u => icmp(IntCC::UnsignedGreaterThan);
+        visit_i32_le_s => icmp(IntCC::SignedLessThanOrEqual);
+        visit_i64_le_s => icmp(IntCC::SignedLessThanOrEqual);
+        visit_i32_le_u => icmp(IntCC::UnsignedLessThanOrEqual);
+        visit_i64_le_u => icmp(IntCC::UnsignedLessThanOrEqual);
+        visit_i32_ge_s => icmp(IntCC::SignedGreaterThanOrEqual);
+        visit_i64_ge_s => icmp(IntCC::SignedGreaterThanOrEqual);
+        visit_i32_ge_u => icmp(IntCC::UnsignedGreaterThanOrEqual);
+        visit_i64_ge_u => icmp(IntCC::UnsignedGreaterThanOrEqual);
+        visit_f32_eq => fcmp(FloatCC::Equal);
+        visit_f64_eq => fcmp(FloatCC::Equal);
+        visit_f32_ne => fcmp(FloatCC::NotEqual);
+        visit_f64_ne => fcmp(FloatCC::NotEqual);
+        visit_f32_lt => fcmp(FloatCC::LessThan);
+        visit_f64_lt => fcmp(FloatCC::LessThan);
+        visit_f32_gt => fcmp(FloatCC::GreaterThan);
+        visit_f64_gt => fcmp(FloatCC::GreaterThan);
+        visit_f32_le => fcmp(FloatCC::LessThanOrEqual);
+        visit_f64_le => fcmp(FloatCC::LessThanOrEqual);
+        visit_f32_ge => fcmp(FloatCC::GreaterThanOrEqual);
+        visit_f64_ge => fcmp(FloatCC::GreaterThanOrEqual);
+        visit_i32_clz => unary(|ins, x| ins.clz(x));
+        visit_i64_clz => unary(|ins, x| ins.clz(x));
+        visit_i32_ctz => unary(|ins, x| ins.ctz(x));
+        visit_i64_ctz => unary(|ins, x| ins.ctz(x));
+        visit_i32_popcnt => unary(|ins, x| ins.popcnt(x));
+        visit_i64_popcnt => unary(|ins, x| ins.popcnt(x));
+        visit_i32_add => binary(|ins, x, y| ins.iadd(x, y));
+        visit_i64_add => binary(|ins, x, y| ins.iadd(x, y));
+        visit_i32_sub => binary(|ins, x, y| ins.isub(x, y));
+        visit_i64_sub => binary(|ins, x, y| ins.isub(x, y));
+        visit_i32_mul => binary(|ins, x, y| ins.imul(x, y));
+        visit_i64_mul => binary(|ins, x, y| ins.imul(x, y));
+        visit_i32_div_s => div_rem(I32, true, false);
+        visit_i32_div_u => div_rem(I32, false, false);
+        visit_i32_rem_s => div_rem(I32, true, true);
+        visit_i32_rem_u => div_rem(I32, false, true);
+        visit_i64_div_s => div_rem(I64, true, false);
+        visit_i64_div_u => div_rem(I64, false, false);
+        visit_i64_rem_s => div_rem(I64, true, true);
+        visit_i64_rem_u => div_rem(I64, false, true);
+        visit_i32_and => binary(|ins, x, y| ins.band(x, y));
+        visit_i64_and => binary(|ins, x, y| ins.band(x, y));
+        visit_i32_or => binary(|ins, x, y| ins.bor(x, y));
+        visit_i64_or => binary(|ins, x, y| ins.bor(x, y));
+        visit_i32_xor => binary(|ins, x, y| ins.bxor(x, y));
+        visit_i64_xor => binary(|ins, x, y| ins.bxor(x, y));
+        visit_i32_shl => binary(|ins, x, y| ins.ishl(x, y));
+        visit_i64_shl => binary(|ins, x, y| ins.ishl(x, y));
+        visit_i32_shr_s => binary(|ins, x, y| ins.sshr(x, y));
+        visit_i64_shr_s => binary(|ins, x, y| ins.sshr(x, y));
+        visit_i32_shr_u => binary(|ins, x, y| ins.ushr(x, y));
+        visit_i64_shr_u => binary(|ins, x, y| ins.ushr(x, y));
+        visit_i32_rotl => binary(|ins, x, y| ins.rotl(x, y));
+        visit_i64_rotl => binary(|ins, x, y| ins.rotl(x, y));
+        visit_i32_rotr => binary(|ins, x, y| ins.rotr(x, y));
+        visit_i64_rotr => binary(|ins, x, y| ins.rotr(x, y));
+        visit_f32_abs => unary(|ins, x| ins.fabs(x));
+        visit_f64_abs => unary(|ins, x| ins.fabs(x));
+        visit_f32_neg => unary(|ins, x| ins.fneg(x));
+        visit_f64_neg => unary(|ins, x| ins.fneg(x));
+        visit_f32_ceil => unary(|ins, x| ins.ceil(x));
+        visit_f64_ceil => unary(|ins, x| ins.ceil(x));
+        visit_f32_floor => unary(|ins, x| ins.floor(x));
+        visit_f64_floor => unary(|ins, x| ins.floor(x));
+        visit_f32_trunc => unary(|ins, x| ins.trunc(x));
+        visit_f64_trunc => unary(|ins, x| ins.trunc(x));
+        visit_f32_nearest => unary(|ins, x| ins.nearest(x));
+        visit_f64_nearest => unary(|ins, x| ins.nearest(x));
+        visit_f32_sqrt => unary(|ins, x| ins.sqrt(x));
+        visit_f64_sqrt => unary(|ins, x| ins.sqrt(x));
+        visit_f32_add => binary(|ins, x, y| ins.fadd(x, y));
+        visit_f64_add => binary(|ins, x, y| ins.fadd(x, y));
+        visit_f32_sub => binary(|ins, x, y| ins.fsub(x, y));
+        visit_f64_sub => binary(|ins, x, y| ins.fsub(x, y));
+        visit_f32_mul => binary(|ins, x, y| ins.fmul(x, y));
+        visit_f64_mul => binary(|ins, x, y| ins.fmul(x, y));
+        visit_f32_div => binary(|ins, x, y| ins.fdiv(x, y));
+        visit_f64_div => binary(|ins, x, y| ins.fdiv(x, y));
+        visit_f32_min => binary(|ins, x, y| ins.fmin(x, y));
+        visit_f64_min => binary(|ins, x, y| ins.fmin(x, y));
+        visit_f32_max => binary(|ins, x, y| ins.fmax(x, y));
+        visit_f64_max => binary(|ins, x, y| ins.fmax(x, y));
+        visit_f32_copysign => binary(|ins, x, y| ins.fcopysign(x, y));
+        visit_f64_copysign => binary(|ins, x, y| ins.fcopysign(x, y));
+        visit_i32_wrap_i64 => unary(|ins, x| ins.ireduce(I32, x));
+        visit_i64_extend_i32_s => unary(|ins, x| ins.sextend(I64, x));
+        visit_i64_extend_i32_u => unary(|ins, x| ins.uextend(I64, x));
+        visit_i32_trunc_f32_s => trunc(I32, true);
+        visit_i32_trunc_f64_s => trunc(I32, true);
+        visit_i32_trunc_f32_u => trunc(I32, false);
+        visit_i32_trunc_f64_u => trunc(I32, false);
+        visit_i64_trunc_f32_s => trunc(I64, true);
+        visit_i64_trunc_f64_s => trunc(I64, true);
+        visit_i64_trunc_f32_u => trunc(I64, false);
+        visit_i64_trunc_f64_u => trunc(I64, false);
+        visit_i32_trunc_sat_f32_s => unary(|ins, x| ins.fcvt_to_sint_sat(I32, x));
+        visit_i32_trunc_sat_f64_s => unary(|ins, x| ins.fcvt_to_sint_sat(I32, x));
+        visit_i32_trunc_sat_f32_u => unary(|ins, x| ins.fcvt_to_uint_sat(I32, x));
+        visit_i32_trunc_sat_f64_u => unary(|ins, x| ins.fcvt_to_uint_sat(I32, x));
+        visit_i64_trunc_sat_f32_s => unary(|ins, x| ins.fcvt_to_sint_sat(I64, x));
+        visit_i64_trunc_sat_f64_s => unary(|ins, x| ins.fcvt_to_sint_sat(I64, x));
+        visit_i64_trunc_sat_f32_u => unary(|ins, x| ins.fcvt_to_uint_sat(I64, x));
+        visit_i64_trunc_sat_f64_u => unary(|ins, x| ins.fcvt_to_uint_sat(I64, x));
+        visit_f32_convert_i32_s => unary(|ins, x| ins.fcvt_from_sint(F32, x));
+        visit_f32_convert_i64_s => unary(|ins, x| ins.fcvt_from_sint(F32, x));
+        visit_f32_convert_i32_u => unary(|ins, x| ins.fcvt_from_uint(F32, x));
+        visit_f32_convert_i64_u => unary(|ins, x| ins.fcvt_from_uint(F32, x));
+        visit_f64_convert_i32_s => unary(|ins, x| ins.fcvt_from_sint(F64, x));
+        visit_f64_convert_i64_s => unary(|ins, x| ins.fcvt_from_sint(F64, x));
+        visit_f64_convert_i32_u => unary(|ins, x| ins.fcvt_from_uint(F64, x));
+        visit_f64_convert_i64_u => unary(|ins, x| ins.fcvt_from_uint(F64, x));
+        visit_f32_demote_f64 => unary(|ins, x| ins.fdemote(F32, x));
+        visit_f64_promote_f32 => unary(|ins, x| ins.fpromote(F64, x));
+        visit_i32_reinterpret_f32 => reinterpret(I32);
+        visit_i64_reinterpret_f64 => reinterpret(I64);
+        visit_f32_reinterpret_i32 => reinterpret(F32);
+        visit_f64_reinterpret_i64 => reinterpret(F64);
+        visit_i32_extend8_s => extend_from(I8, I32);
+        visit_i32_extend16_s => extend_from(I16, I32);
+        visit_i64_extend8_s => extend_from(I8, I64);
+        visit_i64_extend16_s => extend_from(I16, I64);
+        visit_i64_extend32_s => extend_from(I32, I64);
+    }
+
+    wasmparser::for_each_visit_operator!(refuse_unimplemented_proposals);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::{CompileErrorKind, Error};
+    use crate::{Config, Engine, Module, Strategy, WasmFeatures};
+
+    /// The compile error of `wat` on the native engine with tail calls enabled.
+    fn native_compile_error(wat: &str) -> (CompileErrorKind, String) {
+        let features = WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL;
+        let engine = Engine::new(Config::new(Strategy::Native).features(features)).unwrap();
+        match Module::new(&engine, wat) {
+            Err(Error::Compile(e)) => (e.kind, e.message),
+            Err(e) => panic!("not a compile error: {e}"),
+            Ok(_) => panic!("compiled"),
+        }
+    }
+
+    #[test]
+    fn operators_of_unimplemented_proposals_are_refused_by_name() {
+        let (kind, message) = native_compile_error("(module (func return_call 0))");
+        assert_eq!(kind, CompileErrorKind::Unsupported);
+        assert_eq!(
+            message,
+            "native engine: tail calls (return_call) are not supported"
+        );
+    }
+
+    /// Dead code is skipped, but not an operator the translator cannot follow through it.
+    #[test]
+    fn unimplemented_operators_are_refused_in_dead_code_too() {
+        let wat = "(module (func unreachable return_call 0))";
+        let (kind, message) = native_compile_error(wat);
+        assert_eq!(kind, CompileErrorKind::Unsupported);
+        assert!(message.contains("tail calls (return_call)"), "{message}");
+    }
+}
