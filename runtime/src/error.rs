@@ -233,7 +233,10 @@ impl Error {
     }
 
     /// wasmparser's decoding or validation error `e`, as `kind`, with its offset.
-    pub(crate) fn from_wasmparser(kind: CompileErrorKind, e: &wasmparser::BinaryReaderError) -> Error {
+    pub(crate) fn from_wasmparser(
+        kind: CompileErrorKind,
+        e: &wasmparser::BinaryReaderError,
+    ) -> Error {
         Error::Compile(CompileError {
             kind,
             message: e.message().to_string(),

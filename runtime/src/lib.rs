@@ -32,6 +32,8 @@ pub use error::{
     CompileError, CompileErrorKind, Error, ExitError, LinkError, LinkErrorKind, Result, Trap,
     TrapKind,
 };
-pub use module::{Export, ExternKind, GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType};
+pub use module::{
+    Export, ExternKind, GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,
+};
 pub use store::{CloseHook, LinearMemory, MemoryAllocator};
 pub use values::{ExternRef, FuncType, RefType, ValType};

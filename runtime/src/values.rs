@@ -139,7 +139,6 @@ impl fmt::Display for FuncType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef(pub u32);
 
-
 /// A value as the store and the engines hold it: untyped bits whose type is known from
 /// context (a signature, a global's or a table's type). Numbers are their bits, an `i32`
 /// or `f32` zero-extended; a `v128` uses all 128 bits. A reference is 0 when null, its

@@ -135,12 +135,19 @@ pub(crate) fn new_host_func(
 /// this store: an engine trusts every raw value it gets.
 fn raw_host_func(ty: Arc<FuncType>, f: HostFn) -> HostFuncImpl {
     Arc::new(
-        move |data: &mut StoreData, caller: Option<u32>, args: &[RawValue], results: &mut [RawValue]| {
+        move |data: &mut StoreData,
+              caller: Option<u32>,
+              args: &[RawValue],
+              results: &mut [RawValue]| {
             let id = data.id;
             let args: Vec<Value> = (ty.params().iter().zip(args))
                 .map(|(t, raw)| Value::from_raw(*t, *raw, id))
                 .collect();
-            let mut values: Vec<Value> = ty.results().iter().map(|t| Value::default_for(*t)).collect();
+            let mut values: Vec<Value> = ty
+                .results()
+                .iter()
+                .map(|t| Value::default_for(*t))
+                .collect();
             f(&mut Caller::new(data, caller), &args, &mut values)?;
             for ((cell, v), t) in results.iter_mut().zip(&values).zip(ty.results()) {
                 if v.ty() != *t {

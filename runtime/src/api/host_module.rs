@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use crate::api::externs::{new_global, new_memory, new_table};
+use crate::api::func::HostFn;
 use crate::api::func::new_host_func;
 use crate::api::{Caller, Extern, Instance, IntoHostFunc};
+use crate::api::{Store, Value};
 use crate::error::Result;
 use crate::module::{MemoryType, TableType};
-use crate::api::func::HostFn;
-use crate::api::{Store, Value};
 use crate::store::InstanceData;
 use crate::values::FuncType;
 

@@ -7,7 +7,6 @@ use crate::api::Engine;
 use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::{Export, Import, ModuleInfo};
 use crate::store::ModuleCode;
-use crate::values::ValType;
 
 struct ModuleInner {
     engine: Engine,
@@ -40,8 +39,16 @@ impl Module {
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let config = engine.config();
         let info = crate::module::parse(Arc::from(bytes), config.features)?;
-        if !engine.backend().supports_simd() {
-            reject_simd_types(&info)?;
+        // A valid module that needs a feature the engine lacks is refused before any
+        // code is generated, whatever the translator would make of it.
+        let lacking = config.features - engine.backend().features();
+        let needed = crate::module::features_needed(bytes, config.features, lacking);
+        if !needed.is_empty() {
+            return Err(Error::unsupported(format!(
+                "the {} engine does not implement {}, which the module uses",
+                config.strategy.name(),
+                needed.join(", ")
+            )));
         }
         let compiled = engine.backend().compile(&info)?;
         Ok(Module {
@@ -77,17 +84,4 @@ impl Module {
     pub(crate) fn code(&self) -> &ModuleCode {
         &self.inner.code
     }
-}
-
-/// Signatures and globals that mention v128; operators are caught by the translator.
-fn reject_simd_types(info: &ModuleInfo) -> Result<()> {
-    let in_types = info
-        .types
-        .iter()
-        .any(|t| t.params().contains(&ValType::V128) || t.results().contains(&ValType::V128));
-    let in_globals = info.globals.iter().any(|g| g.content == ValType::V128);
-    if in_types || in_globals {
-        return Err(Error::simd_unsupported());
-    }
-    Ok(())
 }

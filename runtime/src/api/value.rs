@@ -123,9 +123,9 @@ impl Value {
     /// Fails when the value is a reference to a function of another store.
     pub(crate) fn check_store(&self, store: StoreId) -> Result<()> {
         match self {
-            Value::FuncRef(Some(f)) if f.store != store => Err(Error::Usage(
-                "function belongs to another store".into(),
-            )),
+            Value::FuncRef(Some(f)) if f.store != store => {
+                Err(Error::Usage("function belongs to another store".into()))
+            }
             _ => Ok(()),
         }
     }

@@ -17,6 +17,7 @@ use crate::error::Result;
 use crate::module::ModuleInfo;
 use crate::store::{Backend, CompiledModule, StoreData};
 use crate::values::RawValue;
+use wasmparser::WasmFeatures;
 
 use bytecode::FuncCode;
 pub(crate) use exec::Limits as InterpLimits;
@@ -50,8 +51,9 @@ impl CompiledModule for InterpModule {
 }
 
 impl Backend for Interpreter {
-    fn supports_simd(&self) -> bool {
-        true
+    /// Wasm 2.0 and extended constant expressions (which the store evaluates).
+    fn features(&self) -> WasmFeatures {
+        WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {

@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 pub use const_expr::{ConstExpr, ConstOp};
-pub(crate) use parse::parse;
+pub(crate) use parse::{features_needed, parse};
 
 use crate::values::{FuncType, RefType, ValType};
 

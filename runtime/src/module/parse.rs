@@ -308,3 +308,34 @@ fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileErr
     };
     Ok(ElemSegment { mode, ty, items })
 }
+
+/// The features among `candidates` that module `bytes`, valid with `enabled`, needs:
+/// each one without which it no longer validates. Empty when it validates with
+/// `enabled` minus all the candidates (the common case, one validation).
+pub(crate) fn features_needed(
+    bytes: &[u8],
+    enabled: WasmFeatures,
+    candidates: WasmFeatures,
+) -> Vec<String> {
+    let validates = |features: WasmFeatures| {
+        Validator::new_with_features(features)
+            .validate_all(bytes)
+            .is_ok()
+    };
+    if candidates.is_empty() || validates(enabled - candidates) {
+        return Vec::new();
+    }
+    let needed: Vec<String> = candidates
+        .iter_names()
+        .filter(|(_, flag)| !validates(enabled - *flag))
+        .map(|(name, _)| name.to_lowercase())
+        .collect();
+    if needed.is_empty() {
+        // Only a combination of the candidates is needed: name them all.
+        return candidates
+            .iter_names()
+            .map(|(name, _)| name.to_lowercase())
+            .collect();
+    }
+    needed
+}

@@ -21,7 +21,9 @@ fn codegen_error(e: ModuleError) -> Error {
     let message = format!("native engine: code generation failed: {e:?}");
     match e {
         ModuleError::Compilation(
-            CodegenError::ImplLimitExceeded | CodegenError::CodeTooLarge | CodegenError::Unsupported(_),
+            CodegenError::ImplLimitExceeded
+            | CodegenError::CodeTooLarge
+            | CodegenError::Unsupported(_),
         ) => Error::unsupported(message),
         _ => Error::internal(message),
     }

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
 use crate::store::{Backend, CompiledModule, ModuleCode, StoreData};
 use crate::values::RawValue;
+use wasmparser::WasmFeatures;
 
 pub(crate) struct NativeBackend {
     isa: OwnedTargetIsa,
@@ -93,8 +94,15 @@ pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
 }
 
 impl Backend for NativeBackend {
-    fn supports_simd(&self) -> bool {
-        isa_supports_simd(&*self.isa)
+    /// Wasm 2.0 and extended constant expressions (which the store evaluates); SIMD
+    /// only where the host ISA has what its lowering needs.
+    fn features(&self) -> WasmFeatures {
+        let all = WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST;
+        if isa_supports_simd(&*self.isa) {
+            all
+        } else {
+            all - WasmFeatures::SIMD
+        }
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {

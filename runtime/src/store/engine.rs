@@ -13,6 +13,7 @@ use super::StoreData;
 use crate::error::Result;
 use crate::module::ModuleInfo;
 use crate::values::RawValue;
+use wasmparser::WasmFeatures;
 
 /// One engine's compiled code for a module, downcast by the engine that made it.
 pub(crate) trait CompiledModule: Any + Send + Sync {
@@ -43,8 +44,9 @@ impl ModuleCode {
 
 /// One execution engine.
 pub(crate) trait Backend: Send + Sync {
-    /// Whether modules may use v128.
-    fn supports_simd(&self) -> bool;
+    /// The Wasm features this engine implements (on this host): a module that needs
+    /// any other is refused as unsupported before `compile`.
+    fn features(&self) -> WasmFeatures;
 
     /// Translates every defined function of a validated module.
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>>;

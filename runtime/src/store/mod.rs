@@ -18,6 +18,7 @@ mod instantiate;
 mod memory;
 mod ops;
 mod registry;
+mod stack;
 mod table;
 mod zeroed;
 
@@ -33,6 +34,7 @@ pub(crate) use instantiate::instantiate;
 pub use memory::{LinearMemory, MemoryAllocator};
 pub(crate) use memory::{MemoryInstance, VMMemoryDefinition};
 pub(crate) use registry::Registry;
+pub(crate) use stack::{stack_limit, stack_pointer};
 pub(crate) use table::{TableInstance, VMTableDefinition};
 
 use crate::error::{Error, Result, TrapKind};
@@ -117,7 +119,11 @@ pub struct StoreData {
 pub(crate) const MAX_HOST_ENTRIES: u32 = 100;
 
 impl StoreData {
-    pub(crate) fn new(id: StoreId, backend: Arc<dyn Backend>, registry: Arc<Mutex<Registry>>) -> StoreData {
+    pub(crate) fn new(
+        id: StoreId,
+        backend: Arc<dyn Backend>,
+        registry: Arc<Mutex<Registry>>,
+    ) -> StoreData {
         StoreData {
             id,
             backend,
@@ -224,4 +230,3 @@ pub(crate) fn run_close_hooks(hooks: Vec<CloseHook>, code: u32) -> Result<()> {
         _ => Err(Error::Multiple(errors)),
     }
 }
-

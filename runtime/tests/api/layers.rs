@@ -89,7 +89,10 @@ fn check_source(file: &str, module: &[String], source: &str) -> Vec<Violation> {
         .collect();
     let text = code.join("\n");
     let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
-    for (offset, _) in text.match_indices("crate::").chain(text.match_indices("super::")) {
+    for (offset, _) in text
+        .match_indices("crate::")
+        .chain(text.match_indices("super::"))
+    {
         let before = text[..offset].chars().last();
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
             continue; // `foo_crate::`, or a `super::` inside `super::super::`
@@ -213,11 +216,26 @@ fn the_checker_finds_violations() {
     let deep = vec!["store".to_string(), "a".to_string(), "b".to_string()];
     assert!(check_source("d.rs", &deep, "use super::super::X;").is_empty());
     let climbing = check_source("d.rs", &deep, "use super::super::super::api::X;");
-    assert_eq!(climbing.len(), 1, "super:: out of the top module is resolved");
+    assert_eq!(
+        climbing.len(),
+        1,
+        "super:: out of the top module is resolved"
+    );
 
     let root = check_source("s.rs", &store, "fn f() -> crate::Instance { make() }");
-    assert_eq!(root.len(), 1, "a re-export at the root hides the layer it comes from");
+    assert_eq!(
+        root.len(),
+        1,
+        "a re-export at the root hides the layer it comes from"
+    );
 
-    let lower = check_source("s.rs", &store, "use crate::module::ModuleInfo; // crate::api");
-    assert!(lower.is_empty(), "lower layers and comments are fine: {lower:?}");
+    let lower = check_source(
+        "s.rs",
+        &store,
+        "use crate::module::ModuleInfo; // crate::api",
+    );
+    assert!(
+        lower.is_empty(),
+        "lower layers and comments are fine: {lower:?}"
+    );
 }

@@ -46,6 +46,7 @@ mod instantiation;
 mod leaks;
 mod linking;
 mod no_panic;
+mod unsupported;
 
 // How the runtime's sources are layered (engine-independent).
 mod layers;

@@ -228,6 +228,11 @@ pub(crate) fn invoke(
         FuncKind::Host { .. } => return store.call_host(func, None, args, results),
         FuncKind::Wasm { instance, index } => (*instance, *index),
     };
+    // Host functions that call back into Wasm nest machine frames (this loop's among
+    // them) although Wasm calls do not: stop where the native engine would.
+    if crate::store::stack_pointer() < crate::store::stack_limit() {
+        return Err(TrapKind::CallStackExhausted.into());
+    }
     let ty = store.funcs[func as usize].ty.clone();
     let ctx = load_ctx(store, instance)?;
     let defined = index - ctx.code.num_imported_funcs;

@@ -10,8 +10,8 @@ pub(super) mod frame;
 pub(super) mod memory;
 mod stack;
 
-pub(crate) use call::invoke;
 pub(crate) use call::Limits;
+pub(crate) use call::invoke;
 use call::{Ctx, Pos};
 use frame::{Ip, Values};
 use memory::MemView;

@@ -243,9 +243,8 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     };
     peephole::fuse_counters(&mut t.instrs, |s| consts.value(s));
     // Slots: locals, constants and the deepest operand stack.
-    let instrs = Code::new(t.instrs, frame_size as u32).map_err(|e| {
-        Error::internal(format!("interpreter: translated code failed checks: {e}"))
-    })?;
+    let instrs = Code::new(t.instrs, frame_size as u32)
+        .map_err(|e| Error::internal(format!("interpreter: translated code failed checks: {e}")))?;
     let mut head_consts = [0; 4];
     for (h, c) in head_consts.iter_mut().zip(&t.consts) {
         *h = *c;

@@ -37,7 +37,7 @@ use cranelift_module::FuncId;
 use super::abi::{clif_type, libcall_signature};
 use super::libcalls::Libcall;
 use super::vmctx::{RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code};
-use crate::error::{CompileError, CompileErrorKind, Error, Result, TrapKind};
+use crate::error::{CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
 use crate::values::ValType;
 

@@ -344,39 +344,3 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
 
     wasmparser::for_each_visit_operator!(refuse_unimplemented_proposals);
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::error::{CompileErrorKind, Error};
-    use crate::{Config, Engine, Module, Strategy, WasmFeatures};
-
-    /// The compile error of `wat` on the native engine with tail calls enabled.
-    fn native_compile_error(wat: &str) -> (CompileErrorKind, String) {
-        let features = WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL;
-        let engine = Engine::new(Config::new(Strategy::Native).features(features)).unwrap();
-        match Module::new(&engine, wat) {
-            Err(Error::Compile(e)) => (e.kind, e.message),
-            Err(e) => panic!("not a compile error: {e}"),
-            Ok(_) => panic!("compiled"),
-        }
-    }
-
-    #[test]
-    fn operators_of_unimplemented_proposals_are_refused_by_name() {
-        let (kind, message) = native_compile_error("(module (func return_call 0))");
-        assert_eq!(kind, CompileErrorKind::Unsupported);
-        assert_eq!(
-            message,
-            "native engine: tail calls (return_call) are not supported"
-        );
-    }
-
-    /// Dead code is skipped, but not an operator the translator cannot follow through it.
-    #[test]
-    fn unimplemented_operators_are_refused_in_dead_code_too() {
-        let wat = "(module (func unreachable return_call 0))";
-        let (kind, message) = native_compile_error(wat);
-        assert_eq!(kind, CompileErrorKind::Unsupported);
-        assert!(message.contains("tail calls (return_call)"), "{message}");
-    }
-}

@@ -17,8 +17,8 @@ use proptest::test_runner::{
     Config as PropConfig, FileFailurePersistence, TestCaseError, TestRunner,
 };
 use runtime::{
-    Config, Engine, Error, HostModuleBuilder, Instance, LinearMemory, MemoryAllocator, Module,
-    ImportType, RefType, Store, Strategy, Value,
+    Config, Engine, Error, HostModuleBuilder, ImportType, Instance, LinearMemory, MemoryAllocator,
+    Module, RefType, Store, Strategy, Value,
 };
 use wasmparser::Operator;
 
