@@ -168,7 +168,8 @@ fn encode(q: &mut QuoteWat<'_>) -> Step<Vec<u8>> {
         .map_err(|e| fail(format!("cannot encode the module: {e}")))
 }
 
-/// Turns a compile error into the verdict for a module that should have compiled.
+/// Turns a compile error into the verdict for a module that should have compiled: a
+/// feature the engine lacks is a skip, anything else (an internal error included) fails.
 fn compile_failure(e: Error) -> Verdict {
     match e {
         Error::Compile(c) if c.kind == CompileErrorKind::Unsupported => Verdict::Skip(c.message),
@@ -377,6 +378,12 @@ impl Exec<'_> {
             Err(Error::Compile(c)) if c.kind == CompileErrorKind::Unsupported => {
                 Verdict::Skip(c.message)
             }
+            // A bug of ours that happened to reject the module is still a bug.
+            Err(Error::Compile(c)) if c.kind == CompileErrorKind::Internal => Verdict::fail(
+                "rejected with an internal error",
+                Some(message.to_string()),
+                Some(c.to_string()),
+            ),
             Err(Error::Compile(_)) => Verdict::Pass,
             Err(e) => Verdict::fail(
                 "rejected, but not with a compile error",
