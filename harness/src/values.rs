@@ -204,14 +204,8 @@ fn show_v128(p: &V128Pattern) -> String {
         V128Pattern::I16x8(v) => format!("i16x8 {}", join(v)),
         V128Pattern::I32x4(v) => format!("i32x4 {}", join(v)),
         V128Pattern::I64x2(v) => format!("i64x2 {}", join(v)),
-        V128Pattern::F32x4(v) => format!(
-            "f32x4 {:?}",
-            v.iter().map(|p| f32_pat(p)).collect::<Vec<_>>()
-        ),
-        V128Pattern::F64x2(v) => format!(
-            "f64x2 {:?}",
-            v.iter().map(|p| f64_pat(p)).collect::<Vec<_>>()
-        ),
+        V128Pattern::F32x4(v) => format!("f32x4 {:?}", v.iter().map(f32_pat).collect::<Vec<_>>()),
+        V128Pattern::F64x2(v) => format!("f64x2 {:?}", v.iter().map(f64_pat).collect::<Vec<_>>()),
     }
 }
 

@@ -45,11 +45,11 @@ fn flip(v: &mut Val) {
 
 fn result(o: &mut Observation) -> Option<usize> {
     for (i, s) in o.steps.iter_mut().enumerate().skip(1) {
-        if let Outcome::Returned(vals) = &mut s.outcome {
-            if let Some(v) = vals.first_mut() {
-                flip(v);
-                return Some(i);
-            }
+        if let Outcome::Returned(vals) = &mut s.outcome
+            && let Some(v) = vals.first_mut()
+        {
+            flip(v);
+            return Some(i);
         }
     }
     None
@@ -66,10 +66,10 @@ fn flip_v128<'a>(mut vals: impl Iterator<Item = &'a mut Val>) -> Option<()> {
 
 fn v128_result(o: &mut Observation) -> Option<usize> {
     for (i, s) in o.steps.iter_mut().enumerate().skip(1) {
-        if let Outcome::Returned(vals) = &mut s.outcome {
-            if flip_v128(vals.iter_mut()).is_some() {
-                return Some(i);
-            }
+        if let Outcome::Returned(vals) = &mut s.outcome
+            && flip_v128(vals.iter_mut()).is_some()
+        {
+            return Some(i);
         }
     }
     None

@@ -240,7 +240,7 @@ impl Error {
         Error::Compile(CompileError {
             kind,
             message: e.message().to_string(),
-            offset: Some(e.offset() as u64),
+            offset: Some(e.offset()),
         })
     }
 

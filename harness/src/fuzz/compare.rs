@@ -87,8 +87,9 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         if x.outcome.is_exhaustion() || y.outcome.is_exhaustion() {
             return Verdict::Exhausted { step: i };
         }
-        if !x.outcome.same_class(&y.outcome) && !(lenient && same_for_wasmi(&x.outcome, &y.outcome))
-        {
+        let same =
+            x.outcome.same_class(&y.outcome) || lenient && same_for_wasmi(&x.outcome, &y.outcome);
+        if !same {
             return div(
                 "outcome",
                 i,

@@ -56,12 +56,14 @@ impl Default for FuzzOptions {
     }
 }
 
+/// One divergence: its label, the report text, and the reproducer's folder.
+pub type Divergence = (String, String, Option<PathBuf>);
+
 /// The result of a run.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub stats: Stats,
-    /// `(label, report text, reproducer folder)` of each divergence.
-    pub divergences: Vec<(String, String, Option<PathBuf>)>,
+    pub divergences: Vec<Divergence>,
 }
 
 /// The oracle for the options: our two engines, plus the reference if asked.
@@ -87,7 +89,7 @@ pub fn run(opts: &FuzzOptions) -> anyhow::Result<Summary> {
     let next = AtomicU64::new(opts.seeds.start);
     let (tx, rx) = mpsc::channel::<anyhow::Result<(u64, Summary)>>();
     let mut summary = Summary::default();
-    let mut found: Vec<(u64, (String, String, Option<PathBuf>))> = Vec::new();
+    let mut found: Vec<(u64, Divergence)> = Vec::new();
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..opts.jobs.max(1) {
             let (tx, next) = (tx.clone(), &next);
@@ -101,15 +103,15 @@ pub fn run(opts: &FuzzOptions) -> anyhow::Result<Summary> {
             summary.stats.merge(&one.stats);
             found.extend(one.divergences.into_iter().map(|d| (seed, d)));
             summary.stats.elapsed = start.elapsed();
-            if let Some(every) = opts.progress {
-                if last_progress.elapsed() >= every {
-                    eprintln!(
-                        "[fuzz] {} inputs: {}",
-                        summary.stats.inputs,
-                        summary.stats.line()
-                    );
-                    last_progress = Instant::now();
-                }
+            if let Some(every) = opts.progress
+                && last_progress.elapsed() >= every
+            {
+                eprintln!(
+                    "[fuzz] {} inputs: {}",
+                    summary.stats.inputs,
+                    summary.stats.line()
+                );
+                last_progress = Instant::now();
             }
         }
         Ok(())
@@ -210,22 +212,18 @@ fn run_case(
                     wasm: small,
                     plan_bytes: case.plan_bytes.clone(),
                 };
-                if let Some(c) = oracle.check(&min) {
-                    if let Verdict::Diverged(d) = &c.verdict {
-                        let t = crate::fuzz::repro::report(
-                            &format!("{label} (minimized)"),
-                            &min,
-                            &c,
-                            d,
-                        );
-                        crate::fuzz::repro::write(&folder, "min", &min, &t)?;
-                        text.push_str(&format!(
-                            "\n\nminimized: {} -> {} bytes, in {}/min/",
-                            case.wasm.len(),
-                            min.wasm.len(),
-                            folder.display()
-                        ));
-                    }
+                if let Some(c) = oracle.check(&min)
+                    && let Verdict::Diverged(d) = &c.verdict
+                {
+                    let t =
+                        crate::fuzz::repro::report(&format!("{label} (minimized)"), &min, &c, d);
+                    crate::fuzz::repro::write(&folder, "min", &min, &t)?;
+                    text.push_str(&format!(
+                        "\n\nminimized: {} -> {} bytes, in {}/min/",
+                        case.wasm.len(),
+                        min.wasm.len(),
+                        folder.display()
+                    ));
                 }
             }
             Err(e) => text.push_str(&format!("\n\nminimizing failed: {e:#}")),

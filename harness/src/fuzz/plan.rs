@@ -232,10 +232,10 @@ pub fn host_action(
             .wrapping_mul(0x100_0000_01b3)
             .rotate_left(17);
     }
-    if let Some((modulus, code)) = exit {
-        if h % modulus as u64 == 0 {
-            return HostAction::Exit(code);
-        }
+    if let Some((modulus, code)) = exit
+        && h.is_multiple_of(modulus as u64)
+    {
+        return HostAction::Exit(code);
     }
     let mut rng = SplitMix64::new(h);
     HostAction::Return(

@@ -81,13 +81,11 @@ impl Subject for RuntimeSubject {
         let made = Instance::new(&store, &module, None);
         if let Ok(inst) = &made {
             for (name, ext) in inst.exports(&store) {
-                if let Extern::Func(f) = ext {
-                    if let Some((_, idx, _)) = shape.func_exports.iter().find(|(n, ..)| *n == name)
-                    {
-                        if *idx >= shape.num_imported_funcs {
-                            names.entry(f.index()).or_insert(FuncId::Defined(*idx));
-                        }
-                    }
+                if let Extern::Func(f) = ext
+                    && let Some((_, idx, _)) = shape.func_exports.iter().find(|(n, ..)| *n == name)
+                    && *idx >= shape.num_imported_funcs
+                {
+                    names.entry(f.index()).or_insert(FuncId::Defined(*idx));
                 }
             }
         }
@@ -200,10 +198,10 @@ impl Snapshots {
     fn memory(&mut self, store: &Store, name: &str, m: runtime::Memory) -> Option<Arc<[u8]>> {
         self.buf.resize(m.data_size(store).ok()?, 0);
         m.read(store, 0, &mut self.buf).ok()?;
-        if let Some(prev) = self.prev.get(name) {
-            if prev[..] == self.buf[..] {
-                return Some(prev.clone());
-            }
+        if let Some(prev) = self.prev.get(name)
+            && prev[..] == self.buf[..]
+        {
+            return Some(prev.clone());
         }
         let bytes: Arc<[u8]> = self.buf.as_slice().into();
         self.prev.insert(name.to_string(), bytes.clone());

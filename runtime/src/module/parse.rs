@@ -277,7 +277,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
 }
 
 fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileError> {
-    let off = elem.range.start as u64;
+    let off = elem.range.start;
     let mode = match elem.kind {
         ElementKind::Passive => ElemMode::Passive,
         ElementKind::Declared => ElemMode::Declarative,

@@ -102,6 +102,9 @@ pub struct StoreData {
     pub(crate) funcs: Vec<FuncEntity>,
     pub(crate) memories: Vec<MemoryInstance>,
     pub(crate) tables: Vec<TableInstance>,
+    /// Boxed: native code keeps each global's address, which must not move when the
+    /// arena grows.
+    #[allow(clippy::vec_box)]
     pub(crate) globals: Vec<Box<GlobalInstance>>,
     pub(crate) instances: Vec<InstanceData>,
     pub(crate) types: TypeRegistry,

@@ -203,7 +203,7 @@ pub(super) mod swar {
         let s = s % W;
         let low = (lsb::<W>() << s) - lsb::<W>();
         // The top `s` bits of every lane, which would receive the lane above's low bits.
-        let high = low << (W - s) % W;
+        let high = low << ((W - s) % W);
         (v >> s) & !high
     }
 }
