@@ -303,6 +303,55 @@ macro_rules! if_target {
     }};
 }
 
+/// What `Instr::visit_operands` reports of an instruction: each checked field, by its
+/// kind in the table (`result` fields as `slot`), then each rule. `Code::new`'s checks
+/// are such a visitor; each method returns the visitor for the next call.
+pub(crate) trait OperandVisitor: Sized {
+    /// A `slot` or `result` field.
+    fn slot(self, s: Slot) -> Self;
+    /// A `wide` field.
+    fn wide(self, s: Slot) -> Self;
+    /// A `target` field.
+    fn target(self, target: u32) -> Self;
+    /// An `entries` field.
+    fn entries(self, len: u32) -> Self;
+    /// The `ends` rule.
+    fn ends(self) -> Self;
+    /// The `extra_slot` rule.
+    fn extra_slot(self) -> Self;
+    /// The `extra_imm` rule.
+    fn extra_imm(self) -> Self;
+    /// The `skips_next` rule.
+    fn skips_next(self) -> Self;
+    /// The `simd_operands` rule: `Simd`'s operands, as its operator uses them.
+    fn simd_operands(self, op: SimdOp, dst: Slot, a: Slot, b: Slot) -> Self;
+}
+
+/// Reports field `$value` of kind `$kind` to the visitor `$v`, if the kind is checked.
+macro_rules! visit_field {
+    ($v:ident, slot, $value:ident) => {
+        $v.slot($value)
+    };
+    ($v:ident, result, $value:ident) => {
+        $v.slot($value)
+    };
+    ($v:ident, wide, $value:ident) => {
+        $v.wide($value)
+    };
+    ($v:ident, target, $value:ident) => {
+        $v.target($value)
+    };
+    ($v:ident, entries, $value:ident) => {
+        $v.entries($value)
+    };
+    // `base`: the call checks the callee's frame when it makes it; `by_op*`: the
+    // `simd_operands` rule covers them; anything else is an immediate.
+    ($v:ident, $unchecked:ident, $value:ident) => {{
+        let _ = $value;
+        $v
+    }};
+}
+
 macro_rules! define_instr {
     (
         others: {
@@ -344,6 +393,25 @@ macro_rules! define_instr {
                     $(Instr::$bint { dst, .. })|* => Some(dst),
                     $(Instr::$name $({ $($field),* })? => None $($(.or(if_result!($kind, $field)))*)?,)*
                     $(Instr::$lname { .. })|* => None,
+                }
+            }
+
+            /// Reports the checked fields and the rules of this instruction to `v`.
+            /// Every instruction is listed (no catch-all), so none can skip them.
+            pub(crate) fn visit_operands<V: OperandVisitor>(&self, v: V) -> V {
+                match *self {
+                    $(Instr::$un { dst, src })|* => v.slot(dst).slot(src),
+                    $(Instr::$unt { dst, src })|* => v.slot(dst).slot(src),
+                    $(Instr::$bin { dst, lhs, rhs })|* => v.slot(dst).slot(lhs).slot(rhs),
+                    $(Instr::$bint { dst, lhs, rhs })|* => v.slot(dst).slot(lhs).slot(rhs),
+                    $(Instr::$name $({ $($field),* })? => {
+                        $($(let v = visit_field!(v, $kind, $field);)*)?
+                        v $(.$rule($($($arg)*)?))*
+                    })*
+                    $(Instr::$lname { $($lfield),* } => {
+                        $(let v = visit_field!(v, $lkind, $lfield);)*
+                        v
+                    })*
                 }
             }
 

@@ -24,7 +24,7 @@
 
 use std::ops::Deref;
 
-use super::bytecode::{Instr, Slot, for_each_instr};
+use super::bytecode::{Instr, OperandVisitor, Slot};
 use super::simd::{self, SimdOp, Use};
 
 /// A function's instructions, verified against its frame size.
@@ -116,7 +116,7 @@ enum ExtraUse {
 }
 
 /// What the checks need to know of one instruction, gathered from the kinds of its
-/// fields and its rules in the instruction table (`bytecode::for_each_instr`).
+/// fields and its rules in the instruction table (`Instr::visit_operands`).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct Facts {
     /// The slots it accesses: the first `num_slots`.
@@ -135,14 +135,16 @@ impl Facts {
     fn slots(&self) -> &[Slot] {
         &self.slots[..self.num_slots]
     }
+}
 
+impl OperandVisitor for Facts {
     fn slot(mut self, s: Slot) -> Facts {
         self.slots[self.num_slots] = s;
         self.num_slots += 1;
         self
     }
 
-    /// A `v128`: `s` and `s + 1` (`u32::MAX` is never below a frame size).
+    /// `s` and `s + 1` (`u32::MAX` is never below a frame size).
     fn wide(self, s: Slot) -> Facts {
         self.slot(s).slot(s.saturating_add(1))
     }
@@ -156,8 +158,6 @@ impl Facts {
         self.entries = Some(len);
         self
     }
-
-    // The rules.
 
     fn ends(mut self) -> Facts {
         self.ends = true;
@@ -178,75 +178,16 @@ impl Facts {
         self.entries(1)
     }
 
-    /// `Simd`'s operands, as its operator uses them (its `by_op` fields add nothing).
+    /// The `Simd`'s only checked fields come here (its `by_op` ones add nothing).
     fn simd_operands(self, op: SimdOp, dst: Slot, a: Slot, b: Slot) -> Facts {
-        debug_assert_eq!(self, Facts::default());
         simd_facts(op, [dst, a, b])
     }
 }
 
-/// Adds what `Code::new` checks of field `$value`, of kind `$kind`, to `$facts`.
-macro_rules! field_facts {
-    ($facts:ident, slot, $value:ident) => {
-        $facts.slot($value)
-    };
-    ($facts:ident, result, $value:ident) => {
-        $facts.slot($value)
-    };
-    ($facts:ident, wide, $value:ident) => {
-        $facts.wide($value)
-    };
-    ($facts:ident, target, $value:ident) => {
-        $facts.target($value)
-    };
-    ($facts:ident, entries, $value:ident) => {
-        $facts.entries($value)
-    };
-    // `base`: the call checks the callee's frame when it makes it; `by_op`: the `Simd`
-    // rule checks it; anything else is an immediate.
-    ($facts:ident, $unchecked:ident, $value:ident) => {{
-        let _ = $value;
-        $facts
-    }};
+/// What `Code::new` checks of `instr`.
+fn facts(instr: &Instr) -> Facts {
+    instr.visit_operands(Facts::default())
 }
-
-macro_rules! define_facts {
-    (
-        others: {
-            $($(#[$doc:meta])* $name:ident $({ $($field:ident: $kind:ident),* })?
-                $($rule:ident $(($($arg:tt)*))?)*;)*
-        },
-        lowered: {
-            $($(#[$ldoc:meta])* $lname:ident { $($lfield:ident: $lkind:ident),* }
-                = $op:ident [$($simd:tt),*];)*
-        },
-        unary: [$($un:ident),*],
-        unary_trap: [$($unt:ident),*],
-        binary: [$($bin:ident),*],
-        binary_trap: [$($bint:ident),*],
-    ) => {
-        /// What `Code::new` checks of `instr`. Every instruction is listed (no catch-all),
-        /// so a new one cannot skip verification.
-        fn facts(instr: &Instr) -> Facts {
-            let facts = Facts::default();
-            match *instr {
-                $(Instr::$un { dst, src })|* => facts.slot(dst).slot(src),
-                $(Instr::$unt { dst, src })|* => facts.slot(dst).slot(src),
-                $(Instr::$bin { dst, lhs, rhs })|* => facts.slot(dst).slot(lhs).slot(rhs),
-                $(Instr::$bint { dst, lhs, rhs })|* => facts.slot(dst).slot(lhs).slot(rhs),
-                $(Instr::$name $({ $($field),* })? => {
-                    $($(let facts = field_facts!(facts, $kind, $field);)*)?
-                    facts $(.$rule($($($arg)*)?))*
-                })*
-                $(Instr::$lname { $($lfield),* } => {
-                    $(let facts = field_facts!(facts, $lkind, $lfield);)*
-                    facts
-                })*
-            }
-        }
-    };
-}
-for_each_instr!(define_facts);
 
 /// The slots of a `Simd` instruction (both of every `v128` operand's) and its `Extra`.
 fn simd_facts(op: SimdOp, fields: [Slot; 3]) -> Facts {

@@ -31,12 +31,12 @@ macro_rules! match_with_lowered_simd {
         match *$instr {
             $($arms)*
             $(Instr::$lname { $($lfield),* } => {
-                let [dst, a, b] = [$($simd),*];
+                let operands = [$($simd),*];
                 let (regs, view, code) = ($run.regs.reborrow(), &$run.view, $run.code);
                 // SAFETY: `Code::new` verified the `Simd` this instruction was lowered
                 // from (the same operands) in `code`, whose window `regs` is.
                 let inlined = unsafe {
-                    simd::exec_hot(SimdOp::$op, dst, a, b, (0, 0), regs, view, code)?
+                    simd::exec_hot(SimdOp::$op, operands, (0, 0), regs, view, code)?
                 };
                 debug_assert!(inlined, "{:?} not inlined by `simd::exec_hot`", SimdOp::$op);
             })*
@@ -163,7 +163,7 @@ pub(super) fn run_frames<'a>(
                 // SAFETY: `Code::new` verified the operands of this `Simd` as `op`
                 // uses them, in the code `regs` is the window of.
                 unsafe {
-                    simd::exec(op, dst, a, b, extra, regs, &run.view, store, instance, run.code)?
+                    simd::exec(op, [dst, a, b], extra, regs, &run.view, store, instance, run.code)?
                 };
             }
             // (The lowered `Simd` instructions' arms come from the instruction table.)

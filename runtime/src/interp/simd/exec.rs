@@ -34,9 +34,7 @@ fn shuffle(mask: u128, x: u128, y: u128) -> u128 {
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn exec(
     op: O,
-    dst: u32,
-    a: u32,
-    b: u32,
+    operands: [u32; 3],
     extra: (u32, u32),
     mut regs: Slots<'_>,
     view: &MemView,
@@ -45,11 +43,11 @@ pub(crate) unsafe fn exec(
     code: &FuncCode,
 ) -> Result<()> {
     // SAFETY: this function's contract.
-    if unsafe { exec_hot(op, dst, a, b, extra, regs.reborrow(), view, code)? } {
+    if unsafe { exec_hot(op, operands, extra, regs.reborrow(), view, code)? } {
         return Ok(());
     }
     // SAFETY: as above.
-    unsafe { exec_other(store, instance, view, regs, op, [dst, a, b], extra) }
+    unsafe { exec_other(op, operands, extra, regs, view, store, instance) }
 }
 
 /// Runs `op` if it is one of the operators whose code is inlined here (every binary and
@@ -61,12 +59,9 @@ pub(crate) unsafe fn exec(
 ///
 /// As for [`exec`].
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn exec_hot(
     op: O,
-    dst: u32,
-    a: u32,
-    b: u32,
+    [dst, a, b]: [u32; 3],
     extra: (u32, u32),
     mut regs: Slots<'_>,
     view: &MemView,
@@ -142,15 +137,14 @@ pub(crate) unsafe fn exec_hot(
 /// As for [`exec`].
 #[cold]
 #[inline(never)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn exec_other(
-    store: &mut StoreData,
-    instance: usize,
-    view: &MemView,
-    mut regs: Slots<'_>,
     op: O,
     [dst, a, b]: [u32; 3],
     extra: (u32, u32),
+    mut regs: Slots<'_>,
+    view: &MemView,
+    store: &mut StoreData,
+    instance: usize,
 ) -> Result<()> {
     match op.shape() {
         Shape::Unary => {
