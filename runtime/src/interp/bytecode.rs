@@ -305,26 +305,26 @@ macro_rules! if_target {
 
 /// What `Instr::visit_operands` reports of an instruction: each checked field, by its
 /// kind in the table (`result` fields as `slot`), then each rule. `Code::new`'s checks
-/// are such a visitor; each method returns the visitor for the next call.
-pub(crate) trait OperandVisitor: Sized {
+/// are such a visitor.
+pub(crate) trait OperandVisitor {
     /// A `slot` or `result` field.
-    fn slot(self, s: Slot) -> Self;
+    fn slot(&mut self, s: Slot);
     /// A `wide` field.
-    fn wide(self, s: Slot) -> Self;
+    fn wide(&mut self, s: Slot);
     /// A `target` field.
-    fn target(self, target: u32) -> Self;
+    fn target(&mut self, target: u32);
     /// An `entries` field.
-    fn entries(self, len: u32) -> Self;
+    fn entries(&mut self, len: u32);
     /// The `ends` rule.
-    fn ends(self) -> Self;
+    fn ends(&mut self);
     /// The `extra_slot` rule.
-    fn extra_slot(self) -> Self;
+    fn extra_slot(&mut self);
     /// The `extra_imm` rule.
-    fn extra_imm(self) -> Self;
+    fn extra_imm(&mut self);
     /// The `skips_next` rule.
-    fn skips_next(self) -> Self;
+    fn skips_next(&mut self);
     /// The `simd_operands` rule: `Simd`'s operands, as its operator uses them.
-    fn simd_operands(self, op: SimdOp, dst: Slot, a: Slot, b: Slot) -> Self;
+    fn simd_operands(&mut self, op: SimdOp, dst: Slot, a: Slot, b: Slot);
 }
 
 /// Reports field `$value` of kind `$kind` to the visitor `$v`, if the kind is checked.
@@ -348,7 +348,6 @@ macro_rules! visit_field {
     // `simd_operands` rule covers them; anything else is an immediate.
     ($v:ident, $unchecked:ident, $value:ident) => {{
         let _ = $value;
-        $v
     }};
 }
 
@@ -398,19 +397,32 @@ macro_rules! define_instr {
 
             /// Reports the checked fields and the rules of this instruction to `v`.
             /// Every instruction is listed (no catch-all), so none can skip them.
-            pub(crate) fn visit_operands<V: OperandVisitor>(&self, v: V) -> V {
+            pub(crate) fn visit_operands(&self, v: &mut impl OperandVisitor) {
                 match *self {
-                    $(Instr::$un { dst, src })|* => v.slot(dst).slot(src),
-                    $(Instr::$unt { dst, src })|* => v.slot(dst).slot(src),
-                    $(Instr::$bin { dst, lhs, rhs })|* => v.slot(dst).slot(lhs).slot(rhs),
-                    $(Instr::$bint { dst, lhs, rhs })|* => v.slot(dst).slot(lhs).slot(rhs),
+                    $(Instr::$un { dst, src })|* => {
+                        v.slot(dst);
+                        v.slot(src);
+                    }
+                    $(Instr::$unt { dst, src })|* => {
+                        v.slot(dst);
+                        v.slot(src);
+                    }
+                    $(Instr::$bin { dst, lhs, rhs })|* => {
+                        v.slot(dst);
+                        v.slot(lhs);
+                        v.slot(rhs);
+                    }
+                    $(Instr::$bint { dst, lhs, rhs })|* => {
+                        v.slot(dst);
+                        v.slot(lhs);
+                        v.slot(rhs);
+                    }
                     $(Instr::$name $({ $($field),* })? => {
-                        $($(let v = visit_field!(v, $kind, $field);)*)?
-                        v $(.$rule($($($arg)*)?))*
+                        $($(visit_field!(v, $kind, $field);)*)?
+                        $(v.$rule($($($arg)*)?);)*
                     })*
                     $(Instr::$lname { $($lfield),* } => {
-                        $(let v = visit_field!(v, $lkind, $lfield);)*
-                        v
+                        $(visit_field!(v, $lkind, $lfield);)*
                     })*
                 }
             }

@@ -138,55 +138,52 @@ impl Facts {
 }
 
 impl OperandVisitor for Facts {
-    fn slot(mut self, s: Slot) -> Facts {
+    fn slot(&mut self, s: Slot) {
         self.slots[self.num_slots] = s;
         self.num_slots += 1;
-        self
     }
 
     /// `s` and `s + 1` (`u32::MAX` is never below a frame size).
-    fn wide(self, s: Slot) -> Facts {
-        self.slot(s).slot(s.saturating_add(1))
+    fn wide(&mut self, s: Slot) {
+        self.slot(s);
+        self.slot(s.saturating_add(1));
     }
 
-    fn target(mut self, target: u32) -> Facts {
+    fn target(&mut self, target: u32) {
         self.target = Some(target);
-        self
     }
 
-    fn entries(mut self, len: u32) -> Facts {
+    fn entries(&mut self, len: u32) {
         self.entries = Some(len);
-        self
     }
 
-    fn ends(mut self) -> Facts {
+    fn ends(&mut self) {
         self.ends = true;
-        self
     }
 
-    fn extra_slot(mut self) -> Facts {
+    fn extra_slot(&mut self) {
         self.extra = ExtraUse::Slot;
-        self
     }
 
-    fn extra_imm(mut self) -> Facts {
+    fn extra_imm(&mut self) {
         self.extra = ExtraUse::Imm;
-        self
     }
 
-    fn skips_next(self) -> Facts {
-        self.entries(1)
+    fn skips_next(&mut self) {
+        self.entries(1);
     }
 
     /// The `Simd`'s only checked fields come here (its `by_op` ones add nothing).
-    fn simd_operands(self, op: SimdOp, dst: Slot, a: Slot, b: Slot) -> Facts {
-        simd_facts(op, [dst, a, b])
+    fn simd_operands(&mut self, op: SimdOp, dst: Slot, a: Slot, b: Slot) {
+        *self = simd_facts(op, [dst, a, b]);
     }
 }
 
 /// What `Code::new` checks of `instr`.
 fn facts(instr: &Instr) -> Facts {
-    instr.visit_operands(Facts::default())
+    let mut facts = Facts::default();
+    instr.visit_operands(&mut facts);
+    facts
 }
 
 /// The slots of a `Simd` instruction (both of every `v128` operand's) and its `Extra`.
@@ -194,11 +191,11 @@ fn simd_facts(op: SimdOp, fields: [Slot; 3]) -> Facts {
     let (dst, a, b, extra) = simd::operands(op);
     let mut facts = Facts::default();
     for (operand, s) in [dst, a, b].into_iter().zip(fields) {
-        facts = match operand {
-            Use::Imm => facts,
+        match operand {
+            Use::Imm => {}
             Use::Scalar => facts.slot(s),
             Use::Wide => facts.wide(s),
-        };
+        }
     }
     facts.extra = match extra {
         None => ExtraUse::None,

@@ -163,7 +163,7 @@ pub(super) fn run_frames<'a>(
                 // SAFETY: `Code::new` verified the operands of this `Simd` as `op`
                 // uses them, in the code `regs` is the window of.
                 unsafe {
-                    simd::exec(op, [dst, a, b], extra, regs, &run.view, store, instance, run.code)?
+                    simd::exec(op, [dst, a, b], extra, regs, run.view, store, instance, run.code)?
                 };
             }
             // (The lowered `Simd` instructions' arms come from the instruction table.)

@@ -66,7 +66,8 @@ impl Slots<'_> {
     /// verified `Code` this window was made for (`Code::new`, invariant 1).
     #[inline(always)]
     pub unsafe fn get(&self, s: Slot) -> u64 {
-        debug_assert!((s as usize) < self.len, "slot {s} of {}", self.len);
+        let len = self.len;
+        debug_assert!((s as usize) < len, "slot {s} of {len}");
         // SAFETY: `s < len` (the caller's contract), so the cell is inside the window.
         unsafe { *self.ptr.as_ptr().add(s as usize) }
     }
@@ -78,7 +79,8 @@ impl Slots<'_> {
     /// As for [`Slots::get`].
     #[inline(always)]
     pub unsafe fn set(&mut self, s: Slot, v: u64) {
-        debug_assert!((s as usize) < self.len, "slot {s} of {}", self.len);
+        let len = self.len;
+        debug_assert!((s as usize) < len, "slot {s} of {len}");
         // SAFETY: as in `get`.
         unsafe { *self.ptr.as_ptr().add(s as usize) = v }
     }
@@ -91,7 +93,8 @@ impl Slots<'_> {
     /// of the verified `Code` this window was made for (`Code::new`, invariant 1).
     #[inline(always)]
     pub unsafe fn get_wide(&self, s: Slot) -> u128 {
-        debug_assert!((s as usize) + 1 < self.len, "slot {s}+1 of {}", self.len);
+        let len = self.len;
+        debug_assert!((s as usize) + 1 < len, "slot {s}+1 of {len}");
         // SAFETY: `s + 1 < len` (the caller's contract): both cells are in the window.
         unsafe {
             let p = self.ptr.as_ptr().add(s as usize);
@@ -106,7 +109,8 @@ impl Slots<'_> {
     /// As for [`Slots::get_wide`].
     #[inline(always)]
     pub unsafe fn set_wide(&mut self, s: Slot, v: u128) {
-        debug_assert!((s as usize) + 1 < self.len, "slot {s}+1 of {}", self.len);
+        let len = self.len;
+        debug_assert!((s as usize) + 1 < len, "slot {s}+1 of {len}");
         // SAFETY: as in `get_wide`.
         unsafe {
             let p = self.ptr.as_ptr().add(s as usize);

@@ -23,7 +23,9 @@ fn shuffle(mask: u128, x: u128, y: u128) -> u128 {
 }
 
 /// Executes one SIMD instruction on the current frame's slots `regs`. `extra` is the
-/// `a` and `b` of the `Extra` after it, if `op` reads one.
+/// `a` and `b` of the `Extra` after it, if `op` reads one. The memory view comes by
+/// value: a pointer to the caller's copy would keep the execution loop's state, which
+/// holds it, in memory rather than in registers.
 ///
 /// # Safety
 ///
@@ -37,17 +39,17 @@ pub(crate) unsafe fn exec(
     operands: [u32; 3],
     extra: (u32, u32),
     mut regs: Slots<'_>,
-    view: &MemView,
+    view: MemView,
     store: &mut StoreData,
     instance: usize,
     code: &FuncCode,
 ) -> Result<()> {
     // SAFETY: this function's contract.
-    if unsafe { exec_hot(op, operands, extra, regs.reborrow(), view, code)? } {
+    if unsafe { exec_hot(op, operands, extra, regs.reborrow(), &view, code)? } {
         return Ok(());
     }
     // SAFETY: as above.
-    unsafe { exec_other(op, operands, extra, regs, view, store, instance) }
+    unsafe { exec_other(op, operands, extra, regs, &view, store, instance) }
 }
 
 /// Runs `op` if it is one of the operators whose code is inlined here (every binary and
