@@ -50,6 +50,24 @@ impl<'a> Values<'a> {
     }
 }
 
+/// Debug builds check every unchecked access (the test profile keeps them on), without
+/// putting the message's arguments in memory on the hot path: a `debug_assert!` with a
+/// message takes their addresses, which keeps them, and the loop state they live in,
+/// out of registers.
+#[inline(always)]
+fn check_slot(s: usize, len: usize) {
+    if cfg!(debug_assertions) && s >= len {
+        out_of_range("slot", s, len);
+    }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn out_of_range(what: &str, index: usize, len: usize) -> ! {
+    panic!("{what} {index} out of range (of {len}): `Code::new` should have caught it")
+}
+
 /// The current frame's slot window: exactly `frame_size` cells of the value stack.
 pub(crate) struct Slots<'a> {
     ptr: NonNull<u64>,
@@ -66,8 +84,7 @@ impl Slots<'_> {
     /// verified `Code` this window was made for (`Code::new`, invariant 1).
     #[inline(always)]
     pub unsafe fn get(&self, s: Slot) -> u64 {
-        let len = self.len;
-        debug_assert!((s as usize) < len, "slot {s} of {len}");
+        check_slot(s as usize, self.len);
         // SAFETY: `s < len` (the caller's contract), so the cell is inside the window.
         unsafe { *self.ptr.as_ptr().add(s as usize) }
     }
@@ -79,8 +96,7 @@ impl Slots<'_> {
     /// As for [`Slots::get`].
     #[inline(always)]
     pub unsafe fn set(&mut self, s: Slot, v: u64) {
-        let len = self.len;
-        debug_assert!((s as usize) < len, "slot {s} of {len}");
+        check_slot(s as usize, self.len);
         // SAFETY: as in `get`.
         unsafe { *self.ptr.as_ptr().add(s as usize) = v }
     }
@@ -93,8 +109,7 @@ impl Slots<'_> {
     /// of the verified `Code` this window was made for (`Code::new`, invariant 1).
     #[inline(always)]
     pub unsafe fn get_wide(&self, s: Slot) -> u128 {
-        let len = self.len;
-        debug_assert!((s as usize) + 1 < len, "slot {s}+1 of {len}");
+        check_slot(s as usize + 1, self.len);
         // SAFETY: `s + 1 < len` (the caller's contract): both cells are in the window.
         unsafe {
             let p = self.ptr.as_ptr().add(s as usize);
@@ -109,8 +124,7 @@ impl Slots<'_> {
     /// As for [`Slots::get_wide`].
     #[inline(always)]
     pub unsafe fn set_wide(&mut self, s: Slot, v: u128) {
-        let len = self.len;
-        debug_assert!((s as usize) + 1 < len, "slot {s}+1 of {len}");
+        check_slot(s as usize + 1, self.len);
         // SAFETY: as in `get_wide`.
         unsafe {
             let p = self.ptr.as_ptr().add(s as usize);
@@ -166,12 +180,9 @@ impl<'a> Ip<'a> {
 
     #[inline(always)]
     fn check(&self) {
-        debug_assert!(
-            self.pc() < self.code.len(),
-            "pc {} of {}",
-            self.pc(),
-            self.code.len()
-        );
+        if cfg!(debug_assertions) && self.pc() >= self.code.len() {
+            out_of_range("pc", self.pc(), self.code.len());
+        }
     }
 
     /// The next instruction; advances past it.
