@@ -3,10 +3,11 @@
 //! Both types are made from a verified [`Code`] (`interp/code.rs`), whose checks are the
 //! reason the accesses below stay in range: every slot an instruction names is below
 //! `frame_size`, and control never leaves the instruction sequence. The unchecked
-//! accesses are `unsafe fn`s; the execution loop and the SIMD executor reach the slots
-//! through the macros at the end of this file, whose `// SAFETY:` comments state that
-//! argument once for all their uses. This is the only place (with the cached memory
-//! view in `memory.rs`) where the executor uses `unsafe`.
+//! accesses are `unsafe fn`s, so every use states why it is in range: the execution
+//! loop and the SIMD executor reach the slots through the macros at the end of this
+//! file, and branch targets through `jump!` (`ops.rs`), whose `// SAFETY:` comments
+//! state that argument once for all their uses; the few other calls (`dispatch.rs`,
+//! `mod.rs`) carry their own.
 
 use std::marker::PhantomData;
 use std::ptr::NonNull;
