@@ -183,13 +183,13 @@ pub(super) fn resolve_indirect(
 }
 
 /// Where a return went.
-pub(super) enum Returned {
+pub(super) enum ReturnedTo {
     /// To a caller of the same instance.
-    ToCaller,
+    Caller,
     /// To a caller of another instance (now `ctx`).
-    ToOtherInstance,
+    OtherInstance,
     /// The entry function returned.
-    ToHost,
+    Host,
 }
 
 /// Pops a frame.
@@ -199,14 +199,14 @@ pub(super) fn do_return(
     st: &mut ExecStack,
     ctx: &mut Ctx,
     pos: &mut Pos,
-) -> Result<Returned> {
+) -> Result<ReturnedTo> {
     let Some(f) = st.frames.pop() else {
-        return Ok(Returned::ToHost);
+        return Ok(ReturnedTo::Host);
     };
-    let mut to = Returned::ToCaller;
+    let mut to = ReturnedTo::Caller;
     if f.instance != ctx.instance {
         *ctx = load_ctx(store, f.instance)?;
-        to = Returned::ToOtherInstance;
+        to = ReturnedTo::OtherInstance;
     }
     *pos = Pos {
         func: f.func,

@@ -15,7 +15,7 @@ mod exec;
 mod lanes;
 mod memory;
 
-pub(crate) use exec::{binary, exec, shift};
+pub(crate) use exec::{exec, exec_hot};
 
 /// Calls `$mac!` with every SIMD operator of the interpreter, grouped by the shape of
 /// its operands (which is all the translator needs to know), as `Shape: [ops],` where
