@@ -145,3 +145,15 @@ pub struct ExternRef(pub u32);
 /// store function index + 1 for a funcref, its host number + 1 for an externref. Engines
 /// keep scalars in 64-bit cells: the low half of this, the upper half being zero.
 pub(crate) type RawValue = u128;
+
+/// Runs `f` with `n` zeroed raw values: on the stack when they are few (as almost every
+/// signature's are), so a call across the host boundary allocates nothing for them.
+#[inline]
+pub(crate) fn with_raw_values<R>(n: usize, f: impl FnOnce(&mut [RawValue]) -> R) -> R {
+    const ON_STACK: usize = 16;
+    if n <= ON_STACK {
+        f(&mut [0; ON_STACK][..n])
+    } else {
+        f(&mut vec![0; n])
+    }
+}

@@ -7,7 +7,7 @@ use crate::api::{
 };
 use crate::error::{Error, Result};
 use crate::store::{HostFuncImpl, StoreData, StoreId};
-use crate::values::{FuncType, RawValue};
+use crate::values::{FuncType, RawValue, with_raw_values};
 
 /// A host function as the embedder writes it: typed values in and out, with a `Caller`.
 pub(crate) type HostFn =
@@ -85,18 +85,18 @@ impl Func {
                 got.join(",")
             )));
         }
-        let raw = args
-            .iter()
-            .map(|a| a.check_store(d.id).map(|()| a.to_raw()))
-            .collect::<Result<Vec<RawValue>>>()?;
-        let results = d.invoke(self.index, &raw)?;
         let id = d.id;
-        Ok(ty
-            .results()
-            .iter()
-            .zip(results)
-            .map(|(t, raw)| Value::from_raw(*t, raw, id))
-            .collect())
+        with_raw_values(args.len() + ty.results().len(), |cells| {
+            let (raw_args, raw_results) = cells.split_at_mut(args.len());
+            for (cell, a) in raw_args.iter_mut().zip(args) {
+                a.check_store(id)?;
+                *cell = a.to_raw();
+            }
+            d.invoke(self.index, raw_args, raw_results)?;
+            Ok((ty.results().iter().zip(raw_results.iter()))
+                .map(|(t, raw)| Value::from_raw(*t, *raw, id))
+                .collect())
+        })
     }
 
     /// A typed view of the function; fails if the signature differs.

@@ -7,10 +7,10 @@
 //! panic resumes unwinding here, on the host side of compiled code.
 
 use super::abi::EntryFn;
-use super::vmctx::{PENDING_ERROR, Pending, ensure_vmctx, trap_kind};
+use super::vmctx::{PENDING_ERROR, Pending, VMContext, ensure_vmctx, trap_kind};
 use crate::error::{Error, Result, TrapKind};
 use crate::store::{FuncKind, StoreData};
-use crate::values::RawValue;
+use crate::values::{RawValue, with_raw_values};
 
 pub(crate) fn invoke(
     store: &mut StoreData,
@@ -32,15 +32,31 @@ pub(crate) fn invoke(
     let type_index = info.funcs[index as usize] as usize;
     let code = native.funcs[(index - info.num_imported_funcs) as usize] as *const u8;
     let tramp = native.trampolines[type_index];
-    let mut buf = vec![0u128; args.len().max(results.len()).max(1)];
-    buf[..args.len()].copy_from_slice(args);
+    with_raw_values(args.len().max(results.len()).max(1), |buf| {
+        buf[..args.len()].copy_from_slice(args);
+        run_entry(store, vmctx, code, tramp, buf)?;
+        results.copy_from_slice(&buf[..results.len()]);
+        Ok(())
+    })
+}
+
+/// Calls `code` through its entry trampoline `tramp` with the raw values in `buf`, and
+/// turns what the runtime recorded (a trap code, a host function's error or panic) into
+/// the call's outcome.
+fn run_entry(
+    store: &mut StoreData,
+    vmctx: *mut VMContext,
+    code: *const u8,
+    tramp: usize,
+    buf: &mut [RawValue],
+) -> Result<()> {
     let limit = crate::store::stack_limit();
     let store_ptr: *mut StoreData = store;
     // SAFETY: `vmctx` was just built or found for this instance and lives as long as the
     // store; its runtime is a separate heap allocation shared by the store's contexts.
     // `tramp` is the finalized entry trampoline of the callee's signature, compiled with
     // the `EntryFn` ABI, and `code` the callee's finalized code, both kept alive by
-    // `module`. `buf` holds max(params, results) cells as the trampoline expects. While
+    // `invoke`'s `module`, which outlives this call. `buf` holds max(params, results) cells as the trampoline expects. While
     // compiled code runs, `store` is only reached through `store_ptr` (by libcalls).
     let (trap, pending) = unsafe {
         let rt = (*vmctx).runtime;
@@ -64,6 +80,5 @@ pub(crate) fn invoke(
             return Err(Error::from(kind));
         }
     }
-    results.copy_from_slice(&buf[..results.len()]);
     Ok(())
 }

@@ -35,6 +35,7 @@ use super::vmctx::{
 };
 use crate::error::{Error, TrapKind};
 use crate::store::{FuncKind, StoreData};
+use crate::values::with_raw_values;
 
 /// Declares the libcalls: `Variant => function(parameters) -> result;`, where `function`
 /// is an `unsafe extern "C" fn` of this module with exactly that type.
@@ -395,11 +396,14 @@ unsafe extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mu
         // SAFETY: the host adapter passes a stack buffer of exactly `cells` cells
         // (the larger of the parameter and result counts of this very signature).
         let buf = unsafe { std::slice::from_raw_parts_mut(buf, cells) };
-        let args = buf[..ty.params().len()].to_vec();
-        let results = &mut buf[..ty.results().len()];
-        results.fill(0);
-        s.call_host(func, Some(i), &args, results)
-            .map_err(Fail::Error)?;
-        Ok(())
+        // Arguments and results share `buf`: copy the arguments out first.
+        let (params, results) = (ty.params().len(), ty.results().len());
+        with_raw_values(params, |args| {
+            args.copy_from_slice(&buf[..params]);
+            let results = &mut buf[..results];
+            results.fill(0);
+            s.call_host(func, Some(i), args, results)
+        })
+        .map_err(Fail::Error)
     })
 }

@@ -163,7 +163,7 @@ pub(crate) fn instantiate(
 
     if let Some(start) = info.start {
         let func = d.instances[index as usize].funcs[start as usize];
-        match d.invoke(func, &[]) {
+        match d.invoke(func, &[], &mut []) {
             Ok(_) => {}
             Err(e @ Error::Exit(_)) => return Err(e),
             Err(e) => {

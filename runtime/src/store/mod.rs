@@ -165,21 +165,26 @@ impl StoreData {
     }
 
     /// Runs `func` with `args` (of its parameter types, which the caller has checked)
-    /// on this store's engine: the single entry point for every host-to-Wasm call
-    /// (public API, start functions, re-entry from host functions).
-    pub(crate) fn invoke(&mut self, func: u32, args: &[RawValue]) -> Result<Vec<RawValue>> {
+    /// on this store's engine, writing `results` (sized to its result count): the single
+    /// entry point for every host-to-Wasm call (public API, start functions, re-entry
+    /// from host functions).
+    pub(crate) fn invoke(
+        &mut self,
+        func: u32,
+        args: &[RawValue],
+        results: &mut [RawValue],
+    ) -> Result<()> {
         if let Some(code) = self.closed_code(func) {
             return Err(Error::exit(code));
         }
         if self.host_entries >= MAX_HOST_ENTRIES {
             return Err(TrapKind::CallStackExhausted.into());
         }
-        let mut results = vec![0; self.funcs[func as usize].ty.results().len()];
         self.host_entries += 1;
         let backend = self.backend.clone();
-        let outcome = backend.invoke(self, func, args, &mut results);
+        let outcome = backend.invoke(self, func, args, results);
         self.host_entries -= 1;
-        outcome.map(|()| results)
+        outcome
     }
 
     /// The exit code of the instance that owns `func`, if that instance is closed.

@@ -10,7 +10,7 @@ use super::stack::{ExecStack, Frame, with_stack};
 use crate::error::{Error, Result, TrapKind};
 use crate::interp::{InterpModule, ModuleCode};
 use crate::store::{FuncKind, StoreData};
-use crate::values::{RawValue, ValType};
+use crate::values::{RawValue, ValType, with_raw_values};
 
 /// What the executing function sees of its instance.
 pub(super) struct Ctx {
@@ -119,23 +119,24 @@ fn call_host(
     abs_base: usize,
 ) -> Result<()> {
     let ty = store.funcs[sf as usize].ty.clone();
-    let mut at = abs_base;
-    let args: Vec<RawValue> = ty
-        .params()
-        .iter()
-        .map(|t| read_value(&st.values, &mut at, *t))
-        .collect();
-    let mut results = vec![0; ty.results().len()];
-    store.call_host(sf, Some(caller), &args, &mut results)?;
-    let end = abs_base + 2 * results.len();
-    if end > st.values.len() {
-        st.values.resize(end, 0);
-    }
-    let mut at = abs_base;
-    for (r, t) in results.iter().zip(ty.results()) {
-        write_value(&mut st.values, &mut at, *r, *t);
-    }
-    Ok(())
+    let (params, results) = (ty.params().len(), ty.results().len());
+    with_raw_values(params + results, |cells| {
+        let (args, results) = cells.split_at_mut(params);
+        let mut at = abs_base;
+        for (a, t) in args.iter_mut().zip(ty.params()) {
+            *a = read_value(&st.values, &mut at, *t);
+        }
+        store.call_host(sf, Some(caller), args, results)?;
+        let end = abs_base + 2 * results.len();
+        if end > st.values.len() {
+            st.values.resize(end, 0);
+        }
+        let mut at = abs_base;
+        for (r, t) in results.iter().zip(ty.results()) {
+            write_value(&mut st.values, &mut at, *r, *t);
+        }
+        Ok(())
+    })
 }
 
 /// Reads a value of type `ty` from slot `*at` (two slots for a `v128`), advancing `at`.
