@@ -6,6 +6,7 @@
 
 mod const_expr;
 mod parse;
+mod proposals;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 pub use const_expr::{ConstExpr, ConstOp};
 pub(crate) use parse::{features_needed, parse};
+pub(crate) use proposals::{proposal_name, unsupported_operator};
 
 use crate::values::{FuncType, RefType, ValType};
 

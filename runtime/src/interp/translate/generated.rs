@@ -4,8 +4,6 @@
 //! `for_each_simd!` (`listed_simd!`, see `simd.rs`), and a refusal for every operator of
 //! a proposal the interpreter does not implement.
 
-use crate::error::Error;
-
 /// Given wasmparser's operator list (`for_each_visit_operator!` or
 /// `for_each_visit_simd_operator!`), defines the visit methods that come from lists: the
 /// numeric and SIMD operators the interpreter lists, and a refusal for every operator of
@@ -25,35 +23,12 @@ macro_rules! generated_visits {
     (@one simd $op:ident $visit:ident $($args:tt)?) => { listed_simd!($op => $visit); };
     (@one $proposal:ident $op:ident $visit:ident $({ $($argty:ty),* })?) => {
         fn $visit(&mut self $($(, _: $argty)*)?) -> Self::Output {
-            Err(unsupported_operator(proposal_name!($proposal), stringify!($visit)))
+            Err($crate::module::unsupported_operator(
+                "interpreter",
+                $crate::module::proposal_name!($proposal),
+                stringify!($visit),
+            ))
         }
     };
 }
 pub(super) use generated_visits;
-
-/// How an error message names a proposal the interpreter does not implement. A proposal
-/// that a new wasmparser adds has no rule here, so it cannot go unnoticed.
-#[rustfmt::skip]
-macro_rules! proposal_name {
-    (gc) => { "garbage collection operators" };
-    (custom_descriptors) => { "custom descriptors" };
-    (tail_call) => { "tail calls" };
-    (memory_control) => { "memory control operators" };
-    (threads) => { "shared-memory atomics" };
-    (exceptions) => { "exceptions" };
-    (legacy_exceptions) => { "legacy exceptions" };
-    (shared_everything_threads) => { "shared-everything threads" };
-    (function_references) => { "typed function references" };
-    (stack_switching) => { "stack switching operators" };
-    (wide_arithmetic) => { "wide arithmetic operators" };
-    (acquire_release_atomics) => { "acquire-release atomics" };
-    (relaxed_simd) => { "relaxed SIMD operators" };
-}
-pub(super) use proposal_name;
-
-/// The error for an operator of a proposal the interpreter does not implement
-/// (`visit` is its visit method's name).
-pub(super) fn unsupported_operator(proposal: &str, visit: &str) -> Error {
-    let op = visit.strip_prefix("visit_").unwrap_or(visit);
-    Error::unsupported(format!("interpreter: {proposal} ({op}) are not supported"))
-}

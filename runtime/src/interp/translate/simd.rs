@@ -6,7 +6,7 @@
 
 use wasmparser::{MemArg, Operator, V128, VisitSimdOperator};
 
-use super::generated::{generated_visits, proposal_name, unsupported_operator};
+use super::generated::generated_visits;
 use super::{Operand, Translator};
 use crate::interp::bytecode::Instr;
 use crate::interp::simd::{SimdOp, for_each_simd, splat_const};

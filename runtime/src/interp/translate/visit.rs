@@ -8,7 +8,7 @@
 
 use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, ValType, VisitOperator};
 
-use super::generated::{generated_visits, proposal_name, unsupported_operator};
+use super::generated::generated_visits;
 use super::{CtrlKind, Operand, Translator};
 use crate::error::Result;
 use crate::interp::bytecode::{Instr, for_each_numeric};

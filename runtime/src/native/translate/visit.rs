@@ -12,7 +12,7 @@ use cranelift_codegen::ir::types::{F32, F64, I8, I16, I32, I64};
 use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, ValType};
 use wasmparser::{VisitOperator, VisitSimdOperator};
 
-use super::{Translator, unsupported};
+use super::Translator;
 use crate::error::Result;
 
 /// Defines visit methods from lines `visit_name(immediates) => method(arguments);`: each
@@ -53,8 +53,8 @@ pub(super) use visit_methods;
 /// For wasmparser's `for_each_visit_operator!` and `for_each_visit_simd_operator!`:
 /// defines a visit method refusing each operator of a proposal the native engine does
 /// not implement, and nothing for the proposals it implements (their methods are in the
-/// operator tables). A proposal new to wasmparser fails to compile in [`proposal_name`]
-/// until it is named there.
+/// operator tables). A proposal new to wasmparser fails to compile in
+/// `module::proposal_name!` until it is named there.
 macro_rules! refuse_unimplemented_proposals {
     ($(
         @$proposal:ident $op:ident $({ $($arg:ident: $arg_ty:ty),* })? => $visit:ident ($($ann:tt)*)
@@ -69,38 +69,15 @@ macro_rules! refuse_unimplemented_proposals {
     (@refuse simd $($rest:tt)*) => {};
     (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
         fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
-            use $crate::native::translate::visit as table;
-            Err(table::refused(table::proposal_name!($proposal), stringify!($visit)))
+            Err($crate::module::unsupported_operator(
+                "native engine",
+                $crate::module::proposal_name!($proposal),
+                stringify!($visit),
+            ))
         }
     };
 }
 pub(super) use refuse_unimplemented_proposals;
-
-/// How error messages name the operators of a proposal the engine does not implement.
-#[rustfmt::skip]
-macro_rules! proposal_name {
-    (exceptions) => { "exception handling operators" };
-    (legacy_exceptions) => { "legacy exception handling operators" };
-    (tail_call) => { "tail calls" };
-    (threads) => { "atomic operators (threads)" };
-    (shared_everything_threads) => { "shared-everything threads operators" };
-    (gc) => { "garbage collection operators" };
-    (custom_descriptors) => { "custom descriptors operators" };
-    (function_references) => { "typed function references operators" };
-    (stack_switching) => { "stack switching operators" };
-    (wide_arithmetic) => { "wide arithmetic operators" };
-    (acquire_release_atomics) => { "acquire-release atomic operators" };
-    (memory_control) => { "memory control operators" };
-    (relaxed_simd) => { "relaxed SIMD operators" };
-}
-pub(super) use proposal_name;
-
-/// The error for operator `visit_method` (wasmparser's name for its visit method) of a
-/// proposal the engine does not implement.
-pub(super) fn refused(operators: &str, visit_method: &str) -> crate::error::Error {
-    let op = visit_method.strip_prefix("visit_").unwrap_or(visit_method);
-    unsupported(&format!("{operators} ({op}) are not supported"))
-}
 
 impl<'op> VisitOperator<'op> for Translator<'_, '_> {
     type Output = Result<()>;
