@@ -94,10 +94,10 @@ pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
 }
 
 impl Backend for NativeBackend {
-    /// Wasm 2.0 and extended constant expressions (which the store evaluates); SIMD
-    /// only where the host ISA has what its lowering needs.
+    /// Wasm 2.0, extended constant expressions (which the store evaluates) and
+    /// multi-memory; SIMD only where the host ISA has what its lowering needs.
     fn features(&self) -> WasmFeatures {
-        let all = WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST;
+        let all = WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST | WasmFeatures::MULTI_MEMORY;
         if isa_supports_simd(&*self.isa) {
             all
         } else {

@@ -38,12 +38,6 @@ fn features_an_engine_lacks_are_refused_by_name(strategy: Strategy) {
             "memory64",
         ),
         (
-            "(module (memory 1) (memory 1)
-               (func (export \"f\") (result i32) (i32.load 1 (i32.const 0))))",
-            WasmFeatures::MULTI_MEMORY,
-            "multi_memory",
-        ),
-        (
             "(module (func (param v128) (result v128)
                (i8x16.relaxed_swizzle (local.get 0) (local.get 0))))",
             WasmFeatures::RELAXED_SIMD,
