@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use runtime::Strategy;
+use runtime::{Strategy, WasmFeatures};
 use spec_testsuite::Suite;
 
 use crate::report::{FileReport, JsonReport, SuiteReport};
@@ -50,10 +50,14 @@ pub enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Run .wast files from disk (Wasm 2.0 features).
+    /// Run .wast files from disk.
     Wast {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The features modules are validated with: `1.0`, `2.0` or `3.0`, optionally
+        /// followed by proposal folder names to add (`2.0,memory64,tail-call`).
+        #[arg(long, value_delimiter = ',', default_value = "2.0")]
+        features: Vec<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -66,6 +70,28 @@ pub enum EngineChoice {
     Interp,
     Native,
     Both,
+}
+
+/// The feature set `harness wast --features` names: a Wasm version (2.0 when none is
+/// named), plus the features of the proposals named.
+fn parse_features(names: &[String]) -> anyhow::Result<WasmFeatures> {
+    let mut version = None;
+    let mut proposals = WasmFeatures::empty();
+    for name in names.iter().map(|n| n.trim()) {
+        match name {
+            "1.0" => version = Some(WasmFeatures::WASM1),
+            "2.0" => version = Some(WasmFeatures::WASM2),
+            "3.0" => version = Some(WasmFeatures::WASM3),
+            proposal => {
+                proposals |= spec_testsuite::proposal_features(proposal).with_context(|| {
+                    format!(
+                        "unknown feature set {proposal:?}: 1.0, 2.0, 3.0 or a proposal folder name"
+                    )
+                })?
+            }
+        }
+    }
+    Ok(version.unwrap_or(WasmFeatures::WASM2) | proposals)
 }
 
 /// The engines to run: both unless one is asked for.
@@ -100,7 +126,12 @@ pub fn run(cli: Cli) -> anyhow::Result<bool> {
             common,
         } => (run_spec(&suite, filter.as_deref(), &common)?, common),
         Command::Fuzz(args) => return crate::fuzz::cli::run(args),
-        Command::Wast { files, common } => {
+        Command::Wast {
+            files,
+            features,
+            common,
+        } => {
+            let features = parse_features(&features)?;
             let strategies = engines(common.engine);
             let bar = progress_bar(files.len() * strategies.len());
             let options = RunOptions {
@@ -108,7 +139,7 @@ pub fn run(cli: Cli) -> anyhow::Result<bool> {
             };
             let reports = strategies
                 .iter()
-                .map(|s| run_paths(&files, *s, &options, &mut tick(&bar, *s)))
+                .map(|s| run_paths(&files, features, *s, &options, &mut tick(&bar, *s)))
                 .collect();
             bar.finish_and_clear();
             (reports, common)

@@ -156,6 +156,7 @@ pub fn run_suite(suite: &Suite, strategy: Strategy) -> SuiteReport {
 /// Runs .wast files from disk (Wasm 2.0 features), as the suite `"files"`.
 pub fn run_paths(
     paths: &[impl AsRef<Path>],
+    features: WasmFeatures,
     strategy: Strategy,
     options: &RunOptions,
     on_file: &mut dyn FnMut(&FileReport),
@@ -165,7 +166,7 @@ pub fn run_paths(
         .map(|p| {
             let p = p.as_ref();
             let result = match std::fs::read_to_string(p) {
-                Ok(text) => run_source(Arc::from(text), WasmFeatures::WASM2, strategy, options),
+                Ok(text) => run_source(Arc::from(text), features, strategy, options),
                 Err(e) => file_failure("read", format!("cannot read {}: {e}", p.display())),
             };
             let report = FileReport {

@@ -57,6 +57,8 @@ pub fn render(report: &JsonReport) -> String {
         }
     }
 
+    by_folder(report, &mut out);
+
     let mut first = true;
     for f in &report.files {
         for (e, r) in &f.engines {
@@ -75,4 +77,40 @@ pub fn render(report: &JsonReport) -> String {
         }
     }
     out
+}
+
+/// One line per folder (`wasm-v3`, `memory64`, ...) with each engine's passed / failed /
+/// skipped assertions, when the files come from more than one: where a suite like `3.0`
+/// stands, proposal by proposal.
+fn by_folder(report: &JsonReport, out: &mut String) {
+    let mut folders: Vec<(&str, Vec<[u64; 3]>)> = Vec::new();
+    for f in &report.files {
+        let folder = f.path.split_once('/').map_or("", |(folder, _)| folder);
+        if folders.last().is_none_or(|(last, _)| *last != folder) {
+            folders.push((folder, vec![[0; 3]; report.engines.len()]));
+        }
+        let counts = &mut folders.last_mut().expect("just pushed").1;
+        for (e, count) in report.engines.iter().zip(counts.iter_mut()) {
+            if let Some(r) = f.engines.get(e) {
+                count[0] += r.passed;
+                count[1] += r.failed;
+                count[2] += r.skipped;
+            }
+        }
+    }
+    if folders.len() < 2 {
+        return;
+    }
+    let _ = write!(out, "\nby folder{:width$}", "", width = PATH_WIDTH - 9);
+    for e in &report.engines {
+        let _ = write!(out, "  {:>26}", format!("{e}: pass / fail / skip"));
+    }
+    out.push('\n');
+    for (folder, counts) in folders {
+        let _ = write!(out, "  {folder:w$}", w = PATH_WIDTH - 2);
+        for [passed, failed, skipped] in counts {
+            let _ = write!(out, "  {passed:>10} {failed:>6} {skipped:>8}");
+        }
+        out.push('\n');
+    }
 }

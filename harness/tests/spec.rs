@@ -105,3 +105,53 @@ fn spec_2_0_native() {
 fn regressions_native() {
     regressions(Strategy::Native);
 }
+
+/// The Wasm 3.0 suite on both engines (most of it is still skipped: the features the
+/// engines lack are refused, never run). It must not crash the process or panic, no
+/// runtime bug may show as an internal error or a timeout, and where both engines ran the
+/// same assertions (the same skips in a file), an assertion fails on both or on neither.
+#[test]
+fn spec_3_0_runs_cleanly_and_the_engines_agree() {
+    let interp = run("3.0", Strategy::Interpreter);
+    let native = run("3.0", Strategy::Native);
+    let mut problems = Vec::new();
+    for report in [&interp, &native] {
+        for f in &report.files {
+            for failure in &f.result.failures {
+                let broken = matches!(failure.directive.as_str(), "panic" | "timeout")
+                    || failure.message.contains("panicked")
+                    || failure.message.contains("internal error");
+                if broken {
+                    problems.push(format!(
+                        "{} {}:{}: {}",
+                        report.engine, f.path, failure.line, failure.message
+                    ));
+                }
+            }
+        }
+    }
+    let mut compared = 0;
+    for (a, b) in interp.files.iter().zip(&native.files) {
+        assert_eq!(a.path, b.path, "both runs list the same files");
+        if a.result.skipped != b.result.skipped {
+            // One engine implements a feature the other refuses: what it then runs has
+            // no counterpart to compare with.
+            continue;
+        }
+        compared += 1;
+        let lines = |f: &harness::FileReport| -> Vec<usize> {
+            f.result.failures.iter().map(|x| x.line).collect()
+        };
+        if lines(a) != lines(b) || a.result.passed != b.result.passed {
+            problems.push(format!(
+                "{}: the engines disagree: interp {} passed, failing lines {:?}; native {} passed, failing lines {:?}",
+                a.path, a.result.passed, lines(a), b.result.passed, lines(b)
+            ));
+        }
+    }
+    assert!(
+        compared > 150,
+        "only {compared} files had the same skips on both engines"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
