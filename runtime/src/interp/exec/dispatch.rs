@@ -8,6 +8,7 @@
 use super::call::{self, Ctx};
 use super::memory::MemView;
 use super::ops::*;
+use super::other_memory;
 use super::{Action, Frames, Running};
 use crate::error::{Result, TrapKind};
 use crate::interp::bytecode::{Instr, for_each_instr};
@@ -297,6 +298,9 @@ pub(super) fn run_frames<'a>(
                 store.memory_init(instance as u32, mem as u32, data, d, s, n)?;
             }
             Instr::DataDrop { data } => store.data_drop(instance as u32, data),
+            Instr::OtherMemory { memory, source } => {
+                other_memory::exec(run, store, ctx, memory, source)?
+            }
 
             // --- Tables and references ---
             Instr::TableGet { dst, index, table } => {

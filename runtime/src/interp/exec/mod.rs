@@ -11,6 +11,7 @@ mod dispatch;
 pub(super) mod frame;
 pub(super) mod memory;
 mod ops;
+mod other_memory;
 mod stack;
 
 pub(crate) use call::Limits;
