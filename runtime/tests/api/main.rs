@@ -33,6 +33,7 @@ mod basics;
 mod calls;
 mod control;
 mod memory;
+mod multi_memory_interp;
 mod numeric;
 mod simd;
 mod tables;

@@ -38,10 +38,10 @@ fn features_an_engine_lacks_are_refused_by_name(strategy: Strategy) {
             "memory64",
         ),
         (
-            "(module (memory 1) (memory 1)
-               (func (export \"f\") (result i32) (i32.load 1 (i32.const 0))))",
-            WasmFeatures::MULTI_MEMORY,
-            "multi_memory",
+            "(module (func (param i64 i64 i64 i64) (result i64 i64)
+               (i64.add128 (local.get 0) (local.get 1) (local.get 2) (local.get 3))))",
+            WasmFeatures::WIDE_ARITHMETIC,
+            "wide_arithmetic",
         ),
         (
             "(module (func (param v128) (result v128)
