@@ -299,7 +299,17 @@ pub(super) fn run_frames<'a>(
             }
             Instr::DataDrop { data } => store.data_drop(instance as u32, data),
             Instr::OtherMemory { memory, source } => {
-                other_memory::exec(run, store, ctx, memory, source)?
+                // SAFETY: two instructions follow an `OtherMemory` (invariant 4): the
+                // prefixed one, which is therefore not the last one.
+                let (prefixed, extra) = unsafe { (run.ip.next(), run.ip.take_extra()) };
+                let regs = run.regs.reborrow();
+                // SAFETY: `prefixed` and its `extra` are verified instructions of
+                // `run.code`, whose window `regs` is.
+                let result = unsafe {
+                    other_memory::exec(prefixed, extra, regs, store, ctx, [memory, source], run.code)
+                };
+                run.view = MemView::new(store, ctx.mem);
+                result?;
             }
 
             // --- Tables and references ---

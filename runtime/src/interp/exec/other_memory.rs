@@ -10,50 +10,52 @@
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions>
 //! (every memory instruction names its memory; 0 when the text leaves it out).
 
-use super::Running;
 use super::call::Ctx;
+use super::frame::Slots;
 use super::memory::MemView;
 use super::ops::*;
 use crate::error::Result;
-use crate::interp::bytecode::Instr;
+use crate::interp::bytecode::{FuncCode, Instr};
 use crate::interp::numeric as num;
 use crate::interp::simd::{self, SimdOp};
 use crate::store::StoreData;
 
-/// Runs the instruction after the `OtherMemory { memory, source }` just fetched (and
-/// steps over it and its `Extra`, if it has one).
-///
-/// Memory 0's view is remade afterwards: `memory` may be the same store memory as memory
-/// 0 (a memory imported twice), which `memory.grow` may just have moved.
-#[cold]
-#[inline(never)]
-pub(super) fn exec(
-    run: &mut Running<'_>,
-    store: &mut StoreData,
-    ctx: &Ctx,
-    memory: u32,
-    source: u32,
-) -> Result<()> {
-    let memories = &store.instances[ctx.instance as usize].memories;
-    let (mem, src_mem) = (memories[memory as usize], memories[source as usize]);
-    run.view = MemView::new(store, mem);
-    let result = exec_on_view(run, store, ctx.instance, mem, src_mem);
-    run.view = MemView::new(store, ctx.mem);
-    result
+/// What the prefixed instruction runs on: the frame's slots and the view of its memory.
+/// Named `regs` and `view` like `Running`'s, so that `ops.rs`'s macros apply.
+struct OnMemory<'r> {
+    regs: Slots<'r>,
+    view: MemView,
 }
 
-/// The prefixed instruction, `run.view` being the view of store memory `mem` (`src` the
-/// source of `memory.copy`).
-fn exec_on_view(
-    run: &mut Running<'_>,
+/// Runs `instr`, the instruction after an `OtherMemory { memory, source }`, with the
+/// `Extra` after it (`(0, 0)` if none), on the frame's slots `regs` of `code`.
+///
+/// Everything comes by value or as a plain reference, none of the execution loop's own
+/// state (`Running`): a pointer to it would keep that state in memory, not in
+/// registers, and slow every instruction down. The caller remakes memory 0's view
+/// afterwards: `memory` may be the same store memory as memory 0 (one memory imported
+/// twice), which `memory.grow` may just have moved.
+///
+/// # Safety
+///
+/// `instr` and `extra` are verified instructions of `code` (`Code::new`), and `regs` is
+/// the window of a frame running `code`.
+#[cold]
+#[inline(never)]
+pub(super) unsafe fn exec(
+    instr: &Instr,
+    extra: (u32, u32),
+    regs: Slots<'_>,
     store: &mut StoreData,
-    instance: u32,
-    mem: u32,
-    src: u32,
+    ctx: &Ctx,
+    [memory, source]: [u32; 2],
+    code: &FuncCode,
 ) -> Result<()> {
-    // SAFETY: two instructions follow an `OtherMemory` (its `skips_next` rule,
-    // invariant 4), so the prefixed one is inside the code, and not its last one.
-    let instr = unsafe { run.ip.next() };
+    let instance = ctx.instance;
+    let memories = &store.instances[instance as usize].memories;
+    let (mem, src) = (memories[memory as usize], memories[source as usize]);
+    let view = MemView::new(store, mem);
+    let run = &mut OnMemory { regs, view };
     match *instr {
         Instr::I32Load { dst, addr, offset }
         | Instr::F32Load { dst, addr, offset }
@@ -166,24 +168,24 @@ fn exec_on_view(
             src: from,
             len,
         } => {
-            let (data, _) = extra!(run);
+            let (data, _) = extra;
             let (d, s, n) = (get!(run, dst), get!(run, from), get!(run, len));
             store.memory_init(instance, mem, data, d as u32, s as u32, n as u32)?;
         }
         Instr::Simd { op, dst, a, b } => {
-            // SAFETY: the prefixed instruction is not the last one (see above).
-            let extra = unsafe { run.ip.take_extra() };
-            simd_on_view(run, store, instance, op, [dst, a, b], extra)?;
+            simd_on(run, store, instance, code, op, [dst, a, b], extra)?
         }
         // `Code::new` lowers these two out of their `Simd`.
         Instr::V128Load { dst, addr, offset } => {
-            simd_on_view(
+            let operands = [dst, addr, offset];
+            simd_on(
                 run,
                 store,
                 instance,
+                code,
                 SimdOp::V128Load,
-                [dst, addr, offset],
-                (0, 0),
+                operands,
+                extra,
             )?;
         }
         Instr::V128Store {
@@ -192,18 +194,28 @@ fn exec_on_view(
             offset,
         } => {
             let operands = [value, addr, offset];
-            simd_on_view(run, store, instance, SimdOp::V128Store, operands, (0, 0))?;
+            simd_on(
+                run,
+                store,
+                instance,
+                code,
+                SimdOp::V128Store,
+                operands,
+                extra,
+            )?;
         }
         other => unreachable!("`OtherMemory` before {other:?}, not a memory instruction"),
     }
     Ok(())
 }
 
-/// A `Simd` memory operator (`operands` and `extra` as it was verified) on `run.view`.
-fn simd_on_view(
-    run: &mut Running<'_>,
+/// A `Simd` memory operator (`operands` and `extra` as `Code::new` verified them, in
+/// `code`) on `run.view`.
+fn simd_on(
+    run: &mut OnMemory<'_>,
     store: &mut StoreData,
     instance: u32,
+    code: &FuncCode,
     op: SimdOp,
     operands: [u32; 3],
     extra: (u32, u32),
@@ -211,7 +223,7 @@ fn simd_on_view(
     let regs = run.regs.reborrow();
     // SAFETY: `operands` and `extra` are those of a `Simd { op, .. }` (or of the
     // instruction lowered from it, the same operands) that `Code::new` verified in
-    // `run.code`, whose window `regs` is.
+    // `code`, whose window `regs` is (`exec`'s contract).
     unsafe {
         simd::exec(
             op,
@@ -221,7 +233,7 @@ fn simd_on_view(
             run.view,
             store,
             instance as usize,
-            run.code,
+            code,
         )
     }
 }
