@@ -165,9 +165,9 @@ macro_rules! for_each_instr {
                 /// memory operator, with its `Extra`) on the instance's memory `memory`
                 /// instead of memory 0, and `memory.copy` from memory `source` (otherwise
                 /// `source == memory`). A prefix, so that memory 0's instructions are
-                /// untouched by multi-memory; only other memories pay for it (out of line,
-                /// `exec/other_memory.rs`). The translator emits it only before a memory
-                /// instruction.
+                /// untouched by multi-memory; only other memories pay for it (outside the
+                /// inner loop, `exec/other_memory.rs`). The translator emits it only
+                /// before a memory instruction.
                 OtherMemory { memory: u32, source: u32 } skips_next;
 
                 // --- Tables and references ---

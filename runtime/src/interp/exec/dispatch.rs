@@ -8,7 +8,6 @@
 use super::call::{self, Ctx};
 use super::memory::MemView;
 use super::ops::*;
-use super::other_memory;
 use super::{Action, Frames, Running};
 use crate::error::{Result, TrapKind};
 use crate::interp::bytecode::{Instr, for_each_instr};
@@ -298,19 +297,8 @@ pub(super) fn run_frames<'a>(
                 store.memory_init(instance as u32, mem as u32, data, d, s, n)?;
             }
             Instr::DataDrop { data } => store.data_drop(instance as u32, data),
-            Instr::OtherMemory { memory, source } => {
-                // SAFETY: two instructions follow an `OtherMemory` (invariant 4): the
-                // prefixed one, which is therefore not the last one.
-                let (prefixed, extra) = unsafe { (run.ip.next(), run.ip.take_extra()) };
-                let regs = run.regs.reborrow();
-                // SAFETY: `prefixed` and its `extra` are verified instructions of
-                // `run.code`, whose window `regs` is.
-                let result = unsafe {
-                    other_memory::exec(prefixed, extra, regs, store, ctx, [memory, source], run.code)
-                };
-                run.view = MemView::new(store, ctx.mem);
-                result?;
-            }
+            // Out of the inner loop: see `other_memory.rs`.
+            Instr::OtherMemory { .. } => return Ok(Action::OtherMemory),
 
             // --- Tables and references ---
             Instr::TableGet { dst, index, table } => {

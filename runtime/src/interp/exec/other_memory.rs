@@ -1,20 +1,28 @@
 //! Memory instructions on a memory other than 0 (multi-memory): the instruction after an
-//! `OtherMemory { memory, source }` prefix, run out of line.
+//! `OtherMemory { memory, source }` prefix.
 //!
 //! The execution loop caches memory 0 of the running instance (`Running::view`) and its
 //! memory instructions use it, unprefixed, so that multi-memory costs memory 0 nothing.
-//! Here the prefixed instruction runs the same way on a view of memory `memory`: its
-//! loads and stores are the loop's macros (`ops.rs`) on that view, its bulk operations
-//! the store's, on the store index of `memory` (and `source`, for `memory.copy`).
+//! The prefix leaves the inner loop (`Action::OtherMemory`), and the outer loop runs the
+//! prefixed instruction here, the same way on a view of memory `memory`: its loads and
+//! stores are the loop's macros (`ops.rs`), its bulk operations the store's, on the store
+//! index of `memory` (and `source`, for `memory.copy`).
+//!
+//! Why through the outer loop: any call out of the inner loop that is not inlined and
+//! takes its state (`Running`) by pointer keeps that state in memory rather than in
+//! registers, and even one taking only the frame's slots, by value, cost every
+//! instruction of memory 0 (execute/interp +1% to +6% in the icount check). Leaving the
+//! loop costs only the instructions on other memories.
 //!
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions>
 //! (every memory instruction names its memory; 0 when the text leaves it out).
 
-use super::call::Ctx;
-use super::frame::Slots;
+use super::call::{Ctx, Pos};
+use super::frame::{Slots, Values};
 use super::memory::MemView;
 use super::ops::*;
-use crate::error::Result;
+use super::stack::ExecStack;
+use crate::error::{Result, TrapKind};
 use crate::interp::bytecode::{FuncCode, Instr};
 use crate::interp::numeric as num;
 use crate::interp::simd::{self, SimdOp};
@@ -27,31 +35,68 @@ struct OnMemory<'r> {
     view: MemView,
 }
 
+/// Runs the instruction at `pos` (the one after an `OtherMemory` prefix of the running
+/// function) and returns the index of the instruction after it (and after its `Extra`,
+/// if it has one).
+///
+/// The caller remakes memory 0's view afterwards: `memory` may be the same store memory
+/// as memory 0 (one memory imported twice), which `memory.grow` may just have moved.
+#[cold]
+#[inline(never)]
+pub(super) fn exec_at(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    ctx: &Ctx,
+    pos: &Pos,
+) -> Result<usize> {
+    let code = &ctx.code.funcs[pos.func as usize];
+    let instrs = &code.instrs;
+    let Instr::OtherMemory { memory, source } = instrs[pos.pc - 1] else {
+        unreachable!("`Action::OtherMemory` after {:?}", instrs[pos.pc - 1]);
+    };
+    // Two instructions follow an `OtherMemory` (invariant 4): the prefixed one is not
+    // the last one.
+    let instr = &instrs[pos.pc];
+    let (extra, next) = match instrs[pos.pc + 1] {
+        Instr::Extra { a, b, .. } => ((a, b), pos.pc + 2),
+        _ => ((0, 0), pos.pc + 1),
+    };
+    // The inner loop ran this frame in this window, so the stack holds it.
+    let Some(regs) = Values::new(&mut st.values).window(pos.base, instrs) else {
+        return Err(TrapKind::CallStackExhausted.into());
+    };
+    // SAFETY: `instr` and the `Extra` after it are instructions of `code`, verified by
+    // `Code::new`, and `regs` is the window of the frame running `code`.
+    unsafe {
+        exec(
+            instr,
+            extra,
+            regs,
+            store,
+            ctx.instance,
+            [memory, source],
+            code,
+        )?
+    };
+    Ok(next)
+}
+
 /// Runs `instr`, the instruction after an `OtherMemory { memory, source }`, with the
 /// `Extra` after it (`(0, 0)` if none), on the frame's slots `regs` of `code`.
-///
-/// Everything comes by value or as a plain reference, none of the execution loop's own
-/// state (`Running`): a pointer to it would keep that state in memory, not in
-/// registers, and slow every instruction down. The caller remakes memory 0's view
-/// afterwards: `memory` may be the same store memory as memory 0 (one memory imported
-/// twice), which `memory.grow` may just have moved.
 ///
 /// # Safety
 ///
 /// `instr` and `extra` are verified instructions of `code` (`Code::new`), and `regs` is
 /// the window of a frame running `code`.
-#[cold]
-#[inline(never)]
-pub(super) unsafe fn exec(
+unsafe fn exec(
     instr: &Instr,
     extra: (u32, u32),
     regs: Slots<'_>,
     store: &mut StoreData,
-    ctx: &Ctx,
+    instance: u32,
     [memory, source]: [u32; 2],
     code: &FuncCode,
 ) -> Result<()> {
-    let instance = ctx.instance;
     let memories = &store.instances[instance as usize].memories;
     let (mem, src) = (memories[memory as usize], memories[source as usize]);
     let view = MemView::new(store, mem);
