@@ -124,7 +124,7 @@ macro_rules! for_each_instr {
                 GlobalGet { dst: result, global: u32 };
                 GlobalSet { global: u32, src: slot };
 
-                // --- Memory 0 ---
+                // --- Memory (0, unless prefixed by `OtherMemory`) ---
                 I32Load { dst: result, addr: slot, offset: u32 };
                 I64Load { dst: result, addr: slot, offset: u32 };
                 F32Load { dst: result, addr: slot, offset: u32 };
@@ -161,6 +161,14 @@ macro_rules! for_each_instr {
                 /// Followed by `Extra { a: data }`.
                 MemoryInit { dst: slot, src: slot, len: slot } extra_imm;
                 DataDrop { data: u32 };
+                /// Runs the memory instruction after it (one of those above, or a `Simd`
+                /// memory operator, with its `Extra`) on the instance's memory `memory`
+                /// instead of memory 0, and `memory.copy` from memory `source` (otherwise
+                /// `source == memory`). A prefix, so that memory 0's instructions are
+                /// untouched by multi-memory; only other memories pay for it (outside the
+                /// inner loop, `exec/other_memory.rs`). The translator emits it only
+                /// before a memory instruction.
+                OtherMemory { memory: u32, source: u32 } skips_next;
 
                 // --- Tables and references ---
                 TableGet { dst: result, index: slot, table: u32 };

@@ -51,9 +51,11 @@ impl CompiledModule for InterpModule {
 }
 
 impl Backend for Interpreter {
-    /// Wasm 2.0 and extended constant expressions (which the store evaluates).
+    /// Wasm 2.0, extended constant expressions (which the store evaluates) and
+    /// multi-memory (memory 0 cached by the execution loop, the others through the
+    /// `OtherMemory` prefix).
     fn features(&self) -> WasmFeatures {
-        WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST
+        WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST | WasmFeatures::MULTI_MEMORY
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {

@@ -33,6 +33,7 @@ mod basics;
 mod calls;
 mod control;
 mod memory;
+mod multi_memory;
 mod numeric;
 mod simd;
 mod tables;

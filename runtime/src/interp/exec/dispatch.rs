@@ -297,6 +297,8 @@ pub(super) fn run_frames<'a>(
                 store.memory_init(instance as u32, mem as u32, data, d, s, n)?;
             }
             Instr::DataDrop { data } => store.data_drop(instance as u32, data),
+            // Out of the inner loop: see `other_memory.rs`.
+            Instr::OtherMemory { .. } => return Ok(Action::OtherMemory),
 
             // --- Tables and references ---
             Instr::TableGet { dst, index, table } => {

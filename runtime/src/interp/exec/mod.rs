@@ -11,6 +11,7 @@ mod dispatch;
 pub(super) mod frame;
 pub(super) mod memory;
 mod ops;
+mod other_memory;
 mod stack;
 
 pub(crate) use call::Limits;
@@ -41,6 +42,9 @@ enum Action {
         base: u32,
     },
     Return,
+    /// Run the memory instruction at `pc`, after an `OtherMemory` prefix
+    /// (`other_memory.rs`).
+    OtherMemory,
 }
 
 /// The function the inner loop runs: its code, next instruction and slot window, and
@@ -171,6 +175,10 @@ fn run(
             Action::CallStore { sf, base } => {
                 let abs = pos.base + base as usize;
                 call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
+                view = MemView::new(store, ctx.mem);
+            }
+            Action::OtherMemory => {
+                pos.pc = other_memory::exec_at(store, st, &ctx, &pos)?;
                 view = MemView::new(store, ctx.mem);
             }
             Action::Return => match call::do_return(store, st, &mut ctx, &mut pos)? {

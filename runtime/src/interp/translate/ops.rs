@@ -2,7 +2,7 @@
 //!
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
 
-use wasmparser::MemArg;
+use wasmparser::{MemArg, MemArgTarget};
 
 use super::{Operand, Translator};
 use crate::interp::bytecode::{Instr, Slot};
@@ -11,6 +11,16 @@ use crate::interp::simd::SimdOp;
 fn offset(m: &MemArg) -> u32 {
     // Memory32 offsets are u32 by validation.
     m.offset as u32
+}
+
+/// The memory a `memarg` names.
+pub(super) fn memory_of(m: &MemArg) -> u32 {
+    match m.target {
+        MemArgTarget::Memory(memory) => memory,
+        // Only GC's array instructions have one; the interpreter does not declare GC, so
+        // validation refuses them.
+        MemArgTarget::Array(_) => unreachable!("a GC array memarg in the interpreter"),
+    }
 }
 
 impl Translator<'_> {
@@ -30,7 +40,19 @@ impl Translator<'_> {
     pub(super) fn load(&mut self, m: &MemArg, make: fn(Slot, Slot, u32) -> Instr) {
         let addr = self.pop_slot();
         let dst = self.next_slot();
+        self.other_memory(memory_of(m), memory_of(m));
         self.emit_result(make(dst, addr, offset(m)));
+    }
+
+    /// Before a memory instruction, after popping its operands (popping may emit a
+    /// `Const`): the `OtherMemory` prefix if it accesses a memory other than 0
+    /// (`source`: the memory `memory.copy` reads; otherwise the same as `memory`).
+    /// Memory 0's instructions go unprefixed, so they run exactly as without
+    /// multi-memory.
+    pub(super) fn other_memory(&mut self, memory: u32, source: u32) {
+        if memory != 0 || source != 0 {
+            self.emit(Instr::OtherMemory { memory, source });
+        }
     }
 
     /// A load that has a fused form for a shifted index (`scaled(shift, dst, idx,
@@ -41,6 +63,9 @@ impl Translator<'_> {
         make: fn(Slot, Slot, u32) -> Instr,
         scaled: fn(u8, Slot, Slot, u32) -> Instr,
     ) {
+        if memory_of(m) != 0 {
+            return self.load(m, make);
+        }
         match self.take_shifted_address() {
             Some((idx, shift)) => {
                 let dst = self.next_slot();
@@ -67,6 +92,7 @@ impl Translator<'_> {
     pub(super) fn store(&mut self, m: &MemArg, make: fn(Slot, Slot, u32) -> Instr) {
         let value = self.pop_slot();
         let addr = self.pop_slot();
+        self.other_memory(memory_of(m), memory_of(m));
         self.emit(make(addr, value, offset(m)));
     }
 

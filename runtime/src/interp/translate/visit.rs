@@ -455,34 +455,39 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         Ok(())
     }
 
-    fn visit_memory_size(&mut self, _mem: u32) -> Self::Output {
+    fn visit_memory_size(&mut self, mem: u32) -> Self::Output {
         let dst = self.next_slot();
+        self.other_memory(mem, mem);
         self.emit_result(Instr::MemorySize { dst });
         Ok(())
     }
 
-    fn visit_memory_grow(&mut self, _mem: u32) -> Self::Output {
+    fn visit_memory_grow(&mut self, mem: u32) -> Self::Output {
         let delta = self.pop_slot();
         let dst = self.next_slot();
+        self.other_memory(mem, mem);
         self.emit(Instr::MemoryGrow { dst, delta });
         self.push(Operand::Stack);
         Ok(())
     }
 
-    fn visit_memory_fill(&mut self, _mem: u32) -> Self::Output {
+    fn visit_memory_fill(&mut self, mem: u32) -> Self::Output {
         let (dst, value, len) = self.pop3();
+        self.other_memory(mem, mem);
         self.emit(Instr::MemoryFill { dst, value, len });
         Ok(())
     }
 
-    fn visit_memory_copy(&mut self, _dst_mem: u32, _src_mem: u32) -> Self::Output {
+    fn visit_memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> Self::Output {
         let (dst, src, len) = self.pop3();
+        self.other_memory(dst_mem, src_mem);
         self.emit(Instr::MemoryCopy { dst, src, len });
         Ok(())
     }
 
-    fn visit_memory_init(&mut self, data_index: u32, _mem: u32) -> Self::Output {
+    fn visit_memory_init(&mut self, data_index: u32, mem: u32) -> Self::Output {
         let (dst, src, len) = self.pop3();
+        self.other_memory(mem, mem);
         self.emit(Instr::MemoryInit { dst, src, len });
         self.emit_extra(data_index, 0);
         Ok(())

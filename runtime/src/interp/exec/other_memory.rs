@@ -1,0 +1,284 @@
+//! Memory instructions on a memory other than 0 (multi-memory): the instruction after an
+//! `OtherMemory { memory, source }` prefix.
+//!
+//! The execution loop caches memory 0 of the running instance (`Running::view`) and its
+//! memory instructions use it, unprefixed, so that multi-memory costs memory 0 nothing.
+//! The prefix leaves the inner loop (`Action::OtherMemory`), and the outer loop runs the
+//! prefixed instruction here, the same way on a view of memory `memory`: its loads and
+//! stores are the loop's macros (`ops.rs`), its bulk operations the store's, on the store
+//! index of `memory` (and `source`, for `memory.copy`).
+//!
+//! Why through the outer loop: any call out of the inner loop that is not inlined and
+//! takes its state (`Running`) by pointer keeps that state in memory rather than in
+//! registers, and even one taking only the frame's slots, by value, cost every
+//! instruction of memory 0 (execute/interp +1% to +6% in the icount check). Leaving the
+//! loop costs only the instructions on other memories.
+//!
+//! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions>
+//! (every memory instruction names its memory; 0 when the text leaves it out).
+
+use super::call::{Ctx, Pos};
+use super::frame::{Slots, Values};
+use super::memory::MemView;
+use super::ops::*;
+use super::stack::ExecStack;
+use crate::error::{Result, TrapKind};
+use crate::interp::bytecode::{FuncCode, Instr};
+use crate::interp::numeric as num;
+use crate::interp::simd::{self, SimdOp};
+use crate::store::StoreData;
+
+/// What the prefixed instruction runs on: the frame's slots and the view of its memory.
+/// Named `regs` and `view` like `Running`'s, so that `ops.rs`'s macros apply.
+struct OnMemory<'r> {
+    regs: Slots<'r>,
+    view: MemView,
+}
+
+/// Runs the instruction at `pos` (the one after an `OtherMemory` prefix of the running
+/// function) and returns the index of the instruction after it (and after its `Extra`,
+/// if it has one).
+///
+/// The caller remakes memory 0's view afterwards: `memory` may be the same store memory
+/// as memory 0 (one memory imported twice), which `memory.grow` may just have moved.
+#[cold]
+#[inline(never)]
+pub(super) fn exec_at(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    ctx: &Ctx,
+    pos: &Pos,
+) -> Result<usize> {
+    let code = &ctx.code.funcs[pos.func as usize];
+    let instrs = &code.instrs;
+    let Instr::OtherMemory { memory, source } = instrs[pos.pc - 1] else {
+        unreachable!("`Action::OtherMemory` after {:?}", instrs[pos.pc - 1]);
+    };
+    // Two instructions follow an `OtherMemory` (invariant 4): the prefixed one is not
+    // the last one.
+    let instr = &instrs[pos.pc];
+    let (extra, next) = match instrs[pos.pc + 1] {
+        Instr::Extra { a, b, .. } => ((a, b), pos.pc + 2),
+        _ => ((0, 0), pos.pc + 1),
+    };
+    // The inner loop ran this frame in this window, so the stack holds it.
+    let Some(regs) = Values::new(&mut st.values).window(pos.base, instrs) else {
+        return Err(TrapKind::CallStackExhausted.into());
+    };
+    // SAFETY: `instr` and the `Extra` after it are instructions of `code`, verified by
+    // `Code::new`, and `regs` is the window of the frame running `code`.
+    unsafe {
+        exec(
+            instr,
+            extra,
+            regs,
+            store,
+            ctx.instance,
+            [memory, source],
+            code,
+        )?
+    };
+    Ok(next)
+}
+
+/// Runs `instr`, the instruction after an `OtherMemory { memory, source }`, with the
+/// `Extra` after it (`(0, 0)` if none), on the frame's slots `regs` of `code`.
+///
+/// # Safety
+///
+/// `instr` and `extra` are verified instructions of `code` (`Code::new`), and `regs` is
+/// the window of a frame running `code`.
+unsafe fn exec(
+    instr: &Instr,
+    extra: (u32, u32),
+    regs: Slots<'_>,
+    store: &mut StoreData,
+    instance: u32,
+    [memory, source]: [u32; 2],
+    code: &FuncCode,
+) -> Result<()> {
+    let memories = &store.instances[instance as usize].memories;
+    let (mem, src) = (memories[memory as usize], memories[source as usize]);
+    let view = MemView::new(store, mem);
+    let run = &mut OnMemory { regs, view };
+    match *instr {
+        Instr::I32Load { dst, addr, offset }
+        | Instr::F32Load { dst, addr, offset }
+        | Instr::I64Load32U { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+        }
+        Instr::I64Load { dst, addr, offset } | Instr::F64Load { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 8, u64::from_le_bytes)
+        }
+        Instr::I32Load8S { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 1, |b| num::from_i32(
+                i8::from_le_bytes(b) as i32
+            ))
+        }
+        Instr::I32Load8U { dst, addr, offset } | Instr::I64Load8U { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 1, |b| u8::from_le_bytes(b) as u64)
+        }
+        Instr::I32Load16S { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 2, |b| num::from_i32(
+                i16::from_le_bytes(b) as i32
+            ))
+        }
+        Instr::I32Load16U { dst, addr, offset } | Instr::I64Load16U { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 2, |b| u16::from_le_bytes(b) as u64)
+        }
+        Instr::I64Load8S { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 1, |b| i8::from_le_bytes(b) as i64
+                as u64)
+        }
+        Instr::I64Load16S { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 2, |b| i16::from_le_bytes(b) as i64
+                as u64)
+        }
+        Instr::I64Load32S { dst, addr, offset } => {
+            load!(run, dst, addr, offset, 4, |b| i32::from_le_bytes(b) as i64
+                as u64)
+        }
+        Instr::I32Store {
+            addr,
+            value,
+            offset,
+        }
+        | Instr::F32Store {
+            addr,
+            value,
+            offset,
+        }
+        | Instr::I64Store32 {
+            addr,
+            value,
+            offset,
+        } => {
+            store_value!(run, addr, value, offset, |v: u64| (v as u32).to_le_bytes())
+        }
+        Instr::I64Store {
+            addr,
+            value,
+            offset,
+        }
+        | Instr::F64Store {
+            addr,
+            value,
+            offset,
+        } => {
+            store_value!(run, addr, value, offset, |v: u64| v.to_le_bytes())
+        }
+        Instr::I32Store8 {
+            addr,
+            value,
+            offset,
+        }
+        | Instr::I64Store8 {
+            addr,
+            value,
+            offset,
+        } => {
+            store_value!(run, addr, value, offset, |v: u64| (v as u8).to_le_bytes())
+        }
+        Instr::I32Store16 {
+            addr,
+            value,
+            offset,
+        }
+        | Instr::I64Store16 {
+            addr,
+            value,
+            offset,
+        } => {
+            store_value!(run, addr, value, offset, |v: u64| (v as u16).to_le_bytes())
+        }
+        Instr::MemorySize { dst } => set!(run, dst, store.memories[mem as usize].pages()),
+        Instr::MemoryGrow { dst, delta } => {
+            let old = store.memory_grow(mem, get!(run, delta) as u32);
+            set!(run, dst, old as u32 as u64);
+        }
+        Instr::MemoryFill { dst, value, len } => {
+            let (d, v, n) = (get!(run, dst), get!(run, value), get!(run, len));
+            store.memory_fill(mem, d as u32, v as u8, n as u32)?;
+        }
+        Instr::MemoryCopy {
+            dst,
+            src: from,
+            len,
+        } => {
+            let (d, s, n) = (get!(run, dst), get!(run, from), get!(run, len));
+            store.memory_copy(mem, src, d as u32, s as u32, n as u32)?;
+        }
+        Instr::MemoryInit {
+            dst,
+            src: from,
+            len,
+        } => {
+            let (data, _) = extra;
+            let (d, s, n) = (get!(run, dst), get!(run, from), get!(run, len));
+            store.memory_init(instance, mem, data, d as u32, s as u32, n as u32)?;
+        }
+        Instr::Simd { op, dst, a, b } => {
+            simd_on(run, store, instance, code, op, [dst, a, b], extra)?
+        }
+        // `Code::new` lowers these two out of their `Simd`.
+        Instr::V128Load { dst, addr, offset } => {
+            let operands = [dst, addr, offset];
+            simd_on(
+                run,
+                store,
+                instance,
+                code,
+                SimdOp::V128Load,
+                operands,
+                extra,
+            )?;
+        }
+        Instr::V128Store {
+            addr,
+            value,
+            offset,
+        } => {
+            let operands = [value, addr, offset];
+            simd_on(
+                run,
+                store,
+                instance,
+                code,
+                SimdOp::V128Store,
+                operands,
+                extra,
+            )?;
+        }
+        other => unreachable!("`OtherMemory` before {other:?}, not a memory instruction"),
+    }
+    Ok(())
+}
+
+/// A `Simd` memory operator (`operands` and `extra` as `Code::new` verified them, in
+/// `code`) on `run.view`.
+fn simd_on(
+    run: &mut OnMemory<'_>,
+    store: &mut StoreData,
+    instance: u32,
+    code: &FuncCode,
+    op: SimdOp,
+    operands: [u32; 3],
+    extra: (u32, u32),
+) -> Result<()> {
+    let regs = run.regs.reborrow();
+    // SAFETY: `operands` and `extra` are those of a `Simd { op, .. }` (or of the
+    // instruction lowered from it, the same operands) that `Code::new` verified in
+    // `code`, whose window `regs` is (`exec`'s contract).
+    unsafe {
+        simd::exec(
+            op,
+            operands,
+            extra,
+            regs,
+            run.view,
+            store,
+            instance as usize,
+            code,
+        )
+    }
+}
