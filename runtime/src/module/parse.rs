@@ -126,8 +126,16 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
 fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), CompileError> {
     match payload {
         Payload::TypeSection(reader) => {
+            // The validator has read this section already: what fails here is a valid
+            // type that is not a plain function type (a struct, an array, a recursion
+            // group, a subtype), i.e. the GC proposal.
             for ty in reader.into_iter_err_on_gc_types() {
-                let ty = ty.map_err(malformed)?;
+                let ty = ty.map_err(|e| {
+                    unsupported(
+                        format!("garbage collection is not supported yet ({})", e.message()),
+                        e.offset(),
+                    )
+                })?;
                 let off = 0;
                 let params = ty
                     .params()
