@@ -34,6 +34,7 @@ mod calls;
 mod control;
 mod memory;
 mod numeric;
+mod relaxed_simd_native;
 mod simd;
 mod tables;
 

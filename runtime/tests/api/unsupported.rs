@@ -38,10 +38,10 @@ fn features_an_engine_lacks_are_refused_by_name(strategy: Strategy) {
             "memory64",
         ),
         (
-            "(module (func (param v128) (result v128)
-               (i8x16.relaxed_swizzle (local.get 0) (local.get 0))))",
-            WasmFeatures::RELAXED_SIMD,
-            "relaxed_simd",
+            "(module (func (param i64 i64 i64 i64) (result i64 i64)
+               (i64.add128 (local.get 0) (local.get 1) (local.get 2) (local.get 3))))",
+            WasmFeatures::WIDE_ARITHMETIC,
+            "wide_arithmetic",
         ),
         (
             "(module (tag $e) (func (throw $e)))",
