@@ -95,11 +95,12 @@ pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
 
 impl Backend for NativeBackend {
     /// Wasm 2.0, extended constant expressions (which the store evaluates) and
-    /// multi-memory; SIMD only where the host ISA has what its lowering needs.
+    /// multi-memory; SIMD, and relaxed SIMD (with one fixed result per operator,
+    /// `translate/relaxed_simd.rs`), only where the host ISA has what their lowering needs.
     fn features(&self) -> WasmFeatures {
         let all = WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST | WasmFeatures::MULTI_MEMORY;
         if isa_supports_simd(&*self.isa) {
-            all
+            all | WasmFeatures::RELAXED_SIMD
         } else {
             all - WasmFeatures::SIMD
         }

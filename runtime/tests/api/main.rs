@@ -35,6 +35,7 @@ mod control;
 mod memory;
 mod multi_memory;
 mod numeric;
+mod relaxed_simd_native;
 mod simd;
 mod tables;
 

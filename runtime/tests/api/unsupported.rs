@@ -44,12 +44,6 @@ fn features_an_engine_lacks_are_refused_by_name(strategy: Strategy) {
             "wide_arithmetic",
         ),
         (
-            "(module (func (param v128) (result v128)
-               (i8x16.relaxed_swizzle (local.get 0) (local.get 0))))",
-            WasmFeatures::RELAXED_SIMD,
-            "relaxed_simd",
-        ),
-        (
             "(module (tag $e) (func (throw $e)))",
             WasmFeatures::EXCEPTIONS,
             "exceptions",

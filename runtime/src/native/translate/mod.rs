@@ -12,13 +12,14 @@
 //! and refuses the operators of proposals the engine does not implement; the methods
 //! themselves are split by family: `control` (blocks, branches), `calls`, `numeric`,
 //! `memory`, `variables` (locals, globals, tables and references), `simd` (which also
-//! holds its own operator list). `trampolines` builds entry trampolines and host
-//! adapters.
+//! holds its own operator list, relaxed SIMD included) and `relaxed_simd`. `trampolines`
+//! builds entry trampolines and host adapters.
 
 mod calls;
 mod control;
 mod memory;
 mod numeric;
+mod relaxed_simd;
 mod simd;
 pub(crate) mod trampolines;
 mod variables;

@@ -3,9 +3,10 @@
 //! Every `v128` value is an `I8X16` on the operand stack, in locals, block parameters,
 //! signatures and globals; an operator bitcasts its operands to the lane type it works
 //! on and its result back to `I8X16` (the optimizer removes the round trips). Memory
-//! accesses are in `memory.rs`, with the scalar ones. The lowering relies on SSSE3 and
-//! SSE4.1 (`NativeBackend::supports_simd` refuses SIMD without them, and so does every
-//! method of the table).
+//! accesses are in `memory.rs`, with the scalar ones; the lowerings of relaxed SIMD that
+//! are not those of a deterministic counterpart are in `relaxed_simd.rs`. The lowering
+//! relies on SSSE3 and SSE4.1 (`isa_supports_simd` refuses SIMD without them, and so does
+//! every method of the table).
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -292,6 +293,29 @@ impl VisitSimdOperator<'_> for Translator<'_, '_> {
         visit_i32x4_trunc_sat_f64x2_u_zero => trunc_sat_f64x2_zero(false);
         visit_f64x2_convert_low_i32x4_s => convert_low_i32x4(true);
         visit_f64x2_convert_low_i32x4_u => convert_low_i32x4(false);
+
+        // Relaxed SIMD, one fixed choice each (`relaxed_simd.rs`): the deterministic
+        // counterpart where there is one, else the lowering there.
+        visit_i8x16_relaxed_swizzle => vbinary(I8X16, |ins, x, y| ins.swizzle(x, y));
+        visit_i32x4_relaxed_trunc_f32x4_s => vunary(F32X4, |ins, x| ins.fcvt_to_sint_sat(I32X4, x));
+        visit_i32x4_relaxed_trunc_f32x4_u => vunary(F32X4, |ins, x| ins.fcvt_to_uint_sat(I32X4, x));
+        visit_i32x4_relaxed_trunc_f64x2_s_zero => trunc_sat_f64x2_zero(true);
+        visit_i32x4_relaxed_trunc_f64x2_u_zero => trunc_sat_f64x2_zero(false);
+        visit_f32x4_relaxed_madd => unfused_madd(F32X4, false);
+        visit_f32x4_relaxed_nmadd => unfused_madd(F32X4, true);
+        visit_f64x2_relaxed_madd => unfused_madd(F64X2, false);
+        visit_f64x2_relaxed_nmadd => unfused_madd(F64X2, true);
+        visit_i8x16_relaxed_laneselect => bitselect();
+        visit_i16x8_relaxed_laneselect => bitselect();
+        visit_i32x4_relaxed_laneselect => bitselect();
+        visit_i64x2_relaxed_laneselect => bitselect();
+        visit_f32x4_relaxed_min => vbinary(F32X4, |ins, x, y| ins.fmin(x, y));
+        visit_f64x2_relaxed_min => vbinary(F64X2, |ins, x, y| ins.fmin(x, y));
+        visit_f32x4_relaxed_max => vbinary(F32X4, |ins, x, y| ins.fmax(x, y));
+        visit_f64x2_relaxed_max => vbinary(F64X2, |ins, x, y| ins.fmax(x, y));
+        visit_i16x8_relaxed_q15mulr_s => vbinary(I16X8, |ins, x, y| ins.sqmul_round_sat(x, y));
+        visit_i16x8_relaxed_dot_i8x16_i7x16_s => relaxed_dot_i8x16_s();
+        visit_i32x4_relaxed_dot_i8x16_i7x16_add_s => relaxed_dot_i8x16_add_s();
     }
 
     wasmparser::for_each_visit_simd_operator!(refuse_unimplemented_proposals);
@@ -488,15 +512,20 @@ impl Translator<'_, '_> {
 
     fn dot_i16x8_s(&mut self) -> Result<()> {
         let (x, y) = self.vpop2(I16X8);
+        let r = self.dot_i16x8_values(x, y);
+        self.vpush(r);
+        Ok(())
+    }
+
+    /// `i32x4.dot_i16x8_s` of two `I16X8` values: exact sums of adjacent products.
+    pub(super) fn dot_i16x8_values(&mut self, x: Value, y: Value) -> Value {
         let xl = self.b.ins().swiden_low(x);
         let yl = self.b.ins().swiden_low(y);
         let lo = self.b.ins().imul(xl, yl);
         let xh = self.b.ins().swiden_high(x);
         let yh = self.b.ins().swiden_high(y);
         let hi = self.b.ins().imul(xh, yh);
-        let r = self.b.ins().iadd_pairwise(lo, hi);
-        self.vpush(r);
-        Ok(())
+        self.b.ins().iadd_pairwise(lo, hi)
     }
 
     /// `pmin` (`b < a ? b : a`) and `pmax` (`a < b ? b : a`).

@@ -67,6 +67,7 @@ macro_rules! refuse_unimplemented_proposals {
     (@refuse bulk_memory $($rest:tt)*) => {};
     (@refuse reference_types $($rest:tt)*) => {};
     (@refuse simd $($rest:tt)*) => {};
+    (@refuse relaxed_simd $($rest:tt)*) => {};
     (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
         fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
             Err($crate::module::unsupported_operator(
