@@ -170,10 +170,30 @@ pub fn run_input(
     };
     let before = summary.stats.modules;
     run_case(oracle, &case, label, opts, summary)?;
-    if config.simd_enabled && summary.stats.modules > before {
-        summary.stats.simd_modules += 1;
+    if summary.stats.modules > before {
+        let stats = &mut summary.stats;
+        stats.simd_modules += config.simd_enabled as u64;
+        stats.extended_const_modules += config.extended_const_enabled as u64;
+        stats.multi_memory_modules += (memory_count(&case.wasm) >= 2) as u64;
     }
     Ok(())
+}
+
+/// How many memories (imported and defined) module `wasm` has.
+fn memory_count(wasm: &[u8]) -> u32 {
+    let mut count = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(wasm).flatten() {
+        match payload {
+            wasmparser::Payload::ImportSection(imports) => {
+                count += (imports.into_imports().flatten())
+                    .filter(|i| matches!(i.ty, wasmparser::TypeRef::Memory(_)))
+                    .count() as u32;
+            }
+            wasmparser::Payload::MemorySection(memories) => count += memories.count(),
+            _ => {}
+        }
+    }
+    count
 }
 
 fn run_case(

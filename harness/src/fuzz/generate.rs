@@ -2,6 +2,7 @@
 //! its fuel global.
 
 use arbitrary::{Result, Unstructured};
+use runtime::WasmFeatures;
 use wasm_smith::{Config, Module};
 
 /// The export under which the fuel global of `ensure_termination` is exported; the
@@ -11,16 +12,25 @@ pub const FUEL_EXPORT: &str = "__fuel";
 /// iteration or function entry).
 pub const FUEL: u32 = 2_000;
 
+/// The features the engines under test run with: what both implement (a module uses
+/// only those its generator config turned on).
+pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
+    .union(WasmFeatures::MULTI_MEMORY)
+    .union(WasmFeatures::EXTENDED_CONST);
+
 /// A generator configuration drawn from the input, restricted to what both engines
-/// support: Wasm 2.0 (fixed-width SIMD in most modules), small memories and tables,
-/// small functions.
+/// support: Wasm 2.0 (fixed-width SIMD in most modules) plus multi-memory and extended
+/// constant expressions, small memories and tables, small functions.
 pub fn config(u: &mut Unstructured) -> Result<Config> {
     let mut c: Config = u.arbitrary()?;
     // Features: Wasm 2.0. The Wasm 2.0 features themselves (bulk memory, reference
     // types, multi-value, saturating conversions, sign extension) stay as drawn; SIMD
     // is on for 3 inputs out of 4, so scalar-only modules keep their share. Relaxed
-    // SIMD stays off: its results are implementation-defined.
+    // SIMD stays off until both engines implement it. Of Wasm 3.0: multi-memory (two to
+    // four memories) in 1 input of 3, extended constant expressions in 1 of 2.
     c.simd_enabled = u.ratio(3, 4)?;
+    let multi_memory = u.ratio(1, 3)?;
+    c.extended_const_enabled = u.ratio(1, 2)?;
     c.relaxed_simd_enabled = false;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
@@ -28,14 +38,19 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     c.exceptions_enabled = false;
     c.memory64_enabled = false;
     c.tail_call_enabled = false;
-    c.extended_const_enabled = false;
     c.wide_arithmetic_enabled = false;
     c.custom_page_sizes_enabled = false;
     c.compact_imports_enabled = false;
     c.custom_descriptors_enabled = false;
     c.acquire_release_atomics_enabled = false;
     c.multibyte_array_access_enabled = false;
-    c.max_memories = c.max_memories.min(1);
+    // (wasm-smith has no multi-memory switch: more than one memory is multi-memory.)
+    if multi_memory {
+        c.min_memories = 2;
+        c.max_memories = 4;
+    } else {
+        c.max_memories = c.max_memories.min(1);
+    }
     if !c.reference_types_enabled {
         c.max_tables = c.max_tables.min(1);
     }

@@ -18,6 +18,10 @@ pub struct Stats {
     pub modules: u64,
     /// Modules generated with SIMD enabled (the input decides).
     pub simd_modules: u64,
+    /// Modules with two memories or more (multi-memory).
+    pub multi_memory_modules: u64,
+    /// Modules generated with extended constant expressions enabled.
+    pub extended_const_modules: u64,
     pub compile_errors: u64,
     pub instantiated: u64,
     /// Instantiations that failed, by class (`link`, `trap: ...`, `exit`, ...).
@@ -120,6 +124,8 @@ impl Stats {
         self.no_module += o.no_module;
         self.modules += o.modules;
         self.simd_modules += o.simd_modules;
+        self.multi_memory_modules += o.multi_memory_modules;
+        self.extended_const_modules += o.extended_const_modules;
         self.compile_errors += o.compile_errors;
         self.instantiated += o.instantiated;
         for (k, v) in &o.instantiation_failures {
@@ -186,6 +192,18 @@ impl fmt::Display for Stats {
             "  with SIMD:         {} ({})",
             self.simd_modules,
             pct(self.simd_modules, self.modules)
+        )?;
+        writeln!(
+            f,
+            "  multi-memory:      {} ({}, two to four memories)",
+            self.multi_memory_modules,
+            pct(self.multi_memory_modules, self.modules)
+        )?;
+        writeln!(
+            f,
+            "  extended const:    {} ({}, enabled in the generator)",
+            self.extended_const_modules,
+            pct(self.extended_const_modules, self.modules)
         )?;
         writeln!(f, "  compile errors:    {}", self.compile_errors)?;
         writeln!(

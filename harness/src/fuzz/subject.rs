@@ -24,7 +24,7 @@ pub struct RuntimeSubject {
 impl RuntimeSubject {
     pub fn new(strategy: Strategy) -> runtime::Result<RuntimeSubject> {
         Ok(RuntimeSubject {
-            engine: Engine::new(Config::new(strategy))?,
+            engine: Engine::new(Config::new(strategy).features(crate::fuzz::generate::FEATURES))?,
         })
     }
 }
