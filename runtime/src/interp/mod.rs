@@ -51,11 +51,15 @@ impl CompiledModule for InterpModule {
 }
 
 impl Backend for Interpreter {
-    /// Wasm 2.0, extended constant expressions (which the store evaluates) and
+    /// Wasm 2.0, extended constant expressions (which the store evaluates),
     /// multi-memory (memory 0 cached by the execution loop, the others through the
-    /// `OtherMemory` prefix).
+    /// `OtherMemory` prefix) and relaxed SIMD (with the native engine's one result per
+    /// operator, `simd/relaxed.rs`).
     fn features(&self) -> WasmFeatures {
-        WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST | WasmFeatures::MULTI_MEMORY
+        WasmFeatures::WASM2
+            | WasmFeatures::EXTENDED_CONST
+            | WasmFeatures::MULTI_MEMORY
+            | WasmFeatures::RELAXED_SIMD
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {

@@ -35,7 +35,7 @@ mod control;
 mod memory;
 mod multi_memory;
 mod numeric;
-mod relaxed_simd_native;
+mod relaxed_simd;
 mod simd;
 mod tables;
 

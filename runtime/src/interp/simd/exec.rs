@@ -5,7 +5,7 @@
 
 use super::SimdOp as O;
 use super::lanes::{get, set, splat};
-use super::{Shape, arith, memory};
+use super::{Shape, arith, memory, relaxed};
 use crate::error::Result;
 use crate::interp::bytecode::FuncCode;
 use crate::interp::exec::frame::{Slots, set_slot, set_wide, slot, wide};
@@ -207,6 +207,19 @@ unsafe fn exec_other(
             O::GlobalSet => {
                 let g = store.instances[instance].globals[b as usize];
                 store.globals[g as usize].value = wide!(regs, a);
+            }
+            O::I16x8RelaxedDotI8x16I7x16S => {
+                let v = relaxed::dot_i8x16_i7x16_s(wide!(regs, a), wide!(regs, b));
+                set_wide!(regs, dst, v);
+            }
+            O::F32x4RelaxedMadd
+            | O::F32x4RelaxedNmadd
+            | O::F64x2RelaxedMadd
+            | O::F64x2RelaxedNmadd
+            | O::I32x4RelaxedDotI8x16I7x16AddS => {
+                let c = wide!(regs, extra.0);
+                let v = relaxed::ternary(op, wide!(regs, a), wide!(regs, b), c);
+                set_wide!(regs, dst, v);
             }
             _ => unreachable!("SIMD operator without a shape: {op:?}"),
         },

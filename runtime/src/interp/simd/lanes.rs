@@ -138,6 +138,16 @@ pub(super) fn zip<T: Lane>(a: u128, b: u128, f: impl Fn(T, T) -> T) -> u128 {
     T::join(x)
 }
 
+/// Lane-wise `f` of three vectors.
+#[inline(always)]
+pub(super) fn zip3<T: Lane>(a: u128, b: u128, c: u128, f: impl Fn(T, T, T) -> T) -> u128 {
+    let (mut x, y, z) = (T::split(a), T::split(b), T::split(c));
+    for ((x, y), z) in x.as_mut().iter_mut().zip(y.as_ref()).zip(z.as_ref()) {
+        *x = f(*x, *y, *z);
+    }
+    T::join(x)
+}
+
 /// Lane-wise comparison: all ones where `f` holds, zeros elsewhere.
 #[inline(always)]
 pub(super) fn cmp<T: Lane>(a: u128, b: u128, f: impl Fn(T, T) -> bool) -> u128 {

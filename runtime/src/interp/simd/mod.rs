@@ -14,6 +14,7 @@ mod convert;
 mod exec;
 mod lanes;
 mod memory;
+mod relaxed;
 
 pub(crate) use exec::{exec, exec_hot};
 
@@ -142,6 +143,16 @@ macro_rules! define_simd_op {
             GlobalGet,
             /// `a` the value, `b` the global index.
             GlobalSet,
+            /// Relaxed SIMD with no deterministic counterpart (`relaxed.rs`): the
+            /// multiply-adds, `a`, `b`, and `Extra { a: addend }`.
+            F32x4RelaxedMadd,
+            F32x4RelaxedNmadd,
+            F64x2RelaxedMadd,
+            F64x2RelaxedNmadd,
+            /// `a`, `b`.
+            I16x8RelaxedDotI8x16I7x16S,
+            /// `a`, `b`, and `Extra { a: accumulator }`.
+            I32x4RelaxedDotI8x16I7x16AddS,
         }
 
         impl SimdOp {
@@ -214,6 +225,12 @@ pub(crate) fn operands(op: SimdOp) -> (Use, Use, Use, Option<Use>) {
             SimdOp::Copy => (Wide, Wide, Imm, None),
             SimdOp::Select => (Wide, Wide, Wide, Some(Scalar)),
             SimdOp::GlobalSet => (Imm, Wide, Imm, None),
+            SimdOp::F32x4RelaxedMadd
+            | SimdOp::F32x4RelaxedNmadd
+            | SimdOp::F64x2RelaxedMadd
+            | SimdOp::F64x2RelaxedNmadd
+            | SimdOp::I32x4RelaxedDotI8x16I7x16AddS => (Wide, Wide, Wide, Some(Wide)),
+            SimdOp::I16x8RelaxedDotI8x16I7x16S => (Wide, Wide, Wide, None),
             // Every other operator has a shape above.
             _ => (Wide, Wide, Wide, None),
         },

@@ -2,7 +2,9 @@
 //! translator as a wasmparser `VisitSimdOperator`.
 //!
 //! The methods of the operators in `for_each_simd!` are generated from their shape; the
-//! four others are written here; relaxed SIMD is refused (see `generated.rs`).
+//! four others, and those of relaxed SIMD, are written here. Each relaxed operator gives
+//! the one result the native engine fixes (see `interp/simd/relaxed.rs`): most are
+//! their deterministic counterpart's `SimdOp`.
 
 use wasmparser::{MemArg, Operator, V128, VisitSimdOperator};
 
@@ -158,6 +160,104 @@ impl<'a> VisitSimdOperator<'a> for Translator<'_> {
         self.simd_with_extra(SimdOp::V128Bitselect, c, 0);
         Ok(())
     }
+
+    // Relaxed SIMD.
+
+    fn visit_i8x16_relaxed_swizzle(&mut self) -> Self::Output {
+        self.simd_binary(SimdOp::I8x16Swizzle);
+        Ok(())
+    }
+
+    fn visit_i32x4_relaxed_trunc_f32x4_s(&mut self) -> Self::Output {
+        self.simd_unary(SimdOp::I32x4TruncSatF32x4S, true);
+        Ok(())
+    }
+
+    fn visit_i32x4_relaxed_trunc_f32x4_u(&mut self) -> Self::Output {
+        self.simd_unary(SimdOp::I32x4TruncSatF32x4U, true);
+        Ok(())
+    }
+
+    fn visit_i32x4_relaxed_trunc_f64x2_s_zero(&mut self) -> Self::Output {
+        self.simd_unary(SimdOp::I32x4TruncSatF64x2SZero, true);
+        Ok(())
+    }
+
+    fn visit_i32x4_relaxed_trunc_f64x2_u_zero(&mut self) -> Self::Output {
+        self.simd_unary(SimdOp::I32x4TruncSatF64x2UZero, true);
+        Ok(())
+    }
+
+    fn visit_f32x4_relaxed_madd(&mut self) -> Self::Output {
+        self.simd_ternary(SimdOp::F32x4RelaxedMadd);
+        Ok(())
+    }
+
+    fn visit_f32x4_relaxed_nmadd(&mut self) -> Self::Output {
+        self.simd_ternary(SimdOp::F32x4RelaxedNmadd);
+        Ok(())
+    }
+
+    fn visit_f64x2_relaxed_madd(&mut self) -> Self::Output {
+        self.simd_ternary(SimdOp::F64x2RelaxedMadd);
+        Ok(())
+    }
+
+    fn visit_f64x2_relaxed_nmadd(&mut self) -> Self::Output {
+        self.simd_ternary(SimdOp::F64x2RelaxedNmadd);
+        Ok(())
+    }
+
+    fn visit_i8x16_relaxed_laneselect(&mut self) -> Self::Output {
+        self.visit_v128_bitselect()
+    }
+
+    fn visit_i16x8_relaxed_laneselect(&mut self) -> Self::Output {
+        self.visit_v128_bitselect()
+    }
+
+    fn visit_i32x4_relaxed_laneselect(&mut self) -> Self::Output {
+        self.visit_v128_bitselect()
+    }
+
+    fn visit_i64x2_relaxed_laneselect(&mut self) -> Self::Output {
+        self.visit_v128_bitselect()
+    }
+
+    fn visit_f32x4_relaxed_min(&mut self) -> Self::Output {
+        self.simd_binary(SimdOp::F32x4Min);
+        Ok(())
+    }
+
+    fn visit_f32x4_relaxed_max(&mut self) -> Self::Output {
+        self.simd_binary(SimdOp::F32x4Max);
+        Ok(())
+    }
+
+    fn visit_f64x2_relaxed_min(&mut self) -> Self::Output {
+        self.simd_binary(SimdOp::F64x2Min);
+        Ok(())
+    }
+
+    fn visit_f64x2_relaxed_max(&mut self) -> Self::Output {
+        self.simd_binary(SimdOp::F64x2Max);
+        Ok(())
+    }
+
+    fn visit_i16x8_relaxed_q15mulr_s(&mut self) -> Self::Output {
+        self.simd_binary(SimdOp::I16x8Q15MulrSatS);
+        Ok(())
+    }
+
+    fn visit_i16x8_relaxed_dot_i8x16_i7x16_s(&mut self) -> Self::Output {
+        self.simd_binary(SimdOp::I16x8RelaxedDotI8x16I7x16S);
+        Ok(())
+    }
+
+    fn visit_i32x4_relaxed_dot_i8x16_i7x16_add_s(&mut self) -> Self::Output {
+        self.simd_ternary(SimdOp::I32x4RelaxedDotI8x16I7x16AddS);
+        Ok(())
+    }
 }
 
 impl Translator<'_> {
@@ -184,6 +284,12 @@ impl Translator<'_> {
         self.emit(Instr::Simd { op, dst, a, b });
         self.emit_extra(x, y);
         self.push_w(Operand::Stack, true);
+    }
+
+    /// Three `v128` operands, the third in an `Extra { a }`, a `v128` result.
+    fn simd_ternary(&mut self, op: SimdOp) {
+        let c = self.pop_slot();
+        self.simd_with_extra(op, c, 0);
     }
 
     /// A splat (`op`, wasmparser's `operator`): of a scalar constant whose result has
