@@ -18,6 +18,8 @@ pub struct Stats {
     pub modules: u64,
     /// Modules generated with SIMD enabled (the input decides).
     pub simd_modules: u64,
+    /// Modules generated with relaxed SIMD enabled.
+    pub relaxed_simd_modules: u64,
     /// Modules with two memories or more (multi-memory).
     pub multi_memory_modules: u64,
     /// Modules generated with extended constant expressions enabled.
@@ -124,6 +126,7 @@ impl Stats {
         self.no_module += o.no_module;
         self.modules += o.modules;
         self.simd_modules += o.simd_modules;
+        self.relaxed_simd_modules += o.relaxed_simd_modules;
         self.multi_memory_modules += o.multi_memory_modules;
         self.extended_const_modules += o.extended_const_modules;
         self.compile_errors += o.compile_errors;
@@ -192,6 +195,12 @@ impl fmt::Display for Stats {
             "  with SIMD:         {} ({})",
             self.simd_modules,
             pct(self.simd_modules, self.modules)
+        )?;
+        writeln!(
+            f,
+            "  relaxed SIMD:      {} ({}, enabled in the generator)",
+            self.relaxed_simd_modules,
+            pct(self.relaxed_simd_modules, self.modules)
         )?;
         writeln!(
             f,
