@@ -42,13 +42,36 @@ fn unsupported(message: impl Into<String>, offset: u64) -> CompileError {
 }
 
 fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, CompileError> {
-    ValType::from_wasmparser(ty)
-        .ok_or_else(|| unsupported(format!("value type {ty} is not supported"), offset))
+    ValType::from_wasmparser(ty).ok_or_else(|| match ty {
+        wasmparser::ValType::Ref(r) => ref_unsupported(r, offset),
+        _ => unsupported(format!("value type {ty} is not supported"), offset),
+    })
 }
 
 fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<RefType, CompileError> {
-    RefType::from_wasmparser(ty)
-        .ok_or_else(|| unsupported(format!("reference type {ty} is not supported"), offset))
+    RefType::from_wasmparser(ty).ok_or_else(|| ref_unsupported(ty, offset))
+}
+
+/// Why a reference type other than Wasm 2.0's nullable `funcref`/`externref` is refused,
+/// by the proposal it comes from, so that every GC-only module is skipped for one reason.
+fn ref_unsupported(ty: wasmparser::RefType, offset: u64) -> CompileError {
+    use wasmparser::{AbstractHeapType as A, HeapType};
+    let what = match ty.heap_type() {
+        HeapType::Abstract {
+            ty: A::Exn | A::NoExn,
+            ..
+        } => "exception references are",
+        HeapType::Abstract {
+            ty: A::Func | A::Extern,
+            ..
+        }
+        | HeapType::Concrete(_) => "typed function references are",
+        _ => "garbage collection is",
+    };
+    unsupported(
+        format!("{what} not supported yet (reference type {ty})"),
+        offset,
+    )
 }
 
 fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, CompileError> {
