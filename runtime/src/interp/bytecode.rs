@@ -117,16 +117,6 @@ macro_rules! for_each_instr {
                 CallImport { func: u32, base: base };
                 /// `call_indirect`; followed by `Extra { a: table }`.
                 CallIndirect { type_index: u32, index: slot, base: base } extra_imm;
-                /// `return_call` of defined function `func` of this module, arguments at
-                /// `base`: they move down to slot 0 and the callee replaces the current
-                /// frame, returning where the current function would have.
-                ReturnCall { func: u32, base: base } ends;
-                /// `return_call` of function `func` (module index space) through the
-                /// instance's imports.
-                ReturnCallImport { func: u32, base: base } ends;
-                /// `return_call_indirect`; followed by `Extra { a: table }` (and, so that
-                /// the `Extra` is never a function's last instruction, by anything).
-                ReturnCallIndirect { type_index: u32, index: slot, base: base } ends extra_imm;
                 /// `select`; followed by `Extra { a: cond }`.
                 Select { dst: slot, lhs: slot, rhs: slot } extra_slot;
 
@@ -199,6 +189,18 @@ macro_rules! for_each_instr {
                 /// A `v128` operation (see `SimdOp` for its operands and the `Extra` some
                 /// read), run out of line.
                 Simd { op: SimdOp, dst: by_op_result, a: by_op, b: by_op } simd_operands(op, dst, a, b);
+
+                // --- Tail calls ---
+                /// `return_call` of defined function `func` of this module, arguments at
+                /// `base`: they move down to slot 0 and the callee replaces the current
+                /// frame, returning where the current function would have.
+                ReturnCall { func: u32, base: base } ends;
+                /// `return_call` of function `func` (module index space) through the
+                /// instance's imports.
+                ReturnCallImport { func: u32, base: base } ends;
+                /// `return_call_indirect`; followed by `Extra { a: table }` (and, so that
+                /// the `Extra` is never a function's last instruction, by anything).
+                ReturnCallIndirect { type_index: u32, index: slot, base: base } ends extra_imm;
             },
             // A `v128` operand names the first of its two slots.
             lowered: {

@@ -131,7 +131,7 @@ impl<'a> Running<'a> {
         }
         // SAFETY: nothing reads or writes the replaced frame's window while the slice
         // lives.
-        init_frame(unsafe { window.as_mut_slice() }, callee);
+        init_frame_out_of_line(unsafe { window.as_mut_slice() }, callee);
         self.pos.func = func;
         self.code = callee;
         self.regs = window;
@@ -273,4 +273,11 @@ fn tail_call_store_func(
         call::do_return(store, st, ctx, pos)?,
         call::ReturnedTo::Host
     ))
+}
+
+/// `init_frame` for tail calls, out of the inner loop's code: inlined a second time
+/// there, it made every other instruction slower.
+#[inline(never)]
+fn init_frame_out_of_line(frame: &mut [u64], code: &FuncCode) {
+    init_frame(frame, code);
 }
