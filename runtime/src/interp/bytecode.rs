@@ -49,7 +49,8 @@ pub(crate) type Slot = u32;
 /// - `wide`: a `v128`: it and the slot after it are below the frame size;
 /// - `target`: a branch target: an instruction index, stored relative once checked;
 /// - `entries`: `BrTable`'s `len`: its `len + 1` entries follow it;
-/// - `base`: where a call's arguments start; the call checks the callee's frame;
+/// - `base`: where a call's arguments start; the call checks the callee's frame (a tail
+///   call also the range its arguments move from);
 /// - `by_op`: an operand of `Simd`, checked as its `SimdOp` uses it (`simd::operands`);
 ///   `by_op_result`: the same, and the redirectable result if the operator writes one;
 /// - a type (`u8`, `i16`, `u32`, `u64`, `SimdOp`): an immediate, not checked.

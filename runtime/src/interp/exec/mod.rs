@@ -41,7 +41,8 @@ enum Action {
         sf: u32,
         base: u32,
     },
-    /// Tail-call defined function `func` of this instance (the value stack must grow).
+    /// Tail-call defined function `func` of this instance (when the value stack must
+    /// grow).
     TailCall {
         func: u32,
         base: u32,
