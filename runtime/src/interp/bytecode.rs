@@ -49,7 +49,8 @@ pub(crate) type Slot = u32;
 /// - `wide`: a `v128`: it and the slot after it are below the frame size;
 /// - `target`: a branch target: an instruction index, stored relative once checked;
 /// - `entries`: `BrTable`'s `len`: its `len + 1` entries follow it;
-/// - `base`: where a call's arguments start; the call checks the callee's frame;
+/// - `base`: where a call's arguments start; the call checks the callee's frame (a tail
+///   call also the range its arguments move from);
 /// - `by_op`: an operand of `Simd`, checked as its `SimdOp` uses it (`simd::operands`);
 ///   `by_op_result`: the same, and the redirectable result if the operator writes one;
 /// - a type (`u8`, `i16`, `u32`, `u64`, `SimdOp`): an immediate, not checked.
@@ -189,6 +190,18 @@ macro_rules! for_each_instr {
                 /// A `v128` operation (see `SimdOp` for its operands and the `Extra` some
                 /// read), run out of line.
                 Simd { op: SimdOp, dst: by_op_result, a: by_op, b: by_op } simd_operands(op, dst, a, b);
+
+                // --- Tail calls ---
+                /// `return_call` of defined function `func` of this module, arguments at
+                /// `base`: they move down to slot 0 and the callee replaces the current
+                /// frame, returning where the current function would have.
+                ReturnCall { func: u32, base: base } ends;
+                /// `return_call` of function `func` (module index space) through the
+                /// instance's imports.
+                ReturnCallImport { func: u32, base: base } ends;
+                /// `return_call_indirect`; followed by `Extra { a: table }` (and, so that
+                /// the `Extra` is never a function's last instruction, by anything).
+                ReturnCallIndirect { type_index: u32, index: slot, base: base } ends extra_imm;
             },
             // A `v128` operand names the first of its two slots.
             lowered: {

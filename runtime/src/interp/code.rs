@@ -9,7 +9,7 @@
 //!    `simd::operands`), so is the slot after it;
 //! 2. every branch target is `< instrs.len()`;
 //! 3. the last instruction never falls through (an `ends` instruction: `Br`, `Return`,
-//!    `ReturnSlot`, `Unreachable`), so `pc + 1` after any other instruction is in range;
+//!    `ReturnSlot`, `Unreachable`, a tail call), so `pc + 1` after any other instruction is in range;
 //! 4. an instruction that reads an `Extra` operand word (`Simd` ones included) is
 //!    followed by one, a `BrTable { len }` by its `len + 1` entries, and a fused loop
 //!    counter (`I32AddImmBr*`, which skips the next instruction) by two more

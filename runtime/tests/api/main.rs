@@ -38,6 +38,7 @@ mod numeric;
 mod relaxed_simd;
 mod simd;
 mod tables;
+mod tail_calls_interp;
 
 // The embedding API and the runtime's limits.
 mod closing;

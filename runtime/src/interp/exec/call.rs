@@ -118,25 +118,86 @@ fn call_host(
     sf: u32,
     abs_base: usize,
 ) -> Result<()> {
+    call_host_at(store, st, caller, sf, abs_base, abs_base)
+}
+
+/// Calls host function `sf` with the arguments at absolute slot `args`, writing its
+/// results from absolute slot `results_at` on.
+pub(super) fn call_host_at(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    caller: u32,
+    sf: u32,
+    args: usize,
+    results_at: usize,
+) -> Result<()> {
     let ty = store.funcs[sf as usize].ty.clone();
     let (params, results) = (ty.params().len(), ty.results().len());
     with_raw_values(params + results, |cells| {
-        let (args, results) = cells.split_at_mut(params);
-        let mut at = abs_base;
-        for (a, t) in args.iter_mut().zip(ty.params()) {
+        let (arg_values, results) = cells.split_at_mut(params);
+        let mut at = args;
+        for (a, t) in arg_values.iter_mut().zip(ty.params()) {
             *a = read_value(&st.values, &mut at, *t);
         }
-        store.call_host(sf, Some(caller), args, results)?;
-        let end = abs_base + 2 * results.len();
+        store.call_host(sf, Some(caller), arg_values, results)?;
+        let end = results_at + 2 * results.len();
         if end > st.values.len() {
             st.values.resize(end, 0);
         }
-        let mut at = abs_base;
+        let mut at = results_at;
         for (r, t) in results.iter().zip(ty.results()) {
             write_value(&mut st.values, &mut at, *r, *t);
         }
         Ok(())
     })
+}
+
+/// `return_call` of defined function `func` of `callee` (the current instance's code, or
+/// another instance's once the caller switches to it), its arguments at absolute slot
+/// `args`: they move down to the current frame's base, which becomes the callee's frame
+/// (the value stack grows if needed). No frame is pushed: the callee returns where the
+/// current function would have, so a chain of tail calls runs in constant space.
+pub(super) fn tail_call_defined(
+    st: &mut ExecStack,
+    callee: &ModuleCode,
+    pos: &mut Pos,
+    func: u32,
+    args: usize,
+    limits: &Limits,
+) -> Result<()> {
+    let code = &callee.funcs[func as usize];
+    let num_params = code.num_params as usize;
+    // In range: the arguments are in the current frame, inside the stack.
+    st.values.copy_within(args..args + num_params, pos.base);
+    st.enter(code, pos.base, limits.max_cells)?;
+    pos.func = func;
+    pos.pc = 0;
+    Ok(())
+}
+
+/// Tail-calls store function `sf` if it is a Wasm function (of any instance), its
+/// arguments at absolute slot `args`, switching `ctx` to its instance; false, doing
+/// nothing, for a host function.
+pub(super) fn tail_call_wasm(
+    store: &StoreData,
+    st: &mut ExecStack,
+    ctx: &mut Ctx,
+    pos: &mut Pos,
+    sf: u32,
+    args: usize,
+    limits: &Limits,
+) -> Result<bool> {
+    let FuncKind::Wasm { instance, index } = store.funcs[sf as usize].kind else {
+        return Ok(false);
+    };
+    if instance != ctx.instance {
+        // The suspended caller's frame records its own instance, so the callee's
+        // return switches back to it.
+        *ctx = load_ctx(store, instance)?;
+    }
+    let defined = index - ctx.code.num_imported_funcs;
+    tail_call_defined(st, &ctx.code, pos, defined, args, limits)?;
+    Ok(true)
 }
 
 /// Reads a value of type `ty` from slot `*at` (two slots for a `v128`), advancing `at`.

@@ -166,6 +166,28 @@ pub(super) fn run_frames<'a>(
                     simd::exec(op, [dst, a, b], extra, regs, run.view, store, instance, run.code)?
                 };
             }
+            Instr::ReturnCall { func, base } => {
+                if !run.tail_call(frames, func, base) {
+                    return Ok(Action::TailCall { func, base });
+                }
+            }
+            Instr::ReturnCallImport { func, base } => {
+                return Ok(Action::TailCallImport { func, base });
+            }
+            Instr::ReturnCallIndirect { type_index, index, base } => {
+                let (table, _) = extra!(run);
+                let index = get!(run, index) as u32;
+                let sf = call::resolve_indirect(store, ctx, type_index, table, index)?;
+                match store.funcs[sf as usize].kind {
+                    FuncKind::Wasm { instance, index } if instance == ctx.instance => {
+                        let func = index - ctx.code.num_imported_funcs;
+                        if !run.tail_call(frames, func, base) {
+                            return Ok(Action::TailCallStore { sf, base });
+                        }
+                    }
+                    _ => return Ok(Action::TailCallStore { sf, base }),
+                }
+            }
             // (The lowered `Simd` instructions' arms come from the instruction table.)
 
             // --- Variables ---

@@ -51,6 +51,23 @@ impl<'a> Values<'a> {
     }
 }
 
+impl Values<'_> {
+    /// Copies the `n` cells at `from` to `to` (the ranges may overlap), if both ranges
+    /// are inside the stack (checked); a tail call's arguments moving down to the base of
+    /// the frame it replaces.
+    #[inline(always)]
+    pub fn move_cells(&mut self, from: usize, to: usize, n: usize) -> bool {
+        if from.max(to) > self.len || n > self.len - from.max(to) {
+            return false;
+        }
+        // SAFETY: both ranges are inside the stack (checked above); `ptr::copy` allows
+        // them to overlap, and no slice of the stack lives across this call (windows are
+        // raw views).
+        unsafe { std::ptr::copy(self.ptr.as_ptr().add(from), self.ptr.as_ptr().add(to), n) };
+        true
+    }
+}
+
 /// Debug builds check every unchecked access (the test profile keeps them on), without
 /// putting the message's arguments in memory on the hot path: a `debug_assert!` with a
 /// message takes their addresses, which keeps them, and the loop state they live in,

@@ -41,6 +41,22 @@ enum Action {
         sf: u32,
         base: u32,
     },
+    /// Tail-call defined function `func` of this instance (when the value stack must
+    /// grow).
+    TailCall {
+        func: u32,
+        base: u32,
+    },
+    /// Tail-call function `func` (module index space) through the instance's imports.
+    TailCallImport {
+        func: u32,
+        base: u32,
+    },
+    /// Tail-call store function `sf` (resolved by `return_call_indirect`).
+    TailCallStore {
+        sf: u32,
+        base: u32,
+    },
     Return,
     /// Run the memory instruction at `pc`, after an `OtherMemory` prefix
     /// (`other_memory.rs`).
@@ -93,6 +109,31 @@ impl<'a> Running<'a> {
         });
         self.pos.func = func;
         self.pos.base = abs;
+        self.code = callee;
+        self.regs = window;
+        self.ip = Ip::new(&callee.instrs, 0);
+        true
+    }
+
+    /// Replaces the running function by defined function `func` of this instance, its
+    /// arguments at slot `base`: they move down to slot 0, and the suspended frames are
+    /// untouched, so the callee returns where the running function would have. False
+    /// when the outer loop must do it (value stack to grow).
+    #[inline(always)]
+    fn tail_call(&mut self, frames: &mut Frames<'a>, func: u32, base: Slot) -> bool {
+        let callee = &frames.module.funcs[func as usize];
+        let Some(mut window) = frames.values.window(self.pos.base, &callee.instrs) else {
+            return false;
+        };
+        let args = self.pos.base + base as usize;
+        let num_params = callee.num_params as usize;
+        if !frames.values.move_cells(args, self.pos.base, num_params) {
+            return false;
+        }
+        // SAFETY: nothing reads or writes the replaced frame's window while the slice
+        // lives.
+        init_frame_out_of_line(unsafe { window.as_mut_slice() }, callee);
+        self.pos.func = func;
         self.code = callee;
         self.regs = window;
         self.ip = Ip::new(&callee.instrs, 0);
@@ -177,6 +218,25 @@ fn run(
                 call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
                 view = MemView::new(store, ctx.mem);
             }
+            Action::TailCall { func, base } => {
+                let args = pos.base + base as usize;
+                call::tail_call_defined(st, &ctx.code, &mut pos, func, args, limits)?;
+            }
+            Action::TailCallImport { func, base } => {
+                let args = pos.base + base as usize;
+                let sf = store.instances[ctx.instance as usize].funcs[func as usize];
+                if tail_call_store_func(store, st, &mut ctx, &mut pos, sf, args, limits)? {
+                    return Ok(());
+                }
+                view = MemView::new(store, ctx.mem);
+            }
+            Action::TailCallStore { sf, base } => {
+                let args = pos.base + base as usize;
+                if tail_call_store_func(store, st, &mut ctx, &mut pos, sf, args, limits)? {
+                    return Ok(());
+                }
+                view = MemView::new(store, ctx.mem);
+            }
             Action::OtherMemory => {
                 pos.pc = other_memory::exec_at(store, st, &ctx, &pos)?;
                 view = MemView::new(store, ctx.mem);
@@ -188,4 +248,37 @@ fn run(
             },
         }
     }
+}
+
+/// Tail-calls store function `sf`, its arguments at absolute slot `args`; true when that
+/// returned to the host (the entry function's frame was replaced by a host function).
+///
+/// A Wasm function, of this instance or another, replaces the current frame. A host
+/// function is called as usual, then its results go to slot 0 and the current frame
+/// returns: host functions run to completion on the host stack anyway, and constant
+/// stack space only matters for Wasm-to-Wasm tail-call loops, which do not come here.
+fn tail_call_store_func(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    ctx: &mut Ctx,
+    pos: &mut Pos,
+    sf: u32,
+    args: usize,
+    limits: &Limits,
+) -> Result<bool> {
+    if call::tail_call_wasm(store, st, ctx, pos, sf, args, limits)? {
+        return Ok(false);
+    }
+    call::call_host_at(store, st, ctx.instance, sf, args, pos.base)?;
+    Ok(matches!(
+        call::do_return(store, st, ctx, pos)?,
+        call::ReturnedTo::Host
+    ))
+}
+
+/// `init_frame` for tail calls, out of the inner loop's code: inlined a second time
+/// there, it made every other instruction slower.
+#[inline(never)]
+fn init_frame_out_of_line(frame: &mut [u64], code: &FuncCode) {
+    init_frame(frame, code);
 }

@@ -424,6 +424,50 @@ impl Translator<'_> {
     }
 }
 
+/// Tail calls (Wasm 3.0): the arguments go to consecutive canonical slots, as for a
+/// call; the executor moves them down to slot 0, where the callee's frame replaces this
+/// one, and the callee's results return straight to this function's caller.
+impl Translator<'_> {
+    pub(super) fn op_return_call(&mut self, func: u32) {
+        let np = self.info.func_type(func).params().len();
+        self.materialize_top(np);
+        let base = self.canonical(self.stack.len() - np);
+        let imported = self.info.num_imported_funcs;
+        if func < imported {
+            self.emit(Instr::ReturnCallImport { func, base });
+        } else {
+            self.emit(Instr::ReturnCall {
+                func: func - imported,
+                base,
+            });
+        }
+        self.truncate_stack(self.stack.len() - np);
+        self.reachable = false;
+    }
+
+    pub(super) fn op_return_call_indirect(&mut self, type_index: u32, table: u32) {
+        let np = self.info.types[type_index as usize].params().len();
+        let index = self.pop_slot();
+        self.materialize_top(np);
+        let base = self.canonical(self.stack.len() - np);
+        self.emit(Instr::ReturnCallIndirect {
+            type_index,
+            index,
+            base,
+        });
+        self.emit(Instr::Extra {
+            a: table,
+            b: 0,
+            c: 0,
+        });
+        // Never executed: an `Extra` must not be a function's last instruction, which
+        // `Code::new` requires to end (this one may be, in unreachable code's place).
+        self.emit(Instr::Unreachable);
+        self.truncate_stack(self.stack.len() - np);
+        self.reachable = false;
+    }
+}
+
 /// The branch taken exactly when `br` is not.
 fn negate(br: Instr) -> Instr {
     match br {

@@ -136,6 +136,16 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         Ok(())
     }
 
+    fn visit_return_call(&mut self, function_index: u32) -> Self::Output {
+        self.op_return_call(function_index);
+        Ok(())
+    }
+
+    fn visit_return_call_indirect(&mut self, type_index: u32, table_index: u32) -> Self::Output {
+        self.op_return_call_indirect(type_index, table_index);
+        Ok(())
+    }
+
     fn visit_drop(&mut self) -> Self::Output {
         self.pop_op();
         self.last_def = None;
