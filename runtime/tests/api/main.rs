@@ -39,6 +39,9 @@ mod relaxed_simd;
 mod simd;
 mod tables;
 
+// Tail calls, implemented by the native engine only.
+mod tail_calls_native;
+
 // The embedding API and the runtime's limits.
 mod closing;
 mod concurrency;

@@ -49,7 +49,8 @@ pub(crate) struct Env<'a> {
     pub sigs: &'a [Signature],
     /// Ids of the defined functions in the JIT module.
     pub func_ids: &'a [FuncId],
-    /// The host's calling convention (libcalls and trampolines).
+    /// The host's calling convention (libcalls and entry trampolines; the Wasm ABI has
+    /// `abi::WASM_CALL_CONV`).
     pub call_conv: CallConv,
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
     /// Whether the host ISA has what the SIMD lowering needs (else SIMD is refused).
@@ -193,6 +194,8 @@ pub(crate) struct Translator<'a, 'b> {
     /// Blocks opened inside unreachable code (skipped, only counted).
     unreachable_depth: u32,
     vmctx: Value,
+    /// The `caller_vmctx` this function received: what a tail call passes on.
+    caller_vmctx: Value,
     rt: Value,
     /// Definition pointer of each memory, loaded in the entry block.
     mem_defs: Vec<Value>,
@@ -277,6 +280,7 @@ pub(crate) fn translate_function(
         reachable: true,
         unreachable_depth: 0,
         vmctx,
+        caller_vmctx: params[1],
         rt,
         mem_preloaded: vec![false; mem_defs.len()],
         mem_defs,
