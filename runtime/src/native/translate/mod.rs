@@ -5,7 +5,8 @@
 //! locals are cranelift-frontend variables. Traps are explicit: a check branches to a
 //! cold block that stores the trap code in the runtime's trap flag and returns, and
 //! every call is followed by a test of that flag (RATIONALE.md, "Native engine: VM
-//! context and traps").
+//! context and traps"); a tail call has no "after": its callee returns to this
+//! function's caller, which tests the flag.
 //!
 //! The translator implements wasmparser's `VisitOperator` and `VisitSimdOperator`:
 //! `visit` maps each operator to the method that translates it, one line per operator,
