@@ -1,8 +1,10 @@
 //! `call` and `call_indirect`, and their tail-call forms `return_call` and
-//! `return_call_indirect`, which pass on the `caller_vmctx` this function received
-//! and end with Cranelift's `return_call` / `return_call_indirect` (the Wasm ABI is in
-//! the `tail` calling convention, `abi::WASM_CALL_CONV`), so they run in constant
-//! machine stack.
+//! `return_call_indirect`, which end with Cranelift's `return_call` /
+//! `return_call_indirect`. Every call passes this instance's vmctx as `caller_vmctx`, tail
+//! calls too: only a host adapter reads it (the host function's `Caller`), and the
+//! instance whose code made the call is the caller, as in the interpreter, even though a
+//! tail-called function returns to this function's caller. Tail calls run in constant
+//! machine stack: the Wasm ABI is in the `tail` calling convention (`abi::WASM_CALL_CONV`).
 //!
 //! A defined function of the same module is called directly (same vmctx). An imported
 //! function is called through its `VMFuncRef` in the vmctx (its own vmctx, or for a
@@ -126,16 +128,6 @@ impl Translator<'_, '_> {
         self.call_table_element(type_index, table_index, CallKind::Tail)
     }
 
-    /// The `caller_vmctx` argument of a call of `kind`: this instance for a normal call;
-    /// for a tail call, whatever this function received, since the callee takes over
-    /// this frame and returns to this function's caller.
-    fn caller_argument(&self, kind: CallKind) -> Value {
-        match kind {
-            CallKind::Normal => self.vmctx,
-            CallKind::Tail => self.caller_vmctx,
-        }
-    }
-
     fn call_function(&mut self, f: u32, kind: CallKind) -> Result<()> {
         let info = self.env.info;
         let type_index = info.funcs[f as usize];
@@ -151,7 +143,7 @@ impl Translator<'_, '_> {
             return Ok(());
         }
         let fr = self.direct_ref(f - info.num_imported_funcs);
-        let mut args = vec![vmctx, self.caller_argument(kind)];
+        let mut args = vec![vmctx, self.vmctx];
         args.extend(params);
         match kind {
             CallKind::Normal => {
@@ -192,7 +184,7 @@ impl Translator<'_, '_> {
         params: Vec<Value>,
     ) {
         let sig = self.sig_ref(type_index);
-        let mut args = vec![callee, self.caller_argument(kind)];
+        let mut args = vec![callee, self.vmctx];
         args.extend(params);
         match kind {
             CallKind::Normal => {

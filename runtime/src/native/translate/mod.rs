@@ -195,8 +195,6 @@ pub(crate) struct Translator<'a, 'b> {
     /// Blocks opened inside unreachable code (skipped, only counted).
     unreachable_depth: u32,
     vmctx: Value,
-    /// The `caller_vmctx` this function received: what a tail call passes on.
-    caller_vmctx: Value,
     rt: Value,
     /// Definition pointer of each memory, loaded in the entry block.
     mem_defs: Vec<Value>,
@@ -281,7 +279,6 @@ pub(crate) fn translate_function(
         reachable: true,
         unreachable_depth: 0,
         vmctx,
-        caller_vmctx: params[1],
         rt,
         mem_preloaded: vec![false; mem_defs.len()],
         mem_defs,
