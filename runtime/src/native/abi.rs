@@ -1,9 +1,14 @@
 //! Every Cranelift signature the native engine uses, built here and nowhere else:
 //!
 //! - the **Wasm ABI** of compiled functions and host adapters:
-//!   `(callee_vmctx: i64, caller_vmctx: i64, params...) -> results`;
+//!   `(callee_vmctx: i64, caller_vmctx: i64, params...) -> results`, in Cranelift's
+//!   `tail` calling convention ([`WASM_CALL_CONV`]);
 //! - the **entry trampoline**, called from Rust as [`EntryFn`];
 //! - the **libcalls**, Rust functions declared in `libcalls.rs`'s registry.
+//!
+//! The last two have the host's calling convention, since Rust is on the other side.
+//! A function of either convention may call one of the other; only a tail call
+//! (`return_call`) needs caller and callee both in `tail`.
 //!
 //! Where Rust is on the other side of a call (entry trampoline, libcalls), the Cranelift
 //! parameter and result types come from the Rust types through [`AbiType`], so the two
@@ -68,15 +73,22 @@ pub(crate) fn clif_type(t: ValType) -> Type {
     }
 }
 
+/// The calling convention of the Wasm ABI: Cranelift's `tail`, the only one in which
+/// `return_call` works (the callee pops its own stack arguments, so a caller can hand
+/// its frame to a callee with more of them). Everything Wasm calls through a Wasm-ABI
+/// signature (defined functions, other instances' functions, host adapters) must use
+/// it, since an indirect callee's convention is not known at the call.
+pub(crate) const WASM_CALL_CONV: CallConv = CallConv::Tail;
+
 /// The Wasm ABI signature of functions of type `ty`.
-pub(crate) fn wasm_signature(ty: &FuncType, call_conv: CallConv) -> Signature {
+pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
     let vmctx = <*mut VMContext>::CLIF;
     let params: Vec<Type> = [vmctx, vmctx]
         .into_iter()
         .chain(ty.params().iter().map(|t| clif_type(*t)))
         .collect();
     let results: Vec<Type> = ty.results().iter().map(|t| clif_type(*t)).collect();
-    signature(call_conv, &params, &results)
+    signature(WASM_CALL_CONV, &params, &results)
 }
 
 /// How Rust calls an entry trampoline: `(code, callee_vmctx, caller_vmctx, buf)`, where

@@ -33,11 +33,7 @@ pub(crate) fn compile_module(isa: &OwnedTargetIsa, info: &ModuleInfo) -> Result<
     let builder = JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
     let mut jit = JITModule::new(builder);
     let call_conv = isa.default_call_conv();
-    let sigs: Vec<Signature> = info
-        .types
-        .iter()
-        .map(|t| abi::wasm_signature(t, call_conv))
-        .collect();
+    let sigs: Vec<Signature> = info.types.iter().map(|t| abi::wasm_signature(t)).collect();
     let nimp = info.num_imported_funcs as usize;
     let func_ids: Vec<FuncId> = (0..info.bodies.len())
         .map(|i| {

@@ -40,6 +40,10 @@ impl NativeBackend {
         };
         set(&mut flags, "opt_level", "speed")?;
         set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+        // Cranelift emits tail calls (`return_call`) only in functions that keep a frame
+        // pointer. x64 code sets one up in every function anyway (no code changes); on
+        // aarch64 leaf functions without a stack frame get one too.
+        set(&mut flags, "preserve_frame_pointers", "true")?;
         // cranelift-jit requires these.
         set(&mut flags, "use_colocated_libcalls", "false")?;
         set(&mut flags, "is_pic", "false")?;
@@ -94,11 +98,18 @@ pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
 }
 
 impl Backend for NativeBackend {
-    /// Wasm 2.0, extended constant expressions (which the store evaluates) and
-    /// multi-memory; SIMD, and relaxed SIMD (with one fixed result per operator,
-    /// `translate/relaxed_simd.rs`), only where the host ISA has what their lowering needs.
+    /// Wasm 2.0, extended constant expressions (which the store evaluates),
+    /// multi-memory and tail calls (`return_call`, `return_call_indirect`: Cranelift tail
+    /// calls in constant machine stack, the Wasm ABI being in its `tail` calling
+    /// convention, `abi::WASM_CALL_CONV`; `return_call_ref` needs typed function
+    /// references, not implemented); SIMD, and relaxed SIMD (with one fixed result per
+    /// operator, `translate/relaxed_simd.rs`), only where the host ISA has what their
+    /// lowering needs.
     fn features(&self) -> WasmFeatures {
-        let all = WasmFeatures::WASM2 | WasmFeatures::EXTENDED_CONST | WasmFeatures::MULTI_MEMORY;
+        let all = WasmFeatures::WASM2
+            | WasmFeatures::EXTENDED_CONST
+            | WasmFeatures::MULTI_MEMORY
+            | WasmFeatures::TAIL_CALL;
         if isa_supports_simd(&*self.isa) {
             all | WasmFeatures::RELAXED_SIMD
         } else {

@@ -38,7 +38,11 @@ mod numeric;
 mod relaxed_simd;
 mod simd;
 mod tables;
+mod tail_calls;
 mod tail_calls_interp;
+
+// Tail calls, implemented by the native engine only.
+mod tail_calls_native;
 
 // The embedding API and the runtime's limits.
 mod closing;

@@ -63,22 +63,6 @@ fn features_an_engine_lacks_are_refused_by_name(strategy: Strategy) {
     }
 }
 
-/// Tail calls: the interpreter runs them (`tail_calls_interp.rs`), the native engine
-/// refuses them.
-#[test]
-fn tail_calls_are_refused_by_the_native_engine() {
-    let (kind, message) = compile_error(
-        Strategy::Native,
-        "(module (func $f (return_call $f)))",
-        WasmFeatures::TAIL_CALL,
-    );
-    assert_eq!(kind, CompileErrorKind::Unsupported, "{message}");
-    assert_eq!(
-        message,
-        "the native engine does not implement tail_call, which the module uses"
-    );
-}
-
 /// A translator skips unreachable code, but an operator it does not implement there
 /// could still hide a block structure it cannot follow: the module is refused whole.
 fn dead_code_does_not_hide_a_feature(strategy: Strategy) {

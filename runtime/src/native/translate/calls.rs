@@ -1,4 +1,10 @@
-//! `call` and `call_indirect`.
+//! `call` and `call_indirect`, and their tail-call forms `return_call` and
+//! `return_call_indirect`, which end with Cranelift's `return_call` /
+//! `return_call_indirect`. Every call passes this instance's vmctx as `caller_vmctx`, tail
+//! calls too: only a host adapter reads it (the host function's `Caller`), and the
+//! instance whose code made the call is the caller, as in the interpreter, even though a
+//! tail-called function returns to this function's caller. Tail calls run in constant
+//! machine stack: the Wasm ABI is in the `tail` calling convention (`abi::WASM_CALL_CONV`).
 //!
 //! A defined function of the same module is called directly (same vmctx). An imported
 //! function is called through its `VMFuncRef` in the vmctx (its own vmctx, or for a
@@ -107,41 +113,96 @@ impl Translator<'_, '_> {
     }
 
     pub(super) fn call(&mut self, function_index: u32) -> Result<()> {
-        let f = function_index;
+        self.call_function(function_index, CallKind::Normal)
+    }
+
+    pub(super) fn return_call(&mut self, function_index: u32) -> Result<()> {
+        self.call_function(function_index, CallKind::Tail)
+    }
+
+    pub(super) fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<()> {
+        self.call_table_element(type_index, table_index, CallKind::Normal)
+    }
+
+    pub(super) fn return_call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<()> {
+        self.call_table_element(type_index, table_index, CallKind::Tail)
+    }
+
+    fn call_function(&mut self, f: u32, kind: CallKind) -> Result<()> {
         let info = self.env.info;
         let type_index = info.funcs[f as usize];
         let n = info.types[type_index as usize].params().len();
         let params = self.stack.split_off(self.stack.len() - n);
         let vmctx = self.vmctx;
-        let call = if f < info.num_imported_funcs {
+        if f < info.num_imported_funcs {
             let imports = self.b.ins().load(I64, readonly(), vmctx, VM_IMPORTS);
             let off = (f as i32) * FUNCREF_SIZE;
             let code = self.b.ins().load(I64, readonly(), imports, off);
             let callee = self.b.ins().load(I64, readonly(), imports, off + 8);
-            let sig = self.sig_ref(type_index);
-            let mut args = vec![callee, vmctx];
-            args.extend(params);
-            self.b.ins().call_indirect(sig, code, &args)
-        } else {
-            let fr = self.direct_ref(f - info.num_imported_funcs);
-            let mut args = vec![vmctx, vmctx];
-            args.extend(params);
-            self.b.ins().call(fr, &args)
-        };
-        self.finish_call(call);
+            self.call_code(kind, type_index, code, callee, params);
+            return Ok(());
+        }
+        let fr = self.direct_ref(f - info.num_imported_funcs);
+        let mut args = vec![vmctx, self.vmctx];
+        args.extend(params);
+        match kind {
+            CallKind::Normal => {
+                let call = self.b.ins().call(fr, &args);
+                self.finish_call(call);
+            }
+            CallKind::Tail => {
+                self.b.ins().return_call(fr, &args);
+                self.reachable = false;
+            }
+        }
         Ok(())
     }
 
-    pub(super) fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<()> {
+    fn call_table_element(
+        &mut self,
+        type_index: u32,
+        table_index: u32,
+        kind: CallKind,
+    ) -> Result<()> {
         let index = self.pop();
         let n = self.env.info.types[type_index as usize].params().len();
         let params = self.stack.split_off(self.stack.len() - n);
         let (code, callee) = self.indirect_callee(table_index, type_index, index);
+        self.call_code(kind, type_index, code, callee, params);
+        Ok(())
+    }
+
+    /// Calls `code` with the Wasm ABI of type `type_index` and vmctx `callee`. A tail
+    /// call ends the block: the callee returns straight to this function's caller,
+    /// which tests the trap flag as after any call.
+    fn call_code(
+        &mut self,
+        kind: CallKind,
+        type_index: u32,
+        code: Value,
+        callee: Value,
+        params: Vec<Value>,
+    ) {
         let sig = self.sig_ref(type_index);
         let mut args = vec![callee, self.vmctx];
         args.extend(params);
-        let call = self.b.ins().call_indirect(sig, code, &args);
-        self.finish_call(call);
-        Ok(())
+        match kind {
+            CallKind::Normal => {
+                let call = self.b.ins().call_indirect(sig, code, &args);
+                self.finish_call(call);
+            }
+            CallKind::Tail => {
+                self.b.ins().return_call_indirect(sig, code, &args);
+                self.reachable = false;
+            }
+        }
     }
+}
+
+/// Whether a call returns here (`call`) or hands this function's frame to the callee
+/// (`return_call`).
+#[derive(Clone, Copy)]
+enum CallKind {
+    Normal,
+    Tail,
 }

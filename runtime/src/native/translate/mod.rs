@@ -5,7 +5,8 @@
 //! locals are cranelift-frontend variables. Traps are explicit: a check branches to a
 //! cold block that stores the trap code in the runtime's trap flag and returns, and
 //! every call is followed by a test of that flag (RATIONALE.md, "Native engine: VM
-//! context and traps").
+//! context and traps"); a tail call has no "after": its callee returns to this
+//! function's caller, which tests the flag.
 //!
 //! The translator implements wasmparser's `VisitOperator` and `VisitSimdOperator`:
 //! `visit` maps each operator to the method that translates it, one line per operator,
@@ -49,7 +50,8 @@ pub(crate) struct Env<'a> {
     pub sigs: &'a [Signature],
     /// Ids of the defined functions in the JIT module.
     pub func_ids: &'a [FuncId],
-    /// The host's calling convention (libcalls and trampolines).
+    /// The host's calling convention (libcalls and entry trampolines; the Wasm ABI has
+    /// `abi::WASM_CALL_CONV`).
     pub call_conv: CallConv,
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
     /// Whether the host ISA has what the SIMD lowering needs (else SIMD is refused).

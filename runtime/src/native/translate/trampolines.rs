@@ -4,7 +4,8 @@
 //!   (`abi::EntryFn`) loads the arguments from `buf` (16-byte cells, `Value::to_raw128`),
 //!   calls `code` with the Wasm ABI and writes the results back into `buf`: one native
 //!   entry point for every signature, multiple results included.
-//! - The **host adapter** has the Wasm ABI; its `callee_vmctx` is a host function's store
+//! - The **host adapter** has the Wasm ABI (in the `tail` convention, so Wasm may
+//!   tail-call it like any function); its `callee_vmctx` is a host function's store
 //!   index. It spills the arguments to a stack buffer and calls the `host_call` libcall,
 //!   then loads the results (the caller tests the trap flag as after any call).
 

@@ -68,6 +68,9 @@ macro_rules! refuse_unimplemented_proposals {
     (@refuse reference_types $($rest:tt)*) => {};
     (@refuse simd $($rest:tt)*) => {};
     (@refuse relaxed_simd $($rest:tt)*) => {};
+    // `return_call` and `return_call_indirect`; wasmparser lists `return_call_ref` with
+    // typed function references, which stay refused.
+    (@refuse tail_call $($rest:tt)*) => {};
     (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
         fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
             Err($crate::module::unsupported_operator(
@@ -127,6 +130,9 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
         visit_call(function_index: u32) => call(function_index);
         visit_call_indirect(type_index: u32, table_index: u32) =>
             call_indirect(type_index, table_index);
+        visit_return_call(function_index: u32) => return_call(function_index);
+        visit_return_call_indirect(type_index: u32, table_index: u32) =>
+            return_call_indirect(type_index, table_index);
 
         // Locals, globals, references and tables (variables.rs).
         visit_local_get(local_index: u32) => local_get(local_index);
