@@ -175,6 +175,7 @@ pub fn run_input(
         stats.simd_modules += config.simd_enabled as u64;
         stats.relaxed_simd_modules += config.relaxed_simd_enabled as u64;
         stats.extended_const_modules += config.extended_const_enabled as u64;
+        stats.tail_call_modules += config.tail_call_enabled as u64;
         stats.multi_memory_modules += (memory_count(&case.wasm) >= 2) as u64;
     }
     Ok(())

@@ -17,7 +17,8 @@ pub const FUEL: u32 = 2_000;
 pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::MULTI_MEMORY)
     .union(WasmFeatures::EXTENDED_CONST)
-    .union(WasmFeatures::RELAXED_SIMD);
+    .union(WasmFeatures::RELAXED_SIMD)
+    .union(WasmFeatures::TAIL_CALL);
 
 /// A generator configuration drawn from the input, restricted to what both engines
 /// support: Wasm 2.0 (fixed-width SIMD in most modules) plus multi-memory and extended
@@ -29,7 +30,7 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     // is on for 3 inputs out of 4, so scalar-only modules keep their share. Of Wasm 3.0:
     // relaxed SIMD in half the SIMD inputs (both engines give one fixed result per
     // operator, RATIONALE.md), multi-memory (two to four memories) in 1 input of 3,
-    // extended constant expressions in 1 of 2.
+    // extended constant expressions and tail calls in 1 of 2 each.
     c.simd_enabled = u.ratio(3, 4)?;
     c.relaxed_simd_enabled = c.simd_enabled && u.ratio(1, 2)?;
     let multi_memory = u.ratio(1, 3)?;
@@ -39,7 +40,7 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     c.gc_enabled = false;
     c.exceptions_enabled = false;
     c.memory64_enabled = false;
-    c.tail_call_enabled = false;
+    c.tail_call_enabled = u.ratio(1, 2)?;
     c.wide_arithmetic_enabled = false;
     c.custom_page_sizes_enabled = false;
     c.compact_imports_enabled = false;

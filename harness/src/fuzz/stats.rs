@@ -24,6 +24,8 @@ pub struct Stats {
     pub multi_memory_modules: u64,
     /// Modules generated with extended constant expressions enabled.
     pub extended_const_modules: u64,
+    /// Modules generated with tail calls enabled.
+    pub tail_call_modules: u64,
     pub compile_errors: u64,
     pub instantiated: u64,
     /// Instantiations that failed, by class (`link`, `trap: ...`, `exit`, ...).
@@ -129,6 +131,7 @@ impl Stats {
         self.relaxed_simd_modules += o.relaxed_simd_modules;
         self.multi_memory_modules += o.multi_memory_modules;
         self.extended_const_modules += o.extended_const_modules;
+        self.tail_call_modules += o.tail_call_modules;
         self.compile_errors += o.compile_errors;
         self.instantiated += o.instantiated;
         for (k, v) in &o.instantiation_failures {
@@ -213,6 +216,12 @@ impl fmt::Display for Stats {
             "  extended const:    {} ({}, enabled in the generator)",
             self.extended_const_modules,
             pct(self.extended_const_modules, self.modules)
+        )?;
+        writeln!(
+            f,
+            "  tail calls:        {} ({}, enabled in the generator)",
+            self.tail_call_modules,
+            pct(self.tail_call_modules, self.modules)
         )?;
         writeln!(f, "  compile errors:    {}", self.compile_errors)?;
         writeln!(
