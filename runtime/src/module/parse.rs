@@ -12,7 +12,7 @@ use wasmparser::{
 
 use super::{
     ConstExpr, ConstOp, DataMode, DataSegment, ElemMode, ElemSegment, Export, ExternKind, FuncBody,
-    GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,
+    GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType, TypeKey,
 };
 use crate::error::{CompileError, CompileErrorKind};
 use crate::values::{FuncType, RefType, ValType};
@@ -46,6 +46,13 @@ fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, CompileErro
         wasmparser::ValType::Ref(r) => ref_unsupported(r, offset),
         _ => unsupported(format!("value type {ty} is not supported"), offset),
     })
+}
+
+fn gc_unsupported(what: &str, offset: u64) -> CompileError {
+    unsupported(
+        format!("garbage collection is not supported yet ({what})"),
+        offset,
+    )
 }
 
 fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<RefType, CompileError> {
@@ -102,6 +109,7 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
     let mut info = ModuleInfo {
         bytes: bytes.clone(),
         types: Vec::new(),
+        type_keys: Vec::new(),
         imports: Vec::new(),
         funcs: Vec::new(),
         tables: Vec::new(),
@@ -149,28 +157,35 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
 fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), CompileError> {
     match payload {
         Payload::TypeSection(reader) => {
-            // The validator has read this section already: what fails here is a valid
-            // type that is not a plain function type (a struct, an array, a recursion
-            // group, a subtype), i.e. the GC proposal.
-            for ty in reader.into_iter_err_on_gc_types() {
-                let ty = ty.map_err(|e| {
-                    unsupported(
-                        format!("garbage collection is not supported yet ({})", e.message()),
-                        e.offset(),
-                    )
-                })?;
-                let off = 0;
-                let params = ty
-                    .params()
-                    .iter()
-                    .map(|t| val_type(*t, off))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let results = ty
-                    .results()
-                    .iter()
-                    .map(|t| val_type(*t, off))
-                    .collect::<Result<Vec<_>, _>>()?;
-                info.types.push(Arc::new(FuncType::new(params, results)));
+            // Every type is in a recursion group (a plain `type` is a group of one). A
+            // group of final function types is what the engines implement; a struct, an
+            // array or a subtype is the GC proposal.
+            for group in reader.into_iter_with_offsets() {
+                let (off, group) = group.map_err(malformed)?;
+                let off = off as u64;
+                let mut types = Vec::new();
+                for sub in group.into_types() {
+                    let wasmparser::CompositeInnerType::Func(ty) = &sub.composite_type.inner else {
+                        return Err(gc_unsupported("a struct or array type", off));
+                    };
+                    if !sub.is_final || !sub.supertype_idxs.is_empty() {
+                        return Err(gc_unsupported("a subtype", off));
+                    }
+                    let params = ty.params().iter().map(|t| val_type(*t, off));
+                    let results = ty.results().iter().map(|t| val_type(*t, off));
+                    types.push(Arc::new(FuncType::new(
+                        params.collect::<Result<Vec<_>, _>>()?,
+                        results.collect::<Result<Vec<_>, _>>()?,
+                    )));
+                }
+                let group: Arc<[Arc<FuncType>]> = types.into();
+                for (index, ty) in group.iter().enumerate() {
+                    info.types.push(ty.clone());
+                    info.type_keys.push(TypeKey {
+                        group: group.clone(),
+                        index: index as u32,
+                    });
+                }
             }
         }
         Payload::ImportSection(reader) => {

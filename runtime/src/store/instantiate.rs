@@ -34,7 +34,7 @@ pub(crate) fn instantiate(
 
     let index = d.instances.len() as u32;
     let mut inst = InstanceData::empty(Some(module.clone()), name.map(str::to_string));
-    inst.type_ids = info.types.iter().map(|t| d.types.id_of(t)).collect();
+    inst.type_ids = info.type_keys.iter().map(|t| d.types.id_of(t)).collect();
     for ext in &resolved {
         match *ext {
             StoreExtern::Func(f) => inst.funcs.push(f),
@@ -45,7 +45,7 @@ pub(crate) fn instantiate(
     }
     for func_index in info.num_imported_funcs..info.funcs.len() as u32 {
         let ty = info.func_type(func_index).clone();
-        let type_id = d.types.id_of(&ty);
+        let type_id = inst.type_ids[info.funcs[func_index as usize] as usize];
         inst.funcs.push(d.funcs.len() as u32);
         d.funcs.push(FuncEntity {
             ty,
@@ -191,7 +191,7 @@ fn link_error(import: &Import, kind: LinkErrorKind, detail: String) -> Error {
 /// rules (<https://webassembly.github.io/spec/core/valid/types.html#import-subtyping>):
 /// tables and memories match on their current size, not their declared minimum.
 fn resolve_import(
-    d: &StoreData,
+    d: &mut StoreData,
     info: &ModuleInfo,
     import: &Import,
     provider: Option<u32>,
@@ -248,10 +248,17 @@ fn resolve_import(
     match (&import.ty, ext) {
         (ImportType::Func(type_index), StoreExtern::Func(f)) => {
             let expected: &Arc<FuncType> = &info.types[*type_index as usize];
-            let actual = &d.funcs[f as usize].ty;
-            if **expected != **actual {
+            let expected_id = d.types.id_of(&info.type_keys[*type_index as usize]);
+            let actual = &d.funcs[f as usize];
+            if actual.type_id != expected_id {
+                let why = if **expected == *actual.ty {
+                    " (same signature, different recursion groups)"
+                } else {
+                    ""
+                };
                 return Err(incompatible(format!(
-                    "signature mismatch: {expected} != {actual}"
+                    "signature mismatch: {expected} != {}{why}",
+                    actual.ty
                 )));
             }
         }

@@ -38,6 +38,7 @@ pub(crate) use stack::{stack_limit, stack_pointer};
 pub(crate) use table::{TableInstance, VMTableDefinition};
 
 use crate::error::{Error, Result, TrapKind};
+use crate::module::TypeKey;
 use crate::values::{FuncType, RawValue};
 
 /// Identifies a store, so a handle from one store is refused by another.
@@ -81,14 +82,15 @@ pub(crate) struct FuncEntity {
     pub kind: FuncKind,
 }
 
-/// Store-wide function type ids (wazero's `typeIDs`).
+/// Store-wide function type ids (wazero's `typeIDs`): equal exactly when the types are
+/// the same type (`TypeKey`: same recursion group, same place in it).
 #[derive(Default)]
 pub(crate) struct TypeRegistry {
-    ids: HashMap<Arc<FuncType>, u32>,
+    ids: HashMap<TypeKey, u32>,
 }
 
 impl TypeRegistry {
-    pub fn id_of(&mut self, ty: &Arc<FuncType>) -> u32 {
+    pub fn id_of(&mut self, ty: &TypeKey) -> u32 {
         let next = self.ids.len() as u32;
         *self.ids.entry(ty.clone()).or_insert(next)
     }
@@ -219,7 +221,7 @@ impl StoreData {
         func: HostFuncImpl,
         instance: Option<u32>,
     ) -> u32 {
-        let type_id = self.types.id_of(&ty);
+        let type_id = self.types.id_of(&TypeKey::single(ty.clone()));
         self.funcs.push(FuncEntity {
             ty,
             type_id,
