@@ -162,7 +162,6 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
             // array or a subtype is the GC proposal.
             for group in reader.into_iter_with_offsets() {
                 let (off, group) = group.map_err(malformed)?;
-                let off = off as u64;
                 let mut types = Vec::new();
                 for sub in group.into_types() {
                     let wasmparser::CompositeInnerType::Func(ty) = &sub.composite_type.inner else {
