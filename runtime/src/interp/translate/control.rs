@@ -383,13 +383,19 @@ impl Translator<'_> {
         self.reachable = false;
     }
 
+    /// Puts a call's `n` arguments, the top `n` operands, in consecutive canonical slots
+    /// (they become the callee's first locals) and returns the first one.
+    fn call_arguments(&mut self, n: usize) -> Slot {
+        self.materialize_top(n);
+        self.canonical(self.stack.len() - n)
+    }
+
     /// `call`: the arguments go to consecutive canonical slots, which become the
     /// callee's first locals; the results come back in the same place.
     pub(super) fn op_call(&mut self, func: u32) {
         let ty = self.info.func_type(func).clone();
         let np = ty.params().len();
-        self.materialize_top(np);
-        let base = self.canonical(self.stack.len() - np);
+        let base = self.call_arguments(np);
         let imported = self.info.num_imported_funcs;
         if func < imported {
             self.emit(Instr::CallImport { func, base });
@@ -407,8 +413,7 @@ impl Translator<'_> {
         let ty = self.info.types[type_index as usize].clone();
         let np = ty.params().len();
         let index = self.pop_slot();
-        self.materialize_top(np);
-        let base = self.canonical(self.stack.len() - np);
+        let base = self.call_arguments(np);
         self.emit(Instr::CallIndirect {
             type_index,
             index,
@@ -430,8 +435,7 @@ impl Translator<'_> {
 impl Translator<'_> {
     pub(super) fn op_return_call(&mut self, func: u32) {
         let np = self.info.func_type(func).params().len();
-        self.materialize_top(np);
-        let base = self.canonical(self.stack.len() - np);
+        let base = self.call_arguments(np);
         let imported = self.info.num_imported_funcs;
         if func < imported {
             self.emit(Instr::ReturnCallImport { func, base });
@@ -448,8 +452,7 @@ impl Translator<'_> {
     pub(super) fn op_return_call_indirect(&mut self, type_index: u32, table: u32) {
         let np = self.info.types[type_index as usize].params().len();
         let index = self.pop_slot();
-        self.materialize_top(np);
-        let base = self.canonical(self.stack.len() - np);
+        let base = self.call_arguments(np);
         self.emit(Instr::ReturnCallIndirect {
             type_index,
             index,
