@@ -184,10 +184,8 @@ pub struct Table {
 
 fn ref_raw(d: &StoreData, ty: RefType, v: Value) -> Result<u64> {
     match (ty, v) {
-        (RefType::FuncRef, Value::FuncRef(f)) => {
-            if let Some(f) = f {
-                f.check_store(d)?;
-            }
+        (RefType::FuncRef, Value::FuncRef(_)) => {
+            v.check_store(d)?;
             Ok(v.to_raw() as u64)
         }
         (RefType::ExternRef, Value::ExternRef(_)) => Ok(v.to_raw() as u64),
@@ -307,9 +305,7 @@ impl Global {
                     value.ty()
                 )));
             }
-            if let Value::FuncRef(Some(f)) = value {
-                f.check_store(d)?;
-            }
+            value.check_store(d)?;
             d.globals[i as usize].value = value.to_raw();
             Ok(())
         })
@@ -321,9 +317,7 @@ fn global_value(g: &GlobalInstance, store: StoreId) -> Value {
 }
 
 pub(crate) fn new_global(d: &mut StoreData, value: Value, mutable: bool) -> Result<Global> {
-    if let Value::FuncRef(Some(f)) = value {
-        f.check_store(d)?;
-    }
+    value.check_store(d)?;
     d.globals.push(Box::new(GlobalInstance {
         value: value.to_raw(),
         ty: GlobalType {

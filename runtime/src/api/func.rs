@@ -89,7 +89,7 @@ impl Func {
         with_raw_values(args.len() + ty.results().len(), |cells| {
             let (raw_args, raw_results) = cells.split_at_mut(args.len());
             for (cell, a) in raw_args.iter_mut().zip(args) {
-                a.check_store(id)?;
+                a.check_store(d)?;
                 *cell = a.to_raw();
             }
             d.invoke(self.index, raw_args, raw_results)?;
@@ -155,7 +155,7 @@ fn raw_host_func(ty: Arc<FuncType>, f: HostFn) -> HostFuncImpl {
                         "host function returned {v} where its type {ty} says {t}"
                     )));
                 }
-                v.check_store(id)?;
+                v.check_store(data)?;
                 *cell = v.to_raw();
             }
             Ok(())

@@ -7,8 +7,8 @@
 use std::fmt;
 
 use crate::api::Func;
-use crate::error::{Error, Result};
-use crate::store::StoreId;
+use crate::error::Result;
+use crate::store::{StoreData, StoreId};
 use crate::values::{ExternRef, RawValue, ValType};
 
 /// A WebAssembly value. Floats are kept as bits so that NaN payloads survive.
@@ -120,12 +120,11 @@ impl Value {
         }
     }
 
-    /// Fails when the value is a reference to a function of another store.
-    pub(crate) fn check_store(&self, store: StoreId) -> Result<()> {
+    /// Fails when the value is a reference to a function that is not of the store of
+    /// `d` ([`Func::check_store`]).
+    pub(crate) fn check_store(&self, d: &StoreData) -> Result<()> {
         match self {
-            Value::FuncRef(Some(f)) if f.store != store => {
-                Err(Error::Usage("function belongs to another store".into()))
-            }
+            Value::FuncRef(Some(f)) => f.check_store(d),
             _ => Ok(()),
         }
     }
