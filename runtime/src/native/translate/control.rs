@@ -82,15 +82,7 @@ impl Translator<'_, '_> {
         }
         let (params, results) = self.block_sig(blockty)?;
         let dest = self.new_block_with(&results);
-        self.control.push(Frame {
-            kind: FrameKind::Block,
-            dest,
-            num_params: params.len(),
-            num_results: results.len(),
-            height: self.stack.len() - params.len(),
-            dest_reachable: false,
-            facts: self.facts.len(),
-        });
+        self.push_frame(FrameKind::Block, dest, params.len(), results.len());
         Ok(())
     }
 
@@ -107,15 +99,12 @@ impl Translator<'_, '_> {
         let height = self.stack.len() - params.len();
         self.stack.truncate(height);
         self.stack.extend_from_slice(self.b.block_params(header));
-        self.control.push(Frame {
-            kind: FrameKind::Loop { header },
+        self.push_frame(
+            FrameKind::Loop { header },
             dest,
-            num_params: params.len(),
-            num_results: results.len(),
-            height,
-            dest_reachable: false,
-            facts: self.facts.len(),
-        });
+            params.len(),
+            results.len(),
+        );
         Ok(())
     }
 
@@ -132,20 +121,33 @@ impl Translator<'_, '_> {
         self.b.ins().brif(cond, then_block, &[], else_block, &[]);
         self.b.switch_to_block(then_block);
         self.b.seal_block(then_block);
+        let kind = FrameKind::If {
+            else_block,
+            else_seen: false,
+            param_values,
+        };
+        self.push_frame(kind, dest, params.len(), results.len());
+        Ok(())
+    }
+
+    /// Opens a control frame whose `num_params` parameters are the top of the operand
+    /// stack, ending at `dest`.
+    fn push_frame(
+        &mut self,
+        kind: FrameKind,
+        dest: ir::Block,
+        num_params: usize,
+        num_results: usize,
+    ) {
         self.control.push(Frame {
-            kind: FrameKind::If {
-                else_block,
-                else_seen: false,
-                param_values,
-            },
+            kind,
             dest,
-            num_params: params.len(),
-            num_results: results.len(),
-            height: self.stack.len() - params.len(),
+            num_params,
+            num_results,
+            height: self.stack.len() - num_params,
             dest_reachable: false,
             facts: self.facts.len(),
         });
-        Ok(())
     }
 
     pub(super) fn else_branch(&mut self) -> Result<()> {
