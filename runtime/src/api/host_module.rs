@@ -80,14 +80,7 @@ impl HostModuleBuilder {
 
     /// Creates the instance and registers it under the builder's name.
     pub fn instantiate(self, store: &Store) -> Result<Instance> {
-        store.registry().reserve(&self.name)?;
-        let made = self.build(store);
-        let mut reg = store.registry();
-        match &made {
-            Ok(inst) => reg.publish(&self.name, inst.index),
-            Err(_) => reg.release(&self.name),
-        }
-        made
+        store.under_name(Some(&self.name), || self.build(store))
     }
 
     fn build(&self, store: &Store) -> Result<Instance> {

@@ -13,27 +13,15 @@ pub struct Instance {
 
 impl Instance {
     /// Instantiates `module`, registering it under `name` when given so other modules
-    /// can import from it: the name is claimed first (so two threads cannot both take
-    /// it) and published once instantiation succeeded. See `store::instantiate` for the
-    /// steps and their order.
+    /// can import from it (`Store::under_name`). See `store::instantiate` for the steps
+    /// and their order.
     pub fn new(store: &Store, module: &Module, name: Option<&str>) -> Result<Instance> {
         if !module.engine().same(store.engine()) {
             return Err(Error::Usage(
                 "module was compiled by another engine than the store's".into(),
             ));
         }
-        if let Some(n) = name {
-            store.registry().reserve(n)?;
-        }
-        let outcome = Instance::new_unregistered(store, module, name);
-        if let Some(n) = name {
-            let mut reg = store.registry();
-            match &outcome {
-                Ok(inst) => reg.publish(n, inst.index),
-                Err(_) => reg.release(n),
-            }
-        }
-        outcome
+        store.under_name(name, || Instance::new_unregistered(store, module, name))
     }
 
     fn new_unregistered(store: &Store, module: &Module, name: Option<&str>) -> Result<Instance> {

@@ -155,6 +155,27 @@ impl Store {
         })
     }
 
+    /// Makes an instance with `make` and registers it under `name`, if given. The name is
+    /// claimed first, so two threads cannot both take it and the loser learns it before
+    /// running any code; it is published when `make` succeeds and released when it fails.
+    pub(crate) fn under_name(
+        &self,
+        name: Option<&str>,
+        make: impl FnOnce() -> Result<Instance>,
+    ) -> Result<Instance> {
+        let Some(name) = name else {
+            return make();
+        };
+        self.registry().reserve(name)?;
+        let made = make();
+        let mut reg = self.registry();
+        match &made {
+            Ok(inst) => reg.publish(name, inst.index),
+            Err(_) => reg.release(name),
+        }
+        made
+    }
+
     /// Registers `instance` under another `name` as well (the spec harness's `register`).
     pub fn register(&self, name: &str, instance: Instance) -> Result<()> {
         if instance.store != self.id() {
