@@ -48,7 +48,7 @@ impl ConstExpr {
                         .ok_or_else(|| {
                             super::parse::gc_unsupported(
                                 "a null of a GC heap type",
-                                reader.original_position() as u64,
+                                reader.original_position(),
                             )
                         })?,
                 ),
