@@ -116,10 +116,8 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                 }
                 ImportPlan::Memory { min, max, .. } => b.memory(
                     &imp.name,
-                    MemoryType {
-                        min: *min,
-                        max: *max,
-                    },
+                    // The generator makes no 64-bit memories or tables (memory64 is off).
+                    MemoryType::new(*min, *max),
                 ),
                 ImportPlan::Table {
                     element, min, max, ..
@@ -129,6 +127,7 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                         element: *element,
                         min: *min,
                         max: *max,
+                        table64: false,
                     },
                     runtime::Value::default_for((*element).into()),
                 ),
@@ -159,10 +158,9 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                 };
                 let size = m.data_size(store)?;
                 for (off, bytes) in writes {
-                    let off = *off as usize;
-                    let n = bytes.len().min(size.saturating_sub(off));
+                    let n = bytes.len().min(size.saturating_sub(*off as usize));
                     if n > 0 {
-                        m.write(store, off, &bytes[..n])?;
+                        m.write(store, *off as u64, &bytes[..n])?;
                     }
                 }
             }
@@ -172,8 +170,8 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                 };
                 let size = t.size(store)?;
                 for (index, v) in elems {
-                    if *index < size {
-                        t.set(store, *index, to_value(v, &funcs))?;
+                    if (*index as u64) < size {
+                        t.set(store, *index as u64, to_value(v, &funcs))?;
                     }
                 }
             }

@@ -13,7 +13,7 @@ use crate::error::{Result, TrapKind};
 use crate::interp::bytecode::{Instr, for_each_instr};
 use crate::interp::numeric::{self as num, div, trunc};
 use crate::interp::simd::{self, SimdOp};
-use crate::store::{FuncKind, StoreData};
+use crate::store::{FuncKind, StoreData, address_operand};
 
 /// `match *$instr` with the arms given, then one arm for each lowered SIMD instruction
 /// of the table: the same code as `simd::exec` runs for the `Simd` it stands for
@@ -130,7 +130,7 @@ pub(super) fn run_frames<'a>(
             Instr::CallImport { func, base } => return Ok(Action::CallImport { func, base }),
             Instr::CallIndirect { type_index, index, base } => {
                 let (table, _) = extra!(run);
-                let index = get!(run, index) as u32;
+                let index = get!(run, index);
                 let sf = call::resolve_indirect(store, ctx, type_index, table, index)?;
                 match store.funcs[sf as usize].kind {
                     FuncKind::Wasm { instance, index } if instance == ctx.instance => {
@@ -176,7 +176,7 @@ pub(super) fn run_frames<'a>(
             }
             Instr::ReturnCallIndirect { type_index, index, base } => {
                 let (table, _) = extra!(run);
-                let index = get!(run, index) as u32;
+                let index = get!(run, index);
                 let sf = call::resolve_indirect(store, ctx, type_index, table, index)?;
                 match store.funcs[sf as usize].kind {
                     FuncKind::Wasm { instance, index } if instance == ctx.instance => {
@@ -285,36 +285,38 @@ pub(super) fn run_frames<'a>(
                 store_value!(run, addr, value, offset, |v: u64| (v as u32).to_le_bytes())
             }
             Instr::MemorySize { dst } => set!(run, dst, store.memories[mem].pages()),
+            // Memory 0 here has i32 addresses: a 64-bit memory's instructions are
+            // prefixed (`OtherMemory`) and run in `other_memory.rs`.
             Instr::MemoryGrow { dst, delta } => {
                 set!(
                     run,
                     dst,
-                    store.memory_grow(mem as u32, get!(run, delta) as u32) as u32 as u64
+                    store.memory_grow(mem as u32, get!(run, delta) as u32 as u64) as u32 as u64
                 );
                 run.view = MemView::new(store, ctx.mem);
             }
             Instr::MemoryFill { dst, value, len } => {
                 store.memory_fill(
                     mem as u32,
-                    get!(run, dst) as u32,
+                    get!(run, dst) as u32 as u64,
                     get!(run, value) as u8,
-                    get!(run, len) as u32,
+                    get!(run, len) as u32 as u64,
                 )?;
             }
             Instr::MemoryCopy { dst, src, len } => {
                 let (d, s, n) = (
-                    get!(run, dst) as u32,
-                    get!(run, src) as u32,
-                    get!(run, len) as u32,
+                    get!(run, dst) as u32 as u64,
+                    get!(run, src) as u32 as u64,
+                    get!(run, len) as u32 as u64,
                 );
                 store.memory_copy(mem as u32, mem as u32, d, s, n)?;
             }
             Instr::MemoryInit { dst, src, len } => {
                 let (data, _) = extra!(run);
                 let (d, s, n) = (
-                    get!(run, dst) as u32,
-                    get!(run, src) as u32,
-                    get!(run, len) as u32,
+                    get!(run, dst) as u32 as u64,
+                    get!(run, src) as u32 as u64,
+                    get!(run, len) as u32 as u64,
                 );
                 store.memory_init(instance as u32, mem as u32, data, d, s, n)?;
             }
@@ -323,41 +325,50 @@ pub(super) fn run_frames<'a>(
             Instr::OtherMemory { .. } => return Ok(Action::OtherMemory),
 
             // --- Tables and references ---
+            // Table operands are i64 on a 64-bit table (table64), else i32.
             Instr::TableGet { dst, index, table } => {
                 let t = store.instances[instance].tables[table as usize];
-                set!(run, dst, store.table_get(t, get!(run, index) as u32)?);
+                let i = address_operand(get!(run, index), store.tables[t as usize].is_64());
+                set!(run, dst, store.table_get(t, i)?);
             }
             Instr::TableSet { index, value, table } => {
                 let t = store.instances[instance].tables[table as usize];
-                store.table_set(t, get!(run, index) as u32, get!(run, value))?;
+                let i = address_operand(get!(run, index), store.tables[t as usize].is_64());
+                store.table_set(t, i, get!(run, value))?;
             }
             Instr::TableSize { dst, table } => {
                 let t = store.instances[instance].tables[table as usize];
-                set!(run, dst, store.tables[t as usize].size() as u64);
+                set!(run, dst, store.tables[t as usize].size());
             }
             Instr::TableGrow { dst, init, delta } => {
                 let (table, _) = extra!(run);
                 let t = store.instances[instance].tables[table as usize];
-                set!(
-                    run,
-                    dst,
-                    store.table_grow(t, get!(run, delta) as u32, get!(run, init)) as u32 as u64
-                );
+                let is_64 = store.tables[t as usize].is_64();
+                let delta = address_operand(get!(run, delta), is_64);
+                let old = store.table_grow(t, delta, get!(run, init)) as u64;
+                set!(run, dst, address_operand(old, is_64));
             }
             Instr::TableFill { dst, value, len } => {
                 let (table, _) = extra!(run);
                 let t = store.instances[instance].tables[table as usize];
-                let (d, v, n) = (get!(run, dst) as u32, get!(run, value), get!(run, len) as u32);
-                store.table_fill(t, d, v, n)?;
+                let is_64 = store.tables[t as usize].is_64();
+                let (d, n) = (get!(run, dst), get!(run, len));
+                let (d, n) = (address_operand(d, is_64), address_operand(n, is_64));
+                store.table_fill(t, d, get!(run, value), n)?;
             }
             Instr::TableCopy { dst, src, len } => {
                 let (dt, stab) = extra!(run);
                 let inst = &store.instances[instance];
                 let (dt, stab) = (inst.tables[dt as usize], inst.tables[stab as usize]);
+                let (dst_64, src_64) = (
+                    store.tables[dt as usize].is_64(),
+                    store.tables[stab as usize].is_64(),
+                );
+                // The length is i64 only when both tables are 64-bit.
                 let (d, s, n) = (
-                    get!(run, dst) as u32,
-                    get!(run, src) as u32,
-                    get!(run, len) as u32,
+                    address_operand(get!(run, dst), dst_64),
+                    address_operand(get!(run, src), src_64),
+                    address_operand(get!(run, len), dst_64 && src_64),
                 );
                 store.table_copy(dt, stab, d, s, n)?;
             }
@@ -365,9 +376,9 @@ pub(super) fn run_frames<'a>(
                 let (table, elem) = extra!(run);
                 let t = store.instances[instance].tables[table as usize];
                 let (d, s, n) = (
-                    get!(run, dst) as u32,
-                    get!(run, src) as u32,
-                    get!(run, len) as u32,
+                    address_operand(get!(run, dst), store.tables[t as usize].is_64()),
+                    get!(run, src) as u32 as u64,
+                    get!(run, len) as u32 as u64,
                 );
                 store.table_init(instance as u32, t, elem, d, s, n)?;
             }
