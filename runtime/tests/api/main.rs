@@ -33,6 +33,7 @@ mod basics;
 mod calls;
 mod control;
 mod memory;
+mod memory64;
 mod multi_memory;
 mod numeric;
 mod relaxed_simd;

@@ -298,7 +298,7 @@ impl Translator<'_, '_> {
 
     /// An address, index or length operand as the u64 the libcalls take: an i32
     /// (a 32-bit memory's or table's) zero-extended, an i64 as it is.
-    pub(super) fn to_u64(&mut self, v: Value) -> Value {
+    pub(super) fn widen_to_u64(&mut self, v: Value) -> Value {
         if self.b.func.dfg.value_type(v) == I32 {
             self.b.ins().uextend(I64, v)
         } else {
@@ -323,7 +323,7 @@ impl Translator<'_, '_> {
         // The delta's type is the memory's address type, and so is the result.
         let delta = self.pop();
         let ty = self.b.func.dfg.value_type(delta);
-        let delta = self.to_u64(delta);
+        let delta = self.widen_to_u64(delta);
         let m = self.i32c(mem);
         let vmctx = self.vmctx;
         let r = self.libcall(Libcall::MemoryGrow, &[vmctx, m, delta]);
@@ -339,7 +339,7 @@ impl Translator<'_, '_> {
 
     pub(super) fn memory_fill(&mut self, mem: u32) -> Result<()> {
         let (d, val, n) = self.pop3();
-        let (d, n) = (self.to_u64(d), self.to_u64(n));
+        let (d, n) = (self.widen_to_u64(d), self.widen_to_u64(n));
         let m = self.i32c(mem);
         let vmctx = self.vmctx;
         self.libcall(Libcall::MemoryFill, &[vmctx, m, d, val, n]);
@@ -351,7 +351,11 @@ impl Translator<'_, '_> {
     /// 64-bit memories), so widening each by its own type is the spec's rule.
     pub(super) fn memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> Result<()> {
         let (d, s, n) = self.pop3();
-        let (d, s, n) = (self.to_u64(d), self.to_u64(s), self.to_u64(n));
+        let (d, s, n) = (
+            self.widen_to_u64(d),
+            self.widen_to_u64(s),
+            self.widen_to_u64(n),
+        );
         let dm = self.i32c(dst_mem);
         let sm = self.i32c(src_mem);
         let vmctx = self.vmctx;
@@ -362,7 +366,11 @@ impl Translator<'_, '_> {
 
     pub(super) fn memory_init(&mut self, data_index: u32, mem: u32) -> Result<()> {
         let (d, s, n) = self.pop3();
-        let (d, s, n) = (self.to_u64(d), self.to_u64(s), self.to_u64(n));
+        let (d, s, n) = (
+            self.widen_to_u64(d),
+            self.widen_to_u64(s),
+            self.widen_to_u64(n),
+        );
         let m = self.i32c(mem);
         let seg = self.i32c(data_index);
         let vmctx = self.vmctx;

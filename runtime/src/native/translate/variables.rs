@@ -37,7 +37,7 @@ impl Translator<'_, '_> {
     pub(super) fn table_elem(&mut self, table: u32, index: Value, oob_trap: TrapKind) -> Value {
         let def = self.table_def(table);
         let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
-        let i = self.to_u64(index);
+        let i = self.widen_to_u64(index);
         let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
         self.trap_if(oob, oob_trap);
         let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
@@ -54,7 +54,7 @@ impl Translator<'_, '_> {
             args.push(self.b.ins().iconst(I32, *c as i64));
         }
         for v in self.stack.split_off(self.stack.len() - n_stack) {
-            args.push(self.to_u64(v));
+            args.push(self.widen_to_u64(v));
         }
         let results = self.libcall(libcall, &args);
         self.check_trap();
