@@ -8,6 +8,10 @@ use crate::module::TableType;
 /// The most elements a table may hold; keeps a hostile `table.grow` from exhausting memory.
 pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
+// The interpreter narrows a 64-bit table's `call_indirect` index to u32 by saturation,
+// which is exact only if `u32::MAX` is out of bounds of every table.
+const _: () = assert!(MAX_TABLE_ELEMENTS < u32::MAX as u64);
+
 /// Base and length of a table's elements, at a stable address (the same update protocol
 /// as `VMMemoryDefinition`: refreshed whenever the element buffer may move or resize).
 #[repr(C)]

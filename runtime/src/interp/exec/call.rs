@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::stack::{ExecStack, Frame, with_stack};
 use crate::error::{Error, Result, TrapKind};
 use crate::interp::{InterpModule, ModuleCode};
-use crate::store::{FuncKind, StoreData, address_operand};
+use crate::store::{FuncKind, StoreData};
 use crate::values::{RawValue, ValType, with_raw_values};
 
 /// What the executing function sees of its instance.
@@ -229,15 +229,13 @@ pub(super) fn resolve_indirect(
     ctx: &Ctx,
     type_index: u32,
     table: u32,
-    index: u64,
+    index: u32,
 ) -> Result<u32> {
     let inst = &store.instances[ctx.instance as usize];
     let t = &store.tables[inst.tables[table as usize] as usize];
-    // `index` is the operand slot: an i64 for a 64-bit table, else an i32.
-    let raw = usize::try_from(address_operand(index, t.is_64()))
-        .ok()
-        .and_then(|i| t.elements.get(i))
-        .copied()
+    let raw = *t
+        .elements
+        .get(index as usize)
         .ok_or(TrapKind::UndefinedElement)?;
     let sf = raw.checked_sub(1).ok_or(TrapKind::UninitializedElement)? as u32;
     if store.funcs[sf as usize].type_id != inst.type_ids[type_index as usize] {

@@ -13,7 +13,7 @@ use crate::error::{Result, TrapKind};
 use crate::interp::bytecode::{Instr, for_each_instr};
 use crate::interp::numeric::{self as num, div, trunc};
 use crate::interp::simd::{self, SimdOp};
-use crate::store::{FuncKind, StoreData, address_operand};
+use crate::store::{FuncKind, StoreData};
 
 /// `match *$instr` with the arms given, then one arm for each lowered SIMD instruction
 /// of the table: the same code as `simd::exec` runs for the `Simd` it stands for
@@ -130,7 +130,7 @@ pub(super) fn run_frames<'a>(
             Instr::CallImport { func, base } => return Ok(Action::CallImport { func, base }),
             Instr::CallIndirect { type_index, index, base } => {
                 let (table, _) = extra!(run);
-                let index = get!(run, index);
+                let index = get!(run, index) as u32;
                 let sf = call::resolve_indirect(store, ctx, type_index, table, index)?;
                 match store.funcs[sf as usize].kind {
                     FuncKind::Wasm { instance, index } if instance == ctx.instance => {
@@ -176,7 +176,7 @@ pub(super) fn run_frames<'a>(
             }
             Instr::ReturnCallIndirect { type_index, index, base } => {
                 let (table, _) = extra!(run);
-                let index = get!(run, index);
+                let index = get!(run, index) as u32;
                 let sf = call::resolve_indirect(store, ctx, type_index, table, index)?;
                 match store.funcs[sf as usize].kind {
                     FuncKind::Wasm { instance, index } if instance == ctx.instance => {
@@ -325,16 +325,18 @@ pub(super) fn run_frames<'a>(
             Instr::OtherMemory { .. } => return Ok(Action::OtherMemory),
 
             // --- Tables and references ---
-            // Table operands are i64 on a 64-bit table (table64), else i32.
+            // Tables here are 32-bit: a 64-bit table's instructions are prefixed
+            // (`OtherMemory`) and run in `tables.rs`; `call_indirect` through one gets an
+            // index the translator narrowed (`translate/ops.rs`, `narrow_table_index`).
+            // (An index-type check in these arms cost every instruction of the loop
+            // 1-9%, by how it changed the loop's code, even out of line.)
             Instr::TableGet { dst, index, table } => {
                 let t = store.instances[instance].tables[table as usize];
-                let i = address_operand(get!(run, index), store.tables[t as usize].is_64());
-                set!(run, dst, store.table_get(t, i)?);
+                set!(run, dst, store.table_get(t, get!(run, index) as u32 as u64)?);
             }
             Instr::TableSet { index, value, table } => {
                 let t = store.instances[instance].tables[table as usize];
-                let i = address_operand(get!(run, index), store.tables[t as usize].is_64());
-                store.table_set(t, i, get!(run, value))?;
+                store.table_set(t, get!(run, index) as u32 as u64, get!(run, value))?;
             }
             Instr::TableSize { dst, table } => {
                 let t = store.instances[instance].tables[table as usize];
@@ -343,32 +345,26 @@ pub(super) fn run_frames<'a>(
             Instr::TableGrow { dst, init, delta } => {
                 let (table, _) = extra!(run);
                 let t = store.instances[instance].tables[table as usize];
-                let is_64 = store.tables[t as usize].is_64();
-                let delta = address_operand(get!(run, delta), is_64);
-                let old = store.table_grow(t, delta, get!(run, init)) as u64;
-                set!(run, dst, address_operand(old, is_64));
+                set!(
+                    run,
+                    dst,
+                    store.table_grow(t, get!(run, delta) as u32 as u64, get!(run, init)) as u32 as u64
+                );
             }
             Instr::TableFill { dst, value, len } => {
                 let (table, _) = extra!(run);
                 let t = store.instances[instance].tables[table as usize];
-                let is_64 = store.tables[t as usize].is_64();
-                let (d, n) = (get!(run, dst), get!(run, len));
-                let (d, n) = (address_operand(d, is_64), address_operand(n, is_64));
-                store.table_fill(t, d, get!(run, value), n)?;
+                let (d, v, n) = (get!(run, dst) as u32 as u64, get!(run, value), get!(run, len) as u32 as u64);
+                store.table_fill(t, d, v, n)?;
             }
             Instr::TableCopy { dst, src, len } => {
                 let (dt, stab) = extra!(run);
                 let inst = &store.instances[instance];
                 let (dt, stab) = (inst.tables[dt as usize], inst.tables[stab as usize]);
-                let (dst_64, src_64) = (
-                    store.tables[dt as usize].is_64(),
-                    store.tables[stab as usize].is_64(),
-                );
-                // The length is i64 only when both tables are 64-bit.
                 let (d, s, n) = (
-                    address_operand(get!(run, dst), dst_64),
-                    address_operand(get!(run, src), src_64),
-                    address_operand(get!(run, len), dst_64 && src_64),
+                    get!(run, dst) as u32 as u64,
+                    get!(run, src) as u32 as u64,
+                    get!(run, len) as u32 as u64,
                 );
                 store.table_copy(dt, stab, d, s, n)?;
             }
@@ -376,7 +372,7 @@ pub(super) fn run_frames<'a>(
                 let (table, elem) = extra!(run);
                 let t = store.instances[instance].tables[table as usize];
                 let (d, s, n) = (
-                    address_operand(get!(run, dst), store.tables[t as usize].is_64()),
+                    get!(run, dst) as u32 as u64,
                     get!(run, src) as u32 as u64,
                     get!(run, len) as u32 as u64,
                 );

@@ -15,6 +15,10 @@
 //! instruction of memory 0 (execute/interp +1% to +6% in the icount check). Leaving the
 //! loop costs only the instructions on other memories.
 //!
+//! Table instructions on a 64-bit table (table64) take the same prefix, its memory
+//! fields unused, and run here too (`tables.rs`), so that the loop's table arms stay
+//! those of 32-bit tables.
+//!
 //! A 64-bit memory's instructions all come here, memory 0's too: their addresses,
 //! lengths and `memory.grow` operands are i64, their offsets u64 (`PrefixedView`
 //! checks them in arithmetic that cannot wrap). The operand types follow each memory's
@@ -29,6 +33,7 @@ use super::frame::{Slots, Values};
 use super::memory::{MemAccess, PrefixedView};
 use super::ops::*;
 use super::stack::ExecStack;
+use super::tables;
 use crate::error::{Result, TrapKind};
 use crate::interp::bytecode::{FuncCode, Instr};
 use crate::interp::numeric as num;
@@ -103,12 +108,16 @@ pub(super) fn exec_at(
 unsafe fn exec(
     instr: &Instr,
     extra: (u32, u32),
-    regs: Slots<'_>,
+    mut regs: Slots<'_>,
     store: &mut StoreData,
     instance: u32,
     [memory, source, offset_high]: [u32; 3],
     code: &FuncCode,
 ) -> Result<()> {
+    // SAFETY: `exec`'s contract: the instruction's slots are verified for `regs`.
+    if let Some(done) = unsafe { exec_table(instr, extra, regs.reborrow(), store, instance) } {
+        return done;
+    }
     let memories = &store.instances[instance as usize].memories;
     let (mem, src) = (memories[memory as usize], memories[source as usize]);
     let view = PrefixedView::new(store, mem, offset_high);
@@ -279,6 +288,63 @@ unsafe fn exec(
         other => unreachable!("`OtherMemory` before {other:?}, not a memory instruction"),
     }
     Ok(())
+}
+
+/// Runs `instr` if it is a table instruction (the prefix's memory fields are then
+/// unused): on a 64-bit table, whose operands the execution loop's arms would read as
+/// i32 (`tables.rs`). `None` for any other instruction.
+///
+/// # Safety
+///
+/// As for [`exec`].
+unsafe fn exec_table(
+    instr: &Instr,
+    extra: (u32, u32),
+    regs: Slots<'_>,
+    store: &mut StoreData,
+    instance: u32,
+) -> Option<Result<()>> {
+    let run = &mut OnTable { regs };
+    let i = instance as usize;
+    let done = match *instr {
+        Instr::TableGet { dst, index, table } => {
+            tables::get(store, i, table, get!(run, index)).map(|v| set!(run, dst, v))
+        }
+        Instr::TableSet {
+            index,
+            value,
+            table,
+        } => tables::set(store, i, table, get!(run, index), get!(run, value)),
+        Instr::TableSize { dst, table } => {
+            set!(run, dst, tables::size(store, i, table));
+            Ok(())
+        }
+        Instr::TableGrow { dst, init, delta } => {
+            let old = tables::grow(store, i, extra.0, get!(run, delta), get!(run, init));
+            set!(run, dst, old);
+            Ok(())
+        }
+        Instr::TableFill { dst, value, len } => {
+            let operands = [get!(run, dst), get!(run, value), get!(run, len)];
+            tables::fill(store, i, extra.0, operands)
+        }
+        Instr::TableCopy { dst, src, len } => {
+            let operands = [get!(run, dst), get!(run, src), get!(run, len)];
+            tables::copy(store, i, [extra.0, extra.1], operands)
+        }
+        Instr::TableInit { dst, src, len } => {
+            let operands = [get!(run, dst), get!(run, src), get!(run, len)];
+            tables::init(store, i, [extra.0, extra.1], operands)
+        }
+        _ => return None,
+    };
+    Some(done.map_err(Into::into))
+}
+
+/// What a prefixed table instruction runs on: the frame's slots, named `regs` like
+/// `Running`'s, so that `ops.rs`'s `get!` and `set!` apply.
+struct OnTable<'r> {
+    regs: Slots<'r>,
 }
 
 /// A `Simd` memory operator (`operands` and `extra` as `Code::new` verified them, in

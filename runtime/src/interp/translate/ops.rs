@@ -2,7 +2,7 @@
 //!
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
 
-use wasmparser::{MemArg, MemArgTarget};
+use wasmparser::{MemArg, MemArgTarget, VisitOperator};
 
 use super::{Operand, Translator};
 use crate::interp::bytecode::{Instr, Slot};
@@ -69,6 +69,37 @@ impl Translator<'_> {
                 offset_high,
             });
         }
+    }
+
+    /// Before a table instruction, after popping its operands: the `OtherMemory` prefix
+    /// (its memory fields unused) if one of `tables` is 64-bit (table64), so that the
+    /// outer loop runs it with i64 operands (`exec/tables.rs`). A 32-bit table's
+    /// instructions go unprefixed, exactly as before table64.
+    pub(super) fn table_prefix(&mut self, tables: &[u32]) {
+        if tables.iter().any(|&t| self.info.tables[t as usize].table64) {
+            self.emit(Instr::OtherMemory {
+                memory: 0,
+                source: 0,
+                offset_high: 0,
+            });
+        }
+    }
+
+    /// Before `call_indirect` (or `return_call_indirect`) through a 64-bit table: the
+    /// i64 index on top of the stack becomes an i32, saturated at `u32::MAX`, which the
+    /// call reads as it does any i32 index. Saturating keeps the result: every table has
+    /// fewer than `u32::MAX` elements (`MAX_TABLE_ELEMENTS`), so an index at or above
+    /// 2^32 still traps as undefined, and a smaller one is unchanged. (A call cannot
+    /// leave the inner loop like the prefixed table instructions, and an index-type
+    /// check in its arm would cost every call.) Two existing conversions make it, exact
+    /// for every u64: u64 to f64 rounds monotonically and is exact below 2^32, and the
+    /// saturating truncation to u32 clamps what is at or above 2^32.
+    pub(super) fn narrow_table_index(&mut self, table: u32) -> crate::error::Result<()> {
+        if self.info.tables[table as usize].table64 {
+            self.visit_f64_convert_i64_u()?;
+            self.visit_i32_trunc_sat_f64_u()?;
+        }
+        Ok(())
     }
 
     /// Whether memory `memory` of the module is addressed by i64 (memory64).
