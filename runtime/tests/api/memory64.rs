@@ -521,7 +521,14 @@ fn call_indirect_through_a_64_bit_table(strategy: Strategy) {
         let r = call(&store, &inst, name, &[i64v(0)]);
         assert_eq!(trap_kind(r), TrapKind::UninitializedElement, "{strategy:?}");
         // Low 32 bits 1 or 2: an index truncated to 32 bits would call a function.
-        for i in [0x1_0000_0001u64, 0xffff_ffff_0000_0002, 3, u64::MAX] {
+        for i in [
+            0x1_0000_0001u64,
+            0xffff_ffff_0000_0002,
+            3,
+            0xffff_ffff,
+            0x1_0000_0000,
+            u64::MAX,
+        ] {
             let r = call(&store, &inst, name, &[i64v(i)]);
             assert_eq!(
                 trap_kind(r),
