@@ -114,20 +114,29 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                 ImportPlan::Global { value, mutable } => {
                     b.global(&imp.name, to_value(value, &HashMap::new()), *mutable)
                 }
-                ImportPlan::Memory { min, max, .. } => b.memory(
+                ImportPlan::Memory {
+                    min, max, memory64, ..
+                } => b.memory(
                     &imp.name,
-                    // The generator makes no 64-bit memories or tables (memory64 is off).
-                    MemoryType::new(*min, *max),
+                    MemoryType {
+                        min: *min,
+                        max: *max,
+                        memory64: *memory64,
+                    },
                 ),
                 ImportPlan::Table {
-                    element, min, max, ..
+                    element,
+                    min,
+                    max,
+                    table64,
+                    ..
                 } => b.table(
                     &imp.name,
                     TableType {
                         element: *element,
                         min: *min,
                         max: *max,
-                        table64: false,
+                        table64: *table64,
                     },
                     runtime::Value::default_for((*element).into()),
                 ),
