@@ -38,6 +38,7 @@ mod multi_memory;
 mod numeric;
 mod relaxed_simd;
 mod simd;
+mod table64;
 mod tables;
 mod tail_calls;
 mod tail_calls_interp;

@@ -114,7 +114,7 @@ unsafe fn exec(
     [memory, source, offset_high]: [u32; 3],
     code: &FuncCode,
 ) -> Result<()> {
-    // SAFETY: `exec`'s contract: the instruction's slots are verified for `regs`.
+    // SAFETY: this function's contract (`instr`'s slots are verified for `regs`).
     if let Some(done) = unsafe { exec_table(instr, extra, regs.reborrow(), store, instance) } {
         return done;
     }
