@@ -242,8 +242,17 @@ impl Subject for WasmiSubject {
                     };
                     Global::new(&mut store, v, m).into()
                 }
-                ImportPlan::Memory { min, max, writes } => {
-                    let ty = MemoryType::new(*min as u32, max.map(|m| m as u32));
+                ImportPlan::Memory {
+                    min,
+                    max,
+                    memory64,
+                    writes,
+                } => {
+                    let ty = if *memory64 {
+                        MemoryType::new64(*min, *max)
+                    } else {
+                        MemoryType::new(*min as u32, max.map(|m| m as u32))
+                    };
                     let Ok(m) = Memory::new(&mut store, ty) else {
                         continue;
                     };
@@ -259,9 +268,14 @@ impl Subject for WasmiSubject {
                     element,
                     min,
                     max,
+                    table64,
                     elems,
                 } => {
-                    let ty = TableType::new(rty(*element), *min as u32, max.map(|m| m as u32));
+                    let ty = if *table64 {
+                        TableType::new64(rty(*element), *min, *max)
+                    } else {
+                        TableType::new(rty(*element), *min as u32, max.map(|m| m as u32))
+                    };
                     let Ok(t) = Table::new(&mut store, ty, Ref::null(rty(*element))) else {
                         continue;
                     };

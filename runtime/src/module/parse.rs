@@ -70,6 +70,7 @@ fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, Compi
         element: ref_type(t.element_type, offset)?,
         min: t.initial,
         max: t.maximum,
+        table64: t.table64,
     })
 }
 
@@ -77,6 +78,7 @@ fn memory_type(m: &wasmparser::MemoryType) -> MemoryType {
     MemoryType {
         min: m.initial,
         max: m.maximum,
+        memory64: m.memory64,
     }
 }
 
