@@ -439,7 +439,7 @@ fn address_types_must_match_on_import(strategy: Strategy) {
         .table(
             "t64",
             TableType {
-                element: RefType::FuncRef,
+                element: RefType::FUNCREF,
                 min: 1,
                 max: None,
                 table64: true,
