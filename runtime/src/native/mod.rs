@@ -99,17 +99,18 @@ pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
 
 impl Backend for NativeBackend {
     /// Wasm 2.0, extended constant expressions (which the store evaluates),
-    /// multi-memory and tail calls (`return_call`, `return_call_indirect`: Cranelift tail
-    /// calls in constant machine stack, the Wasm ABI being in its `tail` calling
-    /// convention, `abi::WASM_CALL_CONV`; `return_call_ref` needs typed function
-    /// references, not implemented); SIMD, and relaxed SIMD (with one fixed result per
+    /// multi-memory, tail calls (`return_call`, `return_call_indirect`, `return_call_ref`:
+    /// Cranelift tail calls in constant machine stack, the Wasm ABI being in its `tail`
+    /// calling convention, `abi::WASM_CALL_CONV`), typed function references
+    /// (`translate/func_refs.rs`); SIMD, and relaxed SIMD (with one fixed result per
     /// operator, `translate/relaxed_simd.rs`), only where the host ISA has what their
     /// lowering needs.
     fn features(&self) -> WasmFeatures {
         let all = WasmFeatures::WASM2
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
-            | WasmFeatures::TAIL_CALL;
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::FUNCTION_REFERENCES;
         if isa_supports_simd(&*self.isa) {
             all | WasmFeatures::RELAXED_SIMD
         } else {
