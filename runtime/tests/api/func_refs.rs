@@ -67,6 +67,7 @@ fn return_call_ref_loops_in_constant_stack(strategy: Strategy) {
             strategy,
             r#"(module
               (type $step (func (param i64 i64 (ref $step)) (result i64)))
+              (elem declare func $loop)
               (func $loop (type $step)
                 (if (result i64) (i64.eqz (local.get 0))
                   (then (local.get 1))
@@ -149,6 +150,7 @@ fn a_non_nullable_table_starts_with_its_initialiser(strategy: Strategy) {
           (func $nine (type $t) (i32.const 9))
           (func $ten (type $t) (i32.const 10))
           (table $tab (export "tab") 3 (ref $t) (ref.func $nine))
+          (elem declare func $ten)
           (func (export "at") (param i32) (result i32)
             (call_ref $t (table.get $tab (local.get 0))))
           (func (export "grow") (result i32)

@@ -4,8 +4,7 @@
 //! interpreter's own stacks and on the host's.
 
 use runtime::{
-    Config, Engine, HostModuleBuilder, Instance, Module, Store, Strategy, TrapKind, Value,
-    WasmFeatures,
+    Config, Engine, HostModuleBuilder, Instance, Store, Strategy, TrapKind, Value, WasmFeatures,
 };
 
 use crate::common::{engine_with, instantiate, on_thread};
