@@ -392,13 +392,13 @@ wasmparser::for_each_visit_operator!(define_gc_operator_name);
 fn refuse_gc_in_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), CompileError> {
     let mut locals = body.get_locals_reader().map_err(malformed)?;
     for _ in 0..locals.get_count() {
-        let off = locals.original_position() as u64;
+        let off = locals.original_position();
         let (_, ty) = locals.read().map_err(malformed)?;
         val_type(ty, off)?;
     }
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() {
-        let off = reader.original_position() as u64;
+        let off = reader.original_position();
         let op = reader.read().map_err(malformed)?;
         if let Some(visit) = gc_operator_name(&op) {
             let name = visit.strip_prefix("visit_").unwrap_or(visit);
