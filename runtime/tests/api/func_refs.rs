@@ -5,7 +5,7 @@ use runtime::{
     Config, Engine, Error, Instance, Module, Store, Strategy, Table, TableType, TrapKind, Value,
     WasmFeatures,
 };
-use runtime::{HeapType, RefType};
+use runtime::{FuncType, HeapType, HostModuleBuilder, RefType, ValType};
 
 use crate::common::{call, engine_with, instantiate, on_thread, trap_kind};
 
@@ -18,6 +18,7 @@ on_both_engines!(
     imports_match_function_types_by_canonical_identity,
     values_of_typed_reference_types_are_checked_at_the_api,
     gc_beyond_function_rec_groups_is_refused_with_one_reason,
+    host_functions_take_and_return_typed_references,
 );
 
 fn engine3(strategy: Strategy) -> Engine {
@@ -289,4 +290,44 @@ fn gc_beyond_function_rec_groups_is_refused_with_one_reason(strategy: Strategy) 
             "{wat}: {e}"
         );
     }
+}
+
+/// A host function whose signature has a non-nullable `(ref func)` is imported under
+/// that type and called; a null result where the type forbids it is an error, not a
+/// value the engines would trust.
+fn host_functions_take_and_return_typed_references(strategy: Strategy) {
+    let store = Store::new(&engine3(strategy));
+    let func_ref = ValType::Ref(RefType::non_null(HeapType::Func));
+    HostModuleBuilder::new("host")
+        .func(
+            "id",
+            FuncType::new([func_ref], [func_ref]),
+            |_, args, results| {
+                results[0] = args[0];
+                Ok(())
+            },
+        )
+        .func("bad", FuncType::new([], [func_ref]), |_, _, results| {
+            results[0] = Value::FuncRef(None);
+            Ok(())
+        })
+        .instantiate(&store)
+        .unwrap();
+    let instance = instantiate(
+        &store,
+        r#"(module
+          (import "host" "id" (func $id (param (ref func)) (result (ref func))))
+          (import "host" "bad" (func $bad (result (ref func))))
+          (func $f)
+          (elem declare func $f)
+          (func (export "roundtrip") (result i32) (ref.is_null (call $id (ref.func $f))))
+          (func (export "bad") (result i32) (ref.is_null (call $bad))))"#,
+        None,
+    );
+    assert_eq!(
+        call(&store, &instance, "roundtrip", &[]).unwrap(),
+        [Value::I32(0)]
+    );
+    let e = call(&store, &instance, "bad", &[]).unwrap_err();
+    assert!(e.to_string().contains("bad result"), "{e}");
 }
