@@ -39,6 +39,10 @@ type RolledGroup = Vec<(Box<[RolledType]>, Box<[RolledType]>)>;
 pub(crate) struct TypeRegistry {
     /// Each interned group and the id of its first type (its types' ids follow).
     groups: HashMap<RolledGroup, u32>,
+    /// The ids of groups of one type that references no other type (almost every type
+    /// of a Wasm 2.0 module, and every host function's): found by signature, with no
+    /// rolled key to build, so instantiating such a module allocates nothing for them.
+    plain: HashMap<Arc<FuncType>, u32>,
     next: u32,
 }
 
@@ -48,6 +52,11 @@ impl TypeRegistry {
     pub fn ids_of_module(&mut self, types: &[Arc<FuncType>], groups: &[Range<u32>]) -> Vec<u32> {
         let mut ids: Vec<u32> = Vec::with_capacity(types.len());
         for group in groups {
+            let first_type = &types[group.start as usize];
+            if group.len() == 1 && !first_type.has_concrete() {
+                ids.push(self.id_of_plain(first_type));
+                continue;
+            }
             let roll = |t: &ValType| match *t {
                 ValType::Ref(RefType {
                     nullable,
@@ -79,13 +88,22 @@ impl TypeRegistry {
 
     /// The id of `ty` defined on its own (a group of one), as host functions' types
     /// are; its concrete types, if any, are store-wide ids already.
-    pub fn id_of_single(&mut self, ty: &FuncType) -> u32 {
-        let roll = |t: &ValType| rolled(*t);
-        let key = vec![(
-            ty.params().iter().map(roll).collect(),
-            ty.results().iter().map(roll).collect(),
-        )];
-        self.intern(key)
+    pub fn id_of_single(&mut self, ty: &Arc<FuncType>) -> u32 {
+        if !ty.has_concrete() {
+            return self.id_of_plain(ty);
+        }
+        self.intern(single_key(ty))
+    }
+
+    /// The id of a group of one type that references no other type: the same id its
+    /// rolled key gets, looked up by signature.
+    fn id_of_plain(&mut self, ty: &Arc<FuncType>) -> u32 {
+        if let Some(&id) = self.plain.get(&**ty) {
+            return id;
+        }
+        let id = self.intern(single_key(ty));
+        self.plain.insert(ty.clone(), id);
+        id
     }
 
     fn intern(&mut self, key: RolledGroup) -> u32 {
@@ -97,6 +115,15 @@ impl TypeRegistry {
             first
         })
     }
+}
+
+/// The key of `ty` as a group of one, its concrete types being store-wide ids.
+fn single_key(ty: &FuncType) -> RolledGroup {
+    let roll = |t: &ValType| rolled(*t);
+    vec![(
+        ty.params().iter().map(roll).collect(),
+        ty.results().iter().map(roll).collect(),
+    )]
 }
 
 /// The rolled form of a type whose concrete types are store-wide ids.
