@@ -107,8 +107,10 @@ pub enum HeapType {
     NoExtern,
     Exn,
     NoExn,
-    /// A function type, by its index in the module's type section. (Across modules,
-    /// types are compared by identity, `module::TypeKey`, not by this index.)
+    /// A function type: in a module (`ModuleInfo`), by its index in the type section; in
+    /// the type of a runtime object (a function, table or global of a store, as the API
+    /// reports it), by its store-wide type id, equal for the same type in any module
+    /// (recursion groups compared iso-recursively, `store/types.rs`).
     Concrete(u32),
 }
 
