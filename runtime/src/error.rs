@@ -20,6 +20,10 @@ pub enum TrapKind {
     UndefinedElement,
     UninitializedElement,
     CallStackExhausted,
+    /// `call_ref` or `return_call_ref` of a null reference.
+    NullFunctionReference,
+    /// `ref.as_non_null` of a null reference.
+    NullReference,
 }
 
 impl TrapKind {
@@ -36,6 +40,8 @@ impl TrapKind {
             TrapKind::UndefinedElement => "undefined element",
             TrapKind::UninitializedElement => "uninitialized element",
             TrapKind::CallStackExhausted => "call stack exhausted",
+            TrapKind::NullFunctionReference => "null function reference",
+            TrapKind::NullReference => "null reference",
         }
     }
 }

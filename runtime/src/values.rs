@@ -50,6 +50,22 @@ impl ValType {
         )
     }
 
+    /// Value subtyping: numeric and vector types match only themselves.
+    pub fn is_subtype_of(self, other: ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
+            (a, b) => a == b,
+        }
+    }
+
+    /// This type with each concrete type index mapped by `f` ([`RefType::map_concrete`]).
+    pub fn map_concrete(self, f: impl Fn(u32) -> u32) -> ValType {
+        match self {
+            ValType::Ref(r) => ValType::Ref(r.map_concrete(f)),
+            other => other,
+        }
+    }
+
     /// The value type of a wasmparser type, or `None` for a reference type outside the
     /// function, extern and exception hierarchies (the GC proposal's).
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
@@ -91,8 +107,10 @@ pub enum HeapType {
     NoExtern,
     Exn,
     NoExn,
-    /// A function type, by its index in the module's type section. (Across modules,
-    /// types are compared by identity, `module::TypeKey`, not by this index.)
+    /// A function type: in a module (`ModuleInfo`), by its index in the type section; in
+    /// the type of a runtime object (a function, table or global of a store, as the API
+    /// reports it), by its store-wide type id, equal for the same type in any module
+    /// (recursion groups compared iso-recursively, `store/types.rs`).
     Concrete(u32),
 }
 
@@ -168,6 +186,34 @@ impl RefType {
         self.heap.family()
     }
 
+    /// Whether every value of `self` is a value of `other` (spec reference subtyping:
+    /// <https://webassembly.github.io/spec/core/valid/matching.html#reference-types>),
+    /// both naming concrete types in the same index space (one module's, or the store's
+    /// type ids). Concrete function types are final and have no supertypes (the engines
+    /// refuse subtype declarations), so one matches another only if it is the same type.
+    pub fn is_subtype_of(self, other: RefType) -> bool {
+        let heap = self.heap == other.heap
+            || (self.family() == other.family()
+                && (self.heap.is_bottom()
+                    || matches!(
+                        (self.heap, other.heap),
+                        (HeapType::Concrete(_), HeapType::Func)
+                    )));
+        heap && (other.nullable || !self.nullable)
+    }
+
+    /// This type with each concrete type index mapped by `f` (from a module's index
+    /// space to the store's type ids).
+    pub fn map_concrete(self, f: impl Fn(u32) -> u32) -> RefType {
+        match self.heap {
+            HeapType::Concrete(i) => RefType {
+                heap: HeapType::Concrete(f(i)),
+                ..self
+            },
+            _ => self,
+        }
+    }
+
     /// The reference type of a wasmparser type, or `None` for the GC proposal's heap
     /// types (any, eq, i31, struct, array, none) and shared ones.
     pub(crate) fn from_wasmparser(ty: wasmparser::RefType) -> Option<RefType> {
@@ -237,6 +283,28 @@ impl FuncType {
 
     pub fn results(&self) -> &[ValType] {
         &self.results
+    }
+
+    /// This signature with each concrete type index mapped by `f`
+    /// ([`RefType::map_concrete`]).
+    pub fn map_concrete(&self, f: impl Fn(u32) -> u32) -> FuncType {
+        FuncType::new(
+            self.params.iter().map(|t| t.map_concrete(&f)),
+            self.results.iter().map(|t| t.map_concrete(&f)),
+        )
+    }
+
+    /// Whether any parameter or result names a concrete type.
+    pub fn has_concrete(&self) -> bool {
+        self.params.iter().chain(self.results.iter()).any(|t| {
+            matches!(
+                t,
+                ValType::Ref(RefType {
+                    heap: HeapType::Concrete(_),
+                    ..
+                })
+            )
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use crate::module::{ExternKind, GlobalType, MemoryType, TableType};
 use crate::store::{
     GlobalInstance, MemoryInstance, StoreData, StoreExtern, StoreId, TableInstance,
 };
-use crate::values::{RawValue, RefFamily, RefType};
+use crate::values::{RawValue, RefType};
 
 /// Anything a module can import or export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,15 +195,12 @@ pub struct Table {
     pub(crate) index: u32,
 }
 
+/// The raw form of `v` for a table of element type `ty`; fails unless `v` is of that
+/// type (so a table of non-nullable references never gets a null this way).
 fn ref_raw(d: &StoreData, ty: RefType, v: Value) -> Result<u64> {
-    match (ty.family(), v) {
-        (RefFamily::Func, Value::FuncRef(_)) => {
-            v.check_store(d)?;
-            Ok(v.to_raw() as u64)
-        }
-        (RefFamily::Extern, Value::ExternRef(_)) => Ok(v.to_raw() as u64),
-        _ => Err(Error::Usage(format!("value {v} does not fit a {ty} table"))),
-    }
+    v.check_type(ty.into(), d)
+        .map_err(|e| Error::Usage(format!("value does not fit a {ty} table: {e}")))?;
+    Ok(v.to_raw() as u64)
 }
 
 impl Table {
@@ -319,14 +316,9 @@ impl Global {
             if !g.ty.mutable {
                 return Err(Error::Usage("cannot set an immutable global".into()));
             }
-            if value.ty() != g.ty.content {
-                return Err(Error::Usage(format!(
-                    "global is {}, value is {}",
-                    g.ty.content,
-                    value.ty()
-                )));
-            }
-            value.check_store(d)?;
+            value
+                .check_type(g.ty.content, d)
+                .map_err(|e| Error::Usage(format!("global is {}: {e}", g.ty.content)))?;
             d.globals[i as usize].value = value.to_raw();
             Ok(())
         })

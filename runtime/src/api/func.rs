@@ -77,7 +77,10 @@ impl Func {
         self.check_store(d)?;
         let ty = d.funcs[self.index as usize].ty.clone();
         if args.len() != ty.params().len()
-            || args.iter().zip(ty.params()).any(|(a, t)| a.ty() != *t)
+            || args
+                .iter()
+                .zip(ty.params())
+                .any(|(a, t)| !a.ty().is_ref() && a.ty() != *t)
         {
             let got: Vec<String> = args.iter().map(|a| a.ty().to_string()).collect();
             return Err(Error::Usage(format!(
@@ -88,8 +91,9 @@ impl Func {
         let id = d.id;
         with_raw_values(args.len() + ty.results().len(), |cells| {
             let (raw_args, raw_results) = cells.split_at_mut(args.len());
-            for (cell, a) in raw_args.iter_mut().zip(args) {
-                a.check_store(d)?;
+            for ((cell, a), t) in raw_args.iter_mut().zip(args).zip(ty.params()) {
+                a.check_type(*t, d)
+                    .map_err(|e| Error::Usage(format!("argument mismatch: {e}")))?;
                 *cell = a.to_raw();
             }
             d.invoke(self.index, raw_args, raw_results)?;
@@ -150,12 +154,11 @@ fn raw_host_func(ty: Arc<FuncType>, f: HostFn) -> HostFuncImpl {
                 .collect();
             f(&mut Caller::new(data, caller), &args, &mut values)?;
             for ((cell, v), t) in results.iter_mut().zip(&values).zip(ty.results()) {
-                if v.ty() != *t {
-                    return Err(Error::Usage(format!(
-                        "host function returned {v} where its type {ty} says {t}"
-                    )));
-                }
-                v.check_store(data)?;
+                v.check_type(*t, data).map_err(|e| {
+                    Error::Usage(format!(
+                        "host function of type {ty} returned a bad result: {e}"
+                    ))
+                })?;
                 *cell = v.to_raw();
             }
             Ok(())

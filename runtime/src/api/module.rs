@@ -7,6 +7,7 @@ use crate::api::Engine;
 use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::{Export, Import, ModuleInfo};
 use crate::store::ModuleCode;
+use wasmparser::WasmFeatures;
 
 struct ModuleInner {
     engine: Engine,
@@ -41,7 +42,10 @@ impl Module {
         let info = crate::module::parse(Arc::from(bytes), config.features)?;
         // A valid module that needs a feature the engine lacks is refused before any
         // code is generated, whatever the translator would make of it.
-        let lacking = config.features - engine.backend().features();
+        // GC is never an engine's feature, but the front end implements what it brings
+        // to function types (recursion groups, canonicalised by the store) and refuses
+        // every other use of it while parsing (`module::parse`), so it is not lacking.
+        let lacking = config.features - engine.backend().features() - WasmFeatures::GC;
         let needed = crate::module::features_needed(bytes, config.features, lacking);
         if !needed.is_empty() {
             return Err(Error::unsupported(format!(

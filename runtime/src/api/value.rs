@@ -7,9 +7,9 @@
 use std::fmt;
 
 use crate::api::Func;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::{StoreData, StoreId};
-use crate::values::{ExternRef, RawValue, RefFamily, ValType};
+use crate::values::{ExternRef, HeapType, RawValue, RefFamily, ValType};
 
 /// A WebAssembly value. Floats are kept as bits so that NaN payloads survive.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,6 +132,37 @@ impl Value {
                 }
             },
         }
+    }
+
+    /// Fails unless the value is of type `ty` (concrete types named by store-wide id,
+    /// as runtime objects' types are) and, if a function reference, of the store of `d`:
+    /// a typed reference type admits null only if nullable, and a concrete function type
+    /// admits only functions of exactly that type (function types have no subtypes).
+    pub(crate) fn check_type(&self, ty: ValType, d: &StoreData) -> Result<()> {
+        self.check_store(d)?;
+        let fits = match (ty, self) {
+            (ValType::Ref(r), Value::FuncRef(f)) if r.family() == RefFamily::Func => match f {
+                None => r.nullable,
+                Some(f) => match r.heap {
+                    HeapType::Concrete(id) => d.funcs[f.index as usize].type_id == id,
+                    heap => !heap.is_bottom(),
+                },
+            },
+            (ValType::Ref(r), Value::ExternRef(e)) if r.family() == RefFamily::Extern => match e {
+                None => r.nullable,
+                Some(_) => !r.heap.is_bottom(),
+            },
+            (ValType::Ref(_), _) => false,
+            (ty, v) => v.ty() == ty,
+        };
+        if fits {
+            return Ok(());
+        }
+        let what = match self {
+            Value::FuncRef(Some(f)) => format!("{self} of type {}", d.funcs[f.index as usize].ty),
+            _ => self.to_string(),
+        };
+        Err(Error::Usage(format!("value {what} is not of type {ty}")))
     }
 
     /// Fails when the value is a reference to a function that is not of the store of

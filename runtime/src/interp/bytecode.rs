@@ -206,6 +206,20 @@ macro_rules! for_each_instr {
                 /// `return_call_indirect`; followed by `Extra { a: table }` (and, so that
                 /// the `Extra` is never a function's last instruction, by anything).
                 ReturnCallIndirect { type_index: u32, index: slot, base: base } ends extra_imm;
+
+                // --- Typed function references ---
+                /// `call_ref` of the function reference in `func` (null traps); arguments
+                /// at `base`, as for `call`.
+                CallRef { func: slot, base: base };
+                /// `return_call_ref`: `call_ref`, replacing the current frame.
+                ReturnCallRef { func: slot, base: base } ends;
+                /// `ref.as_non_null`: traps when the reference in `src` is null (the value
+                /// stays where it is).
+                RefAsNonNull { src: slot };
+                /// Branch when the reference in `cond` is null (all 64 bits zero).
+                BrIfNull { cond: slot, target: target };
+                /// Branch when the reference in `cond` is not null.
+                BrIfNonNull { cond: slot, target: target };
             },
             // A `v128` operand names the first of its two slots.
             lowered: {

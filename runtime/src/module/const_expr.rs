@@ -61,6 +61,12 @@ impl ConstExpr {
                 O::I64Sub => ConstOp::I64Sub,
                 O::I64Mul => ConstOp::I64Mul,
                 O::End => continue,
+                other if super::parse::gc_operator_name(&other).is_some() => {
+                    return Err(super::parse::gc_unsupported(
+                        &format!("constant expression operator {other:?}"),
+                        reader.original_position(),
+                    ));
+                }
                 other => {
                     return Err(CompileError {
                         kind: crate::error::CompileErrorKind::Unsupported,

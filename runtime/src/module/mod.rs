@@ -148,37 +148,17 @@ pub struct FuncBody {
     pub range: Range<usize>,
 }
 
-/// A function type's identity across modules. Spec:
-/// <https://webassembly.github.io/spec/core/valid/conventions.html#rolling-and-unrolling>:
-/// types are defined in recursion groups (a plain `type` is a group of one), and two
-/// types are the same when their groups are the same and they sit at the same place in
-/// them. Types here are final function types that reference no other type (typed
-/// references are not implemented), so a group is the same as another exactly when
-/// their signatures are, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TypeKey {
-    pub group: Arc<[Arc<FuncType>]>,
-    pub index: u32,
-}
-
-impl TypeKey {
-    /// The key of `ty` defined on its own (a group of one), as host functions are.
-    pub fn single(ty: Arc<FuncType>) -> TypeKey {
-        TypeKey {
-            group: Arc::from([ty]),
-            index: 0,
-        }
-    }
-}
-
 /// A decoded and validated module: everything but the compiled code.
 #[derive(Debug)]
 pub struct ModuleInfo {
     /// The original binary (text input is converted first); bodies and data point into it.
     pub bytes: Arc<[u8]>,
     pub types: Vec<Arc<FuncType>>,
-    /// The identity of each type (`types[i]`) across modules.
-    pub type_keys: Vec<TypeKey>,
+    /// The recursion groups of the type section, as ranges of type indices, in order
+    /// (a plain `type` is a group of one). A type's identity across modules is its
+    /// group's, with references outside the group resolved to their own identities, and
+    /// its place in it (`store::TypeRegistry`).
+    pub rec_groups: Vec<Range<u32>>,
     pub imports: Vec<Import>,
     /// The type index of every function, imported ones first.
     pub funcs: Vec<u32>,

@@ -12,7 +12,7 @@ use wasmparser::{
 
 use super::{
     ConstExpr, ConstOp, DataMode, DataSegment, ElemMode, ElemSegment, Export, ExternKind, FuncBody,
-    GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType, TypeKey,
+    GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,
 };
 use crate::error::{CompileError, CompileErrorKind};
 use crate::values::{FuncType, RefType, ValType};
@@ -95,7 +95,7 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
     let mut info = ModuleInfo {
         bytes: bytes.clone(),
         types: Vec::new(),
-        type_keys: Vec::new(),
+        rec_groups: Vec::new(),
         imports: Vec::new(),
         funcs: Vec::new(),
         tables: Vec::new(),
@@ -129,6 +129,9 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
                 let mut fv = func.into_validator(std::mem::take(&mut allocs));
                 fv.validate(&body).map_err(invalid)?;
                 allocs = fv.into_allocations();
+                if features.contains(WasmFeatures::GC) {
+                    refuse_gc_in_body(&body)?;
+                }
             }
             ValidPayload::Parser(_) => {
                 return Err(unsupported("nested modules and components", 0));
@@ -163,14 +166,9 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                         results.collect::<Result<Vec<_>, _>>()?,
                     )));
                 }
-                let group: Arc<[Arc<FuncType>]> = types.into();
-                for (index, ty) in group.iter().enumerate() {
-                    info.types.push(ty.clone());
-                    info.type_keys.push(TypeKey {
-                        group: group.clone(),
-                        index: index as u32,
-                    });
-                }
+                let start = info.types.len() as u32;
+                info.types.extend(types);
+                info.rec_groups.push(start..info.types.len() as u32);
             }
         }
         Payload::ImportSection(reader) => {
@@ -372,4 +370,72 @@ pub(crate) fn features_needed(
         .iter_names()
         .map(|(name, _)| name.to_lowercase())
         .collect()
+}
+
+/// The name of `op`'s visit method if it is an operator of the GC proposal.
+macro_rules! define_gc_operator_name {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
+        pub(crate) fn gc_operator_name(op: &wasmparser::Operator<'_>) -> Option<&'static str> {
+            #[allow(unreachable_patterns)]
+            match op {
+                $( wasmparser::Operator::$op { .. } => define_gc_operator_name!(@name $proposal $visit), )*
+                _ => None,
+            }
+        }
+    };
+    (@name gc $visit:ident) => { Some(stringify!($visit)) };
+    (@name $proposal:ident $visit:ident) => { None };
+}
+wasmparser::for_each_visit_operator!(define_gc_operator_name);
+
+/// With the GC feature enabled, wasmparser accepts a body that uses GC types or
+/// operators; the engines implement only what GC brings to function types (recursion
+/// groups), so every other use is refused here, before any code is generated, with the
+/// one reason of every GC refusal. The type section, imports, globals, tables and
+/// segments are checked where they are read; a body can add locals, block types, typed
+/// `select`s, `ref.null`s and operators of its own.
+fn refuse_gc_in_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), CompileError> {
+    let mut locals = body.get_locals_reader().map_err(malformed)?;
+    for _ in 0..locals.get_count() {
+        let off = locals.original_position();
+        let (_, ty) = locals.read().map_err(malformed)?;
+        val_type(ty, off)?;
+    }
+    let mut reader = body.get_operators_reader().map_err(malformed)?;
+    while !reader.eof() {
+        let off = reader.original_position();
+        let op = reader.read().map_err(malformed)?;
+        if let Some(visit) = gc_operator_name(&op) {
+            let name = visit.strip_prefix("visit_").unwrap_or(visit);
+            return Err(gc_unsupported(&format!("operator {name}"), off));
+        }
+        use wasmparser::{BlockType, Operator as O};
+        match op {
+            O::Block { blockty }
+            | O::Loop { blockty }
+            | O::If { blockty }
+            | O::TryTable {
+                try_table: wasmparser::TryTable { ty: blockty, .. },
+            } => {
+                if let BlockType::Type(ty) = blockty {
+                    val_type(ty, off)?;
+                }
+            }
+            O::TypedSelect { ty } => {
+                val_type(ty, off)?;
+            }
+            O::TypedSelectMulti { tys } => {
+                for ty in tys {
+                    val_type(ty, off)?;
+                }
+            }
+            O::RefNull { hty } => {
+                wasmparser::RefType::new(true, hty)
+                    .and_then(RefType::from_wasmparser)
+                    .ok_or_else(|| gc_unsupported(&format!("heap type {hty:?}"), off))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }

@@ -112,6 +112,8 @@ declare_libcalls! {
     ResolveIndirect => resolve_indirect(
         vmctx: *mut VMContext, table: u32, index: u64, type_index: u32
     ) -> usize;
+    /// `call_ref`'s slow path: the callee's code (its vmctx is left in the runtime).
+    ResolveRef => resolve_ref(vmctx: *mut VMContext, raw: u64, type_index: u32) -> usize;
     /// A host function, called by a host adapter with its arguments in `buf`.
     HostCall => host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128);
 }
@@ -358,27 +360,67 @@ unsafe extern "C" fn resolve_indirect(
         if s.funcs[f as usize].type_id != type_id {
             return Err(TrapKind::IndirectCallTypeMismatch.into());
         }
-        let module = inst.module.clone().expect("a Wasm instance has a module");
-        let r = func_ref(s, f, super::native_module(&module), type_index);
-        let cacheable = matches!(s.funcs[f as usize].kind, FuncKind::Wasm { .. });
-        let entry = VMFuncEntry {
-            type_id,
-            _pad: 0,
-            code: r.code,
-            vmctx: r.vmctx,
-            _pad2: 0,
-        };
-        // SAFETY: `run` passes the live runtime of the entry running this call, and
-        // only this thread touches it; compiled code reloads the cache's base and
-        // length after every call.
-        unsafe {
-            (*rt).indirect_vmctx = r.vmctx;
-            if cacheable {
-                (*rt).set_func_entry(raw as usize, entry, s.funcs.len());
-            }
-        }
-        Ok(r.code as usize)
+        // SAFETY: `run` passes the live runtime of the entry running this call.
+        Ok(unsafe { enter_callee(s, i, rt, raw, type_index) })
     })
+}
+
+/// `call_ref`'s slow path, taken when the inline check fails (null, a host function,
+/// or a function not in the cache yet): traps on null, else returns the code to call
+/// and leaves the callee's vmctx in the runtime, as `resolve_indirect` does. The
+/// reference's type is `type_index` (validation), so there is no signature to check.
+///
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn resolve_ref(vmctx: *mut VMContext, raw: u64, type_index: u32) -> usize {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run(0, |s, i, rt| {
+        if raw == 0 {
+            return Err(TrapKind::NullFunctionReference.into());
+        }
+        // SAFETY: `run` passes the live runtime of the entry running this call.
+        Ok(unsafe { enter_callee(s, i, rt, raw, type_index) })
+    })
+}
+
+/// The code of function reference `raw` (not null, of type `type_index` of instance
+/// `i`), called from instance `i`; leaves its vmctx in the runtime and enters a Wasm
+/// callee in the runtime's cache, so the next call through it stays inline.
+///
+/// # Safety
+///
+/// `rt` is the live runtime of the entry running this call, touched by this thread only.
+unsafe fn enter_callee(
+    s: &mut StoreData,
+    i: u32,
+    rt: *mut VMRuntime,
+    raw: u64,
+    type_index: u32,
+) -> usize {
+    let f = (raw - 1) as u32;
+    let inst = &s.instances[i as usize];
+    let type_id = inst.type_ids[type_index as usize];
+    let module = inst.module.clone().expect("a Wasm instance has a module");
+    let r = func_ref(s, f, super::native_module(&module), type_index);
+    let cacheable = matches!(s.funcs[f as usize].kind, FuncKind::Wasm { .. });
+    let entry = VMFuncEntry {
+        type_id,
+        _pad: 0,
+        code: r.code,
+        vmctx: r.vmctx,
+        _pad2: 0,
+    };
+    // SAFETY: `rt` is live and this thread's (the contract); compiled code reloads the
+    // cache's base and length after every call.
+    unsafe {
+        (*rt).indirect_vmctx = r.vmctx;
+        if cacheable {
+            (*rt).set_func_entry(raw as usize, entry, s.funcs.len());
+        }
+    }
+    r.code as usize
 }
 
 /// Calls host function `func` for the instance of `caller_vmctx`; arguments and results

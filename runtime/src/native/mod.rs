@@ -100,10 +100,10 @@ pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
 impl Backend for NativeBackend {
     /// Wasm 2.0, extended constant expressions (which the store evaluates),
     /// multi-memory, memory64 and table64 (i64 addresses checked without wrapping,
-    /// `translate/memory.rs`) and tail calls (`return_call`, `return_call_indirect`: Cranelift tail
-    /// calls in constant machine stack, the Wasm ABI being in its `tail` calling
-    /// convention, `abi::WASM_CALL_CONV`; `return_call_ref` needs typed function
-    /// references, not implemented); SIMD, and relaxed SIMD (with one fixed result per
+    /// `translate/memory.rs`), tail calls (`return_call`, `return_call_indirect`,
+    /// `return_call_ref`: Cranelift tail calls in constant machine stack, the Wasm ABI
+    /// being in its `tail` calling convention, `abi::WASM_CALL_CONV`), typed function
+    /// references (`translate/func_refs.rs`); SIMD, and relaxed SIMD (with one fixed result per
     /// operator, `translate/relaxed_simd.rs`), only where the host ISA has what their
     /// lowering needs.
     fn features(&self) -> WasmFeatures {
@@ -111,7 +111,8 @@ impl Backend for NativeBackend {
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
             | WasmFeatures::MEMORY64
-            | WasmFeatures::TAIL_CALL;
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::FUNCTION_REFERENCES;
         if isa_supports_simd(&*self.isa) {
             all | WasmFeatures::RELAXED_SIMD
         } else {

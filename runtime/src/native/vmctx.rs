@@ -108,7 +108,7 @@ pub(crate) fn trap_kind(code: u32) -> Option<TrapKind> {
     TRAP_KINDS.get((code as usize).checked_sub(1)?).copied()
 }
 
-const TRAP_KINDS: [TrapKind; 10] = [
+const TRAP_KINDS: [TrapKind; 12] = [
     TrapKind::Unreachable,
     TrapKind::IntegerDivideByZero,
     TrapKind::IntegerOverflow,
@@ -119,6 +119,8 @@ const TRAP_KINDS: [TrapKind; 10] = [
     TrapKind::UndefinedElement,
     TrapKind::UninitializedElement,
     TrapKind::CallStackExhausted,
+    TrapKind::NullFunctionReference,
+    TrapKind::NullReference,
 ];
 
 /// The shared, heap-allocated runtime of one store.

@@ -28,14 +28,26 @@ pub(crate) fn instantiate(
     providers: &[Option<u32>],
 ) -> Result<u32> {
     let info = module.info();
+    let type_ids = d.types.ids_of_module(&info.types, &info.rec_groups);
     let mut resolved = Vec::with_capacity(info.imports.len());
     for (import, provider) in info.imports.iter().zip(providers) {
-        resolved.push(resolve_import(d, info, import, *provider)?);
+        resolved.push(resolve_import(d, info, &type_ids, import, *provider)?);
     }
+    // Runtime objects name concrete types by store-wide id, so that an object's type
+    // means the same in every instance that imports it.
+    let store_id = |i: u32| type_ids[i as usize];
+    let store_types: Vec<Arc<FuncType>> = info
+        .types
+        .iter()
+        .map(|t| match t.has_concrete() {
+            true => Arc::new(t.map_concrete(store_id)),
+            false => t.clone(),
+        })
+        .collect();
 
     let index = d.instances.len() as u32;
     let mut inst = InstanceData::empty(Some(module.clone()), name.map(str::to_string));
-    inst.type_ids = info.type_keys.iter().map(|t| d.types.id_of(t)).collect();
+    inst.type_ids = type_ids.clone();
     for ext in &resolved {
         match *ext {
             StoreExtern::Func(f) => inst.funcs.push(f),
@@ -45,8 +57,9 @@ pub(crate) fn instantiate(
         }
     }
     for func_index in info.num_imported_funcs..info.funcs.len() as u32 {
-        let ty = info.func_type(func_index).clone();
-        let type_id = inst.type_ids[info.funcs[func_index as usize] as usize];
+        let type_index = info.funcs[func_index as usize] as usize;
+        let ty = store_types[type_index].clone();
+        let type_id = inst.type_ids[type_index];
         inst.funcs.push(d.funcs.len() as u32);
         d.funcs.push(FuncEntity {
             ty,
@@ -60,7 +73,8 @@ pub(crate) fn instantiate(
     let func_ref = |funcs: &[u32], i: u32| funcs[i as usize] as u64 + 1;
 
     for (i, init) in info.global_inits.iter().enumerate() {
-        let ty = info.globals[info.num_imported_globals as usize + i];
+        let mut ty = info.globals[info.num_imported_globals as usize + i];
+        ty.content = ty.content.map_concrete(store_id);
         let value = init.eval(
             |g| d.globals[inst.globals[g as usize] as usize].value,
             |f| func_ref(&inst.funcs, f),
@@ -73,7 +87,8 @@ pub(crate) fn instantiate(
     };
 
     for (i, init) in info.table_inits.iter().enumerate() {
-        let ty = info.tables[info.num_imported_tables as usize + i];
+        let mut ty = info.tables[info.num_imported_tables as usize + i];
+        ty.element = ty.element.map_concrete(store_id);
         let raw = match init {
             Some(e) => e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64,
             None => 0,
@@ -201,9 +216,11 @@ fn link_error(import: &Import, kind: LinkErrorKind, detail: String) -> Error {
 fn resolve_import(
     d: &mut StoreData,
     info: &ModuleInfo,
+    type_ids: &[u32],
     import: &Import,
     provider: Option<u32>,
 ) -> Result<StoreExtern> {
+    let store_id = |i: u32| type_ids[i as usize];
     let unknown = |detail: String| link_error(import, LinkErrorKind::UnknownImport, detail);
     let incompatible =
         |detail: String| link_error(import, LinkErrorKind::IncompatibleImportType, detail);
@@ -255,11 +272,13 @@ fn resolve_import(
     };
     match (&import.ty, ext) {
         (ImportType::Func(type_index), StoreExtern::Func(f)) => {
-            let expected: &Arc<FuncType> = &info.types[*type_index as usize];
-            let expected_id = d.types.id_of(&info.type_keys[*type_index as usize]);
+            // Function types are final and declare no supertypes (anything else is
+            // refused as GC), so a function matches exactly its own type.
+            let expected = info.types[*type_index as usize].map_concrete(store_id);
+            let expected_id = type_ids[*type_index as usize];
             let actual = &d.funcs[f as usize];
             if actual.type_id != expected_id {
-                let why = if **expected == *actual.ty {
+                let why = if expected == *actual.ty {
                     " (same signature, different recursion groups)"
                 } else {
                     ""
@@ -271,6 +290,7 @@ fn resolve_import(
             }
         }
         (ImportType::Table(expected), StoreExtern::Table(t)) => {
+            // Tables are mutable: the element types must be equal, not just match.
             let actual = &d.tables[t as usize];
             if expected.table64 != actual.ty.table64 {
                 return Err(incompatible(format!(
@@ -279,10 +299,11 @@ fn resolve_import(
                     index_type(actual.ty.table64)
                 )));
             }
-            if expected.element != actual.ty.element {
+            let element = expected.element.map_concrete(store_id);
+            if element != actual.ty.element {
                 return Err(incompatible(format!(
                     "table type mismatch: {} != {}",
-                    expected.element, actual.ty.element
+                    element, actual.ty.element
                 )));
             }
             limits(expected.min, expected.max, actual.size(), actual.ty.max)?;
@@ -306,10 +327,17 @@ fn resolve_import(
                     expected.mutable, actual.ty.mutable
                 )));
             }
-            if expected.content != actual.ty.content {
+            // An immutable global may have a subtype of the expected type; a mutable
+            // one is written through both types, so they must be equal.
+            let content = expected.content.map_concrete(store_id);
+            let matches = match expected.mutable {
+                true => content == actual.ty.content,
+                false => actual.ty.content.is_subtype_of(content),
+            };
+            if !matches {
                 return Err(incompatible(format!(
                     "value type mismatch: {} != {}",
-                    expected.content, actual.ty.content
+                    content, actual.ty.content
                 )));
             }
         }

@@ -20,9 +20,9 @@ mod ops;
 mod registry;
 mod stack;
 mod table;
+mod types;
 mod zeroed;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -37,9 +37,9 @@ pub(crate) use ops::address_operand;
 pub(crate) use registry::Registry;
 pub(crate) use stack::{stack_limit, stack_pointer};
 pub(crate) use table::{TableInstance, VMTableDefinition};
+pub(crate) use types::TypeRegistry;
 
 use crate::error::{Error, Result, TrapKind};
-use crate::module::TypeKey;
 use crate::values::{FuncType, RawValue};
 
 /// Identifies a store, so a handle from one store is refused by another.
@@ -77,24 +77,11 @@ pub(crate) enum FuncKind {
 #[derive(Clone)]
 pub(crate) struct FuncEntity {
     pub ty: Arc<FuncType>,
-    /// Store-wide id of `ty`: equal signatures have equal ids, which is what
-    /// `call_indirect` compares.
+    /// Store-wide id of `ty`: equal exactly when the types are the same type
+    /// (`TypeRegistry`), which is what `call_indirect` and `call_ref` callers rely on.
+    /// (`ty` names concrete types by store-wide id too.)
     pub type_id: u32,
     pub kind: FuncKind,
-}
-
-/// Store-wide function type ids (wazero's `typeIDs`): equal exactly when the types are
-/// the same type (`TypeKey`: same recursion group, same place in it).
-#[derive(Default)]
-pub(crate) struct TypeRegistry {
-    ids: HashMap<TypeKey, u32>,
-}
-
-impl TypeRegistry {
-    pub fn id_of(&mut self, ty: &TypeKey) -> u32 {
-        let next = self.ids.len() as u32;
-        *self.ids.entry(ty.clone()).or_insert(next)
-    }
 }
 
 /// Every runtime object of one store. Engines get `&mut StoreData` for the duration of
@@ -222,7 +209,7 @@ impl StoreData {
         func: HostFuncImpl,
         instance: Option<u32>,
     ) -> u32 {
-        let type_id = self.types.id_of(&TypeKey::single(ty.clone()));
+        let type_id = self.types.id_of_single(&ty);
         self.funcs.push(FuncEntity {
             ty,
             type_id,

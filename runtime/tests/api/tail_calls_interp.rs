@@ -4,8 +4,7 @@
 //! interpreter's own stacks and on the host's.
 
 use runtime::{
-    Config, Engine, HostModuleBuilder, Instance, Module, Store, Strategy, TrapKind, Value,
-    WasmFeatures,
+    Config, Engine, HostModuleBuilder, Instance, Store, Strategy, TrapKind, Value, WasmFeatures,
 };
 
 use crate::common::{engine_with, instantiate, on_thread};
@@ -220,19 +219,4 @@ fn tail_calls_into_imported_functions() {
             [Value::I64(1000), Value::I64(2 * LOOPS)]
         );
     });
-}
-
-/// `return_call_ref` needs typed function references, which the interpreter does not
-/// implement: refused at compile time, naming the proposal.
-#[test]
-fn return_call_ref_is_refused() {
-    let features =
-        WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::FUNCTION_REFERENCES;
-    let engine = engine_with(Config::new(Strategy::Interpreter).features(features));
-    let wat = r#"(module
-      (type $t (func))
-      (func $f (type $t) (return_call_ref $t (ref.func $f)))
-      (elem declare func $f))"#;
-    let e = Module::new(&engine, wat).expect_err("return_call_ref compiled");
-    assert!(e.to_string().contains("function_references"), "{e}");
 }

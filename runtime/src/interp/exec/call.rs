@@ -244,6 +244,13 @@ pub(super) fn resolve_indirect(
     Ok(sf)
 }
 
+/// The store function a `call_ref` calls: validation guarantees the reference's type,
+/// so only null is left to check.
+#[inline]
+pub(super) fn func_of_ref(raw: u64) -> Result<u32> {
+    Ok(raw.checked_sub(1).ok_or(TrapKind::NullFunctionReference)? as u32)
+}
+
 /// Where a return went.
 pub(super) enum ReturnedTo {
     /// To a caller of the same instance.

@@ -188,6 +188,45 @@ pub(super) fn run_frames<'a>(
                     _ => return Ok(Action::TailCallStore { sf, base }),
                 }
             }
+            Instr::CallRef { func, base } => {
+                let sf = call::func_of_ref(get!(run, func))?;
+                match store.funcs[sf as usize].kind {
+                    FuncKind::Wasm { instance, index } if instance == ctx.instance => {
+                        let func = index - ctx.code.num_imported_funcs;
+                        if !run.call(frames, func, base) {
+                            return Ok(Action::CallStore { sf, base });
+                        }
+                    }
+                    _ => return Ok(Action::CallStore { sf, base }),
+                }
+            }
+            Instr::ReturnCallRef { func, base } => {
+                let sf = call::func_of_ref(get!(run, func))?;
+                match store.funcs[sf as usize].kind {
+                    FuncKind::Wasm { instance, index } if instance == ctx.instance => {
+                        let func = index - ctx.code.num_imported_funcs;
+                        if !run.tail_call(frames, func, base) {
+                            return Ok(Action::TailCallStore { sf, base });
+                        }
+                    }
+                    _ => return Ok(Action::TailCallStore { sf, base }),
+                }
+            }
+            Instr::RefAsNonNull { src } => {
+                if get!(run, src) == 0 {
+                    return Err(TrapKind::NullReference.into());
+                }
+            }
+            Instr::BrIfNull { cond, target } => {
+                if get!(run, cond) == 0 {
+                    jump!(run, target);
+                }
+            }
+            Instr::BrIfNonNull { cond, target } => {
+                if get!(run, cond) != 0 {
+                    jump!(run, target);
+                }
+            }
             // (The lowered `Simd` instructions' arms come from the instruction table.)
 
             // --- Variables ---

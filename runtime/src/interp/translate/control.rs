@@ -47,7 +47,7 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn bind(&mut self, at: usize, to: u32) {
+    pub(super) fn bind(&mut self, at: usize, to: u32) {
         self.instrs[at].set_target(to);
     }
 
@@ -121,7 +121,7 @@ impl Translator<'_> {
     }
 
     /// Emits `instr` (a branch) aimed at label `ci`.
-    fn emit_jump(&mut self, ci: usize, instr: Instr) {
+    pub(super) fn emit_jump(&mut self, ci: usize, instr: Instr) {
         let at = self.emit(instr);
         if self.ctrls[ci].kind == CtrlKind::Loop {
             let start = self.ctrls[ci].start;
@@ -132,7 +132,7 @@ impl Translator<'_> {
     }
 
     /// Whether a branch to label `depth` needs no copies (its values are in place).
-    fn branch_in_place(&self, depth: u32) -> bool {
+    pub(super) fn branch_in_place(&self, depth: u32) -> bool {
         let c = &self.ctrls[self.ctrls.len() - 1 - depth as usize];
         if c.kind == CtrlKind::Func {
             return false;
@@ -385,7 +385,7 @@ impl Translator<'_> {
 
     /// Puts a call's `n` arguments, the top `n` operands, in consecutive canonical slots
     /// (they become the callee's first locals) and returns the first one.
-    fn call_arguments(&mut self, n: usize) -> Slot {
+    pub(super) fn call_arguments(&mut self, n: usize) -> Slot {
         self.materialize_top(n);
         self.canonical(self.stack.len() - n)
     }

@@ -8,6 +8,7 @@
 //! call arguments and for branch values.
 
 mod control;
+mod func_refs;
 mod generated;
 mod ops;
 mod peephole;

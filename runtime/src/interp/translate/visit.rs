@@ -148,6 +148,31 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         Ok(())
     }
 
+    fn visit_call_ref(&mut self, type_index: u32) -> Self::Output {
+        self.op_call_ref(type_index);
+        Ok(())
+    }
+
+    fn visit_return_call_ref(&mut self, type_index: u32) -> Self::Output {
+        self.op_return_call_ref(type_index);
+        Ok(())
+    }
+
+    fn visit_ref_as_non_null(&mut self) -> Self::Output {
+        self.op_ref_as_non_null();
+        Ok(())
+    }
+
+    fn visit_br_on_null(&mut self, relative_depth: u32) -> Self::Output {
+        self.op_br_on_null(relative_depth);
+        Ok(())
+    }
+
+    fn visit_br_on_non_null(&mut self, relative_depth: u32) -> Self::Output {
+        self.op_br_on_non_null(relative_depth);
+        Ok(())
+    }
+
     fn visit_drop(&mut self) -> Self::Output {
         self.pop_op();
         self.last_def = None;

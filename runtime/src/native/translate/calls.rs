@@ -176,7 +176,7 @@ impl Translator<'_, '_> {
     /// Calls `code` with the Wasm ABI of type `type_index` and vmctx `callee`. A tail
     /// call ends the block: the callee returns straight to this function's caller,
     /// which tests the trap flag as after any call.
-    fn call_code(
+    pub(super) fn call_code(
         &mut self,
         kind: CallKind,
         type_index: u32,
@@ -203,7 +203,7 @@ impl Translator<'_, '_> {
 /// Whether a call returns here (`call`) or hands this function's frame to the callee
 /// (`return_call`).
 #[derive(Clone, Copy)]
-enum CallKind {
+pub(super) enum CallKind {
     Normal,
     Tail,
 }

@@ -35,7 +35,7 @@ impl Translator<'_, '_> {
     }
 
     /// The branch target of the frame `depth` levels out, and how many values it takes.
-    fn target(&mut self, depth: u32) -> (ir::Block, usize) {
+    pub(super) fn target(&mut self, depth: u32) -> (ir::Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         match frame.kind {

@@ -18,6 +18,7 @@
 
 mod calls;
 mod control;
+mod func_refs;
 mod memory;
 mod numeric;
 mod relaxed_simd;

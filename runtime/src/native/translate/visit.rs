@@ -68,9 +68,10 @@ macro_rules! refuse_unimplemented_proposals {
     (@refuse reference_types $($rest:tt)*) => {};
     (@refuse simd $($rest:tt)*) => {};
     (@refuse relaxed_simd $($rest:tt)*) => {};
-    // `return_call` and `return_call_indirect`; wasmparser lists `return_call_ref` with
-    // typed function references, which stay refused.
+    // `return_call` and `return_call_indirect` (wasmparser lists `return_call_ref` with
+    // typed function references).
     (@refuse tail_call $($rest:tt)*) => {};
+    (@refuse function_references $($rest:tt)*) => {};
     (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
         fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
             Err($crate::module::unsupported_operator(
@@ -133,6 +134,12 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
         visit_return_call(function_index: u32) => return_call(function_index);
         visit_return_call_indirect(type_index: u32, table_index: u32) =>
             return_call_indirect(type_index, table_index);
+        // Typed function references (func_refs.rs).
+        visit_call_ref(type_index: u32) => call_ref(type_index);
+        visit_return_call_ref(type_index: u32) => return_call_ref(type_index);
+        visit_ref_as_non_null => ref_as_non_null();
+        visit_br_on_null(relative_depth: u32) => br_on_null(relative_depth);
+        visit_br_on_non_null(relative_depth: u32) => br_on_non_null(relative_depth);
 
         // Locals, globals, references and tables (variables.rs).
         visit_local_get(local_index: u32) => local_get(local_index);
