@@ -173,29 +173,13 @@ pub fn run_input(
     if summary.stats.modules > before {
         let stats = &mut summary.stats;
         stats.simd_modules += config.simd_enabled as u64;
-        stats.relaxed_simd_modules += config.relaxed_simd_enabled as u64;
-        stats.extended_const_modules += config.extended_const_enabled as u64;
-        stats.tail_call_modules += config.tail_call_enabled as u64;
-        stats.multi_memory_modules += (memory_count(&case.wasm) >= 2) as u64;
-    }
-    Ok(())
-}
-
-/// How many memories (imported and defined) module `wasm` has.
-fn memory_count(wasm: &[u8]) -> u32 {
-    let mut count = 0;
-    for payload in wasmparser::Parser::new(0).parse_all(wasm).flatten() {
-        match payload {
-            wasmparser::Payload::ImportSection(imports) => {
-                count += (imports.into_imports().flatten())
-                    .filter(|i| matches!(i.ty, wasmparser::TypeRef::Memory(_)))
-                    .count() as u32;
-            }
-            wasmparser::Payload::MemorySection(memories) => count += memories.count(),
-            _ => {}
+        let used = crate::fuzz::features::used(&case.wasm, crate::fuzz::generate::FEATURES);
+        stats.wasm3_modules += !used.is_empty() as u64;
+        for name in used {
+            *stats.feature_modules.entry(name).or_default() += 1;
         }
     }
-    count
+    Ok(())
 }
 
 fn run_case(

@@ -19,7 +19,8 @@ pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::EXTENDED_CONST)
     .union(WasmFeatures::RELAXED_SIMD)
     .union(WasmFeatures::TAIL_CALL)
-    .union(WasmFeatures::MEMORY64);
+    .union(WasmFeatures::MEMORY64)
+    .union(WasmFeatures::FUNCTION_REFERENCES);
 
 /// A generator configuration drawn from the input, restricted to what both engines
 /// support: Wasm 2.0 (fixed-width SIMD in most modules) plus multi-memory, memory64,
@@ -96,8 +97,23 @@ pub fn module(u: &mut Unstructured) -> Result<(Vec<u8>, Config)> {
     let fuel_global = m
         .ensure_termination(FUEL)
         .map_err(|_| arbitrary::Error::IncorrectFormat)?;
-    let bytes = export_global(&m.to_bytes(), FUEL_EXPORT, fuel_global)
+    let mut bytes = export_global(&m.to_bytes(), FUEL_EXPORT, fuel_global)
         .ok_or(arbitrary::Error::IncorrectFormat)?;
+    if config.relaxed_simd_enabled {
+        let seed = u.arbitrary()?;
+        if let Some((swapped, _)) = crate::fuzz::relaxed::swap(&bytes, seed) {
+            bytes = swapped;
+        }
+    }
+    // Typed function references in 1 input of 2: wasm-smith makes them only with GC, so
+    // a share of the direct calls is rewritten to go through references (`typed_refs.rs`).
+    if u.ratio(1, 2)? {
+        let rate = u.int_in_range(10..=60)?;
+        let seed = u.arbitrary()?;
+        if let Some((rewritten, _)) = crate::fuzz::typed_refs::rewrite(&bytes, seed, rate) {
+            bytes = rewritten;
+        }
+    }
     Ok((bytes, config))
 }
 

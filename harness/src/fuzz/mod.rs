@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod compare;
 pub mod driver;
+pub mod features;
 pub mod generate;
 pub mod host;
 pub mod input;
@@ -19,6 +20,7 @@ pub mod oracle;
 pub mod plan;
 #[cfg(feature = "reference-wasmi")]
 pub mod reference;
+pub mod relaxed;
 pub mod repro;
 pub mod shape;
 pub mod stats;

@@ -18,14 +18,10 @@ pub struct Stats {
     pub modules: u64,
     /// Modules generated with SIMD enabled (the input decides).
     pub simd_modules: u64,
-    /// Modules generated with relaxed SIMD enabled.
-    pub relaxed_simd_modules: u64,
-    /// Modules with two memories or more (multi-memory).
-    pub multi_memory_modules: u64,
-    /// Modules generated with extended constant expressions enabled.
-    pub extended_const_modules: u64,
-    /// Modules generated with tail calls enabled.
-    pub tail_call_modules: u64,
+    /// Modules that use one Wasm 3.0 feature or more (`features::used`).
+    pub wasm3_modules: u64,
+    /// Modules that use each Wasm 3.0 feature, by its name in `features::WASM3`.
+    pub feature_modules: BTreeMap<&'static str, u64>,
     pub compile_errors: u64,
     pub instantiated: u64,
     /// Instantiations that failed, by class (`link`, `trap: ...`, `exit`, ...).
@@ -128,10 +124,10 @@ impl Stats {
         self.no_module += o.no_module;
         self.modules += o.modules;
         self.simd_modules += o.simd_modules;
-        self.relaxed_simd_modules += o.relaxed_simd_modules;
-        self.multi_memory_modules += o.multi_memory_modules;
-        self.extended_const_modules += o.extended_const_modules;
-        self.tail_call_modules += o.tail_call_modules;
+        self.wasm3_modules += o.wasm3_modules;
+        for (k, v) in &o.feature_modules {
+            *self.feature_modules.entry(k).or_default() += v;
+        }
         self.compile_errors += o.compile_errors;
         self.instantiated += o.instantiated;
         for (k, v) in &o.instantiation_failures {
@@ -201,28 +197,20 @@ impl fmt::Display for Stats {
         )?;
         writeln!(
             f,
-            "  relaxed SIMD:      {} ({}, enabled in the generator)",
-            self.relaxed_simd_modules,
-            pct(self.relaxed_simd_modules, self.modules)
+            "  using Wasm 3.0:    {} ({}, modules invalid without one of its features)",
+            self.wasm3_modules,
+            pct(self.wasm3_modules, self.modules)
         )?;
-        writeln!(
-            f,
-            "  multi-memory:      {} ({}, two to four memories)",
-            self.multi_memory_modules,
-            pct(self.multi_memory_modules, self.modules)
-        )?;
-        writeln!(
-            f,
-            "  extended const:    {} ({}, enabled in the generator)",
-            self.extended_const_modules,
-            pct(self.extended_const_modules, self.modules)
-        )?;
-        writeln!(
-            f,
-            "  tail calls:        {} ({}, enabled in the generator)",
-            self.tail_call_modules,
-            pct(self.tail_call_modules, self.modules)
-        )?;
+        for (name, _) in crate::fuzz::features::WASM3 {
+            let n = self.feature_modules.get(name).copied().unwrap_or(0);
+            writeln!(
+                f,
+                "    {:<16} {} ({})",
+                format!("{name}:"),
+                n,
+                pct(n, self.modules)
+            )?;
+        }
         writeln!(f, "  compile errors:    {}", self.compile_errors)?;
         writeln!(
             f,
