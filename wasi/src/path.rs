@@ -72,20 +72,22 @@ impl WasiCtx {
         let inheritable = parent.rights_inheriting;
 
         let read = req.rights_base & (rights::FD_READ | rights::FD_READDIR) != 0;
-        // A directory is opened for reading whatever rights come with it: rights say
-        // what the descriptor may do, and a directory's writes are path_* calls.
-        let write = req.oflags & O_DIRECTORY == 0
-            && (req.rights_base
-                & (rights::FD_WRITE
-                    | rights::FD_DATASYNC
-                    | rights::FD_ALLOCATE
-                    | rights::FD_FILESTAT_SET_SIZE)
-                != 0
-                || req.oflags & O_TRUNC != 0);
+        // Rights that need the file open for writing (`fd_datasync` does not: a
+        // directory holds it too and opens read-only).
+        let write = req.rights_base
+            & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE)
+            != 0
+            || req.oflags & O_TRUNC != 0;
+        if req.oflags & O_DIRECTORY != 0 && write {
+            // A directory cannot be opened for writing; POSIX says EISDIR.
+            return Err(Errno::IsDir);
+        }
         let mut options = OpenOptions::new();
         options.read(read || !write);
         options.write(write);
-        options.append(req.fdflags & fdflags::APPEND != 0 && write);
+        // `fdflags.append` is kept by the descriptor, not the host's O_APPEND: the guest
+        // can turn it off again (fd_fdstat_set_flags), which Linux allows only through
+        // fcntl, and std's rules refuse append together with truncate.
         if req.oflags & O_CREAT != 0 {
             // std's rules (which cap-std follows) want write access to create; the
             // descriptor's rights still say what the guest may do with it.
@@ -198,9 +200,9 @@ impl WasiCtx {
 
     pub(crate) fn path_symlink(&self, target: &str, fd: u32, link: &str) -> WasiResult<()> {
         let dir = self.dir_with(fd, rights::PATH_SYMLINK)?;
-        // The link's contents are stored as given; they are only ever followed through
-        // cap-std, which keeps the resolution inside the sandbox.
-        dir.symlink_contents(checked(target)?, checked(link)?)?;
+        // cap-std refuses absolute targets: following one could not stay inside the
+        // sandbox, and another program on the host would follow it outside.
+        dir.symlink(checked(target)?, checked(link)?)?;
         Ok(())
     }
 
@@ -213,7 +215,9 @@ impl WasiCtx {
         buf_len: u32,
     ) -> WasiResult<u32> {
         let dir = self.dir_with(fd, rights::PATH_READLINK)?;
-        let target = dir.read_link_contents(checked(path)?)?;
+        // cap-std refuses to return an absolute target, which would tell the guest about
+        // the host's filesystem.
+        let target = dir.read_link(checked(path)?)?;
         let bytes = target.as_os_str().as_encoded_bytes();
         let n = bytes.len().min(buf_len as usize);
         mem.write_bytes(buf, &bytes[..n])?;
