@@ -452,7 +452,8 @@ impl WasiCtx {
         at: u32,
     ) -> WasiResult<()> {
         let name = self.get(fd)?.preopen.as_ref().ok_or(Errno::BadF)?;
-        mem.write_u32(at, 0)?;
+        // The whole prestat is in bounds, so `at + 4` cannot wrap.
+        mem.slice_mut(at, 8)?.fill(0);
         mem.write_u32(at + 4, name.len() as u32)
     }
 

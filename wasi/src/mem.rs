@@ -100,11 +100,17 @@ impl<'a> GuestMemory<'a> {
             .collect()
     }
 
-    /// The bytes an array of `ciovec`s names, concatenated (what one write sends).
+    /// The bytes an array of `ciovec`s names, concatenated (what one write sends), at
+    /// most [`MAX_TRANSFER`] of them: a shorter write is one POSIX allows.
     pub fn gather(&self, iovs: &[(u32, u32)]) -> WasiResult<Vec<u8>> {
         let mut out = Vec::new();
         for &(buf, len) in iovs {
-            out.extend_from_slice(self.slice(buf, len)?);
+            let room = MAX_TRANSFER - out.len();
+            let bytes = self.slice(buf, len)?;
+            out.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            if out.len() == MAX_TRANSFER {
+                break;
+            }
         }
         Ok(out)
     }
@@ -123,10 +129,45 @@ impl<'a> GuestMemory<'a> {
     }
 }
 
-/// The total length of an iovec array, capped so one call never asks the host for more
-/// than a 32-bit result can report.
+/// The most one read or write moves. Iovecs may overlap, so their lengths can add up to
+/// far more than the guest's memory; a host buffer of that size is not the guest's to
+/// ask for. Reads and writes may be short, so the cap is invisible to a correct program.
+pub const MAX_TRANSFER: usize = 16 << 20;
+
+/// How much one read into an iovec array moves: their total length, capped.
 pub fn iovecs_len(iovs: &[(u32, u32)]) -> usize {
     iovs.iter()
         .fold(0usize, |acc, &(_, len)| acc.saturating_add(len as usize))
-        .min(u32::MAX as usize)
+        .min(MAX_TRANSFER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accesses_past_the_end_or_wrapping_are_efault() {
+        let mut bytes = vec![0u8; 64];
+        let mut mem = GuestMemory::new(&mut bytes);
+        assert_eq!(mem.read_u32(60), Ok(0));
+        assert_eq!(mem.read_u32(61), Err(Errno::Fault));
+        assert_eq!(mem.read_u64(u32::MAX - 3), Err(Errno::Fault));
+        assert_eq!(mem.write_u32(u32::MAX, 1), Err(Errno::Fault));
+        assert_eq!(mem.slice(0, u32::MAX).err(), Some(Errno::Fault));
+        // An iovec array whose entries point past the end is refused as a whole.
+        mem.write_u32(0, 32).unwrap();
+        mem.write_u32(4, 64).unwrap();
+        assert_eq!(mem.read_iovecs(0, 1), Err(Errno::Fault));
+        assert_eq!(mem.read_iovecs(0, u32::MAX), Err(Errno::Fault));
+    }
+
+    #[test]
+    fn overlapping_iovecs_are_capped_not_multiplied() {
+        let mut bytes = vec![7u8; 1 << 20];
+        let mem = GuestMemory::new(&mut bytes);
+        // 64 iovecs over the same MiB: 64 MiB named, one transfer's worth gathered.
+        let iovs = vec![(0u32, 1u32 << 20); 64];
+        assert_eq!(iovecs_len(&iovs), MAX_TRANSFER);
+        assert_eq!(mem.gather(&iovs).unwrap().len(), MAX_TRANSFER);
+    }
 }

@@ -40,12 +40,19 @@ fn write_string_list(
     ptrs: u32,
     buf: u32,
 ) -> WasiResult<()> {
+    let fault = || Errno::Fault;
     let mut at = buf;
-    for (i, s) in list.iter().enumerate() {
-        mem.write_u32(ptrs + 4 * i as u32, at)?;
+    let mut ptr = ptrs;
+    for s in list {
+        mem.write_u32(ptr, at)?;
         mem.write_bytes(at, s.as_bytes())?;
-        mem.write_u8(at + s.len() as u32, 0)?;
-        at = at.checked_add(s.len() as u32 + 1).ok_or(Errno::Fault)?;
+        let end = u32::try_from(s.len())
+            .ok()
+            .and_then(|n| at.checked_add(n))
+            .ok_or_else(fault)?;
+        mem.write_u8(end, 0)?;
+        at = end.checked_add(1).ok_or_else(fault)?;
+        ptr = ptr.checked_add(4).ok_or_else(fault)?;
     }
     Ok(())
 }

@@ -67,6 +67,8 @@ impl WasiCtx {
             let at = input
                 .checked_add(i.checked_mul(48).ok_or(Errno::Fault)?)
                 .ok_or(Errno::Fault)?;
+            // The whole subscription is in bounds, so its field offsets cannot wrap.
+            mem.slice(at, 48)?;
             let userdata = mem.read_u64(at)?;
             let kind = mem.read_u8(at + 8)?;
             let event = |error, nbytes| Event {
@@ -87,7 +89,12 @@ impl WasiCtx {
                         crate::misc::clock(id).map(|_| timeout)
                     };
                     match wait {
-                        Ok(ns) => deadlines.push((userdata, start + Duration::from_nanos(ns))),
+                        // A deadline past what `Instant` can hold never comes.
+                        Ok(ns) => {
+                            if let Some(t) = start.checked_add(Duration::from_nanos(ns)) {
+                                deadlines.push((userdata, t));
+                            }
+                        }
                         Err(e) => ready.push(event(e, 0)),
                     }
                 }
