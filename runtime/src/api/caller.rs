@@ -3,7 +3,7 @@
 
 use crate::api::{Extern, Func, Store, Value};
 use crate::error::{Error, Result};
-use crate::store::StoreData;
+use crate::store::{StoreData, StoreExtern};
 
 /// Something that can lend the store's data: `&Store` (takes the lock) or
 /// `&mut Caller` (already inside a call, holding it).
@@ -49,6 +49,21 @@ impl<'a> Caller<'a> {
         self.store.instances[self.instance? as usize]
             .name
             .as_deref()
+    }
+
+    /// The bytes of the calling instance's exported memory `name`, borrowed mutably for
+    /// as long as this `Caller` is. A host function keeps its own state in what its
+    /// closure captures (e.g. an `Arc<Mutex<_>>`), so it can hold this slice and that
+    /// state at once, which WASI needs (read an iovec list, write into the file it
+    /// names). `None` when the caller is not a Wasm instance or exports no memory of
+    /// that name. The slice cannot outlive a `memory.grow`: growing needs the caller.
+    pub fn exported_memory_mut(&mut self, name: &str) -> Option<&mut [u8]> {
+        let inst = self.instance?;
+        let index = match self.store.instances[inst as usize].exports.get(name)? {
+            StoreExtern::Memory(index) => *index,
+            _ => return None,
+        };
+        Some(self.store.memories[index as usize].data_mut())
     }
 
     /// Calls back into Wasm (or another host function).
