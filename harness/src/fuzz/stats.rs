@@ -8,7 +8,7 @@ use crate::fuzz::compare::Verdict;
 use crate::fuzz::generate::FUEL_EXPORT;
 use crate::fuzz::observe::{Observation, Outcome, Val};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     /// Inputs tried.
     pub inputs: u64,
@@ -43,6 +43,11 @@ pub struct Stats {
     pub v128_values: u64,
     pub exhaustion_stops: u64,
     pub divergences: u64,
+    /// Cases whose worker process died (a signal) or hung (stable driver, isolated):
+    /// counted in `divergences` too.
+    pub crashes: u64,
+    /// Modules whose constants the edge-steering pass rewrote (`generate::steer`).
+    pub steered_modules: u64,
     /// Cases where our engines agree and the reference runtime differs.
     pub reference_only: u64,
     pub elapsed: Duration,
@@ -149,6 +154,8 @@ impl Stats {
         self.v128_values += o.v128_values;
         self.exhaustion_stops += o.exhaustion_stops;
         self.divergences += o.divergences;
+        self.crashes += o.crashes;
+        self.steered_modules += o.steered_modules;
         self.reference_only += o.reference_only;
     }
 
@@ -160,10 +167,11 @@ impl Stats {
     pub fn line(&self) -> String {
         let traps: u64 = self.traps.values().sum();
         format!(
-            "modules {} ({} instantiated, {}) | calls {} ({} returned, {}; {} traps, {} exits) | exhaustion stops {} | divergences {} | {:.1} modules/s",
+            "modules {} ({} instantiated, {}; {} steered) | calls {} ({} returned, {}; {} traps, {} exits) | exhaustion stops {} | divergences {} ({} crashes) | {:.1} modules/s",
             self.modules,
             self.instantiated,
             pct(self.instantiated, self.modules),
+            self.steered_modules,
             self.calls,
             self.returned,
             pct(self.returned, self.calls),
@@ -171,6 +179,7 @@ impl Stats {
             self.exits,
             self.exhaustion_stops,
             self.divergences,
+            self.crashes,
             self.modules_per_sec()
         )
     }
@@ -223,6 +232,12 @@ impl fmt::Display for Stats {
             self.tail_call_modules,
             pct(self.tail_call_modules, self.modules)
         )?;
+        writeln!(
+            f,
+            "  steered:           {} ({}, constants rewritten to edge values)",
+            self.steered_modules,
+            pct(self.steered_modules, self.modules)
+        )?;
         writeln!(f, "  compile errors:    {}", self.compile_errors)?;
         writeln!(
             f,
@@ -258,6 +273,11 @@ impl fmt::Display for Stats {
         )?;
         writeln!(f, "exhaustion stops:    {}", self.exhaustion_stops)?;
         writeln!(f, "divergences:         {}", self.divergences)?;
+        writeln!(
+            f,
+            "  crashes:           {} (worker died of a signal or hung; reproducers name it)",
+            self.crashes
+        )?;
         if self.reference_only > 0 {
             writeln!(
                 f,
