@@ -347,6 +347,13 @@ pub fn run_cli() -> anyhow::Result<bool> {
     let interp = run(&grid, Strategy::Interpreter)?;
     let native = run(&grid, Strategy::Native)?;
     let diffs = differences(&grid, &interp, &native, Rule::Ours);
+    #[cfg(feature = "reference-wasmi")]
+    let diffs = {
+        let wasmi = crate::fuzz::reference::grid_results(&grid)?;
+        let mut all = diffs;
+        all.extend(differences(&grid, &interp, &wasmi, Rule::Reference));
+        all
+    };
     for d in &diffs {
         println!("{d}");
     }
