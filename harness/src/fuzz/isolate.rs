@@ -83,7 +83,7 @@ fn signal_name(sig: i32) -> &'static str {
 }
 
 enum Ran {
-    Done(Summary),
+    Done(Box<Summary>),
     Crashed { seed: u64, cause: Cause },
 }
 
@@ -218,7 +218,7 @@ pub fn slot(
             Ok(ran)
         });
         let sent = match ran {
-            Ok(Ran::Done(summary)) => tx.send(Ok((range.start, summary))),
+            Ok(Ran::Done(summary)) => tx.send(Ok((range.start, *summary))),
             Ok(Ran::Crashed { seed, cause }) => {
                 pending.push(seed + 1..range.end);
                 pending.push(range.start..seed);
