@@ -347,6 +347,11 @@ pub fn run_cli() -> anyhow::Result<bool> {
     let interp = run(&grid, Strategy::Interpreter)?;
     let native = run(&grid, Strategy::Native)?;
     let diffs = differences(&grid, &interp, &native, Rule::Ours);
+    let engines = if cfg!(feature = "reference-wasmi") {
+        "interp, native, wasmi"
+    } else {
+        "interp, native"
+    };
     #[cfg(feature = "reference-wasmi")]
     let diffs = {
         let wasmi = crate::fuzz::reference::grid_results(&grid)?;
@@ -358,7 +363,7 @@ pub fn run_cli() -> anyhow::Result<bool> {
         println!("{d}");
     }
     println!(
-        "operator grid: {} operators, {} evaluations per engine, {} differences, {:.2} s",
+        "operator grid ({engines}): {} operators, {} evaluations per engine, {} differences, {:.2} s",
         grid.ops.len(),
         grid.size(),
         diffs.len(),
