@@ -63,6 +63,9 @@ pub enum Command {
     },
     /// Differential fuzzing of the engines (harness/README.md, "Fuzzing").
     Fuzz(crate::fuzz::cli::FuzzArgs),
+    /// The operator grid: every numeric, conversion and SIMD operator on its edge
+    /// operands, on both engines (harness/README.md, "The operator grid").
+    Grid,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<bool> {
             common,
         } => (run_spec(&suite, filter.as_deref(), &common)?, common),
         Command::Fuzz(args) => return crate::fuzz::cli::run(args),
+        Command::Grid => return crate::grid::run_cli(),
         Command::Wast {
             files,
             features,

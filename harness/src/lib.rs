@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod fuzz;
+pub mod grid;
 pub mod report;
 pub mod spec;
 pub mod spectest;

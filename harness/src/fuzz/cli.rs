@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 
 use crate::fuzz::driver::{self, FuzzOptions, Reference};
+use crate::fuzz::isolate::Isolation;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct FuzzArgs {
@@ -32,9 +33,19 @@ pub struct FuzzArgs {
     /// Seconds between progress lines on stderr.
     #[arg(long, default_value_t = 5)]
     pub progress: u64,
-    /// Worker threads (default: one per core).
+    /// Worker processes (threads with --in-process); default: one per core.
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Run the cases on threads of this process instead of worker processes: faster to
+    /// start, but a crash or hang in an engine ends the run.
+    #[arg(long)]
+    pub in_process: bool,
+    /// Seconds one case may run in a worker process before it counts as a hang.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Internal: be a worker process of an isolated run (fuzz/isolate.rs).
+    #[arg(long, hide = true)]
+    pub worker: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +73,13 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<bool> {
     if let Some(file) = &args.replay {
         return driver::replay(file, reference);
     }
+    let isolate = match args.in_process || args.worker {
+        true => None,
+        false => Some(Isolation {
+            worker: std::env::current_exe()?,
+            timeout: Duration::from_secs(args.timeout.max(1)),
+        }),
+    };
     let opts = FuzzOptions {
         seeds: args.seeds.unwrap_or(0..1000),
         time: args.time.map(Duration::from_secs),
@@ -70,7 +88,12 @@ pub fn run(args: FuzzArgs) -> anyhow::Result<bool> {
         reference,
         progress: Some(Duration::from_secs(args.progress.max(1))),
         jobs: args.jobs.unwrap_or_else(driver::default_jobs),
+        isolate,
     };
+    if args.worker {
+        crate::fuzz::isolate::serve(&opts)?;
+        return Ok(true);
+    }
     let summary = driver::run(&opts)?;
     println!("{}", summary.stats);
     for (label, _, folder) in &summary.divergences {

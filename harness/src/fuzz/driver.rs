@@ -35,6 +35,9 @@ pub struct FuzzOptions {
     /// Worker threads, each with its own engines (seeds are handed out one at a time;
     /// the totals do not depend on this).
     pub jobs: usize,
+    /// Run the cases in worker processes (`fuzz/isolate.rs`), so a crash or a hang is
+    /// recorded and the run goes on; `None`: on threads of this process.
+    pub isolate: Option<crate::fuzz::isolate::Isolation>,
 }
 
 /// Worker threads by default: one per core.
@@ -52,6 +55,7 @@ impl Default for FuzzOptions {
             reference: None,
             progress: None,
             jobs: default_jobs(),
+            isolate: None,
         }
     }
 }
@@ -60,7 +64,7 @@ impl Default for FuzzOptions {
 pub type Divergence = (String, String, Option<PathBuf>);
 
 /// The result of a run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub stats: Stats,
     pub divergences: Vec<Divergence>,
@@ -93,7 +97,12 @@ pub fn run(opts: &FuzzOptions) -> anyhow::Result<Summary> {
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..opts.jobs.max(1) {
             let (tx, next) = (tx.clone(), &next);
-            scope.spawn(move || worker(opts, start, next, tx));
+            match &opts.isolate {
+                Some(iso) => {
+                    scope.spawn(move || crate::fuzz::isolate::slot(opts, iso, start, next, tx))
+                }
+                None => scope.spawn(move || worker(opts, start, next, tx)),
+            };
         }
         drop(tx);
         let mut last_progress = Instant::now();
@@ -137,14 +146,8 @@ fn worker(
             return;
         }
     };
-    loop {
-        if opts.time.is_some_and(|t| start.elapsed() >= t) {
-            return;
-        }
-        let seed = next.fetch_add(1, Ordering::Relaxed);
-        if opts.time.is_none() && seed >= opts.seeds.end {
-            return;
-        }
+    while let Some(seeds) = take_seeds(opts, start, next, 1) {
+        let seed = seeds.start;
         let mut one = Summary::default();
         let label = format!("seed-{seed}");
         let result = run_input(&oracle, &seed_bytes(seed), &label, opts, &mut one);
@@ -153,6 +156,25 @@ fn worker(
             return;
         }
     }
+}
+
+/// The next `n` seeds (fewer at the end of the range), or `None` when the seeds or
+/// the time are used up.
+pub fn take_seeds(
+    opts: &FuzzOptions,
+    start: Instant,
+    next: &AtomicU64,
+    n: u64,
+) -> Option<Range<u64>> {
+    if opts.time.is_some_and(|t| start.elapsed() >= t) {
+        return None;
+    }
+    let first = next.fetch_add(n, Ordering::Relaxed);
+    let end = match opts.time {
+        Some(_) => u64::MAX,
+        None => opts.seeds.end,
+    };
+    (first < end).then(|| first..first.saturating_add(n).min(end))
 }
 
 /// Runs one fuzz input; a divergence is reported (and written when `opts.out` is set).
@@ -164,7 +186,7 @@ pub fn run_input(
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
     summary.stats.inputs += 1;
-    let Some((case, config)) = Case::generate(bytes) else {
+    let Some((case, config, steered)) = Case::generate(bytes) else {
         summary.stats.no_module += 1;
         return Ok(());
     };
@@ -176,8 +198,9 @@ pub fn run_input(
         let used = crate::fuzz::features::used(&case.wasm, crate::fuzz::generate::FEATURES);
         stats.wasm3_modules += !used.is_empty() as u64;
         for name in used {
-            *stats.feature_modules.entry(name).or_default() += 1;
+            *stats.feature_modules.entry(name.to_string()).or_default() += 1;
         }
+        stats.steered_modules += (steered > 0) as u64;
     }
     Ok(())
 }

@@ -92,6 +92,20 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
 
 /// The module of an input, and the config it was made with.
 pub fn module(u: &mut Unstructured) -> Result<(Vec<u8>, Config)> {
+    generated(u).map(|g| (g.wasm, g.config))
+}
+
+/// A generated module and how it was made.
+pub struct Generated {
+    pub wasm: Vec<u8>,
+    pub config: Config,
+    /// Constants the steering pass rewrote to edge values (`fuzz/steer.rs`).
+    pub steered_consts: u32,
+}
+
+/// The module of an input: wasm-smith's, with the fuel global exported and a share of
+/// its constants steered to edge values.
+pub fn generated(u: &mut Unstructured) -> Result<Generated> {
     let config = config(u)?;
     let mut m = Module::new(config.clone(), u)?;
     let fuel_global = m
@@ -114,7 +128,12 @@ pub fn module(u: &mut Unstructured) -> Result<(Vec<u8>, Config)> {
             bytes = rewritten;
         }
     }
-    Ok((bytes, config))
+    let (wasm, steered_consts) = crate::fuzz::steer::steer(bytes, fuel_global);
+    Ok(Generated {
+        wasm,
+        config,
+        steered_consts,
+    })
 }
 
 fn leb(mut v: u64, out: &mut Vec<u8>) {
@@ -212,7 +231,7 @@ fn section_order(id: u8) -> u8 {
 
 /// Where the section whose body starts at `body_start` begins (its id byte): walk back
 /// over the LEB128 size.
-fn section_header_start(wasm: &[u8], body_start: usize) -> Option<usize> {
+pub(crate) fn section_header_start(wasm: &[u8], body_start: usize) -> Option<usize> {
     // The size is 1..=5 bytes; its last byte has the high bit clear, the others set.
     let mut i = body_start.checked_sub(1)?;
     if wasm[i] & 0x80 != 0 {

@@ -2,19 +2,24 @@
 //! optionally wasmi), every observable compared. See harness/README.md ("Fuzzing").
 //!
 //! - `generate`: fuzz input -> module (Wasm 2.0 with or without SIMD, bounded, fuel-limited);
+//!   `steer`: a share of its constants rewritten to `edges`;
 //! - `shape`: the module's imports and exports; `plan`: host imports and export calls
 //!   drawn from the input; `host`: the plan's host modules in a runtime store;
 //! - `observe`: an engine's run as plain data; `subject`: engines that produce one;
 //! - `compare`: two observations -> first divergence; `oracle`: all of it for one case;
-//! - `stats`, `repro` (reports and reproducer files), `driver` (`harness fuzz`).
+//! - `stats`, `repro` (reports and reproducer files), `driver` (`harness fuzz`),
+//!   `isolate` (its worker processes), `fault` (their test-only fault injection).
 
 pub mod cli;
 pub mod compare;
 pub mod driver;
+pub mod edges;
+pub mod fault;
 pub mod features;
 pub mod generate;
 pub mod host;
 pub mod input;
+pub mod isolate;
 pub mod observe;
 pub mod oracle;
 pub mod plan;
@@ -24,6 +29,7 @@ pub mod relaxed;
 pub mod repro;
 pub mod shape;
 pub mod stats;
+pub mod steer;
 pub mod subject;
 pub mod typed_refs;
 

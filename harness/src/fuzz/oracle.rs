@@ -23,19 +23,20 @@ impl Case {
     /// The case of fuzz input `bytes`: a generated module, and the rest of the input
     /// for the plan. `None` when the generator gives up on the input.
     pub fn from_input(bytes: &[u8]) -> Option<Case> {
-        Case::generate(bytes).map(|(case, _)| case)
+        Case::generate(bytes).map(|(case, ..)| case)
     }
 
-    /// [`Case::from_input`], with the generator configuration the module was made with.
-    pub fn generate(bytes: &[u8]) -> Option<(Case, wasm_smith::Config)> {
+    /// [`Case::from_input`], with the generator configuration the module was made with
+    /// and how many of its constants were steered to edge values.
+    pub fn generate(bytes: &[u8]) -> Option<(Case, wasm_smith::Config, u32)> {
         let mut u = Unstructured::new(bytes);
-        let (wasm, config) = crate::fuzz::generate::module(&mut u).ok()?;
+        let g = crate::fuzz::generate::generated(&mut u).ok()?;
         let rest = u.take_rest().to_vec();
         let case = Case {
-            wasm,
+            wasm: g.wasm,
             plan_bytes: rest,
         };
-        Some((case, config))
+        Some((case, g.config, g.steered_consts))
     }
 }
 

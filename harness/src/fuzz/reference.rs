@@ -441,3 +441,60 @@ fn snapshot(
     }
     state
 }
+
+/// The operator grid (`crate::grid`) evaluated on wasmi, for the spec-rule comparison
+/// with our engines (`tests/operator_grid.rs`).
+pub fn grid_results(grid: &crate::grid::Grid) -> anyhow::Result<crate::grid::Results> {
+    use crate::grid::{Outcome as GridOutcome, Ty};
+    let engine = WasmiSubject::new().engine;
+    let wasmi_err = |e: Error| anyhow::anyhow!("wasmi: {e}");
+    let module = Module::new(&engine, &grid.wasm).map_err(wasmi_err)?;
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::<()>::new(&engine);
+    let inst = (linker.instantiate_and_start(&mut store, &module)).map_err(wasmi_err)?;
+    let (no_funcs, no_names) = (HashMap::new(), HashMap::new());
+    let mut outcomes = Vec::with_capacity(grid.ops.len());
+    for (i, op) in grid.ops.iter().enumerate() {
+        let func = (inst.get_func(&store, &format!("f{i}")))
+            .ok_or_else(|| anyhow::anyhow!("no export f{i}"))?;
+        let mut row = Vec::new();
+        for tuple in crate::grid::operands(op) {
+            let args: Vec<WVal> = (op.params.iter().zip(&tuple))
+                .map(|(ty, bits)| {
+                    let v = match ty {
+                        Ty::I32 => Val::I32(*bits as u32),
+                        Ty::I64 => Val::I64(*bits as u64),
+                        Ty::F32 => Val::F32(*bits as u32),
+                        Ty::F64 => Val::F64(*bits as u64),
+                        Ty::V128 => Val::V128(*bits),
+                    };
+                    to_wval(&mut store, &v, &no_funcs)
+                })
+                .collect();
+            let ty = func.ty(&store);
+            let mut out: Vec<WVal> = (ty.results().iter())
+                .map(|t| WVal::default_for_ty(*t))
+                .collect();
+            row.push(match func.call(&mut store, &args, &mut out) {
+                Ok(()) => match out
+                    .first()
+                    .map(|v| from_wval(store.as_context(), v, &no_names))
+                {
+                    Some(Val::I32(x) | Val::F32(x)) => GridOutcome::Value(u128::from(x)),
+                    Some(Val::I64(x) | Val::F64(x)) => GridOutcome::Value(u128::from(x)),
+                    Some(Val::V128(x)) => GridOutcome::Value(x),
+                    other => GridOutcome::Error(format!("{other:?}")),
+                },
+                Err(e) => match outcome_of(&e) {
+                    Outcome::Trap(k) => GridOutcome::Trap(k),
+                    other => GridOutcome::Error(other.to_string()),
+                },
+            });
+        }
+        outcomes.push(row);
+    }
+    Ok(crate::grid::Results {
+        engine: "wasmi".into(),
+        outcomes,
+    })
+}

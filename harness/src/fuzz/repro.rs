@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::fuzz::compare::Divergence;
 use crate::fuzz::oracle::{Case, Checked};
-use crate::fuzz::plan::ImportPlan;
+use crate::fuzz::plan::{ImportPlan, Plan};
 
 /// The report text of a divergence: what differs, then the plan (host imports and
 /// calls) so the case can be read without running it.
@@ -13,9 +13,40 @@ pub fn report(label: &str, case: &Case, checked: &Checked, d: &Divergence) -> St
     let mut s = String::new();
     let _ = writeln!(s, "case: {label}");
     let _ = writeln!(s, "{d}");
+    s.push_str(&plan_text(&checked.plan));
+    let _ = writeln!(s, "\nsteps (engine {}):", checked.observations[0].engine);
+    for (i, step) in checked.observations[0].steps.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  {i}: {}{} -> {} ({} host calls)",
+            step.export,
+            crate::fuzz::observe::show_vals(&step.args),
+            step.outcome,
+            step.host_calls.len()
+        );
+        if i > d.step + 1 {
+            break;
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nreplay: cargo run --release -p harness -- fuzz --replay case.wasm  (reads case.plan beside it)"
+    );
+    let _ = write!(
+        s,
+        "wasm: {} bytes, plan: {} bytes",
+        case.wasm.len(),
+        case.plan_bytes.len()
+    );
+    s
+}
+
+/// The plan in words: the host imports (and the one left out, if any), then the calls.
+pub fn plan_text(plan: &Plan) -> String {
+    let mut s = String::new();
     let _ = writeln!(s, "\nhost imports:");
-    for (i, imp) in checked.plan.imports.iter().enumerate() {
-        let omitted = if checked.plan.omit == Some(i) {
+    for (i, imp) in plan.imports.iter().enumerate() {
+        let omitted = if plan.omit == Some(i) {
             " (omitted: link error expected)"
         } else {
             ""
@@ -52,30 +83,15 @@ pub fn report(label: &str, case: &Case, checked: &Checked, d: &Divergence) -> St
         };
         let _ = writeln!(s, "  {}.{}: {what}{omitted}", imp.module, imp.name);
     }
-    let _ = writeln!(s, "\nsteps (engine {}):", checked.observations[0].engine);
-    for (i, step) in checked.observations[0].steps.iter().enumerate() {
+    let _ = writeln!(s, "\ncalls planned:");
+    for call in &plan.calls {
         let _ = writeln!(
             s,
-            "  {i}: {}{} -> {} ({} host calls)",
-            step.export,
-            crate::fuzz::observe::show_vals(&step.args),
-            step.outcome,
-            step.host_calls.len()
+            "  {}{}",
+            call.export,
+            crate::fuzz::observe::show_vals(&call.args)
         );
-        if i > d.step + 1 {
-            break;
-        }
     }
-    let _ = writeln!(
-        s,
-        "\nreplay: cargo run --release -p harness -- fuzz --replay case.wasm  (reads case.plan beside it)"
-    );
-    let _ = write!(
-        s,
-        "wasm: {} bytes, plan: {} bytes",
-        case.wasm.len(),
-        case.plan_bytes.len()
-    );
     s
 }
 

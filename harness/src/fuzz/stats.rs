@@ -8,7 +8,7 @@ use crate::fuzz::compare::Verdict;
 use crate::fuzz::generate::FUEL_EXPORT;
 use crate::fuzz::observe::{Observation, Outcome, Val};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     /// Inputs tried.
     pub inputs: u64,
@@ -21,7 +21,7 @@ pub struct Stats {
     /// Modules that use one Wasm 3.0 feature or more (`features::used`).
     pub wasm3_modules: u64,
     /// Modules that use each Wasm 3.0 feature, by its name in `features::WASM3`.
-    pub feature_modules: BTreeMap<&'static str, u64>,
+    pub feature_modules: BTreeMap<String, u64>,
     pub compile_errors: u64,
     pub instantiated: u64,
     /// Instantiations that failed, by class (`link`, `trap: ...`, `exit`, ...).
@@ -39,6 +39,11 @@ pub struct Stats {
     pub v128_values: u64,
     pub exhaustion_stops: u64,
     pub divergences: u64,
+    /// Cases whose worker process died (a signal) or hung (stable driver, isolated):
+    /// counted in `divergences` too.
+    pub crashes: u64,
+    /// Modules whose constants the edge-steering pass rewrote (`generate::steer`).
+    pub steered_modules: u64,
     /// Cases where our engines agree and the reference runtime differs.
     pub reference_only: u64,
     pub elapsed: Duration,
@@ -126,7 +131,7 @@ impl Stats {
         self.simd_modules += o.simd_modules;
         self.wasm3_modules += o.wasm3_modules;
         for (k, v) in &o.feature_modules {
-            *self.feature_modules.entry(k).or_default() += v;
+            *self.feature_modules.entry(k.clone()).or_default() += v;
         }
         self.compile_errors += o.compile_errors;
         self.instantiated += o.instantiated;
@@ -145,6 +150,8 @@ impl Stats {
         self.v128_values += o.v128_values;
         self.exhaustion_stops += o.exhaustion_stops;
         self.divergences += o.divergences;
+        self.crashes += o.crashes;
+        self.steered_modules += o.steered_modules;
         self.reference_only += o.reference_only;
     }
 
@@ -156,10 +163,11 @@ impl Stats {
     pub fn line(&self) -> String {
         let traps: u64 = self.traps.values().sum();
         format!(
-            "modules {} ({} instantiated, {}) | calls {} ({} returned, {}; {} traps, {} exits) | exhaustion stops {} | divergences {} | {:.1} modules/s",
+            "modules {} ({} instantiated, {}; {} steered) | calls {} ({} returned, {}; {} traps, {} exits) | exhaustion stops {} | divergences {} ({} crashes) | {:.1} modules/s",
             self.modules,
             self.instantiated,
             pct(self.instantiated, self.modules),
+            self.steered_modules,
             self.calls,
             self.returned,
             pct(self.returned, self.calls),
@@ -167,6 +175,7 @@ impl Stats {
             self.exits,
             self.exhaustion_stops,
             self.divergences,
+            self.crashes,
             self.modules_per_sec()
         )
     }
@@ -211,6 +220,12 @@ impl fmt::Display for Stats {
                 pct(n, self.modules)
             )?;
         }
+        writeln!(
+            f,
+            "  steered:           {} ({}, constants rewritten to edge values)",
+            self.steered_modules,
+            pct(self.steered_modules, self.modules)
+        )?;
         writeln!(f, "  compile errors:    {}", self.compile_errors)?;
         writeln!(
             f,
@@ -246,6 +261,11 @@ impl fmt::Display for Stats {
         )?;
         writeln!(f, "exhaustion stops:    {}", self.exhaustion_stops)?;
         writeln!(f, "divergences:         {}", self.divergences)?;
+        writeln!(
+            f,
+            "  crashes:           {} (worker died of a signal or hung; reproducers name it)",
+            self.crashes
+        )?;
         if self.reference_only > 0 {
             writeln!(
                 f,
