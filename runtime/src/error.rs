@@ -20,6 +20,8 @@ pub enum TrapKind {
     UndefinedElement,
     UninitializedElement,
     CallStackExhausted,
+    /// `throw_ref` of a null exnref.
+    NullExceptionReference,
 }
 
 impl TrapKind {
@@ -36,6 +38,7 @@ impl TrapKind {
             TrapKind::UndefinedElement => "undefined element",
             TrapKind::UninitializedElement => "uninitialized element",
             TrapKind::CallStackExhausted => "call stack exhausted",
+            TrapKind::NullExceptionReference => "null exception reference",
         }
     }
 }

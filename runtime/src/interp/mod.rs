@@ -57,13 +57,15 @@ impl Backend for Interpreter {
     /// operator, `simd/relaxed.rs`) and tail calls (`return_call`, `return_call_indirect`:
     /// the callee replaces the caller's frame, so tail-call loops run in constant
     /// space, `exec/call.rs`; `return_call_ref` needs typed function references, which
-    /// the interpreter does not implement).
+    /// the interpreter does not implement) and exception handling (`throw`, `throw_ref`,
+    /// `try_table`: handler tables searched by the unwinder, `exec/exceptions.rs`).
     fn features(&self) -> WasmFeatures {
         WasmFeatures::WASM2
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
             | WasmFeatures::RELAXED_SIMD
             | WasmFeatures::TAIL_CALL
+            | WasmFeatures::EXCEPTIONS
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {

@@ -8,6 +8,7 @@
 
 mod call;
 mod dispatch;
+mod exceptions;
 pub(super) mod frame;
 pub(super) mod memory;
 mod ops;
@@ -61,6 +62,24 @@ enum Action {
     /// Run the memory instruction at `pc`, after an `OtherMemory` prefix
     /// (`other_memory.rs`).
     OtherMemory,
+    /// `throw` of tag `tag` (module index space), its payload at slot `base`.
+    Throw {
+        tag: u32,
+        base: u32,
+    },
+    /// `throw_ref` of exception `exn` (a store index).
+    ThrowRef {
+        exn: u32,
+    },
+}
+
+/// What the outer loop does after an action.
+enum Flow {
+    Continue,
+    /// The entry function returned.
+    Done,
+    /// An error that no frame of this entry may catch: it leaves as it is.
+    Escape(crate::error::Error),
 }
 
 /// The function the inner loop runs: its code, next instruction and slot window, and
@@ -195,63 +214,101 @@ fn run(
                 pos,
                 view,
             };
-            let action = dispatch::run_frames(&mut running, &mut frames, store, &ctx)?;
+            let action = dispatch::run_frames(&mut running, &mut frames, store, &ctx);
             pos = running.pos;
             pos.pc = running.ip.pc();
             view = running.view;
             action
         };
 
-        match action {
-            Action::Call { func, base } => {
-                let abs = pos.base + base as usize;
-                call::call_defined(st, &ctx.code, ctx.instance, &mut pos, func, abs, limits)?;
-            }
-            Action::CallImport { func, base } => {
-                let abs = pos.base + base as usize;
-                let sf = store.instances[ctx.instance as usize].funcs[func as usize];
-                call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
+        let flow = match action {
+            Ok(action) => act(store, st, &mut ctx, &mut pos, &mut view, action, limits),
+            Err(e) => Err(e),
+        };
+        match flow {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Done) => return Ok(()),
+            Ok(Flow::Escape(e)) => return Err(e),
+            Err(e) => {
+                // A trap (or any error but an exception) leaves at once; an exception
+                // resumes at its handler's landing pad, perhaps in another instance.
+                exceptions::unwind(store, st, &mut ctx, &mut pos, e)?;
                 view = MemView::new(store, ctx.mem);
             }
-            Action::CallStore { sf, base } => {
-                let abs = pos.base + base as usize;
-                call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
-                view = MemView::new(store, ctx.mem);
-            }
-            Action::TailCall { func, base } => {
-                let args = pos.base + base as usize;
-                call::tail_call_defined(st, &ctx.code, &mut pos, func, args, limits)?;
-            }
-            Action::TailCallImport { func, base } => {
-                let args = pos.base + base as usize;
-                let sf = store.instances[ctx.instance as usize].funcs[func as usize];
-                if tail_call_store_func(store, st, &mut ctx, &mut pos, sf, args, limits)? {
-                    return Ok(());
-                }
-                view = MemView::new(store, ctx.mem);
-            }
-            Action::TailCallStore { sf, base } => {
-                let args = pos.base + base as usize;
-                if tail_call_store_func(store, st, &mut ctx, &mut pos, sf, args, limits)? {
-                    return Ok(());
-                }
-                view = MemView::new(store, ctx.mem);
-            }
-            Action::OtherMemory => {
-                pos.pc = other_memory::exec_at(store, st, &ctx, &pos)?;
-                view = MemView::new(store, ctx.mem);
-            }
-            Action::Return => match call::do_return(store, st, &mut ctx, &mut pos)? {
-                call::ReturnedTo::Caller => {}
-                call::ReturnedTo::OtherInstance => view = MemView::new(store, ctx.mem),
-                call::ReturnedTo::Host => return Ok(()),
-            },
         }
     }
 }
 
-/// Tail-calls store function `sf`, its arguments at absolute slot `args`; true when that
-/// returned to the host (the entry function's frame was replaced by a host function).
+/// Carries out `action` of the inner loop.
+#[inline(always)]
+fn act(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    ctx: &mut Ctx,
+    pos: &mut Pos,
+    view: &mut MemView,
+    action: Action,
+    limits: &Limits,
+) -> Result<Flow> {
+    match action {
+        Action::Call { func, base } => {
+            let abs = pos.base + base as usize;
+            call::call_defined(st, &ctx.code, ctx.instance, pos, func, abs, limits)?;
+        }
+        Action::CallImport { func, base } => {
+            let abs = pos.base + base as usize;
+            let sf = store.instances[ctx.instance as usize].funcs[func as usize];
+            call::call_store_func(store, st, ctx, pos, sf, abs, limits)?;
+            *view = MemView::new(store, ctx.mem);
+        }
+        Action::CallStore { sf, base } => {
+            let abs = pos.base + base as usize;
+            call::call_store_func(store, st, ctx, pos, sf, abs, limits)?;
+            *view = MemView::new(store, ctx.mem);
+        }
+        Action::TailCall { func, base } => {
+            let args = pos.base + base as usize;
+            call::tail_call_defined(st, &ctx.code, pos, func, args, limits)?;
+        }
+        Action::TailCallImport { func, base } => {
+            let args = pos.base + base as usize;
+            let sf = store.instances[ctx.instance as usize].funcs[func as usize];
+            let flow = tail_call_store_func(store, st, ctx, pos, sf, args, limits)?;
+            *view = MemView::new(store, ctx.mem);
+            return Ok(flow);
+        }
+        Action::TailCallStore { sf, base } => {
+            let args = pos.base + base as usize;
+            let flow = tail_call_store_func(store, st, ctx, pos, sf, args, limits)?;
+            *view = MemView::new(store, ctx.mem);
+            return Ok(flow);
+        }
+        Action::OtherMemory => {
+            pos.pc = other_memory::exec_at(store, st, ctx, pos)?;
+            *view = MemView::new(store, ctx.mem);
+        }
+        Action::Return => match call::do_return(store, st, ctx, pos)? {
+            call::ReturnedTo::Caller => {}
+            call::ReturnedTo::OtherInstance => *view = MemView::new(store, ctx.mem),
+            call::ReturnedTo::Host => return Ok(Flow::Done),
+        },
+        Action::Throw { tag, base } => {
+            return Err(exceptions::throw(
+                store,
+                st,
+                ctx,
+                tag,
+                pos.base + base as usize,
+            ));
+        }
+        Action::ThrowRef { exn } => return Err(store.exception_error(exn)),
+    }
+    Ok(Flow::Continue)
+}
+
+/// Tail-calls store function `sf`, its arguments at absolute slot `args`; `Done` when
+/// that returned to the host (the entry function's frame was replaced by a host
+/// function).
 ///
 /// A Wasm function, of this instance or another, replaces the current frame. A host
 /// function is called as usual, then its results go to slot 0 and the current frame
@@ -265,15 +322,20 @@ fn tail_call_store_func(
     sf: u32,
     args: usize,
     limits: &Limits,
-) -> Result<bool> {
+) -> Result<Flow> {
     if call::tail_call_wasm(store, st, ctx, pos, sf, args, limits)? {
-        return Ok(false);
+        return Ok(Flow::Continue);
     }
-    call::call_host_at(store, st, ctx.instance, sf, args, pos.base)?;
-    Ok(matches!(
-        call::do_return(store, st, ctx, pos)?,
-        call::ReturnedTo::Host
-    ))
+    let called = call::call_host_at(store, st, ctx.instance, sf, args, pos.base);
+    // The tail call replaced this frame, so its `try_table`s no longer apply to what the
+    // host function throws: the search starts at the caller.
+    let returned = call::do_return(store, st, ctx, pos)?;
+    match (called, returned) {
+        (Ok(()), call::ReturnedTo::Host) => Ok(Flow::Done),
+        (Ok(()), _) => Ok(Flow::Continue),
+        (Err(e), call::ReturnedTo::Host) => Ok(Flow::Escape(e)),
+        (Err(e), _) => Err(e),
+    }
 }
 
 /// `init_frame` for tail calls, out of the inner loop's code: inlined a second time

@@ -43,6 +43,7 @@ impl Translator<'_> {
             start: self.pc(),
             pending: Vec::new(),
             else_jump,
+            handlers: None,
         });
         Ok(())
     }
@@ -85,6 +86,9 @@ impl Translator<'_> {
         if self.reachable {
             self.materialize_top(c.results);
         }
+        if let Some(handlers) = c.handlers {
+            self.close_try_table(handlers, c.start);
+        }
         let here = self.pc();
         for j in c.pending {
             self.bind(j, here);
@@ -121,7 +125,7 @@ impl Translator<'_> {
     }
 
     /// Emits `instr` (a branch) aimed at label `ci`.
-    fn emit_jump(&mut self, ci: usize, instr: Instr) {
+    pub(super) fn emit_jump(&mut self, ci: usize, instr: Instr) {
         let at = self.emit(instr);
         if self.ctrls[ci].kind == CtrlKind::Loop {
             let start = self.ctrls[ci].start;

@@ -23,6 +23,7 @@ macro_rules! generated_visits {
     (@one simd $op:ident $visit:ident $($args:tt)?) => { listed_simd!($op => $visit); };
     (@one relaxed_simd $($hand_written:tt)*) => {};
     (@one tail_call $($hand_written:tt)*) => {};
+    (@one exceptions $($hand_written:tt)*) => {};
     (@one $proposal:ident $op:ident $visit:ident $({ $($argty:ty),* })?) => {
         fn $visit(&mut self $($(, _: $argty)*)?) -> Self::Output {
             Err($crate::module::unsupported_operator(
