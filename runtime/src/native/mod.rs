@@ -109,7 +109,8 @@ impl Backend for NativeBackend {
         let all = WasmFeatures::WASM2
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
-            | WasmFeatures::TAIL_CALL;
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::EXCEPTIONS;
         if isa_supports_simd(&*self.isa) {
             all | WasmFeatures::RELAXED_SIMD
         } else {

@@ -35,7 +35,7 @@ impl Translator<'_, '_> {
     }
 
     /// The branch target of the frame `depth` levels out, and how many values it takes.
-    fn target(&mut self, depth: u32) -> (ir::Block, usize) {
+    pub(super) fn target(&mut self, depth: u32) -> (ir::Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         match frame.kind {
@@ -281,6 +281,7 @@ impl Translator<'_, '_> {
             FrameKind::Loop { header } => self.b.seal_block(header),
             _ => {}
         }
+        self.close_try_table();
         self.stack.truncate(frame.height);
         self.facts.truncate(frame.facts);
         self.b.switch_to_block(frame.dest);

@@ -71,6 +71,7 @@ macro_rules! refuse_unimplemented_proposals {
     // `return_call` and `return_call_indirect`; wasmparser lists `return_call_ref` with
     // typed function references, which stay refused.
     (@refuse tail_call $($rest:tt)*) => {};
+    (@refuse exceptions $($rest:tt)*) => {};
     (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
         fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
             Err($crate::module::unsupported_operator(
@@ -113,6 +114,10 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
         self.end()
     }
 
+    fn visit_try_table(&mut self, try_table: wasmparser::TryTable) -> Result<()> {
+        self.open_try_table(try_table)
+    }
+
     visit_methods! {
         // Control (control.rs).
         visit_unreachable => unreachable();
@@ -133,6 +138,10 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
         visit_return_call(function_index: u32) => return_call(function_index);
         visit_return_call_indirect(type_index: u32, table_index: u32) =>
             return_call_indirect(type_index, table_index);
+
+        // Exceptions (exceptions.rs).
+        visit_throw(tag_index: u32) => throw(tag_index);
+        visit_throw_ref => throw_ref();
 
         // Locals, globals, references and tables (variables.rs).
         visit_local_get(local_index: u32) => local_get(local_index);
