@@ -32,6 +32,7 @@ mod common;
 mod basics;
 mod calls;
 mod control;
+mod exceptions;
 mod memory;
 mod multi_memory;
 mod numeric;
