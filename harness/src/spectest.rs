@@ -34,7 +34,7 @@ pub fn register(store: &Store) -> Result<Instance> {
         .table(
             "table",
             TableType {
-                element: RefType::FuncRef,
+                element: RefType::FUNCREF,
                 min: 10,
                 max: Some(20),
             },

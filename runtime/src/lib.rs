@@ -36,4 +36,4 @@ pub use module::{
     Export, ExternKind, GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,
 };
 pub use store::{CloseHook, LinearMemory, MemoryAllocator};
-pub use values::{ExternRef, FuncType, RefType, ValType};
+pub use values::{ExternRef, FuncType, HeapType, RefFamily, RefType, ValType};

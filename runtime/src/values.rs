@@ -14,15 +14,44 @@ pub enum ValType {
     F32,
     F64,
     V128,
-    FuncRef,
-    ExternRef,
+    Ref(RefType),
 }
 
 impl ValType {
+    /// `funcref`, Wasm 2.0's function reference: `(ref null func)`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`: `(ref null extern)`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`: `(ref null exn)`.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(self, ValType::Ref(_))
     }
 
+    /// The reference type, if this is one.
+    pub fn as_ref(self) -> Option<RefType> {
+        match self {
+            ValType::Ref(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether a local or a new table slot of this type has a default value (every type
+    /// but a non-nullable reference). Spec:
+    /// <https://webassembly.github.io/spec/core/valid/types.html#defaultable-types>.
+    pub fn is_defaultable(self) -> bool {
+        !matches!(
+            self,
+            ValType::Ref(RefType {
+                nullable: false,
+                ..
+            })
+        )
+    }
+
+    /// The value type of a wasmparser type, or `None` for a reference type outside the
+    /// function, extern and exception hierarchies (the GC proposal's).
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
         use wasmparser::ValType as W;
         Some(match ty {
@@ -31,59 +60,156 @@ impl ValType {
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
             W::V128 => ValType::V128,
-            W::Ref(r) => RefType::from_wasmparser(r)?.into(),
+            W::Ref(r) => ValType::Ref(RefType::from_wasmparser(r)?),
         })
     }
 }
 
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-            ValType::F32 => "f32",
-            ValType::F64 => "f64",
-            ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-        })
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) => r.fmt(f),
+        }
     }
 }
 
-/// The element type of a table: the two reference types of Wasm 2.0.
+/// What a reference points to. Spec:
+/// <https://webassembly.github.io/spec/core/syntax/types.html#heap-types>. The three
+/// hierarchies without garbage collection: functions (`func` above every concrete function
+/// type, `nofunc` below them all), host references (`extern` above `noextern`) and
+/// exceptions (`exn` above `noexn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefType {
-    FuncRef,
-    ExternRef,
+pub enum HeapType {
+    Func,
+    NoFunc,
+    Extern,
+    NoExtern,
+    Exn,
+    NoExn,
+    /// A function type, by its index in the module's type section. (Across modules,
+    /// types are compared by identity, `module::TypeKey`, not by this index.)
+    Concrete(u32),
+}
+
+/// The three reference hierarchies; a reference's raw form depends only on this
+/// (`RawValue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefFamily {
+    Func,
+    Extern,
+    Exn,
+}
+
+impl HeapType {
+    pub fn family(self) -> RefFamily {
+        match self {
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => RefFamily::Func,
+            HeapType::Extern | HeapType::NoExtern => RefFamily::Extern,
+            HeapType::Exn | HeapType::NoExn => RefFamily::Exn,
+        }
+    }
+
+    /// Whether this is a bottom type (`nofunc`, `noextern`, `noexn`): only null has it.
+    pub fn is_bottom(self) -> bool {
+        matches!(
+            self,
+            HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn
+        )
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoExn => f.write_str("noexn"),
+            HeapType::Concrete(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// A reference type: a heap type and whether null is a value of it. Spec:
+/// <https://webassembly.github.io/spec/core/syntax/types.html#reference-types>.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefType {
+    pub nullable: bool,
+    pub heap: HeapType,
 }
 
 impl RefType {
+    pub const FUNCREF: RefType = RefType::nullable(HeapType::Func);
+    pub const EXTERNREF: RefType = RefType::nullable(HeapType::Extern);
+    pub const EXNREF: RefType = RefType::nullable(HeapType::Exn);
+
+    pub const fn nullable(heap: HeapType) -> RefType {
+        RefType {
+            nullable: true,
+            heap,
+        }
+    }
+
+    pub const fn non_null(heap: HeapType) -> RefType {
+        RefType {
+            nullable: false,
+            heap,
+        }
+    }
+
+    pub fn family(self) -> RefFamily {
+        self.heap.family()
+    }
+
+    /// The reference type of a wasmparser type, or `None` for the GC proposal's heap
+    /// types (any, eq, i31, struct, array, none) and shared ones.
     pub(crate) fn from_wasmparser(ty: wasmparser::RefType) -> Option<RefType> {
-        if !ty.is_nullable() {
-            return None;
-        }
-        if ty.is_func_ref() {
-            Some(RefType::FuncRef)
-        } else if ty.is_extern_ref() {
-            Some(RefType::ExternRef)
-        } else {
-            None
-        }
+        use wasmparser::{AbstractHeapType as A, HeapType as W};
+        let heap = match ty.heap_type() {
+            W::Abstract { shared: false, ty } => match ty {
+                A::Func => HeapType::Func,
+                A::NoFunc => HeapType::NoFunc,
+                A::Extern => HeapType::Extern,
+                A::NoExtern => HeapType::NoExtern,
+                A::Exn => HeapType::Exn,
+                A::NoExn => HeapType::NoExn,
+                _ => return None,
+            },
+            W::Concrete(index) => HeapType::Concrete(index.as_module_index()?),
+            W::Abstract { shared: true, .. } | W::Exact(_) => return None,
+        };
+        Some(RefType {
+            nullable: ty.is_nullable(),
+            heap,
+        })
     }
 }
 
 impl From<RefType> for ValType {
     fn from(r: RefType) -> ValType {
-        match r {
-            RefType::FuncRef => ValType::FuncRef,
-            RefType::ExternRef => ValType::ExternRef,
-        }
+        ValType::Ref(r)
     }
 }
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        ValType::from(*self).fmt(f)
+        match (self.nullable, self.heap) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (true, HeapType::Exn) => f.write_str("exnref"),
+            (true, HeapType::NoFunc) => f.write_str("nullfuncref"),
+            (true, HeapType::NoExtern) => f.write_str("nullexternref"),
+            (true, HeapType::NoExn) => f.write_str("nullexnref"),
+            (true, heap) => write!(f, "(ref null {heap})"),
+            (false, heap) => write!(f, "(ref {heap})"),
+        }
     }
 }
 
@@ -141,8 +267,10 @@ pub struct ExternRef(pub u32);
 
 /// A value as the store and the engines hold it: untyped bits whose type is known from
 /// context (a signature, a global's or a table's type). Numbers are their bits, an `i32`
-/// or `f32` zero-extended; a `v128` uses all 128 bits. A reference is 0 when null, its
-/// store function index + 1 for a funcref, its host number + 1 for an externref. Engines
+/// or `f32` zero-extended; a `v128` uses all 128 bits. A reference is 0 when null; else,
+/// by its [`RefFamily`], its store function index + 1 for a function reference, its host
+/// number + 1 for an extern reference, its store exception index + 1 for an exception
+/// reference. Engines
 /// keep scalars in 64-bit cells: the low half of this, the upper half being zero.
 pub(crate) type RawValue = u128;
 

@@ -3,7 +3,7 @@
 //! engine runs the same plan.
 
 use arbitrary::{Result, Unstructured};
-use runtime::{FuncType, RefType, ValType};
+use runtime::{FuncType, RefFamily, RefType, ValType};
 
 use crate::fuzz::generate::{FUEL, FUEL_EXPORT};
 use crate::fuzz::input::{SplitMix64, draw_val, fnv1a};
@@ -254,10 +254,13 @@ pub fn host_action(
                     ValType::F32 => Val::F32(((r >> 16) as i16 as f32 / 4.0).to_bits()),
                     ValType::F64 => Val::F64(((r >> 16) as i32 as f64 / 16.0).to_bits()),
                     ValType::V128 => Val::V128(u128::from(r) << 64 | u128::from(rng.next_u64())),
-                    ValType::FuncRef => Val::FuncRef(None),
-                    ValType::ExternRef => {
-                        Val::ExternRef((r & 3 != 0).then_some((r >> 8) as u32 % 8))
-                    }
+                    ValType::Ref(t) => match t.family() {
+                        RefFamily::Extern => {
+                            Val::ExternRef((r & 3 != 0).then_some((r >> 8) as u32 % 8))
+                        }
+                        // Exception references are never generated (`shape.rs`).
+                        RefFamily::Func | RefFamily::Exn => Val::FuncRef(None),
+                    },
                 }
             })
             .collect(),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use runtime::{TrapKind, ValType};
+use runtime::{RefFamily, TrapKind, ValType};
 use wasmi::errors::ErrorKind;
 use wasmi::{
     AsContext, CompilationMode, Config, Engine, Error, ExternRef, Func, FuncType, Global, Instance,
@@ -44,15 +44,18 @@ fn wty(t: ValType) -> wasmi::ValType {
         ValType::F32 => wasmi::ValType::F32,
         ValType::F64 => wasmi::ValType::F64,
         ValType::V128 => wasmi::ValType::V128,
-        ValType::FuncRef => wasmi::ValType::FuncRef,
-        ValType::ExternRef => wasmi::ValType::ExternRef,
+        ValType::Ref(r) => match rty(r) {
+            RefType::Func => wasmi::ValType::FuncRef,
+            RefType::Extern => wasmi::ValType::ExternRef,
+        },
     }
 }
 
 fn rty(t: runtime::RefType) -> RefType {
-    match t {
-        runtime::RefType::FuncRef => RefType::Func,
-        runtime::RefType::ExternRef => RefType::Extern,
+    // The generator makes only Wasm 2.0's reference types for a wasmi reference run.
+    match t.family() {
+        RefFamily::Func | RefFamily::Exn => RefType::Func,
+        RefFamily::Extern => RefType::Extern,
     }
 }
 

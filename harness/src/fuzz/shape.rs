@@ -43,9 +43,9 @@ fn val_type(t: wasmparser::ValType) -> Option<ValType> {
 
 fn ref_type(r: wasmparser::RefType) -> Option<RefType> {
     if r.is_func_ref() {
-        Some(RefType::FuncRef)
+        Some(RefType::FUNCREF)
     } else if r.is_extern_ref() {
-        Some(RefType::ExternRef)
+        Some(RefType::EXTERNREF)
     } else {
         None
     }

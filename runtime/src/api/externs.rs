@@ -6,7 +6,7 @@ use crate::module::{ExternKind, GlobalType, MemoryType, TableType};
 use crate::store::{
     GlobalInstance, MemoryInstance, StoreData, StoreExtern, StoreId, TableInstance,
 };
-use crate::values::{RawValue, RefType};
+use crate::values::{RawValue, RefFamily, RefType};
 
 /// Anything a module can import or export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -193,12 +193,12 @@ pub struct Table {
 }
 
 fn ref_raw(d: &StoreData, ty: RefType, v: Value) -> Result<u64> {
-    match (ty, v) {
-        (RefType::FuncRef, Value::FuncRef(_)) => {
+    match (ty.family(), v) {
+        (RefFamily::Func, Value::FuncRef(_)) => {
             v.check_store(d)?;
             Ok(v.to_raw() as u64)
         }
-        (RefType::ExternRef, Value::ExternRef(_)) => Ok(v.to_raw() as u64),
+        (RefFamily::Extern, Value::ExternRef(_)) => Ok(v.to_raw() as u64),
         _ => Err(Error::Usage(format!("value {v} does not fit a {ty} table"))),
     }
 }

@@ -42,8 +42,8 @@ wasm_ty!(i64, I64, Value::I64, Value::I64(x) => x);
 wasm_ty!(u64, I64, |x| Value::I64(x as i64), Value::I64(x) => x as u64);
 wasm_ty!(f32, F32, Value::f32, Value::F32(x) => f32::from_bits(x));
 wasm_ty!(f64, F64, Value::f64, Value::F64(x) => f64::from_bits(x));
-wasm_ty!(Option<Func>, FuncRef, Value::FuncRef, Value::FuncRef(x) => x);
-wasm_ty!(Option<ExternRef>, ExternRef, Value::ExternRef, Value::ExternRef(x) => x);
+wasm_ty!(Option<Func>, FUNCREF, Value::FuncRef, Value::FuncRef(x) => x);
+wasm_ty!(Option<ExternRef>, EXTERNREF, Value::ExternRef, Value::ExternRef(x) => x);
 
 /// A tuple of [`WasmTy`] (or a single one): the parameters of a typed call.
 pub trait WasmParams: Sized + Send + 'static {

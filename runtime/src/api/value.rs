@@ -9,7 +9,7 @@ use std::fmt;
 use crate::api::Func;
 use crate::error::Result;
 use crate::store::{StoreData, StoreId};
-use crate::values::{ExternRef, RawValue, ValType};
+use crate::values::{ExternRef, RawValue, RefFamily, ValType};
 
 /// A WebAssembly value. Floats are kept as bits so that NaN payloads survive.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,12 +33,14 @@ impl Value {
             Value::F32(_) => ValType::F32,
             Value::F64(_) => ValType::F64,
             Value::V128(_) => ValType::V128,
-            Value::FuncRef(_) => ValType::FuncRef,
-            Value::ExternRef(_) => ValType::ExternRef,
+            Value::FuncRef(_) => ValType::FUNCREF,
+            Value::ExternRef(_) => ValType::EXTERNREF,
         }
     }
 
     /// The default (zero) value of a type: what locals and new table slots start as.
+    /// A non-nullable reference type has none ([`ValType::is_defaultable`]); this gives
+    /// the null of its hierarchy, which no such location may hold.
     pub fn default_for(ty: ValType) -> Value {
         match ty {
             ValType::I32 => Value::I32(0),
@@ -46,8 +48,13 @@ impl Value {
             ValType::F32 => Value::F32(0),
             ValType::F64 => Value::F64(0),
             ValType::V128 => Value::V128(0),
-            ValType::FuncRef => Value::FuncRef(None),
-            ValType::ExternRef => Value::ExternRef(None),
+            ValType::Ref(r) => match r.family() {
+                RefFamily::Func => Value::FuncRef(None),
+                RefFamily::Extern => Value::ExternRef(None),
+                RefFamily::Exn => {
+                    unreachable!("the front end refuses exnref until exceptions are implemented")
+                }
+            },
         }
     }
 
@@ -112,11 +119,18 @@ impl Value {
             ValType::F32 => Value::F32(low as u32),
             ValType::F64 => Value::F64(low),
             ValType::V128 => Value::V128(raw),
-            ValType::FuncRef => Value::FuncRef(
-                low.checked_sub(1)
-                    .map(|i| Func::from_raw_parts(store, i as u32)),
-            ),
-            ValType::ExternRef => Value::ExternRef(low.checked_sub(1).map(|i| ExternRef(i as u32))),
+            ValType::Ref(r) => match r.family() {
+                RefFamily::Func => Value::FuncRef(
+                    low.checked_sub(1)
+                        .map(|i| Func::from_raw_parts(store, i as u32)),
+                ),
+                RefFamily::Extern => {
+                    Value::ExternRef(low.checked_sub(1).map(|i| ExternRef(i as u32)))
+                }
+                RefFamily::Exn => {
+                    unreachable!("the front end refuses exnref until exceptions are implemented")
+                }
+            },
         }
     }
 

@@ -42,13 +42,16 @@ impl ConstExpr {
                 O::F32Const { value } => ConstOp::F32(value.bits()),
                 O::F64Const { value } => ConstOp::F64(value.bits()),
                 O::V128Const { value } => ConstOp::V128(value.i128() as u128),
-                O::RefNull { hty } => ConstOp::RefNull(match hty {
-                    wasmparser::HeapType::Abstract {
-                        ty: wasmparser::AbstractHeapType::Extern,
-                        ..
-                    } => RefType::ExternRef,
-                    _ => RefType::FuncRef,
-                }),
+                O::RefNull { hty } => ConstOp::RefNull(
+                    wasmparser::RefType::new(true, hty)
+                        .and_then(RefType::from_wasmparser)
+                        .ok_or_else(|| {
+                            super::parse::gc_unsupported(
+                                "a null of a GC heap type",
+                                reader.original_position(),
+                            )
+                        })?,
+                ),
                 O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
                 O::I32Add => ConstOp::I32Add,

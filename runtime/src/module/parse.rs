@@ -48,7 +48,7 @@ fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, CompileErro
     })
 }
 
-fn gc_unsupported(what: &str, offset: u64) -> CompileError {
+pub(crate) fn gc_unsupported(what: &str, offset: u64) -> CompileError {
     unsupported(
         format!("garbage collection is not supported yet ({what})"),
         offset,
@@ -59,26 +59,10 @@ fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<RefType, CompileErro
     RefType::from_wasmparser(ty).ok_or_else(|| ref_unsupported(ty, offset))
 }
 
-/// Why a reference type other than Wasm 2.0's nullable `funcref`/`externref` is refused,
-/// by the proposal it comes from, so that every GC-only module is skipped for one reason.
+/// A reference type outside the function, extern and exception hierarchies is the GC
+/// proposal's; every GC-only module is refused with the same reason.
 fn ref_unsupported(ty: wasmparser::RefType, offset: u64) -> CompileError {
-    use wasmparser::{AbstractHeapType as A, HeapType};
-    let what = match ty.heap_type() {
-        HeapType::Abstract {
-            ty: A::Exn | A::NoExn,
-            ..
-        } => "exception references are",
-        HeapType::Abstract {
-            ty: A::Func | A::Extern,
-            ..
-        }
-        | HeapType::Concrete(_) => "typed function references are",
-        _ => "garbage collection is",
-    };
-    unsupported(
-        format!("{what} not supported yet (reference type {ty})"),
-        offset,
-    )
+    gc_unsupported(&format!("reference type {ty}"), offset)
 }
 
 fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, CompileError> {
@@ -353,7 +337,7 @@ fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileErr
                 .map(|f| f.map(|f| ConstExpr(vec![ConstOp::RefFunc(f)])))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(malformed)?;
-            (RefType::FuncRef, items)
+            (RefType::FUNCREF, items)
         }
         ElementItems::Expressions(ty, exprs) => {
             let mut items = Vec::new();

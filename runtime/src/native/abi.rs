@@ -68,7 +68,7 @@ pub(crate) fn clif_type(t: ValType) -> Type {
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
-        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::Ref(_) => types::I64,
         ValType::V128 => types::I8X16,
     }
 }

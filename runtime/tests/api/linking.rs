@@ -61,7 +61,7 @@ fn env(store: &Store) -> Instance {
         .table(
             "tab",
             TableType {
-                element: RefType::FuncRef,
+                element: RefType::FUNCREF,
                 min: 2,
                 max: Some(10),
             },
@@ -70,7 +70,7 @@ fn env(store: &Store) -> Instance {
         .table(
             "tab_nomax",
             TableType {
-                element: RefType::FuncRef,
+                element: RefType::FUNCREF,
                 min: 2,
                 max: None,
             },

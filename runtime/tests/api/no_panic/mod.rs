@@ -18,7 +18,7 @@ use proptest::test_runner::{
 };
 use runtime::{
     Config, Engine, Error, HostModuleBuilder, ImportType, Instance, LinearMemory, MemoryAllocator,
-    Module, RefType, Store, Strategy, Value,
+    Module, Store, Strategy, Value,
 };
 use wasmparser::Operator;
 
@@ -156,10 +156,7 @@ fn satisfy_imports(store: &Store, m: &Module) -> bool {
                 if tt.min > 10_000 {
                     return false;
                 }
-                let init = match tt.element {
-                    RefType::FuncRef => Value::FuncRef(None),
-                    RefType::ExternRef => Value::ExternRef(None),
-                };
+                let init = Value::default_for(tt.element.into());
                 b.table(import.name.clone(), *tt, init)
             }
             ImportType::Global(gt) => b.global(
