@@ -85,7 +85,8 @@ impl Exception {
         })
     }
 
-    fn check_store(&self, d: &StoreData) -> Result<()> {
+    /// Fails unless this exception is one of the store of `d`.
+    pub(crate) fn check_store(&self, d: &StoreData) -> Result<()> {
         if self.store != d.id.0 || self.index as usize >= d.exceptions.len() {
             return Err(Error::Usage("exception belongs to another store".into()));
         }
