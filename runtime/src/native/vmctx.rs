@@ -108,7 +108,7 @@ pub(crate) fn trap_kind(code: u32) -> Option<TrapKind> {
     TRAP_KINDS.get((code as usize).checked_sub(1)?).copied()
 }
 
-const TRAP_KINDS: [TrapKind; 10] = [
+const TRAP_KINDS: [TrapKind; 11] = [
     TrapKind::Unreachable,
     TrapKind::IntegerDivideByZero,
     TrapKind::IntegerOverflow,
@@ -119,6 +119,7 @@ const TRAP_KINDS: [TrapKind; 10] = [
     TrapKind::UndefinedElement,
     TrapKind::UninitializedElement,
     TrapKind::CallStackExhausted,
+    TrapKind::NullExceptionReference,
 ];
 
 /// The shared, heap-allocated runtime of one store.

@@ -9,6 +9,8 @@ use runtime::{
 use crate::common::{engine_with, instantiate, module};
 
 on_both_engines!(
+    a_host_exception_caught_by_catch_ref_and_rethrown_escapes_unchanged,
+    exnref_values_cross_the_host_boundary,
     an_uncaught_exception_reaches_the_embedder_with_its_tag_and_values,
     a_host_exception_is_caught_by_wasm_with_its_payload,
     catch_all_catches_any_tag_and_clauses_are_tried_in_order,
@@ -345,4 +347,90 @@ fn a_tag_reexported_by_a_host_module_is_the_same_tag(strategy: Strategy) {
         None,
     );
     assert_eq!(inst.get_tag(&store, "again"), Some(tag));
+}
+
+/// The issue's scenario: a host function throws, Wasm catches with `catch_ref`, rethrows
+/// with `throw_ref`, and the embedder gets the very exception the host made, with the
+/// same tag and values.
+fn a_host_exception_caught_by_catch_ref_and_rethrown_escapes_unchanged(strategy: Strategy) {
+    let store = store(strategy);
+    let tag = host_thrower(&store);
+    let inst = instantiate(
+        &store,
+        r#"(module
+            (tag $e (import "host" "e") (param i32 i64))
+            (func $throw (import "host" "throw") (param i32))
+            (global $seen (export "seen") (mut i64) (i64.const 0))
+            (func (export "f") (param i32) (local $exn exnref)
+                (block $h (result i32 i64 exnref)
+                    (try_table (catch_ref $e $h) (call $throw (local.get 0)))
+                    (return))
+                (local.set $exn)
+                (global.set $seen)
+                (drop)
+                (throw_ref (local.get $exn))))"#,
+        None,
+    );
+    let f = inst.get_func(&store, "f").unwrap();
+    let exn = exception_of(f.call(&store, &[Value::I32(9)]));
+    assert_eq!(exn.tag(&store).unwrap(), tag);
+    assert_eq!(
+        exn.values(&store).unwrap(),
+        vec![Value::I32(9), Value::I64(1009)]
+    );
+    let seen = inst
+        .get_global(&store, "seen")
+        .unwrap()
+        .get(&store)
+        .unwrap();
+    assert_eq!(seen, Value::I64(1009), "the handler ran before the rethrow");
+}
+
+/// An exnref is a value like a funcref: Wasm returns one to the embedder, the embedder
+/// passes it back, and `throw_ref` of it throws the same exception; null traps.
+fn exnref_values_cross_the_host_boundary(strategy: Strategy) {
+    let store = store(strategy);
+    let inst = instantiate(
+        &store,
+        r#"(module
+            (tag $e (export "e") (param i32))
+            (func (export "catch") (param i32) (result exnref)
+                (block $h (result exnref)
+                    (try_table (catch_all_ref $h) (throw $e (local.get 0)))
+                    (unreachable)))
+            (func (export "rethrow") (param exnref) (throw_ref (local.get 0))))"#,
+        None,
+    );
+    let catch = inst.get_func(&store, "catch").unwrap();
+    let rethrow = inst.get_func(&store, "rethrow").unwrap();
+    let got = catch.call(&store, &[Value::I32(3)]).unwrap();
+    let [Value::ExnRef(Some(exn))] = got[..] else {
+        panic!("expected a non-null exnref, got {got:?}");
+    };
+    assert_eq!(exn.values(&store).unwrap(), vec![Value::I32(3)]);
+    assert_eq!(exn.tag(&store).unwrap(), inst.get_tag(&store, "e").unwrap());
+    let again = exception_of(rethrow.call(&store, &[Value::ExnRef(Some(exn))]));
+    assert_eq!(again, exn, "throw_ref throws the same exception object");
+    let made = Exception::new(
+        &store,
+        &inst.get_tag(&store, "e").unwrap(),
+        &[Value::I32(5)],
+    )
+    .unwrap();
+    let thrown = exception_of(rethrow.call(&store, &[Value::ExnRef(Some(made))]));
+    assert_eq!(thrown.values(&store).unwrap(), vec![Value::I32(5)]);
+    let null = rethrow.call(&store, &[Value::ExnRef(None)]).unwrap_err();
+    assert_eq!(null.trap_kind(), Some(TrapKind::NullExceptionReference));
+    // An exception of another store is refused at the boundary.
+    let other = self::store(strategy);
+    let foreign = Exception::new(
+        &other,
+        &i32_i64_tag(&other),
+        &[Value::I32(1), Value::I64(2)],
+    )
+    .unwrap();
+    assert!(matches!(
+        rethrow.call(&store, &[Value::ExnRef(Some(foreign))]),
+        Err(Error::Usage(_))
+    ));
 }
