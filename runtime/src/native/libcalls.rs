@@ -433,11 +433,11 @@ unsafe extern "C" fn throw(vmctx: *mut VMContext, tag: u32, buf: *const u128) {
     caller.run((), |s, i, _| {
         let tag = s.instances[i as usize].tags[tag as usize];
         let n = s.tags[tag as usize].ty.params().len();
-        // SAFETY: compiled code passes a buffer of the tag's parameter count in cells
-        // (this function's contract); none is read when there are none.
         let payload = if n == 0 {
             &[][..]
         } else {
+            // SAFETY: compiled code passes a buffer of the tag's parameter count in
+            // cells (this function's contract).
             unsafe { std::slice::from_raw_parts(buf, n) }
         };
         let exn = s.new_exception(tag, payload);
