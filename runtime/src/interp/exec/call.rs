@@ -21,6 +21,7 @@ pub(super) struct Ctx {
 }
 
 /// Where execution is: function, next instruction, frame base.
+#[derive(Clone, Copy)]
 pub(super) struct Pos {
     pub func: u32,
     pub pc: usize,

@@ -19,6 +19,7 @@ use crate::values::with_raw_values;
 
 /// `throw` of tag `tag` (module index space) in instance `ctx`, its payload at absolute
 /// slot `base`: the new exception, as the error that unwinds.
+#[cold]
 pub(super) fn throw(
     store: &mut StoreData,
     st: &ExecStack,
@@ -42,6 +43,8 @@ pub(super) fn throw(
 /// frames above the handler's are gone, `ctx` and `pos` are the handler's (at its
 /// landing pad) and the label's values are in place: `Ok(())`. Otherwise `Err(error)`,
 /// with the frames of this entry all popped (traps, exits and host errors always).
+#[cold]
+#[inline(never)]
 pub(super) fn unwind(
     store: &StoreData,
     st: &mut ExecStack,

@@ -22,7 +22,7 @@ use frame::{Ip, Slots, Values};
 use memory::MemView;
 use stack::{ExecStack, Frame, init_frame};
 
-use crate::error::{Result, TrapKind};
+use crate::error::{Error, Result, TrapKind};
 use crate::interp::ModuleCode;
 use crate::interp::bytecode::{FuncCode, Slot};
 use crate::store::StoreData;
@@ -71,15 +71,6 @@ enum Action {
     ThrowRef {
         exn: u32,
     },
-}
-
-/// What the outer loop does after an action.
-enum Flow {
-    Continue,
-    /// The entry function returned.
-    Done,
-    /// An error that no frame of this entry may catch: it leaves as it is.
-    Escape(crate::error::Error),
 }
 
 /// The function the inner loop runs: its code, next instruction and slot window, and
@@ -184,7 +175,9 @@ impl<'a> Running<'a> {
     }
 }
 
-/// Runs from `pos` in instance `ctx` until the entry function returns.
+/// Runs from `pos` in instance `ctx` until the entry function returns. An exception
+/// that [`run_until_error`] lets out is looked for a handler of; when one is found, the
+/// run goes on from its landing pad (RATIONALE.md, "Exceptions").
 fn run(
     store: &mut StoreData,
     st: &mut ExecStack,
@@ -192,6 +185,39 @@ fn run(
     mut pos: Pos,
     limits: &Limits,
 ) -> Result<()> {
+    loop {
+        match run_until_error(store, st, &mut ctx, &mut pos, limits) {
+            Ok(()) => return Ok(()),
+            Err(Stop::Escape(e)) => return Err(e),
+            // A trap (or any error but an exception) leaves at once.
+            Err(Stop::Error(e)) => exceptions::unwind(store, st, &mut ctx, &mut pos, e)?,
+        }
+    }
+}
+
+/// Why [`run_until_error`] stopped short.
+enum Stop {
+    Error(Error),
+    /// An error that no frame of this entry may catch (its frames are gone).
+    Escape(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Error(e)
+    }
+}
+
+/// The execution loop proper: runs until the entry function returns or an error. When
+/// the error is an exception thrown by an action of the outer loop (`throw`, a call),
+/// `ctx` and `pos` are where it was thrown; an error of the inner loop is always a trap.
+fn run_until_error(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    ctx: &mut Ctx,
+    pos: &mut Pos,
+    limits: &Limits,
+) -> Result<(), Stop> {
     let mut view = MemView::new(store, ctx.mem);
     loop {
         let action = {
@@ -205,110 +231,77 @@ fn run(
             let code = &ctx.code.funcs[pos.func as usize];
             // `ExecStack::enter` sized the stack for this frame.
             let Some(regs) = frames.values.window(pos.base, &code.instrs) else {
-                return Err(TrapKind::CallStackExhausted.into());
+                return Err(Error::from(TrapKind::CallStackExhausted).into());
             };
             let mut running = Running {
                 code,
                 ip: Ip::new(&code.instrs, pos.pc),
                 regs,
-                pos,
+                pos: *pos,
                 view,
             };
-            let action = dispatch::run_frames(&mut running, &mut frames, store, &ctx);
-            pos = running.pos;
+            let action = dispatch::run_frames(&mut running, &mut frames, store, ctx)?;
+            *pos = running.pos;
             pos.pc = running.ip.pc();
             view = running.view;
             action
         };
 
-        let flow = match action {
-            Ok(action) => act(store, st, &mut ctx, &mut pos, &mut view, action, limits),
-            Err(e) => Err(e),
-        };
-        match flow {
-            Ok(Flow::Continue) => {}
-            Ok(Flow::Done) => return Ok(()),
-            Ok(Flow::Escape(e)) => return Err(e),
-            Err(e) => {
-                // A trap (or any error but an exception) leaves at once; an exception
-                // resumes at its handler's landing pad, perhaps in another instance.
-                exceptions::unwind(store, st, &mut ctx, &mut pos, e)?;
+        match action {
+            Action::Call { func, base } => {
+                let abs = pos.base + base as usize;
+                call::call_defined(st, &ctx.code, ctx.instance, pos, func, abs, limits)?;
+            }
+            Action::CallImport { func, base } => {
+                let abs = pos.base + base as usize;
+                let sf = store.instances[ctx.instance as usize].funcs[func as usize];
+                call::call_store_func(store, st, ctx, pos, sf, abs, limits)?;
                 view = MemView::new(store, ctx.mem);
             }
+            Action::CallStore { sf, base } => {
+                let abs = pos.base + base as usize;
+                call::call_store_func(store, st, ctx, pos, sf, abs, limits)?;
+                view = MemView::new(store, ctx.mem);
+            }
+            Action::TailCall { func, base } => {
+                let args = pos.base + base as usize;
+                call::tail_call_defined(st, &ctx.code, pos, func, args, limits)?;
+            }
+            Action::TailCallImport { func, base } => {
+                let args = pos.base + base as usize;
+                let sf = store.instances[ctx.instance as usize].funcs[func as usize];
+                if tail_call_store_func(store, st, ctx, pos, sf, args, limits)? {
+                    return Ok(());
+                }
+                view = MemView::new(store, ctx.mem);
+            }
+            Action::TailCallStore { sf, base } => {
+                let args = pos.base + base as usize;
+                if tail_call_store_func(store, st, ctx, pos, sf, args, limits)? {
+                    return Ok(());
+                }
+                view = MemView::new(store, ctx.mem);
+            }
+            Action::OtherMemory => {
+                pos.pc = other_memory::exec_at(store, st, ctx, pos)?;
+                view = MemView::new(store, ctx.mem);
+            }
+            Action::Return => match call::do_return(store, st, ctx, pos)? {
+                call::ReturnedTo::Caller => {}
+                call::ReturnedTo::OtherInstance => view = MemView::new(store, ctx.mem),
+                call::ReturnedTo::Host => return Ok(()),
+            },
+            Action::Throw { tag, base } => {
+                let exn = exceptions::throw(store, st, ctx, tag, pos.base + base as usize);
+                return Err(exn.into());
+            }
+            Action::ThrowRef { exn } => return Err(store.exception_error(exn).into()),
         }
     }
 }
 
-/// Carries out `action` of the inner loop.
-#[inline(always)]
-fn act(
-    store: &mut StoreData,
-    st: &mut ExecStack,
-    ctx: &mut Ctx,
-    pos: &mut Pos,
-    view: &mut MemView,
-    action: Action,
-    limits: &Limits,
-) -> Result<Flow> {
-    match action {
-        Action::Call { func, base } => {
-            let abs = pos.base + base as usize;
-            call::call_defined(st, &ctx.code, ctx.instance, pos, func, abs, limits)?;
-        }
-        Action::CallImport { func, base } => {
-            let abs = pos.base + base as usize;
-            let sf = store.instances[ctx.instance as usize].funcs[func as usize];
-            call::call_store_func(store, st, ctx, pos, sf, abs, limits)?;
-            *view = MemView::new(store, ctx.mem);
-        }
-        Action::CallStore { sf, base } => {
-            let abs = pos.base + base as usize;
-            call::call_store_func(store, st, ctx, pos, sf, abs, limits)?;
-            *view = MemView::new(store, ctx.mem);
-        }
-        Action::TailCall { func, base } => {
-            let args = pos.base + base as usize;
-            call::tail_call_defined(st, &ctx.code, pos, func, args, limits)?;
-        }
-        Action::TailCallImport { func, base } => {
-            let args = pos.base + base as usize;
-            let sf = store.instances[ctx.instance as usize].funcs[func as usize];
-            let flow = tail_call_store_func(store, st, ctx, pos, sf, args, limits)?;
-            *view = MemView::new(store, ctx.mem);
-            return Ok(flow);
-        }
-        Action::TailCallStore { sf, base } => {
-            let args = pos.base + base as usize;
-            let flow = tail_call_store_func(store, st, ctx, pos, sf, args, limits)?;
-            *view = MemView::new(store, ctx.mem);
-            return Ok(flow);
-        }
-        Action::OtherMemory => {
-            pos.pc = other_memory::exec_at(store, st, ctx, pos)?;
-            *view = MemView::new(store, ctx.mem);
-        }
-        Action::Return => match call::do_return(store, st, ctx, pos)? {
-            call::ReturnedTo::Caller => {}
-            call::ReturnedTo::OtherInstance => *view = MemView::new(store, ctx.mem),
-            call::ReturnedTo::Host => return Ok(Flow::Done),
-        },
-        Action::Throw { tag, base } => {
-            return Err(exceptions::throw(
-                store,
-                st,
-                ctx,
-                tag,
-                pos.base + base as usize,
-            ));
-        }
-        Action::ThrowRef { exn } => return Err(store.exception_error(exn)),
-    }
-    Ok(Flow::Continue)
-}
-
-/// Tail-calls store function `sf`, its arguments at absolute slot `args`; `Done` when
-/// that returned to the host (the entry function's frame was replaced by a host
-/// function).
+/// Tail-calls store function `sf`, its arguments at absolute slot `args`; true when that
+/// returned to the host (the entry function's frame was replaced by a host function).
 ///
 /// A Wasm function, of this instance or another, replaces the current frame. A host
 /// function is called as usual, then its results go to slot 0 and the current frame
@@ -322,19 +315,19 @@ fn tail_call_store_func(
     sf: u32,
     args: usize,
     limits: &Limits,
-) -> Result<Flow> {
+) -> Result<bool, Stop> {
     if call::tail_call_wasm(store, st, ctx, pos, sf, args, limits)? {
-        return Ok(Flow::Continue);
+        return Ok(false);
     }
     let called = call::call_host_at(store, st, ctx.instance, sf, args, pos.base);
     // The tail call replaced this frame, so its `try_table`s no longer apply to what the
-    // host function throws: the search starts at the caller.
+    // host function throws: the search starts at the caller, and with no caller in this
+    // entry, nothing here may catch it.
     let returned = call::do_return(store, st, ctx, pos)?;
     match (called, returned) {
-        (Ok(()), call::ReturnedTo::Host) => Ok(Flow::Done),
-        (Ok(()), _) => Ok(Flow::Continue),
-        (Err(e), call::ReturnedTo::Host) => Ok(Flow::Escape(e)),
-        (Err(e), _) => Err(e),
+        (Ok(()), returned) => Ok(matches!(returned, call::ReturnedTo::Host)),
+        (Err(e), call::ReturnedTo::Host) => Err(Stop::Escape(e)),
+        (Err(e), _) => Err(e.into()),
     }
 }
 
