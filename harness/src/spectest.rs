@@ -37,15 +37,10 @@ pub fn register(store: &Store) -> Result<Instance> {
                 element: RefType::FUNCREF,
                 min: 10,
                 max: Some(20),
+                table64: false,
             },
             Value::FuncRef(None),
         )
-        .memory(
-            "memory",
-            MemoryType {
-                min: 1,
-                max: Some(2),
-            },
-        )
+        .memory("memory", MemoryType::new(1, Some(2)))
         .instantiate(store)
 }

@@ -18,11 +18,13 @@ pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::MULTI_MEMORY)
     .union(WasmFeatures::EXTENDED_CONST)
     .union(WasmFeatures::RELAXED_SIMD)
-    .union(WasmFeatures::TAIL_CALL);
+    .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::MEMORY64);
 
 /// A generator configuration drawn from the input, restricted to what both engines
-/// support: Wasm 2.0 (fixed-width SIMD in most modules) plus multi-memory and extended
-/// constant expressions, small memories and tables, small functions.
+/// support: Wasm 2.0 (fixed-width SIMD in most modules) plus multi-memory, memory64,
+/// extended constant expressions, relaxed SIMD and tail calls, small memories and
+/// tables, small functions.
 pub fn config(u: &mut Unstructured) -> Result<Config> {
     let mut c: Config = u.arbitrary()?;
     // Features: Wasm 2.0. The Wasm 2.0 features themselves (bulk memory, reference
@@ -30,7 +32,8 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     // is on for 3 inputs out of 4, so scalar-only modules keep their share. Of Wasm 3.0:
     // relaxed SIMD in half the SIMD inputs (both engines give one fixed result per
     // operator, RATIONALE.md), multi-memory (two to four memories) in 1 input of 3,
-    // extended constant expressions and tail calls in 1 of 2 each.
+    // extended constant expressions, tail calls and memory64 (which wasm-smith applies
+    // to each memory and table by chance: i64 addresses and indices) in 1 of 2 each.
     c.simd_enabled = u.ratio(3, 4)?;
     c.relaxed_simd_enabled = c.simd_enabled && u.ratio(1, 2)?;
     let multi_memory = u.ratio(1, 3)?;
@@ -39,7 +42,7 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     c.shared_everything_threads_enabled = false;
     c.gc_enabled = false;
     c.exceptions_enabled = false;
-    c.memory64_enabled = false;
+    c.memory64_enabled = u.ratio(1, 2)?;
     c.tail_call_enabled = u.ratio(1, 2)?;
     c.wide_arithmetic_enabled = false;
     c.custom_page_sizes_enabled = false;
@@ -65,6 +68,7 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     c.allow_invalid_funcs = false;
     // Bounds: a few pages, small tables, small functions.
     c.max_memory32_bytes = c.max_memory32_bytes.min(4 * 65536);
+    c.max_memory64_bytes = c.max_memory64_bytes.min(4 * 65536);
     c.memory_max_size_required = true;
     c.max_table_elements = c.max_table_elements.min(64);
     c.table_max_size_required = true;

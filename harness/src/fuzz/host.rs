@@ -117,21 +117,29 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                 ImportPlan::Global { value, mutable } => {
                     b.global(&imp.name, to_value(value, &HashMap::new()), *mutable)
                 }
-                ImportPlan::Memory { min, max, .. } => b.memory(
+                ImportPlan::Memory {
+                    min, max, memory64, ..
+                } => b.memory(
                     &imp.name,
                     MemoryType {
                         min: *min,
                         max: *max,
+                        memory64: *memory64,
                     },
                 ),
                 ImportPlan::Table {
-                    element, min, max, ..
+                    element,
+                    min,
+                    max,
+                    table64,
+                    ..
                 } => b.table(
                     &imp.name,
                     TableType {
                         element: *element,
                         min: *min,
                         max: *max,
+                        table64: *table64,
                     },
                     runtime::Value::default_for((*element).into()),
                 ),
@@ -162,10 +170,9 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                 };
                 let size = m.data_size(store)?;
                 for (off, bytes) in writes {
-                    let off = *off as usize;
-                    let n = bytes.len().min(size.saturating_sub(off));
+                    let n = bytes.len().min(size.saturating_sub(*off as usize));
                     if n > 0 {
-                        m.write(store, off, &bytes[..n])?;
+                        m.write(store, *off as u64, &bytes[..n])?;
                     }
                 }
             }
@@ -175,8 +182,8 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                 };
                 let size = t.size(store)?;
                 for (index, v) in elems {
-                    if *index < size {
-                        t.set(store, *index, to_value(v, &funcs))?;
+                    if (*index as u64) < size {
+                        t.set(store, *index as u64, to_value(v, &funcs))?;
                     }
                 }
             }

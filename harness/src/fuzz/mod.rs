@@ -23,6 +23,7 @@ pub mod repro;
 pub mod shape;
 pub mod stats;
 pub mod subject;
+pub mod typed_refs;
 
 pub use compare::{Divergence, Verdict, compare};
 pub use driver::{FuzzOptions, Reference, Summary};

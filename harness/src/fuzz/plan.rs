@@ -30,6 +30,8 @@ pub enum ImportPlan {
     Memory {
         min: u64,
         max: Option<u64>,
+        /// Addressed by i64 (memory64).
+        memory64: bool,
         /// `(offset, bytes)` written after creation (clipped to the memory).
         writes: Vec<(u32, Vec<u8>)>,
     },
@@ -37,6 +39,8 @@ pub enum ImportPlan {
         element: RefType,
         min: u64,
         max: Option<u64>,
+        /// Indexed by i64 (table64).
+        table64: bool,
         /// `(index, value)` set after creation (ignored past the end).
         elems: Vec<(u32, Val)>,
     },
@@ -133,6 +137,7 @@ fn draw_plan(shape: &Shape, u: &mut Unstructured) -> Result<Plan> {
                 ImportPlan::Memory {
                     min: m.min,
                     max: m.max,
+                    memory64: m.memory64,
                     writes,
                 }
             }
@@ -149,6 +154,7 @@ fn draw_plan(shape: &Shape, u: &mut Unstructured) -> Result<Plan> {
                     element: t.element,
                     min: t.min,
                     max: t.max,
+                    table64: t.table64,
                     elems,
                 }
             }

@@ -45,8 +45,8 @@ fn wty(t: ValType) -> wasmi::ValType {
         ValType::F64 => wasmi::ValType::F64,
         ValType::V128 => wasmi::ValType::V128,
         ValType::Ref(r) => match rty(r) {
-            RefType::Func => wasmi::ValType::FuncRef,
-            RefType::Extern => wasmi::ValType::ExternRef,
+            RefType::Func => wasmi::ValType::FUNCREF,
+            RefType::Extern => wasmi::ValType::EXTERNREF,
         },
     }
 }
@@ -244,8 +244,17 @@ impl Subject for WasmiSubject {
                     };
                     Global::new(&mut store, v, m).into()
                 }
-                ImportPlan::Memory { min, max, writes } => {
-                    let ty = MemoryType::new(*min as u32, max.map(|m| m as u32));
+                ImportPlan::Memory {
+                    min,
+                    max,
+                    memory64,
+                    writes,
+                } => {
+                    let ty = if *memory64 {
+                        MemoryType::new64(*min, *max)
+                    } else {
+                        MemoryType::new(*min as u32, max.map(|m| m as u32))
+                    };
                     let Ok(m) = Memory::new(&mut store, ty) else {
                         continue;
                     };
@@ -261,9 +270,14 @@ impl Subject for WasmiSubject {
                     element,
                     min,
                     max,
+                    table64,
                     elems,
                 } => {
-                    let ty = TableType::new(rty(*element), *min as u32, max.map(|m| m as u32));
+                    let ty = if *table64 {
+                        TableType::new64(rty(*element), *min, *max)
+                    } else {
+                        TableType::new(rty(*element), *min as u32, max.map(|m| m as u32))
+                    };
                     let Ok(t) = Table::new(&mut store, ty, Ref::null(rty(*element))) else {
                         continue;
                     };

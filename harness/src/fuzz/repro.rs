@@ -28,16 +28,25 @@ pub fn report(label: &str, case: &Case, checked: &Checked, d: &Divergence) -> St
             ImportPlan::Global { value, mutable } => {
                 format!("global {}{value}", if *mutable { "mut " } else { "" })
             }
-            ImportPlan::Memory { min, max, writes } => {
-                format!("memory {min}..{max:?} pages, {} writes", writes.len())
-            }
+            ImportPlan::Memory {
+                min,
+                max,
+                memory64,
+                writes,
+            } => format!(
+                "memory {}{min}..{max:?} pages, {} writes",
+                if *memory64 { "i64 " } else { "" },
+                writes.len()
+            ),
             ImportPlan::Table {
                 element,
                 min,
                 max,
+                table64,
                 elems,
             } => format!(
-                "table {element} {min}..{max:?}, {} elements set",
+                "table {}{element} {min}..{max:?}, {} elements set",
+                if *table64 { "i64 " } else { "" },
                 elems.len()
             ),
         };

@@ -83,10 +83,12 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
                             element: ref_type(t.element_type)?,
                             min: t.initial,
                             max: t.maximum,
+                            table64: t.table64,
                         }),
                         TypeRef::Memory(m) => ImportTy::Memory(MemoryType {
                             min: m.initial,
                             max: m.maximum,
+                            memory64: m.memory64,
                         }),
                         TypeRef::Global(g) => ImportTy::Global(GlobalType {
                             content: val_type(g.content_type)?,

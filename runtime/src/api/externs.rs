@@ -145,24 +145,30 @@ impl Memory {
         })
     }
 
-    pub fn read(&self, ctx: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<()> {
+    /// Whether the memory is addressed by i64 (memory64); its size, `grow` and offsets
+    /// are u64 either way.
+    pub fn is_64(&self, ctx: impl AsContext) -> Result<bool> {
+        self.with(ctx, |m| Ok(m.is_64()))
+    }
+
+    /// Copies `buf.len()` bytes from byte `offset` (a 64-bit memory may be addressed
+    /// beyond 4 GiB).
+    pub fn read(&self, ctx: impl AsContext, offset: u64, buf: &mut [u8]) -> Result<()> {
         self.with(ctx, |m| {
-            let src = offset
-                .checked_add(buf.len())
-                .and_then(|end| m.data().get(offset..end))
+            let src = byte_range(offset, buf.len(), m.len())
+                .map(|r| &m.data()[r])
                 .ok_or_else(|| Error::Usage("memory read out of bounds".into()))?;
             buf.copy_from_slice(src);
             Ok(())
         })
     }
 
-    pub fn write(&self, ctx: impl AsContext, offset: usize, bytes: &[u8]) -> Result<()> {
+    /// Writes `bytes` at byte `offset`.
+    pub fn write(&self, ctx: impl AsContext, offset: u64, bytes: &[u8]) -> Result<()> {
         self.with(ctx, |m| {
-            let dst = offset
-                .checked_add(bytes.len())
-                .and_then(|end| m.data_mut().get_mut(offset..end))
+            let r = byte_range(offset, bytes.len(), m.len())
                 .ok_or_else(|| Error::Usage("memory write out of bounds".into()))?;
-            dst.copy_from_slice(bytes);
+            m.data_mut()[r].copy_from_slice(bytes);
             Ok(())
         })
     }
@@ -171,6 +177,13 @@ impl Memory {
     pub fn to_vec(&self, ctx: impl AsContext) -> Result<Vec<u8>> {
         self.with(ctx, |m| Ok(m.data().to_vec()))
     }
+}
+
+/// `offset..offset + len` when it lies within `0..size`.
+fn byte_range(offset: u64, len: usize, size: usize) -> Option<std::ops::Range<usize>> {
+    let start = usize::try_from(offset).ok()?;
+    let end = start.checked_add(len).filter(|&end| end <= size)?;
+    Some(start..end)
 }
 
 pub(crate) fn new_memory(d: &mut StoreData, ty: MemoryType) -> Result<Memory> {
@@ -222,27 +235,35 @@ impl Table {
         self.with(ctx, |d, i| Ok(d.tables[i as usize].ty))
     }
 
-    pub fn size(&self, ctx: impl AsContext) -> Result<u32> {
+    /// Whether the table is indexed by i64 (table64); its size, indices and `grow`
+    /// are u64 either way.
+    pub fn is_64(&self, ctx: impl AsContext) -> Result<bool> {
+        self.with(ctx, |d, i| Ok(d.tables[i as usize].is_64()))
+    }
+
+    /// The number of elements.
+    pub fn size(&self, ctx: impl AsContext) -> Result<u64> {
         self.with(ctx, |d, i| Ok(d.tables[i as usize].size()))
     }
 
-    pub fn get(&self, ctx: impl AsContext, index: u32) -> Result<Value> {
+    pub fn get(&self, ctx: impl AsContext, index: u64) -> Result<Value> {
         self.with(ctx, |d, i| {
             let t: &TableInstance = &d.tables[i as usize];
-            let raw = *t
-                .elements
-                .get(index as usize)
+            let raw = usize::try_from(index)
+                .ok()
+                .and_then(|index| t.elements.get(index))
+                .copied()
                 .ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))?;
             Ok(Value::from_raw(t.ty.element.into(), raw.into(), d.id))
         })
     }
 
-    pub fn set(&self, ctx: impl AsContext, index: u32, value: Value) -> Result<()> {
+    pub fn set(&self, ctx: impl AsContext, index: u64, value: Value) -> Result<()> {
         self.with(ctx, |d, i| {
             let raw = ref_raw(d, d.tables[i as usize].ty.element, value)?;
-            let slot = d.tables[i as usize]
-                .elements
-                .get_mut(index as usize)
+            let slot = usize::try_from(index)
+                .ok()
+                .and_then(|index| d.tables[i as usize].elements.get_mut(index))
                 .ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))?;
             *slot = raw;
             Ok(())
@@ -250,7 +271,7 @@ impl Table {
     }
 
     /// Grows by `delta` elements set to `init`; returns the old size.
-    pub fn grow(&self, ctx: impl AsContext, delta: u32, init: Value) -> Result<u32> {
+    pub fn grow(&self, ctx: impl AsContext, delta: u64, init: Value) -> Result<u64> {
         self.with(ctx, |d, i| {
             let raw = ref_raw(d, d.tables[i as usize].ty.element, init)?;
             d.tables[i as usize]

@@ -168,8 +168,12 @@ macro_rules! for_each_instr {
                 /// `source == memory`). A prefix, so that memory 0's instructions are
                 /// untouched by multi-memory; only other memories pay for it (outside the
                 /// inner loop, `exec/other_memory.rs`). The translator emits it only
-                /// before a memory instruction.
-                OtherMemory { memory: u32, source: u32 } skips_next;
+                /// before a memory instruction. Every instruction on a 64-bit memory
+                /// (memory64) has it, memory 0 too: then addresses are i64, and
+                /// `offset_high` is the high half of the instruction's u64 offset. So
+                /// does every table instruction on a 64-bit table (table64), the memory
+                /// fields unused (`exec/tables.rs`).
+                OtherMemory { memory: u32, source: u32, offset_high: u32 } skips_next;
 
                 // --- Tables and references ---
                 TableGet { dst: result, index: slot, table: u32 };

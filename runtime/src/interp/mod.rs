@@ -53,7 +53,8 @@ impl CompiledModule for InterpModule {
 impl Backend for Interpreter {
     /// Wasm 2.0, extended constant expressions (which the store evaluates),
     /// multi-memory (memory 0 cached by the execution loop, the others through the
-    /// `OtherMemory` prefix) and relaxed SIMD (with the native engine's one result per
+    /// `OtherMemory` prefix), memory64 and table64 (a 64-bit memory's instructions take
+    /// the same prefix, `exec/other_memory.rs`) and relaxed SIMD (with the native engine's one result per
     /// operator, `simd/relaxed.rs`) and tail calls (`return_call`, `return_call_indirect`:
     /// the callee replaces the caller's frame, so tail-call loops run in constant
     /// space, `exec/call.rs`; `return_call_ref` needs typed function references, which
@@ -63,6 +64,7 @@ impl Backend for Interpreter {
         WasmFeatures::WASM2
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
+            | WasmFeatures::MEMORY64
             | WasmFeatures::RELAXED_SIMD
             | WasmFeatures::TAIL_CALL
             | WasmFeatures::EXCEPTIONS

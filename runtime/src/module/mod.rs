@@ -18,19 +18,36 @@ pub(crate) use proposals::{proposal_name, unsupported_operator};
 
 use crate::values::{FuncType, RefType, ValType};
 
-/// Limits of a memory, in 64 KiB pages.
+/// Limits of a memory, in 64 KiB pages, and its address type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryType {
     pub min: u64,
     pub max: Option<u64>,
+    /// Addressed by i64 (memory64) rather than i32: its addresses, sizes and
+    /// `memory.grow` operands and results are i64.
+    pub memory64: bool,
 }
 
-/// A table's element type and limits, in elements.
+impl MemoryType {
+    /// A memory addressed by i32, as in Wasm 1.0 and 2.0.
+    pub fn new(min: u64, max: Option<u64>) -> MemoryType {
+        MemoryType {
+            min,
+            max,
+            memory64: false,
+        }
+    }
+}
+
+/// A table's element type and limits, in elements, and its index type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableType {
     pub element: RefType,
     pub min: u64,
     pub max: Option<u64>,
+    /// Indexed by i64 (table64) rather than i32: its indices, sizes and `table.grow`
+    /// operands and results are i64.
+    pub table64: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -70,6 +70,7 @@ fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, Compi
         element: ref_type(t.element_type, offset)?,
         min: t.initial,
         max: t.maximum,
+        table64: t.table64,
     })
 }
 
@@ -77,6 +78,7 @@ fn memory_type(m: &wasmparser::MemoryType) -> MemoryType {
     MemoryType {
         min: m.initial,
         max: m.maximum,
+        memory64: m.memory64,
     }
 }
 
@@ -350,9 +352,10 @@ fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileErr
     Ok(ElemSegment { mode, ty, items })
 }
 
-/// The features among `candidates` that module `bytes`, valid with `enabled`, needs:
-/// each one without which it no longer validates. Empty when it validates with
-/// `enabled` minus all the candidates (the common case, one validation).
+/// The features among `candidates` that module `bytes`, valid with `enabled`, needs: a
+/// smallest set of them (no member can be left out) without which it no longer validates.
+/// Empty when it validates with `enabled` minus all the candidates (the common case, one
+/// validation).
 pub(crate) fn features_needed(
     bytes: &[u8],
     enabled: WasmFeatures,
@@ -366,17 +369,19 @@ pub(crate) fn features_needed(
     if candidates.is_empty() || validates(enabled - candidates) {
         return Vec::new();
     }
-    let needed: Vec<String> = candidates
-        .iter_names()
-        .filter(|(_, flag)| !validates(enabled - *flag))
-        .map(|(name, _)| name.to_lowercase())
-        .collect();
-    if needed.is_empty() {
-        // Only a combination of the candidates is needed: name them all.
-        return candidates
-            .iter_names()
-            .map(|(name, _)| name.to_lowercase())
-            .collect();
+    // Leave out every candidate the module still validates without, one at a time: what
+    // remains is needed. Later proposals go first, so that where a feature implies another
+    // (gc implies function_references) the smaller one is what is named.
+    let mut needed = candidates;
+    let flags: Vec<WasmFeatures> = candidates.iter_names().map(|(_, flag)| flag).collect();
+    for &flag in flags.iter().rev() {
+        let without = needed - flag;
+        if validates(enabled - (candidates - without)) {
+            needed = without;
+        }
     }
     needed
+        .iter_names()
+        .map(|(name, _)| name.to_lowercase())
+        .collect()
 }

@@ -83,37 +83,38 @@ macro_rules! declare_libcalls {
 }
 
 declare_libcalls! {
-    /// `memory.grow`: the old size in pages, or -1.
-    MemoryGrow => memory_grow(vmctx: *mut VMContext, mem: u32, delta: u32) -> i32;
+    /// `memory.grow`: the old size in pages, or -1 (as u64; compiled code truncates it
+    /// for a 32-bit memory).
+    MemoryGrow => memory_grow(vmctx: *mut VMContext, mem: u32, delta: u64) -> u64;
     /// `memory.fill`.
-    MemoryFill => memory_fill(vmctx: *mut VMContext, mem: u32, dst: u32, value: u32, len: u32);
+    MemoryFill => memory_fill(vmctx: *mut VMContext, mem: u32, dst: u64, value: u32, len: u64);
     /// `memory.copy`.
     MemoryCopy => memory_copy(
-        vmctx: *mut VMContext, dst_mem: u32, src_mem: u32, dst: u32, src: u32, len: u32
+        vmctx: *mut VMContext, dst_mem: u32, src_mem: u32, dst: u64, src: u64, len: u64
     );
     /// `memory.init`.
     MemoryInit => memory_init(
-        vmctx: *mut VMContext, mem: u32, data: u32, dst: u32, src: u32, len: u32
+        vmctx: *mut VMContext, mem: u32, data: u32, dst: u64, src: u64, len: u64
     );
     /// `data.drop`.
     DataDrop => data_drop(vmctx: *mut VMContext, data: u32);
-    /// `table.grow`: the old size, or -1.
-    TableGrow => table_grow(vmctx: *mut VMContext, table: u32, delta: u32, init: u64) -> i32;
+    /// `table.grow`: the old size, or -1 (as u64, like `memory.grow`).
+    TableGrow => table_grow(vmctx: *mut VMContext, table: u32, delta: u64, init: u64) -> u64;
     /// `table.fill`.
-    TableFill => table_fill(vmctx: *mut VMContext, table: u32, dst: u32, value: u64, len: u32);
+    TableFill => table_fill(vmctx: *mut VMContext, table: u32, dst: u64, value: u64, len: u64);
     /// `table.copy`.
     TableCopy => table_copy(
-        vmctx: *mut VMContext, dst_table: u32, src_table: u32, dst: u32, src: u32, len: u32
+        vmctx: *mut VMContext, dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64
     );
     /// `table.init`.
     TableInit => table_init(
-        vmctx: *mut VMContext, table: u32, elem: u32, dst: u32, src: u32, len: u32
+        vmctx: *mut VMContext, table: u32, elem: u32, dst: u64, src: u64, len: u64
     );
     /// `elem.drop`.
     ElemDrop => elem_drop(vmctx: *mut VMContext, elem: u32);
     /// `call_indirect`'s slow path: the callee's code (its vmctx is left in the runtime).
     ResolveIndirect => resolve_indirect(
-        vmctx: *mut VMContext, table: u32, index: u32, type_index: u32
+        vmctx: *mut VMContext, table: u32, index: u64, type_index: u32
     ) -> usize;
     /// A host function, called by a host adapter with its arguments in `buf`.
     HostCall => host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128);
@@ -196,19 +197,19 @@ fn table_index(store: &StoreData, instance: u32, t: u32) -> u32 {
 /// # Safety
 ///
 /// Called by compiled code only (see the module's "Safety").
-unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u32) -> i32 {
+unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u64) -> u64 {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
-    caller.run(-1, |s, i, _| {
+    caller.run(u64::MAX, |s, i, _| {
         let m = memory_index(s, i, mem);
-        Ok(s.memory_grow(m, delta))
+        Ok(s.memory_grow(m, delta) as u64)
     })
 }
 
 /// # Safety
 ///
 /// Called by compiled code only (see the module's "Safety").
-unsafe extern "C" fn memory_fill(vmctx: *mut VMContext, mem: u32, dst: u32, value: u32, len: u32) {
+unsafe extern "C" fn memory_fill(vmctx: *mut VMContext, mem: u32, dst: u64, value: u32, len: u64) {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
     caller.run((), |s, i, _| {
@@ -224,9 +225,9 @@ unsafe extern "C" fn memory_copy(
     vmctx: *mut VMContext,
     dst_mem: u32,
     src_mem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
@@ -243,9 +244,9 @@ unsafe extern "C" fn memory_init(
     vmctx: *mut VMContext,
     mem: u32,
     data: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
@@ -270,19 +271,19 @@ unsafe extern "C" fn data_drop(vmctx: *mut VMContext, data: u32) {
 /// # Safety
 ///
 /// Called by compiled code only (see the module's "Safety").
-unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, delta: u32, init: u64) -> i32 {
+unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, delta: u64, init: u64) -> u64 {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
-    caller.run(-1, |s, i, _| {
+    caller.run(u64::MAX, |s, i, _| {
         let t = table_index(s, i, table);
-        Ok(s.table_grow(t, delta, init))
+        Ok(s.table_grow(t, delta, init) as u64)
     })
 }
 
 /// # Safety
 ///
 /// Called by compiled code only (see the module's "Safety").
-unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table: u32, dst: u32, value: u64, len: u32) {
+unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table: u32, dst: u64, value: u64, len: u64) {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
     caller.run((), |s, i, _| {
@@ -298,9 +299,9 @@ unsafe extern "C" fn table_copy(
     vmctx: *mut VMContext,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
@@ -317,9 +318,9 @@ unsafe extern "C" fn table_init(
     vmctx: *mut VMContext,
     table: u32,
     elem: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
@@ -353,7 +354,7 @@ unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
 unsafe extern "C" fn resolve_indirect(
     vmctx: *mut VMContext,
     table: u32,
-    index: u32,
+    index: u64,
     type_index: u32,
 ) -> usize {
     // SAFETY: compiled code passes its own vmctx (this function's contract).

@@ -99,7 +99,8 @@ pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
 
 impl Backend for NativeBackend {
     /// Wasm 2.0, extended constant expressions (which the store evaluates),
-    /// multi-memory and tail calls (`return_call`, `return_call_indirect`: Cranelift tail
+    /// multi-memory, memory64 and table64 (i64 addresses checked without wrapping,
+    /// `translate/memory.rs`) and tail calls (`return_call`, `return_call_indirect`: Cranelift tail
     /// calls in constant machine stack, the Wasm ABI being in its `tail` calling
     /// convention, `abi::WASM_CALL_CONV`; `return_call_ref` needs typed function
     /// references, not implemented); SIMD, and relaxed SIMD (with one fixed result per
@@ -109,6 +110,7 @@ impl Backend for NativeBackend {
         let all = WasmFeatures::WASM2
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
+            | WasmFeatures::MEMORY64
             | WasmFeatures::TAIL_CALL
             | WasmFeatures::EXCEPTIONS;
         if isa_supports_simd(&*self.isa) {

@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use super::ops::address_operand;
 use super::{
     FuncEntity, FuncKind, GlobalInstance, InstanceData, MemoryInstance, ModuleCode, StoreData,
     StoreExtern, TableInstance,
@@ -127,24 +128,31 @@ pub(crate) fn instantiate(
 
     let tables = inst.tables.clone();
     let memories = inst.memories.clone();
-    let offsets_elem: Vec<Option<(u32, u32)>> = info
+    // An offset is an i32 or, for a 64-bit table or memory, an i64 constant.
+    let offsets_elem: Vec<Option<(u32, u64)>> = info
         .elements
         .iter()
         .map(|seg| match &seg.mode {
             ElemMode::Active { table, offset } => Some((
                 *table,
-                offset.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u32,
+                address_operand(
+                    offset.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64,
+                    info.tables[*table as usize].table64,
+                ),
             )),
             _ => None,
         })
         .collect();
-    let offsets_data: Vec<Option<(u32, u32)>> = info
+    let offsets_data: Vec<Option<(u32, u64)>> = info
         .data
         .iter()
         .map(|seg| match &seg.mode {
             DataMode::Active { memory, offset } => Some((
                 *memory,
-                offset.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u32,
+                address_operand(
+                    offset.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64,
+                    info.memories[*memory as usize].memory64,
+                ),
             )),
             DataMode::Passive => None,
         })
@@ -153,7 +161,7 @@ pub(crate) fn instantiate(
 
     for (i, seg) in info.elements.iter().enumerate() {
         if let Some((table, offset)) = offsets_elem[i] {
-            let len = seg.items.len() as u32;
+            let len = seg.items.len() as u64;
             d.table_init(index, tables[table as usize], i as u32, offset, 0, len)
                 .map_err(|k| Trap::with_context(k, format!("elem[{i}]")))?;
         }
@@ -163,7 +171,7 @@ pub(crate) fn instantiate(
     }
     for (i, seg) in info.data.iter().enumerate() {
         if let Some((memory, offset)) = offsets_data[i] {
-            let len = seg.range.len() as u32;
+            let len = seg.range.len() as u64;
             d.memory_init(index, memories[memory as usize], i as u32, offset, 0, len)
                 .map_err(|k| Trap::with_context(k, format!("data[{i}]")))?;
             d.data_drop(index, i as u32);
@@ -273,21 +281,30 @@ fn resolve_import(
         }
         (ImportType::Table(expected), StoreExtern::Table(t)) => {
             let actual = &d.tables[t as usize];
+            if expected.table64 != actual.ty.table64 {
+                return Err(incompatible(format!(
+                    "index type mismatch: {} != {}",
+                    index_type(expected.table64),
+                    index_type(actual.ty.table64)
+                )));
+            }
             if expected.element != actual.ty.element {
                 return Err(incompatible(format!(
                     "table type mismatch: {} != {}",
                     expected.element, actual.ty.element
                 )));
             }
-            limits(
-                expected.min,
-                expected.max,
-                actual.size() as u64,
-                actual.ty.max,
-            )?;
+            limits(expected.min, expected.max, actual.size(), actual.ty.max)?;
         }
         (ImportType::Memory(expected), StoreExtern::Memory(m)) => {
             let actual = &d.memories[m as usize];
+            if expected.memory64 != actual.ty.memory64 {
+                return Err(incompatible(format!(
+                    "address type mismatch: {} != {}",
+                    index_type(expected.memory64),
+                    index_type(actual.ty.memory64)
+                )));
+            }
             limits(expected.min, expected.max, actual.pages(), actual.ty.max)?;
         }
         (ImportType::Global(expected), StoreExtern::Global(g)) => {
@@ -320,4 +337,9 @@ fn resolve_import(
         _ => unreachable!("kinds were compared above"),
     }
     Ok(ext)
+}
+
+/// The name of an address type: i64 for a 64-bit memory or table, else i32.
+fn index_type(is_64: bool) -> &'static str {
+    if is_64 { "i64" } else { "i32" }
 }

@@ -11,6 +11,10 @@ use crate::module::MemoryType;
 pub const PAGE_SIZE: usize = 65536;
 /// Pages a 32-bit memory can address.
 pub const MAX_PAGES: u64 = 65536;
+/// Pages a 64-bit memory can address (2^64 bytes; the spec's type limit is 2^48 pages).
+/// How much of that a memory really gets is up to its backing: a grow it cannot satisfy
+/// fails like one beyond the maximum.
+pub const MAX_PAGES_64: u64 = 1 << 48;
 
 /// Backing storage of one linear memory.
 ///
@@ -61,8 +65,11 @@ impl MemoryInstance {
     /// Creates a memory of `ty.min` pages; `None` when the allocator refuses.
     pub(crate) fn new(ty: MemoryType, allocator: Option<&dyn MemoryAllocator>) -> Option<Self> {
         let initial = usize::try_from(ty.min).ok()?.checked_mul(PAGE_SIZE)?;
-        let max_pages = ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
-        let max = usize::try_from(max_pages).ok()?.checked_mul(PAGE_SIZE)?;
+        // A 64-bit memory's maximum may be beyond what this host can address: the
+        // allocator hears "no more than the address space", and grows decide the rest.
+        let max = usize::try_from(max_pages(&ty))
+            .unwrap_or(usize::MAX)
+            .saturating_mul(PAGE_SIZE);
         let mut backing: Box<dyn LinearMemory> = match allocator {
             Some(a) => a.allocate(initial, max)?,
             None => Box::new(super::zeroed::ZeroedMemory::new(initial)?),
@@ -93,7 +100,12 @@ impl MemoryInstance {
 
     /// The most pages this memory may grow to.
     pub fn max_pages(&self) -> u64 {
-        self.ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES)
+        max_pages(&self.ty)
+    }
+
+    /// Whether addresses, sizes and `memory.grow` operands are i64 (memory64).
+    pub fn is_64(&self) -> bool {
+        self.ty.memory64
     }
 
     #[inline]
@@ -124,7 +136,11 @@ impl MemoryInstance {
         if delta_pages == 0 {
             return Some(old);
         }
-        let new_len = usize::try_from(new).ok()?.checked_mul(PAGE_SIZE)?;
+        // No allocation may exceed `isize::MAX` bytes (a 64-bit memory's type allows more).
+        let new_len = usize::try_from(new)
+            .ok()?
+            .checked_mul(PAGE_SIZE)
+            .filter(|&n| n <= isize::MAX as usize)?;
         let old_len = self.definition.length;
         let grown = self.backing.reallocate(new_len).is_some();
         // Re-read the backing whatever it answered: compiled code keeps using
@@ -140,6 +156,13 @@ impl MemoryInstance {
         self.definition.length = len;
         grown.then_some(old)
     }
+}
+
+/// The most pages a memory of type `ty` may grow to: its maximum, capped by what its
+/// address type can address.
+fn max_pages(ty: &MemoryType) -> u64 {
+    let limit = if ty.memory64 { MAX_PAGES_64 } else { MAX_PAGES };
+    ty.max.unwrap_or(limit).min(limit)
 }
 
 /// A custom [`LinearMemory`] changed its size other than as asked. Memory can never be
@@ -159,7 +182,7 @@ mod tests {
     use super::*;
 
     fn memory(min: u64, max: Option<u64>) -> MemoryInstance {
-        MemoryInstance::new(MemoryType { min, max }, None).expect("allocates")
+        MemoryInstance::new(MemoryType::new(min, max), None).expect("allocates")
     }
 
     #[test]
@@ -195,5 +218,23 @@ mod tests {
             assert_eq!(m.grow(64), None);
             assert_eq!(m.pages(), pages);
         }
+    }
+
+    #[test]
+    fn a_64_bit_memory_grows_past_4_gib_in_its_type_and_fails_cleanly_past_the_host() {
+        let ty = MemoryType {
+            min: 1,
+            max: None,
+            memory64: true,
+        };
+        let mut m = MemoryInstance::new(ty, None).expect("allocates");
+        assert_eq!(m.max_pages(), MAX_PAGES_64);
+        // 2^40 pages is 2^56 bytes: more than any host's address space.
+        assert_eq!(m.grow(1 << 40), None);
+        assert_eq!(m.grow(MAX_PAGES_64), None);
+        assert_eq!(m.grow(u64::MAX), None);
+        assert_eq!(m.pages(), 1);
+        assert_eq!(m.grow(1), Some(1));
+        assert_eq!(m.len(), 2 * PAGE_SIZE);
     }
 }

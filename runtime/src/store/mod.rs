@@ -35,6 +35,7 @@ pub(crate) use instance::{InstanceData, StoreExtern};
 pub(crate) use instantiate::instantiate;
 pub use memory::{LinearMemory, MemoryAllocator};
 pub(crate) use memory::{MemoryInstance, VMMemoryDefinition};
+pub(crate) use ops::address_operand;
 pub(crate) use registry::Registry;
 pub(crate) use stack::{stack_limit, stack_pointer};
 pub(crate) use table::{TableInstance, VMTableDefinition};

@@ -5,6 +5,10 @@
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions>
 //! and <https://webassembly.github.io/spec/core/exec/instructions.html#table-instructions>.
 //! Bounds are checked before anything is written, so a trapping bulk op has no effect.
+//!
+//! Addresses, indices and lengths are u64 whatever the memory's or table's address
+//! type (memory64, table64): an engine passes an i32 operand zero-extended
+//! ([`address_operand`]), and bounds are checked in 64-bit arithmetic that cannot wrap.
 
 use super::StoreData;
 use crate::error::TrapKind;
@@ -23,6 +27,13 @@ fn range(
     Ok(start as usize..end as usize)
 }
 
+/// The address, index or length an operand slot holds, for a memory or table whose
+/// address type is i64 (`is_64`) or i32: an i32 operand is its low 32 bits, unsigned.
+#[inline(always)]
+pub fn address_operand(raw: u64, is_64: bool) -> u64 {
+    if is_64 { raw } else { raw as u32 as u64 }
+}
+
 const MEM: TrapKind = TrapKind::MemoryOutOfBounds;
 const TAB: TrapKind = TrapKind::TableOutOfBounds;
 
@@ -33,15 +44,15 @@ impl StoreData {
         instance: u32,
         memory: u32,
         data: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> Result<(), TrapKind> {
         let inst = &self.instances[instance as usize];
         let bytes = inst.data_bytes(data);
-        let src = range(src as u64, len as u64, bytes.len(), MEM)?;
+        let src = range(src, len, bytes.len(), MEM)?;
         let mem = self.memories[memory as usize].data_mut();
-        let dst = range(dst as u64, len as u64, mem.len(), MEM)?;
+        let dst = range(dst, len, mem.len(), MEM)?;
         mem[dst].copy_from_slice(&bytes[src]);
         Ok(())
     }
@@ -57,29 +68,19 @@ impl StoreData {
         &mut self,
         dst_mem: u32,
         src_mem: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> Result<(), TrapKind> {
         if dst_mem == src_mem {
             let mem = self.memories[dst_mem as usize].data_mut();
-            let s = range(src as u64, len as u64, mem.len(), MEM)?;
-            let d = range(dst as u64, len as u64, mem.len(), MEM)?;
+            let s = range(src, len, mem.len(), MEM)?;
+            let d = range(dst, len, mem.len(), MEM)?;
             mem.copy_within(s, d.start);
             return Ok(());
         }
-        let s = range(
-            src as u64,
-            len as u64,
-            self.memories[src_mem as usize].len(),
-            MEM,
-        )?;
-        let d = range(
-            dst as u64,
-            len as u64,
-            self.memories[dst_mem as usize].len(),
-            MEM,
-        )?;
+        let s = range(src, len, self.memories[src_mem as usize].len(), MEM)?;
+        let d = range(dst, len, self.memories[dst_mem as usize].len(), MEM)?;
         let tmp = self.memories[src_mem as usize].data()[s].to_vec();
         self.memories[dst_mem as usize].data_mut()[d].copy_from_slice(&tmp);
         Ok(())
@@ -89,20 +90,20 @@ impl StoreData {
     pub fn memory_fill(
         &mut self,
         memory: u32,
-        dst: u32,
+        dst: u64,
         value: u8,
-        len: u32,
+        len: u64,
     ) -> Result<(), TrapKind> {
         let mem = self.memories[memory as usize].data_mut();
-        let d = range(dst as u64, len as u64, mem.len(), MEM)?;
+        let d = range(dst, len, mem.len(), MEM)?;
         mem[d].fill(value);
         Ok(())
     }
 
-    /// `memory.grow`: the old size in pages, or -1.
-    pub fn memory_grow(&mut self, memory: u32, delta: u32) -> i32 {
-        match self.memories[memory as usize].grow(delta as u64) {
-            Some(old) => old as i32,
+    /// `memory.grow`: the old size in pages, or -1 (an i32 result is this, wrapped).
+    pub fn memory_grow(&mut self, memory: u32, delta: u64) -> i64 {
+        match self.memories[memory as usize].grow(delta) {
+            Some(old) => old as i64,
             None => -1,
         }
     }
@@ -113,14 +114,14 @@ impl StoreData {
         instance: u32,
         table: u32,
         elem: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> Result<(), TrapKind> {
         let items = &self.instances[instance as usize].elems[elem as usize];
-        let s = range(src as u64, len as u64, items.len(), TAB)?;
+        let s = range(src, len, items.len(), TAB)?;
         let t = &mut self.tables[table as usize].elements;
-        let d = range(dst as u64, len as u64, t.len(), TAB)?;
+        let d = range(dst, len, t.len(), TAB)?;
         t[d].copy_from_slice(&items[s]);
         Ok(())
     }
@@ -135,26 +136,26 @@ impl StoreData {
         &mut self,
         dst_table: u32,
         src_table: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> Result<(), TrapKind> {
         if dst_table == src_table {
             let t = &mut self.tables[dst_table as usize].elements;
-            let s = range(src as u64, len as u64, t.len(), TAB)?;
-            let d = range(dst as u64, len as u64, t.len(), TAB)?;
+            let s = range(src, len, t.len(), TAB)?;
+            let d = range(dst, len, t.len(), TAB)?;
             t.copy_within(s, d.start);
             return Ok(());
         }
         let s = range(
-            src as u64,
-            len as u64,
+            src,
+            len,
             self.tables[src_table as usize].elements.len(),
             TAB,
         )?;
         let d = range(
-            dst as u64,
-            len as u64,
+            dst,
+            len,
             self.tables[dst_table as usize].elements.len(),
             TAB,
         )?;
@@ -167,38 +168,40 @@ impl StoreData {
     pub fn table_fill(
         &mut self,
         table: u32,
-        dst: u32,
+        dst: u64,
         value: u64,
-        len: u32,
+        len: u64,
     ) -> Result<(), TrapKind> {
         let t = &mut self.tables[table as usize].elements;
-        let d = range(dst as u64, len as u64, t.len(), TAB)?;
+        let d = range(dst, len, t.len(), TAB)?;
         t[d].fill(value);
         Ok(())
     }
 
-    /// `table.grow`: the old size, or -1.
-    pub fn table_grow(&mut self, table: u32, delta: u32, init: u64) -> i32 {
+    /// `table.grow`: the old size, or -1 (an i32 result is this, wrapped).
+    pub fn table_grow(&mut self, table: u32, delta: u64, init: u64) -> i64 {
         match self.tables[table as usize].grow(delta, init) {
-            Some(old) => old as i32,
+            Some(old) => old as i64,
             None => -1,
         }
     }
 
     /// `table.get`.
-    pub fn table_get(&self, table: u32, index: u32) -> Result<u64, TrapKind> {
+    pub fn table_get(&self, table: u32, index: u64) -> Result<u64, TrapKind> {
+        let index = usize::try_from(index).map_err(|_| TAB)?;
         self.tables[table as usize]
             .elements
-            .get(index as usize)
+            .get(index)
             .copied()
             .ok_or(TAB)
     }
 
     /// `table.set`.
-    pub fn table_set(&mut self, table: u32, index: u32, value: u64) -> Result<(), TrapKind> {
+    pub fn table_set(&mut self, table: u32, index: u64, value: u64) -> Result<(), TrapKind> {
+        let index = usize::try_from(index).map_err(|_| TAB)?;
         let slot = self.tables[table as usize]
             .elements
-            .get_mut(index as usize)
+            .get_mut(index)
             .ok_or(TAB)?;
         *slot = value;
         Ok(())

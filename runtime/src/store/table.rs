@@ -8,6 +8,10 @@ use crate::module::TableType;
 /// The most elements a table may hold; keeps a hostile `table.grow` from exhausting memory.
 pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
+// The interpreter narrows a 64-bit table's `call_indirect` index to u32 by saturation,
+// which is exact only if `u32::MAX` is out of bounds of every table.
+const _: () = assert!(MAX_TABLE_ELEMENTS < u32::MAX as u64);
+
 /// Base and length of a table's elements, at a stable address (the same update protocol
 /// as `VMMemoryDefinition`: refreshed whenever the element buffer may move or resize).
 #[repr(C)]
@@ -55,24 +59,33 @@ impl TableInstance {
         &*self.definition
     }
 
-    pub fn size(&self) -> u32 {
-        self.elements.len() as u32
+    /// The number of elements (at most `MAX_TABLE_ELEMENTS`, whatever the index type).
+    pub fn size(&self) -> u64 {
+        self.elements.len() as u64
+    }
+
+    /// Whether indices, sizes and `table.grow` operands are i64 (table64).
+    pub fn is_64(&self) -> bool {
+        self.ty.table64
     }
 
     pub fn max(&self) -> u64 {
-        self.ty
-            .max
-            .unwrap_or(u32::MAX as u64)
-            .min(MAX_TABLE_ELEMENTS)
+        let limit = if self.ty.table64 {
+            u64::MAX
+        } else {
+            u32::MAX as u64
+        };
+        self.ty.max.unwrap_or(limit).min(MAX_TABLE_ELEMENTS)
     }
 
     /// `table.grow`: the old size, or `None` (the instruction's -1).
-    pub fn grow(&mut self, delta: u32, init: u64) -> Option<u32> {
+    pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
         let old = self.size();
-        let new = old as u64 + delta as u64;
+        let new = old.checked_add(delta)?;
         if new > self.max() {
             return None;
         }
+        // `new <= MAX_TABLE_ELEMENTS`, so `delta` fits a `usize`.
         self.elements.try_reserve_exact(delta as usize).ok()?;
         self.elements.resize(new as usize, init);
         self.definition.base = self.elements.as_mut_ptr();

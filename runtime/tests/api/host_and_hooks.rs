@@ -79,7 +79,7 @@ fn host_function_reads_caller_memory(strategy: Strategy) {
                     .and_then(|e| e.into_memory())
                     .ok_or_else(|| Error::host("caller exports no memory"))?;
                 let mut buf = vec![0u8; len as usize];
-                mem.read(&mut *caller, ptr as usize, &mut buf)?;
+                mem.read(&mut *caller, ptr as u64, &mut buf)?;
                 let sum = buf.iter().map(|b| *b as i32).sum();
                 seen2
                     .lock()
@@ -356,7 +356,7 @@ fn memory_allocator_is_used_for_host_memories(strategy: Strategy) {
     let alloc = Arc::new(CountingAllocator::default());
     store.set_memory_allocator(alloc.clone()).unwrap();
     HostModuleBuilder::new("env")
-        .memory("m", MemoryType { min: 1, max: None })
+        .memory("m", MemoryType::new(1, None))
         .instantiate(&store)
         .unwrap();
     assert_eq!(alloc.allocs.load(Ordering::SeqCst), 1);

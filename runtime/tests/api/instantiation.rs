@@ -44,12 +44,12 @@ fn mem_bytes(store: &Store, p: Instance, offset: usize, len: usize) -> Vec<u8> {
     let mut buf = vec![0; len];
     p.get_memory(store, "mem")
         .unwrap()
-        .read(store, offset, &mut buf)
+        .read(store, offset as u64, &mut buf)
         .unwrap();
     buf
 }
 
-fn slot(store: &Store, p: Instance, i: u32) -> Value {
+fn slot(store: &Store, p: Instance, i: u64) -> Value {
     p.get_table(store, "tab").unwrap().get(store, i).unwrap()
 }
 

@@ -50,20 +50,15 @@ fn env(store: &Store) -> Instance {
     HostModuleBuilder::new("env")
         .func_wrap("add", |a: i32, b: i32| a + b)
         .func_wrap("nop", || {})
-        .memory(
-            "mem",
-            MemoryType {
-                min: 1,
-                max: Some(4),
-            },
-        )
-        .memory("mem_nomax", MemoryType { min: 1, max: None })
+        .memory("mem", MemoryType::new(1, Some(4)))
+        .memory("mem_nomax", MemoryType::new(1, None))
         .table(
             "tab",
             TableType {
                 element: RefType::FUNCREF,
                 min: 2,
                 max: Some(10),
+                table64: false,
             },
             Value::FuncRef(None),
         )
@@ -73,6 +68,7 @@ fn env(store: &Store) -> Instance {
                 element: RefType::FUNCREF,
                 min: 2,
                 max: None,
+                table64: false,
             },
             Value::FuncRef(None),
         )

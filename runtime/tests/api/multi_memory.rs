@@ -335,14 +335,8 @@ fn v128_accesses_on_memory_1(strategy: Strategy) {
 fn an_imported_second_memory(strategy: Strategy) {
     let store = store(strategy);
     let host = HostModuleBuilder::new("env")
-        .memory("first", MemoryType { min: 1, max: None })
-        .memory(
-            "second",
-            MemoryType {
-                min: 1,
-                max: Some(3),
-            },
-        )
+        .memory("first", MemoryType::new(1, None))
+        .memory("second", MemoryType::new(1, Some(3)))
         .instantiate(&store)
         .expect("host module env");
     let wat = r#"(module
@@ -393,7 +387,7 @@ fn an_imported_second_memory(strategy: Strategy) {
 fn a_memory_imported_twice_is_one_memory(strategy: Strategy) {
     let store = store(strategy);
     let host = HostModuleBuilder::new("env")
-        .memory("mem", MemoryType { min: 1, max: None })
+        .memory("mem", MemoryType::new(1, None))
         .instantiate(&store)
         .expect("host module env");
     // Memories 0 and 1 are the same store memory: growing it through memory 1 must be

@@ -293,36 +293,38 @@ pub(super) fn run_frames<'a>(
                 store_value!(run, addr, value, offset, |v: u64| (v as u32).to_le_bytes())
             }
             Instr::MemorySize { dst } => set!(run, dst, store.memories[mem].pages()),
+            // Memory 0 here has i32 addresses: a 64-bit memory's instructions are
+            // prefixed (`OtherMemory`) and run in `other_memory.rs`.
             Instr::MemoryGrow { dst, delta } => {
                 set!(
                     run,
                     dst,
-                    store.memory_grow(mem as u32, get!(run, delta) as u32) as u32 as u64
+                    store.memory_grow(mem as u32, get!(run, delta) as u32 as u64) as u32 as u64
                 );
                 run.view = MemView::new(store, ctx.mem);
             }
             Instr::MemoryFill { dst, value, len } => {
                 store.memory_fill(
                     mem as u32,
-                    get!(run, dst) as u32,
+                    get!(run, dst) as u32 as u64,
                     get!(run, value) as u8,
-                    get!(run, len) as u32,
+                    get!(run, len) as u32 as u64,
                 )?;
             }
             Instr::MemoryCopy { dst, src, len } => {
                 let (d, s, n) = (
-                    get!(run, dst) as u32,
-                    get!(run, src) as u32,
-                    get!(run, len) as u32,
+                    get!(run, dst) as u32 as u64,
+                    get!(run, src) as u32 as u64,
+                    get!(run, len) as u32 as u64,
                 );
                 store.memory_copy(mem as u32, mem as u32, d, s, n)?;
             }
             Instr::MemoryInit { dst, src, len } => {
                 let (data, _) = extra!(run);
                 let (d, s, n) = (
-                    get!(run, dst) as u32,
-                    get!(run, src) as u32,
-                    get!(run, len) as u32,
+                    get!(run, dst) as u32 as u64,
+                    get!(run, src) as u32 as u64,
+                    get!(run, len) as u32 as u64,
                 );
                 store.memory_init(instance as u32, mem as u32, data, d, s, n)?;
             }
@@ -331,17 +333,22 @@ pub(super) fn run_frames<'a>(
             Instr::OtherMemory { .. } => return Ok(Action::OtherMemory),
 
             // --- Tables and references ---
+            // Tables here are 32-bit: a 64-bit table's instructions are prefixed
+            // (`OtherMemory`) and run in `tables.rs`; `call_indirect` through one gets an
+            // index the translator narrowed (`translate/ops.rs`, `narrow_table_index`).
+            // (An index-type check in these arms cost every instruction of the loop
+            // 1-9%, by how it changed the loop's code, even out of line.)
             Instr::TableGet { dst, index, table } => {
                 let t = store.instances[instance].tables[table as usize];
-                set!(run, dst, store.table_get(t, get!(run, index) as u32)?);
+                set!(run, dst, store.table_get(t, get!(run, index) as u32 as u64)?);
             }
             Instr::TableSet { index, value, table } => {
                 let t = store.instances[instance].tables[table as usize];
-                store.table_set(t, get!(run, index) as u32, get!(run, value))?;
+                store.table_set(t, get!(run, index) as u32 as u64, get!(run, value))?;
             }
             Instr::TableSize { dst, table } => {
                 let t = store.instances[instance].tables[table as usize];
-                set!(run, dst, store.tables[t as usize].size() as u64);
+                set!(run, dst, store.tables[t as usize].size());
             }
             Instr::TableGrow { dst, init, delta } => {
                 let (table, _) = extra!(run);
@@ -349,13 +356,13 @@ pub(super) fn run_frames<'a>(
                 set!(
                     run,
                     dst,
-                    store.table_grow(t, get!(run, delta) as u32, get!(run, init)) as u32 as u64
+                    store.table_grow(t, get!(run, delta) as u32 as u64, get!(run, init)) as u32 as u64
                 );
             }
             Instr::TableFill { dst, value, len } => {
                 let (table, _) = extra!(run);
                 let t = store.instances[instance].tables[table as usize];
-                let (d, v, n) = (get!(run, dst) as u32, get!(run, value), get!(run, len) as u32);
+                let (d, v, n) = (get!(run, dst) as u32 as u64, get!(run, value), get!(run, len) as u32 as u64);
                 store.table_fill(t, d, v, n)?;
             }
             Instr::TableCopy { dst, src, len } => {
@@ -363,9 +370,9 @@ pub(super) fn run_frames<'a>(
                 let inst = &store.instances[instance];
                 let (dt, stab) = (inst.tables[dt as usize], inst.tables[stab as usize]);
                 let (d, s, n) = (
-                    get!(run, dst) as u32,
-                    get!(run, src) as u32,
-                    get!(run, len) as u32,
+                    get!(run, dst) as u32 as u64,
+                    get!(run, src) as u32 as u64,
+                    get!(run, len) as u32 as u64,
                 );
                 store.table_copy(dt, stab, d, s, n)?;
             }
@@ -373,9 +380,9 @@ pub(super) fn run_frames<'a>(
                 let (table, elem) = extra!(run);
                 let t = store.instances[instance].tables[table as usize];
                 let (d, s, n) = (
-                    get!(run, dst) as u32,
-                    get!(run, src) as u32,
-                    get!(run, len) as u32,
+                    get!(run, dst) as u32 as u64,
+                    get!(run, src) as u32 as u64,
+                    get!(run, len) as u32 as u64,
                 );
                 store.table_init(instance as u32, t, elem, d, s, n)?;
             }

@@ -14,6 +14,7 @@ pub(super) mod memory;
 mod ops;
 mod other_memory;
 mod stack;
+mod tables;
 
 pub(crate) use call::Limits;
 pub(crate) use call::invoke;

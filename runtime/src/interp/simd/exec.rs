@@ -9,7 +9,7 @@ use super::{Shape, arith, memory, relaxed};
 use crate::error::Result;
 use crate::interp::bytecode::FuncCode;
 use crate::interp::exec::frame::{Slots, set_slot, set_wide, slot, wide};
-use crate::interp::exec::memory::MemView;
+use crate::interp::exec::memory::MemAccess;
 use crate::store::StoreData;
 
 /// `i8x16.shuffle`: lane `i` is byte `mask[i]` of `x ++ y`.
@@ -39,7 +39,7 @@ pub(crate) unsafe fn exec(
     operands: [u32; 3],
     extra: (u32, u32),
     mut regs: Slots<'_>,
-    view: MemView,
+    view: impl MemAccess,
     store: &mut StoreData,
     instance: usize,
     code: &FuncCode,
@@ -66,7 +66,7 @@ pub(crate) unsafe fn exec_hot(
     [dst, a, b]: [u32; 3],
     extra: (u32, u32),
     mut regs: Slots<'_>,
-    view: &MemView,
+    view: &impl MemAccess,
     code: &FuncCode,
 ) -> Result<bool> {
     macro_rules! dispatch {
@@ -144,7 +144,7 @@ unsafe fn exec_other(
     [dst, a, b]: [u32; 3],
     extra: (u32, u32),
     mut regs: Slots<'_>,
-    view: &MemView,
+    view: &impl MemAccess,
     store: &mut StoreData,
     instance: usize,
 ) -> Result<()> {

@@ -6,7 +6,7 @@
 use super::SimdOp as O;
 use super::lanes::{Lane, build, get, set, splat};
 use crate::error::TrapKind;
-use crate::interp::exec::memory::MemView;
+use crate::interp::exec::memory::MemAccess;
 
 type R<T> = Result<T, TrapKind>;
 
@@ -18,7 +18,7 @@ fn extend<const N: usize, T: Lane, U: Lane>(bytes: [u8; N], f: impl Fn(T) -> U) 
 
 /// The `memarg` loads (`v128.load`, extending, splat and zero loads).
 #[inline(always)]
-pub(super) fn load(op: O, mem: &MemView, addr: u64, offset: u32) -> R<u128> {
+pub(super) fn load(op: O, mem: &impl MemAccess, addr: u64, offset: u32) -> R<u128> {
     Ok(match op {
         O::V128Load => u128::from_le_bytes(mem.load::<16>(addr, offset)?),
         O::V128Load8x8S => extend(mem.load::<8>(addr, offset)?, |x: i8| x as i16),
@@ -40,7 +40,7 @@ pub(super) fn load(op: O, mem: &MemView, addr: u64, offset: u32) -> R<u128> {
 /// `v128.loadN_lane`: `v` with lane `lane` read from memory.
 pub(super) fn load_lane(
     op: O,
-    mem: &MemView,
+    mem: &impl MemAccess,
     addr: u64,
     offset: u32,
     v: u128,
@@ -56,14 +56,14 @@ pub(super) fn load_lane(
 }
 
 #[inline(always)]
-pub(super) fn store(mem: &MemView, addr: u64, offset: u32, v: u128) -> R<()> {
+pub(super) fn store(mem: &impl MemAccess, addr: u64, offset: u32, v: u128) -> R<()> {
     mem.store(addr, offset, v.to_le_bytes())
 }
 
 /// `v128.storeN_lane`: lane `lane` of `v` written to memory.
 pub(super) fn store_lane(
     op: O,
-    mem: &MemView,
+    mem: &impl MemAccess,
     addr: u64,
     offset: u32,
     v: u128,

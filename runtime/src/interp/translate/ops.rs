@@ -2,14 +2,15 @@
 //!
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html>.
 
-use wasmparser::{MemArg, MemArgTarget};
+use wasmparser::{MemArg, MemArgTarget, VisitOperator};
 
 use super::{Operand, Translator};
 use crate::interp::bytecode::{Instr, Slot};
 use crate::interp::simd::SimdOp;
 
-fn offset(m: &MemArg) -> u32 {
-    // Memory32 offsets are u32 by validation.
+/// The low half of a `memarg`'s offset: all of it on a 32-bit memory (u32 by
+/// validation); on a 64-bit one, the high half goes in the `OtherMemory` prefix.
+pub(super) fn offset(m: &MemArg) -> u32 {
     m.offset as u32
 }
 
@@ -40,19 +41,70 @@ impl Translator<'_> {
     pub(super) fn load(&mut self, m: &MemArg, make: fn(Slot, Slot, u32) -> Instr) {
         let addr = self.pop_slot();
         let dst = self.next_slot();
-        self.other_memory(memory_of(m), memory_of(m));
+        self.memarg_prefix(m);
         self.emit_result(make(dst, addr, offset(m)));
     }
 
     /// Before a memory instruction, after popping its operands (popping may emit a
     /// `Const`): the `OtherMemory` prefix if it accesses a memory other than 0
-    /// (`source`: the memory `memory.copy` reads; otherwise the same as `memory`).
-    /// Memory 0's instructions go unprefixed, so they run exactly as without
-    /// multi-memory.
+    /// (`source`: the memory `memory.copy` reads; otherwise the same as `memory`) or a
+    /// 64-bit memory. Memory 0's instructions go unprefixed when it is 32-bit, so they
+    /// run exactly as without multi-memory and memory64.
     pub(super) fn other_memory(&mut self, memory: u32, source: u32) {
-        if memory != 0 || source != 0 {
-            self.emit(Instr::OtherMemory { memory, source });
+        self.memory_prefix(memory, source, 0);
+    }
+
+    /// `other_memory` before an instruction with `memarg` `m`, whose offset's high half
+    /// the prefix carries (non-zero only on a 64-bit memory, which is always prefixed).
+    pub(super) fn memarg_prefix(&mut self, m: &MemArg) {
+        let memory = memory_of(m);
+        self.memory_prefix(memory, memory, (m.offset >> 32) as u32);
+    }
+
+    fn memory_prefix(&mut self, memory: u32, source: u32, offset_high: u32) {
+        if memory != 0 || source != 0 || self.is_memory64(memory) || self.is_memory64(source) {
+            self.emit(Instr::OtherMemory {
+                memory,
+                source,
+                offset_high,
+            });
         }
+    }
+
+    /// Before a table instruction, after popping its operands: the `OtherMemory` prefix
+    /// (its memory fields unused) if one of `tables` is 64-bit (table64), so that the
+    /// outer loop runs it with i64 operands (`exec/tables.rs`). A 32-bit table's
+    /// instructions go unprefixed, exactly as before table64.
+    pub(super) fn table_prefix(&mut self, tables: &[u32]) {
+        if tables.iter().any(|&t| self.info.tables[t as usize].table64) {
+            self.emit(Instr::OtherMemory {
+                memory: 0,
+                source: 0,
+                offset_high: 0,
+            });
+        }
+    }
+
+    /// Before `call_indirect` (or `return_call_indirect`) through a 64-bit table: the
+    /// i64 index on top of the stack becomes an i32, saturated at `u32::MAX`, which the
+    /// call reads as it does any i32 index. Saturating keeps the result: every table has
+    /// fewer than `u32::MAX` elements (`MAX_TABLE_ELEMENTS`), so an index at or above
+    /// 2^32 still traps as undefined, and a smaller one is unchanged. (A call cannot
+    /// leave the inner loop like the prefixed table instructions, and an index-type
+    /// check in its arm would cost every call.) Two existing conversions make it, exact
+    /// for every u64: u64 to f64 rounds monotonically and is exact below 2^32, and the
+    /// saturating truncation to u32 clamps what is at or above 2^32.
+    pub(super) fn narrow_table_index(&mut self, table: u32) -> crate::error::Result<()> {
+        if self.info.tables[table as usize].table64 {
+            self.visit_f64_convert_i64_u()?;
+            self.visit_i32_trunc_sat_f64_u()?;
+        }
+        Ok(())
+    }
+
+    /// Whether memory `memory` of the module is addressed by i64 (memory64).
+    fn is_memory64(&self, memory: u32) -> bool {
+        self.info.memories[memory as usize].memory64
     }
 
     /// A load that has a fused form for a shifted index (`scaled(shift, dst, idx,
@@ -63,7 +115,7 @@ impl Translator<'_> {
         make: fn(Slot, Slot, u32) -> Instr,
         scaled: fn(u8, Slot, Slot, u32) -> Instr,
     ) {
-        if memory_of(m) != 0 {
+        if memory_of(m) != 0 || self.is_memory64(0) {
             return self.load(m, make);
         }
         match self.take_shifted_address() {
@@ -92,7 +144,7 @@ impl Translator<'_> {
     pub(super) fn store(&mut self, m: &MemArg, make: fn(Slot, Slot, u32) -> Instr) {
         let value = self.pop_slot();
         let addr = self.pop_slot();
-        self.other_memory(memory_of(m), memory_of(m));
+        self.memarg_prefix(m);
         self.emit(make(addr, value, offset(m)));
     }
 

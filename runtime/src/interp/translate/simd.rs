@@ -9,7 +9,7 @@
 use wasmparser::{MemArg, Operator, V128, VisitSimdOperator};
 
 use super::generated::generated_visits;
-use super::ops::memory_of;
+use super::ops::offset;
 use super::{Operand, Translator};
 use crate::interp::bytecode::Instr;
 use crate::interp::simd::{SimdOp, for_each_simd, splat_const};
@@ -85,8 +85,8 @@ macro_rules! simd_visit {
         fn $visit(&mut self, memarg: MemArg) -> Self::Output {
             let a = self.pop_slot();
             let dst = self.next_slot();
-            self.other_memory(memory_of(&memarg), memory_of(&memarg));
-            let (op, b) = (SimdOp::$op, memarg.offset as u32);
+            self.memarg_prefix(&memarg);
+            let (op, b) = (SimdOp::$op, offset(&memarg));
             self.emit_result_w(Instr::Simd { op, dst, a, b }, true);
             Ok(())
         }
@@ -96,14 +96,14 @@ macro_rules! simd_visit {
             let b = self.pop_slot();
             let a = self.pop_slot();
             let dst = self.next_slot();
-            self.other_memory(memory_of(&memarg), memory_of(&memarg));
+            self.memarg_prefix(&memarg);
             self.emit(Instr::Simd {
                 op: SimdOp::$op,
                 dst,
                 a,
                 b,
             });
-            self.emit_extra(memarg.offset as u32, lane as u32);
+            self.emit_extra(offset(&memarg), lane as u32);
             self.push_w(Operand::Stack, true);
             Ok(())
         }
@@ -112,14 +112,14 @@ macro_rules! simd_visit {
         fn $visit(&mut self, memarg: MemArg, lane: u8) -> Self::Output {
             let dst = self.pop_slot();
             let a = self.pop_slot();
-            self.other_memory(memory_of(&memarg), memory_of(&memarg));
+            self.memarg_prefix(&memarg);
             self.emit(Instr::Simd {
                 op: SimdOp::$op,
                 dst,
                 a,
                 b: 0,
             });
-            self.emit_extra(memarg.offset as u32, lane as u32);
+            self.emit_extra(offset(&memarg), lane as u32);
             Ok(())
         }
     };
@@ -131,8 +131,8 @@ impl<'a> VisitSimdOperator<'a> for Translator<'_> {
     fn visit_v128_store(&mut self, memarg: MemArg) -> Self::Output {
         let dst = self.pop_slot();
         let a = self.pop_slot();
-        self.other_memory(memory_of(&memarg), memory_of(&memarg));
-        let (op, b) = (SimdOp::V128Store, memarg.offset as u32);
+        self.memarg_prefix(&memarg);
+        let (op, b) = (SimdOp::V128Store, offset(&memarg));
         self.emit(Instr::Simd { op, dst, a, b });
         Ok(())
     }

@@ -132,6 +132,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     }
 
     fn visit_call_indirect(&mut self, type_index: u32, table_index: u32) -> Self::Output {
+        self.narrow_table_index(table_index)?;
         self.op_call_indirect(type_index, table_index);
         Ok(())
     }
@@ -142,6 +143,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     }
 
     fn visit_return_call_indirect(&mut self, type_index: u32, table_index: u32) -> Self::Output {
+        self.narrow_table_index(table_index)?;
         self.op_return_call_indirect(type_index, table_index);
         Ok(())
     }
@@ -546,6 +548,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     fn visit_table_get(&mut self, table: u32) -> Self::Output {
         let index = self.pop_slot();
         let dst = self.next_slot();
+        self.table_prefix(&[table]);
         self.emit_result(Instr::TableGet { dst, index, table });
         Ok(())
     }
@@ -553,6 +556,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     fn visit_table_set(&mut self, table: u32) -> Self::Output {
         let value = self.pop_slot();
         let index = self.pop_slot();
+        self.table_prefix(&[table]);
         self.emit(Instr::TableSet {
             index,
             value,
@@ -563,6 +567,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
 
     fn visit_table_size(&mut self, table: u32) -> Self::Output {
         let dst = self.next_slot();
+        self.table_prefix(&[table]);
         self.emit_result(Instr::TableSize { dst, table });
         Ok(())
     }
@@ -571,6 +576,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         let delta = self.pop_slot();
         let init = self.pop_slot();
         let dst = self.next_slot();
+        self.table_prefix(&[table]);
         self.emit(Instr::TableGrow { dst, init, delta });
         self.emit_extra(table, 0);
         self.push(Operand::Stack);
@@ -579,6 +585,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
 
     fn visit_table_fill(&mut self, table: u32) -> Self::Output {
         let (dst, value, len) = self.pop3();
+        self.table_prefix(&[table]);
         self.emit(Instr::TableFill { dst, value, len });
         self.emit_extra(table, 0);
         Ok(())
@@ -586,6 +593,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
 
     fn visit_table_copy(&mut self, dst_table: u32, src_table: u32) -> Self::Output {
         let (dst, src, len) = self.pop3();
+        self.table_prefix(&[dst_table, src_table]);
         self.emit(Instr::TableCopy { dst, src, len });
         self.emit_extra(dst_table, src_table);
         Ok(())
@@ -593,6 +601,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
 
     fn visit_table_init(&mut self, elem_index: u32, table: u32) -> Self::Output {
         let (dst, src, len) = self.pop3();
+        self.table_prefix(&[table]);
         self.emit(Instr::TableInit { dst, src, len });
         self.emit_extra(table, elem_index);
         Ok(())

@@ -101,6 +101,7 @@ impl Translator<'_, '_> {
         self.enter(slow);
         let t = self.b.ins().iconst(I32, table as i64);
         let ty = self.b.ins().iconst(I32, type_index as i64);
+        let index = self.widen_to_u64(index);
         let slow_code = self.libcall(Libcall::ResolveIndirect, &[vmctx, t, index, ty])[0];
         self.check_trap();
         let slow_vmctx = self.b.ins().load(I64, trusted(), rt, RT_INDIRECT_VMCTX);

@@ -38,6 +38,9 @@ impl Translator<'_, '_> {
             wasmparser::MemArgTarget::Array(m) => m,
         };
         self.preload_def(mem as usize);
+        if self.env.info.memories[mem as usize].memory64 {
+            return self.heap_addr_64(mem, addr, memarg.offset, size);
+        }
         let def = self.mem_defs[mem as usize];
         // addr < 2^32 and offset < 2^32: no 64-bit overflow below.
         let end = memarg.offset + size;
@@ -71,6 +74,35 @@ impl Translator<'_, '_> {
                     self.b.ins().iadd_imm_u(p, memarg.offset as i64)
                 }
             }
+        }
+    }
+
+    /// `heap_addr` on a 64-bit memory (memory64): `addr` is an i64 and `offset` any u64,
+    /// so `addr + offset + size` may exceed 2^64. The check is made on the wrapped sum
+    /// and on whether it wrapped (a carry is always out of bounds, since no memory
+    /// reaches 2^64 bytes); an offset that overflows with the size alone always traps.
+    /// No check is ever left out: `in_bounds` reasons about i32 addresses, and 64-bit
+    /// memories neither record nor use its facts.
+    fn heap_addr_64(&mut self, mem: u32, addr: Value, offset: u64, size: u64) -> Value {
+        let def = self.mem_defs[mem as usize];
+        let oob = match offset.checked_add(size) {
+            Some(end) => {
+                let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
+                let last = self.b.ins().iadd_imm_u(addr, end as i64);
+                let wrapped = self.b.ins().icmp(IntCC::UnsignedLessThan, last, addr);
+                let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
+                self.b.ins().bor(wrapped, past)
+            }
+            None => self.b.ins().iconst(I8, 1),
+        };
+        self.trap_if(oob, TrapKind::MemoryOutOfBounds);
+        // In bounds: `addr + offset + size <= length`, so nothing below wraps.
+        let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
+        let p = self.b.ins().iadd(base, addr);
+        if offset == 0 {
+            p
+        } else {
+            self.b.ins().iadd_imm_u(p, offset as i64)
         }
     }
 
@@ -264,27 +296,50 @@ impl Translator<'_, '_> {
         self.b.ins().iconst(I32, v as i64)
     }
 
+    /// An address, index or length operand as the u64 the libcalls take: an i32
+    /// (a 32-bit memory's or table's) zero-extended, an i64 as it is.
+    pub(super) fn widen_to_u64(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) == I32 {
+            self.b.ins().uextend(I64, v)
+        } else {
+            v
+        }
+    }
+
     pub(super) fn memory_size(&mut self, mem: u32) -> Result<()> {
         let def = self.mem_defs[mem as usize];
         let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
         let pages = self.b.ins().ushr_imm_u(len, 16);
-        let v = self.b.ins().ireduce(I32, pages);
+        let v = if self.env.info.memories[mem as usize].memory64 {
+            pages
+        } else {
+            self.b.ins().ireduce(I32, pages)
+        };
         self.push(v);
         Ok(())
     }
 
     pub(super) fn memory_grow(&mut self, mem: u32) -> Result<()> {
+        // The delta's type is the memory's address type, and so is the result.
         let delta = self.pop();
+        let ty = self.b.func.dfg.value_type(delta);
+        let delta = self.widen_to_u64(delta);
         let m = self.i32c(mem);
         let vmctx = self.vmctx;
         let r = self.libcall(Libcall::MemoryGrow, &[vmctx, m, delta]);
         self.check_trap();
-        self.push(r[0]);
+        let old = if ty == I32 {
+            self.b.ins().ireduce(I32, r[0])
+        } else {
+            r[0]
+        };
+        self.push(old);
         Ok(())
     }
 
     pub(super) fn memory_fill(&mut self, mem: u32) -> Result<()> {
         let (d, val, n) = self.pop3();
+        let (d, n) = (self.widen_to_u64(d), self.widen_to_u64(n));
         let m = self.i32c(mem);
         let vmctx = self.vmctx;
         self.libcall(Libcall::MemoryFill, &[vmctx, m, d, val, n]);
@@ -292,8 +347,15 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
+    /// Each operand has its memory's address type (the length is i64 only between two
+    /// 64-bit memories), so widening each by its own type is the spec's rule.
     pub(super) fn memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> Result<()> {
         let (d, s, n) = self.pop3();
+        let (d, s, n) = (
+            self.widen_to_u64(d),
+            self.widen_to_u64(s),
+            self.widen_to_u64(n),
+        );
         let dm = self.i32c(dst_mem);
         let sm = self.i32c(src_mem);
         let vmctx = self.vmctx;
@@ -304,6 +366,11 @@ impl Translator<'_, '_> {
 
     pub(super) fn memory_init(&mut self, data_index: u32, mem: u32) -> Result<()> {
         let (d, s, n) = self.pop3();
+        let (d, s, n) = (
+            self.widen_to_u64(d),
+            self.widen_to_u64(s),
+            self.widen_to_u64(n),
+        );
         let m = self.i32c(mem);
         let seg = self.i32c(data_index);
         let vmctx = self.vmctx;

@@ -31,12 +31,13 @@ impl Translator<'_, '_> {
             .load(I64, readonly(), array, (index as i32) * 8)
     }
 
-    /// Address of element `index` (an i32) of table `table`, bounds checked (trapping
-    /// with `oob_trap`).
+    /// Address of element `index` (an i32, or an i64 on a 64-bit table) of table
+    /// `table`, bounds checked (trapping with `oob_trap`). The check compares all 64
+    /// bits of the index with the length, so `index * 8` below cannot wrap.
     pub(super) fn table_elem(&mut self, table: u32, index: Value, oob_trap: TrapKind) -> Value {
         let def = self.table_def(table);
         let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
-        let i = self.b.ins().uextend(I64, index);
+        let i = self.widen_to_u64(index);
         let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
         self.trap_if(oob, oob_trap);
         let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
@@ -45,17 +46,19 @@ impl Translator<'_, '_> {
     }
 
     /// Calls `libcall` with the vmctx, `consts` and the top `n_stack` operands, and
-    /// pushes its result if it has one.
-    fn table_libcall(&mut self, libcall: Libcall, consts: &[u32], n_stack: usize) -> Result<()> {
+    /// returns its results. The operands are indices and lengths, i32 or, on a 64-bit
+    /// table, i64 (widened to the libcalls' u64), and references (already i64).
+    fn table_libcall(&mut self, libcall: Libcall, consts: &[u32], n_stack: usize) -> Vec<Value> {
         let mut args = vec![self.vmctx];
         for c in consts {
             args.push(self.b.ins().iconst(I32, *c as i64));
         }
-        args.extend(self.stack.split_off(self.stack.len() - n_stack));
+        for v in self.stack.split_off(self.stack.len() - n_stack) {
+            args.push(self.widen_to_u64(v));
+        }
         let results = self.libcall(libcall, &args);
         self.check_trap();
-        self.stack.extend(results);
-        Ok(())
+        results
     }
 
     pub(super) fn local_get(&mut self, local_index: u32) -> Result<()> {
@@ -148,7 +151,11 @@ impl Translator<'_, '_> {
     pub(super) fn table_size(&mut self, table: u32) -> Result<()> {
         let def = self.table_def(table);
         let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
-        let v = self.b.ins().ireduce(I32, len);
+        let v = if self.env.info.tables[table as usize].table64 {
+            len
+        } else {
+            self.b.ins().ireduce(I32, len)
+        };
         self.push(v);
         Ok(())
     }
@@ -157,24 +164,37 @@ impl Translator<'_, '_> {
         // The libcall takes (delta, init), the operands are (init, delta).
         let delta = self.pop();
         let init = self.pop();
+        let ty = self.b.func.dfg.value_type(delta);
         self.push(delta);
         self.push(init);
-        self.table_libcall(Libcall::TableGrow, &[table], 2)
+        let old = self.table_libcall(Libcall::TableGrow, &[table], 2)[0];
+        // The result has the table's index type, as the delta does.
+        let old = if ty == I32 {
+            self.b.ins().ireduce(I32, old)
+        } else {
+            old
+        };
+        self.push(old);
+        Ok(())
     }
 
     pub(super) fn table_fill(&mut self, table: u32) -> Result<()> {
-        self.table_libcall(Libcall::TableFill, &[table], 3)
+        self.table_libcall(Libcall::TableFill, &[table], 3);
+        Ok(())
     }
 
     pub(super) fn table_copy(&mut self, dst_table: u32, src_table: u32) -> Result<()> {
-        self.table_libcall(Libcall::TableCopy, &[dst_table, src_table], 3)
+        self.table_libcall(Libcall::TableCopy, &[dst_table, src_table], 3);
+        Ok(())
     }
 
     pub(super) fn table_init(&mut self, elem_index: u32, table: u32) -> Result<()> {
-        self.table_libcall(Libcall::TableInit, &[table, elem_index], 3)
+        self.table_libcall(Libcall::TableInit, &[table, elem_index], 3);
+        Ok(())
     }
 
     pub(super) fn elem_drop(&mut self, elem_index: u32) -> Result<()> {
-        self.table_libcall(Libcall::ElemDrop, &[elem_index], 0)
+        self.table_libcall(Libcall::ElemDrop, &[elem_index], 0);
+        Ok(())
     }
 }
