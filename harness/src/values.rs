@@ -28,6 +28,7 @@ pub fn to_value(arg: &WastArgCore<'_>) -> Result<Value, String> {
         WastArgCore::RefNull(heap) => match null_kind(heap) {
             Some(NullKind::Func) => Value::FuncRef(None),
             Some(NullKind::Extern) => Value::ExternRef(None),
+            Some(NullKind::Exn) => Value::ExnRef(None),
             None => return Err(format!("ref.null of heap type {heap:?}")),
         },
         // The spec harness's host references are plain numbers; ExternRef carries one.
@@ -40,15 +41,17 @@ pub fn to_value(arg: &WastArgCore<'_>) -> Result<Value, String> {
 enum NullKind {
     Func,
     Extern,
+    Exn,
 }
 
-/// Which of the two Wasm 2.0 null references a heap type denotes (the bottom types of
-/// Wasm 3.0 are the same nulls).
+/// Which null reference a heap type denotes: Wasm 2.0's two, or exnref's (the bottom
+/// types of Wasm 3.0 are the same nulls).
 fn null_kind(heap: &HeapType<'_>) -> Option<NullKind> {
     match heap {
         HeapType::Abstract { ty, .. } => match ty {
             AbstractHeapType::Func | AbstractHeapType::NoFunc => Some(NullKind::Func),
             AbstractHeapType::Extern | AbstractHeapType::NoExtern => Some(NullKind::Extern),
+            AbstractHeapType::Exn | AbstractHeapType::NoExn => Some(NullKind::Exn),
             _ => None,
         },
         HeapType::Concrete(_) | HeapType::Exact(_) => Some(NullKind::Func),
@@ -66,9 +69,11 @@ pub fn matches(expected: &WastRetCore<'_>, actual: &Value) -> Match {
         (WastRetCore::V128(p), Value::V128(a)) => yes(v128_matches(p, *a)),
         (WastRetCore::RefNull(None), Value::FuncRef(r)) => yes(r.is_none()),
         (WastRetCore::RefNull(None), Value::ExternRef(r)) => yes(r.is_none()),
+        (WastRetCore::RefNull(None), Value::ExnRef(r)) => yes(r.is_none()),
         (WastRetCore::RefNull(Some(heap)), _) => match (null_kind(heap), actual) {
             (Some(NullKind::Func), Value::FuncRef(r)) => yes(r.is_none()),
             (Some(NullKind::Extern), Value::ExternRef(r)) => yes(r.is_none()),
+            (Some(NullKind::Exn), Value::ExnRef(r)) => yes(r.is_none()),
             (Some(_), _) => Match::No,
             (None, _) => Match::Unsupported(format!("ref.null {heap:?}")),
         },
@@ -179,6 +184,7 @@ pub fn show_expected(e: &WastRetCore<'_>) -> String {
         WastRetCore::RefNull(Some(h)) => match null_kind(h) {
             Some(NullKind::Func) => "funcref:null".into(),
             Some(NullKind::Extern) => "externref:null".into(),
+            Some(NullKind::Exn) => "exnref:null".into(),
             None => format!("ref.null {h:?}"),
         },
         WastRetCore::RefExtern(None) => "externref:non-null".into(),

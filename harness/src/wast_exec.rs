@@ -246,7 +246,10 @@ impl Exec<'_> {
             | WastDirective::AssertMalformedCustom { .. } => {
                 Ok(Verdict::Skip("custom-section assertions".into()))
             }
-            WastDirective::AssertException { .. } => Ok(Verdict::Skip("exceptions".into())),
+            WastDirective::AssertException { exec, .. } => {
+                let outcome = self.execute(exec)?;
+                Ok(check_exception(outcome))
+            }
             WastDirective::AssertSuspension { .. } => Ok(Verdict::Skip("stack switching".into())),
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
                 Ok(Verdict::Skip("threads".into()))
@@ -458,6 +461,19 @@ fn check_return(results: &[WastRet<'_>], outcome: runtime::Result<Vec<Value>>) -
         }
     }
     Ok(Verdict::Pass)
+}
+
+/// Passes when the execution ended with an uncaught exception (not a trap).
+fn check_exception(outcome: runtime::Result<Vec<Value>>) -> Verdict {
+    match outcome {
+        Err(e) if e.exception().is_some() => Verdict::Pass,
+        Err(e) => Verdict::fail("expected an uncaught exception", None, Some(e.to_string())),
+        Ok(v) => Verdict::fail(
+            "expected an uncaught exception",
+            None,
+            Some(show_values(&v)),
+        ),
+    }
 }
 
 /// Passes when the error's text contains the spec's message (the runtime words its

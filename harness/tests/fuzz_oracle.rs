@@ -40,6 +40,7 @@ fn flip(v: &mut Val) {
         Val::FuncRef(Some(_)) => Val::FuncRef(None),
         Val::ExternRef(None) => Val::ExternRef(Some(77)),
         Val::ExternRef(Some(_)) => Val::ExternRef(None),
+        Val::ExnRef(e) => Val::ExnRef(!e),
     };
 }
 

@@ -24,6 +24,8 @@ pub enum TrapKind {
     NullFunctionReference,
     /// `ref.as_non_null` of a null reference.
     NullReference,
+    /// `throw_ref` of a null exnref.
+    NullExceptionReference,
 }
 
 impl TrapKind {
@@ -42,6 +44,7 @@ impl TrapKind {
             TrapKind::CallStackExhausted => "call stack exhausted",
             TrapKind::NullFunctionReference => "null function reference",
             TrapKind::NullReference => "null reference",
+            TrapKind::NullExceptionReference => "null exception reference",
         }
     }
 }
@@ -175,6 +178,19 @@ impl fmt::Display for ExitError {
     }
 }
 
+/// An exception (Wasm 3.0 exception handling) that left Wasm code uncaught, or one the
+/// embedder made to throw from a host function: a handle to the exception object, which
+/// lives in its store (its tag and payload are read through the store, `Exception::tag`
+/// and `Exception::values`). A host function returns `Err(Error::Exception(e))` to throw
+/// it into the calling Wasm code, where a `try_table` may catch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Exception {
+    /// The id of the store that holds it.
+    pub(crate) store: u64,
+    /// Its index among the store's exceptions.
+    pub(crate) index: u32,
+}
+
 /// Every error the runtime returns.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
@@ -200,6 +216,9 @@ pub enum Error {
     /// wrong type, an engine that is not built.
     #[error("{0}")]
     Usage(String),
+    /// An exception that no handler caught (or, from a host function, one to throw).
+    #[error("uncaught exception")]
+    Exception(Exception),
     /// Several errors, e.g. from closing every module of a store.
     #[error("{}", join(.0))]
     Multiple(Vec<Error>),
@@ -267,12 +286,28 @@ impl Error {
         }
     }
 
+    /// The exception behind this error, if an exception escaped (looking through
+    /// start-function wrapping).
+    pub fn exception(&self) -> Option<Exception> {
+        match self {
+            Error::Exception(e) => Some(*e),
+            Error::Start { source, .. } => source.exception(),
+            _ => None,
+        }
+    }
+
     /// The exit code behind this error, if it is an exit request.
     pub fn exit_code(&self) -> Option<u32> {
         match self {
             Error::Exit(e) => Some(e.code),
             _ => None,
         }
+    }
+}
+
+impl From<Exception> for Error {
+    fn from(e: Exception) -> Error {
+        Error::Exception(e)
     }
 }
 

@@ -25,12 +25,12 @@ mod values;
 
 pub use api::{
     AsContext, Caller, Config, Engine, Extern, Func, Global, HostModuleBuilder, HostResult,
-    ImportResolver, Instance, IntoHostFunc, Memory, Module, Store, Strategy, Table, TypedFunc,
+    ImportResolver, Instance, IntoHostFunc, Memory, Module, Store, Strategy, Table, Tag, TypedFunc,
     Value, WasmFeatures, WasmParams, WasmResults, WasmTy,
 };
 pub use error::{
-    CompileError, CompileErrorKind, Error, ExitError, LinkError, LinkErrorKind, Result, Trap,
-    TrapKind,
+    CompileError, CompileErrorKind, Error, Exception, ExitError, LinkError, LinkErrorKind, Result,
+    Trap, TrapKind,
 };
 pub use module::{
     Export, ExternKind, GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,

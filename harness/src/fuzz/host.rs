@@ -51,6 +51,8 @@ pub fn to_value(v: &Val, funcs: &HashMap<String, Func>) -> Value {
         Val::FuncRef(Some(FuncId::Host(n))) => Value::FuncRef(funcs.get(n).copied()),
         Val::FuncRef(_) => Value::FuncRef(None),
         Val::ExternRef(e) => Value::ExternRef(e.map(runtime::ExternRef)),
+        // The generator makes no exceptions, so no host value is a non-null exnref.
+        Val::ExnRef(_) => Value::ExnRef(None),
     }
 }
 
@@ -69,6 +71,7 @@ pub fn from_value(v: &Value, funcs: &HashMap<u32, FuncId>) -> Val {
                 .unwrap_or(FuncId::Unknown(f.index()))
         })),
         Value::ExternRef(e) => Val::ExternRef(e.map(|e| e.0)),
+        Value::ExnRef(e) => Val::ExnRef(e.is_some()),
     }
 }
 

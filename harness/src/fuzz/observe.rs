@@ -41,6 +41,9 @@ pub enum Val {
     V128(u128),
     FuncRef(Option<FuncId>),
     ExternRef(Option<u32>),
+    /// An exnref, by whether it is null: exceptions are store objects that the two
+    /// engines' stores number alike, but only their presence is compared.
+    ExnRef(bool),
 }
 
 impl fmt::Display for Val {
@@ -55,6 +58,8 @@ impl fmt::Display for Val {
             Val::FuncRef(Some(id)) => write!(f, "funcref:{id}"),
             Val::ExternRef(None) => write!(f, "externref:null"),
             Val::ExternRef(Some(n)) => write!(f, "externref:{n}"),
+            Val::ExnRef(false) => write!(f, "exnref:null"),
+            Val::ExnRef(true) => write!(f, "exnref:non-null"),
         }
     }
 }

@@ -219,6 +219,7 @@ fn val_hash(v: &Val) -> u64 {
         Val::I64(x) | Val::F64(x) => *x,
         Val::V128(x) => (*x as u64) ^ ((*x >> 64) as u64),
         Val::FuncRef(f) => f.is_some() as u64,
+        Val::ExnRef(e) => *e as u64,
         Val::ExternRef(e) => e.map_or(0, |e| e as u64 + 1),
     }
 }
@@ -264,8 +265,9 @@ pub fn host_action(
                         RefFamily::Extern => {
                             Val::ExternRef((r & 3 != 0).then_some((r >> 8) as u32 % 8))
                         }
+                        RefFamily::Func => Val::FuncRef(None),
                         // Exception references are never generated (`shape.rs`).
-                        RefFamily::Func | RefFamily::Exn => Val::FuncRef(None),
+                        RefFamily::Exn => Val::ExnRef(false),
                     },
                 }
             })

@@ -172,7 +172,8 @@ impl Snapshots {
         }
         for (name, ext) in exports {
             match ext {
-                Extern::Func(_) => {}
+                // A tag has no state: its identity shows in the exceptions it tags.
+                Extern::Func(_) | Extern::Tag(_) => {}
                 Extern::Global(g) => {
                     if let Ok(v) = g.get(store) {
                         state.globals.push((name, name_of(&v)));

@@ -1,6 +1,6 @@
 //! Memory, table and global handles, and `Extern`, the union of exportable things.
 
-use crate::api::{AsContext, Func, Store, Value};
+use crate::api::{AsContext, Func, Store, Tag, Value};
 use crate::error::{Error, Result};
 use crate::module::{ExternKind, GlobalType, MemoryType, TableType};
 use crate::store::{
@@ -15,6 +15,7 @@ pub enum Extern {
     Table(Table),
     Memory(Memory),
     Global(Global),
+    Tag(Tag),
 }
 
 impl Extern {
@@ -25,6 +26,7 @@ impl Extern {
             StoreExtern::Table(index) => Extern::Table(Table { store, index }),
             StoreExtern::Memory(index) => Extern::Memory(Memory { store, index }),
             StoreExtern::Global(index) => Extern::Global(Global { store, index }),
+            StoreExtern::Tag(index) => Extern::Tag(Tag { store, index }),
         }
     }
 
@@ -35,6 +37,7 @@ impl Extern {
             Extern::Table(t) => StoreExtern::Table(t.index),
             Extern::Memory(m) => StoreExtern::Memory(m.index),
             Extern::Global(g) => StoreExtern::Global(g.index),
+            Extern::Tag(t) => StoreExtern::Tag(t.index),
         }
     }
 
@@ -44,6 +47,7 @@ impl Extern {
             Extern::Table(_) => ExternKind::Table,
             Extern::Memory(_) => ExternKind::Memory,
             Extern::Global(_) => ExternKind::Global,
+            Extern::Tag(_) => ExternKind::Tag,
         }
     }
 
@@ -68,6 +72,12 @@ impl Extern {
     pub fn into_global(self) -> Option<Global> {
         match self {
             Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+    pub fn into_tag(self) -> Option<Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
             _ => None,
         }
     }

@@ -1,6 +1,6 @@
 //! Module instance handles.
 
-use crate::api::{AsContext, Extern, Func, Global, Memory, Module, Store, Table};
+use crate::api::{AsContext, Extern, Func, Global, Memory, Module, Store, Table, Tag};
 use crate::error::{Error, Result};
 use crate::store::{StoreData, StoreId};
 
@@ -85,6 +85,9 @@ impl Instance {
     }
     pub fn get_global(&self, ctx: impl AsContext, name: &str) -> Option<Global> {
         self.get_export(ctx, name)?.into_global()
+    }
+    pub fn get_tag(&self, ctx: impl AsContext, name: &str) -> Option<Tag> {
+        self.get_export(ctx, name)?.into_tag()
     }
 
     /// Every export, in declaration order.

@@ -6,6 +6,7 @@
 
 mod caller;
 mod engine;
+mod exception;
 mod externs;
 mod func;
 mod host_module;
@@ -17,6 +18,7 @@ mod value;
 
 pub use caller::{AsContext, Caller};
 pub use engine::{Config, Engine, Strategy, WasmFeatures};
+pub use exception::Tag;
 pub use externs::{Extern, Global, Memory, Table};
 pub use func::Func;
 pub use host_module::HostModuleBuilder;

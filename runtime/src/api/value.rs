@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::api::Func;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exception, Result};
 use crate::store::{StoreData, StoreId};
 use crate::values::{ExternRef, HeapType, RawValue, RefFamily, ValType};
 
@@ -23,6 +23,8 @@ pub enum Value {
     V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    /// An `exnref`: an exception of the store, or null.
+    ExnRef(Option<Exception>),
 }
 
 impl Value {
@@ -35,6 +37,7 @@ impl Value {
             Value::V128(_) => ValType::V128,
             Value::FuncRef(_) => ValType::FUNCREF,
             Value::ExternRef(_) => ValType::EXTERNREF,
+            Value::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -51,9 +54,7 @@ impl Value {
             ValType::Ref(r) => match r.family() {
                 RefFamily::Func => Value::FuncRef(None),
                 RefFamily::Extern => Value::ExternRef(None),
-                RefFamily::Exn => {
-                    unreachable!("the front end refuses exnref until exceptions are implemented")
-                }
+                RefFamily::Exn => Value::ExnRef(None),
             },
         }
     }
@@ -103,9 +104,10 @@ impl Value {
             Value::F32(v) => v as RawValue,
             Value::F64(v) => v as RawValue,
             Value::V128(v) => v,
-            Value::FuncRef(None) | Value::ExternRef(None) => 0,
+            Value::FuncRef(None) | Value::ExternRef(None) | Value::ExnRef(None) => 0,
             Value::FuncRef(Some(f)) => f.index as RawValue + 1,
             Value::ExternRef(Some(e)) => e.0 as RawValue + 1,
+            Value::ExnRef(Some(e)) => e.index as RawValue + 1,
         }
     }
 
@@ -127,9 +129,10 @@ impl Value {
                 RefFamily::Extern => {
                     Value::ExternRef(low.checked_sub(1).map(|i| ExternRef(i as u32)))
                 }
-                RefFamily::Exn => {
-                    unreachable!("the front end refuses exnref until exceptions are implemented")
-                }
+                RefFamily::Exn => Value::ExnRef(low.checked_sub(1).map(|i| Exception {
+                    store: store.0,
+                    index: i as u32,
+                })),
             },
         }
     }
@@ -152,6 +155,10 @@ impl Value {
                 None => r.nullable,
                 Some(_) => !r.heap.is_bottom(),
             },
+            (ValType::Ref(r), Value::ExnRef(e)) if r.family() == RefFamily::Exn => match e {
+                None => r.nullable,
+                Some(_) => !r.heap.is_bottom(),
+            },
             (ValType::Ref(_), _) => false,
             (ty, v) => v.ty() == ty,
         };
@@ -170,6 +177,7 @@ impl Value {
     pub(crate) fn check_store(&self, d: &StoreData) -> Result<()> {
         match self {
             Value::FuncRef(Some(f)) => f.check_store(d),
+            Value::ExnRef(Some(e)) => e.check_store(d),
             _ => Ok(()),
         }
     }
@@ -187,6 +195,8 @@ impl fmt::Display for Value {
             Value::FuncRef(Some(func)) => write!(f, "funcref:{}", func.index),
             Value::ExternRef(None) => write!(f, "externref:null"),
             Value::ExternRef(Some(e)) => write!(f, "externref:{}", e.0),
+            Value::ExnRef(None) => write!(f, "exnref:null"),
+            Value::ExnRef(Some(e)) => write!(f, "exnref:{}", e.index),
         }
     }
 }

@@ -220,6 +220,12 @@ macro_rules! for_each_instr {
                 BrIfNull { cond: slot, target: target };
                 /// Branch when the reference in `cond` is not null.
                 BrIfNonNull { cond: slot, target: target };
+                // --- Exceptions (`exec/exceptions.rs`) ---
+                /// `throw` of tag `tag` (module index space), its payload in the slots
+                /// from `base` on (read, checked, by the outer loop).
+                Throw { tag: u32, base: u32 } ends;
+                /// `throw_ref` of the exnref in `src` (null traps).
+                ThrowRef { src: slot } ends;
             },
             // A `v128` operand names the first of its two slots.
             lowered: {
@@ -523,6 +529,27 @@ pub(crate) struct FuncCode {
     pub num_locals: u32,
     /// The first four constants, zero-padded (small frames copy these four at once).
     pub head_consts: [u64; 4],
+    /// The `try_table` catch clauses, innermost `try_table` first, each `try_table`'s
+    /// in order (`exec/exceptions.rs`).
+    pub handlers: Box<[Handler]>,
+}
+
+/// One catch clause of a `try_table`: where it applies and where it lands.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Handler {
+    /// The `try_table`'s body: an instruction at index `i` is in it when
+    /// `start <= i < end`, so a throw or call whose resume point (`pc` after it) is in
+    /// `start + 1..=end` is covered.
+    pub start: u32,
+    pub end: u32,
+    /// The tag caught (module index space), `None` for `catch_all`/`catch_all_ref`.
+    pub tag: Option<u32>,
+    /// Whether the exnref follows the payload (`catch_ref`, `catch_all_ref`).
+    pub with_ref: bool,
+    /// The first slot of the label's values: the payload, then the exnref.
+    pub dst: Slot,
+    /// The landing pad (an instruction index): the branch to the label.
+    pub target: u32,
 }
 
 #[cfg(test)]

@@ -57,8 +57,10 @@ impl Backend for Interpreter {
     /// the same prefix, `exec/other_memory.rs`), relaxed SIMD (with the native engine's
     /// one result per operator, `simd/relaxed.rs`), tail calls (`return_call`,
     /// `return_call_indirect`, `return_call_ref`: the callee replaces the caller's frame,
-    /// so tail-call loops run in constant space, `exec/call.rs`) and typed function
-    /// references (`translate/func_refs.rs`).
+    /// so tail-call loops run in constant space, `exec/call.rs`), typed function
+    /// references (`translate/func_refs.rs`) and exception handling (`throw`,
+    /// `throw_ref`, `try_table`: handler tables searched by the unwinder,
+    /// `exec/exceptions.rs`).
     fn features(&self) -> WasmFeatures {
         WasmFeatures::WASM2
             | WasmFeatures::EXTENDED_CONST
@@ -67,6 +69,7 @@ impl Backend for Interpreter {
             | WasmFeatures::RELAXED_SIMD
             | WasmFeatures::TAIL_CALL
             | WasmFeatures::FUNCTION_REFERENCES
+            | WasmFeatures::EXCEPTIONS
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {

@@ -63,6 +63,8 @@ pub enum ExternKind {
     Table,
     Memory,
     Global,
+    /// An exception tag (Wasm 3.0 exception handling).
+    Tag,
 }
 
 impl ExternKind {
@@ -72,6 +74,7 @@ impl ExternKind {
             ExternKind::Table => "table",
             ExternKind::Memory => "memory",
             ExternKind::Global => "global",
+            ExternKind::Tag => "tag",
         }
     }
 }
@@ -84,6 +87,9 @@ pub enum ImportType {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// A tag, by its type index into [`ModuleInfo::types`] (the parameters are the
+    /// exception's payload; the results are empty).
+    Tag(u32),
 }
 
 impl ImportType {
@@ -93,6 +99,7 @@ impl ImportType {
             ImportType::Table(_) => ExternKind::Table,
             ImportType::Memory(_) => ExternKind::Memory,
             ImportType::Global(_) => ExternKind::Global,
+            ImportType::Tag(_) => ExternKind::Tag,
         }
     }
 }
@@ -165,10 +172,13 @@ pub struct ModuleInfo {
     pub tables: Vec<TableType>,
     pub memories: Vec<MemoryType>,
     pub globals: Vec<GlobalType>,
+    /// The type index of every tag, imported ones first.
+    pub tags: Vec<u32>,
     pub num_imported_funcs: u32,
     pub num_imported_tables: u32,
     pub num_imported_memories: u32,
     pub num_imported_globals: u32,
+    pub num_imported_tags: u32,
     /// Initialisers of the defined globals (index - num_imported_globals).
     pub global_inits: Vec<ConstExpr>,
     /// Initial value of each defined table's elements, when given (null otherwise).
@@ -188,6 +198,11 @@ pub struct ModuleInfo {
 impl ModuleInfo {
     pub fn func_type(&self, func_index: u32) -> &Arc<FuncType> {
         &self.types[self.funcs[func_index as usize] as usize]
+    }
+
+    /// The type of tag `tag_index` (its parameters are the payload).
+    pub fn tag_type(&self, tag_index: u32) -> &Arc<FuncType> {
+        &self.types[self.tags[tag_index as usize] as usize]
     }
 
     pub fn body_bytes(&self, defined_index: usize) -> &[u8] {

@@ -101,10 +101,12 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
         tables: Vec::new(),
         memories: Vec::new(),
         globals: Vec::new(),
+        tags: Vec::new(),
         num_imported_funcs: 0,
         num_imported_tables: 0,
         num_imported_memories: 0,
         num_imported_globals: 0,
+        num_imported_tags: 0,
         global_inits: Vec::new(),
         table_inits: Vec::new(),
         exports: Vec::new(),
@@ -199,6 +201,11 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                         info.num_imported_globals += 1;
                         ImportType::Global(g)
                     }
+                    TypeRef::Tag(t) => {
+                        info.tags.push(t.func_type_idx);
+                        info.num_imported_tags += 1;
+                        ImportType::Tag(t.func_type_idx)
+                    }
                     other => return Err(unsupported(format!("import of {other:?}"), off)),
                 };
                 info.imports.push(Import {
@@ -244,13 +251,18 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                     ExternalKind::Table => ExternKind::Table,
                     ExternalKind::Memory => ExternKind::Memory,
                     ExternalKind::Global => ExternKind::Global,
-                    other => return Err(unsupported(format!("export of {other:?}"), 0)),
+                    ExternalKind::Tag => ExternKind::Tag,
                 };
                 info.exports.push(Export {
                     name: e.name.to_string(),
                     kind,
                     index: e.index,
                 });
+            }
+        }
+        Payload::TagSection(reader) => {
+            for t in reader {
+                info.tags.push(t.map_err(malformed)?.func_type_idx);
             }
         }
         Payload::StartSection { func, .. } => info.start = Some(func),

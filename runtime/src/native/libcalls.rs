@@ -23,7 +23,9 @@
 //! - the memory, table, segment and type indices are those of the calling function's
 //!   validated module, so they exist in the instance;
 //! - `host_call`'s buffer is a stack buffer of as many 16-byte cells as the host
-//!   function has parameters or results, whichever is more, and at least one.
+//!   function has parameters or results, whichever is more, and at least one;
+//! - `throw`'s buffer holds as many cells as tag `tag` has parameters, and
+//!   `catch_exception`'s at least as many as tag `tag` has (`CATCH_ALL` writes none).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -36,6 +38,8 @@ use super::vmctx::{
 use crate::error::{Error, TrapKind};
 use crate::store::{FuncKind, StoreData};
 use crate::values::with_raw_values;
+
+use super::translate::CATCH_ALL;
 
 /// Declares the libcalls: `Variant => function(parameters) -> result;`, where `function`
 /// is an `unsafe extern "C" fn` of this module with exactly that type.
@@ -116,6 +120,14 @@ declare_libcalls! {
     ResolveRef => resolve_ref(vmctx: *mut VMContext, raw: u64, type_index: u32) -> usize;
     /// A host function, called by a host adapter with its arguments in `buf`.
     HostCall => host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128);
+    /// `throw` of tag `tag`, its payload in `buf`: always leaves the exception pending.
+    Throw => throw(vmctx: *mut VMContext, tag: u32, buf: *const u128);
+    /// `throw_ref`: traps on null, else leaves the exception pending.
+    ThrowRef => throw_ref(vmctx: *mut VMContext, exn: u64);
+    /// A catch clause's test: the exnref of the pending exception if it has tag `tag`
+    /// (any tag for `CATCH_ALL`), taken (the flag cleared) with its payload in `buf`;
+    /// 0, changing nothing, for anything else pending.
+    CatchException => catch_exception(vmctx: *mut VMContext, tag: u32, buf: *mut u128) -> u64;
 }
 
 enum Fail {
@@ -448,5 +460,84 @@ unsafe extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mu
             s.call_host(func, Some(i), args, results)
         })
         .map_err(Fail::Error)
+    })
+}
+
+/// `throw`: a new exception of the instance's tag `tag` with the payload in `buf`, left
+/// pending in the runtime (the flag set), so compiled code unwinds as after a trap
+/// until a `try_table` catches it.
+///
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn throw(vmctx: *mut VMContext, tag: u32, buf: *const u128) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
+        let tag = s.instances[i as usize].tags[tag as usize];
+        let n = s.tags[tag as usize].ty.params().len();
+        let payload = if n == 0 {
+            &[][..]
+        } else {
+            // SAFETY: compiled code passes a buffer of the tag's parameter count in
+            // cells (this function's contract).
+            unsafe { std::slice::from_raw_parts(buf, n) }
+        };
+        let exn = s.new_exception(tag, payload);
+        Err(Fail::Error(s.exception_error(exn)))
+    })
+}
+
+/// `throw_ref` of exnref `exn` (its store index + 1; 0 is null, which traps).
+///
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn throw_ref(vmctx: *mut VMContext, exn: u64) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, _, _| {
+        let exn = exn.checked_sub(1).ok_or(TrapKind::NullExceptionReference)?;
+        Err(Fail::Error(s.exception_error(exn as u32)))
+    })
+}
+
+/// A catch clause's test, on a `try_table`'s dispatch path after a call or a throw:
+/// if the pending error is an exception of this store whose tag is the instance's tag
+/// `tag` (any, for `CATCH_ALL`), takes it (clears the flag), writes its payload into
+/// `buf` (unless `CATCH_ALL`) and returns its exnref; otherwise returns 0 and leaves the
+/// trap, error or exception pending.
+///
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn catch_exception(vmctx: *mut VMContext, tag: u32, buf: *mut u128) -> u64 {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run(0, |s, i, rt| {
+        // SAFETY: `run` passes the live runtime of the entry running this call; only
+        // this thread touches it, and no reference to it is held elsewhere.
+        let rt = unsafe { &mut *rt };
+        if rt.trap != PENDING_ERROR {
+            return Ok(0);
+        }
+        let Some(Pending::Error(e)) = &rt.pending else {
+            return Ok(0);
+        };
+        let Some(exn) = s.thrown_exception(e) else {
+            return Ok(0);
+        };
+        if tag != CATCH_ALL {
+            if s.instances[i as usize].tags[tag as usize] != s.exception_tag(exn) {
+                return Ok(0);
+            }
+            let payload = s.exception_payload(exn);
+            // SAFETY: compiled code passes a buffer of at least the tag's parameter
+            // count in cells (this function's contract), which is the payload's length.
+            unsafe { std::ptr::copy_nonoverlapping(payload.as_ptr(), buf, payload.len()) };
+        }
+        rt.trap = 0;
+        rt.pending = None;
+        Ok(exn as u64 + 1)
     })
 }

@@ -112,7 +112,8 @@ impl Backend for NativeBackend {
             | WasmFeatures::MULTI_MEMORY
             | WasmFeatures::MEMORY64
             | WasmFeatures::TAIL_CALL
-            | WasmFeatures::FUNCTION_REFERENCES;
+            | WasmFeatures::FUNCTION_REFERENCES
+            | WasmFeatures::EXCEPTIONS;
         if isa_supports_simd(&*self.isa) {
             all | WasmFeatures::RELAXED_SIMD
         } else {

@@ -108,7 +108,7 @@ pub(crate) fn trap_kind(code: u32) -> Option<TrapKind> {
     TRAP_KINDS.get((code as usize).checked_sub(1)?).copied()
 }
 
-const TRAP_KINDS: [TrapKind; 12] = [
+const TRAP_KINDS: [TrapKind; 13] = [
     TrapKind::Unreachable,
     TrapKind::IntegerDivideByZero,
     TrapKind::IntegerOverflow,
@@ -121,6 +121,7 @@ const TRAP_KINDS: [TrapKind; 12] = [
     TrapKind::CallStackExhausted,
     TrapKind::NullFunctionReference,
     TrapKind::NullReference,
+    TrapKind::NullExceptionReference,
 ];
 
 /// The shared, heap-allocated runtime of one store.

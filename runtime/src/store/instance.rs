@@ -18,6 +18,7 @@ pub(crate) enum StoreExtern {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 impl StoreExtern {
@@ -27,6 +28,7 @@ impl StoreExtern {
             StoreExtern::Table(_) => ExternKind::Table,
             StoreExtern::Memory(_) => ExternKind::Memory,
             StoreExtern::Global(_) => ExternKind::Global,
+            StoreExtern::Tag(_) => ExternKind::Tag,
         }
     }
 }
@@ -40,6 +42,7 @@ pub(crate) struct InstanceData {
     pub tables: Vec<u32>,
     pub memories: Vec<u32>,
     pub globals: Vec<u32>,
+    pub tags: Vec<u32>,
     /// Module type index to store-wide type id.
     pub type_ids: Vec<u32>,
     /// Element instances: the raw references of each segment; emptied by `elem.drop`
@@ -68,6 +71,7 @@ impl InstanceData {
             tables: Vec::new(),
             memories: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
             type_ids: Vec::new(),
             elems: Vec::new(),
             datas: Vec::new(),

@@ -54,7 +54,15 @@ pub(crate) fn instantiate(
             StoreExtern::Table(t) => inst.tables.push(t),
             StoreExtern::Memory(m) => inst.memories.push(m),
             StoreExtern::Global(g) => inst.globals.push(g),
+            StoreExtern::Tag(t) => inst.tags.push(t),
         }
+    }
+    // A defined tag is a new tag per instantiation (two instances of one module throw
+    // distinct exceptions).
+    for &type_index in &info.tags[info.num_imported_tags as usize..] {
+        let ty = info.types[type_index as usize].clone();
+        let type_id = inst.type_ids[type_index as usize];
+        inst.tags.push(d.add_tag(ty, type_id));
     }
     for func_index in info.num_imported_funcs..info.funcs.len() as u32 {
         let type_index = info.funcs[func_index as usize] as usize;
@@ -115,6 +123,7 @@ pub(crate) fn instantiate(
             ExternKind::Table => StoreExtern::Table(inst.tables[i]),
             ExternKind::Memory => StoreExtern::Memory(inst.memories[i]),
             ExternKind::Global => StoreExtern::Global(inst.globals[i]),
+            ExternKind::Tag => StoreExtern::Tag(inst.tags[i]),
         };
         inst.exports.insert(export.name.clone(), ext);
         inst.export_order.push(export.name.clone());
@@ -338,6 +347,18 @@ fn resolve_import(
                 return Err(incompatible(format!(
                     "value type mismatch: {} != {}",
                     content, actual.ty.content
+                )));
+            }
+        }
+        (ImportType::Tag(type_index), StoreExtern::Tag(t)) => {
+            // Tag types match exactly (no subtyping of the payload).
+            let expected = &info.types[*type_index as usize];
+            let expected_id = type_ids[*type_index as usize];
+            let actual = &d.tags[t as usize];
+            if actual.type_id != expected_id {
+                return Err(incompatible(format!(
+                    "tag type mismatch: {} != {}",
+                    expected, actual.ty
                 )));
             }
         }

@@ -12,6 +12,7 @@
 //! API type (RATIONALE.md, "Layers").
 
 mod engine;
+mod exceptions;
 mod global;
 mod instance;
 mod instantiate;
@@ -27,6 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub(crate) use engine::{Backend, CompiledModule, ModuleCode};
+pub(crate) use exceptions::{ExceptionObject, TagInstance};
 pub(crate) use global::GlobalInstance;
 pub use instance::CloseHook;
 pub(crate) use instance::{InstanceData, StoreExtern};
@@ -97,6 +99,11 @@ pub struct StoreData {
     #[allow(clippy::vec_box)]
     pub(crate) globals: Vec<Box<GlobalInstance>>,
     pub(crate) instances: Vec<InstanceData>,
+    /// Tag instances (`exceptions.rs`).
+    pub(crate) tags: Vec<TagInstance>,
+    /// Every exception thrown or made in this store, never freed before it drops (no
+    /// collector yet); an `exnref` is an index here + 1.
+    pub(crate) exceptions: Vec<ExceptionObject>,
     pub(crate) types: TypeRegistry,
     pub(crate) allocator: Option<Arc<dyn MemoryAllocator>>,
     /// Host-to-Wasm entries currently on the host stack (host functions may call back
@@ -125,6 +132,8 @@ impl StoreData {
             tables: Vec::new(),
             globals: Vec::new(),
             instances: Vec::new(),
+            tags: Vec::new(),
+            exceptions: Vec::new(),
             types: TypeRegistry::default(),
             allocator: None,
             host_entries: 0,

@@ -32,6 +32,7 @@ mod common;
 mod basics;
 mod calls;
 mod control;
+mod exceptions;
 mod func_refs;
 mod memory;
 mod memory64;

@@ -21,6 +21,7 @@ pub(super) struct Ctx {
 }
 
 /// Where execution is: function, next instruction, frame base.
+#[derive(Clone, Copy)]
 pub(super) struct Pos {
     pub func: u32,
     pub pc: usize,
@@ -201,7 +202,7 @@ pub(super) fn tail_call_wasm(
 }
 
 /// Reads a value of type `ty` from slot `*at` (two slots for a `v128`), advancing `at`.
-fn read_value(values: &[u64], at: &mut usize, ty: ValType) -> RawValue {
+pub(super) fn read_value(values: &[u64], at: &mut usize, ty: ValType) -> RawValue {
     let v = if ty == ValType::V128 {
         values[*at] as u128 | (values[*at + 1] as u128) << 64
     } else {
@@ -212,7 +213,7 @@ fn read_value(values: &[u64], at: &mut usize, ty: ValType) -> RawValue {
 }
 
 /// Writes `v` of type `ty` at slot `*at` (two slots for a `v128`), advancing `at`.
-fn write_value(values: &mut [u64], at: &mut usize, v: RawValue, ty: ValType) {
+pub(super) fn write_value(values: &mut [u64], at: &mut usize, v: RawValue, ty: ValType) {
     values[*at] = v as u64;
     if ty == ValType::V128 {
         values[*at + 1] = (v >> 64) as u64;

@@ -227,6 +227,14 @@ pub(super) fn run_frames<'a>(
                     jump!(run, target);
                 }
             }
+            Instr::Throw { tag, base } => return Ok(Action::Throw { tag, base }),
+            Instr::ThrowRef { src } => {
+                let exn = get!(run, src);
+                if exn == 0 {
+                    return Err(TrapKind::NullExceptionReference.into());
+                }
+                return Ok(Action::ThrowRef { exn: exn as u32 - 1 });
+            }
             // (The lowered `Simd` instructions' arms come from the instruction table.)
 
             // --- Variables ---

@@ -8,6 +8,7 @@
 
 mod call;
 mod dispatch;
+mod exceptions;
 pub(super) mod frame;
 pub(super) mod memory;
 mod ops;
@@ -22,7 +23,7 @@ use frame::{Ip, Slots, Values};
 use memory::MemView;
 use stack::{ExecStack, Frame, init_frame};
 
-use crate::error::{Result, TrapKind};
+use crate::error::{Error, Result, TrapKind};
 use crate::interp::ModuleCode;
 use crate::interp::bytecode::{FuncCode, Slot};
 use crate::store::StoreData;
@@ -62,6 +63,15 @@ enum Action {
     /// Run the memory instruction at `pc`, after an `OtherMemory` prefix
     /// (`other_memory.rs`).
     OtherMemory,
+    /// `throw` of tag `tag` (module index space), its payload at slot `base`.
+    Throw {
+        tag: u32,
+        base: u32,
+    },
+    /// `throw_ref` of exception `exn` (a store index).
+    ThrowRef {
+        exn: u32,
+    },
 }
 
 /// The function the inner loop runs: its code, next instruction and slot window, and
@@ -166,7 +176,9 @@ impl<'a> Running<'a> {
     }
 }
 
-/// Runs from `pos` in instance `ctx` until the entry function returns.
+/// Runs from `pos` in instance `ctx` until the entry function returns. An exception
+/// that [`run_until_error`] lets out is looked for a handler of; when one is found, the
+/// run goes on from its landing pad (RATIONALE.md, "Exceptions").
 fn run(
     store: &mut StoreData,
     st: &mut ExecStack,
@@ -174,6 +186,39 @@ fn run(
     mut pos: Pos,
     limits: &Limits,
 ) -> Result<()> {
+    loop {
+        match run_until_error(store, st, &mut ctx, &mut pos, limits) {
+            Ok(()) => return Ok(()),
+            Err(Stop::Escape(e)) => return Err(e),
+            // A trap (or any error but an exception) leaves at once.
+            Err(Stop::Error(e)) => exceptions::unwind(store, st, &mut ctx, &mut pos, e)?,
+        }
+    }
+}
+
+/// Why [`run_until_error`] stopped short.
+enum Stop {
+    Error(Error),
+    /// An error that no frame of this entry may catch (its frames are gone).
+    Escape(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(e: Error) -> Stop {
+        Stop::Error(e)
+    }
+}
+
+/// The execution loop proper: runs until the entry function returns or an error. When
+/// the error is an exception thrown by an action of the outer loop (`throw`, a call),
+/// `ctx` and `pos` are where it was thrown; an error of the inner loop is always a trap.
+fn run_until_error(
+    store: &mut StoreData,
+    st: &mut ExecStack,
+    ctx: &mut Ctx,
+    pos: &mut Pos,
+    limits: &Limits,
+) -> Result<(), Stop> {
     let mut view = MemView::new(store, ctx.mem);
     loop {
         let action = {
@@ -187,17 +232,17 @@ fn run(
             let code = &ctx.code.funcs[pos.func as usize];
             // `ExecStack::enter` sized the stack for this frame.
             let Some(regs) = frames.values.window(pos.base, &code.instrs) else {
-                return Err(TrapKind::CallStackExhausted.into());
+                return Err(Error::from(TrapKind::CallStackExhausted).into());
             };
             let mut running = Running {
                 code,
                 ip: Ip::new(&code.instrs, pos.pc),
                 regs,
-                pos,
+                pos: *pos,
                 view,
             };
-            let action = dispatch::run_frames(&mut running, &mut frames, store, &ctx)?;
-            pos = running.pos;
+            let action = dispatch::run_frames(&mut running, &mut frames, store, ctx)?;
+            *pos = running.pos;
             pos.pc = running.ip.pc();
             view = running.view;
             action
@@ -206,47 +251,52 @@ fn run(
         match action {
             Action::Call { func, base } => {
                 let abs = pos.base + base as usize;
-                call::call_defined(st, &ctx.code, ctx.instance, &mut pos, func, abs, limits)?;
+                call::call_defined(st, &ctx.code, ctx.instance, pos, func, abs, limits)?;
             }
             Action::CallImport { func, base } => {
                 let abs = pos.base + base as usize;
                 let sf = store.instances[ctx.instance as usize].funcs[func as usize];
-                call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
+                call::call_store_func(store, st, ctx, pos, sf, abs, limits)?;
                 view = MemView::new(store, ctx.mem);
             }
             Action::CallStore { sf, base } => {
                 let abs = pos.base + base as usize;
-                call::call_store_func(store, st, &mut ctx, &mut pos, sf, abs, limits)?;
+                call::call_store_func(store, st, ctx, pos, sf, abs, limits)?;
                 view = MemView::new(store, ctx.mem);
             }
             Action::TailCall { func, base } => {
                 let args = pos.base + base as usize;
-                call::tail_call_defined(st, &ctx.code, &mut pos, func, args, limits)?;
+                call::tail_call_defined(st, &ctx.code, pos, func, args, limits)?;
             }
             Action::TailCallImport { func, base } => {
                 let args = pos.base + base as usize;
                 let sf = store.instances[ctx.instance as usize].funcs[func as usize];
-                if tail_call_store_func(store, st, &mut ctx, &mut pos, sf, args, limits)? {
+                if tail_call_store_func(store, st, ctx, pos, sf, args, limits)? {
                     return Ok(());
                 }
                 view = MemView::new(store, ctx.mem);
             }
             Action::TailCallStore { sf, base } => {
                 let args = pos.base + base as usize;
-                if tail_call_store_func(store, st, &mut ctx, &mut pos, sf, args, limits)? {
+                if tail_call_store_func(store, st, ctx, pos, sf, args, limits)? {
                     return Ok(());
                 }
                 view = MemView::new(store, ctx.mem);
             }
             Action::OtherMemory => {
-                pos.pc = other_memory::exec_at(store, st, &ctx, &pos)?;
+                pos.pc = other_memory::exec_at(store, st, ctx, pos)?;
                 view = MemView::new(store, ctx.mem);
             }
-            Action::Return => match call::do_return(store, st, &mut ctx, &mut pos)? {
+            Action::Return => match call::do_return(store, st, ctx, pos)? {
                 call::ReturnedTo::Caller => {}
                 call::ReturnedTo::OtherInstance => view = MemView::new(store, ctx.mem),
                 call::ReturnedTo::Host => return Ok(()),
             },
+            Action::Throw { tag, base } => {
+                let exn = exceptions::throw(store, st, ctx, tag, pos.base + base as usize);
+                return Err(exn.into());
+            }
+            Action::ThrowRef { exn } => return Err(store.exception_error(exn).into()),
         }
     }
 }
@@ -266,15 +316,20 @@ fn tail_call_store_func(
     sf: u32,
     args: usize,
     limits: &Limits,
-) -> Result<bool> {
+) -> Result<bool, Stop> {
     if call::tail_call_wasm(store, st, ctx, pos, sf, args, limits)? {
         return Ok(false);
     }
-    call::call_host_at(store, st, ctx.instance, sf, args, pos.base)?;
-    Ok(matches!(
-        call::do_return(store, st, ctx, pos)?,
-        call::ReturnedTo::Host
-    ))
+    let called = call::call_host_at(store, st, ctx.instance, sf, args, pos.base);
+    // The tail call replaced this frame, so its `try_table`s no longer apply to what the
+    // host function throws: the search starts at the caller, and with no caller in this
+    // entry, nothing here may catch it.
+    let returned = call::do_return(store, st, ctx, pos)?;
+    match (called, returned) {
+        (Ok(()), returned) => Ok(matches!(returned, call::ReturnedTo::Host)),
+        (Err(e), call::ReturnedTo::Host) => Err(Stop::Escape(e)),
+        (Err(e), _) => Err(e.into()),
+    }
 }
 
 /// `init_frame` for tail calls, out of the inner loop's code: inlined a second time

@@ -43,6 +43,7 @@ impl Translator<'_> {
             start: self.pc(),
             pending: Vec::new(),
             else_jump,
+            handlers: None,
         });
         Ok(())
     }
@@ -84,6 +85,9 @@ impl Translator<'_> {
         }
         if self.reachable {
             self.materialize_top(c.results);
+        }
+        if let Some(handlers) = c.handlers {
+            self.close_try_table(handlers, c.start);
         }
         let here = self.pc();
         for j in c.pending {

@@ -24,6 +24,7 @@ macro_rules! generated_visits {
     (@one relaxed_simd $($hand_written:tt)*) => {};
     (@one tail_call $($hand_written:tt)*) => {};
     (@one function_references $($hand_written:tt)*) => {};
+    (@one exceptions $($hand_written:tt)*) => {};
     (@one $proposal:ident $op:ident $visit:ident $({ $($argty:ty),* })?) => {
         fn $visit(&mut self $($(, _: $argty)*)?) -> Self::Output {
             Err($crate::module::unsupported_operator(

@@ -8,6 +8,7 @@
 //! call arguments and for branch values.
 
 mod control;
+mod exceptions;
 mod func_refs;
 mod generated;
 mod ops;
@@ -19,7 +20,7 @@ use std::collections::HashMap;
 
 use wasmparser::{BlockType, Operator};
 
-use super::bytecode::{FuncCode, Instr, Slot};
+use super::bytecode::{FuncCode, Handler, Instr, Slot};
 use super::code::Code;
 use super::simd::{SimdOp, splat_const};
 use crate::error::{CompileErrorKind, Error, Result};
@@ -68,6 +69,8 @@ struct Ctrl {
     pending: Vec<usize>,
     /// The `if`'s jump to its `else` (or end, without one).
     else_jump: Option<usize>,
+    /// A `try_table`'s catch clauses, their body range not set yet.
+    handlers: Option<Vec<Handler>>,
 }
 
 impl Ctrl {
@@ -112,6 +115,8 @@ pub(crate) struct Translator<'a> {
     reachable: bool,
     /// Nesting depth of blocks skipped inside unreachable code.
     skip_depth: u32,
+    /// The catch clauses of the `try_table`s ended so far, innermost first.
+    handlers: Vec<Handler>,
 }
 
 fn malformed(e: wasmparser::BinaryReaderError) -> Error {
@@ -208,6 +213,7 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         last_def: None,
         reachable: true,
         skip_depth: 0,
+        handlers: Vec::new(),
     };
     t.ctrls.push(Ctrl {
         kind: CtrlKind::Func,
@@ -219,6 +225,7 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         start: 0,
         pending: Vec::new(),
         else_jump: None,
+        handlers: None,
     });
 
     // Pass 2: translate, each reachable operator through its visit method (`visit.rs`).
@@ -246,6 +253,20 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
     // Slots: locals, constants and the deepest operand stack.
     let instrs = Code::new(t.instrs, frame_size as u32)
         .map_err(|e| Error::internal(format!("interpreter: translated code failed checks: {e}")))?;
+    let num_instrs = instrs.len() as u32;
+    for h in &t.handlers {
+        // The unwinder resumes at `target` and writes the label's values from `dst` on
+        // (through checked accesses, but a translator bug should fail here, not there).
+        if h.target >= num_instrs
+            || h.start > h.end
+            || h.end > num_instrs
+            || h.dst >= frame_size as u32
+        {
+            return Err(Error::internal(format!(
+                "interpreter: a catch clause is out of its function: {h:?}"
+            )));
+        }
+    }
     let mut head_consts = [0; 4];
     for (h, c) in head_consts.iter_mut().zip(&t.consts) {
         *h = *c;
@@ -257,6 +278,7 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         v128_consts: t.v128_consts,
         num_params,
         num_locals,
+        handlers: t.handlers.into(),
     })
 }
 
@@ -287,7 +309,10 @@ impl Translator<'_> {
     /// In unreachable code: skip everything but the `else`/`end` of the current block.
     fn skip_unreachable(&mut self, op: Operator) -> Result<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => {
                 self.skip_depth += 1;
             }
             Operator::Else if self.skip_depth == 0 => self.op_else(),

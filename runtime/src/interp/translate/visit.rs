@@ -173,6 +173,20 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         Ok(())
     }
 
+    fn visit_try_table(&mut self, try_table: wasmparser::TryTable) -> Self::Output {
+        self.op_try_table(try_table)
+    }
+
+    fn visit_throw(&mut self, tag_index: u32) -> Self::Output {
+        self.op_throw(tag_index);
+        Ok(())
+    }
+
+    fn visit_throw_ref(&mut self) -> Self::Output {
+        self.op_throw_ref();
+        Ok(())
+    }
+
     fn visit_drop(&mut self) -> Self::Output {
         self.pop_op();
         self.last_def = None;

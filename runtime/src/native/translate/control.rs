@@ -281,6 +281,7 @@ impl Translator<'_, '_> {
             FrameKind::Loop { header } => self.b.seal_block(header),
             _ => {}
         }
+        self.close_try_table();
         self.stack.truncate(frame.height);
         self.facts.truncate(frame.facts);
         self.b.switch_to_block(frame.dest);

@@ -18,7 +18,9 @@
 
 mod calls;
 mod control;
+mod exceptions;
 mod func_refs;
+pub(crate) use exceptions::CATCH_ALL;
 mod memory;
 mod numeric;
 mod relaxed_simd;
@@ -212,6 +214,8 @@ pub(crate) struct Translator<'a, 'b> {
     sig_refs: HashMap<u32, ir::SigRef>,
     /// Imported libcall signatures, shared by libcalls of the same type.
     libcall_sigs: HashMap<(&'static [Type], &'static [Type]), ir::SigRef>,
+    /// The open `try_table`s, innermost last (`exceptions.rs`).
+    try_scopes: Vec<exceptions::TryScope>,
 }
 
 /// Translates defined function `defined` into `func` (whose signature is set).
@@ -290,6 +294,7 @@ pub(crate) fn translate_function(
         func_refs: HashMap::new(),
         sig_refs: HashMap::new(),
         libcall_sigs: HashMap::new(),
+        try_scopes: Vec::new(),
     };
     t.stack_check();
 
@@ -400,17 +405,27 @@ impl Translator<'_, '_> {
         self.reachable = false;
     }
 
-    /// After a call: return at once if the callee trapped or a host function failed.
-    /// The branch goes to a cold block of its own that jumps to the shared exit, for
-    /// the reason given at [`Translator::trap_block`] (3% of quicksort's compile).
+    /// After a call: return at once if the callee trapped, threw or a host function
+    /// failed. The branch goes to a cold block of its own that jumps to the shared exit,
+    /// for the reason given at [`Translator::trap_block`] (3% of quicksort's compile);
+    /// inside a `try_table`, to its dispatch block instead (`exceptions.rs`).
     fn check_trap(&mut self) {
         let flag = self.b.ins().load(types::I32, trusted(), self.rt, RT_TRAP);
-        let out = self.b.create_block();
-        self.b.set_cold_block(out);
-        self.trap_blocks.push((0, out));
+        let out = match self.dispatch_block() {
+            Some(dispatch) => dispatch,
+            None => self.returning_block(),
+        };
         let cont = self.b.create_block();
         self.b.ins().brif(flag, out, &[], cont, &[]);
         self.enter(cont);
+    }
+
+    /// A cold block of its own that returns with the trap flag as it is.
+    fn returning_block(&mut self) -> Block {
+        let out = self.b.create_block();
+        self.b.set_cold_block(out);
+        self.trap_blocks.push((0, out));
+        out
     }
 
     fn stack_check(&mut self) {

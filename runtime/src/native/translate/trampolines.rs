@@ -33,7 +33,7 @@ fn cell_flags(ty: Type) -> MemFlagsData {
     }
 }
 
-fn store_raw(b: &mut FunctionBuilder<'_>, v: Value, buf: Value, i: usize) {
+pub(crate) fn store_raw(b: &mut FunctionBuilder<'_>, v: Value, buf: Value, i: usize) {
     let ty = b.func.dfg.value_type(v);
     let raw = match ty {
         I32 => b.ins().uextend(I64, v),
@@ -46,7 +46,7 @@ fn store_raw(b: &mut FunctionBuilder<'_>, v: Value, buf: Value, i: usize) {
     b.ins().store(cell_flags(ty), raw, buf, (i * CELL) as i32);
 }
 
-fn load_raw(b: &mut FunctionBuilder<'_>, ty: Type, buf: Value, i: usize) -> Value {
+pub(crate) fn load_raw(b: &mut FunctionBuilder<'_>, ty: Type, buf: Value, i: usize) -> Value {
     b.ins().load(ty, cell_flags(ty), buf, (i * CELL) as i32)
 }
 

@@ -72,6 +72,7 @@ macro_rules! refuse_unimplemented_proposals {
     // typed function references).
     (@refuse tail_call $($rest:tt)*) => {};
     (@refuse function_references $($rest:tt)*) => {};
+    (@refuse exceptions $($rest:tt)*) => {};
     (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
         fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
             Err($crate::module::unsupported_operator(
@@ -114,6 +115,10 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
         self.end()
     }
 
+    fn visit_try_table(&mut self, try_table: wasmparser::TryTable) -> Result<()> {
+        self.open_try_table(try_table)
+    }
+
     visit_methods! {
         // Control (control.rs).
         visit_unreachable => unreachable();
@@ -140,6 +145,10 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
         visit_ref_as_non_null => ref_as_non_null();
         visit_br_on_null(relative_depth: u32) => br_on_null(relative_depth);
         visit_br_on_non_null(relative_depth: u32) => br_on_non_null(relative_depth);
+
+        // Exceptions (exceptions.rs).
+        visit_throw(tag_index: u32) => throw(tag_index);
+        visit_throw_ref => throw_ref();
 
         // Locals, globals, references and tables (variables.rs).
         visit_local_get(local_index: u32) => local_get(local_index);

@@ -164,6 +164,15 @@ fn satisfy_imports(store: &Store, m: &Module) -> bool {
                 Value::default_for(gt.content),
                 gt.mutable,
             ),
+            ImportType::Tag(t) => {
+                let Some(ty) = info.types.get(*t as usize) else {
+                    return false;
+                };
+                let Ok(tag) = runtime::Tag::new(store, (**ty).clone()) else {
+                    return false;
+                };
+                b.export(import.name.clone(), runtime::Extern::Tag(tag))
+            }
         };
         by_module.insert(import.module.as_str(), b);
     }
