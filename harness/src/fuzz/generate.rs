@@ -20,7 +20,8 @@ pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::RELAXED_SIMD)
     .union(WasmFeatures::TAIL_CALL)
     .union(WasmFeatures::MEMORY64)
-    .union(WasmFeatures::FUNCTION_REFERENCES);
+    .union(WasmFeatures::FUNCTION_REFERENCES)
+    .union(WasmFeatures::EXCEPTIONS);
 
 /// A generator configuration drawn from the input, restricted to what both engines
 /// support: Wasm 2.0 (fixed-width SIMD in most modules) plus multi-memory, memory64,
@@ -42,7 +43,8 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
     c.gc_enabled = false;
-    c.exceptions_enabled = false;
+    // Exceptions (tags, throw, throw_ref, try_table) in 1 input of 3.
+    c.exceptions_enabled = u.ratio(1, 3)?;
     c.memory64_enabled = u.ratio(1, 2)?;
     c.tail_call_enabled = u.ratio(1, 2)?;
     c.wide_arithmetic_enabled = false;
@@ -191,6 +193,7 @@ pub fn export_global(wasm: &[u8], name: &str, index: u32) -> Option<Vec<u8>> {
                     wasmparser::ExternalKind::Table => 1,
                     wasmparser::ExternalKind::Memory => 2,
                     wasmparser::ExternalKind::Global => 3,
+                    wasmparser::ExternalKind::Tag => 4,
                     _ => return None,
                 });
                 leb(e.index as u64, &mut entries);
@@ -219,14 +222,14 @@ pub fn export_global(wasm: &[u8], name: &str, index: u32) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Binary order of sections (data count, 12, sits between import-like ones and code).
+/// Binary order of sections: by id, except that the tag section (13) sits between
+/// memory (5) and global (6), and data count (12) between element (9) and code (10).
 fn section_order(id: u8) -> u8 {
-    match id {
-        12 => 10, // data count: before code (10) and data (11)
-        10 => 11,
-        11 => 12,
-        other => other,
-    }
+    const ORDER: [u8; 13] = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
+    ORDER
+        .iter()
+        .position(|&x| x == id)
+        .map_or(u8::MAX, |p| p as u8 + 1)
 }
 
 /// Where the section whose body starts at `body_start` begins (its id byte): walk back

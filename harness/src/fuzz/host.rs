@@ -117,6 +117,10 @@ pub fn build(store: &Store, plan: &Plan) -> runtime::Result<Host> {
                 ImportPlan::Global { value, mutable } => {
                     b.global(&imp.name, to_value(value, &HashMap::new()), *mutable)
                 }
+                ImportPlan::Tag { ty } => b.export(
+                    &imp.name,
+                    runtime::Extern::Tag(runtime::Tag::new(store, ty.clone())?),
+                ),
                 ImportPlan::Memory {
                     min, max, memory64, ..
                 } => b.memory(

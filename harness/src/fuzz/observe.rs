@@ -79,6 +79,12 @@ pub enum Outcome {
     Exit(u32),
     /// A link error (compared by class only: the wording is the runtime's).
     Link(String),
+    /// An exception escaped the call: its tag (the name the module exports it under,
+    /// or `imported`) and its payload, compared exactly.
+    Exception {
+        tag: String,
+        values: Vec<Val>,
+    },
     /// Anything else (compared by class only).
     Error(String),
 }
@@ -104,6 +110,9 @@ impl fmt::Display for Outcome {
             Outcome::Trap(k) => write!(f, "trap: {k}"),
             Outcome::Exit(c) => write!(f, "exit({c})"),
             Outcome::Link(m) => write!(f, "link error: {m}"),
+            Outcome::Exception { tag, values } => {
+                write!(f, "exception {tag}{}", show_vals(values))
+            }
             Outcome::Error(m) => write!(f, "error: {m}"),
         }
     }

@@ -35,6 +35,10 @@ pub enum ImportPlan {
         /// `(offset, bytes)` written after creation (clipped to the memory).
         writes: Vec<(u32, Vec<u8>)>,
     },
+    /// A host tag of this payload type (a new one per instance, like a defined tag).
+    Tag {
+        ty: FuncType,
+    },
     Table {
         element: RefType,
         min: u64,
@@ -115,6 +119,7 @@ fn draw_plan(shape: &Shape, u: &mut Unstructured) -> Result<Plan> {
                     None
                 },
             },
+            ImportTy::Tag(ty) => ImportPlan::Tag { ty: ty.clone() },
             ImportTy::Global(g) => ImportPlan::Global {
                 // A host funcref global must exist before the host functions do: null.
                 value: draw_val(u, g.content, &[])?,

@@ -234,7 +234,8 @@ impl Subject for WasmiSubject {
                 continue;
             }
             let ext: wasmi::Extern = match &imp.plan {
-                ImportPlan::Func { .. } => continue,
+                // wasmi has no exception handling: the module is refused anyway.
+                ImportPlan::Func { .. } | ImportPlan::Tag { .. } => continue,
                 ImportPlan::Global { value, mutable } => {
                     let v = to_wval(&mut store, value, &HashMap::new());
                     let m = if *mutable {

@@ -56,6 +56,7 @@ pub fn plan_text(plan: &Plan) -> String {
                 Some((m, c)) => format!("func {ty}, exits with {c} when hash % {m} == 0"),
                 None => format!("func {ty}"),
             },
+            ImportPlan::Tag { ty } => format!("tag {ty}"),
             ImportPlan::Global { value, mutable } => {
                 format!("global {}{value}", if *mutable { "mut " } else { "" })
             }

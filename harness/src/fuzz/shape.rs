@@ -1,7 +1,7 @@
 //! The imports and exports of a module binary, read with wasmparser: what the plan of
 //! host imports and export calls is made from (without compiling the module).
 
-use runtime::{FuncType, GlobalType, MemoryType, RefType, TableType, ValType};
+use runtime::{FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, ValType};
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 
 #[derive(Debug, Clone)]
@@ -10,6 +10,8 @@ pub enum ImportTy {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag, by the type of its payload.
+    Tag(FuncType),
 }
 
 #[derive(Debug, Clone)]
@@ -41,14 +43,27 @@ fn val_type(t: wasmparser::ValType) -> Option<ValType> {
     })
 }
 
+/// The reference types the generator makes: Wasm 2.0's, `exnref`, and typed function
+/// references (`typed_refs.rs`); GC types are never generated.
 fn ref_type(r: wasmparser::RefType) -> Option<RefType> {
-    if r.is_func_ref() {
-        Some(RefType::FUNCREF)
-    } else if r.is_extern_ref() {
-        Some(RefType::EXTERNREF)
-    } else {
-        None
-    }
+    use wasmparser::{AbstractHeapType as A, HeapType as W};
+    let heap = match r.heap_type() {
+        W::Abstract { shared: false, ty } => match ty {
+            A::Func => HeapType::Func,
+            A::NoFunc => HeapType::NoFunc,
+            A::Extern => HeapType::Extern,
+            A::NoExtern => HeapType::NoExtern,
+            A::Exn => HeapType::Exn,
+            A::NoExn => HeapType::NoExn,
+            _ => return None,
+        },
+        W::Concrete(i) => HeapType::Concrete(i.as_module_index()?),
+        _ => return None,
+    };
+    Some(RefType {
+        nullable: r.is_nullable(),
+        heap,
+    })
 }
 
 /// The shape of a module, or `None` if it does not parse (or uses types outside Wasm 2.0).
@@ -94,6 +109,9 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
                             content: val_type(g.content_type)?,
                             mutable: g.mutable,
                         }),
+                        TypeRef::Tag(t) => {
+                            ImportTy::Tag(types.get(t.func_type_idx as usize)?.clone())
+                        }
                         _ => return None,
                     };
                     out.imports.push(ImportShape {

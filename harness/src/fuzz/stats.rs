@@ -32,6 +32,8 @@ pub struct Stats {
     /// Unreachable traps with the fuel global at zero: the call ran out of fuel.
     pub out_of_fuel: u64,
     pub exits: u64,
+    /// Export calls that ended with an uncaught exception (tag and payload compared).
+    pub exceptions: u64,
     pub other_errors: u64,
     pub host_calls: u64,
     /// v128 values that crossed the boundary: export-call arguments and results, and
@@ -55,6 +57,7 @@ fn class(o: &Outcome) -> String {
         Outcome::Trap(k) => format!("trap: {k}"),
         Outcome::Exit(_) => "exit".into(),
         Outcome::Link(_) => "link error".into(),
+        Outcome::Exception { .. } => "uncaught exception".into(),
         Outcome::Error(_) => "other error".into(),
     }
 }
@@ -119,6 +122,7 @@ impl Stats {
                     *self.traps.entry(k.to_string()).or_default() += 1;
                 }
                 Outcome::Exit(_) => self.exits += 1,
+                Outcome::Exception { .. } => self.exceptions += 1,
                 Outcome::Link(_) | Outcome::Error(_) => self.other_errors += 1,
             }
         }
@@ -145,6 +149,7 @@ impl Stats {
         }
         self.out_of_fuel += o.out_of_fuel;
         self.exits += o.exits;
+        self.exceptions += o.exceptions;
         self.other_errors += o.other_errors;
         self.host_calls += o.host_calls;
         self.v128_values += o.v128_values;
@@ -252,6 +257,7 @@ impl fmt::Display for Stats {
             self.out_of_fuel
         )?;
         writeln!(f, "  exits:             {}", self.exits)?;
+        writeln!(f, "  uncaught exceptions: {}", self.exceptions)?;
         writeln!(f, "  other errors:      {}", self.other_errors)?;
         writeln!(f, "host calls:          {}", self.host_calls)?;
         writeln!(

@@ -42,6 +42,29 @@ pub fn outcome_of_error(e: &Error) -> Outcome {
     }
 }
 
+/// An uncaught exception as an outcome: tags are named by their export (the generator
+/// exports everything), so the two engines' stores, which number tags alike, need not be
+/// trusted to agree on numbers.
+fn exception_outcome(
+    store: &Store,
+    inst: &Instance,
+    x: runtime::Exception,
+    name_of: &impl Fn(&Value) -> Val,
+) -> Outcome {
+    let (Ok(tag), Ok(values)) = (x.tag(store), x.values(store)) else {
+        return Outcome::Error("exception of another store".into());
+    };
+    let name = inst
+        .exports(store)
+        .into_iter()
+        .find(|(_, e)| matches!(e, runtime::Extern::Tag(t) if *t == tag))
+        .map_or_else(|| "imported".to_string(), |(n, _)| n);
+    Outcome::Exception {
+        tag: name,
+        values: values.iter().map(name_of).collect(),
+    }
+}
+
 impl Subject for RuntimeSubject {
     fn name(&self) -> &str {
         self.engine.config().strategy.name()
@@ -118,7 +141,10 @@ impl Subject for RuntimeSubject {
                 None => Outcome::Error(format!("no export {}", call.export)),
                 Some(f) => match f.call(&store, &args) {
                     Ok(vals) => Outcome::Returned(vals.iter().map(name_of).collect()),
-                    Err(e) => outcome_of_error(&e),
+                    Err(e) => match e.exception() {
+                        Some(x) => exception_outcome(&store, &inst, x, &name_of),
+                        None => outcome_of_error(&e),
+                    },
                 },
             };
             let stop = outcome.is_exhaustion();
