@@ -41,7 +41,9 @@ pub(crate) struct TypeRegistry {
     groups: HashMap<RolledGroup, u32>,
     /// The ids of groups of one type that references no other type (almost every type
     /// of a Wasm 2.0 module, and every host function's): found by signature, with no
-    /// rolled key to build, so instantiating such a module allocates nothing for them.
+    /// rolled key to build. Such a group equals no group in `groups` (a group there has
+    /// two types or more, or a reference to a type), so it is interned here only, with one
+    /// hash of its signature.
     plain: HashMap<Arc<FuncType>, u32>,
     next: u32,
 }
@@ -51,6 +53,7 @@ impl TypeRegistry {
     /// which validation guarantees reference only their own or earlier groups).
     pub fn ids_of_module(&mut self, types: &[Arc<FuncType>], groups: &[Range<u32>]) -> Vec<u32> {
         let mut ids: Vec<u32> = Vec::with_capacity(types.len());
+        self.plain.reserve(types.len());
         for group in groups {
             let first_type = &types[group.start as usize];
             if group.len() == 1 && !first_type.has_concrete() {
@@ -95,13 +98,13 @@ impl TypeRegistry {
         self.intern(single_key(ty))
     }
 
-    /// The id of a group of one type that references no other type: the same id its
-    /// rolled key gets, looked up by signature.
+    /// The id of a group of one type that references no other type, by signature.
     fn id_of_plain(&mut self, ty: &Arc<FuncType>) -> u32 {
         if let Some(&id) = self.plain.get(&**ty) {
             return id;
         }
-        let id = self.intern(single_key(ty));
+        let id = self.next;
+        self.next += 1;
         self.plain.insert(ty.clone(), id);
         id
     }
