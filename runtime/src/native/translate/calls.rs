@@ -62,9 +62,30 @@ impl Translator<'_, '_> {
     /// one. Anything else (null, a mismatch, a host function, a function not cached
     /// yet) takes the `resolve_indirect` libcall, which traps or resolves and caches.
     fn indirect_callee(&mut self, table: u32, type_index: u32, index: Value) -> (Value, Value) {
-        let (vmctx, rt) = (self.vmctx, self.rt);
         let elem = self.table_elem(table, index, TrapKind::UndefinedElement);
         let raw = self.b.ins().load(I64, trusted(), elem, 0);
+        self.cached_callee(type_index, raw, |this| {
+            let t = this.b.ins().iconst(I32, table as i64);
+            let ty = this.b.ins().iconst(I32, type_index as i64);
+            let index = this.widen_to_u64(index);
+            let vmctx = this.vmctx;
+            this.libcall(Libcall::ResolveIndirect, &[vmctx, t, index, ty])[0]
+        })
+    }
+
+    /// Code and vmctx of the function that raw reference `raw` names, when it has type
+    /// `type_index`: its entry in the runtime's function cache if the reference is within
+    /// the cache and the entry's type id is the expected one; otherwise `resolve` emits the
+    /// libcall that traps (null, a type mismatch, ...) or returns the code and leaves the
+    /// vmctx in `RT_INDIRECT_VMCTX` (and caches a Wasm callee). `call_indirect` and
+    /// `call_ref` differ only in that libcall.
+    pub(super) fn cached_callee(
+        &mut self,
+        type_index: u32,
+        raw: Value,
+        resolve: impl FnOnce(&mut Self) -> Value,
+    ) -> (Value, Value) {
+        let (vmctx, rt) = (self.vmctx, self.rt);
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let check_type = self.b.create_block();
@@ -99,10 +120,7 @@ impl Translator<'_, '_> {
             .jump(call, &block_args(&[fast_code, fast_vmctx]));
 
         self.enter(slow);
-        let t = self.b.ins().iconst(I32, table as i64);
-        let ty = self.b.ins().iconst(I32, type_index as i64);
-        let index = self.widen_to_u64(index);
-        let slow_code = self.libcall(Libcall::ResolveIndirect, &[vmctx, t, index, ty])[0];
+        let slow_code = resolve(self);
         self.check_trap();
         let slow_vmctx = self.b.ins().load(I64, trusted(), rt, RT_INDIRECT_VMCTX);
         self.b

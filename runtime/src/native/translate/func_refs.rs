@@ -14,15 +14,11 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Value, types};
 
 use super::calls::CallKind;
-use super::{Translator, block_args, defs, readonly, trusted};
+use super::{Translator, block_args};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
-use crate::native::vmctx::{
-    ENTRY_CODE, ENTRY_TYPE_ID, ENTRY_VMCTX, FUNC_ENTRY_SHIFT, RT_FUNC_ENTRIES, RT_FUNC_ENTRIES_LEN,
-    RT_INDIRECT_VMCTX, VM_TYPE_IDS,
-};
 
-use types::{I32, I64};
+use types::I32;
 
 impl Translator<'_, '_> {
     pub(super) fn call_ref(&mut self, type_index: u32) -> Result<()> {
@@ -42,53 +38,14 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    /// Code and vmctx of the function that reference `raw` (of type `type_index`) names.
+    /// Code and vmctx of the function that reference `raw` (of type `type_index`) names;
+    /// the `resolve_ref` libcall traps on null.
     fn ref_callee(&mut self, type_index: u32, raw: Value) -> (Value, Value) {
-        let (vmctx, rt) = (self.vmctx, self.rt);
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
-        let check_type = self.b.create_block();
-        let call = self.b.create_block();
-        let code = self.b.append_block_param(call, I64);
-        let callee = self.b.append_block_param(call, I64);
-
-        let cached = self.b.ins().load(I64, defs(), rt, RT_FUNC_ENTRIES_LEN);
-        let outside = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, raw, cached);
-        self.b.ins().brif(outside, slow, &[], check_type, &[]);
-        self.enter(check_type);
-        let entries = self.b.ins().load(I64, defs(), rt, RT_FUNC_ENTRIES);
-        let off = self.b.ins().ishl_imm_u(raw, FUNC_ENTRY_SHIFT);
-        let entry = self.b.ins().iadd(entries, off);
-        let id = self.b.ins().load(I32, defs(), entry, ENTRY_TYPE_ID);
-        let type_ids = self.b.ins().load(I64, readonly(), vmctx, VM_TYPE_IDS);
-        let expected = self
-            .b
-            .ins()
-            .load(I32, readonly(), type_ids, (type_index * 4) as i32);
-        let differs = self.b.ins().icmp(IntCC::NotEqual, id, expected);
-        let hit = self.b.create_block();
-        self.b.ins().brif(differs, slow, &[], hit, &[]);
-        self.enter(hit);
-        let fast_code = self.b.ins().load(I64, defs(), entry, ENTRY_CODE);
-        let fast_vmctx = self.b.ins().load(I64, defs(), entry, ENTRY_VMCTX);
-        self.b
-            .ins()
-            .jump(call, &block_args(&[fast_code, fast_vmctx]));
-
-        self.enter(slow);
-        let ty = self.b.ins().iconst(I32, type_index as i64);
-        let slow_code = self.libcall(Libcall::ResolveRef, &[vmctx, raw, ty])[0];
-        self.check_trap();
-        let slow_vmctx = self.b.ins().load(I64, trusted(), rt, RT_INDIRECT_VMCTX);
-        self.b
-            .ins()
-            .jump(call, &block_args(&[slow_code, slow_vmctx]));
-
-        self.enter(call);
-        (code, callee)
+        self.cached_callee(type_index, raw, |this| {
+            let ty = this.b.ins().iconst(I32, type_index as i64);
+            let vmctx = this.vmctx;
+            this.libcall(Libcall::ResolveRef, &[vmctx, raw, ty])[0]
+        })
     }
 
     /// `ref.as_non_null`: traps on null; the reference stays on the stack.
