@@ -36,4 +36,11 @@ pub use module::{
     Export, ExternKind, GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,
 };
 pub use store::{CloseHook, LinearMemory, MemoryAllocator};
+
+/// Which operators the interpreter executes, with their operands (feature `op-coverage`,
+/// off by default: the differential fuzzer's coverage statistics).
+#[cfg(feature = "op-coverage")]
+pub mod op_coverage {
+    pub use crate::interp::coverage::{Sink, set_sink};
+}
 pub use values::{ExternRef, FuncType, HeapType, RefFamily, RefType, ValType};

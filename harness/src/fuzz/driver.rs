@@ -212,7 +212,10 @@ fn run_case(
     opts: &FuzzOptions,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    let Some(checked) = oracle.check(case) else {
+    crate::fuzz::coverage::install();
+    let checked = oracle.check(case);
+    summary.stats.operators.take_thread_counts();
+    let Some(checked) = checked else {
         summary.stats.no_module += 1;
         return Ok(());
     };

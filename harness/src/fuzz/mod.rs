@@ -7,11 +7,13 @@
 //!   drawn from the input; `host`: the plan's host modules in a runtime store;
 //! - `observe`: an engine's run as plain data; `subject`: engines that produce one;
 //! - `compare`: two observations -> first divergence; `oracle`: all of it for one case;
+//! - `coverage`: which operators ran, on edge operands or not (feature `op-coverage`);
 //! - `stats`, `repro` (reports and reproducer files), `driver` (`harness fuzz`),
 //!   `isolate` (its worker processes), `fault` (their test-only fault injection).
 
 pub mod cli;
 pub mod compare;
+pub mod coverage;
 pub mod driver;
 pub mod edges;
 pub mod fault;

@@ -21,6 +21,8 @@ use wasmparser::WasmFeatures;
 
 use bytecode::FuncCode;
 pub(crate) use exec::Limits as InterpLimits;
+#[cfg(feature = "op-coverage")]
+pub(crate) use exec::coverage;
 
 pub(crate) struct Interpreter {
     limits: InterpLimits,

@@ -60,6 +60,11 @@ pub(super) fn run_frames<'a>(
         // this loop acts on every instruction as it says: none falls through the last
         // one (invariants 2 and 3).
         let instr = unsafe { run.ip.next() };
+        #[cfg(feature = "op-coverage")]
+        // SAFETY: `instr` is about to run with `run.regs`, in verified code.
+        unsafe {
+            super::coverage::observe(instr, &run.regs)
+        };
         for_each_instr!(match_with_lowered_simd(instr, run, {
             // --- Control ---
             Instr::Unreachable => return Err(TrapKind::Unreachable.into()),

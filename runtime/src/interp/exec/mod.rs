@@ -7,6 +7,8 @@
 //! <https://webassembly.github.io/spec/core/exec/instructions.html>.
 
 mod call;
+#[cfg(feature = "op-coverage")]
+pub(crate) mod coverage;
 mod dispatch;
 mod exceptions;
 pub(super) mod frame;
