@@ -38,6 +38,10 @@ pub struct Config {
     pub max_call_depth: u32,
     /// Most 64-bit value cells the interpreter's value stack may hold.
     pub max_value_stack: usize,
+    /// Threads the native engine compiles a module's functions on: 0 (the default) is
+    /// one per available core, 1 compiles on the calling thread. Small modules (under
+    /// 64 KiB of function bodies) always compile on the calling thread.
+    pub compile_threads: usize,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
             features: WasmFeatures::WASM2,
             max_call_depth: 20_000,
             max_value_stack: 4 * 1024 * 1024,
+            compile_threads: 0,
         }
     }
 }
@@ -91,7 +96,7 @@ impl Engine {
                 max_depth: config.max_call_depth as usize,
                 max_cells: config.max_value_stack,
             })),
-            Strategy::Native => Arc::new(NativeBackend::new()?),
+            Strategy::Native => Arc::new(NativeBackend::new(config.compile_threads)?),
         };
         Ok(Engine {
             inner: Arc::new(EngineInner { config, backend }),

@@ -29,10 +29,12 @@ use wasmparser::WasmFeatures;
 
 pub(crate) struct NativeBackend {
     isa: OwnedTargetIsa,
+    /// `Config::compile_threads`.
+    compile_threads: usize,
 }
 
 impl NativeBackend {
-    pub(crate) fn new() -> Result<NativeBackend> {
+    pub(crate) fn new(compile_threads: usize) -> Result<NativeBackend> {
         let fail = |e: String| Error::Usage(format!("native engine unavailable: {e}"));
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, k: &str, v: &str| {
@@ -60,7 +62,10 @@ impl NativeBackend {
             .map_err(|e| fail(e.to_string()))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| fail(e.to_string()))?;
-        Ok(NativeBackend { isa })
+        Ok(NativeBackend {
+            isa,
+            compile_threads,
+        })
     }
 }
 
@@ -122,7 +127,11 @@ impl Backend for NativeBackend {
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
-        Ok(Arc::new(compile::compile_module(&self.isa, info)?))
+        Ok(Arc::new(compile::compile_module(
+            &self.isa,
+            info,
+            self.compile_threads,
+        )?))
     }
 
     fn invoke(

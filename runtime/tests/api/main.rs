@@ -58,6 +58,7 @@ mod instantiation;
 mod leaks;
 mod linking;
 mod no_panic;
+mod parallel_compile;
 mod unsupported;
 
 // How the runtime's sources are layered (engine-independent).

@@ -16,7 +16,6 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
-use cranelift_module::Module as _;
 
 use super::{Translator, block_args, defs, readonly, trusted};
 use crate::error::{Result, TrapKind};
@@ -44,8 +43,26 @@ impl Translator<'_, '_> {
         if let Some(f) = self.func_refs.get(&defined) {
             return *f;
         }
+        // What `Module::declare_func_in_func` does, without the module: functions are
+        // translated on several threads, away from the `JITModule` (`compile.rs`). A
+        // defined function is local to the module, hence colocated.
         let id = self.env.func_ids[defined as usize];
-        let f = self.jit.declare_func_in_func(id, self.b.func);
+        let nimp = self.env.info.num_imported_funcs as usize;
+        let type_index = self.env.info.funcs[nimp + defined as usize];
+        let signature = self.sig_ref(type_index);
+        let name = self
+            .b
+            .func
+            .declare_imported_user_function(ir::UserExternalName {
+                namespace: 0,
+                index: id.as_u32(),
+            });
+        let f = self.b.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
         self.func_refs.insert(defined, f);
         f
     }

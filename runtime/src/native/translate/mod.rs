@@ -36,7 +36,6 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use cranelift_jit::JITModule;
 use cranelift_module::FuncId;
 
 use super::abi::{clif_type, libcall_signature};
@@ -188,7 +187,6 @@ pub(crate) struct InBounds {
 
 pub(crate) struct Translator<'a, 'b> {
     b: FunctionBuilder<'b>,
-    jit: &'a mut JITModule,
     env: &'a Env<'a>,
     locals: Vec<Variable>,
     stack: Vec<Value>,
@@ -220,7 +218,6 @@ pub(crate) struct Translator<'a, 'b> {
 
 /// Translates defined function `defined` into `func` (whose signature is set).
 pub(crate) fn translate_function(
-    jit: &mut JITModule,
     func: &mut ir::Function,
     fbc: &mut FunctionBuilderContext,
     env: &Env<'_>,
@@ -268,7 +265,6 @@ pub(crate) fn translate_function(
 
     let mut t = Translator {
         b,
-        jit,
         env,
         locals,
         stack: Vec::new(),
