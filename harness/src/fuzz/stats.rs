@@ -48,6 +48,9 @@ pub struct Stats {
     pub steered_modules: u64,
     /// Cases where our engines agree and the reference runtime differs.
     pub reference_only: u64,
+    /// Blind-spot functions, stack exhaustion and link failures (`fuzz/blind_stats.rs`).
+    #[serde(default)]
+    pub blind_spots: crate::fuzz::blind_stats::BlindSpotStats,
     pub elapsed: Duration,
 }
 
@@ -158,6 +161,7 @@ impl Stats {
         self.crashes += o.crashes;
         self.steered_modules += o.steered_modules;
         self.reference_only += o.reference_only;
+        self.blind_spots.merge(&o.blind_spots);
     }
 
     pub fn modules_per_sec(&self) -> f64 {
@@ -265,6 +269,7 @@ impl fmt::Display for Stats {
             "v128 values:         {} (call arguments and results, host-call arguments)",
             self.v128_values
         )?;
+        self.blind_spots.show(f, self.modules)?;
         writeln!(f, "exhaustion stops:    {}", self.exhaustion_stops)?;
         writeln!(f, "divergences:         {}", self.divergences)?;
         writeln!(
