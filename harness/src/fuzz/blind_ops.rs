@@ -686,18 +686,19 @@ pub(crate) fn plan(
         funcs: Vec::new(),
         declared: scan.exported_funcs.clone(),
     };
-    // Recursion in 1 of 7 (about 2% of all modules then exhaust the stack): an
+    // Recursion in 1 of 8 (about 2% of all modules then exhaust the stack): an
     // exhausting call costs the interpreter 20,000 frames and the native engine its whole
     // machine stack (8 MiB in a worker process), ~2.5 ms together (RATIONALE.md).
-    if b.below(7) == 0 {
+    if b.below(8) == 0 {
         // Tail recursion in half of those: 21,000 iterations cost the interpreter ~1 ms.
         let tail = tail_calls && b.coin();
         b.recursion(tail);
     }
     let nm = scan.memories.len() as u64;
     let nt = scan.tables.len() as u64;
-    // At most three bulk functions: each is called in every round of the plan.
-    for _ in 0..b.range(1, 3) {
+    // One or two bulk functions: each is called in every round of the plan, and every
+    // call snapshots every memory (the main cost of these functions).
+    for _ in 0..b.range(1, 2) {
         match b.below(6) {
             0 if nm > 0 => {
                 let m = b.below(nm) as u32;
