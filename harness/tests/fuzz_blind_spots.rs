@@ -313,9 +313,8 @@ fn forward_copy(wasm: &[u8]) -> Option<Vec<u8>> {
             }
             Payload::ImportSection(i) => {
                 for imp in i.into_imports() {
-                    match imp.ok()?.ty {
-                        TypeRef::Memory(m) => r.memory64.push(m.memory64),
-                        _ => {}
+                    if let TypeRef::Memory(m) = imp.ok()?.ty {
+                        r.memory64.push(m.memory64);
                     }
                 }
             }

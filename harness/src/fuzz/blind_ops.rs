@@ -33,7 +33,10 @@ const T_MUTUAL: u32 = 4;
 const DEEP_CARRIED: u32 = 6;
 const MUTUAL_CARRIED: u32 = 4;
 
-fn types() -> Vec<(Vec<ValType>, Vec<ValType>)> {
+/// Parameters and results of a function type.
+pub(crate) type FuncSig = (Vec<ValType>, Vec<ValType>);
+
+fn types() -> Vec<FuncSig> {
     let carrying = |n: u32| {
         let mut p = vec![ValType::I32];
         p.extend((0..n).map(|_| ValType::I64));
@@ -679,7 +682,7 @@ pub(crate) fn plan(
     scan: &Scan,
     rng: &mut SplitMix64,
     tail_calls: bool,
-) -> Option<(Vec<(Vec<ValType>, Vec<ValType>)>, Vec<Func>)> {
+) -> Option<(Vec<FuncSig>, Vec<Func>)> {
     let mut b = Builder {
         scan,
         rng,
