@@ -14,7 +14,7 @@
 //!   every engine's limit (so both must return the same result), or unbounded, so every
 //!   engine must report `call stack exhausted` and carry on with the next call (never the
 //!   gray zone between the engines' limits, RATIONALE.md); with tail calls, mutual
-//!   `return_call` recursion 30,000+ deep, which must return.
+//!   `return_call` recursion 20,500+ deep, which must return.
 //!
 //! The added functions are exported under names starting with [`PREFIX`]; the oracle
 //! compares exhaustion in them strictly (`fuzz/compare.rs`). Each function sets the exported
