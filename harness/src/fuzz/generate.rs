@@ -131,6 +131,8 @@ pub fn generated(u: &mut Unstructured) -> Result<Generated> {
         }
     }
     let (wasm, steered_consts) = crate::fuzz::steer::steer(bytes, fuel_global);
+    // Last, so neither steering nor the call rewrite touches the depths and edges it draws.
+    let wasm = crate::fuzz::blind_spots::add(wasm, config.tail_call_enabled);
     Ok(Generated {
         wasm,
         config,

@@ -273,6 +273,23 @@ fn crashed(opts: &FuzzOptions, seed: u64, cause: Cause) -> anyhow::Result<Summar
 /// The worker side (`harness fuzz --worker`): ranges from stdin, progress and summaries
 /// on stdout; an error is reported as an `e` line.
 pub fn serve(opts: &FuzzOptions) -> anyhow::Result<()> {
+    // On a thread with the in-process driver's stack (std's 2 MiB), not the main thread's
+    // 8 MiB: a case then exhausts the native stack at the same depth in both drivers, and an
+    // exhausting call fills a quarter of the stack (`fuzz/blind_spots.rs`, RATIONALE.md).
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(WORKER_STACK)
+            .spawn_scoped(scope, || serve_on_this_thread(opts))
+            .context("starting the worker thread")?
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
+/// The stack of the thread a worker runs its cases on.
+const WORKER_STACK: usize = 2 << 20;
+
+fn serve_on_this_thread(opts: &FuzzOptions) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if let Err(e) = serve_ranges(opts, &mut out) {
         writeln!(out, "e {}", format!("{e:#}").replace('\n', " / "))?;

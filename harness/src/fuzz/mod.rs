@@ -2,7 +2,9 @@
 //! optionally wasmi), every observable compared. See harness/README.md ("Fuzzing").
 //!
 //! - `generate`: fuzz input -> module (Wasm 2.0 with or without SIMD, bounded, fuel-limited);
-//!   `steer`: a share of its constants rewritten to `edges`;
+//!   `steer`: a share of its constants rewritten to `edges`; `blind_spots` (with
+//!   `blind_ops`): functions for overlapping copies, grow at the limits, init after drop,
+//!   recursion to exhaustion, and import names that clash made unique;
 //! - `shape`: the module's imports and exports; `plan`: host imports and export calls
 //!   drawn from the input; `host`: the plan's host modules in a runtime store;
 //! - `observe`: an engine's run as plain data; `subject`: engines that produce one;
@@ -11,6 +13,9 @@
 //! - `stats`, `repro` (reports and reproducer files), `driver` (`harness fuzz`),
 //!   `isolate` (its worker processes), `fault` (their test-only fault injection).
 
+pub mod blind_ops;
+pub mod blind_spots;
+pub mod blind_stats;
 pub mod cli;
 pub mod compare;
 pub mod coverage;

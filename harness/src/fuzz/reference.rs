@@ -45,8 +45,8 @@ fn wty(t: ValType) -> wasmi::ValType {
         ValType::F64 => wasmi::ValType::F64,
         ValType::V128 => wasmi::ValType::V128,
         ValType::Ref(r) => match rty(r) {
-            RefType::Func => wasmi::ValType::FUNCREF,
-            RefType::Extern => wasmi::ValType::EXTERNREF,
+            RefType::Func => wasmi::ValType::FuncRef,
+            RefType::Extern => wasmi::ValType::ExternRef,
         },
     }
 }
@@ -380,7 +380,7 @@ impl Subject for WasmiSubject {
             if let (Outcome::Exit(code), false) = (&outcome, direct) {
                 closed = Some(*code);
             }
-            let stop = outcome.is_exhaustion();
+            // After exhaustion the store stays usable, as in our engines.
             obs.steps.push(Step {
                 export: call.export.clone(),
                 args: call.args.clone(),
@@ -388,9 +388,6 @@ impl Subject for WasmiSubject {
                 host_calls: drain(&store, &ctx.names),
                 state: snapshot(&store, Some(&inst), &host_exports, &ctx.names),
             });
-            if stop {
-                break;
-            }
         }
         obs
     }

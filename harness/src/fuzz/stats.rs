@@ -51,6 +51,9 @@ pub struct Stats {
     /// Operators the interpreter executed (feature `op-coverage`).
     #[serde(default)]
     pub operators: crate::fuzz::coverage::Coverage,
+    /// Blind-spot functions, stack exhaustion and link failures (`fuzz/blind_stats.rs`).
+    #[serde(default)]
+    pub blind_spots: crate::fuzz::blind_stats::BlindSpotStats,
     pub elapsed: Duration,
 }
 
@@ -162,6 +165,7 @@ impl Stats {
         self.steered_modules += o.steered_modules;
         self.reference_only += o.reference_only;
         self.operators.merge(&o.operators);
+        self.blind_spots.merge(&o.blind_spots);
     }
 
     pub fn modules_per_sec(&self) -> f64 {
@@ -270,6 +274,7 @@ impl fmt::Display for Stats {
             self.v128_values
         )?;
         writeln!(f, "operators:           {}", self.operators)?;
+        self.blind_spots.show(f, self.modules)?;
         writeln!(f, "exhaustion stops:    {}", self.exhaustion_stops)?;
         writeln!(f, "divergences:         {}", self.divergences)?;
         writeln!(

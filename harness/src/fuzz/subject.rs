@@ -147,7 +147,7 @@ impl Subject for RuntimeSubject {
                     },
                 },
             };
-            let stop = outcome.is_exhaustion();
+            // An exhausted call leaves the store usable: the calls after it run too.
             obs.steps.push(Step {
                 export: call.export.clone(),
                 args: call.args.clone(),
@@ -155,9 +155,6 @@ impl Subject for RuntimeSubject {
                 host_calls: host.drain(&name_of),
                 state: snap.take(&store, Some(&inst), &host, &name_of),
             });
-            if stop {
-                break;
-            }
         }
         obs
     }
