@@ -82,13 +82,15 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         };
         return div("compile", 0, None, show(&a.compile), show(&b.compile));
     }
-    let lenient = a.engine == "wasmi" || b.engine == "wasmi";
+    let lenient = [a, b]
+        .iter()
+        .any(|o| o.engine == "wasmi" || o.engine == "wasmtime");
     for (i, (x, y)) in a.steps.iter().zip(&b.steps).enumerate() {
         if x.outcome.is_exhaustion() || y.outcome.is_exhaustion() {
             return Verdict::Exhausted { step: i };
         }
         let same =
-            x.outcome.same_class(&y.outcome) || lenient && same_for_wasmi(&x.outcome, &y.outcome);
+            x.outcome.same_class(&y.outcome) || lenient && same_for_reference(&x.outcome, &y.outcome);
         if !same {
             return div(
                 "outcome",
@@ -214,20 +216,20 @@ fn names<T>(v: &[(&String, &T)]) -> Vec<String> {
     v.iter().map(|(n, _)| n.to_string()).collect()
 }
 
-/// wasmi reports `call_indirect` past a table's end as `out of bounds table access`;
-/// the spec (and our engines) say `undefined element`.
-fn same_for_wasmi(x: &Outcome, y: &Outcome) -> bool {
-    use runtime::TrapKind::{TableOutOfBounds, UndefinedElement};
-    matches!(
-        (x, y),
-        (
-            Outcome::Trap(UndefinedElement),
-            Outcome::Trap(TableOutOfBounds)
-        ) | (
-            Outcome::Trap(TableOutOfBounds),
-            Outcome::Trap(UndefinedElement)
-        )
-    )
+/// wasmi and wasmtime report `call_indirect` past a table's end as `out of bounds table
+/// access`; the spec (and our engines) say `undefined element`. wasmtime has one `null
+/// reference` trap for `call_ref`, `ref.as_non_null` and `throw_ref` of null.
+fn same_for_reference(x: &Outcome, y: &Outcome) -> bool {
+    use runtime::TrapKind::{
+        NullExceptionReference, NullFunctionReference, NullReference, TableOutOfBounds,
+        UndefinedElement,
+    };
+    let (Outcome::Trap(x), Outcome::Trap(y)) = (x, y) else {
+        return false;
+    };
+    let table = |k| matches!(k, UndefinedElement | TableOutOfBounds);
+    let null = |k| matches!(k, NullReference | NullFunctionReference | NullExceptionReference);
+    table(*x) && table(*y) || null(*x) && null(*y)
 }
 
 /// A state's items by name, borrowed (memories are not copied).

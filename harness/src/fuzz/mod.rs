@@ -8,7 +8,10 @@
 //! - `observe`: an engine's run as plain data; `subject`: engines that produce one;
 //! - `compare`: two observations -> first divergence; `oracle`: all of it for one case;
 //! - `stats`, `repro` (reports and reproducer files), `driver` (`harness fuzz`),
-//!   `isolate` (its worker processes), `fault` (their test-only fault injection).
+//!   `isolate` (its worker processes), `fault` (their test-only fault injection);
+//! - `reference` (wasmi), `reference_wasmtime`: third opinions; `known`: their known
+//!   issues, which explain a reference difference by re-running it rewritten
+//!   (`workaround`) around the issue.
 
 pub mod cli;
 pub mod compare;
@@ -20,11 +23,14 @@ pub mod generate;
 pub mod host;
 pub mod input;
 pub mod isolate;
+pub mod known;
 pub mod observe;
 pub mod oracle;
 pub mod plan;
 #[cfg(feature = "reference-wasmi")]
 pub mod reference;
+#[cfg(feature = "reference-wasmtime")]
+pub mod reference_wasmtime;
 pub mod relaxed;
 pub mod repro;
 pub mod shape;
@@ -32,6 +38,7 @@ pub mod stats;
 pub mod steer;
 pub mod subject;
 pub mod typed_refs;
+pub mod workaround;
 
 pub use compare::{Divergence, Verdict, compare};
 pub use driver::{FuzzOptions, Reference, Summary};

@@ -45,8 +45,8 @@ fn wty(t: ValType) -> wasmi::ValType {
         ValType::F64 => wasmi::ValType::F64,
         ValType::V128 => wasmi::ValType::V128,
         ValType::Ref(r) => match rty(r) {
-            RefType::Func => wasmi::ValType::FUNCREF,
-            RefType::Extern => wasmi::ValType::EXTERNREF,
+            RefType::Func => wasmi::ValType::FuncRef,
+            RefType::Extern => wasmi::ValType::ExternRef,
         },
     }
 }

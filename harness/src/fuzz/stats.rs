@@ -48,6 +48,12 @@ pub struct Stats {
     pub steered_modules: u64,
     /// Cases where our engines agree and the reference runtime differs.
     pub reference_only: u64,
+    /// Of those, the ones a known issue explains (`fuzz/known.rs`), by issue.
+    #[serde(default)]
+    pub reference_explained: BTreeMap<String, u64>,
+    /// And the ones none explains (counted in `divergences` too).
+    #[serde(default)]
+    pub reference_unexplained: u64,
     pub elapsed: Duration,
 }
 
@@ -158,6 +164,10 @@ impl Stats {
         self.crashes += o.crashes;
         self.steered_modules += o.steered_modules;
         self.reference_only += o.reference_only;
+        for (k, v) in &o.reference_explained {
+            *self.reference_explained.entry(k.clone()).or_default() += v;
+        }
+        self.reference_unexplained += o.reference_unexplained;
     }
 
     pub fn modules_per_sec(&self) -> f64 {
@@ -275,8 +285,16 @@ impl fmt::Display for Stats {
         if self.reference_only > 0 {
             writeln!(
                 f,
-                "reference differs:   {} (our engines agree; reproducers in OUT/reference-only/)",
+                "reference differs:   {} (our engines agree)",
                 self.reference_only
+            )?;
+            for (issue, n) in &self.reference_explained {
+                writeln!(f, "  explained:         {n} {issue}")?;
+            }
+            writeln!(
+                f,
+                "  unexplained:       {} (divergences, reproducers in OUT/)",
+                self.reference_unexplained
             )?;
         }
         write!(
