@@ -108,9 +108,17 @@ fn func_key(f: &Func) -> String {
     format!("{f:?}")
 }
 
-/// Host calls as they happened, with the arguments already named (host functions are
-/// named by the host; a module function passed as an argument is named after the run).
-type Log = Arc<Mutex<Vec<(String, Vec<WVal>)>>>;
+/// A host call's argument as logged: read inside the call (an externref is unrooted once
+/// the call returns), except a function, which is named after the step, when the
+/// module's functions are known.
+#[derive(Clone)]
+enum Arg {
+    Read(Val),
+    Func(Option<Func>),
+}
+
+/// Host calls as they happened.
+type Log = Arc<Mutex<Vec<(String, Vec<Arg>)>>>;
 
 fn to_wval(store: &mut Store<()>, v: &Val, funcs: &HashMap<String, Func>) -> WVal {
     match v {
@@ -311,9 +319,15 @@ impl Subject for WasmtimeSubject {
                     let vals: Vec<Val> = (args.iter())
                         .map(|a| caller_val(&mut caller, a))
                         .collect();
+                    let logged = (args.iter().zip(&vals))
+                        .map(|(a, v)| match a {
+                            WVal::FuncRef(f) => Arg::Func(*f),
+                            _ => Arg::Read(v.clone()),
+                        })
+                        .collect();
                     log.lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((id.clone(), args.to_vec()));
+                        .push((id.clone(), logged));
                     perform(&mut caller, host_action(salt, exit, &vals, &results), out)
                 },
             );
@@ -407,6 +421,12 @@ impl Subject for WasmtimeSubject {
         }
         let outcome = match &made {
             Ok(_) => Outcome::Returned(vec![]),
+            // Our runtime reports an exception escaping the start function as an
+            // instantiation error (its tag and payload are not observed there).
+            Err(e) if e.is::<ThrownException>() => {
+                let _ = store.take_pending_exception();
+                Outcome::Error("uncaught exception".into())
+            }
             Err(e) => outcome_of(&mut store, None, e, &names),
         };
         let host_calls = drain(&mut store, &log, &names);
@@ -523,13 +543,18 @@ fn name_exports(
 }
 
 fn drain(store: &mut Store<()>, log: &Log, names: &HashMap<String, FuncId>) -> Vec<HostCall> {
-    let calls: Vec<(String, Vec<WVal>)> =
+    let calls: Vec<(String, Vec<Arg>)> =
         std::mem::take(&mut *log.lock().unwrap_or_else(|p| p.into_inner()));
     calls
         .into_iter()
         .map(|(func, args)| HostCall {
             func,
-            args: args.iter().map(|a| from_wval(store, a, names)).collect(),
+            args: (args.into_iter())
+                .map(|a| match a {
+                    Arg::Read(v) => v,
+                    Arg::Func(f) => from_wval(store, &WVal::FuncRef(f), names),
+                })
+                .collect(),
         })
         .collect()
 }

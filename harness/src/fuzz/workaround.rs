@@ -8,9 +8,11 @@
 //! - `relaxed_as_ours`: the relaxed SIMD operators whose permitted results differ between
 //!   engines become the Wasm 2.0 code of the result our engines give (RATIONALE.md):
 //!   `relaxed_madd` is `mul` then `add` (two roundings; wasmtime and wasmi fuse),
-//!   `relaxed_nmadd` is `mul`, `neg`, `add`, and `i32x4.relaxed_dot_i8x16_i7x16_add_s`
-//!   sums its four products exactly (wasmi wraps the pair sums to 16 bits first).
-//!   Four new v128 locals per function that has one, as scratch.
+//!   `relaxed_nmadd` is `mul`, `neg`, `add`, each with its NaN lanes made canonical
+//!   (the generator feeds them NaNs with payloads, and the NaN's sign and payload are
+//!   each engine's choice), and `i32x4.relaxed_dot_i8x16_i7x16_add_s` sums its four
+//!   products exactly (wasmi wraps the pair sums to 16 bits first). Four new v128
+//!   locals per function that has one, as scratch.
 
 use std::convert::Infallible;
 
@@ -98,6 +100,10 @@ struct Rewriter {
 const EVEN: [u8; 16] = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
 const ODD: [u8; 16] = [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31];
 
+/// The canonical NaN in every lane.
+const CANON_F32: i128 = 0x7fc0_0000_7fc0_0000_7fc0_0000_7fc0_0000;
+const CANON_F64: i128 = 0x7ff8_0000_0000_0000_7ff8_0000_0000_0000;
+
 impl Rewriter {
     fn select_global(&self) -> u32 {
         self.counts.num_globals
@@ -107,17 +113,37 @@ impl Rewriter {
     /// when `op` is not one this pass rewrites.
     fn relaxed(op: &Operator, s: u32) -> Option<Vec<Instruction<'static>>> {
         use Instruction as I;
-        let madd = |mul, neg: Option<Instruction<'static>>, add| {
+        // `mul`, [`neg`,] `add`, then every NaN lane made canonical: NaN payloads and
+        // signs are the engines' choice, and the operands the generator gives the
+        // multiply-adds include NaNs with payloads.
+        let madd = |f64: bool, neg: bool| {
+            let (mul, negate, add, eq, canon) = if f64 {
+                (I::F64x2Mul, I::F64x2Neg, I::F64x2Add, I::F64x2Eq, CANON_F64)
+            } else {
+                (I::F32x4Mul, I::F32x4Neg, I::F32x4Add, I::F32x4Eq, CANON_F32)
+            };
             let mut v = vec![I::LocalSet(s), mul];
-            v.extend(neg);
-            v.extend([I::LocalGet(s), add]);
+            if neg {
+                v.push(negate);
+            }
+            v.extend([
+                I::LocalGet(s),
+                add,
+                I::LocalSet(s),
+                I::LocalGet(s),
+                I::V128Const(canon),
+                I::LocalGet(s),
+                I::LocalGet(s),
+                eq,
+                I::V128Bitselect,
+            ]);
             v
         };
         Some(match op {
-            Operator::F32x4RelaxedMadd => madd(I::F32x4Mul, None, I::F32x4Add),
-            Operator::F32x4RelaxedNmadd => madd(I::F32x4Mul, Some(I::F32x4Neg), I::F32x4Add),
-            Operator::F64x2RelaxedMadd => madd(I::F64x2Mul, None, I::F64x2Add),
-            Operator::F64x2RelaxedNmadd => madd(I::F64x2Mul, Some(I::F64x2Neg), I::F64x2Add),
+            Operator::F32x4RelaxedMadd => madd(false, false),
+            Operator::F32x4RelaxedNmadd => madd(false, true),
+            Operator::F64x2RelaxedMadd => madd(true, false),
+            Operator::F64x2RelaxedNmadd => madd(true, true),
             Operator::I32x4RelaxedDotI8x16I7x16AddS => {
                 let (c, b, a, lo) = (s, s + 1, s + 2, s + 3);
                 let half = |extend: fn() -> Instruction<'static>| {
