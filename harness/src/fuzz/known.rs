@@ -129,12 +129,6 @@ fn explains(
     let Some(again) = oracle.check(&rewritten) else {
         return false;
     };
-    if std::env::var_os("KNOWN_DEBUG").is_some() {
-        eprintln!("rewrite {avoid:?}: {:?}", again.verdict);
-        for (b, a) in checked.observations.iter().zip(&again.observations).take(2) {
-            eprintln!("ours before/after: {:?}", compare(b, a));
-        }
-    }
     if !matches!(again.verdict, Verdict::Agree | Verdict::Exhausted { .. }) {
         return false;
     }
