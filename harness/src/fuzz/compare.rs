@@ -89,8 +89,8 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         if x.outcome.is_exhaustion() || y.outcome.is_exhaustion() {
             return Verdict::Exhausted { step: i };
         }
-        let same =
-            x.outcome.same_class(&y.outcome) || lenient && same_for_reference(&x.outcome, &y.outcome);
+        let same = x.outcome.same_class(&y.outcome)
+            || lenient && same_for_reference(&x.outcome, &y.outcome);
         if !same {
             return div(
                 "outcome",
@@ -228,7 +228,12 @@ fn same_for_reference(x: &Outcome, y: &Outcome) -> bool {
         return false;
     };
     let table = |k| matches!(k, UndefinedElement | TableOutOfBounds);
-    let null = |k| matches!(k, NullReference | NullFunctionReference | NullExceptionReference);
+    let null = |k| {
+        matches!(
+            k,
+            NullReference | NullFunctionReference | NullExceptionReference
+        )
+    };
     table(*x) && table(*y) || null(*x) && null(*y)
 }
 

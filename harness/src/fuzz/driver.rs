@@ -248,6 +248,9 @@ fn run_case(
         _ => return Ok(()),
     };
     let mut text = crate::fuzz::repro::report(label, case, &checked, d);
+    if let Verdict::ReferenceOnly(_) = &checked.verdict {
+        text.insert_str(0, "our engines agree; the reference differs, and no known issue (fuzz/known.rs) explains it\n");
+    }
     eprintln!("[fuzz] {label}: {d}");
     let folder = crate::fuzz::repro::write(&opts.out, label, case, &text)
         .with_context(|| format!("writing the reproducer of {label}"))?;

@@ -136,8 +136,12 @@ fn explains(
         return true;
     }
     let ours = checked.observations.iter().zip(&again.observations).take(2);
-    ours.into_iter()
-        .all(|(before, after)| matches!(compare(before, after), Verdict::Agree | Verdict::Exhausted { .. }))
+    ours.into_iter().all(|(before, after)| {
+        matches!(
+            compare(before, after),
+            Verdict::Agree | Verdict::Exhausted { .. }
+        )
+    })
 }
 
 /// A module from its text form (tests and handwritten cases).

@@ -190,7 +190,11 @@ fn result_wval(caller: &mut Caller<'_, ()>, v: &Val) -> WVal {
 /// Carries out a host function's action for the plan: results written to `out`, or the
 /// exit request as the call's error. Every effect a host function has on the store goes
 /// through here.
-fn perform(caller: &mut Caller<'_, ()>, action: HostAction, out: &mut [WVal]) -> wasmtime::Result<()> {
+fn perform(
+    caller: &mut Caller<'_, ()>,
+    action: HostAction,
+    out: &mut [WVal],
+) -> wasmtime::Result<()> {
     match action {
         HostAction::Exit(code) => Err(Error::new(ExitRequest(code))),
         HostAction::Return(vals) => {
@@ -316,9 +320,8 @@ impl Subject for WasmtimeSubject {
                 &mut store,
                 func_type(&self.engine, ty),
                 move |mut caller, args, out| {
-                    let vals: Vec<Val> = (args.iter())
-                        .map(|a| caller_val(&mut caller, a))
-                        .collect();
+                    let vals: Vec<Val> =
+                        (args.iter()).map(|a| caller_val(&mut caller, a)).collect();
                     let logged = (args.iter().zip(&vals))
                         .map(|(a, v)| match a {
                             WVal::FuncRef(f) => Arg::Func(*f),
@@ -397,8 +400,7 @@ impl Subject for WasmtimeSubject {
                     } else {
                         TableType::new(rty(*element), *min as u32, max.map(|m| m as u32))
                     };
-                    let Ok(t) = Table::new(&mut store, ty, Ref::null(&heap(element.heap)))
-                    else {
+                    let Ok(t) = Table::new(&mut store, ty, Ref::null(&heap(element.heap))) else {
                         continue;
                     };
                     for (index, v) in elems {
