@@ -36,7 +36,7 @@ impl Subject for Planted {
                     Val::F32(x) => Val::F32(x ^ 1),
                     Val::F64(x) => Val::F64(x ^ 1),
                     Val::V128(x) => Val::V128(x ^ 1),
-                    other => continue,
+                    _ => continue,
                 };
                 break;
             }
