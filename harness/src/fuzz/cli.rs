@@ -24,7 +24,9 @@ pub struct FuzzArgs {
     /// Shrink each divergent module with wasm-shrink while it still diverges.
     #[arg(long)]
     pub minimize: bool,
-    /// Also run a reference runtime (needs `--features reference-wasmi`).
+    /// Also run a reference runtime (needs `--features reference-wasmi` or
+    /// `reference-wasmtime`); a difference only it shows fails the run unless a known
+    /// issue explains it (fuzz/known.rs).
     #[arg(long, value_enum)]
     pub reference: Option<ReferenceChoice>,
     /// Re-run one case (a reproducer's case.wasm; its case.plan is read beside it).
@@ -51,6 +53,7 @@ pub struct FuzzArgs {
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReferenceChoice {
     Wasmi,
+    Wasmtime,
 }
 
 fn parse_range(s: &str) -> Result<Range<u64>, String> {
@@ -67,9 +70,10 @@ fn parse_range(s: &str) -> Result<Range<u64>, String> {
 
 /// Runs `harness fuzz`; `Ok(true)` when nothing diverged.
 pub fn run(args: FuzzArgs) -> anyhow::Result<bool> {
-    let reference = args
-        .reference
-        .map(|ReferenceChoice::Wasmi| Reference::Wasmi);
+    let reference = args.reference.map(|r| match r {
+        ReferenceChoice::Wasmi => Reference::Wasmi,
+        ReferenceChoice::Wasmtime => Reference::Wasmtime,
+    });
     if let Some(file) = &args.replay {
         return driver::replay(file, reference);
     }

@@ -83,7 +83,9 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         };
         return div("compile", 0, None, show(&a.compile), show(&b.compile));
     }
-    let lenient = a.engine == "wasmi" || b.engine == "wasmi";
+    let lenient = [a, b]
+        .iter()
+        .any(|o| o.engine == "wasmi" || o.engine == "wasmtime");
     for (i, (x, y)) in a.steps.iter().zip(&b.steps).enumerate() {
         // In wasm-smith's code the depth is unknown, so exhaustion may fall between the
         // engines' limits: stop comparing there. The blind-spot functions recurse either
@@ -93,8 +95,8 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         if exhausted && !crate::fuzz::blind_spots::is_added(&x.export) {
             return Verdict::Exhausted { step: i };
         }
-        let same =
-            x.outcome.same_class(&y.outcome) || lenient && same_for_wasmi(&x.outcome, &y.outcome);
+        let same = x.outcome.same_class(&y.outcome)
+            || lenient && same_for_reference(&x.outcome, &y.outcome);
         if !same {
             return div(
                 "outcome",
@@ -220,20 +222,25 @@ fn names<T>(v: &[(&String, &T)]) -> Vec<String> {
     v.iter().map(|(n, _)| n.to_string()).collect()
 }
 
-/// wasmi reports `call_indirect` past a table's end as `out of bounds table access`;
-/// the spec (and our engines) say `undefined element`.
-fn same_for_wasmi(x: &Outcome, y: &Outcome) -> bool {
-    use runtime::TrapKind::{TableOutOfBounds, UndefinedElement};
-    matches!(
-        (x, y),
-        (
-            Outcome::Trap(UndefinedElement),
-            Outcome::Trap(TableOutOfBounds)
-        ) | (
-            Outcome::Trap(TableOutOfBounds),
-            Outcome::Trap(UndefinedElement)
+/// wasmi and wasmtime report `call_indirect` past a table's end as `out of bounds table
+/// access`; the spec (and our engines) say `undefined element`. wasmtime has one `null
+/// reference` trap for `call_ref`, `ref.as_non_null` and `throw_ref` of null.
+fn same_for_reference(x: &Outcome, y: &Outcome) -> bool {
+    use runtime::TrapKind::{
+        NullExceptionReference, NullFunctionReference, NullReference, TableOutOfBounds,
+        UndefinedElement,
+    };
+    let (Outcome::Trap(x), Outcome::Trap(y)) = (x, y) else {
+        return false;
+    };
+    let table = |k| matches!(k, UndefinedElement | TableOutOfBounds);
+    let null = |k| {
+        matches!(
+            k,
+            NullReference | NullFunctionReference | NullExceptionReference
         )
-    )
+    };
+    table(*x) && table(*y) || null(*x) && null(*y)
 }
 
 /// A state's items by name, borrowed (memories are not copied).

@@ -19,6 +19,7 @@ use crate::fuzz::stats::Stats;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reference {
     Wasmi,
+    Wasmtime,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +83,14 @@ pub fn oracle(reference: Option<Reference>) -> anyhow::Result<Oracle> {
         #[cfg(not(feature = "reference-wasmi"))]
         Some(Reference::Wasmi) => anyhow::bail!(
             "--reference wasmi needs the reference-wasmi feature: cargo run --release -p harness --features reference-wasmi -- fuzz ..."
+        ),
+        #[cfg(feature = "reference-wasmtime")]
+        Some(Reference::Wasmtime) => Ok(oracle.with(Box::new(
+            crate::fuzz::reference_wasmtime::WasmtimeSubject::new()?,
+        ))),
+        #[cfg(not(feature = "reference-wasmtime"))]
+        Some(Reference::Wasmtime) => anyhow::bail!(
+            "--reference wasmtime needs the reference-wasmtime feature: cargo run --release -p harness --features reference-wasmtime -- fuzz ..."
         ),
     }
 }
@@ -226,15 +235,26 @@ fn run_case(
         summary.stats.modules += 1;
         summary.stats.divergences += 1;
     }
-    if let Verdict::ReferenceOnly(d) = &checked.verdict {
-        let text = crate::fuzz::repro::report(label, case, &checked, d);
-        crate::fuzz::repro::write(&opts.out.join("reference-only"), label, case, &text)?;
-        return Ok(());
-    }
-    let Verdict::Diverged(d) = &checked.verdict else {
-        return Ok(());
+    let d = match &checked.verdict {
+        Verdict::Diverged(d) => d,
+        // A reference difference is a divergence unless a known issue explains it.
+        Verdict::ReferenceOnly(d) => match crate::fuzz::known::triage(oracle, case, &checked) {
+            crate::fuzz::known::Triage::Explained(issue) => {
+                *summary.stats.reference_explained.entry(issue).or_default() += 1;
+                return Ok(());
+            }
+            crate::fuzz::known::Triage::Unexplained => {
+                summary.stats.reference_unexplained += 1;
+                summary.stats.divergences += 1;
+                d
+            }
+        },
+        _ => return Ok(()),
     };
     let mut text = crate::fuzz::repro::report(label, case, &checked, d);
+    if let Verdict::ReferenceOnly(_) = &checked.verdict {
+        text.insert_str(0, "our engines agree; the reference differs, and no known issue (fuzz/known.rs) explains it\n");
+    }
     eprintln!("[fuzz] {label}: {d}");
     let folder = crate::fuzz::repro::write(&opts.out, label, case, &text)
         .with_context(|| format!("writing the reproducer of {label}"))?;
@@ -246,7 +266,7 @@ fn run_case(
                     plan_bytes: case.plan_bytes.clone(),
                 };
                 if let Some(c) = oracle.check(&min)
-                    && let Verdict::Diverged(d) = &c.verdict
+                    && let Verdict::Diverged(d) | Verdict::ReferenceOnly(d) = &c.verdict
                 {
                     let t =
                         crate::fuzz::repro::report(&format!("{label} (minimized)"), &min, &c, d);
@@ -281,7 +301,7 @@ where
     std::thread::spawn(move || {
         let diverged = make()
             .and_then(|o| o.check(&case))
-            .is_some_and(|c| matches!(c.verdict, Verdict::Diverged(_)));
+            .is_some_and(|c| matches!(c.verdict, Verdict::Diverged(_) | Verdict::ReferenceOnly(_)));
         let _ = tx.send(diverged);
     });
     rx.recv_timeout(limit).ok()
@@ -365,7 +385,16 @@ pub fn replay(file: &Path, reference: Option<Reference>) -> anyhow::Result<bool>
         }
         Verdict::ReferenceOnly(d) => {
             println!("verdict: our engines agree; the reference differs: {d}");
-            Ok(true)
+            match crate::fuzz::known::triage(&oracle, &case, &checked) {
+                crate::fuzz::known::Triage::Explained(issue) => {
+                    println!("explained: {issue}");
+                    Ok(true)
+                }
+                crate::fuzz::known::Triage::Unexplained => {
+                    println!("no known issue explains it");
+                    Ok(false)
+                }
+            }
         }
     }
 }

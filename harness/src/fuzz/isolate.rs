@@ -102,9 +102,11 @@ impl Worker {
         if opts.minimize {
             cmd.arg("--minimize");
         }
-        if let Some(Reference::Wasmi) = opts.reference {
-            cmd.args(["--reference", "wasmi"]);
-        }
+        match opts.reference {
+            Some(Reference::Wasmi) => cmd.args(["--reference", "wasmi"]),
+            Some(Reference::Wasmtime) => cmd.args(["--reference", "wasmtime"]),
+            None => &mut cmd,
+        };
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

@@ -11,7 +11,10 @@
 //! - `compare`: two observations -> first divergence; `oracle`: all of it for one case;
 //! - `coverage`: which operators ran, on edge operands or not (feature `op-coverage`);
 //! - `stats`, `repro` (reports and reproducer files), `driver` (`harness fuzz`),
-//!   `isolate` (its worker processes), `fault` (their test-only fault injection).
+//!   `isolate` (its worker processes), `fault` (their test-only fault injection);
+//! - `reference` (wasmi), `reference_wasmtime`: third opinions; `known`: their known
+//!   issues, which explain a reference difference by re-running it rewritten
+//!   (`workaround`) around the issue.
 
 pub mod blind_ops;
 pub mod blind_spots;
@@ -27,11 +30,14 @@ pub mod generate;
 pub mod host;
 pub mod input;
 pub mod isolate;
+pub mod known;
 pub mod observe;
 pub mod oracle;
 pub mod plan;
 #[cfg(feature = "reference-wasmi")]
 pub mod reference;
+#[cfg(feature = "reference-wasmtime")]
+pub mod reference_wasmtime;
 pub mod relaxed;
 pub mod repro;
 pub mod shape;
@@ -39,6 +45,7 @@ pub mod stats;
 pub mod steer;
 pub mod subject;
 pub mod typed_refs;
+pub mod workaround;
 
 pub use compare::{Divergence, Verdict, compare};
 pub use driver::{FuzzOptions, Reference, Summary};

@@ -299,12 +299,12 @@ impl Subject for WasmiSubject {
         let made = linker.instantiate_and_start(&mut store, &module);
         if let Ok(inst) = &made {
             for (name, idx, _) in &shape.func_exports {
-                if *idx >= shape.num_imported_funcs {
-                    if let Some(f) = inst.get_func(&store, name) {
-                        ctx.names
-                            .entry(func_key(&f))
-                            .or_insert(FuncId::Defined(*idx));
-                    }
+                if *idx >= shape.num_imported_funcs
+                    && let Some(f) = inst.get_func(&store, name)
+                {
+                    ctx.names
+                        .entry(func_key(&f))
+                        .or_insert(FuncId::Defined(*idx));
                 }
             }
         }
@@ -336,10 +336,10 @@ impl Subject for WasmiSubject {
         };
         let mut closed: Option<u32> = None;
         for call in &plan.calls {
-            if let Some((name, amount)) = &plan.fuel {
-                if let Some(g) = inst.get_global(&store, name) {
-                    let _ = g.set(&mut store, WVal::I32(*amount as i32));
-                }
+            if let Some((name, amount)) = &plan.fuel
+                && let Some(g) = inst.get_global(&store, name)
+            {
+                let _ = g.set(&mut store, WVal::I32(*amount as i32));
             }
             // A re-exported import is the host's function, not the instance's: calling it
             // runs the host function even after the instance closed, and an exit from it

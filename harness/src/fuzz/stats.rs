@@ -54,6 +54,12 @@ pub struct Stats {
     /// Blind-spot functions, stack exhaustion and link failures (`fuzz/blind_stats.rs`).
     #[serde(default)]
     pub blind_spots: crate::fuzz::blind_stats::BlindSpotStats,
+    /// Of those, the ones a known issue explains (`fuzz/known.rs`), by issue.
+    #[serde(default)]
+    pub reference_explained: BTreeMap<String, u64>,
+    /// And the ones none explains (counted in `divergences` too).
+    #[serde(default)]
+    pub reference_unexplained: u64,
     pub elapsed: Duration,
 }
 
@@ -166,6 +172,10 @@ impl Stats {
         self.reference_only += o.reference_only;
         self.operators.merge(&o.operators);
         self.blind_spots.merge(&o.blind_spots);
+        for (k, v) in &o.reference_explained {
+            *self.reference_explained.entry(k.clone()).or_default() += v;
+        }
+        self.reference_unexplained += o.reference_unexplained;
     }
 
     pub fn modules_per_sec(&self) -> f64 {
@@ -285,8 +295,16 @@ impl fmt::Display for Stats {
         if self.reference_only > 0 {
             writeln!(
                 f,
-                "reference differs:   {} (our engines agree; reproducers in OUT/reference-only/)",
+                "reference differs:   {} (our engines agree)",
                 self.reference_only
+            )?;
+            for (issue, n) in &self.reference_explained {
+                writeln!(f, "  explained:         {n} {issue}")?;
+            }
+            writeln!(
+                f,
+                "  unexplained:       {} (divergences, reproducers in OUT/)",
+                self.reference_unexplained
             )?;
         }
         write!(
