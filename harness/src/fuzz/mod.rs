@@ -14,6 +14,7 @@ pub mod cli;
 pub mod compare;
 pub mod driver;
 pub mod edges;
+pub mod effects;
 pub mod fault;
 pub mod features;
 pub mod generate;

@@ -84,7 +84,7 @@ impl Subject for RuntimeSubject {
             }
         };
         let store = Store::new(&self.engine);
-        let host = match host::build(&store, plan) {
+        let host = match host::build(&store, plan, shape) {
             Ok(h) => h,
             Err(e) => {
                 obs.steps.push(Step {
