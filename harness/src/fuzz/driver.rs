@@ -218,6 +218,7 @@ fn run_case(
     };
     if let Some(first) = checked.observations.first() {
         summary.stats.record(first, &checked.verdict);
+        summary.stats.host.record(&checked.plan, first);
     } else {
         summary.stats.modules += 1;
         summary.stats.divergences += 1;

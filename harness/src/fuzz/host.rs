@@ -39,6 +39,11 @@ struct Shared {
     nesting: AtomicU32,
     /// The module's function exports: `(name, module function index)`, defined ones.
     defined: Vec<(String, u32)>,
+    /// The module's instance once made: what a host function acts on when the embedder
+    /// calls it directly (a re-exported import), as an embedder keeping the instance it
+    /// made would. A call from Wasm acts on its caller (the same instance, or during
+    /// the start function the one being made).
+    instance: OnceLock<Instance>,
 }
 
 /// The host side of one case in one store.
@@ -48,9 +53,15 @@ pub struct Host {
     pub instances: Vec<(String, Instance)>,
     /// Host functions by `module.name`.
     pub funcs: HashMap<String, Func>,
+    shared: Arc<Shared>,
 }
 
 impl Host {
+    /// Tells the host functions which instance to act on when no Wasm caller does.
+    pub fn attach(&self, instance: Instance) {
+        let _ = self.shared.instance.set(instance);
+    }
+
     /// Takes the calls logged so far.
     pub fn drain(&self, names: &impl Fn(&Value) -> Val) -> Vec<HostCall> {
         let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
@@ -76,18 +87,25 @@ struct CallerEnv<'c, 'a> {
 }
 
 impl CallerEnv<'_, '_> {
-    fn export(&self, name: &str) -> Option<Extern> {
-        self.caller.get_export(name)
+    fn instance(&self) -> Option<Instance> {
+        self.caller
+            .instance()
+            .or_else(|| self.shared.instance.get().copied())
+    }
+
+    fn export(&mut self, name: &str) -> Option<Extern> {
+        let inst = self.instance()?;
+        inst.get_export(&mut *self.caller, name)
     }
 
     /// A plan value in this store: a `FuncId::Defined` is the instance's export of it.
-    fn value(&self, v: &Val) -> Value {
+    fn value(&mut self, v: &Val) -> Value {
         match v {
             Val::FuncRef(Some(FuncId::Defined(i))) => {
-                let f = (self.shared.defined.iter())
+                let name = (self.shared.defined.iter())
                     .find(|(_, idx)| idx == i)
-                    .and_then(|(name, _)| self.export(name)?.into_func());
-                Value::FuncRef(f)
+                    .map(|(name, _)| name.clone());
+                Value::FuncRef(name.and_then(|n| self.export(&n)?.into_func()))
             }
             _ => to_value(v, self.shared.funcs.get().unwrap_or(&HashMap::new())),
         }
@@ -95,22 +113,20 @@ impl CallerEnv<'_, '_> {
 
     /// A store value as a plan value: functions named by the host import they are or
     /// the export of the calling instance they are.
-    fn val(&self, v: &Value) -> Val {
-        let name = |f: Func| {
-            let host = (self.shared.funcs.get().into_iter().flatten())
-                .find(|(_, h)| **h == f)
-                .map(|(id, _)| FuncId::Host(id.clone()));
-            host.or_else(|| {
-                (self.shared.defined.iter())
-                    .find(|(name, _)| self.export(name).and_then(Extern::into_func) == Some(f))
-                    .map(|(_, idx)| FuncId::Defined(*idx))
-            })
-            .unwrap_or(FuncId::Unknown(f.index()))
+    fn val(&mut self, v: &Value) -> Val {
+        let Value::FuncRef(Some(f)) = v else {
+            return from_value(v, &HashMap::new());
         };
-        match v {
-            Value::FuncRef(Some(f)) => Val::FuncRef(Some(name(*f))),
-            other => from_value(other, &HashMap::new()),
-        }
+        let host = (self.shared.funcs.get().into_iter().flatten())
+            .find(|(_, h)| *h == f)
+            .map(|(id, _)| FuncId::Host(id.clone()));
+        let shared = self.shared;
+        let id = host.or_else(|| {
+            (shared.defined.iter())
+                .find(|(name, _)| self.export(name).and_then(Extern::into_func) == Some(*f))
+                .map(|(_, idx)| FuncId::Defined(*idx))
+        });
+        Val::FuncRef(Some(id.unwrap_or(FuncId::Unknown(f.index()))))
     }
 
     /// An exception that escaped a call back, as `subject::exception_outcome` names
@@ -120,9 +136,8 @@ impl CallerEnv<'_, '_> {
         let (Ok(tag), Ok(values)) = (x.tag(&mut *caller), x.values(&mut *caller)) else {
             return Outcome::Error("exception of another store".into());
         };
-        let exports = caller
-            .instance()
-            .map(|i| i.exports(&mut *caller))
+        let exports = (self.instance())
+            .map(|i| i.exports(&mut *self.caller))
             .unwrap_or_default();
         let tag = exports
             .into_iter()
@@ -156,7 +171,7 @@ impl CallerEnv<'_, '_> {
 
 impl HostEnv for CallerEnv<'_, '_> {
     fn has_instance(&mut self) -> bool {
-        self.caller.instance().is_some()
+        self.instance().is_some()
     }
 
     fn call_export(&mut self, export: &str, args: &[Val]) -> Option<Outcome> {
@@ -413,5 +428,6 @@ pub fn build(store: &Store, plan: &Plan, shape: &Shape) -> runtime::Result<Host>
         log: shared.log.clone(),
         instances,
         funcs,
+        shared,
     })
 }

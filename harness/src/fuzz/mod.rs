@@ -19,6 +19,7 @@ pub mod fault;
 pub mod features;
 pub mod generate;
 pub mod host;
+pub mod host_stats;
 pub mod input;
 pub mod isolate;
 pub mod observe;
@@ -33,6 +34,7 @@ pub mod stats;
 pub mod steer;
 pub mod subject;
 pub mod typed_refs;
+pub mod wide_imports;
 
 pub use compare::{Divergence, Verdict, compare};
 pub use driver::{FuzzOptions, Reference, Summary};

@@ -80,6 +80,22 @@ struct Shared {
     nesting: AtomicU32,
     /// The module's defined function exports: `(name, module function index)`.
     defined: Vec<(String, u32)>,
+    /// The module's instance once made, for host functions the embedder calls directly.
+    instance: OnceLock<Instance>,
+    /// The exit code our runtime would have closed the instance with: calls into it
+    /// exit again there (wasmi has no closing; this emulates it).
+    closed: Mutex<Option<u32>>,
+}
+
+impl Shared {
+    fn closed(&self) -> Option<u32> {
+        *self.closed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn close(&self, code: u32) {
+        let mut closed = self.closed.lock().unwrap_or_else(|p| p.into_inner());
+        closed.get_or_insert(code);
+    }
 }
 
 /// A host function's view of its calling instance through wasmi's `Caller`.
@@ -89,11 +105,17 @@ struct CallerEnv<'c, 'a> {
 }
 
 impl CallerEnv<'_, '_> {
+    /// An export of the calling instance, else of the module's instance.
+    fn export(&self, name: &str) -> Option<wasmi::Extern> {
+        (self.caller.get_export(name))
+            .or_else(|| self.shared.instance.get()?.get_export(&*self.caller, name))
+    }
+
     fn wval(&mut self, v: &Val) -> WVal {
         if let Val::FuncRef(Some(FuncId::Defined(i))) = v {
             let f = (self.shared.defined.iter())
                 .find(|(_, idx)| idx == i)
-                .and_then(|(name, _)| self.caller.get_export(name)?.into_func());
+                .and_then(|(name, _)| self.export(name)?.into_func());
             return WVal::FuncRef(f.map_or(Nullable::Null, Nullable::Val));
         }
         let none = HashMap::new();
@@ -108,7 +130,7 @@ impl CallerEnv<'_, '_> {
             let id = host.or_else(|| {
                 (self.shared.defined.iter())
                     .find(|(name, _)| {
-                        (self.caller.get_export(name).and_then(|e| e.into_func()))
+                        (self.export(name).and_then(|e| e.into_func()))
                             .is_some_and(|g| func_key(&g) == key)
                     })
                     .map(|(_, idx)| FuncId::Defined(*idx))
@@ -131,24 +153,34 @@ impl HostEnv for CallerEnv<'_, '_> {
     fn has_instance(&mut self) -> bool {
         // wasmi's `Caller` does not say; a caller instance exports every function the
         // module defines (the generator exports everything), a direct call sees none.
-        (self.shared.defined.iter()).any(|(name, _)| self.caller.get_export(name).is_some())
+        self.shared.instance.get().is_some()
+            || (self.shared.defined.iter()).any(|(name, _)| self.caller.get_export(name).is_some())
     }
 
     fn call_export(&mut self, export: &str, args: &[Val]) -> Option<Outcome> {
-        let f = self.caller.get_export(export)?.into_func()?;
+        let f = self.export(export)?.into_func()?;
+        if let Some(code) = self.shared.closed() {
+            return Some(Outcome::Exit(code));
+        }
         let args: Vec<WVal> = args.iter().map(|a| self.wval(a)).collect();
         let ty = f.ty(&*self.caller);
         let mut out: Vec<WVal> = (ty.results().iter())
             .map(|t| WVal::default_for_ty(*t))
             .collect();
-        Some(match f.call(&mut *self.caller, &args, &mut out) {
+        let outcome = match f.call(&mut *self.caller, &args, &mut out) {
             Ok(()) => Outcome::Returned(out.iter().map(|v| self.val(v)).collect()),
             Err(e) => outcome_of(&e),
-        })
+        };
+        // An exit inside a call into the instance comes from a host function it called:
+        // our runtime closes the instance then.
+        if let Outcome::Exit(code) = outcome {
+            self.shared.close(code);
+        }
+        Some(outcome)
     }
 
     fn memory_limits(&mut self, memory: &str) -> Option<Limits> {
-        let m = self.caller.get_export(memory)?.into_memory()?;
+        let m = self.export(memory)?.into_memory()?;
         let ty = m.ty(&*self.caller);
         Some(Limits {
             size: m.size(&*self.caller),
@@ -158,12 +190,12 @@ impl HostEnv for CallerEnv<'_, '_> {
     }
 
     fn memory_grow(&mut self, memory: &str, delta: u64) -> Option<Option<u64>> {
-        let m = self.caller.get_export(memory)?.into_memory()?;
+        let m = self.export(memory)?.into_memory()?;
         Some(m.grow(&mut *self.caller, delta).ok())
     }
 
     fn memory_write(&mut self, memory: &str, offset: u64, bytes: &[u8]) -> Option<bool> {
-        let m = self.caller.get_export(memory)?.into_memory()?;
+        let m = self.export(memory)?.into_memory()?;
         let Ok(offset) = usize::try_from(offset) else {
             return Some(false);
         };
@@ -171,13 +203,13 @@ impl HostEnv for CallerEnv<'_, '_> {
     }
 
     fn global_set(&mut self, global: &str, value: &Val) -> Option<bool> {
-        let g = self.caller.get_export(global)?.into_global()?;
+        let g = self.export(global)?.into_global()?;
         let v = self.wval(value);
         Some(g.set(&mut *self.caller, v).is_ok())
     }
 
     fn table_limits(&mut self, table: &str) -> Option<Limits> {
-        let t = self.caller.get_export(table)?.into_table()?;
+        let t = self.export(table)?.into_table()?;
         let ty = t.ty(&*self.caller);
         Some(Limits {
             size: t.size(&*self.caller),
@@ -187,7 +219,7 @@ impl HostEnv for CallerEnv<'_, '_> {
     }
 
     fn table_set(&mut self, table: &str, index: u64, value: &Val) -> Option<bool> {
-        let t = self.caller.get_export(table)?.into_table()?;
+        let t = self.export(table)?.into_table()?;
         let Some(r) = self.wref(value) else {
             return Some(false);
         };
@@ -195,7 +227,7 @@ impl HostEnv for CallerEnv<'_, '_> {
     }
 
     fn table_grow(&mut self, table: &str, delta: u64, init: &Val) -> Option<Option<u64>> {
-        let t = self.caller.get_export(table)?.into_table()?;
+        let t = self.export(table)?.into_table()?;
         let Some(r) = self.wref(init) else {
             return Some(None);
         };
@@ -479,6 +511,7 @@ impl Subject for WasmiSubject {
         }
         let made = linker.instantiate_and_start(&mut store, &module);
         if let Ok(inst) = &made {
+            let _ = shared.instance.set(*inst);
             for (name, idx, _) in &shape.func_exports {
                 if *idx >= shape.num_imported_funcs {
                     if let Some(f) = inst.get_func(&store, name) {
@@ -516,7 +549,6 @@ impl Subject for WasmiSubject {
         let Ok(inst) = made else {
             return obs;
         };
-        let mut closed: Option<u32> = None;
         for call in &plan.calls {
             if let Some((name, amount)) = &plan.fuel {
                 if let Some(g) = inst.get_global(&store, name) {
@@ -530,7 +562,7 @@ impl Subject for WasmiSubject {
                 .func_exports
                 .iter()
                 .any(|(n, idx, _)| *n == call.export && *idx < shape.num_imported_funcs);
-            let outcome = if let (Some(code), false) = (closed, direct) {
+            let outcome = if let (Some(code), false) = (shared.closed(), direct) {
                 // Our runtime closes an instance that exited; calls into it exit again.
                 Outcome::Exit(code)
             } else {
@@ -560,7 +592,7 @@ impl Subject for WasmiSubject {
                 }
             };
             if let (Outcome::Exit(code), false) = (&outcome, direct) {
-                closed = Some(*code);
+                shared.close(*code);
             }
             let stop = outcome.is_exhaustion();
             obs.steps.push(Step {

@@ -48,6 +48,9 @@ pub struct Stats {
     pub steered_modules: u64,
     /// Cases where our engines agree and the reference runtime differs.
     pub reference_only: u64,
+    /// Host function widths and effects (`host_stats.rs`).
+    #[serde(default)]
+    pub host: crate::fuzz::host_stats::HostStats,
     pub elapsed: Duration,
 }
 
@@ -158,6 +161,7 @@ impl Stats {
         self.crashes += o.crashes;
         self.steered_modules += o.steered_modules;
         self.reference_only += o.reference_only;
+        self.host.merge(&o.host);
     }
 
     pub fn modules_per_sec(&self) -> f64 {
@@ -260,6 +264,7 @@ impl fmt::Display for Stats {
         writeln!(f, "  uncaught exceptions: {}", self.exceptions)?;
         writeln!(f, "  other errors:      {}", self.other_errors)?;
         writeln!(f, "host calls:          {}", self.host_calls)?;
+        writeln!(f, "{}", self.host)?;
         writeln!(
             f,
             "v128 values:         {} (call arguments and results, host-call arguments)",

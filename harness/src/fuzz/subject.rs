@@ -103,6 +103,7 @@ impl Subject for RuntimeSubject {
         }
         let made = Instance::new(&store, &module, None);
         if let Ok(inst) = &made {
+            host.attach(*inst);
             for (name, ext) in inst.exports(&store) {
                 if let Extern::Func(f) = ext
                     && let Some((_, idx, _)) = shape.func_exports.iter().find(|(n, ..)| *n == name)
