@@ -513,12 +513,12 @@ impl Subject for WasmiSubject {
         if let Ok(inst) = &made {
             let _ = shared.instance.set(*inst);
             for (name, idx, _) in &shape.func_exports {
-                if *idx >= shape.num_imported_funcs {
-                    if let Some(f) = inst.get_func(&store, name) {
-                        ctx.names
-                            .entry(func_key(&f))
-                            .or_insert(FuncId::Defined(*idx));
-                    }
+                if *idx >= shape.num_imported_funcs
+                    && let Some(f) = inst.get_func(&store, name)
+                {
+                    ctx.names
+                        .entry(func_key(&f))
+                        .or_insert(FuncId::Defined(*idx));
                 }
             }
         }
@@ -550,10 +550,10 @@ impl Subject for WasmiSubject {
             return obs;
         };
         for call in &plan.calls {
-            if let Some((name, amount)) = &plan.fuel {
-                if let Some(g) = inst.get_global(&store, name) {
-                    let _ = g.set(&mut store, WVal::I32(*amount as i32));
-                }
+            if let Some((name, amount)) = &plan.fuel
+                && let Some(g) = inst.get_global(&store, name)
+            {
+                let _ = g.set(&mut store, WVal::I32(*amount as i32));
             }
             // A re-exported import is the host's function, not the instance's: calling it
             // runs the host function even after the instance closed, and an exit from it
