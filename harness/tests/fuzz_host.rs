@@ -3,8 +3,9 @@
 //! few hundred seeds, and host functions do call back and grow memory.
 
 use harness::fuzz::driver::{self, FuzzOptions};
+use harness::fuzz::effects::Effected;
 use harness::fuzz::input::seed_bytes;
-use harness::fuzz::observe::Observation;
+use harness::fuzz::observe::{Observation, Outcome};
 use harness::fuzz::plan::Plan;
 use harness::fuzz::shape::Shape;
 use harness::fuzz::{Case, Oracle, RuntimeSubject, Subject, Verdict};
@@ -58,12 +59,74 @@ fn an_argument_order_bug_in_wide_host_functions_is_found() {
             found.push(seed);
         }
     }
-    // A bug wasm-smith's own imports reach in about 1 module of 100.
+    eprintln!("the swap was found in {} of 200 seeds", found.len());
     assert!(
         found.len() >= 5,
         "the swap was found in {} of 200 seeds ({found:?})",
         found.len()
     );
+}
+
+/// The native engine misreporting the outcome of the first call back it makes (as an
+/// engine that lost a result across a host-to-Wasm re-entry would).
+struct LosesACallBack(RuntimeSubject);
+
+impl Subject for LosesACallBack {
+    fn name(&self) -> &str {
+        "lossy-native"
+    }
+    fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation {
+        let mut obs = self.0.observe(wasm, shape, plan);
+        obs.engine = self.name().to_string();
+        let called = (obs.steps.iter_mut().flat_map(|s| &mut s.host_calls))
+            .flat_map(|c| &mut c.effects)
+            .find_map(|e| match e {
+                Effected::Called { outcome, .. } => Some(outcome),
+                _ => None,
+            });
+        if let Some(outcome) = called {
+            *outcome = Outcome::Trap(runtime::TrapKind::Unreachable);
+        }
+        obs
+    }
+}
+
+#[test]
+fn a_wrong_outcome_inside_a_call_back_is_reported_at_its_host_call() {
+    let oracle = Oracle {
+        subjects: vec![
+            Box::new(RuntimeSubject::new(Strategy::Interpreter).unwrap()),
+            Box::new(LosesACallBack(
+                RuntimeSubject::new(Strategy::Native).unwrap(),
+            )),
+        ],
+    };
+    let honest = Oracle::ours().unwrap();
+    for seed in 0..300u64 {
+        let Some(case) = Case::from_input(&seed_bytes(seed)) else {
+            continue;
+        };
+        let (Some(checked), Some(truth)) = (oracle.check(&case), honest.check(&case)) else {
+            continue;
+        };
+        let first_call_back = (truth.observations[0].steps.iter().enumerate())
+            .flat_map(|(i, s)| s.host_calls.iter().map(move |c| (i, c)))
+            .find(|(_, c)| c.effects.iter().any(|e| matches!(e, Effected::Called { outcome, .. } if *outcome != Outcome::Trap(runtime::TrapKind::Unreachable))));
+        let Some((step, _)) = first_call_back else {
+            continue;
+        };
+        if truth.verdict != Verdict::Agree {
+            continue;
+        }
+        let Verdict::Diverged(d) = &checked.verdict else {
+            panic!("seed {seed}: the wrong call-back outcome was not caught");
+        };
+        assert!(d.observable.starts_with("host calls"), "seed {seed}: {d}");
+        assert_eq!(d.step, step, "seed {seed}: {d}");
+        assert!(d.to_string().contains("trap: unreachable"), "{d}");
+        return;
+    }
+    panic!("no seed in 0..300 calls back");
 }
 
 #[test]
