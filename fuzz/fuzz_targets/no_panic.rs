@@ -40,7 +40,7 @@ fn exercise(bytes: &[u8], plan_bytes: &[u8]) {
                 }) {
                     continue;
                 }
-                let _ = host::build(&store, &p);
+                let _ = host::build(&store, &p, &s);
             }
             let _ = Instance::new(&store, &module, None);
         }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::fuzz::observe::{Observation, Outcome, State, Step, Val, show_vals};
+use crate::fuzz::observe::{HostCall, Observation, Outcome, State, Step, Val, show_vals};
 
 /// The first difference between two engines on one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +106,13 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
                 y.outcome.to_string(),
             );
         }
-        if let Some(k) = first_diff(&x.host_calls, &y.host_calls) {
+        let host_calls = (x.host_calls.iter().zip(&y.host_calls))
+            .position(|(cx, cy)| !same_host_call(cx, cy, lenient))
+            .or_else(|| {
+                let n = x.host_calls.len().min(y.host_calls.len());
+                (x.host_calls.len() != y.host_calls.len()).then_some(n)
+            });
+        if let Some(k) = host_calls {
             return div(
                 &format!("host calls (call #{k})"),
                 i,
@@ -130,6 +136,31 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         );
     }
     Verdict::Agree
+}
+
+/// Two host calls agree: same function and arguments, same effects, the outcomes of
+/// calls back compared like export calls' (error wording aside, the references' trap
+/// naming allowed for).
+fn same_host_call(x: &HostCall, y: &HostCall, lenient: bool) -> bool {
+    use crate::fuzz::effects::Effected::Called;
+    x.func == y.func
+        && x.args == y.args
+        && x.effects.len() == y.effects.len()
+        && (x.effects.iter().zip(&y.effects)).all(|(ex, ey)| match (ex, ey) {
+            (
+                Called {
+                    export: nx,
+                    args: ax,
+                    outcome: ox,
+                },
+                Called {
+                    export: ny,
+                    args: ay,
+                    outcome: oy,
+                },
+            ) => nx == ny && ax == ay && (ox.same_class(oy) || lenient && same_for_reference(ox, oy)),
+            _ => ex == ey,
+        })
 }
 
 fn compare_state(

@@ -231,6 +231,7 @@ fn run_case(
     if let Some(first) = checked.observations.first() {
         summary.stats.record(first, &checked.verdict);
         summary.stats.blind_spots.record(&checked);
+        summary.stats.host.record(&checked.plan, first);
     } else {
         summary.stats.modules += 1;
         summary.stats.divergences += 1;

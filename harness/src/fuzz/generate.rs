@@ -109,7 +109,13 @@ pub struct Generated {
 /// its constants steered to edge values.
 pub fn generated(u: &mut Unstructured) -> Result<Generated> {
     let config = config(u)?;
-    let mut m = Module::new(config.clone(), u)?;
+    // In 1 input of 4 the imports come from candidates of every arity up to 8
+    // (`wide_imports.rs`): wasm-smith alone rarely imports a wide function.
+    let mut smith = config.clone();
+    if u.ratio(1, 4)? {
+        smith.available_imports = Some(crate::fuzz::wide_imports::candidates(u, &config)?);
+    }
+    let mut m = Module::new(smith, u)?;
     let fuel_global = m
         .ensure_termination(FUEL)
         .map_err(|_| arbitrary::Error::IncorrectFormat)?;

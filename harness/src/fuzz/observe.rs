@@ -124,11 +124,18 @@ pub struct HostCall {
     /// `module.name` of the import.
     pub func: String,
     pub args: Vec<Val>,
+    /// What it did to the calling instance, in order (`effects.rs`); host calls made
+    /// inside a call back follow this one in the list.
+    pub effects: Vec<crate::fuzz::effects::Effected>,
 }
 
 impl fmt::Display for HostCall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.func, show_vals(&self.args))
+        write!(f, "{}{}", self.func, show_vals(&self.args))?;
+        for (i, e) in self.effects.iter().enumerate() {
+            write!(f, "{} {e}", if i == 0 { " then:" } else { ";" })?;
+        }
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@
 use arbitrary::{Result, Unstructured};
 use runtime::{FuncType, RefFamily, RefType, ValType};
 
+use crate::fuzz::effects::{EffectPlan, draw_effects};
 use crate::fuzz::generate::{FUEL, FUEL_EXPORT};
 use crate::fuzz::input::{SplitMix64, draw_val, fnv1a};
 use crate::fuzz::observe::{FuncId, Val};
@@ -22,6 +23,8 @@ pub enum ImportPlan {
         /// `(modulus, code)`: the call exits with `code` when the hash of its
         /// arguments is divisible by `modulus`.
         exit: Option<(u32, u32)>,
+        /// What the call does to the calling instance before answering (`effects.rs`).
+        effects: Vec<EffectPlan>,
     },
     Global {
         value: Val,
@@ -118,6 +121,7 @@ fn draw_plan(shape: &Shape, u: &mut Unstructured) -> Result<Plan> {
                 } else {
                     None
                 },
+                effects: draw_effects(u, shape, &host_funcs)?,
             },
             ImportTy::Tag(ty) => ImportPlan::Tag { ty: ty.clone() },
             ImportTy::Global(g) => ImportPlan::Global {
@@ -229,6 +233,18 @@ fn val_hash(v: &Val) -> u64 {
     }
 }
 
+/// The hash of a host call's arguments that its exit and its effects depend on.
+pub fn args_hash(salt: u64, args: &[Val]) -> u64 {
+    let mut rng = SplitMix64::new(salt);
+    let mut h = rng.next_u64();
+    for a in args {
+        h = (h ^ val_hash(a))
+            .wrapping_mul(0x100_0000_01b3)
+            .rotate_left(17);
+    }
+    h
+}
+
 /// The host function's behaviour: results derived from the arguments (the same on
 /// every engine), or an exit request for some arguments.
 pub fn host_action(
@@ -237,13 +253,7 @@ pub fn host_action(
     args: &[Val],
     results: &[ValType],
 ) -> HostAction {
-    let mut rng = SplitMix64::new(salt);
-    let mut h = rng.next_u64();
-    for a in args {
-        h = (h ^ val_hash(a))
-            .wrapping_mul(0x100_0000_01b3)
-            .rotate_left(17);
-    }
+    let h = args_hash(salt, args);
     if let Some((modulus, code)) = exit
         && h.is_multiple_of(modulus as u64)
     {

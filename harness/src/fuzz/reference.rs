@@ -2,18 +2,20 @@
 //! observed exactly like our engines, so a bug both our engines share shows up too.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU32;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use runtime::{RefFamily, TrapKind, ValType};
 use wasmi::errors::ErrorKind;
 use wasmi::{
-    AsContext, CompilationMode, Config, Engine, Error, ExternRef, Func, FuncType, Global, Instance,
-    Linker, Memory, MemoryType, Module, Mutability, Nullable, Ref, RefType, Store, StoreContext,
-    Table, TableType, TrapCode, V128, Val as WVal,
+    AsContext, AsContextMut, CompilationMode, Config, Engine, Error, ExternRef, Func, FuncType,
+    Global, Instance, Linker, Memory, MemoryType, Module, Mutability, Nullable, Ref, RefType,
+    Store, StoreContext, Table, TableType, TrapCode, V128, Val as WVal,
 };
 
+use crate::fuzz::effects::{self, Effected, HostEnv, Limits, Stop};
 use crate::fuzz::observe::{FuncId, HostCall, INSTANTIATE, Observation, Outcome, State, Step, Val};
-use crate::fuzz::plan::{HostAction, ImportPlan, Plan, host_action};
+use crate::fuzz::plan::{HostAction, ImportPlan, Plan, args_hash, host_action};
 use crate::fuzz::shape::Shape;
 use crate::fuzz::subject::Subject;
 
@@ -64,7 +66,174 @@ fn func_key(f: &Func) -> String {
     format!("{f:?}")
 }
 
-type Log = Arc<Mutex<Vec<(String, Vec<WVal>)>>>;
+/// Host calls as they happened: `module.name`, raw arguments, effects.
+type Log = Arc<Mutex<Vec<(String, Vec<WVal>, Vec<Effected>)>>>;
+
+/// What every host function of one run shares (as `host.rs` has it for our runtime).
+#[derive(Default)]
+struct Shared {
+    log: Log,
+    /// Host functions by `module.name`, set once all exist.
+    funcs: OnceLock<HashMap<String, Func>>,
+    /// Host function identities by `func_key`, set with `funcs`.
+    host_names: OnceLock<HashMap<String, FuncId>>,
+    nesting: AtomicU32,
+    /// The module's defined function exports: `(name, module function index)`.
+    defined: Vec<(String, u32)>,
+    /// The module's instance once made, for host functions the embedder calls directly.
+    instance: OnceLock<Instance>,
+    /// The exit code our runtime would have closed the instance with: calls into it
+    /// exit again there (wasmi has no closing; this emulates it).
+    closed: Mutex<Option<u32>>,
+}
+
+impl Shared {
+    fn closed(&self) -> Option<u32> {
+        *self.closed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn close(&self, code: u32) {
+        let mut closed = self.closed.lock().unwrap_or_else(|p| p.into_inner());
+        closed.get_or_insert(code);
+    }
+}
+
+/// A host function's view of its calling instance through wasmi's `Caller`.
+struct CallerEnv<'c, 'a> {
+    caller: &'c mut wasmi::Caller<'a, ()>,
+    shared: &'c Shared,
+}
+
+impl CallerEnv<'_, '_> {
+    /// An export of the calling instance, else of the module's instance.
+    fn export(&self, name: &str) -> Option<wasmi::Extern> {
+        (self.caller.get_export(name))
+            .or_else(|| self.shared.instance.get()?.get_export(&*self.caller, name))
+    }
+
+    fn wval(&mut self, v: &Val) -> WVal {
+        if let Val::FuncRef(Some(FuncId::Defined(i))) = v {
+            let f = (self.shared.defined.iter())
+                .find(|(_, idx)| idx == i)
+                .and_then(|(name, _)| self.export(name)?.into_func());
+            return WVal::FuncRef(f.map_or(Nullable::Null, Nullable::Val));
+        }
+        let none = HashMap::new();
+        let funcs = self.shared.funcs.get().unwrap_or(&none);
+        to_wval(&mut *self.caller, v, funcs)
+    }
+
+    fn val(&self, v: &WVal) -> Val {
+        if let WVal::FuncRef(Nullable::Val(f)) = v {
+            let key = func_key(f);
+            let host = (self.shared.host_names.get()).and_then(|n| n.get(&key).cloned());
+            let id = host.or_else(|| {
+                (self.shared.defined.iter())
+                    .find(|(name, _)| {
+                        (self.export(name).and_then(|e| e.into_func()))
+                            .is_some_and(|g| func_key(&g) == key)
+                    })
+                    .map(|(_, idx)| FuncId::Defined(*idx))
+            });
+            return Val::FuncRef(Some(id.unwrap_or(FuncId::Unknown(u32::MAX))));
+        }
+        from_wval(self.caller.as_context(), v, &HashMap::new())
+    }
+
+    fn wref(&mut self, v: &Val) -> Option<Ref> {
+        match self.wval(v) {
+            WVal::FuncRef(f) => Some(Ref::Func(f)),
+            WVal::ExternRef(e) => Some(Ref::Extern(e)),
+            _ => None,
+        }
+    }
+}
+
+impl HostEnv for CallerEnv<'_, '_> {
+    fn has_instance(&mut self) -> bool {
+        // wasmi's `Caller` does not say; a caller instance exports every function the
+        // module defines (the generator exports everything), a direct call sees none.
+        self.shared.instance.get().is_some()
+            || (self.shared.defined.iter()).any(|(name, _)| self.caller.get_export(name).is_some())
+    }
+
+    fn call_export(&mut self, export: &str, args: &[Val]) -> Option<Outcome> {
+        let f = self.export(export)?.into_func()?;
+        if let Some(code) = self.shared.closed() {
+            return Some(Outcome::Exit(code));
+        }
+        let args: Vec<WVal> = args.iter().map(|a| self.wval(a)).collect();
+        let ty = f.ty(&*self.caller);
+        let mut out: Vec<WVal> = (ty.results().iter())
+            .map(|t| WVal::default_for_ty(*t))
+            .collect();
+        let outcome = match f.call(&mut *self.caller, &args, &mut out) {
+            Ok(()) => Outcome::Returned(out.iter().map(|v| self.val(v)).collect()),
+            Err(e) => outcome_of(&e),
+        };
+        // An exit inside a call into the instance comes from a host function it called:
+        // our runtime closes the instance then.
+        if let Outcome::Exit(code) = outcome {
+            self.shared.close(code);
+        }
+        Some(outcome)
+    }
+
+    fn memory_limits(&mut self, memory: &str) -> Option<Limits> {
+        let m = self.export(memory)?.into_memory()?;
+        let ty = m.ty(&*self.caller);
+        Some(Limits {
+            size: m.size(&*self.caller),
+            max: ty.maximum(),
+            is_64: ty.is_64(),
+        })
+    }
+
+    fn memory_grow(&mut self, memory: &str, delta: u64) -> Option<Option<u64>> {
+        let m = self.export(memory)?.into_memory()?;
+        Some(m.grow(&mut *self.caller, delta).ok())
+    }
+
+    fn memory_write(&mut self, memory: &str, offset: u64, bytes: &[u8]) -> Option<bool> {
+        let m = self.export(memory)?.into_memory()?;
+        let Ok(offset) = usize::try_from(offset) else {
+            return Some(false);
+        };
+        Some(m.write(&mut *self.caller, offset, bytes).is_ok())
+    }
+
+    fn global_set(&mut self, global: &str, value: &Val) -> Option<bool> {
+        let g = self.export(global)?.into_global()?;
+        let v = self.wval(value);
+        Some(g.set(&mut *self.caller, v).is_ok())
+    }
+
+    fn table_limits(&mut self, table: &str) -> Option<Limits> {
+        let t = self.export(table)?.into_table()?;
+        let ty = t.ty(&*self.caller);
+        Some(Limits {
+            size: t.size(&*self.caller),
+            max: ty.maximum(),
+            is_64: ty.is_64(),
+        })
+    }
+
+    fn table_set(&mut self, table: &str, index: u64, value: &Val) -> Option<bool> {
+        let t = self.export(table)?.into_table()?;
+        let Some(r) = self.wref(value) else {
+            return Some(false);
+        };
+        Some(t.set(&mut *self.caller, index, r).is_ok())
+    }
+
+    fn table_grow(&mut self, table: &str, delta: u64, init: &Val) -> Option<Option<u64>> {
+        let t = self.export(table)?.into_table()?;
+        let Some(r) = self.wref(init) else {
+            return Some(None);
+        };
+        Some(t.grow(&mut *self.caller, delta, r).ok())
+    }
+}
 
 struct Ctx {
     /// Host functions by `module.name`.
@@ -73,7 +242,11 @@ struct Ctx {
     names: HashMap<String, FuncId>,
 }
 
-fn to_wval(store: &mut Store<()>, v: &Val, funcs: &HashMap<String, Func>) -> WVal {
+fn to_wval(
+    mut store: impl AsContextMut<Data = ()>,
+    v: &Val,
+    funcs: &HashMap<String, Func>,
+) -> WVal {
     match v {
         Val::I32(x) => WVal::I32(*x as i32),
         Val::I64(x) => WVal::I64(*x as i64),
@@ -86,7 +259,7 @@ fn to_wval(store: &mut Store<()>, v: &Val, funcs: &HashMap<String, Func>) -> WVa
         },
         Val::FuncRef(_) => WVal::FuncRef(Nullable::Null),
         Val::ExternRef(None) => WVal::ExternRef(Nullable::Null),
-        Val::ExternRef(Some(n)) => WVal::ExternRef(Nullable::Val(ExternRef::new(&mut *store, *n))),
+        Val::ExternRef(Some(n)) => WVal::ExternRef(Nullable::Val(ExternRef::new(&mut store, *n))),
         // The generator makes no exceptions; wasmi runs without them.
         Val::ExnRef(_) => WVal::FuncRef(Nullable::Null),
     }
@@ -173,7 +346,14 @@ impl Subject for WasmiSubject {
             }
         };
         let mut store = Store::new(&self.engine, ());
-        let log: Log = Arc::default();
+        let shared = Arc::new(Shared {
+            defined: (shape.func_exports.iter())
+                .filter(|(_, idx, _)| *idx >= shape.num_imported_funcs)
+                .map(|(name, idx, _)| (name.clone(), *idx))
+                .collect(),
+            ..Shared::default()
+        });
+        let log = shared.log.clone();
         let mut linker = Linker::<()>::new(&self.engine);
         let mut ctx = Ctx {
             funcs: HashMap::new(),
@@ -186,22 +366,53 @@ impl Subject for WasmiSubject {
             if plan.omit == Some(i) || !seen.insert((imp.module.clone(), imp.name.clone())) {
                 continue;
             }
-            if let ImportPlan::Func { ty, salt, exit } = &imp.plan {
+            if let ImportPlan::Func {
+                ty,
+                salt,
+                exit,
+                effects,
+            } = &imp.plan
+            {
                 let fty = FuncType::new(
                     ty.params().iter().map(|t| wty(*t)).collect::<Vec<_>>(),
                     ty.results().iter().map(|t| wty(*t)).collect::<Vec<_>>(),
                 );
-                let (log, id, salt, exit, results) =
-                    (log.clone(), imp.id(), *salt, *exit, ty.results().to_vec());
+                let (shared, id, salt, exit, effects, results) = (
+                    shared.clone(),
+                    imp.id(),
+                    *salt,
+                    *exit,
+                    effects.clone(),
+                    ty.results().to_vec(),
+                );
                 let f = Func::new(&mut store, fty, move |mut caller, args, out| {
                     let none = HashMap::new();
                     let vals: Vec<Val> = args
                         .iter()
                         .map(|a| from_wval(caller.as_context(), a, &none))
                         .collect();
-                    log.lock()
+                    let at = {
+                        let mut log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
+                        log.push((id.clone(), args.to_vec(), Vec::new()));
+                        log.len() - 1
+                    };
+                    let mut env = CallerEnv {
+                        caller: &mut caller,
+                        shared: &shared,
+                    };
+                    let hash = args_hash(salt, &vals);
+                    let (done, stop) = effects::perform(&mut env, &effects, hash, &shared.nesting);
+                    if let Some(entry) = (shared.log.lock())
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((id.clone(), args.to_vec()));
+                        .get_mut(at)
+                    {
+                        entry.2 = done;
+                    }
+                    match stop {
+                        Some(Stop::Exit(code)) => return Err(Error::i32_exit(code as i32)),
+                        Some(Stop::Exhausted) => return Err(Error::from(TrapCode::StackOverflow)),
+                        None => {}
+                    }
                     match host_action(salt, exit, &vals, &results) {
                         HostAction::Exit(code) => Err(Error::i32_exit(code as i32)),
                         HostAction::Return(vals) => {
@@ -229,6 +440,8 @@ impl Subject for WasmiSubject {
                 host_exports.push((imp.module.clone(), imp.id(), f.into()));
             }
         }
+        let _ = shared.funcs.set(ctx.funcs.clone());
+        let _ = shared.host_names.set(ctx.names.clone());
         for (i, imp) in plan.imports.iter().enumerate() {
             if plan.omit == Some(i) || host_exports.iter().any(|(_, n, _)| *n == imp.id()) {
                 continue;
@@ -298,6 +511,7 @@ impl Subject for WasmiSubject {
         }
         let made = linker.instantiate_and_start(&mut store, &module);
         if let Ok(inst) = &made {
+            let _ = shared.instance.set(*inst);
             for (name, idx, _) in &shape.func_exports {
                 if *idx >= shape.num_imported_funcs
                     && let Some(f) = inst.get_func(&store, name)
@@ -311,12 +525,13 @@ impl Subject for WasmiSubject {
         let drain = |store: &Store<()>, names: &HashMap<String, FuncId>| -> Vec<HostCall> {
             let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
             l.drain(..)
-                .map(|(func, args)| HostCall {
+                .map(|(func, args, effects)| HostCall {
                     func,
                     args: args
                         .iter()
                         .map(|a| from_wval(store.as_context(), a, names))
                         .collect(),
+                    effects,
                 })
                 .collect()
         };
@@ -334,7 +549,6 @@ impl Subject for WasmiSubject {
         let Ok(inst) = made else {
             return obs;
         };
-        let mut closed: Option<u32> = None;
         for call in &plan.calls {
             if let Some((name, amount)) = &plan.fuel
                 && let Some(g) = inst.get_global(&store, name)
@@ -348,7 +562,7 @@ impl Subject for WasmiSubject {
                 .func_exports
                 .iter()
                 .any(|(n, idx, _)| *n == call.export && *idx < shape.num_imported_funcs);
-            let outcome = if let (Some(code), false) = (closed, direct) {
+            let outcome = if let (Some(code), false) = (shared.closed(), direct) {
                 // Our runtime closes an instance that exited; calls into it exit again.
                 Outcome::Exit(code)
             } else {
@@ -378,7 +592,7 @@ impl Subject for WasmiSubject {
                 }
             };
             if let (Outcome::Exit(code), false) = (&outcome, direct) {
-                closed = Some(*code);
+                shared.close(*code);
             }
             // After exhaustion the store stays usable, as in our engines.
             obs.steps.push(Step {

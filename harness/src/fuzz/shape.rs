@@ -29,6 +29,12 @@ pub struct Shape {
     /// Exported globals: name, module global index.
     pub global_exports: Vec<(String, u32)>,
     pub num_imported_funcs: u32,
+    /// What a host function may change through the instance's exports (`effects.rs`):
+    /// exported memories, tables (with their element type) and mutable globals (with
+    /// their content type).
+    pub memory_exports: Vec<String>,
+    pub table_exports: Vec<(String, RefType)>,
+    pub mutable_global_exports: Vec<(String, ValType)>,
 }
 
 fn val_type(t: wasmparser::ValType) -> Option<ValType> {
@@ -70,6 +76,10 @@ fn ref_type(r: wasmparser::RefType) -> Option<RefType> {
 pub fn shape(wasm: &[u8]) -> Option<Shape> {
     let mut types: Vec<FuncType> = Vec::new();
     let mut func_types: Vec<u32> = Vec::new();
+    // Table element types and global types in index order (imports first), for the
+    // exported ones.
+    let mut tables: Vec<RefType> = Vec::new();
+    let mut globals: Vec<GlobalType> = Vec::new();
     let mut out = Shape::default();
     let mut exports = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
@@ -94,21 +104,28 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
                             out.num_imported_funcs += 1;
                             ImportTy::Func(types.get(t as usize)?.clone())
                         }
-                        TypeRef::Table(t) => ImportTy::Table(TableType {
-                            element: ref_type(t.element_type)?,
-                            min: t.initial,
-                            max: t.maximum,
-                            table64: t.table64,
-                        }),
+                        TypeRef::Table(t) => {
+                            tables.push(ref_type(t.element_type)?);
+                            ImportTy::Table(TableType {
+                                element: ref_type(t.element_type)?,
+                                min: t.initial,
+                                max: t.maximum,
+                                table64: t.table64,
+                            })
+                        }
                         TypeRef::Memory(m) => ImportTy::Memory(MemoryType {
                             min: m.initial,
                             max: m.maximum,
                             memory64: m.memory64,
                         }),
-                        TypeRef::Global(g) => ImportTy::Global(GlobalType {
-                            content: val_type(g.content_type)?,
-                            mutable: g.mutable,
-                        }),
+                        TypeRef::Global(g) => {
+                            let g = GlobalType {
+                                content: val_type(g.content_type)?,
+                                mutable: g.mutable,
+                            };
+                            globals.push(g);
+                            ImportTy::Global(g)
+                        }
                         TypeRef::Tag(t) => {
                             ImportTy::Tag(types.get(t.func_type_idx as usize)?.clone())
                         }
@@ -124,6 +141,20 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
             Payload::FunctionSection(r) => {
                 for t in r {
                     func_types.push(t.ok()?);
+                }
+            }
+            Payload::TableSection(r) => {
+                for t in r {
+                    tables.push(ref_type(t.ok()?.ty.element_type)?);
+                }
+            }
+            Payload::GlobalSection(r) => {
+                for g in r {
+                    let ty = g.ok()?.ty;
+                    globals.push(GlobalType {
+                        content: val_type(ty.content_type)?,
+                        mutable: ty.mutable,
+                    });
                 }
             }
             Payload::ExportSection(r) => {
@@ -143,7 +174,18 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
                     .clone();
                 out.func_exports.push((name, index, ty));
             }
-            ExternalKind::Global => out.global_exports.push((name, index)),
+            ExternalKind::Global => {
+                if let Some(g) = globals.get(index as usize).filter(|g| g.mutable) {
+                    out.mutable_global_exports.push((name.clone(), g.content));
+                }
+                out.global_exports.push((name, index));
+            }
+            ExternalKind::Memory => out.memory_exports.push(name),
+            ExternalKind::Table => {
+                if let Some(t) = tables.get(index as usize) {
+                    out.table_exports.push((name, *t));
+                }
+            }
             _ => {}
         }
     }

@@ -60,6 +60,9 @@ pub struct Stats {
     /// And the ones none explains (counted in `divergences` too).
     #[serde(default)]
     pub reference_unexplained: u64,
+    /// Host function widths and effects (`host_stats.rs`).
+    #[serde(default)]
+    pub host: crate::fuzz::host_stats::HostStats,
     pub elapsed: Duration,
 }
 
@@ -176,6 +179,7 @@ impl Stats {
             *self.reference_explained.entry(k.clone()).or_default() += v;
         }
         self.reference_unexplained += o.reference_unexplained;
+        self.host.merge(&o.host);
     }
 
     pub fn modules_per_sec(&self) -> f64 {
@@ -278,6 +282,7 @@ impl fmt::Display for Stats {
         writeln!(f, "  uncaught exceptions: {}", self.exceptions)?;
         writeln!(f, "  other errors:      {}", self.other_errors)?;
         writeln!(f, "host calls:          {}", self.host_calls)?;
+        writeln!(f, "{}", self.host)?;
         writeln!(
             f,
             "v128 values:         {} (call arguments and results, host-call arguments)",

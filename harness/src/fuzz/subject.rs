@@ -84,7 +84,7 @@ impl Subject for RuntimeSubject {
             }
         };
         let store = Store::new(&self.engine);
-        let host = match host::build(&store, plan) {
+        let host = match host::build(&store, plan, shape) {
             Ok(h) => h,
             Err(e) => {
                 obs.steps.push(Step {
@@ -103,6 +103,7 @@ impl Subject for RuntimeSubject {
         }
         let made = Instance::new(&store, &module, None);
         if let Ok(inst) = &made {
+            host.attach(*inst);
             for (name, ext) in inst.exports(&store) {
                 if let Extern::Func(f) = ext
                     && let Some((_, idx, _)) = shape.func_exports.iter().find(|(n, ..)| *n == name)

@@ -1,7 +1,7 @@
 //! Access to a store from the embedder (`&Store`) or from inside a host function
 //! (`&mut Caller`), behind one trait so every handle method works in both places.
 
-use crate::api::{Extern, Func, Store, Value};
+use crate::api::{Extern, Func, Instance, Store, Value};
 use crate::error::{Error, Result};
 use crate::store::{StoreData, StoreExtern};
 
@@ -42,6 +42,17 @@ impl<'a> Caller<'a> {
         let inst = self.instance?;
         let ext = *self.store.instances[inst as usize].exports.get(name)?;
         Some(Extern::from_store(self.store.id, ext))
+    }
+
+    /// The calling instance, `None` when the embedder called the host function
+    /// directly. With it a host function reaches everything the instance exports, by
+    /// name (`Instance::get_export`) or all at once (`Instance::exports`, e.g. to tell
+    /// which exported tag an exception from a call back carries), through `&mut Caller`.
+    pub fn instance(&self) -> Option<Instance> {
+        Some(Instance {
+            store: self.store.id,
+            index: self.instance?,
+        })
     }
 
     /// The calling instance's name, if it has one.
