@@ -124,11 +124,24 @@ def build(scratch, env, timeout):
     return "built", secs, ""
 
 
-def run_spec(binary, timeout):
+def spec_engine(file):
+    """The engines whose spec run can see a mutant of `file`. Each engine is its own
+    backend (runtime/src/api/engine.rs picks one per strategy) and neither calls into the
+    other, so an interpreter mutant cannot change what the native engine does, nor the
+    reverse: running the other engine too would give the same verdict, slower. The store
+    is shared: both."""
+    if file.startswith("runtime/src/interp/"):
+        return "interp"
+    if file.startswith("runtime/src/native/"):
+        return "native"
+    return "both"
+
+
+def run_spec(binary, timeout, engine="both"):
     """Suite by suite; the first suite with a failure (or a crash, or the limit) kills."""
     total = 0.0
     for suite in SPEC_SUITES:
-        cmd = [str(binary), "spec", "--suite", suite, "--engine", "both", "--timeout", "120"]
+        cmd = [str(binary), "spec", "--suite", suite, "--engine", engine, "--timeout", "120"]
         code, stdout, stderr, secs = sh(cmd, timeout=timeout)
         total += secs
         if code == 0:
@@ -137,13 +150,14 @@ def run_spec(binary, timeout):
             how, detail = "timeout", f"suite {suite} ran past {timeout} s"
         elif code == 1:
             how = "failure"
-            lines = [x for x in stdout.splitlines() if re.match(r"^\S+\.wast:\d+: ", x)]
+            lines = [x for x in stdout.splitlines() if re.match(r"^\[\w+\] \S+\.wast:\d+: ", x)]
             detail = f"suite {suite}: " + (lines[0] if lines else stdout.strip()[-200:])
         else:
             how = "crash"
             detail = f"suite {suite}: exit {code}: " + stderr.strip()[-200:]
-        return {"killed": True, "how": how, "detail": detail[:400], "secs": round(total, 1)}
-    return {"killed": False, "secs": round(total, 1)}
+        return {"killed": True, "how": how, "detail": detail[:400], "secs": round(total, 1),
+                "engine": engine}
+    return {"killed": False, "secs": round(total, 1), "engine": engine}
 
 
 def run_fuzz(binary, seeds, out_dir, timeout):
@@ -170,6 +184,8 @@ def run_fuzz(binary, seeds, out_dir, timeout):
             how, first = "timeout", f"seeds {a}..{b} ran past {timeout} s"
         elif "timeout:" in first:
             how = "hang"
+        elif "exit status: 101" in first:
+            how = "panic"
         elif "worker process" in first:
             how = "crash"
         elif found:
@@ -308,7 +324,8 @@ def main():
             rec["build_error"] = err
         if status == "built":
             shutil.copy2(target / "release" / "harness", binary)
-            rec["spec"] = run_spec(binary, args.spec_timeout)
+            engine = spec_engine(m["file"]) if m is not None else "both"
+            rec["spec"] = run_spec(binary, args.spec_timeout, engine)
             rec["fuzz"] = run_fuzz(binary, (a, b), args.out / "fuzz-out", args.fuzz_timeout)
         prepare_scratch(repo, scratch, commit)
         print(f"[mutants]   -> {status} {json.dumps({k: rec.get(k) for k in ('spec', 'fuzz')})}",
