@@ -90,9 +90,7 @@ fn file_modules(source: &str, out: &mut BTreeSet<Vec<u8>>) {
             | WastDirective::ModuleDefinition(mut q)
             | WastDirective::AssertMalformed { module: mut q, .. }
             | WastDirective::AssertInvalid { module: mut q, .. } => encode(&mut q),
-            WastDirective::AssertUnlinkable { module, .. } => {
-                encode(&mut QuoteWat::Wat(module))
-            }
+            WastDirective::AssertUnlinkable { module, .. } => encode(&mut QuoteWat::Wat(module)),
             WastDirective::AssertTrap {
                 exec: wast::WastExecute::Wat(wat),
                 ..
