@@ -12,21 +12,20 @@ TARGETS="differential no_panic"
 FUZZ_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/fuzz/target}"
 
 # The targets, instrumented for libFuzzer (and the sanitizer RUSTFLAGS names, if any).
-# -O: release with debug assertions off, as cargo-fuzz's default; OSS-Fuzz's cargo
-# wrapper turns this into a coverage build when SANITIZER=coverage.
+# -O: release, without debug assertions; OSS-Fuzz's cargo wrapper turns this into a
+# coverage build when SANITIZER=coverage.
 cargo fuzz build -O
 for t in $TARGETS; do
     cp "$FUZZ_TARGET_DIR/x86_64-unknown-linux-gnu/release/$t" "$OUT/"
 done
 
 # Seed corpora: the spec testsuite's modules for no_panic, the stable driver's seed
-# inputs for differential (harness/examples/fuzz_corpus.rs says why). A plain host
-# build: the sanitizer flags are for the targets, not for this one-off writer.
+# inputs for differential (harness/src/fuzz/corpus.rs says why), written by the targets
+# just built (FUZZ_WRITE_SEED_CORPUS: write and exit before fuzzing).
 CORPUS="${WORK:-/tmp}/fuzz-seed-corpus"
 rm -rf "$CORPUS"
-RUSTFLAGS="" cargo run --release -p harness --example fuzz_corpus -- "$CORPUS" \
-    --differential-seeds 1000
 for t in $TARGETS; do
+    ASAN_OPTIONS=detect_leaks=0 FUZZ_WRITE_SEED_CORPUS="$CORPUS/$t" "$OUT/$t"
     rm -f "$OUT/${t}_seed_corpus.zip"
     (cd "$CORPUS/$t" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)
 done

@@ -19,7 +19,7 @@ CARGO_TARGET_DIR when set).
 Verdicts are the same as running each tool in full, but cheaper for killed mutants: the
 spec suite runs suite by suite and stops at the first suite with a failure, and the
 fuzzer runs its seed range in two pieces (the first few hundred seeds, then the rest) and
-stops after the first piece that diverges or crashes. A seed is the same case whatever
+stops at the first divergence or crash (the run is stopped there). A seed is the same case whatever
 range it is run in, so "some seed of 0..20000 kills it" does not depend on the split.
 """
 
@@ -30,6 +30,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -137,11 +138,12 @@ def spec_engine(file):
     return "both"
 
 
-def run_spec(binary, timeout, engine="both"):
+def run_spec(binary, timeout, engine="both", file_timeout=30):
     """Suite by suite; the first suite with a failure (or a crash, or the limit) kills."""
     total = 0.0
     for suite in SPEC_SUITES:
-        cmd = [str(binary), "spec", "--suite", suite, "--engine", engine, "--timeout", "120"]
+        cmd = [str(binary), "spec", "--suite", suite, "--engine", engine, "--timeout",
+               str(file_timeout)]
         code, stdout, stderr, secs = sh(cmd, timeout=timeout)
         total += secs
         if code == 0:
@@ -160,8 +162,49 @@ def run_spec(binary, timeout, engine="both"):
     return {"killed": False, "secs": round(total, 1), "engine": engine}
 
 
+def first_finding(cmd, timeout):
+    """Runs a fuzz command until its first divergence or crash line on stderr, then stops
+    it (with its worker processes): one finding decides the verdict, and a mutant that
+    makes every case hang would otherwise cost the case timeout per seed.
+    Returns (exit code, 'killed' or 'timeout', the finding or None, stderr tail, secs)."""
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         errors="replace", start_new_session=True)
+    found, tail = None, []
+    deadline = start + timeout
+    os.set_blocking(p.stderr.fileno(), False)
+    buf = ""
+    while True:
+        chunk = p.stderr.read()
+        if chunk:
+            buf += chunk
+            *lines, buf = buf.split("\n")
+            for line in lines:
+                tail = (tail + [line])[-20:]
+                if found is None and line.startswith("[fuzz] seed-") \
+                        and "reproducer:" not in line:
+                    found = line[len("[fuzz] "):]
+        if found is not None or time.monotonic() > deadline:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+            how = "killed" if found is not None else "timeout"
+            return p.returncode, how, found, "\n".join(tail), time.monotonic() - start
+        if p.poll() is not None:
+            rest = p.stderr.read() or ""
+            for line in (buf + rest).split("\n"):
+                tail = (tail + [line])[-20:]
+                if found is None and line.startswith("[fuzz] seed-") \
+                        and "reproducer:" not in line:
+                    found = line[len("[fuzz] "):]
+            return p.returncode, "exited", found, "\n".join(tail), time.monotonic() - start
+        time.sleep(0.2)
+
+
 def run_fuzz(binary, seeds, out_dir, timeout):
-    """The seed range in two pieces; the first piece that diverges or crashes kills."""
+    """The seed range in two pieces; the first divergence or crash kills (and stops)."""
     total = 0.0
     start, end = seeds
     pieces = [(start, min(end, start + FUZZ_FIRST)), (min(end, start + FUZZ_FIRST), end)]
@@ -171,30 +214,24 @@ def run_fuzz(binary, seeds, out_dir, timeout):
         shutil.rmtree(out_dir, ignore_errors=True)
         cmd = [str(binary), "fuzz", "--seeds", f"{a}..{b}", "--out", str(out_dir),
                "--progress", "600"]
-        code, stdout, stderr, secs = sh(cmd, timeout=timeout)
+        code, ended, first, tail, secs = first_finding(cmd, timeout)
         total += secs
-        found = [x for x in stderr.splitlines()
-                 if x.startswith("[fuzz] seed-") and "reproducer:" not in x]
-        if code == 0 and not found:
+        if ended == "exited" and code == 0 and first is None:
             continue
-        m = re.search(r"^divergences:\s+(\d+)", stdout, re.M)
-        count = int(m.group(1)) if m else len(found)
-        first = found[0][len("[fuzz] "):] if found else ""
-        if code == "timeout" and not found:
+        if first is None and ended == "timeout":
             how, first = "timeout", f"seeds {a}..{b} ran past {timeout} s"
+        elif first is None:
+            how, first = "driver-error", f"exit {code}: " + tail.strip()[-200:]
         elif "timeout:" in first:
             how = "hang"
         elif "exit status: 101" in first:
             how = "panic"
         elif "worker process" in first:
             how = "crash"
-        elif found:
-            how = "divergence"
         else:
-            how = "driver-error"
-            first = f"exit {code}: " + stderr.strip()[-200:]
-        return {"killed": True, "how": how, "seeds": f"{a}..{b}", "count": count,
-                "first": first[:400], "secs": round(total, 1)}
+            how = "divergence"
+        return {"killed": True, "how": how, "seeds": f"{a}..{b}", "first": first[:400],
+                "secs": round(total, 1)}
     return {"killed": False, "secs": round(total, 1)}
 
 
@@ -234,8 +271,7 @@ def report(results, path, commit, args):
         if r["status"] == "built":
             s, f = r["spec"], r["fuzz"]
             spec = f"killed ({s['how']})" if s["killed"] else "survived"
-            fuzz = (f"killed ({f['how']}, {f['count']} in {f['seeds']})" if f["killed"]
-                    else "survived")
+            fuzz = f"killed ({f['how']}, seeds {f['seeds']})" if f["killed"] else "survived"
         cost = f"{r.get('build_secs', 0):.0f}/{r.get('spec', {}).get('secs', 0):.0f}/" \
                f"{r.get('fuzz', {}).get('secs', 0):.0f}"
         what = r["what"].replace("|", "\\|")
@@ -271,8 +307,12 @@ def main():
     ap.add_argument("--out", type=Path, default=target / "mutants", help="results folder")
     ap.add_argument("--fuzz-seeds", default="0..20000")
     ap.add_argument("--build-timeout", type=int, default=1800)
-    ap.add_argument("--spec-timeout", type=int, default=1200, help="seconds per spec suite")
-    ap.add_argument("--fuzz-timeout", type=int, default=1800, help="seconds per fuzz piece")
+    # A mutant that makes code loop forever would otherwise cost every file its timeout.
+    # The unmutated suites take 5-40 s each (both engines, loaded machine).
+    ap.add_argument("--spec-timeout", type=int, default=240, help="seconds per spec suite")
+    ap.add_argument("--spec-file-timeout", type=int, default=30,
+                    help="seconds per spec file (harness spec --timeout)")
+    ap.add_argument("--fuzz-timeout", type=int, default=900, help="seconds per fuzz piece")
     ap.add_argument("--stop-after", type=float, default=None,
                     help="minutes after which no new mutant is started")
     ap.add_argument("--no-baseline", action="store_true",
@@ -325,7 +365,7 @@ def main():
         if status == "built":
             shutil.copy2(target / "release" / "harness", binary)
             engine = spec_engine(m["file"]) if m is not None else "both"
-            rec["spec"] = run_spec(binary, args.spec_timeout, engine)
+            rec["spec"] = run_spec(binary, args.spec_timeout, engine, args.spec_file_timeout)
             rec["fuzz"] = run_fuzz(binary, (a, b), args.out / "fuzz-out", args.fuzz_timeout)
         prepare_scratch(repo, scratch, commit)
         print(f"[mutants]   -> {status} {json.dumps({k: rec.get(k) for k in ('spec', 'fuzz')})}",

@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod compare;
+pub mod corpus;
 pub mod driver;
 pub mod edges;
 pub mod fault;
