@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -168,22 +169,26 @@ def first_finding(cmd, timeout):
     makes every case hang would otherwise cost the case timeout per seed.
     Returns (exit code, 'killed' or 'timeout', the finding or None, stderr tail, secs)."""
     start = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                         errors="replace", start_new_session=True)
-    found, tail = None, []
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    fd = p.stderr.fileno()
+    found, tail, buf = None, [], b""
     deadline = start + timeout
-    os.set_blocking(p.stderr.fileno(), False)
-    buf = ""
+    eof = False
     while True:
-        chunk = p.stderr.read()
-        if chunk:
+        if not eof and select.select([fd], [], [], 0.2)[0]:
+            chunk = os.read(fd, 65536)
+            eof = not chunk
             buf += chunk
-            *lines, buf = buf.split("\n")
-            for line in lines:
+            *lines, buf = buf.split(b"\n")
+            for raw in lines:
+                line = raw.decode(errors="replace")
                 tail = (tail + [line])[-20:]
                 if found is None and line.startswith("[fuzz] seed-") \
                         and "reproducer:" not in line:
                     found = line[len("[fuzz] "):]
+        elif eof:
+            time.sleep(0.2)
         if found is not None or time.monotonic() > deadline:
             try:
                 os.killpg(p.pid, signal.SIGKILL)
@@ -192,15 +197,8 @@ def first_finding(cmd, timeout):
             p.wait()
             how = "killed" if found is not None else "timeout"
             return p.returncode, how, found, "\n".join(tail), time.monotonic() - start
-        if p.poll() is not None:
-            rest = p.stderr.read() or ""
-            for line in (buf + rest).split("\n"):
-                tail = (tail + [line])[-20:]
-                if found is None and line.startswith("[fuzz] seed-") \
-                        and "reproducer:" not in line:
-                    found = line[len("[fuzz] "):]
+        if eof and p.poll() is not None:
             return p.returncode, "exited", found, "\n".join(tail), time.monotonic() - start
-        time.sleep(0.2)
 
 
 def run_fuzz(binary, seeds, out_dir, timeout):
