@@ -17,10 +17,11 @@ rewritten from it after every mutant. OUT defaults to target/mutants (under
 CARGO_TARGET_DIR when set).
 
 Verdicts are the same as running each tool in full, but cheaper for killed mutants: the
-spec suite runs suite by suite and stops at the first suite with a failure, and the
-fuzzer runs its seed range in two pieces (the first few hundred seeds, then the rest) and
-stops at the first divergence or crash (the run is stopped there). A seed is the same case whatever
-range it is run in, so "some seed of 0..20000 kills it" does not depend on the split.
+spec suite runs suite by suite, on the mutated engine only (see spec_engine), and stops at
+the first suite with a failure; the fuzzer runs its seed range in two pieces (the first
+few hundred seeds, then the rest) and is stopped at its first divergence or crash. A seed
+is the same case whatever range it is run in, so "some seed of 0..20000 kills it" does not
+depend on the split.
 """
 
 import argparse
