@@ -14,7 +14,7 @@ thread_local! {
     static ORACLE: Oracle = Oracle::ours().expect("engines");
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: write_seed_corpus_if_asked(), |data: &[u8]| {
     let Some(case) = Case::from_input(data) else {
         return;
     };
@@ -30,3 +30,23 @@ fuzz_target!(|data: &[u8]| {
         }
     });
 });
+
+/// `FUZZ_WRITE_SEED_CORPUS=DIR` writes this target's seed corpus (the stable driver's inputs of seeds 0..1000,
+/// `harness::fuzz::corpus`) into DIR and exits before fuzzing: ClusterFuzzLite's build.sh
+/// gets the corpus from the binary it just built.
+fn write_seed_corpus_if_asked() {
+    let Some(dir) = std::env::var_os("FUZZ_WRITE_SEED_CORPUS") else {
+        return;
+    };
+    let inputs = harness::fuzz::corpus::stable_inputs(1000);
+    match harness::fuzz::corpus::write_all(std::path::Path::new(&dir), &inputs) {
+        Ok(new) => {
+            eprintln!("differential: {} seed inputs ({new} new)", inputs.len());
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("differential: writing the seed corpus: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -47,7 +47,7 @@ fn exercise(bytes: &[u8], plan_bytes: &[u8]) {
     });
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: write_seed_corpus_if_asked(), |data: &[u8]| {
     // The raw bytes, as a module.
     exercise(data, &[]);
     // A generated module with a few bytes overwritten where the input says.
@@ -64,3 +64,23 @@ fuzz_target!(|data: &[u8]| {
     }
     exercise(&wasm, u.take_rest());
 });
+
+/// `FUZZ_WRITE_SEED_CORPUS=DIR` writes this target's seed corpus (the spec testsuite's modules,
+/// `harness::fuzz::corpus`) into DIR and exits before fuzzing: ClusterFuzzLite's build.sh
+/// gets the corpus from the binary it just built.
+fn write_seed_corpus_if_asked() {
+    let Some(dir) = std::env::var_os("FUZZ_WRITE_SEED_CORPUS") else {
+        return;
+    };
+    let inputs = harness::fuzz::corpus::spec_modules();
+    match harness::fuzz::corpus::write_all(std::path::Path::new(&dir), &inputs) {
+        Ok(new) => {
+            eprintln!("no_panic: {} seed inputs ({new} new)", inputs.len());
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("no_panic: writing the seed corpus: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -171,6 +171,7 @@ pub fn is_edge(name: &str, ty: Ty, v: u128) -> bool {
 mod recording {
     use std::cell::RefCell;
     use std::collections::{BTreeMap, HashMap};
+    use std::hash::{BuildHasherDefault, Hasher};
 
     use super::{Coverage, Known, Ty, is_edge, key, universe};
 
@@ -183,10 +184,32 @@ mod recording {
     }
 
     /// By interpreter name (by address: names are `'static` strings of the runtime); `None`
-    /// for names outside the universe.
+    /// for names outside the universe. Hashed by the address itself: the sink runs for
+    /// every operator the interpreter executes, and SipHash there cost more than the rest
+    /// of the sink.
     #[derive(Default)]
     struct Recorder {
-        by_name: HashMap<usize, Option<Entry>>,
+        by_name: HashMap<usize, Option<Entry>, BuildHasherDefault<AddressHasher>>,
+    }
+
+    /// Hashes a `usize` (an address) to itself, mixed by a multiplication.
+    #[derive(Default)]
+    struct AddressHasher(u64);
+
+    impl Hasher for AddressHasher {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            }
+        }
+
+        fn write_usize(&mut self, n: usize) {
+            self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
     }
 
     thread_local! {

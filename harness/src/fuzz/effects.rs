@@ -25,9 +25,31 @@ use crate::fuzz::shape::Shape;
 /// function whose own caller was called back by a host function is as deep as it goes.
 pub const MAX_NESTING: u32 = 2;
 
+/// Most calls back one run makes (all host functions together); later ones are refused
+/// like those past [`MAX_NESTING`]. Calls back multiply: each may reach host functions
+/// that call back again, and without a bound they tripled the fuzzer's CPU per module.
+pub const MAX_CALLS_BACK: u32 = 24;
+
+/// The calls back of one run: how many are under way, and how many were made.
+#[derive(Debug, Default)]
+pub struct CallsBack {
+    depth: AtomicU32,
+    made: AtomicU32,
+}
+
+impl CallsBack {
+    /// A run whose host functions are already `depth` calls back deep (tests).
+    pub fn at_depth(depth: u32) -> CallsBack {
+        CallsBack {
+            depth: AtomicU32::new(depth),
+            made: AtomicU32::new(0),
+        }
+    }
+}
+
 /// Memories grow by small deltas only while they stay within this many pages, so the
 /// per-step snapshots stay small (generated memories are at most 4 pages anyway).
-pub const SOFT_MAX_PAGES: u64 = 8;
+pub const SOFT_MAX_PAGES: u64 = 4;
 
 /// Tables grow by small deltas only while they stay within this many elements.
 pub const SOFT_MAX_ELEMENTS: u64 = 96;
@@ -216,15 +238,15 @@ pub enum Stop {
     Exhausted,
 }
 
-/// Applies the effects of one host call whose arguments hashed to `arg_hash`. `nesting`
-/// counts the calls back into Wasm under way in this store (0 when the embedder's
-/// export call reached this host function directly); shared by all host functions of
-/// a run. Stops early when a nested call exits or exhausts the stack.
+/// Applies the effects of one host call whose arguments hashed to `arg_hash`.
+/// `calls_back` counts the calls back into Wasm under way in this store (none when the
+/// embedder's export call reached this host function directly) and made so far; shared
+/// by all host functions of a run. Stops early when a nested call exits or exhausts the stack.
 pub fn perform(
     env: &mut dyn HostEnv,
     effects: &[EffectPlan],
     arg_hash: u64,
-    nesting: &AtomicU32,
+    calls_back: &CallsBack,
 ) -> (Vec<Effected>, Option<Stop>) {
     let mut done = Vec::new();
     if effects.is_empty() || !env.has_instance() {
@@ -239,15 +261,18 @@ pub fn perform(
         };
         let record = match &plan.effect {
             HostEffect::CallExport { export, args } => {
-                if nesting.load(Ordering::Relaxed) >= MAX_NESTING {
+                if calls_back.depth.load(Ordering::Relaxed) >= MAX_NESTING
+                    || calls_back.made.load(Ordering::Relaxed) >= MAX_CALLS_BACK
+                {
                     done.push(Effected::TooDeep {
                         export: export.clone(),
                     });
                     continue;
                 }
-                nesting.fetch_add(1, Ordering::Relaxed);
+                calls_back.made.fetch_add(1, Ordering::Relaxed);
+                calls_back.depth.fetch_add(1, Ordering::Relaxed);
                 let called = env.call_export(export, args);
-                nesting.fetch_sub(1, Ordering::Relaxed);
+                calls_back.depth.fetch_sub(1, Ordering::Relaxed);
                 let Some(outcome) = called else {
                     done.push(missing(export));
                     continue;
@@ -430,7 +455,9 @@ pub fn draw_effects(
     let globals: Vec<&(String, ValType)> = shape
         .mutable_global_exports
         .iter()
-        .filter(|(n, _)| n != FUEL_EXPORT)
+        // Not the fuel global, nor the blind-spot functions' counters, whose values the
+        // statistics read (`blind_stats.rs`).
+        .filter(|(n, _)| n != FUEL_EXPORT && !n.starts_with("__bs#"))
         .collect();
     for _ in 0..u.int_in_range(1..=3)? {
         let every = if u.ratio(1, 2)? {
@@ -612,7 +639,7 @@ mod tests {
             },
         };
         let mut env = Scripted::default();
-        let one = AtomicU32::new(1);
+        let one = CallsBack::at_depth(1);
         let (done, stop) = perform(&mut env, &[call(1), grow.clone(), call(2)], 3, &one);
         assert_eq!(stop, None);
         assert_eq!(env.asked, ["call f", "grow 2"]);
@@ -621,9 +648,13 @@ mod tests {
             Effected::MemoryGrown { result: None, .. }
         ));
         assert_eq!(done.len(), 2, "call(2) does not apply to an odd hash");
-        assert_eq!(one.load(Ordering::Relaxed), 1, "restored after the call");
-        let (done, _) = perform(&mut env, &[call(1)], 0, &AtomicU32::new(MAX_NESTING));
+        assert_eq!(one.depth.load(Ordering::Relaxed), 1, "restored after the call");
+        let (done, _) = perform(&mut env, &[call(1)], 0, &CallsBack::at_depth(MAX_NESTING));
         assert_eq!(done, [Effected::TooDeep { export: "f".into() }]);
+        let spent = CallsBack::default();
+        spent.made.store(MAX_CALLS_BACK, Ordering::Relaxed);
+        let (done, _) = perform(&mut env, &[call(1)], 0, &spent);
+        assert_eq!(done, [Effected::TooDeep { export: "f".into() }], "budget spent");
     }
 
     #[test]
@@ -639,7 +670,7 @@ mod tests {
                 value: Val::I32(1),
             },
         };
-        let (done, stop) = perform(&mut env, &[call(1), set], 0, &AtomicU32::new(0));
+        let (done, stop) = perform(&mut env, &[call(1), set], 0, &CallsBack::default());
         assert_eq!(stop, Some(Stop::Exit(3)));
         assert_eq!(done.len(), 1);
     }

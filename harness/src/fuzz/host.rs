@@ -4,7 +4,6 @@
 //! memories and tables with the plan's initial contents.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use runtime::{
@@ -36,7 +35,7 @@ struct Shared {
     /// are instantiated, before any of them can be called).
     funcs: OnceLock<HashMap<String, Func>>,
     /// Calls back into Wasm under way (`effects::perform`).
-    nesting: AtomicU32,
+    nesting: crate::fuzz::effects::CallsBack,
     /// The module's function exports: `(name, module function index)`, defined ones.
     defined: Vec<(String, u32)>,
     /// The module's instance once made: what a host function acts on when the embedder

@@ -21,6 +21,7 @@ pub mod blind_spots;
 pub mod blind_stats;
 pub mod cli;
 pub mod compare;
+pub mod corpus;
 pub mod coverage;
 pub mod driver;
 pub mod edges;

@@ -77,7 +77,7 @@ struct Shared {
     funcs: OnceLock<HashMap<String, Func>>,
     /// Host function identities by `func_key`, set with `funcs`.
     host_names: OnceLock<HashMap<String, FuncId>>,
-    nesting: AtomicU32,
+    nesting: crate::fuzz::effects::CallsBack,
     /// The module's defined function exports: `(name, module function index)`.
     defined: Vec<(String, u32)>,
     /// The module's instance once made, for host functions the embedder calls directly.

@@ -161,12 +161,11 @@ impl Subject for RuntimeSubject {
     }
 }
 
-/// Takes the snapshots of one run. A memory is read into a reused buffer and shares
-/// the previous snapshot's bytes when it has not changed, so an unchanged memory costs
-/// one copy and one comparison per step, and no allocation.
+/// Takes the snapshots of one run. A memory is compared in place with the previous
+/// snapshot and shares its bytes when it has not changed, so an unchanged memory costs
+/// one comparison per step, no copy and no allocation.
 #[derive(Default)]
 struct Snapshots {
-    buf: Vec<u8>,
     prev: HashMap<String, Arc<[u8]>>,
 }
 
@@ -221,15 +220,16 @@ impl Snapshots {
     }
 
     fn memory(&mut self, store: &Store, name: &str, m: runtime::Memory) -> Option<Arc<[u8]>> {
-        self.buf.resize(m.data_size(store).ok()?, 0);
-        m.read(store, 0, &mut self.buf).ok()?;
-        if let Some(prev) = self.prev.get(name)
-            && prev[..] == self.buf[..]
-        {
-            return Some(prev.clone());
+        let prev = self.prev.get(name);
+        let bytes = m
+            .with_data(store, |now| match prev {
+                Some(prev) if prev[..] == *now => prev.clone(),
+                _ => Arc::from(now),
+            })
+            .ok()?;
+        if prev.is_none_or(|p| !Arc::ptr_eq(p, &bytes)) {
+            self.prev.insert(name.to_string(), bytes.clone());
         }
-        let bytes: Arc<[u8]> = self.buf.as_slice().into();
-        self.prev.insert(name.to_string(), bytes.clone());
         Some(bytes)
     }
 }

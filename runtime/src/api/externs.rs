@@ -173,6 +173,12 @@ impl Memory {
         })
     }
 
+    /// Calls `f` with the whole memory's bytes, borrowed (no copy; the store is locked
+    /// while `f` runs, so `f` must not use the store).
+    pub fn with_data<R>(&self, ctx: impl AsContext, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
+        self.with(ctx, |m| Ok(f(m.data())))
+    }
+
     /// A copy of the whole memory.
     pub fn to_vec(&self, ctx: impl AsContext) -> Result<Vec<u8>> {
         self.with(ctx, |m| Ok(m.data().to_vec()))
