@@ -158,7 +158,9 @@ fn same_host_call(x: &HostCall, y: &HostCall, lenient: bool) -> bool {
                     args: ay,
                     outcome: oy,
                 },
-            ) => nx == ny && ax == ay && (ox.same_class(oy) || lenient && same_for_reference(ox, oy)),
+            ) => {
+                nx == ny && ax == ay && (ox.same_class(oy) || lenient && same_for_reference(ox, oy))
+            }
             _ => ex == ey,
         })
 }

@@ -648,13 +648,21 @@ mod tests {
             Effected::MemoryGrown { result: None, .. }
         ));
         assert_eq!(done.len(), 2, "call(2) does not apply to an odd hash");
-        assert_eq!(one.depth.load(Ordering::Relaxed), 1, "restored after the call");
+        assert_eq!(
+            one.depth.load(Ordering::Relaxed),
+            1,
+            "restored after the call"
+        );
         let (done, _) = perform(&mut env, &[call(1)], 0, &CallsBack::at_depth(MAX_NESTING));
         assert_eq!(done, [Effected::TooDeep { export: "f".into() }]);
         let spent = CallsBack::default();
         spent.made.store(MAX_CALLS_BACK, Ordering::Relaxed);
         let (done, _) = perform(&mut env, &[call(1)], 0, &spent);
-        assert_eq!(done, [Effected::TooDeep { export: "f".into() }], "budget spent");
+        assert_eq!(
+            done,
+            [Effected::TooDeep { export: "f".into() }],
+            "budget spent"
+        );
     }
 
     #[test]

@@ -48,8 +48,8 @@ pub mod stats;
 pub mod steer;
 pub mod subject;
 pub mod typed_refs;
-pub mod workaround;
 pub mod wide_imports;
+pub mod workaround;
 
 pub use compare::{Divergence, Verdict, compare};
 pub use driver::{FuzzOptions, Reference, Summary};

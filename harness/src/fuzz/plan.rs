@@ -66,6 +66,17 @@ impl HostImport {
     }
 }
 
+impl Plan {
+    /// Drops every host function's effects (for a subject that cannot apply them).
+    pub fn without_host_effects(&mut self) {
+        for imp in &mut self.imports {
+            if let ImportPlan::Func { effects, .. } = &mut imp.plan {
+                effects.clear();
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CallPlan {
     pub export: String,

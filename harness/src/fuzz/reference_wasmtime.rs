@@ -281,6 +281,12 @@ impl Subject for WasmtimeSubject {
         "wasmtime"
     }
 
+    /// Not yet: its host functions answer and exit as planned but do not call back,
+    /// grow, write or set (`effects::HostEnv` has no wasmtime side yet).
+    fn applies_host_effects(&self) -> bool {
+        false
+    }
+
     fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation {
         let mut obs = Observation {
             engine: "wasmtime".into(),

@@ -14,6 +14,12 @@ use crate::fuzz::shape::Shape;
 pub trait Subject {
     fn name(&self) -> &str;
     fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation;
+    /// Whether its host functions carry out the plan's effects (`effects.rs`). When one
+    /// subject's do not, the oracle runs every subject without them, so that what is
+    /// compared is what all of them do.
+    fn applies_host_effects(&self) -> bool {
+        true
+    }
 }
 
 /// One of the runtime's engines.
