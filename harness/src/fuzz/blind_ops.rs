@@ -125,6 +125,39 @@ impl Builder<'_> {
         b.extend([I::I32Const(p as i32), I::GlobalSet(self.globals())]);
     }
 
+    /// `copy` (a `memory.copy` or `table.copy` within one memory or table) of `len` units
+    /// between local 0 and `dist` past it, overlapping: first to the higher address (src <
+    /// dst: a copy that runs front to back reads units it already overwrote), then back
+    /// down; each completed copy bumps its counter of `counters` (forward, backward).
+    fn overlapping_copies(
+        &self,
+        b: &mut Vec<I<'static>>,
+        wide: bool,
+        dist: i64,
+        len: i64,
+        copy: &I<'static>,
+        counters: (Counter, Counter),
+    ) {
+        b.extend([
+            I::LocalGet(0),
+            k(wide, dist),
+            add(wide),
+            I::LocalGet(0),
+            k(wide, len),
+            copy.clone(),
+        ]);
+        self.incr(counters.0, b);
+        b.extend([
+            I::LocalGet(0),
+            I::LocalGet(0),
+            k(wide, dist),
+            add(wide),
+            k(wide, len),
+            copy.clone(),
+        ]);
+        self.incr(counters.1, b);
+    }
+
     /// The memory's size in bytes.
     fn mem_bytes(&self, m: u32, b: &mut Vec<I<'static>>) {
         let wide = self.scan.memories[m as usize].memory64;
@@ -182,25 +215,8 @@ impl Builder<'_> {
             src_mem: m,
             dst_mem: m,
         };
-        // src < dst: a copy that runs front to back reads bytes it already overwrote.
-        b.extend([
-            I::LocalGet(0),
-            k(wide, dist),
-            add(wide),
-            I::LocalGet(0),
-            k(wide, len),
-            copy.clone(),
-        ]);
-        self.incr(Counter::MemoryCopyForward, &mut b);
-        b.extend([
-            I::LocalGet(0),
-            I::LocalGet(0),
-            k(wide, dist),
-            add(wide),
-            k(wide, len),
-            copy.clone(),
-        ]);
-        self.incr(Counter::MemoryCopyBackward, &mut b);
+        let counters = (Counter::MemoryCopyForward, Counter::MemoryCopyBackward);
+        self.overlapping_copies(&mut b, wide, dist, len, &copy, counters);
         // At the end: fits exactly, one past (dst or src), length 0 at and past the end,
         // or a fill that fits or is one past.
         self.pending(Pending::MemoryEdge, &mut b);
@@ -271,24 +287,8 @@ impl Builder<'_> {
             src_table: t,
             dst_table: t,
         };
-        b.extend([
-            I::LocalGet(0),
-            k(wide, dist),
-            add(wide),
-            I::LocalGet(0),
-            k(wide, len),
-            copy.clone(),
-        ]);
-        self.incr(Counter::TableCopyForward, &mut b);
-        b.extend([
-            I::LocalGet(0),
-            I::LocalGet(0),
-            k(wide, dist),
-            add(wide),
-            k(wide, len),
-            copy.clone(),
-        ]);
-        self.incr(Counter::TableCopyBackward, &mut b);
+        let counters = (Counter::TableCopyForward, Counter::TableCopyBackward);
+        self.overlapping_copies(&mut b, wide, dist, len, &copy, counters);
         self.pending(Pending::TableEdge, &mut b);
         let edge = self.below(6);
         match edge {

@@ -275,14 +275,15 @@ impl fmt::Display for Coverage {
                 "not measured (build the harness with `--features op-coverage`)"
             );
         }
-        let total = universe().len();
         let (executed, edged) = self.distinct();
+        let (never, no_edge) = self.gaps();
+        // Counts are kept for universe operators only, so these two make up the universe.
+        let total = executed + never.len();
         write!(
             f,
             "{executed} of {total} grid operators executed in the interpreter, {edged} of them \
              on an edge operand"
         )?;
-        let (never, no_edge) = self.gaps();
         for (what, names) in [("never executed", never), ("no edge operand", no_edge)] {
             if !names.is_empty() {
                 write!(f, "\n  {what}: {}", names.join(" "))?;

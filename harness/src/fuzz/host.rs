@@ -402,11 +402,8 @@ pub fn build(store: &Store, plan: &Plan, shape: &Shape) -> runtime::Result<Host>
                     continue;
                 };
                 let size = m.data_size(store)?;
-                for (off, bytes) in writes {
-                    let n = bytes.len().min(size.saturating_sub(*off as usize));
-                    if n > 0 {
-                        m.write(store, *off as u64, &bytes[..n])?;
-                    }
+                for (off, bytes) in crate::fuzz::plan::clipped_writes(writes, size) {
+                    m.write(store, off as u64, bytes)?;
                 }
             }
             ImportPlan::Table { elems, .. } => {

@@ -53,6 +53,20 @@ pub enum ImportPlan {
     },
 }
 
+/// The planned `writes` of an `ImportPlan::Memory` on a memory of `size` bytes: each as
+/// `(offset, bytes)` clipped to the memory, those wholly past its end left out. Every
+/// subject applies them through this, so they agree on what the host wrote.
+pub fn clipped_writes(
+    writes: &[(u32, Vec<u8>)],
+    size: usize,
+) -> impl Iterator<Item = (usize, &[u8])> {
+    writes.iter().filter_map(move |(off, bytes)| {
+        let off = *off as usize;
+        let n = bytes.len().min(size.saturating_sub(off));
+        (n > 0).then(|| (off, &bytes[..n]))
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct HostImport {
     pub module: String,

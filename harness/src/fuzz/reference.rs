@@ -2,7 +2,6 @@
 //! observed exactly like our engines, so a bug both our engines share shows up too.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use runtime::{RefFamily, TrapKind, ValType};
@@ -473,10 +472,8 @@ impl Subject for WasmiSubject {
                         continue;
                     };
                     let data = m.data_mut(&mut store);
-                    for (off, bytes) in writes {
-                        let off = *off as usize;
-                        let n = bytes.len().min(data.len().saturating_sub(off));
-                        data[off..off + n].copy_from_slice(&bytes[..n]);
+                    for (off, bytes) in crate::fuzz::plan::clipped_writes(writes, data.len()) {
+                        data[off..off + bytes.len()].copy_from_slice(bytes);
                     }
                     m.into()
                 }

@@ -317,7 +317,7 @@ impl Subject for WasmtimeSubject {
         // Functions first: host tables may hold them.
         for &i in &built {
             let imp = &plan.imports[i];
-            let ImportPlan::Func { ty, salt, exit } = &imp.plan else {
+            let ImportPlan::Func { ty, salt, exit, .. } = &imp.plan else {
                 continue;
             };
             let (log, id, salt, exit, results) =
@@ -387,10 +387,8 @@ impl Subject for WasmtimeSubject {
                         continue;
                     };
                     let data = m.data_mut(&mut store);
-                    for (off, bytes) in writes {
-                        let off = *off as usize;
-                        let n = bytes.len().min(data.len().saturating_sub(off));
-                        data[off..off + n].copy_from_slice(&bytes[..n]);
+                    for (off, bytes) in crate::fuzz::plan::clipped_writes(writes, data.len()) {
+                        data[off..off + bytes.len()].copy_from_slice(bytes);
                     }
                     m.into()
                 }
@@ -563,6 +561,9 @@ fn drain(store: &mut Store<()>, log: &Log, names: &HashMap<String, FuncId>) -> V
                     Arg::Func(f) => from_wval(store, &WVal::FuncRef(f), names),
                 })
                 .collect(),
+            // No effects: the oracle runs every subject without them when this one is
+            // in (`applies_host_effects`).
+            effects: Vec::new(),
         })
         .collect()
 }
