@@ -1,5 +1,5 @@
-//! Compiling a module: every defined function, plus an entry trampoline and a host
-//! adapter per signature, into one `JITModule`.
+//! Compiling a module: every defined function, plus the entry trampolines and host
+//! adapters it needs (`Needs`), into one `JITModule`.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,16 +51,6 @@ pub(crate) fn compile_module(
                 .map_err(codegen_error)
         })
         .collect::<Result<_>>()?;
-    let entry_sig = abi::entry_signature(call_conv);
-    let mut tramp_ids = Vec::with_capacity(sigs.len());
-    let mut adapter_ids = Vec::with_capacity(sigs.len());
-    for sig in &sigs {
-        tramp_ids.push(
-            jit.declare_anonymous_function(&entry_sig)
-                .map_err(codegen_error)?,
-        );
-        adapter_ids.push(jit.declare_anonymous_function(sig).map_err(codegen_error)?);
-    }
     let env = Env {
         info,
         sigs: &sigs,
@@ -69,32 +59,44 @@ pub(crate) fn compile_module(
         frontend: isa.frontend_config(),
         simd: super::isa_supports_simd(&**isa),
     };
-    for (i, code) in compile_functions(isa, &env, threads)?
-        .into_iter()
-        .enumerate()
-    {
+    let compiled = compile_functions(isa, &env, threads)?;
+    let needs = Needs::of(info, &compiled);
+    for (i, code) in compiled.into_iter().enumerate() {
         jit.define_function_bytes(func_ids[i], code.alignment, &code.bytes, &code.relocs)
             .map_err(codegen_error)?;
     }
+    let entry_sig = abi::entry_signature(call_conv);
+    let mut tramp_ids = vec![None; sigs.len()];
+    let mut adapter_ids = vec![None; sigs.len()];
     let mut ctx = jit.make_context();
     let mut fbc = FunctionBuilderContext::new();
     for t in 0..sigs.len() {
-        ctx.func.signature = entry_sig.clone();
-        trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
-        jit.define_function(tramp_ids[t], &mut ctx)
-            .map_err(codegen_error)?;
-        jit.clear_context(&mut ctx);
-        ctx.func.signature = sigs[t].clone();
-        trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
-        jit.define_function(adapter_ids[t], &mut ctx)
-            .map_err(codegen_error)?;
-        jit.clear_context(&mut ctx);
+        if needs.entry[t] {
+            let id = jit
+                .declare_anonymous_function(&entry_sig)
+                .map_err(codegen_error)?;
+            ctx.func.signature = entry_sig.clone();
+            trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
+            jit.define_function(id, &mut ctx).map_err(codegen_error)?;
+            jit.clear_context(&mut ctx);
+            tramp_ids[t] = Some(id);
+        }
+        if needs.adapter[t] {
+            let id = jit
+                .declare_anonymous_function(&sigs[t])
+                .map_err(codegen_error)?;
+            ctx.func.signature = sigs[t].clone();
+            trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
+            jit.define_function(id, &mut ctx).map_err(codegen_error)?;
+            jit.clear_context(&mut ctx);
+            adapter_ids[t] = Some(id);
+        }
     }
     jit.finalize_definitions().map_err(codegen_error)?;
     let addr = |id: &FuncId| jit.get_finalized_function(*id) as usize;
     let funcs = func_ids.iter().map(addr).collect();
-    let trampolines = tramp_ids.iter().map(addr).collect();
-    let adapters = adapter_ids.iter().map(addr).collect();
+    let trampolines = tramp_ids.iter().map(|id| id.as_ref().map(addr)).collect();
+    let adapters = adapter_ids.iter().map(|id| id.as_ref().map(addr)).collect();
     Ok(NativeModule {
         funcs,
         trampolines,
@@ -108,6 +110,41 @@ struct CompiledFunction {
     bytes: Vec<u8>,
     alignment: u64,
     relocs: Vec<ModuleReloc>,
+    /// The types it calls through a table or a reference.
+    indirect_types: Vec<u32>,
+}
+
+/// Which signatures need an entry trampoline and which a host adapter. Building both for
+/// every type cost about a tenth of the fuzzer's time (RATIONALE.md, "Fuzzer throughput"); a module needs
+/// - an entry trampoline for each type of a defined function (`entry.rs` enters only
+///   those), and
+/// - a host adapter for each type a host function can be called at: its imported
+///   functions' types (`vmctx.rs`) and the types of its indirect calls (`libcalls.rs`,
+///   `enter_callee`), the only two callers of `vmctx::func_ref`.
+struct Needs {
+    entry: Vec<bool>,
+    adapter: Vec<bool>,
+}
+
+impl Needs {
+    fn of(info: &ModuleInfo, compiled: &[CompiledFunction]) -> Needs {
+        let mut needs = Needs {
+            entry: vec![false; info.types.len()],
+            adapter: vec![false; info.types.len()],
+        };
+        let nimp = info.num_imported_funcs as usize;
+        for (i, &t) in info.funcs.iter().enumerate() {
+            if i < nimp {
+                needs.adapter[t as usize] = true;
+            } else {
+                needs.entry[t as usize] = true;
+            }
+        }
+        for t in compiled.iter().flat_map(|c| &c.indirect_types) {
+            needs.adapter[*t as usize] = true;
+        }
+        needs
+    }
 }
 
 /// Below this much function-body bytecode a module compiles on the calling thread: for
@@ -191,7 +228,7 @@ fn compile_function(
 ) -> Result<CompiledFunction> {
     let nimp = env.info.num_imported_funcs as usize;
     ctx.func.signature = env.sigs[env.info.funcs[nimp + i] as usize].clone();
-    translate::translate_function(&mut ctx.func, fbc, env, i)?;
+    let indirect_types = translate::translate_function(&mut ctx.func, fbc, env, i)?;
     ctx.compile(&**isa, &mut ControlPlane::default())
         .map_err(|e| codegen_error(ModuleError::Compilation(e.inner)))?;
     let compiled = ctx
@@ -209,5 +246,6 @@ fn compile_function(
         bytes,
         alignment,
         relocs,
+        indirect_types,
     })
 }

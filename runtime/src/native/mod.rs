@@ -78,12 +78,13 @@ pub(crate) fn isa_supports_simd(isa: &dyn cranelift_codegen::isa::TargetIsa) -> 
     isa.name() != "x64" || (isa.has_x86_pshufb_lowering() && isa.has_round())
 }
 
-/// A module's machine code: defined functions, and per signature an entry trampoline and
-/// a host adapter (addresses into `_code`).
+/// A module's machine code: defined functions, and per signature the entry trampoline and
+/// the host adapter when the module needs them (`compile.rs`, `Needs`); addresses into
+/// `_code`.
 pub(crate) struct NativeModule {
     pub funcs: Vec<usize>,
-    pub trampolines: Vec<usize>,
-    pub adapters: Vec<usize>,
+    pub trampolines: Vec<Option<usize>>,
+    pub adapters: Vec<Option<usize>>,
     _code: code_memory::CodeMemory,
 }
 
