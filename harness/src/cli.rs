@@ -31,7 +31,8 @@ pub struct Common {
     /// Also write the report as JSON to this file (format: harness/README.md).
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Seconds one file may run before it is counted as failed and abandoned.
+    /// Seconds one directive may run: then its call is interrupted and it fails as a
+    /// timeout, and the rest of the file still runs.
     #[arg(long, default_value_t = crate::spec::DEFAULT_TIMEOUT.as_secs())]
     pub timeout: u64,
 }

@@ -25,16 +25,24 @@ const FILE_THREAD_STACK: usize = 512 << 20;
 /// Shared between a file's thread and the runner watching it.
 #[derive(Default)]
 pub struct FileProgress {
-    /// Set when the time limit passed: the file stops at its next directive.
+    /// Set when the file is abandoned: it stops at its next directive.
     pub cancel: AtomicBool,
     /// Line of the directive running now, to say where a runaway file got stuck.
     pub line: AtomicUsize,
+    /// Directives started so far: the watcher sees whether the file moves on.
+    pub started: AtomicUsize,
 }
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    /// How long one directive may run: then its call is interrupted
+    /// (`InterruptHandle`) and it fails as a timeout, and the file goes on.
     pub timeout: Duration,
 }
+
+/// How much longer than `timeout` a directive that could not be interrupted (stuck
+/// outside Wasm code, e.g. compiling) may run before its file is abandoned.
+const ABANDON_GRACE: Duration = Duration::from_secs(10);
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
@@ -56,22 +64,23 @@ pub fn run_source(
     let (tx, rx) = mpsc::channel();
     let thread_progress = progress.clone();
     let thread_source = source.clone();
+    let timeout = options.timeout;
     let spawned = std::thread::Builder::new()
         .name("wast-file".into())
         .stack_size(FILE_THREAD_STACK)
         .spawn(move || {
-            let outcome =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    match Engine::new(Config::new(strategy).features(features)) {
-                        Ok(engine) => run_wast(&thread_source, &engine, &thread_progress),
-                        Err(e) => file_failure("engine", format!("cannot create the engine: {e}")),
-                    }
-                }));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let config = Config::new(strategy).features(features).interruptible(true);
+                match Engine::new(config) {
+                    Ok(engine) => run_wast(&thread_source, &engine, &thread_progress, timeout),
+                    Err(e) => file_failure("engine", format!("cannot create the engine: {e}")),
+                }
+            }));
             let _ = tx.send(outcome.map_err(|p| panic_message(&*p)));
         });
     let mut result = match spawned {
         Err(e) => file_failure("thread", format!("cannot start a thread: {e}")),
-        Ok(_) => match rx.recv_timeout(options.timeout) {
+        Ok(_) => match wait_for_file(&rx, &progress, options.timeout + ABANDON_GRACE) {
             Ok(Ok(r)) => r,
             Ok(Err(panic)) => file_failure("panic", format!("the run panicked: {panic}")),
             Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -79,8 +88,8 @@ pub fn run_source(
                 let line = progress.line.load(Ordering::Relaxed);
                 let mut r = FileResult::default();
                 let message = format!(
-                    "still running after {}s (at line {line}); abandoned, results of this file lost",
-                    options.timeout.as_secs()
+                    "a directive still running {}s past its time limit could not be interrupted (at line {line}); abandoned, results of this file lost",
+                    ABANDON_GRACE.as_secs()
                 );
                 r.record(line, "timeout", Verdict::fail(message, None, None));
                 r
@@ -92,6 +101,29 @@ pub fn run_source(
     };
     result.elapsed_ms = start.elapsed().as_millis() as u64;
     result
+}
+
+/// The file's result, or a timeout once one directive has been running for `limit`
+/// (the file may take as long as it needs while its directives move on).
+fn wait_for_file<T>(
+    rx: &mpsc::Receiver<T>,
+    progress: &FileProgress,
+    limit: Duration,
+) -> Result<T, mpsc::RecvTimeoutError> {
+    let mut seen = progress.started.load(Ordering::Relaxed);
+    let mut since = Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            done => return done,
+        }
+        let now = progress.started.load(Ordering::Relaxed);
+        if now != seen {
+            (seen, since) = (now, Instant::now());
+        } else if since.elapsed() >= limit {
+            return Err(mpsc::RecvTimeoutError::Timeout);
+        }
+    }
 }
 
 fn file_failure(directive: &str, message: String) -> FileResult {

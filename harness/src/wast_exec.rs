@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use runtime::{CompileErrorKind, Engine, Error, Instance, Module, Store, Value};
 use wast::core::WastRetCore;
@@ -49,9 +50,15 @@ fn fail(message: impl Into<String>) -> Verdict {
 
 type Step<T> = Result<T, Verdict>;
 
-/// Runs `source` on `engine`. `progress.cancel` is checked between directives so a file
-/// that ran past its time limit stops at the next boundary.
-pub fn run_wast(source: &str, engine: &Engine, progress: &FileProgress) -> FileResult {
+/// Runs `source` on `engine` (interruptible). A directive still running after `timeout`
+/// is interrupted and fails as a timeout; the file goes on. `progress.cancel` is checked
+/// between directives so an abandoned file stops at the next boundary.
+pub fn run_wast(
+    source: &str,
+    engine: &Engine,
+    progress: &FileProgress,
+    timeout: Duration,
+) -> FileResult {
     let mut result = FileResult::default();
     let line_of = |span: wast::token::Span| span.linecol_in(source).0 + 1;
     let mut lexer = Lexer::new(source);
@@ -77,6 +84,13 @@ pub fn run_wast(source: &str, engine: &Engine, progress: &FileProgress) -> FileR
         }
     };
     let store = Store::new(engine);
+    let interrupt = match store.interrupt_handle() {
+        Ok(h) => h,
+        Err(e) => {
+            result.record(0, "engine", fail(format!("cannot interrupt: {e}")));
+            return result;
+        }
+    };
     if let Err(e) = spectest::register(&store) {
         result.record(0, "spectest", fail(format!("cannot create spectest: {e}")));
         return result;
@@ -97,12 +111,24 @@ pub fn run_wast(source: &str, engine: &Engine, progress: &FileProgress) -> FileR
             break;
         }
         progress.line.store(line, Ordering::Relaxed);
+        progress.started.fetch_add(1, Ordering::Relaxed);
+        let deadline = interrupt.interrupt_after(timeout);
         // A panic is this directive's failure; the store tolerates a poisoned lock, so
         // the rest of the file still runs.
         let verdict = match catch_unwind(AssertUnwindSafe(|| exec.run(directive))) {
             Ok(v) => v.unwrap_or_else(|v| v),
             Err(p) => fail(format!("panicked: {}", panic_message(&*p))),
         };
+        let timed_out = deadline.fired() && matches!(verdict, Verdict::Fail(_));
+        drop(deadline);
+        if timed_out {
+            let message = format!(
+                "still running after {}s: interrupted ({kind})",
+                timeout.as_secs_f64()
+            );
+            result.record(line, "timeout", fail(message));
+            continue;
+        }
         result.record(line, kind, verdict);
     }
     result

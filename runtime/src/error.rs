@@ -26,6 +26,9 @@ pub enum TrapKind {
     NullReference,
     /// `throw_ref` of a null exnref.
     NullExceptionReference,
+    /// Stopped by an [`InterruptHandle`](crate::InterruptHandle) (not a Wasm trap: the
+    /// embedder asked for it).
+    Interrupted,
 }
 
 impl TrapKind {
@@ -45,6 +48,7 @@ impl TrapKind {
             TrapKind::NullFunctionReference => "null function reference",
             TrapKind::NullReference => "null reference",
             TrapKind::NullExceptionReference => "null exception reference",
+            TrapKind::Interrupted => "interrupted",
         }
     }
 }

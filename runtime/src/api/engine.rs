@@ -42,6 +42,11 @@ pub struct Config {
     /// one per available core, 1 compiles on the calling thread. Small modules (under
     /// 64 KiB of function bodies) always compile on the calling thread.
     pub compile_threads: usize,
+    /// Whether a running call can be stopped from another thread
+    /// ([`Store::interrupt_handle`](crate::Store::interrupt_handle)): both engines then
+    /// check a flag at every function entry and loop header. Off by default, and then
+    /// no check is compiled at all.
+    pub interruptible: bool,
 }
 
 impl Default for Config {
@@ -52,6 +57,7 @@ impl Default for Config {
             max_call_depth: 20_000,
             max_value_stack: 4 * 1024 * 1024,
             compile_threads: 0,
+            interruptible: false,
         }
     }
 }
@@ -66,6 +72,12 @@ impl Config {
 
     pub fn features(mut self, features: WasmFeatures) -> Config {
         self.features = features;
+        self
+    }
+
+    /// Sets [`Config::interruptible`].
+    pub fn interruptible(mut self, on: bool) -> Config {
+        self.interruptible = on;
         self
     }
 }
@@ -92,11 +104,17 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     pub fn new(config: Config) -> Result<Engine> {
         let backend: Arc<dyn Backend> = match config.strategy {
-            Strategy::Interpreter => Arc::new(Interpreter::new(InterpLimits {
-                max_depth: config.max_call_depth as usize,
-                max_cells: config.max_value_stack,
-            })),
-            Strategy::Native => Arc::new(NativeBackend::new(config.compile_threads)?),
+            Strategy::Interpreter => Arc::new(Interpreter::new(
+                InterpLimits {
+                    max_depth: config.max_call_depth as usize,
+                    max_cells: config.max_value_stack,
+                },
+                config.interruptible,
+            )),
+            Strategy::Native => Arc::new(NativeBackend::new(
+                config.compile_threads,
+                config.interruptible,
+            )?),
         };
         Ok(Engine {
             inner: Arc::new(EngineInner { config, backend }),

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::api::{Engine, Instance};
+use crate::api::{Engine, Instance, InterruptHandle};
 use crate::error::{Error, Result};
 use crate::store::{MemoryAllocator, Registry, StoreData, StoreId};
 
@@ -20,6 +20,8 @@ pub(crate) struct StoreShared {
     /// function using the `Store` instead of its `Caller`) into an error, not a deadlock.
     pub(crate) owner: AtomicU64,
     pub(crate) resolver: Mutex<Option<ImportResolver>>,
+    /// The data's interrupt flag, reachable without the lock a running call holds.
+    pub(crate) interrupt: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Supplies a module instance for an import module name without registering it
@@ -78,6 +80,7 @@ impl Store {
         let id = StoreId::fresh();
         let registry = Arc::new(Mutex::new(Registry::default()));
         let data = StoreData::new(id, engine.backend().clone(), registry.clone());
+        let interrupt = data.interrupt.clone();
         Store {
             shared: Arc::new(StoreShared {
                 id,
@@ -86,8 +89,22 @@ impl Store {
                 registry,
                 owner: AtomicU64::new(0),
                 resolver: Mutex::new(None),
+                interrupt,
             }),
         }
+    }
+
+    /// A handle that stops this store's running call from any thread (module docs of
+    /// [`InterruptHandle`]); an error unless the engine was configured
+    /// [`interruptible`](crate::Config::interruptible). Usable while a call runs: it
+    /// does not lock the store.
+    pub fn interrupt_handle(&self) -> Result<InterruptHandle> {
+        if !self.shared.engine.config().interruptible {
+            return Err(Error::Usage(
+                "the engine is not interruptible (Config::interruptible)".into(),
+            ));
+        }
+        Ok(InterruptHandle::new(self.shared.interrupt.clone()))
     }
 
     pub fn engine(&self) -> &Engine {

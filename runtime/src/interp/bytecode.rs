@@ -66,6 +66,10 @@ macro_rules! for_each_instr {
             others: {
                 // --- Control ---
                 Unreachable ends;
+                /// Traps with "interrupted" if the store's interrupt flag is set (at
+                /// function entries and loop headers, only when the engine is
+                /// interruptible: `api/interrupt.rs`).
+                CheckInterrupt;
                 /// Operands of the instruction before it; never executed.
                 Extra { a: u32, b: u32, c: u32 };
                 Br { target: target } ends;

@@ -26,11 +26,16 @@ pub(crate) use exec::coverage;
 
 pub(crate) struct Interpreter {
     limits: InterpLimits,
+    /// Whether function entries and loop headers check the interrupt flag.
+    interruptible: bool,
 }
 
 impl Interpreter {
-    pub(crate) fn new(limits: InterpLimits) -> Interpreter {
-        Interpreter { limits }
+    pub(crate) fn new(limits: InterpLimits, interruptible: bool) -> Interpreter {
+        Interpreter {
+            limits,
+            interruptible,
+        }
     }
 }
 
@@ -76,7 +81,7 @@ impl Backend for Interpreter {
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
         let funcs = (0..info.bodies.len())
-            .map(|i| translate::translate(info, i))
+            .map(|i| translate::translate(info, i, self.interruptible))
             .collect::<Result<Vec<_>>>()?;
         Ok(Arc::new(InterpModule {
             code: Arc::new(ModuleCode {

@@ -39,6 +39,7 @@ pub(crate) fn compile_module(
     isa: &OwnedTargetIsa,
     info: &ModuleInfo,
     threads: usize,
+    interruptible: bool,
 ) -> Result<NativeModule> {
     let builder = JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
     let mut jit = JITModule::new(builder);
@@ -58,6 +59,7 @@ pub(crate) fn compile_module(
         call_conv,
         frontend: isa.frontend_config(),
         simd: super::isa_supports_simd(&**isa),
+        interruptible,
     };
     let compiled = compile_functions(isa, &env, threads)?;
     let needs = Needs::of(info, &compiled);

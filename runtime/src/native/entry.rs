@@ -55,6 +55,8 @@ fn run_entry(
     buf: &mut [RawValue],
 ) -> Result<()> {
     let limit = crate::store::stack_limit();
+    // The flag lives in an `Arc` the store holds, so it outlives the call.
+    let interrupt = std::sync::Arc::as_ptr(&store.interrupt);
     let store_ptr: *mut StoreData = store;
     // SAFETY: `vmctx` was just built or found for this instance and lives as long as the
     // store; its runtime is a separate heap allocation shared by the store's contexts.
@@ -67,6 +69,7 @@ fn run_entry(
         let saved = ((*rt).stack_limit, (*rt).store);
         (*rt).stack_limit = limit;
         (*rt).store = store_ptr;
+        (*rt).interrupt = interrupt;
         (*rt).trap = 0;
         let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(tramp);
         entry(code, vmctx, vmctx, buf.as_mut_ptr());

@@ -31,10 +31,12 @@ pub(crate) struct NativeBackend {
     isa: OwnedTargetIsa,
     /// `Config::compile_threads`.
     compile_threads: usize,
+    /// `Config::interruptible`: function entries and loop headers check the flag.
+    interruptible: bool,
 }
 
 impl NativeBackend {
-    pub(crate) fn new(compile_threads: usize) -> Result<NativeBackend> {
+    pub(crate) fn new(compile_threads: usize, interruptible: bool) -> Result<NativeBackend> {
         let fail = |e: String| Error::Usage(format!("native engine unavailable: {e}"));
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, k: &str, v: &str| {
@@ -65,6 +67,7 @@ impl NativeBackend {
         Ok(NativeBackend {
             isa,
             compile_threads,
+            interruptible,
         })
     }
 }
@@ -132,6 +135,7 @@ impl Backend for NativeBackend {
             &self.isa,
             info,
             self.compile_threads,
+            self.interruptible,
         )?))
     }
 

@@ -33,6 +33,9 @@ pub(crate) struct VMRuntime {
     /// reference (store function index + 1) is `raw`. Filled by the slow path.
     pub func_entries: *const VMFuncEntry,
     pub func_entries_len: usize,
+    /// The store's interrupt flag (`api/interrupt.rs`), set at every host-to-Wasm entry;
+    /// read by function entries and loop headers when the engine is interruptible.
+    pub interrupt: *const std::sync::atomic::AtomicBool,
     /// An error or panic from a host function or libcall, returned unchanged by the entry.
     pub pending: Option<Pending>,
     /// Owns what `func_entries` points to.
@@ -90,6 +93,7 @@ pub(crate) const RT_STACK_LIMIT: i32 = 8;
 pub(crate) const RT_INDIRECT_VMCTX: i32 = 24;
 pub(crate) const RT_FUNC_ENTRIES: i32 = 32;
 pub(crate) const RT_FUNC_ENTRIES_LEN: i32 = 40;
+pub(crate) const RT_INTERRUPT: i32 = 48;
 
 /// `log2(size_of::<VMFuncEntry>())` and its fields' offsets.
 pub(crate) const FUNC_ENTRY_SHIFT: i64 = 5;
@@ -108,7 +112,7 @@ pub(crate) fn trap_kind(code: u32) -> Option<TrapKind> {
     TRAP_KINDS.get((code as usize).checked_sub(1)?).copied()
 }
 
-const TRAP_KINDS: [TrapKind; 13] = [
+const TRAP_KINDS: [TrapKind; 14] = [
     TrapKind::Unreachable,
     TrapKind::IntegerDivideByZero,
     TrapKind::IntegerOverflow,
@@ -122,6 +126,7 @@ const TRAP_KINDS: [TrapKind; 13] = [
     TrapKind::NullFunctionReference,
     TrapKind::NullReference,
     TrapKind::NullExceptionReference,
+    TrapKind::Interrupted,
 ];
 
 /// The shared, heap-allocated runtime of one store.
@@ -144,6 +149,7 @@ impl RuntimeCell {
             indirect_vmctx: std::ptr::null_mut(),
             func_entries: std::ptr::null(),
             func_entries_len: 0,
+            interrupt: std::ptr::null(),
             pending: None,
             entries: Box::new([]),
         })))
@@ -356,6 +362,7 @@ mod tests {
             offset_of!(VMRuntime, func_entries_len) as i32,
             RT_FUNC_ENTRIES_LEN
         );
+        assert_eq!(offset_of!(VMRuntime, interrupt) as i32, RT_INTERRUPT);
         assert_eq!(1 << FUNC_ENTRY_SHIFT, std::mem::size_of::<VMFuncEntry>());
         assert_eq!(offset_of!(VMFuncEntry, type_id) as i32, ENTRY_TYPE_ID);
         assert_eq!(offset_of!(VMFuncEntry, code) as i32, ENTRY_CODE);

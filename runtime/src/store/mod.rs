@@ -24,7 +24,7 @@ mod table;
 mod types;
 mod zeroed;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub(crate) use engine::{Backend, CompiledModule, ModuleCode};
@@ -112,6 +112,9 @@ pub struct StoreData {
     /// The store's name registry, so closing an instance from inside a call (an exit
     /// request) can release its names. Lock order: data, then registry.
     pub(crate) registry: Arc<Mutex<Registry>>,
+    /// Set by an `InterruptHandle` to stop the running call; cleared when a call the host
+    /// made returns with the "interrupted" trap (`api/interrupt.rs`).
+    pub(crate) interrupt: Arc<AtomicBool>,
 }
 
 /// How deeply host functions may re-enter Wasm before the call is refused as
@@ -138,7 +141,14 @@ impl StoreData {
             allocator: None,
             host_entries: 0,
             registry,
+            interrupt: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether an interrupt was requested for the running call.
+    #[inline]
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::Relaxed)
     }
 
     /// Calls host function `func` (which must be a host function) for an engine.
@@ -183,6 +193,13 @@ impl StoreData {
         let backend = self.backend.clone();
         let outcome = backend.invoke(self, func, args, results);
         self.host_entries -= 1;
+        if self.host_entries == 0
+            && let Err(e) = &outcome
+            && e.trap_kind() == Some(TrapKind::Interrupted)
+        {
+            // The request has stopped the call the host made: it is served.
+            self.interrupt.store(false, Ordering::Relaxed);
+        }
         outcome
     }
 

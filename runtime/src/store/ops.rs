@@ -5,10 +5,15 @@
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#memory-instructions>
 //! and <https://webassembly.github.io/spec/core/exec/instructions.html#table-instructions>.
 //! Bounds are checked before anything is written, so a trapping bulk op has no effect.
+//! Memory operations then run in chunks of [`CHUNK`] bytes with an interrupt check before
+//! each (`api/interrupt.rs`), so that a long one can be stopped; an interrupted operation
+//! may have done part of its work (interruption is the embedder's, not a Wasm trap).
 //!
 //! Addresses, indices and lengths are u64 whatever the memory's or table's address
 //! type (memory64, table64): an engine passes an i32 operand zero-extended
 //! ([`address_operand`]), and bounds are checked in 64-bit arithmetic that cannot wrap.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::StoreData;
 use crate::error::TrapKind;
@@ -34,6 +39,31 @@ pub fn address_operand(raw: u64, is_64: bool) -> u64 {
     if is_64 { raw } else { raw as u32 as u64 }
 }
 
+/// Bytes a bulk memory operation handles between two interrupt checks: about 0.1 ms of
+/// copying, so an interrupt lands well within 10 ms.
+pub(crate) const CHUNK: usize = 1 << 20;
+
+/// Runs `step(offset, len)` over `0..total` in chunks of [`CHUNK`] (backwards when
+/// `backwards`), stopping with "interrupted" when `interrupt` is set before a chunk.
+fn in_chunks(
+    total: usize,
+    backwards: bool,
+    interrupt: &AtomicBool,
+    mut step: impl FnMut(usize, usize),
+) -> Result<(), TrapKind> {
+    let mut done = 0;
+    while done < total {
+        if interrupt.load(Ordering::Relaxed) {
+            return Err(TrapKind::Interrupted);
+        }
+        let n = CHUNK.min(total - done);
+        let offset = if backwards { total - done - n } else { done };
+        step(offset, n);
+        done += n;
+    }
+    Ok(())
+}
+
 const MEM: TrapKind = TrapKind::MemoryOutOfBounds;
 const TAB: TrapKind = TrapKind::TableOutOfBounds;
 
@@ -53,8 +83,9 @@ impl StoreData {
         let src = range(src, len, bytes.len(), MEM)?;
         let mem = self.memories[memory as usize].data_mut();
         let dst = range(dst, len, mem.len(), MEM)?;
-        mem[dst].copy_from_slice(&bytes[src]);
-        Ok(())
+        in_chunks(src.len(), false, &self.interrupt, |at, n| {
+            mem[dst.start + at..][..n].copy_from_slice(&bytes[src.start + at..][..n]);
+        })
     }
 
     /// `data.drop`.
@@ -76,14 +107,20 @@ impl StoreData {
             let mem = self.memories[dst_mem as usize].data_mut();
             let s = range(src, len, mem.len(), MEM)?;
             let d = range(dst, len, mem.len(), MEM)?;
-            mem.copy_within(s, d.start);
-            return Ok(());
+            // Chunk by chunk in the direction that never reads a byte already overwritten.
+            return in_chunks(s.len(), d.start > s.start, &self.interrupt, |at, n| {
+                mem.copy_within(s.start + at..s.start + at + n, d.start + at);
+            });
         }
         let s = range(src, len, self.memories[src_mem as usize].len(), MEM)?;
         let d = range(dst, len, self.memories[dst_mem as usize].len(), MEM)?;
-        let tmp = self.memories[src_mem as usize].data()[s].to_vec();
-        self.memories[dst_mem as usize].data_mut()[d].copy_from_slice(&tmp);
-        Ok(())
+        let memories = &mut self.memories;
+        let mut tmp = Vec::new();
+        in_chunks(s.len(), false, &self.interrupt, |at, n| {
+            tmp.clear();
+            tmp.extend_from_slice(&memories[src_mem as usize].data()[s.start + at..][..n]);
+            memories[dst_mem as usize].data_mut()[d.start + at..][..n].copy_from_slice(&tmp);
+        })
     }
 
     /// `memory.fill`.
@@ -96,8 +133,9 @@ impl StoreData {
     ) -> Result<(), TrapKind> {
         let mem = self.memories[memory as usize].data_mut();
         let d = range(dst, len, mem.len(), MEM)?;
-        mem[d].fill(value);
-        Ok(())
+        in_chunks(d.len(), false, &self.interrupt, |at, n| {
+            mem[d.start + at..][..n].fill(value);
+        })
     }
 
     /// `memory.grow`: the old size in pages, or -1 (an i32 result is this, wrapped).

@@ -56,6 +56,7 @@ mod concurrency;
 mod exhaustion;
 mod host_and_hooks;
 mod instantiation;
+mod interrupt;
 mod leaks;
 mod linking;
 mod no_panic;

@@ -68,6 +68,11 @@ pub(super) fn run_frames<'a>(
         for_each_instr!(match_with_lowered_simd(instr, run, {
             // --- Control ---
             Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
+            Instr::CheckInterrupt => {
+                if store.interrupted() {
+                    return Err(TrapKind::Interrupted.into());
+                }
+            }
             Instr::Extra { .. } => {}
             Instr::Br { target } => jump!(run, target),
             Instr::BrIfNez { cond, target } => {

@@ -45,6 +45,10 @@ impl Translator<'_> {
             else_jump,
             handlers: None,
         });
+        if kind == CtrlKind::Loop && self.interruptible {
+            // At the loop's start, so every back edge runs it.
+            self.emit(Instr::CheckInterrupt);
+        }
         Ok(())
     }
 

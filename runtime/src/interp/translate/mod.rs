@@ -117,6 +117,8 @@ pub(crate) struct Translator<'a> {
     skip_depth: u32,
     /// The catch clauses of the `try_table`s ended so far, innermost first.
     handlers: Vec<Handler>,
+    /// Whether function entries and loop headers get a `CheckInterrupt`.
+    interruptible: bool,
 }
 
 fn malformed(e: wasmparser::BinaryReaderError) -> Error {
@@ -124,7 +126,11 @@ fn malformed(e: wasmparser::BinaryReaderError) -> Error {
 }
 
 /// Translates defined function `defined` of a validated module.
-pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
+pub(crate) fn translate(
+    info: &ModuleInfo,
+    defined: usize,
+    interruptible: bool,
+) -> Result<FuncCode> {
     let func_index = info.num_imported_funcs + defined as u32;
     let ty = info.func_type(func_index).clone();
     let body = info.body_reader(defined);
@@ -214,6 +220,7 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         reachable: true,
         skip_depth: 0,
         handlers: Vec::new(),
+        interruptible,
     };
     t.ctrls.push(Ctrl {
         kind: CtrlKind::Func,
@@ -227,6 +234,9 @@ pub(crate) fn translate(info: &ModuleInfo, defined: usize) -> Result<FuncCode> {
         else_jump: None,
         handlers: None,
     });
+    if interruptible {
+        t.emit(Instr::CheckInterrupt);
+    }
 
     // Pass 2: translate, each reachable operator through its visit method (`visit.rs`).
     // Unreachable code is only scanned for the `else`/`end` that makes it reachable again.

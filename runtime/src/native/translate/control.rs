@@ -105,6 +105,10 @@ impl Translator<'_, '_> {
             params.len(),
             results.len(),
         );
+        if self.env.interruptible {
+            // In the header, so every back edge runs it.
+            self.interrupt_check();
+        }
         Ok(())
     }
 

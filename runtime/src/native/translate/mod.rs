@@ -40,7 +40,7 @@ use cranelift_module::FuncId;
 
 use super::abi::{clif_type, libcall_signature};
 use super::libcalls::Libcall;
-use super::vmctx::{RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code};
+use super::vmctx::{RT_INTERRUPT, RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code};
 use crate::error::{CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
 use crate::values::ValType;
@@ -58,6 +58,8 @@ pub(crate) struct Env<'a> {
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
     /// Whether the host ISA has what the SIMD lowering needs (else SIMD is refused).
     pub simd: bool,
+    /// Whether function entries and loop headers check the interrupt flag.
+    pub interruptible: bool,
 }
 
 fn wp_type(t: wasmparser::ValType) -> Result<Type> {
@@ -298,6 +300,9 @@ pub(crate) fn translate_function(
         indirect_types: Vec::new(),
     };
     t.stack_check();
+    if env.interruptible {
+        t.interrupt_check();
+    }
 
     let mut ops = body.get_operators_reader().map_err(wp_error)?;
     while !ops.eof() {
@@ -441,6 +446,18 @@ impl Translator<'_, '_> {
             .ins()
             .icmp(ir::condcodes::IntCC::UnsignedLessThan, sp, limit);
         self.trap_if(below, TrapKind::CallStackExhausted);
+    }
+
+    /// Traps with "interrupted" if the store's interrupt flag is set. An atomic load:
+    /// a plain one could be merged with an earlier load of the flag (there is no store to
+    /// it in Wasm code), and a loop would never see the request.
+    fn interrupt_check(&mut self) {
+        let flag = self
+            .b
+            .ins()
+            .load(types::I64, trusted(), self.rt, RT_INTERRUPT);
+        let set = self.b.ins().atomic_load(types::I8, trusted(), flag);
+        self.trap_if(set, TrapKind::Interrupted);
     }
 
     /// Calls `libcall` with `args` (the caller tests the trap flag if it may trap).

@@ -1,0 +1,206 @@
+//! Stopping a running call from another thread (`Store::interrupt_handle`,
+//! `Config::interruptible`): a tight loop, a deep recursion and a long `memory.fill` each
+//! end with "interrupted" within 10 ms of the request, and the store then runs the next
+//! call correctly; a deadline interrupts by itself and, dropped, never fires (and
+//! withdraws a late request); a request from a host function stops the bulk operation
+//! that follows it (the chunk check); a request made between calls stops the next one.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use runtime::{
+    Config, Error, HostModuleBuilder, Instance, InterruptHandle, Store, Strategy, TrapKind, Value,
+};
+
+use crate::common::{engine, engine_with, instantiate};
+
+const WAT: &str = r#"(module
+  (import "host" "interrupt" (func $interrupt))
+  ;; Tells the test the call has started (so the request lands inside it).
+  (import "host" "started" (func $started))
+  ;; 1 GiB: a fill of all of it takes far longer than 10 ms (first touch of every page).
+  (memory 16384)
+  (func (export "spin") (call $started) (loop $l (br $l)))
+  ;; 1,000 frames deep, then a doubly recursive tail that never ends in practice: no loop,
+  ;; only function entries.
+  (func (export "deep_from") (param $n i32) (result i32)
+    (call $started) (call $deep (local.get $n)))
+  (func $deep (export "deep") (param $n i32) (result i32)
+    (if (result i32) (i32.gt_u (local.get $n) (i32.const 60))
+      (then (i32.add (call $deep (i32.sub (local.get $n) (i32.const 1))) (i32.const 1)))
+      (else (if (result i32) (i32.eqz (local.get $n))
+        (then (i32.const 1))
+        (else (i32.add (call $deep (i32.sub (local.get $n) (i32.const 1)))
+                       (call $deep (i32.sub (local.get $n) (i32.const 1)))))))))
+  (func (export "fill")
+    (call $started)
+    (memory.fill (i32.const 0) (i32.const 7) (i32.const 0x40000000)))
+  ;; The host asks for an interrupt, then a 2 MiB fill runs with no function entry or
+  ;; loop in between: only the bulk operation's own check can stop it, before its
+  ;; second chunk.
+  (func (export "fill_after_request")
+    (call $interrupt)
+    (memory.fill (i32.const 0) (i32.const 9) (i32.const 0x200000)))
+  (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
+
+struct Setup {
+    store: Store,
+    inst: Instance,
+    handle: InterruptHandle,
+    /// Set by the `started` import.
+    started: Arc<AtomicBool>,
+}
+
+fn setup(strategy: Strategy) -> Setup {
+    let store = Store::new(&engine_with(Config::new(strategy).interruptible(true)));
+    let handle = store.interrupt_handle().expect("an interruptible engine");
+    let started = Arc::new(AtomicBool::new(false));
+    let (for_host, flag) = (handle.clone(), started.clone());
+    HostModuleBuilder::new("host")
+        .func_wrap("interrupt", move || for_host.interrupt())
+        .func_wrap("started", move || flag.store(true, Ordering::SeqCst))
+        .instantiate(&store)
+        .unwrap();
+    let inst = instantiate(&store, WAT, None);
+    Setup {
+        store,
+        inst,
+        handle,
+        started,
+    }
+}
+
+fn trap(r: runtime::Result<Vec<Value>>) -> Option<TrapKind> {
+    r.err().and_then(|e| e.trap_kind())
+}
+
+/// Runs export `name` on another thread, interrupts it `after` it has started, and
+/// returns the time from the request to the call's return (best of three tries: one
+/// slow wake-up on a loaded machine says nothing about the check).
+fn interrupt_after(s: &Setup, name: &str, args: &[Value], after: Duration) -> Duration {
+    let (store, handle) = (&s.store, &s.handle);
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let f = s.inst.get_func(store, name).unwrap();
+        let (store2, args2) = (store.clone(), args.to_vec());
+        s.started.store(false, Ordering::SeqCst);
+        let call = std::thread::spawn(move || {
+            let r = f.call(&store2, &args2);
+            (r, Instant::now())
+        });
+        while !s.started.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(after);
+        let requested = Instant::now();
+        handle.interrupt();
+        let (r, returned) = call.join().unwrap();
+        assert_eq!(trap(r), Some(TrapKind::Interrupted), "{name}");
+        best = best.min(returned.saturating_duration_since(requested));
+    }
+    best
+}
+
+fn store_still_works(store: &Store, inst: &Instance) {
+    let add = inst.get_func(store, "add").unwrap();
+    let r = add.call(store, &[Value::I32(40), Value::I32(2)]).unwrap();
+    assert_eq!(r, vec![Value::I32(42)]);
+}
+
+fn tight_loop_deep_recursion_and_long_fill(strategy: Strategy) {
+    let s = setup(strategy);
+    let (store, inst) = (&s.store, &s.inst);
+    let ms = Duration::from_millis;
+    let cases: [(&str, Vec<Value>, Duration); 3] = [
+        ("spin", vec![], ms(20)),
+        ("deep_from", vec![Value::I32(1060)], ms(20)),
+        // Soon after the start: the whole fill must still be running.
+        ("fill", vec![], ms(2)),
+    ];
+    for (name, args, after) in cases {
+        let latency = interrupt_after(&s, name, &args, after);
+        eprintln!("{strategy:?} {name}: returned {latency:?} after the request");
+        assert!(latency < ms(10), "{name}: interrupted after {latency:?}");
+        store_still_works(store, inst);
+    }
+    // The fill was stopped part way: the start is filled, the end is not.
+    let byte = inst.get_func(store, "byte").unwrap();
+    assert_eq!(
+        byte.call(store, &[Value::I32(0)]).unwrap(),
+        vec![Value::I32(7)]
+    );
+    let last = Value::I32(0x3fff_ffff);
+    assert_eq!(byte.call(store, &[last]).unwrap(), vec![Value::I32(0)]);
+}
+
+fn a_request_stops_the_next_bulk_chunk(strategy: Strategy) {
+    let Setup { store, inst, .. } = setup(strategy);
+    let f = inst.get_func(&store, "fill_after_request").unwrap();
+    assert_eq!(trap(f.call(&store, &[])), Some(TrapKind::Interrupted));
+    // Checked before the first chunk: nothing was written.
+    let byte = inst.get_func(&store, "byte").unwrap();
+    assert_eq!(
+        byte.call(&store, &[Value::I32(0)]).unwrap(),
+        vec![Value::I32(0)]
+    );
+    store_still_works(&store, &inst);
+}
+
+fn deadlines_fire_and_cancel(strategy: Strategy) {
+    let Setup {
+        store,
+        inst,
+        handle,
+        ..
+    } = setup(strategy);
+    let spin = inst.get_func(&store, "spin").unwrap();
+    let start = Instant::now();
+    let deadline = handle.interrupt_after(Duration::from_millis(30));
+    assert_eq!(trap(spin.call(&store, &[])), Some(TrapKind::Interrupted));
+    drop(deadline);
+    assert!(start.elapsed() >= Duration::from_millis(30));
+    // Dropped before it fires: it never does, even while a later call runs.
+    drop(handle.interrupt_after(Duration::from_millis(10)));
+    // Fired after its call returned: dropping it withdraws the request.
+    let late = handle.interrupt_after(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(20));
+    drop(late);
+    let deep = inst.get_func(&store, "deep").unwrap();
+    let r = deep.call(&store, &[Value::I32(18)]).unwrap();
+    assert_eq!(r, vec![Value::I32(1 << 18)]);
+    std::thread::sleep(Duration::from_millis(20));
+    store_still_works(&store, &inst);
+}
+
+/// A request made while no call runs stays pending (no request is lost to a race with
+/// the start of a call): the next call stops at its first check, the one after runs.
+fn a_request_between_calls_stops_the_next(strategy: Strategy) {
+    let Setup {
+        store,
+        inst,
+        handle,
+        ..
+    } = setup(strategy);
+    handle.interrupt();
+    let spin = inst.get_func(&store, "spin").unwrap();
+    assert_eq!(trap(spin.call(&store, &[])), Some(TrapKind::Interrupted));
+    store_still_works(&store, &inst);
+}
+
+fn off_by_default(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
+    match store.interrupt_handle() {
+        Err(Error::Usage(m)) => assert!(m.contains("interruptible"), "{m}"),
+        other => panic!("expected a usage error, got {other:?}"),
+    }
+}
+
+on_both_engines!(
+    tight_loop_deep_recursion_and_long_fill,
+    a_request_stops_the_next_bulk_chunk,
+    deadlines_fire_and_cancel,
+    a_request_between_calls_stops_the_next,
+    off_by_default,
+);
