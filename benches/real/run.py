@@ -4,7 +4,7 @@ two engines, wasmtime (the PyPI wheel, as wasi/real/record.py uses it) and Node'
 and prints a markdown table (benches/README.md, "Real programs").
 
     benches/real/run.py [--reps N] [--out FILE] [--wasi-run BIN] [--programs DIR]
-                        [--cases REGEX] [--columns COL,...] [--skip COL:REGEX]...
+                        [--note TEXT] [--cases REGEX] [--columns COL,...] [--skip COL:REGEX]...
                         [--timeout SECONDS | --timeout COL=SECONDS]...
 
 Columns: native-cold, native-warm, interp, wasmtime-cold, wasmtime-warm, node. Every run's
@@ -206,6 +206,7 @@ def parse_args():
     p.add_argument("--programs", default=os.environ.get("REAL_PROGRAMS", os.path.join(ROOT, "target", "real-programs")), help="where wasi/real/fetch.sh put the programs")
     p.add_argument("--reps", type=int, default=3, help="timed runs per cell (default 3); the cell is median (min)")
     p.add_argument("--out", help="also write the markdown to this file")
+    p.add_argument("--note", default="", help="a sentence put before the table's header (e.g. where the binary comes from)")
     p.add_argument("--cases", default="", help="only the cases whose name matches this regex")
     p.add_argument("--columns", default=",".join(COLUMNS), help="comma-separated subset of " + ", ".join(COLUMNS))
     p.add_argument("--skip", action="append", default=[], metavar="COL:REGEX", help="leave out the cases matching REGEX on column COL (repeatable)")
@@ -247,14 +248,17 @@ def main():
     commit = git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
 
     lines = [
-        "Run %s–%s UTC, commit %s, `%s` (%s); %d cores (`nproc`), %s; %s; wasmtime %s (PyPI wheel, default config: "
+        "Run %s–%s UTC, this checkout at commit %s, `%s` (built %s UTC, %s); %d cores (`nproc`), %s; %s; wasmtime %s (PyPI wheel, default config: "
         "Cranelift, parallel compilation); Node %s. %d timed runs per cell: median (min), seconds of one whole run."
         % (started.strftime("%Y-%m-%d %H:%M"), finished.strftime("%H:%M"), commit, shown_path(opts.wasi_run),
+           datetime.datetime.fromtimestamp(os.path.getmtime(opts.wasi_run), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
            "with `--cache-dir`" if bench.has_cache else "no code cache in this build", os.cpu_count(), cpu_model(),
            "load average (`uptime`: 1, 5, 15 min) before → after each case in the last column",
            record.WHEEL.split("==")[1], node_version, opts.reps),
         "",
     ]
+    if opts.note:
+        lines[0] = opts.note + " " + lines[0]
     overhead = {h: statistics.median(v) for h, v in bench.host_overhead.items() if v}
     if overhead:
         lines += [
