@@ -27,8 +27,14 @@ def load_wasmtime(programs):
     return wasmtime
 
 
-def run(wasmtime, wasm, args, dirs, stdout_path):
-    engine = wasmtime.Engine()
+def case_dirs(case, scratch):
+    """A case's preopens as (host, guest) pairs, with `$scratch` replaced by `scratch`."""
+    return [(scratch if h == "$scratch" else os.path.join(HERE, h), g) for h, g in case["dirs"]]
+
+
+def run(wasmtime, wasm, args, dirs, stdout_path, engine=None):
+    """Runs `wasm`'s `_start` on wasmtime; a fresh default engine (no cache) unless one is given."""
+    engine = engine or wasmtime.Engine()
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
     store = wasmtime.Store(engine)
@@ -54,7 +60,7 @@ def main():
     os.makedirs(os.path.join(HERE, "expected"), exist_ok=True)
     for case in cases:
         with tempfile.TemporaryDirectory() as scratch:
-            dirs = [(scratch if h == "$scratch" else os.path.join(HERE, h), g) for h, g in case["dirs"]]
+            dirs = case_dirs(case, scratch)
             out = os.path.join(HERE, "expected", case["name"] + ".stdout")
             run(wasmtime, os.path.join(programs, case["wasm"]), case["args"], dirs, out)
             for f in case["files"]:
@@ -62,4 +68,5 @@ def main():
         print("recorded", case["name"])
 
 
-main()
+if __name__ == "__main__":  # benches/real/ imports this file's helpers
+    main()
