@@ -24,9 +24,9 @@ mod store;
 mod values;
 
 pub use api::{
-    AsContext, Caller, Config, Engine, Extern, Func, Global, HostModuleBuilder, HostResult,
-    ImportResolver, Instance, IntoHostFunc, Memory, Module, Store, Strategy, Table, Tag, TypedFunc,
-    Value, WasmFeatures, WasmParams, WasmResults, WasmTy,
+    AsContext, Caller, CodeCacheOutcome, Config, Engine, Extern, Func, Global, HostModuleBuilder,
+    HostResult, ImportResolver, Instance, IntoHostFunc, Memory, Module, Store, Strategy, Table,
+    Tag, TypedFunc, Value, WasmFeatures, WasmParams, WasmResults, WasmTy,
 };
 pub use error::{
     CompileError, CompileErrorKind, Error, Exception, ExitError, LinkError, LinkErrorKind, Result,

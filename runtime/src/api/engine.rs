@@ -1,6 +1,7 @@
 //! `Engine` and its `Config`: the one place that knows which execution engines exist and
 //! picks one (the engines implement `store::Backend`, the boundary below).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::Result;
@@ -42,6 +43,11 @@ pub struct Config {
     /// one per available core, 1 compiles on the calling thread. Small modules (under
     /// 64 KiB of function bodies) always compile on the calling thread.
     pub compile_threads: usize,
+    /// Where the native engine keeps compiled code between runs (`None`, the default: no
+    /// cache). A module found there is loaded instead of compiled; an entry that is
+    /// missing, damaged or made by another engine build or configuration is recompiled
+    /// and replaced (`Module::code_cache` says which). The interpreter ignores it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -52,6 +58,7 @@ impl Default for Config {
             max_call_depth: 20_000,
             max_value_stack: 4 * 1024 * 1024,
             compile_threads: 0,
+            cache_dir: None,
         }
     }
 }
@@ -66,6 +73,12 @@ impl Config {
 
     pub fn features(mut self, features: WasmFeatures) -> Config {
         self.features = features;
+        self
+    }
+
+    /// Sets `cache_dir`.
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Config {
+        self.cache_dir = dir;
         self
     }
 }
@@ -96,7 +109,11 @@ impl Engine {
                 max_depth: config.max_call_depth as usize,
                 max_cells: config.max_value_stack,
             })),
-            Strategy::Native => Arc::new(NativeBackend::new(config.compile_threads)?),
+            Strategy::Native => Arc::new(NativeBackend::new(
+                config.compile_threads,
+                config.cache_dir.clone(),
+                config.features,
+            )?),
         };
         Ok(Engine {
             inner: Arc::new(EngineInner { config, backend }),
