@@ -107,7 +107,11 @@ impl CodeCache {
                 Ok(artifact) => Lookup::Found(artifact),
                 Err(e) => Lookup::Unusable(e),
             },
-            Err(e) if e.kind() == ErrorKind::NotFound => Lookup::Missing,
+            // No entry, or no cache directory yet (or a file where it should be, which
+            // `store` reports).
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                Lookup::Missing
+            }
             Err(e) => Lookup::Unusable(format!("unreadable: {e}")),
         }
     }
@@ -142,3 +146,6 @@ fn write_atomically(path: &Path, content: &[u8]) -> std::io::Result<()> {
     }
     written
 }
+
+#[cfg(test)]
+mod tests;

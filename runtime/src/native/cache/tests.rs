@@ -1,0 +1,137 @@
+//! Cache files with a valid checksum but content that does not fit the module: the
+//! linker's checks (`link::validate`) refuse them before the JIT sees them, the module is
+//! recompiled and the entry replaced. (Damaged files are tested in `format.rs` and,
+//! through the API, in `tests/code_cache.rs`.)
+
+use std::sync::Arc;
+
+use cranelift_codegen::binemit::Reloc;
+use wasmparser::WasmFeatures;
+
+use super::super::artifact::{CodeReloc, ModuleArtifact, RelocTarget};
+use super::super::{CodeCacheOutcome, NativeBackend, compile, link};
+use super::{CodeCache, format};
+use crate::module::ModuleInfo;
+
+const MODULE: &str = r#"(module
+    (memory 1)
+    (func $f (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+    (func (export "g") (param i32) (result i32)
+        (drop (memory.grow (i32.const 1)))
+        (call $f (local.get 0))))"#;
+
+fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
+    let features = WasmFeatures::WASM2;
+    let backend = NativeBackend::new(1, Some(dir.to_path_buf()), features).unwrap();
+    let bytes = wat::parse_str(MODULE).unwrap();
+    let info = crate::module::parse(Arc::from(bytes), features).unwrap();
+    let artifact = compile::compile_module(&backend.isa, &info, 1).unwrap();
+    (backend, info, artifact)
+}
+
+/// Ways to make a well-formed artifact inconsistent, with words of the reason.
+fn corruptions() -> Vec<(&'static str, fn(&mut ModuleArtifact), &'static str)> {
+    vec![
+        ("a function fewer", |a| drop(a.funcs.pop()), "functions"),
+        ("an adapter fewer", |a| drop(a.adapters.pop()), "adapters"),
+        (
+            "empty code",
+            |a| a.funcs[0].bytes.clear(),
+            "code of 0 bytes",
+        ),
+        ("odd alignment", |a| a.funcs[0].alignment = 3, "alignment"),
+        (
+            "huge alignment",
+            |a| a.funcs[0].alignment = 1 << 20,
+            "alignment",
+        ),
+        (
+            "relocation past the end",
+            |a| {
+                let len = a.funcs[1].bytes.len() as u32;
+                a.funcs[1].relocs[0].offset = len - 2;
+            },
+            "past the end",
+        ),
+        (
+            "relocation far past the end",
+            |a| a.funcs[1].relocs[0].offset = u32::MAX,
+            "past the end",
+        ),
+        (
+            "call to a function that does not exist",
+            |a| {
+                a.funcs[1].relocs.push(CodeReloc {
+                    offset: 0,
+                    kind: Reloc::Abs8,
+                    target: RelocTarget::Func(2),
+                    addend: 0,
+                });
+            },
+            "function 2",
+        ),
+        (
+            "huge addend",
+            |a| a.funcs[1].relocs[0].addend = i64::MIN,
+            "addend",
+        ),
+        (
+            "offset past its own code",
+            |a| {
+                a.funcs[1].relocs.push(CodeReloc {
+                    offset: 0,
+                    kind: Reloc::Abs8,
+                    target: RelocTarget::SelfOffset(1 << 30),
+                    addend: 0,
+                });
+            },
+            "own code",
+        ),
+    ]
+}
+
+#[test]
+fn inconsistent_artifacts_are_refused_by_the_linker() {
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, info, artifact) = setup(dir.path());
+    assert!(!artifact.funcs[1].relocs.is_empty());
+    link::link(&backend.isa, &info, &artifact).unwrap();
+    for (what, corrupt, reason) in corruptions() {
+        let mut bad = artifact.clone();
+        corrupt(&mut bad);
+        let err = link::validate(&info, &bad).expect_err(what);
+        assert!(err.contains(reason), "{what}: {err}");
+        assert!(link::link(&backend.isa, &info, &bad).is_err(), "{what}");
+    }
+}
+
+#[test]
+fn an_entry_with_a_valid_checksum_but_inconsistent_content_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, info, artifact) = setup(dir.path());
+    let cache: &CodeCache = backend.cache.as_ref().unwrap();
+    let key = cache.key(&info.bytes);
+    for (what, corrupt, reason) in corruptions() {
+        let mut bad = artifact.clone();
+        corrupt(&mut bad);
+        // The file format has one count for trampolines and adapters: this one cannot
+        // even be written.
+        let Ok(file) = format::encode(&key, &bad) else {
+            assert_eq!(what, "an adapter fewer");
+            continue;
+        };
+        std::fs::write(cache.path(&key), file).unwrap();
+        let module = backend.compile_cached(&info).unwrap();
+        match &module.cache {
+            CodeCacheOutcome::Stored {
+                replaced: Some(why),
+            } => {
+                assert!(why.contains(reason), "{what}: {why}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        let again = backend.compile_cached(&info).unwrap();
+        assert_eq!(again.cache, CodeCacheOutcome::Loaded, "{what}");
+        assert_eq!(again.funcs.len(), module.funcs.len());
+    }
+}
