@@ -120,8 +120,11 @@ fn second_compile_loads_from_the_cache_and_runs_the_same() {
     only_entry(dir.path());
 }
 
-/// Each damage done to a good entry, and words of the reason the cache must give.
-fn damages() -> Vec<(&'static str, fn(&mut Vec<u8>), &'static str)> {
+/// A damage done to a good entry: what it is, how, and words of the reason the cache
+/// must give.
+type Damage = (&'static str, fn(&mut Vec<u8>), &'static str);
+
+fn damages() -> Vec<Damage> {
     vec![
         ("empty", |f| f.clear(), "truncated"),
         ("truncated to the header", |f| f.truncate(40), "truncated"),

@@ -52,12 +52,12 @@ pub(crate) fn compile_module(
     let mut fbc = FunctionBuilderContext::new();
     let mut trampolines = Vec::with_capacity(sigs.len());
     let mut adapters = Vec::with_capacity(sigs.len());
-    for t in 0..sigs.len() {
+    for (t, sig) in sigs.iter().enumerate() {
         ctx.func.signature = abi::entry_signature(call_conv);
         trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
         trampolines.push(emit(isa, &mut ctx)?);
         ctx.clear();
-        ctx.func.signature = sigs[t].clone();
+        ctx.func.signature = sig.clone();
         trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
         adapters.push(emit(isa, &mut ctx)?);
         ctx.clear();

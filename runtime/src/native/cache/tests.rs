@@ -29,8 +29,11 @@ fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
     (backend, info, artifact)
 }
 
-/// Ways to make a well-formed artifact inconsistent, with words of the reason.
-fn corruptions() -> Vec<(&'static str, fn(&mut ModuleArtifact), &'static str)> {
+/// A way to make a well-formed artifact inconsistent: what it is, how, and words of the
+/// reason it must be refused with.
+type Corruption = (&'static str, fn(&mut ModuleArtifact), &'static str);
+
+fn corruptions() -> Vec<Corruption> {
     vec![
         ("a function fewer", |a| drop(a.funcs.pop()), "functions"),
         ("an adapter fewer", |a| drop(a.adapters.pop()), "adapters"),
