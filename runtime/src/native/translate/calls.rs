@@ -44,7 +44,7 @@ impl Translator<'_, '_> {
             return *f;
         }
         // What `Module::declare_func_in_func` does, without the module: functions are
-        // translated on several threads, away from the `JITModule` (`compile.rs`, whose
+        // translated on several threads, away from the `JITModule` (`link.rs`, whose
         // linker resolves the name). A defined function is local to the module, hence
         // colocated.
         let nimp = self.env.info.num_imported_funcs as usize;

@@ -48,7 +48,7 @@ use crate::values::ValType;
 /// defined function's index, imports not counted).
 pub(crate) const FUNC_NAMESPACE: u32 = 0;
 /// The namespace of the `UserExternalName`s that name libcalls (index: `Libcall::index`).
-/// Compiled code reaches libcalls through relocations the linker (`compile.rs`) resolves,
+/// Compiled code reaches libcalls through relocations the linker (`link.rs`) resolves,
 /// never through an address baked in, so that the code holds nothing of the process that
 /// compiled it and can be cached on disk (`cache/`).
 pub(crate) const LIBCALL_NAMESPACE: u32 = 1;
