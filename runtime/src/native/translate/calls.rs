@@ -44,9 +44,8 @@ impl Translator<'_, '_> {
             return *f;
         }
         // What `Module::declare_func_in_func` does, without the module: functions are
-        // translated on several threads, away from the `JITModule` (`link.rs`, whose
-        // linker resolves the name). A defined function is local to the module, hence
-        // colocated.
+        // translated on several threads, away from the `JITModule`; `link.rs` resolves
+        // the name. A defined function is local to the module, hence colocated.
         let nimp = self.env.info.num_imported_funcs as usize;
         let type_index = self.env.info.funcs[nimp + defined as usize];
         let signature = self.sig_ref(type_index);
