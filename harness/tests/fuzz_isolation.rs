@@ -76,3 +76,46 @@ fn injected_faults_are_recorded_and_the_run_goes_on() {
         );
     }
 }
+
+/// A crash of the reference runtime alone (wasmi 2.0.0 dies of SIGSEGV on seed 830) is
+/// not ours: the case runs again without the reference, and when our engines run it
+/// cleanly the crash is an explained reference difference with a reproducer, and the run
+/// passes. A crash that recurs without the reference stays a crash of ours.
+#[cfg(feature = "reference-wasmi")]
+#[test]
+fn a_crash_of_the_reference_alone_is_explained() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-isolation-reference");
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |out: &Path, faults: &str| {
+        let run = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args([
+                "fuzz",
+                "--seeds",
+                "0..20",
+                "--jobs",
+                "2",
+                "--reference",
+                "wasmi",
+            ])
+            .arg("--out")
+            .arg(out)
+            .env(harness::fuzz::fault::ENV, faults)
+            .output()
+            .expect("running harness fuzz");
+        let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+        (run.status.code(), stdout)
+    };
+    let out = dir.join("reference-only");
+    let (status, stdout) = run(&out, "segv-ref@7");
+    assert_eq!(status, Some(0), "{stdout}");
+    assert_eq!(stat(&stdout, "crashes:"), 0, "{stdout}");
+    assert_eq!(stat(&stdout, "inputs:"), 20, "{stdout}");
+    assert!(stdout.contains("the reference crashed"), "{stdout}");
+    let report = out.join("seed-7-reference-crash").join("report.txt");
+    let report = std::fs::read_to_string(&report).expect("a reproducer");
+    assert!(report.contains("SIGSEGV"), "{report}");
+
+    let (status, stdout) = run(&dir.join("ours"), "segv@7");
+    assert_eq!(status, Some(1), "{stdout}");
+    assert_eq!(stat(&stdout, "crashes:"), 1, "{stdout}");
+}

@@ -3,8 +3,10 @@
 //! (harness/tests/fuzz_isolation.rs).
 //!
 //! `HARNESS_FUZZ_INJECT_FAULT=segv@17,abort@30,hang@45` (kinds: `segv`, `bus`, `ill`,
-//! `abort`, `hang`). Only the worker side (`harness fuzz --worker`) reads it, so it can
-//! never kill an in-process run or a test binary.
+//! `abort`, `hang`; a kind with `-ref`, e.g. `segv-ref@17`, fails only in a worker that
+//! runs a reference runtime, the way a crash of the reference itself would). Only the
+//! worker side (`harness fuzz --worker`) reads it, so it can never kill an in-process run
+//! or a test binary.
 
 use std::collections::HashMap;
 
@@ -20,20 +22,31 @@ pub enum Fault {
     Hang,
 }
 
+/// A fault to inject, and whether only with a reference runtime in the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Injected {
+    pub fault: Fault,
+    pub reference_only: bool,
+}
+
 /// The faults to inject, by seed; empty when the variable is unset.
-pub fn from_env() -> anyhow::Result<HashMap<u64, Fault>> {
+pub fn from_env() -> anyhow::Result<HashMap<u64, Injected>> {
     let Ok(spec) = std::env::var(ENV) else {
         return Ok(HashMap::new());
     };
     parse(&spec)
 }
 
-pub fn parse(spec: &str) -> anyhow::Result<HashMap<u64, Fault>> {
+pub fn parse(spec: &str) -> anyhow::Result<HashMap<u64, Injected>> {
     let mut faults = HashMap::new();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (kind, seed) = item
             .split_once('@')
             .ok_or_else(|| anyhow::anyhow!("{ENV}: expected KIND@SEED, got {item:?}"))?;
+        let (kind, reference_only) = match kind.strip_suffix("-ref") {
+            Some(kind) => (kind, true),
+            None => (kind, false),
+        };
         let fault = match kind {
             "segv" => Fault::Segv,
             "bus" => Fault::Bus,
@@ -42,7 +55,11 @@ pub fn parse(spec: &str) -> anyhow::Result<HashMap<u64, Fault>> {
             "hang" => Fault::Hang,
             other => anyhow::bail!("{ENV}: unknown fault {other:?}"),
         };
-        faults.insert(seed.parse()?, fault);
+        let injected = Injected {
+            fault,
+            reference_only,
+        };
+        faults.insert(seed.parse()?, injected);
     }
     Ok(faults)
 }

@@ -224,7 +224,11 @@ pub fn slot(
             Ok(Ran::Crashed { seed, cause }) => {
                 pending.push(seed + 1..range.end);
                 pending.push(range.start..seed);
-                tx.send(crashed(opts, seed, cause).map(|s| (seed, s)))
+                let summary = match without_reference(opts, iso, seed, timeout) {
+                    Some(summary) => reference_crashed(opts, seed, &cause, summary),
+                    None => crashed(opts, seed, cause),
+                };
+                tx.send(summary.map(|s| (seed, s)))
             }
             Err(e) => {
                 let _ = tx.send(Err(e));
@@ -235,6 +239,60 @@ pub fn slot(
             return;
         }
     }
+}
+
+/// With a reference runtime, a crash may be the reference's own (wasmi 2.0.0 dies of
+/// SIGSEGV on seed 830): the case runs again in a worker without the reference, and the
+/// summary of that run when it ends cleanly, so the crash is ours only if it recurs.
+fn without_reference(
+    opts: &FuzzOptions,
+    iso: &Isolation,
+    seed: u64,
+    timeout: Duration,
+) -> Option<Summary> {
+    opts.reference?;
+    let alone = FuzzOptions {
+        reference: None,
+        ..opts.clone()
+    };
+    let mut worker = Worker::spawn(&alone, iso).ok()?;
+    match worker.run(&(seed..seed + 1), timeout).ok()? {
+        Ran::Done(summary) => Some(*summary),
+        Ran::Crashed { .. } => None,
+    }
+}
+
+/// The summary of a case whose worker died or hung only with the reference runtime in
+/// it: our engines' results from the run without it, the crash counted as a reference
+/// difference that a known cause explains, and a reproducer written for the
+/// reference's maintainers.
+fn reference_crashed(
+    opts: &FuzzOptions,
+    seed: u64,
+    cause: &Cause,
+    mut summary: Summary,
+) -> anyhow::Result<Summary> {
+    let label = format!("seed-{seed}-reference-crash");
+    eprintln!(
+        "[fuzz] seed-{seed}: the reference crashed ({cause}); our engines ran it cleanly without it"
+    );
+    if let Some((case, ..)) = Case::generate(&seed_bytes(seed)) {
+        let text = format!(
+            "case: seed-{seed}\nthe reference runtime crashed: {cause}\nour engines ran the case without it: no divergence, no crash\n"
+        );
+        crate::fuzz::repro::write(&opts.out, &label, &case, &text)
+            .with_context(|| format!("writing the reproducer of {label}"))?;
+    }
+    let stats = &mut summary.stats;
+    stats.reference_only += 1;
+    *stats
+        .reference_explained
+        .entry(
+            "the reference crashed; ours ran the case cleanly without it (reproducer in OUT/)"
+                .into(),
+        )
+        .or_default() += 1;
+    Ok(summary)
 }
 
 /// The summary of a case whose worker died or hung, with its reproducer written.
@@ -314,8 +372,10 @@ fn serve_ranges(opts: &FuzzOptions, out: &mut impl Write) -> anyhow::Result<()> 
         for seed in range {
             writeln!(out, "s {seed}")?;
             out.flush()?;
-            if let Some(f) = faults.get(&seed) {
-                fault::inject(*f);
+            if let Some(f) = faults.get(&seed)
+                && (!f.reference_only || opts.reference.is_some())
+            {
+                fault::inject(f.fault);
             }
             let label = format!("seed-{seed}");
             driver::run_input(&oracle, &seed_bytes(seed), &label, opts, &mut summary)?;

@@ -46,21 +46,19 @@ pub(crate) struct CodeBlob {
 pub(crate) struct ModuleArtifact {
     /// Per defined function.
     pub funcs: Vec<CodeBlob>,
-    /// Per type of the module: the entry trampoline (`trampolines.rs`).
-    pub trampolines: Vec<CodeBlob>,
-    /// Per type of the module: the host adapter.
-    pub adapters: Vec<CodeBlob>,
+    /// Per type of the module: the entry trampoline (`trampolines.rs`), if the module
+    /// needs one (`compile::Needs`).
+    pub trampolines: Vec<Option<CodeBlob>>,
+    /// Per type of the module: the host adapter, if the module needs one.
+    pub adapters: Vec<Option<CodeBlob>>,
 }
 
 impl ModuleArtifact {
-    /// Every blob: functions, then per type its trampoline and adapter.
+    /// Every blob: functions, trampolines, adapters.
     pub fn blobs(&self) -> impl Iterator<Item = &CodeBlob> {
-        self.funcs.iter().chain(
-            self.trampolines
-                .iter()
-                .zip(&self.adapters)
-                .flat_map(|(t, a)| [t, a]),
-        )
+        (self.funcs.iter())
+            .chain(self.trampolines.iter().flatten())
+            .chain(self.adapters.iter().flatten())
     }
 }
 

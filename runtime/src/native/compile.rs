@@ -1,5 +1,5 @@
-//! Compiling a module: every defined function, plus an entry trampoline and a host
-//! adapter per signature, into relocatable machine code (a `ModuleArtifact`), which
+//! Compiling a module: every defined function, plus the entry trampolines and host
+//! adapters it needs (`Needs`), into relocatable machine code (a `ModuleArtifact`), which
 //! `link.rs` places in executable memory. The artifact holds nothing of this process
 //! (callees and libcalls are named, not addressed), so the code cache (`cache/`) can
 //! store it and a later process link it instead of compiling.
@@ -33,10 +33,14 @@ fn codegen_error(e: CodegenError) -> Error {
 }
 
 /// Compiles `info` with `threads` compiling its functions (0: one per available core).
+/// With `every_adapter`, a host adapter is built for every type, not only those the
+/// module needs: the code cache's entries have them all, so that loading one needs no
+/// knowledge of which types the code calls indirectly (`cache/format.rs`).
 pub(crate) fn compile_module(
     isa: &OwnedTargetIsa,
     info: &ModuleInfo,
     threads: usize,
+    every_adapter: bool,
 ) -> Result<ModuleArtifact> {
     let call_conv = isa.default_call_conv();
     let sigs: Vec<Signature> = info.types.iter().map(|t| abi::wasm_signature(t)).collect();
@@ -47,26 +51,88 @@ pub(crate) fn compile_module(
         frontend: isa.frontend_config(),
         simd: super::isa_supports_simd(&**isa),
     };
-    let funcs = compile_functions(isa, &env, threads)?;
+    let compiled = compile_functions(isa, &env, threads)?;
+    let mut needs = Needs::of(info, &compiled);
+    if every_adapter {
+        needs.adapter.fill(true);
+    }
     let mut ctx = Context::new();
     let mut fbc = FunctionBuilderContext::new();
     let mut trampolines = Vec::with_capacity(sigs.len());
     let mut adapters = Vec::with_capacity(sigs.len());
     for (t, sig) in sigs.iter().enumerate() {
-        ctx.func.signature = abi::entry_signature(call_conv);
-        trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
-        trampolines.push(emit(isa, &mut ctx)?);
-        ctx.clear();
-        ctx.func.signature = sig.clone();
-        trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
-        adapters.push(emit(isa, &mut ctx)?);
-        ctx.clear();
+        let mut trampoline = None;
+        if needs.entry[t] {
+            ctx.func.signature = abi::entry_signature(call_conv);
+            trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
+            trampoline = Some(emit(isa, &mut ctx)?);
+            ctx.clear();
+        }
+        trampolines.push(trampoline);
+        let mut adapter = None;
+        if needs.adapter[t] {
+            ctx.func.signature = sig.clone();
+            trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
+            adapter = Some(emit(isa, &mut ctx)?);
+            ctx.clear();
+        }
+        adapters.push(adapter);
     }
     Ok(ModuleArtifact {
-        funcs,
+        funcs: compiled.into_iter().map(|c| c.blob).collect(),
         trampolines,
         adapters,
     })
+}
+
+/// One defined function's machine code.
+struct CompiledFunction {
+    blob: CodeBlob,
+    /// The types it calls through a table or a reference.
+    indirect_types: Vec<u32>,
+}
+
+/// Which signatures need an entry trampoline and which a host adapter. Building both for
+/// every type cost about a tenth of the fuzzer's time (RATIONALE.md, "Fuzzer throughput"); a module needs
+/// - an entry trampoline for each type of a defined function (`entry.rs` enters only
+///   those), and
+/// - a host adapter for each type a host function can be called at: its imported
+///   functions' types (`vmctx.rs`) and the types of its indirect calls (`libcalls.rs`,
+///   `enter_callee`), the only two callers of `vmctx::func_ref`.
+///
+/// `link::validate` checks the part that follows from the module alone (`Needs::static_of`).
+pub(crate) struct Needs {
+    pub entry: Vec<bool>,
+    pub adapter: Vec<bool>,
+}
+
+impl Needs {
+    /// The trampolines and adapters the module's types and imports require, whatever the
+    /// code does: an entry trampoline per type of a defined function, an adapter per type
+    /// of an imported function.
+    pub fn static_of(info: &ModuleInfo) -> Needs {
+        let mut needs = Needs {
+            entry: vec![false; info.types.len()],
+            adapter: vec![false; info.types.len()],
+        };
+        let nimp = info.num_imported_funcs as usize;
+        for (i, &t) in info.funcs.iter().enumerate() {
+            if i < nimp {
+                needs.adapter[t as usize] = true;
+            } else {
+                needs.entry[t as usize] = true;
+            }
+        }
+        needs
+    }
+
+    fn of(info: &ModuleInfo, compiled: &[CompiledFunction]) -> Needs {
+        let mut needs = Needs::static_of(info);
+        for t in compiled.iter().flat_map(|c| &c.indirect_types) {
+            needs.adapter[*t as usize] = true;
+        }
+        needs
+    }
 }
 
 /// Compiles the function built in `ctx` to machine code with its relocations.
@@ -128,7 +194,11 @@ const PARALLEL_MIN_BODY_BYTES: usize = 64 * 1024;
 /// per available core). Functions are independent: each is translated into its own
 /// `Function` (calls name their callees, `calls.rs`) and compiled there; `link.rs` places
 /// the code and resolves the relocations.
-fn compile_functions(isa: &OwnedTargetIsa, env: &Env<'_>, threads: usize) -> Result<Vec<CodeBlob>> {
+fn compile_functions(
+    isa: &OwnedTargetIsa,
+    env: &Env<'_>,
+    threads: usize,
+) -> Result<Vec<CompiledFunction>> {
     let count = env.info.bodies.len();
     let body_bytes: usize = env.info.bodies.iter().map(|b| b.range.len()).sum();
     let threads = match threads {
@@ -141,7 +211,8 @@ fn compile_functions(isa: &OwnedTargetIsa, env: &Env<'_>, threads: usize) -> Res
         threads.min(count).max(1)
     };
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<Result<CodeBlob>>>> = Mutex::new((0..count).map(|_| None).collect());
+    let done: Mutex<Vec<Option<Result<CompiledFunction>>>> =
+        Mutex::new((0..count).map(|_| None).collect());
     let work = || {
         let mut ctx = Context::new();
         let mut fbc = FunctionBuilderContext::new();
@@ -193,9 +264,12 @@ fn compile_function(
     ctx: &mut Context,
     fbc: &mut FunctionBuilderContext,
     i: usize,
-) -> Result<CodeBlob> {
+) -> Result<CompiledFunction> {
     let nimp = env.info.num_imported_funcs as usize;
     ctx.func.signature = env.sigs[env.info.funcs[nimp + i] as usize].clone();
-    translate::translate_function(&mut ctx.func, fbc, env, i)?;
-    emit(isa, ctx)
+    let indirect_types = translate::translate_function(&mut ctx.func, fbc, env, i)?;
+    Ok(CompiledFunction {
+        blob: emit(isa, ctx)?,
+        indirect_types,
+    })
 }

@@ -31,7 +31,11 @@ pub(crate) fn invoke(
     let info = module.info();
     let type_index = info.funcs[index as usize] as usize;
     let code = native.funcs[(index - info.num_imported_funcs) as usize] as *const u8;
-    let tramp = native.trampolines[type_index];
+    let tramp = native.trampolines[type_index].ok_or_else(|| {
+        Error::internal(format!(
+            "native engine: no entry trampoline for type {type_index}"
+        ))
+    })?;
     with_raw_values(args.len().max(results.len()).max(1), |buf| {
         buf[..args.len()].copy_from_slice(args);
         run_entry(store, vmctx, code, tramp, buf)?;

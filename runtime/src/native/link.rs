@@ -16,6 +16,7 @@ use super::NativeModule;
 use super::abi;
 use super::artifact::{CodeBlob, ModuleArtifact, RelocTarget, reloc_width};
 use super::code_memory::CodeMemory;
+use super::compile::Needs;
 use super::libcalls::Libcall;
 use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
@@ -46,6 +47,17 @@ pub(crate) fn validate(
             artifact.trampolines.len(),
             artifact.adapters.len()
         ));
+    }
+    let needs = Needs::static_of(info);
+    for t in 0..types {
+        if needs.entry[t] && artifact.trampolines[t].is_none() {
+            return Err(format!(
+                "no entry trampoline for type {t} of a defined function"
+            ));
+        }
+        if needs.adapter[t] && artifact.adapters[t].is_none() {
+            return Err(format!("no host adapter for type {t} of an import"));
+        }
     }
     for (i, blob) in artifact.blobs().enumerate() {
         validate_blob(blob, funcs).map_err(|e| format!("code blob {i}: {e}"))?;
@@ -108,6 +120,14 @@ fn link_error(e: cranelift_module::ModuleError) -> Error {
     Error::internal(format!("native engine: linking failed: {e:?}"))
 }
 
+/// The blobs that are there, with their ids.
+fn present<'a>(
+    blobs: &'a [Option<CodeBlob>],
+    ids: &'a [Option<FuncId>],
+) -> impl Iterator<Item = (&'a CodeBlob, &'a FuncId)> {
+    (blobs.iter().zip(ids)).filter_map(|(b, id)| Some((b.as_ref()?, id.as_ref()?)))
+}
+
 /// Places `artifact` (checked by `validate` here) in executable memory.
 pub(crate) fn link(
     isa: &OwnedTargetIsa,
@@ -131,12 +151,15 @@ pub(crate) fn link(
         .map(|i| declare(&mut jit, &sigs[info.funcs[nimp + i] as usize]))
         .collect::<Result<_>>()?;
     let entry_sig = abi::entry_signature(call_conv);
-    let tramp_ids: Vec<FuncId> = (0..sigs.len())
-        .map(|_| declare(&mut jit, &entry_sig))
+    let tramp_ids: Vec<Option<FuncId>> = (artifact.trampolines.iter())
+        .map(|blob| {
+            blob.as_ref()
+                .map(|_| declare(&mut jit, &entry_sig))
+                .transpose()
+        })
         .collect::<Result<_>>()?;
-    let adapter_ids: Vec<FuncId> = sigs
-        .iter()
-        .map(|sig| declare(&mut jit, sig))
+    let adapter_ids: Vec<Option<FuncId>> = (artifact.adapters.iter().zip(&sigs))
+        .map(|(blob, sig)| blob.as_ref().map(|_| declare(&mut jit, sig)).transpose())
         .collect::<Result<_>>()?;
     let libcall_ids: Vec<FuncId> = Libcall::ALL
         .iter()
@@ -147,8 +170,8 @@ pub(crate) fn link(
         })
         .collect::<Result<_>>()?;
     let blobs = (artifact.funcs.iter().zip(&func_ids))
-        .chain(artifact.trampolines.iter().zip(&tramp_ids))
-        .chain(artifact.adapters.iter().zip(&adapter_ids));
+        .chain(present(&artifact.trampolines, &tramp_ids))
+        .chain(present(&artifact.adapters, &adapter_ids));
     for (blob, id) in blobs {
         let relocs: Vec<ModuleReloc> = blob
             .relocs
@@ -171,8 +194,8 @@ pub(crate) fn link(
     jit.finalize_definitions().map_err(link_error)?;
     let addr = |id: &FuncId| jit.get_finalized_function(*id) as usize;
     let funcs = func_ids.iter().map(addr).collect();
-    let trampolines = tramp_ids.iter().map(addr).collect();
-    let adapters = adapter_ids.iter().map(addr).collect();
+    let trampolines = tramp_ids.iter().map(|id| id.as_ref().map(addr)).collect();
+    let adapters = adapter_ids.iter().map(|id| id.as_ref().map(addr)).collect();
     Ok(NativeModule {
         funcs,
         trampolines,

@@ -87,9 +87,11 @@ impl NativeBackend {
 
     /// Compiles `info` and links the code, through the code cache if there is one.
     fn compile_cached(&self, info: &ModuleInfo) -> Result<NativeModule> {
-        let compile = || compile::compile_module(&self.isa, info, self.compile_threads);
+        let compile = |every_adapter| {
+            compile::compile_module(&self.isa, info, self.compile_threads, every_adapter)
+        };
         let Some(cache) = &self.cache else {
-            return link::link(&self.isa, info, &compile()?);
+            return link::link(&self.isa, info, &compile(false)?);
         };
         let key = cache.key(&info.bytes);
         let replaced = match cache.load(&key) {
@@ -103,7 +105,7 @@ impl NativeBackend {
             cache::Lookup::Missing => None,
             cache::Lookup::Unusable(reason) => Some(reason),
         };
-        let artifact = compile()?;
+        let artifact = compile(true)?;
         let stored = cache.store(&key, &artifact);
         let mut module = link::link(&self.isa, info, &artifact)?;
         module.cache = match stored {
@@ -123,12 +125,13 @@ pub(crate) fn isa_supports_simd(isa: &dyn cranelift_codegen::isa::TargetIsa) -> 
     isa.name() != "x64" || (isa.has_x86_pshufb_lowering() && isa.has_round())
 }
 
-/// A module's machine code: defined functions, and per signature an entry trampoline and
-/// a host adapter (addresses into `_code`).
+/// A module's machine code: defined functions, and per signature the entry trampoline and
+/// the host adapter when the module needs them (`compile.rs`, `Needs`); addresses into
+/// `_code`.
 pub(crate) struct NativeModule {
     pub funcs: Vec<usize>,
-    pub trampolines: Vec<usize>,
-    pub adapters: Vec<usize>,
+    pub trampolines: Vec<Option<usize>>,
+    pub adapters: Vec<Option<usize>>,
     /// Whether the code came from the code cache.
     pub cache: CodeCacheOutcome,
     _code: code_memory::CodeMemory,

@@ -329,7 +329,10 @@ pub(crate) fn func_ref(
             }
         }
         crate::store::FuncKind::Host { .. } => VMFuncRef {
-            code: caller.adapters[type_index as usize] as *const u8,
+            // `compile.rs` (`Needs`) builds an adapter for every type this is called with.
+            code: caller.adapters[type_index as usize]
+                .expect("a host adapter for each imported and indirectly called type")
+                as *const u8,
             vmctx: func as usize as *mut VMContext,
         },
     }

@@ -7,7 +7,11 @@
 //! ```
 //!
 //! Payload, all integers little-endian: function count u32, type count u32, then the
-//! blobs (functions, trampolines, adapters), each `alignment u32, length u32, code,
+//! blobs: the functions', then per type a presence byte (0 or 1) and the entry trampoline
+//! if present, then per type the host adapter. Every adapter is there: without them all,
+//! loading would need to know which types the code calls indirectly, which only
+//! translating it tells (`compile::Needs`), and a missing one would be found only when a
+//! host function is called at that type. Each blob is `alignment u32, length u32, code,
 //! relocation count u32, relocations`, a relocation being `kind u8` (index into
 //! `RELOC_KINDS`), `offset u32`, `addend i64` and a target: tag 0 + defined function
 //! u32, tag 1 + libcall u32, tag 2 + Cranelift libcall u8 (index into
@@ -43,12 +47,19 @@ pub(crate) fn encode(key: &CacheKey, artifact: &ModuleArtifact) -> Result<Vec<u8
     if artifact.adapters.len() != artifact.trampolines.len() {
         return Err("as many adapters as trampolines expected".into());
     }
-    let blobs = artifact
-        .funcs
-        .iter()
-        .chain(&artifact.trampolines)
-        .chain(&artifact.adapters);
-    for blob in blobs {
+    for blob in &artifact.funcs {
+        encode_blob(&mut payload, blob)?;
+    }
+    for trampoline in &artifact.trampolines {
+        payload.push(u8::from(trampoline.is_some()));
+        if let Some(blob) = trampoline {
+            encode_blob(&mut payload, blob)?;
+        }
+    }
+    for adapter in &artifact.adapters {
+        let blob = adapter
+            .as_ref()
+            .ok_or("an adapter is missing (entries have every adapter)")?;
         encode_blob(&mut payload, blob)?;
     }
     let mut file = Vec::with_capacity(HEADER_LEN + payload.len() + CHECKSUM_LEN);
@@ -144,13 +155,23 @@ pub(crate) fn decode(file: &[u8], key: &CacheKey) -> Result<ModuleArtifact, Stri
     let mut payload = Reader::new(&content[HEADER_LEN..]);
     let funcs = payload.u32()?;
     let types = payload.u32()?;
-    let mut blobs = |n: u32| -> Result<Vec<CodeBlob>, String> {
-        (0..n).map(|_| decode_blob(&mut payload)).collect()
-    };
+    let funcs = (0..funcs)
+        .map(|_| decode_blob(&mut payload))
+        .collect::<Result<_, _>>()?;
+    let trampolines = (0..types)
+        .map(|_| match payload.u8()? {
+            0 => Ok(None),
+            1 => decode_blob(&mut payload).map(Some),
+            other => Err(format!("trampoline presence byte {other}")),
+        })
+        .collect::<Result<_, _>>()?;
+    let adapters = (0..types)
+        .map(|_| decode_blob(&mut payload).map(Some))
+        .collect::<Result<_, _>>()?;
     let artifact = ModuleArtifact {
-        funcs: blobs(funcs)?,
-        trampolines: blobs(types)?,
-        adapters: blobs(types)?,
+        funcs,
+        trampolines,
+        adapters,
     };
     if payload.pos != payload.bytes.len() {
         return Err("bytes after the payload".into());
@@ -278,16 +299,19 @@ mod tests {
                     }],
                 ),
             ],
-            trampolines: vec![blob(3, Vec::new())],
-            adapters: vec![blob(
-                4,
-                vec![CodeReloc {
-                    offset: 4,
-                    kind: Reloc::X86PCRel4,
-                    target: RelocTarget::SelfOffset(12),
-                    addend: -4,
-                }],
-            )],
+            trampolines: vec![Some(blob(3, Vec::new())), None],
+            adapters: vec![
+                Some(blob(5, Vec::new())),
+                Some(blob(
+                    4,
+                    vec![CodeReloc {
+                        offset: 4,
+                        kind: Reloc::X86PCRel4,
+                        target: RelocTarget::SelfOffset(12),
+                        addend: -4,
+                    }],
+                )),
+            ],
         }
     }
 

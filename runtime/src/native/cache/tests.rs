@@ -14,18 +14,19 @@ use super::{CodeCache, format};
 use crate::module::ModuleInfo;
 
 const MODULE: &str = r#"(module
+    (import "host" "h" (func $h (param i32) (result i32)))
     (memory 1)
     (func $f (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
     (func (export "g") (param i32) (result i32)
         (drop (memory.grow (i32.const 1)))
-        (call $f (local.get 0))))"#;
+        (call $h (call $f (local.get 0)))))"#;
 
 fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
     let features = WasmFeatures::WASM2;
     let backend = NativeBackend::new(1, Some(dir.to_path_buf()), features).unwrap();
     let bytes = wat::parse_str(MODULE).unwrap();
     let info = crate::module::parse(Arc::from(bytes), features).unwrap();
-    let artifact = compile::compile_module(&backend.isa, &info, 1).unwrap();
+    let artifact = compile::compile_module(&backend.isa, &info, 1, true).unwrap();
     (backend, info, artifact)
 }
 
@@ -37,6 +38,16 @@ fn corruptions() -> Vec<Corruption> {
     vec![
         ("a function fewer", |a| drop(a.funcs.pop()), "functions"),
         ("an adapter fewer", |a| drop(a.adapters.pop()), "adapters"),
+        (
+            "no trampoline for a defined function's type",
+            |a| a.trampolines[0] = None,
+            "no entry trampoline",
+        ),
+        (
+            "no adapter for an import's type",
+            |a| a.adapters[0] = None,
+            "no host adapter",
+        ),
         (
             "empty code",
             |a| a.funcs[0].bytes.clear(),
@@ -117,10 +128,10 @@ fn an_entry_with_a_valid_checksum_but_inconsistent_content_is_replaced() {
     for (what, corrupt, reason) in corruptions() {
         let mut bad = artifact.clone();
         corrupt(&mut bad);
-        // The file format has one count for trampolines and adapters: this one cannot
-        // even be written.
+        // The file format has one count for trampolines and adapters, and every adapter:
+        // these cannot even be written.
         let Ok(file) = format::encode(&key, &bad) else {
-            assert_eq!(what, "an adapter fewer");
+            assert!(what.contains("adapter"), "{what}");
             continue;
         };
         std::fs::write(cache.path(&key), file).unwrap();

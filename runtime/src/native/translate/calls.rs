@@ -101,6 +101,9 @@ impl Translator<'_, '_> {
         raw: Value,
         resolve: impl FnOnce(&mut Self) -> Value,
     ) -> (Value, Value) {
+        if !self.indirect_types.contains(&type_index) {
+            self.indirect_types.push(type_index);
+        }
         let (vmctx, rt) = (self.vmctx, self.rt);
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);

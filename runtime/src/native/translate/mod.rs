@@ -240,15 +240,19 @@ pub(crate) struct Translator<'a, 'b> {
     libcall_refs: HashMap<Libcall, ir::FuncRef>,
     /// The open `try_table`s, innermost last (`exceptions.rs`).
     try_scopes: Vec<exceptions::TryScope>,
+    /// The types this function calls through a table or a reference, each once: a host
+    /// function can arrive there, so the module needs a host adapter for each.
+    indirect_types: Vec<u32>,
 }
 
-/// Translates defined function `defined` into `func` (whose signature is set).
+/// Translates defined function `defined` into `func` (whose signature is set); returns
+/// the types it calls indirectly (`Translator::indirect_types`).
 pub(crate) fn translate_function(
     func: &mut ir::Function,
     fbc: &mut FunctionBuilderContext,
     env: &Env<'_>,
     defined: usize,
-) -> Result<()> {
+) -> Result<Vec<u32>> {
     let info = env.info;
     let func_index = info.num_imported_funcs as usize + defined;
     let ty = info.func_type(func_index as u32).clone();
@@ -317,6 +321,7 @@ pub(crate) fn translate_function(
         sig_refs: HashMap::new(),
         libcall_refs: HashMap::new(),
         try_scopes: Vec::new(),
+        indirect_types: Vec::new(),
     };
     t.stack_check();
 
@@ -327,8 +332,9 @@ pub(crate) fn translate_function(
             break;
         }
     }
+    let indirect_types = std::mem::take(&mut t.indirect_types);
     t.finish();
-    Ok(())
+    Ok(indirect_types)
 }
 
 /// A builder positioned in `func`'s (sealed) entry block, and the function's parameters.
