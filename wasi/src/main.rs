@@ -62,8 +62,9 @@ struct RunArgs {
     /// else $XDG_CACHE_HOME/wasi-run, else $HOME/.cache/wasi-run).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
-    /// Compiles without the code cache: neither reads nor writes it.
-    #[arg(long, conflicts_with = "cache_dir")]
+    /// Compiles without the code cache: neither reads nor writes it (whatever
+    /// --cache-dir says).
+    #[arg(long)]
     no_cache: bool,
     /// The module.
     file: PathBuf,

@@ -103,9 +103,15 @@ fn no_cache_neither_writes_nor_reads() {
     check_greets(&wasi_run(&[wasm], Some(&cache)));
     let files = entries(&cache);
     assert_eq!(files.len(), 1, "{files:?}");
-    // ...and `--no-cache` does not read it either: garbage there goes unnoticed.
+    // ...and `--no-cache` does not read it either, even with `--cache-dir`: garbage there
+    // goes unnoticed.
     std::fs::write(&files[0], b"garbage").unwrap();
     check_greets(&wasi_run(&["--no-cache", wasm], Some(&cache)));
+    let cache_arg = cache.to_str().unwrap();
+    check_greets(&wasi_run(
+        &["--cache-dir", cache_arg, "--no-cache", wasm],
+        None,
+    ));
     assert_eq!(std::fs::read(&files[0]).unwrap(), b"garbage");
     // The interpreter has no code to cache.
     let interp_cache = work.path().join("interp-cache");
