@@ -149,3 +149,52 @@ fn an_entry_with_a_valid_checksum_but_inconsistent_content_is_replaced() {
         assert_eq!(again.funcs.len(), module.funcs.len());
     }
 }
+
+/// A module over the parallel-compilation threshold (64 KiB of bodies): 120 functions
+/// of ~800 bytes, each calling the previous one and, from the third on, `memory.grow`.
+fn large_module() -> Vec<u8> {
+    let mut src = String::from("(module (memory 1)\n");
+    for i in 0..120 {
+        src.push_str(&format!(
+            "(func $f{i} (param i32) (result i32) (local.get 0)\n"
+        ));
+        for k in 0..60 {
+            src.push_str(&format!(
+                "(i32.const {}) (i32.mul) (i32.const {}) (i32.xor)\n",
+                2 * k + 100_001,
+                i * 1_000_003 + k
+            ));
+        }
+        if i > 0 {
+            src.push_str(&format!("(call $f{})\n", i - 1));
+        }
+        if i > 2 {
+            src.push_str("(i32.const 0) (memory.grow) (i32.add)\n");
+        }
+        src.push_str(")\n");
+    }
+    src.push(')');
+    wat::parse_str(src).unwrap()
+}
+
+/// What the cache stores is what compiling makes, bit for bit: a real module's artifact
+/// survives encoding and decoding unchanged, and does not depend on the thread count
+/// (which is not in the key).
+#[test]
+fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = WasmFeatures::WASM2;
+    let backend = NativeBackend::new(1, Some(dir.path().to_path_buf()), features).unwrap();
+    let info = crate::module::parse(Arc::from(large_module()), features).unwrap();
+    let body_bytes: usize = info.bodies.iter().map(|b| b.range.len()).sum();
+    assert!(body_bytes > 64 * 1024, "{body_bytes} bytes of bodies");
+    let artifact = compile::compile_module(&backend.isa, &info, 1, true).unwrap();
+    let key = backend.cache.as_ref().unwrap().key(&info.bytes);
+    let file = format::encode(&key, &artifact).unwrap();
+    assert_eq!(format::decode(&file, &key).unwrap(), artifact);
+    for threads in [0, 2, 4] {
+        let again = compile::compile_module(&backend.isa, &info, threads, true).unwrap();
+        assert!(again == artifact, "{threads} threads: another artifact");
+    }
+    link::link(&backend.isa, &info, &artifact).unwrap();
+}
