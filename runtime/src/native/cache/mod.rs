@@ -7,7 +7,8 @@
 //!   crate's sources and the compiler version, `build.rs`), the target, every Cranelift
 //!   setting and CPU feature of the ISA, and the enabled Wasm features.
 //! - Files are written whole under a temporary name, then renamed: a reader sees a whole
-//!   file or none, whatever runs concurrently.
+//!   file or none, whatever runs concurrently. Temporary files abandoned by a killed
+//!   writer are removed by a later store once an hour old.
 //! - An entry that is missing, unreadable, truncated, altered (checksum), of another
 //!   format or key, or inconsistent with the module (`link::validate`) is never used: the
 //!   module is compiled and the entry replaced. Failing to write it never fails the
@@ -19,6 +20,7 @@ use std::fs;
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use cranelift_codegen::isa::TargetIsa;
 use sha2::{Digest, Sha256};
@@ -122,7 +124,37 @@ impl CodeCache {
         fs::create_dir_all(&self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
         let path = self.path(key);
-        write_atomically(&path, &file).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        write_atomically(&path, &file)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        remove_abandoned_temporaries(&self.dir);
+        Ok(())
+    }
+}
+
+/// How old a temporary file must be to count as abandoned (its writer killed between
+/// creating and renaming it): far longer than writing any entry takes.
+const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+
+/// Removes the temporary files of writes that never finished, so that killed processes
+/// leave no lasting debris. Best effort: errors are ignored.
+fn remove_abandoned_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with('.') && name.ends_with(".tmp")) {
+            continue;
+        }
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok());
+        if age.is_some_and(|a| a > ABANDONED_AFTER) {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 

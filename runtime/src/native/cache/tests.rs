@@ -198,3 +198,27 @@ fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
     }
     link::link(&backend.isa, &info, &artifact).unwrap();
 }
+
+/// A temporary file abandoned by a killed writer goes at the next store once it is old;
+/// a recent one (perhaps a write in progress) stays.
+#[test]
+fn abandoned_temporary_files_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (backend, info, artifact) = setup(dir.path());
+    let cache = backend.cache.as_ref().unwrap();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let old = dir.path().join(".abc.code.1.0.tmp");
+    let recent = dir.path().join(".abc.code.1.1.tmp");
+    let unrelated = dir.path().join("notes.tmp");
+    for path in [&old, &recent, &unrelated] {
+        std::fs::write(path, b"partial").unwrap();
+    }
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    for path in [&old, &unrelated] {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(two_hours_ago).unwrap();
+    }
+    cache.store(&cache.key(&info.bytes), &artifact).unwrap();
+    assert!(!old.exists());
+    assert!(recent.exists() && unrelated.exists());
+}
