@@ -24,9 +24,10 @@ mod store;
 mod values;
 
 pub use api::{
-    AsContext, Caller, Config, Deadline, Engine, Extern, Func, Global, HostModuleBuilder,
-    HostResult, ImportResolver, Instance, InterruptHandle, IntoHostFunc, Memory, Module, Store,
-    Strategy, Table, Tag, TypedFunc, Value, WasmFeatures, WasmParams, WasmResults, WasmTy,
+    AsContext, Caller, CodeCacheOutcome, Config, Deadline, Engine, Extern, Func, Global,
+    HostModuleBuilder, HostResult, ImportResolver, Instance, InterruptHandle, IntoHostFunc, Memory,
+    Module, Store, Strategy, Table, Tag, TypedFunc, Value, WasmFeatures, WasmParams, WasmResults,
+    WasmTy,
 };
 pub use error::{
     CompileError, CompileErrorKind, Error, Exception, ExitError, LinkError, LinkErrorKind, Result,

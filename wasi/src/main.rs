@@ -1,5 +1,10 @@
 //! `wasi-run`: runs a WASI preview1 program on either engine.
 //!
+//! The native engine keeps compiled code in an on-disk cache (`--cache-dir`, default
+//! `$WASI_RUN_CACHE_DIR`, else `$XDG_CACHE_HOME/wasi-run`, else `$HOME/.cache/wasi-run`;
+//! `--no-cache` to neither read nor write it): a cache that cannot be used costs a
+//! warning on stderr, never the run.
+//!
 //! Exit status: the guest's own exit code (0 when `_start` returns); 134 when the guest
 //! traps (after printing the trap); 125 when the program cannot be run at all (unreadable
 //! or invalid module, missing import, bad option).
@@ -8,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use runtime::{Config, Engine, Error, Instance, Module, Store, Strategy};
+use runtime::{CodeCacheOutcome, Config, Engine, Error, Instance, Module, Store, Strategy};
 use wasi_preview1::{WasiConfig, WasiCtx};
 
 /// The status a trapping guest leaves (SIGABRT's shell status: a crash, not an exit).
@@ -53,6 +58,14 @@ struct RunArgs {
     /// The program name the guest sees as argv[0] (default: FILE as given).
     #[arg(long)]
     argv0: Option<String>,
+    /// Keeps the native engine's compiled code in DIR (default: $WASI_RUN_CACHE_DIR,
+    /// else $XDG_CACHE_HOME/wasi-run, else $HOME/.cache/wasi-run).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compiles without the code cache: neither reads nor writes it (whatever
+    /// --cache-dir says).
+    #[arg(long)]
+    no_cache: bool,
     /// The module.
     file: PathBuf,
     /// Arguments passed to the guest after argv[0].
@@ -95,9 +108,17 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     let ctx = WasiCtx::new(config).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&args.file)
         .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
-    let engine = Engine::new(Config::new(strategy)).map_err(|e| e.to_string())?;
+    let cache_dir = match strategy {
+        Strategy::Native if !args.no_cache => args.cache_dir.clone().or_else(default_cache_dir),
+        _ => None,
+    };
+    let engine =
+        Engine::new(Config::new(strategy).cache_dir(cache_dir)).map_err(|e| e.to_string())?;
     let module =
         Module::new(&engine, &bytes).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    if let CodeCacheOutcome::NotStored { error, .. } = module.code_cache() {
+        eprintln!("wasi-run: warning: code cache: {error}");
+    }
     let store = Store::new(&engine);
     wasi_preview1::add_to_store(&store, ctx).map_err(|e| e.to_string())?;
     let outcome = Instance::new(&store, &module, None).and_then(|instance| {
@@ -122,6 +143,21 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         }
         Err(e) => Err(format!("{}: {e}", args.file.display())),
     }
+}
+
+/// The code cache's directory when no `--cache-dir` is given: `$WASI_RUN_CACHE_DIR`, else
+/// `wasi-run` in the XDG cache directory (`$XDG_CACHE_HOME`, which the XDG spec says to
+/// ignore unless absolute, else `$HOME/.cache`); none without any of them.
+fn default_cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("WASI_RUN_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let xdg = var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let base = xdg.or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("wasi-run"))
 }
 
 /// The process status for guest exit code `code`: the low 8 bits, as POSIX `exit` keeps.

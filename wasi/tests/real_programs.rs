@@ -36,7 +36,7 @@ fn run_case(case: &Value, engine: &str) -> Result<(), String> {
     let name = case["name"].as_str().unwrap_or_default();
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-run"));
-    cmd.args(["run", "--engine", engine]);
+    cmd.args(["run", "--no-cache", "--engine", engine]);
     for pair in case["dirs"].as_array().into_iter().flatten() {
         let [host, guest] = &strings(pair)[..] else {
             return Err(format!("{name}: bad dirs entry {pair}"));

@@ -9,7 +9,7 @@ fn run(engine: &str, wat: &str) -> std::process::Output {
     let path = dir.path().join("guest.wasm");
     std::fs::write(&path, wat::parse_str(wat).unwrap()).unwrap();
     Command::new(env!("CARGO_BIN_EXE_wasi-run"))
-        .args(["run", "--engine", engine])
+        .args(["run", "--no-cache", "--engine", engine])
         .arg(&path)
         .output()
         .unwrap()

@@ -146,7 +146,7 @@ fn run_test(wasm: &Path, engine: &str) -> Result<(), String> {
     };
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-run"));
-    cmd.args(["run", "--engine", engine]);
+    cmd.args(["run", "--no-cache", "--engine", engine]);
     if let Some(root) = &spec.root {
         let copy = scratch.path().join(root);
         copy_tree(&wasm.parent().unwrap_or(Path::new(".")).join(root), &copy)

@@ -1,6 +1,7 @@
 //! `Engine` and its `Config`: the one place that knows which execution engines exist and
 //! picks one (the engines implement `store::Backend`, the boundary below).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::error::Result;
@@ -47,6 +48,11 @@ pub struct Config {
     /// check a flag at every function entry and loop header. Off by default, and then
     /// no check is compiled at all.
     pub interruptible: bool,
+    /// Where the native engine keeps compiled code between runs (`None`, the default: no
+    /// cache). A module found there is loaded instead of compiled; an entry that is
+    /// missing, damaged or made by another engine build or configuration is recompiled
+    /// and replaced (`Module::code_cache` says which). The interpreter ignores it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -58,6 +64,7 @@ impl Default for Config {
             max_value_stack: 4 * 1024 * 1024,
             compile_threads: 0,
             interruptible: false,
+            cache_dir: None,
         }
     }
 }
@@ -78,6 +85,12 @@ impl Config {
     /// Sets [`Config::interruptible`].
     pub fn interruptible(mut self, on: bool) -> Config {
         self.interruptible = on;
+        self
+    }
+
+    /// Sets `cache_dir`.
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Config {
+        self.cache_dir = dir;
         self
     }
 }
@@ -113,6 +126,8 @@ impl Engine {
             )),
             Strategy::Native => Arc::new(NativeBackend::new(
                 config.compile_threads,
+                config.cache_dir.clone(),
+                config.features,
                 config.interruptible,
             )?),
         };

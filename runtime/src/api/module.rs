@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::api::Engine;
 use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::{Export, Import, ModuleInfo};
+use crate::native::CodeCacheOutcome;
 use crate::store::ModuleCode;
 use wasmparser::WasmFeatures;
 
@@ -61,6 +62,16 @@ impl Module {
                 code: ModuleCode::new(Arc::new(info), compiled),
             }),
         })
+    }
+
+    /// What the native engine's code cache did for this module (`Config::cache_dir`).
+    pub fn code_cache(&self) -> &CodeCacheOutcome {
+        crate::native::code_cache_outcome(&self.inner.code)
+    }
+
+    /// Whether this module's code was loaded from the code cache rather than compiled.
+    pub fn loaded_from_cache(&self) -> bool {
+        *self.code_cache() == CodeCacheOutcome::Loaded
     }
 
     pub fn engine(&self) -> &Engine {

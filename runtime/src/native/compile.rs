@@ -1,117 +1,95 @@
 //! Compiling a module: every defined function, plus the entry trampolines and host
-//! adapters it needs (`Needs`), into one `JITModule`.
+//! adapters it needs (`Needs`), into relocatable machine code (a `ModuleArtifact`), which
+//! `link.rs` places in executable memory. The artifact holds nothing of this process
+//! (callees and libcalls are named, not addressed), so the code cache (`cache/`) can
+//! store it and a later process link it instead of compiling.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::Signature;
+use cranelift_codegen::ir::{self, Signature};
 use cranelift_codegen::isa::OwnedTargetIsa;
-use cranelift_codegen::{CodegenError, Context};
+use cranelift_codegen::{CodegenError, Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Module as _, ModuleError, ModuleReloc};
 
-use super::NativeModule;
 use super::abi;
-use super::code_memory::CodeMemory;
-use super::translate::{self, Env, trampolines};
+use super::artifact::{CodeBlob, CodeReloc, ModuleArtifact, RelocTarget};
+use super::libcalls::Libcall;
+use super::translate::{self, Env, FUNC_NAMESPACE, LIBCALL_NAMESPACE, trampolines};
 use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
 
 /// Cranelift's limits on what it can compile make a module unsupported; any other
 /// failure (the IR verifier, register allocation) is a bug of ours, an internal error.
-fn codegen_error(e: ModuleError) -> Error {
+fn codegen_error(e: CodegenError) -> Error {
     let message = format!("native engine: code generation failed: {e:?}");
     match e {
-        ModuleError::Compilation(
-            CodegenError::ImplLimitExceeded
-            | CodegenError::CodeTooLarge
-            | CodegenError::Unsupported(_),
-        ) => Error::unsupported(message),
+        CodegenError::ImplLimitExceeded
+        | CodegenError::CodeTooLarge
+        | CodegenError::Unsupported(_) => Error::unsupported(message),
         _ => Error::internal(message),
     }
 }
 
-/// Compiles `info` into a `JITModule` with `threads` compiling its functions (0: one
-/// per available core).
+/// Compiles `info` with `threads` compiling its functions (0: one per available core).
+/// With `every_adapter`, a host adapter is built for every type, not only those the
+/// module needs: the code cache's entries have them all, so that loading one needs no
+/// knowledge of which types the code calls indirectly (`cache/format.rs`).
 pub(crate) fn compile_module(
     isa: &OwnedTargetIsa,
     info: &ModuleInfo,
     threads: usize,
+    every_adapter: bool,
     interruptible: bool,
-) -> Result<NativeModule> {
-    let builder = JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
-    let mut jit = JITModule::new(builder);
+) -> Result<ModuleArtifact> {
     let call_conv = isa.default_call_conv();
     let sigs: Vec<Signature> = info.types.iter().map(|t| abi::wasm_signature(t)).collect();
-    let nimp = info.num_imported_funcs as usize;
-    let func_ids: Vec<FuncId> = (0..info.bodies.len())
-        .map(|i| {
-            jit.declare_anonymous_function(&sigs[info.funcs[nimp + i] as usize])
-                .map_err(codegen_error)
-        })
-        .collect::<Result<_>>()?;
     let env = Env {
         info,
         sigs: &sigs,
-        func_ids: &func_ids,
         call_conv,
         frontend: isa.frontend_config(),
         simd: super::isa_supports_simd(&**isa),
         interruptible,
     };
     let compiled = compile_functions(isa, &env, threads)?;
-    let needs = Needs::of(info, &compiled);
-    for (i, code) in compiled.into_iter().enumerate() {
-        jit.define_function_bytes(func_ids[i], code.alignment, &code.bytes, &code.relocs)
-            .map_err(codegen_error)?;
+    let mut needs = Needs::of(info, &compiled);
+    if every_adapter {
+        needs.adapter.fill(true);
     }
-    let entry_sig = abi::entry_signature(call_conv);
-    let mut tramp_ids = vec![None; sigs.len()];
-    let mut adapter_ids = vec![None; sigs.len()];
-    let mut ctx = jit.make_context();
+    let mut ctx = Context::new();
     let mut fbc = FunctionBuilderContext::new();
-    for t in 0..sigs.len() {
+    let mut trampolines = Vec::with_capacity(sigs.len());
+    let mut adapters = Vec::with_capacity(sigs.len());
+    for (t, sig) in sigs.iter().enumerate() {
+        let mut trampoline = None;
         if needs.entry[t] {
-            let id = jit
-                .declare_anonymous_function(&entry_sig)
-                .map_err(codegen_error)?;
-            ctx.func.signature = entry_sig.clone();
+            ctx.func.signature = abi::entry_signature(call_conv);
             trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
-            jit.define_function(id, &mut ctx).map_err(codegen_error)?;
-            jit.clear_context(&mut ctx);
-            tramp_ids[t] = Some(id);
+            trampoline = Some(emit(isa, &mut ctx)?);
+            ctx.clear();
         }
+        trampolines.push(trampoline);
+        let mut adapter = None;
         if needs.adapter[t] {
-            let id = jit
-                .declare_anonymous_function(&sigs[t])
-                .map_err(codegen_error)?;
-            ctx.func.signature = sigs[t].clone();
+            ctx.func.signature = sig.clone();
             trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
-            jit.define_function(id, &mut ctx).map_err(codegen_error)?;
-            jit.clear_context(&mut ctx);
-            adapter_ids[t] = Some(id);
+            adapter = Some(emit(isa, &mut ctx)?);
+            ctx.clear();
         }
+        adapters.push(adapter);
     }
-    jit.finalize_definitions().map_err(codegen_error)?;
-    let addr = |id: &FuncId| jit.get_finalized_function(*id) as usize;
-    let funcs = func_ids.iter().map(addr).collect();
-    let trampolines = tramp_ids.iter().map(|id| id.as_ref().map(addr)).collect();
-    let adapters = adapter_ids.iter().map(|id| id.as_ref().map(addr)).collect();
-    Ok(NativeModule {
-        funcs,
+    Ok(ModuleArtifact {
+        funcs: compiled.into_iter().map(|c| c.blob).collect(),
         trampolines,
         adapters,
-        _code: CodeMemory::new(jit),
     })
 }
 
-/// One defined function's machine code, ready for `define_function_bytes`.
+/// One defined function's machine code.
 struct CompiledFunction {
-    bytes: Vec<u8>,
-    alignment: u64,
-    relocs: Vec<ModuleReloc>,
+    blob: CodeBlob,
     /// The types it calls through a table or a reference.
     indirect_types: Vec<u32>,
 }
@@ -123,13 +101,18 @@ struct CompiledFunction {
 /// - a host adapter for each type a host function can be called at: its imported
 ///   functions' types (`vmctx.rs`) and the types of its indirect calls (`libcalls.rs`,
 ///   `enter_callee`), the only two callers of `vmctx::func_ref`.
-struct Needs {
-    entry: Vec<bool>,
-    adapter: Vec<bool>,
+///
+/// `link::validate` checks the part that follows from the module alone (`Needs::static_of`).
+pub(crate) struct Needs {
+    pub entry: Vec<bool>,
+    pub adapter: Vec<bool>,
 }
 
 impl Needs {
-    fn of(info: &ModuleInfo, compiled: &[CompiledFunction]) -> Needs {
+    /// The trampolines and adapters the module's types and imports require, whatever the
+    /// code does: an entry trampoline per type of a defined function, an adapter per type
+    /// of an imported function.
+    pub fn static_of(info: &ModuleInfo) -> Needs {
         let mut needs = Needs {
             entry: vec![false; info.types.len()],
             adapter: vec![false; info.types.len()],
@@ -142,6 +125,11 @@ impl Needs {
                 needs.entry[t as usize] = true;
             }
         }
+        needs
+    }
+
+    fn of(info: &ModuleInfo, compiled: &[CompiledFunction]) -> Needs {
+        let mut needs = Needs::static_of(info);
         for t in compiled.iter().flat_map(|c| &c.indirect_types) {
             needs.adapter[*t as usize] = true;
         }
@@ -149,20 +137,71 @@ impl Needs {
     }
 }
 
+/// Compiles the function built in `ctx` to machine code with its relocations.
+fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
+    ctx.compile(&**isa, &mut ControlPlane::default())
+        .map_err(|e| codegen_error(e.inner))?;
+    let compiled = ctx
+        .compiled_code()
+        .ok_or_else(|| Error::internal("native engine: no compiled code".to_string()))?;
+    let relocs = compiled
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| {
+            let target = match &r.target {
+                FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)) => {
+                    let name = &ctx.func.params.user_named_funcs()[*name];
+                    match name.namespace {
+                        FUNC_NAMESPACE => RelocTarget::Func(name.index),
+                        LIBCALL_NAMESPACE => Libcall::ALL
+                            .get(name.index as usize)
+                            .map(|l| RelocTarget::Libcall(*l))
+                            .ok_or_else(|| unexpected_target(&r.target))?,
+                        _ => return Err(unexpected_target(&r.target)),
+                    }
+                }
+                FinalizedRelocTarget::ExternalName(ir::ExternalName::LibCall(libcall)) => {
+                    RelocTarget::CraneliftLibcall(*libcall)
+                }
+                FinalizedRelocTarget::Func(offset) => RelocTarget::SelfOffset(*offset),
+                FinalizedRelocTarget::ExternalName(_) => return Err(unexpected_target(&r.target)),
+            };
+            Ok(CodeReloc {
+                offset: r.offset,
+                kind: r.kind,
+                target,
+                addend: r.addend,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(CodeBlob {
+        bytes: compiled.code_buffer().to_vec(),
+        alignment: u64::from(compiled.buffer.alignment),
+        relocs,
+    })
+}
+
+fn unexpected_target(target: &FinalizedRelocTarget) -> Error {
+    Error::internal(format!(
+        "native engine: relocation to an unexpected target {target:?}"
+    ))
+}
+
 /// Below this much function-body bytecode a module compiles on the calling thread: for
 /// small modules, starting threads costs more than it saves.
 const PARALLEL_MIN_BODY_BYTES: usize = 64 * 1024;
 
 /// Translates and compiles every defined function, on up to `threads` threads (0: one
-/// per available core). Functions are independent once declared: each is translated
-/// into its own `Function` (calls name their callees by `FuncId`, `calls.rs`) and
-/// compiled there; the `JITModule` only places the code and resolves the relocations.
+/// per available core). Functions are independent: each is translated into its own
+/// `Function` (calls name their callees, `calls.rs`) and compiled there; `link.rs` places
+/// the code and resolves the relocations.
 fn compile_functions(
     isa: &OwnedTargetIsa,
     env: &Env<'_>,
     threads: usize,
 ) -> Result<Vec<CompiledFunction>> {
-    let count = env.func_ids.len();
+    let count = env.info.bodies.len();
     let body_bytes: usize = env.info.bodies.iter().map(|b| b.range.len()).sum();
     let threads = match threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -231,23 +270,8 @@ fn compile_function(
     let nimp = env.info.num_imported_funcs as usize;
     ctx.func.signature = env.sigs[env.info.funcs[nimp + i] as usize].clone();
     let indirect_types = translate::translate_function(&mut ctx.func, fbc, env, i)?;
-    ctx.compile(&**isa, &mut ControlPlane::default())
-        .map_err(|e| codegen_error(ModuleError::Compilation(e.inner)))?;
-    let compiled = ctx
-        .compiled_code()
-        .ok_or_else(|| Error::internal("native engine: no compiled code".to_string()))?;
-    let alignment = u64::from(compiled.buffer.alignment);
-    let bytes = compiled.code_buffer().to_vec();
-    let relocs = compiled
-        .buffer
-        .relocs()
-        .iter()
-        .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, env.func_ids[i]))
-        .collect();
     Ok(CompiledFunction {
-        bytes,
-        alignment,
-        relocs,
+        blob: emit(isa, ctx)?,
         indirect_types,
     })
 }

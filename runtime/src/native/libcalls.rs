@@ -49,12 +49,20 @@ macro_rules! declare_libcalls {
         $variant:ident => $function:ident($($param:ident: $param_ty:ty),*) $(-> $result_ty:ty)?;
     )*) => {
         /// A Rust function compiled code calls by address.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub(crate) enum Libcall {
             $( $(#[doc = $doc])* $variant, )*
         }
 
         impl Libcall {
+            /// Every libcall, in declaration order: `ALL[l.index()] == l`.
+            pub(crate) const ALL: &'static [Libcall] = &[$(Libcall::$variant),*];
+
+            /// Its position in `ALL`: how relocations name it (`translate::LIBCALL_NAMESPACE`).
+            pub(crate) fn index(self) -> u32 {
+                self as u32
+            }
+
             /// The function's address, for an indirect call from compiled code.
             pub(crate) fn address(self) -> *const u8 {
                 match self {

@@ -1,7 +1,9 @@
 //! The native engine: Wasm function bodies translated to Cranelift IR, compiled for the
 //! host ISA and run as machine code (RATIONALE.md, "Native engine: VM context and traps").
 //!
-//! - `compile` / `translate/`: operators to IR, one JIT module per Wasm module;
+//! - `compile` / `translate/`: operators to IR to relocatable machine code (`artifact`);
+//! - `link`: the machine code placed in executable memory, one JIT module per Wasm module;
+//! - `cache/`: the on-disk code cache, which stores artifacts and loads them back;
 //! - `code_memory`: owns (and frees) the machine code;
 //! - `vmctx`: the per-instance VM context and per-store runtime, and their layout;
 //! - `libcalls`: what compiled code calls into Rust for;
@@ -9,13 +11,17 @@
 //! - `entry`: host-to-Wasm calls and the stack limit.
 
 mod abi;
+mod artifact;
+mod cache;
 mod code_memory;
 mod compile;
 mod entry;
 mod libcalls;
+mod link;
 mod translate;
 mod vmctx;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -27,16 +33,26 @@ use crate::store::{Backend, CompiledModule, ModuleCode, StoreData};
 use crate::values::RawValue;
 use wasmparser::WasmFeatures;
 
+pub use cache::CodeCacheOutcome;
+
 pub(crate) struct NativeBackend {
     isa: OwnedTargetIsa,
     /// `Config::compile_threads`.
     compile_threads: usize,
+    /// From `Config::cache_dir`.
+    cache: Option<cache::CodeCache>,
     /// `Config::interruptible`: function entries and loop headers check the flag.
     interruptible: bool,
 }
 
 impl NativeBackend {
-    pub(crate) fn new(compile_threads: usize, interruptible: bool) -> Result<NativeBackend> {
+    /// `features` are the configuration's (they are part of the cache key).
+    pub(crate) fn new(
+        compile_threads: usize,
+        cache_dir: Option<PathBuf>,
+        features: WasmFeatures,
+        interruptible: bool,
+    ) -> Result<NativeBackend> {
         let fail = |e: String| Error::Usage(format!("native engine unavailable: {e}"));
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, k: &str, v: &str| {
@@ -64,11 +80,49 @@ impl NativeBackend {
             .map_err(|e| fail(e.to_string()))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| fail(e.to_string()))?;
+        let cache = cache_dir.map(|dir| cache::CodeCache::new(dir, &*isa, features, interruptible));
         Ok(NativeBackend {
             isa,
             compile_threads,
+            cache,
             interruptible,
         })
+    }
+
+    /// Compiles `info` and links the code, through the code cache if there is one.
+    fn compile_cached(&self, info: &ModuleInfo) -> Result<NativeModule> {
+        let compile = |every_adapter| {
+            compile::compile_module(
+                &self.isa,
+                info,
+                self.compile_threads,
+                every_adapter,
+                self.interruptible,
+            )
+        };
+        let Some(cache) = &self.cache else {
+            return link::link(&self.isa, info, &compile(false)?);
+        };
+        let key = cache.key(&info.bytes);
+        let replaced = match cache.load(&key) {
+            cache::Lookup::Found(artifact) => match link::link(&self.isa, info, &artifact) {
+                Ok(mut module) => {
+                    module.cache = CodeCacheOutcome::Loaded;
+                    return Ok(module);
+                }
+                Err(e) => Some(e.to_string()),
+            },
+            cache::Lookup::Missing => None,
+            cache::Lookup::Unusable(reason) => Some(reason),
+        };
+        let artifact = compile(true)?;
+        let stored = cache.store(&key, &artifact);
+        let mut module = link::link(&self.isa, info, &artifact)?;
+        module.cache = match stored {
+            Ok(()) => CodeCacheOutcome::Stored { replaced },
+            Err(error) => CodeCacheOutcome::NotStored { replaced, error },
+        };
+        Ok(module)
     }
 }
 
@@ -88,6 +142,8 @@ pub(crate) struct NativeModule {
     pub funcs: Vec<usize>,
     pub trampolines: Vec<Option<usize>>,
     pub adapters: Vec<Option<usize>>,
+    /// Whether the code came from the code cache.
+    pub cache: CodeCacheOutcome,
     _code: code_memory::CodeMemory,
 }
 
@@ -104,6 +160,14 @@ pub(crate) fn native_module(module: &ModuleCode) -> &NativeModule {
         .as_any()
         .downcast_ref::<NativeModule>()
         .expect("module compiled by the native engine")
+}
+
+/// What the code cache did for `module`: `Disabled` for the interpreter's modules.
+pub(crate) fn code_cache_outcome(module: &ModuleCode) -> &CodeCacheOutcome {
+    match module.compiled().as_any().downcast_ref::<NativeModule>() {
+        Some(native) => &native.cache,
+        None => &CodeCacheOutcome::Disabled,
+    }
 }
 
 impl Backend for NativeBackend {
@@ -131,12 +195,7 @@ impl Backend for NativeBackend {
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
-        Ok(Arc::new(compile::compile_module(
-            &self.isa,
-            info,
-            self.compile_threads,
-            self.interruptible,
-        )?))
+        Ok(Arc::new(self.compile_cached(info)?))
     }
 
     fn invoke(

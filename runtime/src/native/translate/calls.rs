@@ -17,7 +17,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self, InstBuilder, Value, types};
 
-use super::{Translator, block_args, defs, readonly, trusted};
+use super::{FUNC_NAMESPACE, Translator, block_args, defs, readonly, trusted};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{
@@ -44,9 +44,8 @@ impl Translator<'_, '_> {
             return *f;
         }
         // What `Module::declare_func_in_func` does, without the module: functions are
-        // translated on several threads, away from the `JITModule` (`compile.rs`). A
-        // defined function is local to the module, hence colocated.
-        let id = self.env.func_ids[defined as usize];
+        // translated on several threads, away from the `JITModule`; `link.rs` resolves
+        // the name. A defined function is local to the module, hence colocated.
         let nimp = self.env.info.num_imported_funcs as usize;
         let type_index = self.env.info.funcs[nimp + defined as usize];
         let signature = self.sig_ref(type_index);
@@ -54,8 +53,8 @@ impl Translator<'_, '_> {
             .b
             .func
             .declare_imported_user_function(ir::UserExternalName {
-                namespace: 0,
-                index: id.as_u32(),
+                namespace: FUNC_NAMESPACE,
+                index: defined,
             });
         let f = self.b.import_function(ir::ExtFuncData {
             name: ir::ExternalName::user(name),

@@ -36,7 +36,6 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use cranelift_module::FuncId;
 
 use super::abi::{clif_type, libcall_signature};
 use super::libcalls::Libcall;
@@ -45,13 +44,40 @@ use crate::error::{CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
 use crate::values::ValType;
 
+/// The namespace of the `UserExternalName`s that name defined functions (index: the
+/// defined function's index, imports not counted).
+pub(crate) const FUNC_NAMESPACE: u32 = 0;
+/// The namespace of the `UserExternalName`s that name libcalls (index: `Libcall::index`).
+/// Compiled code reaches libcalls through relocations the linker (`link.rs`) resolves,
+/// never through an address baked in, so that the code holds nothing of the process that
+/// compiled it and can be cached on disk (`cache/`).
+pub(crate) const LIBCALL_NAMESPACE: u32 = 1;
+
+/// Imports `libcall` into `func`, for a `call` (not colocated: a Rust function may be
+/// anywhere in the address space).
+pub(crate) fn import_libcall(
+    func: &mut ir::Function,
+    libcall: Libcall,
+    call_conv: CallConv,
+) -> ir::FuncRef {
+    let signature = func.import_signature(libcall_signature(libcall, call_conv));
+    let name = func.declare_imported_user_function(ir::UserExternalName {
+        namespace: LIBCALL_NAMESPACE,
+        index: libcall.index(),
+    });
+    func.import_function(ir::ExtFuncData {
+        name: ir::ExternalName::user(name),
+        signature,
+        colocated: false,
+        patchable: false,
+    })
+}
+
 /// What translating one function needs to know about its module.
 pub(crate) struct Env<'a> {
     pub info: &'a ModuleInfo,
     /// Wasm-ABI signature of every type of the module.
     pub sigs: &'a [Signature],
-    /// Ids of the defined functions in the JIT module.
-    pub func_ids: &'a [FuncId],
     /// The host's calling convention (libcalls and entry trampolines; the Wasm ABI has
     /// `abi::WASM_CALL_CONV`).
     pub call_conv: CallConv,
@@ -212,8 +238,8 @@ pub(crate) struct Translator<'a, 'b> {
     trap_blocks: Vec<(u32, Block)>,
     func_refs: HashMap<u32, ir::FuncRef>,
     sig_refs: HashMap<u32, ir::SigRef>,
-    /// Imported libcall signatures, shared by libcalls of the same type.
-    libcall_sigs: HashMap<(&'static [Type], &'static [Type]), ir::SigRef>,
+    /// The libcalls imported into this function.
+    libcall_refs: HashMap<Libcall, ir::FuncRef>,
     /// The open `try_table`s, innermost last (`exceptions.rs`).
     try_scopes: Vec<exceptions::TryScope>,
     /// The types this function calls through a table or a reference, each once: a host
@@ -295,7 +321,7 @@ pub(crate) fn translate_function(
         trap_blocks: Vec::new(),
         func_refs: HashMap::new(),
         sig_refs: HashMap::new(),
-        libcall_sigs: HashMap::new(),
+        libcall_refs: HashMap::new(),
         try_scopes: Vec::new(),
         indirect_types: Vec::new(),
     };
@@ -469,20 +495,15 @@ impl Translator<'_, '_> {
                     .all(|(t, v)| *t == self.b.func.dfg.value_type(*v)),
             "{libcall:?} called with arguments of other types"
         );
-        let key = (libcall.params(), libcall.results());
-        let sig = match self.libcall_sigs.get(&key) {
-            Some(s) => *s,
+        let callee = match self.libcall_refs.get(&libcall) {
+            Some(f) => *f,
             None => {
-                let s = self
-                    .b
-                    .import_signature(libcall_signature(libcall, self.env.call_conv));
-                self.libcall_sigs.insert(key, s);
-                s
+                let f = import_libcall(self.b.func, libcall, self.env.call_conv);
+                self.libcall_refs.insert(libcall, f);
+                f
             }
         };
-        let address = libcall.address() as usize as i64;
-        let callee = self.b.ins().iconst(types::I64, address);
-        let call = self.b.ins().call_indirect(sig, callee, args);
+        let call = self.b.ins().call(callee, args);
         self.b.inst_results(call).to_vec()
     }
 

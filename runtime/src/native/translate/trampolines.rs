@@ -14,8 +14,8 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{Env, builder_at_entry, trusted};
-use crate::native::abi::{clif_type, libcall_signature};
+use super::{Env, builder_at_entry, import_libcall, trusted};
+use crate::native::abi::clif_type;
 use crate::native::libcalls::Libcall;
 use crate::values::FuncType;
 
@@ -93,12 +93,8 @@ pub(crate) fn build_host_adapter(
     for (i, v) in p[2..].iter().enumerate() {
         store_raw(&mut b, *v, buf, i);
     }
-    let sig = b.import_signature(libcall_signature(Libcall::HostCall, env.call_conv));
-    let callee = b
-        .ins()
-        .iconst(I64, Libcall::HostCall.address() as usize as i64);
-    b.ins()
-        .call_indirect(sig, callee, &[caller, func_index, buf]);
+    let host_call = import_libcall(b.func, Libcall::HostCall, env.call_conv);
+    b.ins().call(host_call, &[caller, func_index, buf]);
     let mut results = Vec::new();
     for (i, t) in ty.results().iter().enumerate() {
         let v = load_raw(&mut b, clif_type(*t), buf, i);

@@ -1,0 +1,361 @@
+//! The cache file: a header, the encoded `ModuleArtifact`, and a SHA-256 of both.
+//!
+//! ```text
+//! magic "RTNCODE\0" | format version u32 | key [32] | payload length u64
+//! payload (below)
+//! SHA-256 of everything above [32]
+//! ```
+//!
+//! Payload, all integers little-endian: function count u32, type count u32, then the
+//! blobs: the functions', then per type a presence byte (0 or 1) and the entry trampoline
+//! if present, then per type the host adapter. Every adapter is there: without them all,
+//! loading would need to know which types the code calls indirectly, which only
+//! translating it tells (`compile::Needs`), and a missing one would be found only when a
+//! host function is called at that type. Each blob is `alignment u32, length u32, code,
+//! relocation count u32, relocations`, a relocation being `kind u8` (index into
+//! `RELOC_KINDS`), `offset u32`, `addend i64` and a target: tag 0 + defined function
+//! u32, tag 1 + libcall u32, tag 2 + Cranelift libcall u8 (index into
+//! `LibCall::all_libcalls`), tag 3 + offset u32.
+//!
+//! Decoding trusts nothing: every read is bounds-checked, every count and index is
+//! checked, and an error says what was wrong (the entry is then recompiled).
+
+use cranelift_codegen::ir;
+use sha2::{Digest, Sha256};
+
+use super::super::artifact::{CodeBlob, CodeReloc, ModuleArtifact, RELOC_KINDS, RelocTarget};
+use super::super::libcalls::Libcall;
+use super::CacheKey;
+
+const MAGIC: [u8; 8] = *b"RTNCODE\0";
+/// Changes whenever the layout of a file or the meaning of its content changes.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = MAGIC.len() + 4 + 32 + 8;
+const CHECKSUM_LEN: usize = 32;
+
+const TARGET_FUNC: u8 = 0;
+const TARGET_LIBCALL: u8 = 1;
+const TARGET_CRANELIFT_LIBCALL: u8 = 2;
+const TARGET_SELF_OFFSET: u8 = 3;
+
+/// The file content for `artifact` under `key`, or why it cannot be stored (a
+/// relocation of a kind the cache does not know).
+pub(crate) fn encode(key: &CacheKey, artifact: &ModuleArtifact) -> Result<Vec<u8>, String> {
+    let mut payload = Vec::new();
+    put_u32(&mut payload, count(artifact.funcs.len())?);
+    put_u32(&mut payload, count(artifact.trampolines.len())?);
+    if artifact.adapters.len() != artifact.trampolines.len() {
+        return Err("as many adapters as trampolines expected".into());
+    }
+    for blob in &artifact.funcs {
+        encode_blob(&mut payload, blob)?;
+    }
+    for trampoline in &artifact.trampolines {
+        payload.push(u8::from(trampoline.is_some()));
+        if let Some(blob) = trampoline {
+            encode_blob(&mut payload, blob)?;
+        }
+    }
+    for adapter in &artifact.adapters {
+        let blob = adapter
+            .as_ref()
+            .ok_or("an adapter is missing (entries have every adapter)")?;
+        encode_blob(&mut payload, blob)?;
+    }
+    let mut file = Vec::with_capacity(HEADER_LEN + payload.len() + CHECKSUM_LEN);
+    file.extend_from_slice(&MAGIC);
+    put_u32(&mut file, FORMAT_VERSION);
+    file.extend_from_slice(&key.0);
+    file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    file.extend_from_slice(&payload);
+    let checksum = Sha256::digest(&file);
+    file.extend_from_slice(&checksum);
+    Ok(file)
+}
+
+fn count(n: usize) -> Result<u32, String> {
+    u32::try_from(n).map_err(|_| format!("{n} items do not fit a cache file"))
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn encode_blob(out: &mut Vec<u8>, blob: &CodeBlob) -> Result<(), String> {
+    put_u32(out, count(blob.alignment as usize)?);
+    put_u32(out, count(blob.bytes.len())?);
+    out.extend_from_slice(&blob.bytes);
+    put_u32(out, count(blob.relocs.len())?);
+    for r in &blob.relocs {
+        let kind = RELOC_KINDS
+            .iter()
+            .position(|(k, _)| *k == r.kind)
+            .ok_or_else(|| format!("relocation kind {:?} is not cached", r.kind))?;
+        out.push(kind as u8);
+        put_u32(out, r.offset);
+        out.extend_from_slice(&r.addend.to_le_bytes());
+        match r.target {
+            RelocTarget::Func(f) => {
+                out.push(TARGET_FUNC);
+                put_u32(out, f);
+            }
+            RelocTarget::Libcall(l) => {
+                out.push(TARGET_LIBCALL);
+                put_u32(out, l.index());
+            }
+            RelocTarget::CraneliftLibcall(l) => {
+                let index = ir::LibCall::all_libcalls()
+                    .iter()
+                    .position(|c| *c == l)
+                    .and_then(|i| u8::try_from(i).ok())
+                    .ok_or_else(|| format!("Cranelift libcall {l} is not cached"))?;
+                out.push(TARGET_CRANELIFT_LIBCALL);
+                out.push(index);
+            }
+            RelocTarget::SelfOffset(o) => {
+                out.push(TARGET_SELF_OFFSET);
+                put_u32(out, o);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The artifact in `file` if it is an intact entry of this format under `key`; else
+/// what is wrong with it. The artifact's consistency with the module is `link`'s to
+/// check (`link::validate`).
+pub(crate) fn decode(file: &[u8], key: &CacheKey) -> Result<ModuleArtifact, String> {
+    if file.len() < HEADER_LEN + CHECKSUM_LEN {
+        return Err(format!("truncated: {} bytes", file.len()));
+    }
+    let mut header = Reader::new(&file[..HEADER_LEN]);
+    if header.take(MAGIC.len())? != MAGIC {
+        return Err("not a code cache file (magic)".into());
+    }
+    let version = header.u32()?;
+    if version != FORMAT_VERSION {
+        return Err(format!(
+            "format version {version}, this engine writes {FORMAT_VERSION}"
+        ));
+    }
+    if header.take(32)? != key.0 {
+        return Err("the entry is for another module, engine or settings (key)".into());
+    }
+    let payload_len = header.u64()?;
+    let actual = (file.len() - HEADER_LEN - CHECKSUM_LEN) as u64;
+    if payload_len != actual {
+        return Err(format!(
+            "payload of {actual} bytes, the header says {payload_len} (truncated or extended)"
+        ));
+    }
+    let (content, checksum) = file.split_at(file.len() - CHECKSUM_LEN);
+    if Sha256::digest(content).as_slice() != checksum {
+        return Err("checksum mismatch".into());
+    }
+    let mut payload = Reader::new(&content[HEADER_LEN..]);
+    let funcs = payload.u32()?;
+    let types = payload.u32()?;
+    let funcs = (0..funcs)
+        .map(|_| decode_blob(&mut payload))
+        .collect::<Result<_, _>>()?;
+    let trampolines = (0..types)
+        .map(|_| match payload.u8()? {
+            0 => Ok(None),
+            1 => decode_blob(&mut payload).map(Some),
+            other => Err(format!("trampoline presence byte {other}")),
+        })
+        .collect::<Result<_, _>>()?;
+    let adapters = (0..types)
+        .map(|_| decode_blob(&mut payload).map(Some))
+        .collect::<Result<_, _>>()?;
+    let artifact = ModuleArtifact {
+        funcs,
+        trampolines,
+        adapters,
+    };
+    if payload.pos != payload.bytes.len() {
+        return Err("bytes after the payload".into());
+    }
+    Ok(artifact)
+}
+
+fn decode_blob(r: &mut Reader<'_>) -> Result<CodeBlob, String> {
+    let alignment = u64::from(r.u32()?);
+    let len = r.u32()? as usize;
+    let bytes = r.take(len)?.to_vec();
+    let count = r.u32()?;
+    let mut relocs = Vec::new();
+    for _ in 0..count {
+        let kind = RELOC_KINDS
+            .get(usize::from(r.u8()?))
+            .ok_or("unknown relocation kind")?
+            .0;
+        let offset = r.u32()?;
+        let addend = r.u64()? as i64;
+        let target = match r.u8()? {
+            TARGET_FUNC => RelocTarget::Func(r.u32()?),
+            TARGET_LIBCALL => {
+                let index = r.u32()? as usize;
+                RelocTarget::Libcall(*Libcall::ALL.get(index).ok_or("unknown libcall")?)
+            }
+            TARGET_CRANELIFT_LIBCALL => {
+                let index = usize::from(r.u8()?);
+                let all = ir::LibCall::all_libcalls();
+                RelocTarget::CraneliftLibcall(*all.get(index).ok_or("unknown Cranelift libcall")?)
+            }
+            TARGET_SELF_OFFSET => RelocTarget::SelfOffset(r.u32()?),
+            tag => return Err(format!("unknown relocation target tag {tag}")),
+        };
+        relocs.push(CodeReloc {
+            offset,
+            kind,
+            target,
+            addend,
+        });
+    }
+    Ok(CodeBlob {
+        bytes,
+        alignment,
+        relocs,
+    })
+}
+
+/// Bounds-checked little-endian reads.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, pos: 0 }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let rest = &self.bytes[self.pos..];
+        if n > rest.len() {
+            return Err("the payload ends early".into());
+        }
+        self.pos += n;
+        Ok(&rest[..n])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut a = [0; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_codegen::binemit::Reloc;
+
+    fn sample() -> ModuleArtifact {
+        let blob = |n: u8, relocs| CodeBlob {
+            bytes: vec![n; 16],
+            alignment: 16,
+            relocs,
+        };
+        ModuleArtifact {
+            funcs: vec![
+                blob(
+                    1,
+                    vec![
+                        CodeReloc {
+                            offset: 2,
+                            kind: Reloc::X86CallPCRel4,
+                            target: RelocTarget::Func(1),
+                            addend: -4,
+                        },
+                        CodeReloc {
+                            offset: 8,
+                            kind: Reloc::Abs8,
+                            target: RelocTarget::Libcall(Libcall::MemoryGrow),
+                            addend: 0,
+                        },
+                    ],
+                ),
+                blob(
+                    2,
+                    vec![CodeReloc {
+                        offset: 0,
+                        kind: Reloc::Abs8,
+                        target: RelocTarget::CraneliftLibcall(ir::LibCall::CeilF32),
+                        addend: 0,
+                    }],
+                ),
+            ],
+            trampolines: vec![Some(blob(3, Vec::new())), None],
+            adapters: vec![
+                Some(blob(5, Vec::new())),
+                Some(blob(
+                    4,
+                    vec![CodeReloc {
+                        offset: 4,
+                        kind: Reloc::X86PCRel4,
+                        target: RelocTarget::SelfOffset(12),
+                        addend: -4,
+                    }],
+                )),
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let key = CacheKey([7; 32]);
+        let file = encode(&key, &sample()).unwrap();
+        assert_eq!(decode(&file, &key).unwrap(), sample());
+        assert!(decode(&file, &CacheKey([8; 32])).is_err());
+    }
+
+    /// Every truncation and every single flipped bit is detected, never a panic.
+    #[test]
+    fn every_truncation_and_flip_is_refused() {
+        let key = CacheKey([7; 32]);
+        let file = encode(&key, &sample()).unwrap();
+        for len in 0..file.len() {
+            assert!(decode(&file[..len], &key).is_err(), "truncated to {len}");
+        }
+        for i in 0..file.len() {
+            for bit in 0..8 {
+                let mut bad = file.clone();
+                bad[i] ^= 1 << bit;
+                assert!(decode(&bad, &key).is_err(), "bit {bit} of byte {i}");
+            }
+        }
+    }
+
+    /// A well-formed file (valid checksum) with nonsense in it is refused by the payload
+    /// checks, not trusted.
+    #[test]
+    fn inconsistent_payload_with_a_valid_checksum_is_refused() {
+        let key = CacheKey([7; 32]);
+        let mut file = encode(&key, &sample()).unwrap();
+        // The first relocation's kind byte: after the two counts, the first blob's
+        // alignment, length and code, and its relocation count.
+        let kind_at = HEADER_LEN + 8 + 8 + 16 + 4;
+        file[kind_at] = RELOC_KINDS.len() as u8;
+        let len = file.len();
+        let checksum = Sha256::digest(&file[..len - CHECKSUM_LEN]);
+        file[len - CHECKSUM_LEN..].copy_from_slice(&checksum);
+        assert_eq!(
+            decode(&file, &key).unwrap_err(),
+            "unknown relocation kind".to_string()
+        );
+    }
+}
