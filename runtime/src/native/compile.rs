@@ -14,6 +14,7 @@ use cranelift_module::{FuncId, Module as _, ModuleError, ModuleReloc};
 
 use super::NativeModule;
 use super::abi;
+use super::backtrace::CodeMap;
 use super::code_memory::CodeMemory;
 use super::translate::{self, Env, trampolines};
 use crate::error::{Error, Result};
@@ -69,10 +70,12 @@ pub(crate) fn compile_module(
         frontend: isa.frontend_config(),
         simd: super::isa_supports_simd(&**isa),
     };
+    let mut code_lens = Vec::with_capacity(func_ids.len());
     for (i, code) in compile_functions(isa, &env, threads)?
         .into_iter()
         .enumerate()
     {
+        code_lens.push(code.bytes.len() as u32);
         jit.define_function_bytes(func_ids[i], code.alignment, &code.bytes, &code.relocs)
             .map_err(codegen_error)?;
     }
@@ -92,10 +95,11 @@ pub(crate) fn compile_module(
     }
     jit.finalize_definitions().map_err(codegen_error)?;
     let addr = |id: &FuncId| jit.get_finalized_function(*id) as usize;
-    let funcs = func_ids.iter().map(addr).collect();
+    let funcs: Vec<usize> = func_ids.iter().map(addr).collect();
     let trampolines = tramp_ids.iter().map(addr).collect();
     let adapters = adapter_ids.iter().map(addr).collect();
     Ok(NativeModule {
+        code_map: CodeMap::new(&funcs, &code_lens),
         funcs,
         trampolines,
         adapters,

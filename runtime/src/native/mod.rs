@@ -6,9 +6,11 @@
 //! - `vmctx`: the per-instance VM context and per-store runtime, and their layout;
 //! - `libcalls`: what compiled code calls into Rust for;
 //! - `abi`: the Cranelift signatures of compiled functions, trampolines and libcalls;
-//! - `entry`: host-to-Wasm calls and the stack limit.
+//! - `entry`: host-to-Wasm calls and the stack limit;
+//! - `backtrace`: the Wasm frames of a trap, from the frame-pointer chain.
 
 mod abi;
+mod backtrace;
 mod code_memory;
 mod compile;
 mod entry;
@@ -84,6 +86,8 @@ pub(crate) struct NativeModule {
     pub funcs: Vec<usize>,
     pub trampolines: Vec<usize>,
     pub adapters: Vec<usize>,
+    /// Where each defined function's code is, for backtraces.
+    pub code_map: backtrace::CodeMap,
     _code: code_memory::CodeMemory,
 }
 
