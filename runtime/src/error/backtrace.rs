@@ -189,7 +189,7 @@ mod tests {
             Some("m")
         }
         fn func_name(&self, func_index: u32) -> Option<&str> {
-            (func_index % 2 == 0).then_some("even")
+            func_index.is_multiple_of(2).then_some("even")
         }
     }
 

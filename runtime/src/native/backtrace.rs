@@ -16,6 +16,7 @@
 //! function as the pending error, the calling Wasm function's `record_backtrace`
 //! appends its own frame and its callers.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -128,6 +129,45 @@ impl<'a> Seen<'a> {
     }
 }
 
+/// A frame found by the walk: defined function `defined` of module `seen[module]`.
+#[derive(Clone, Copy)]
+struct Found {
+    module: usize,
+    defined: u32,
+}
+
+/// The frames of a walk that a backtrace may keep, whatever it holds already: the first
+/// `HEAD_FRAMES` and the last `TAIL_FRAMES`, and how many there were. A runaway
+/// recursion's walk passes hundreds of thousands of frames; they are only counted.
+#[derive(Default)]
+struct Walked {
+    head: Vec<Found>,
+    tail: VecDeque<Found>,
+    count: usize,
+}
+
+impl Walked {
+    fn push(&mut self, frame: Found) {
+        if self.head.len() < Backtrace::HEAD_FRAMES {
+            self.head.push(frame);
+        } else {
+            if self.tail.len() == Backtrace::TAIL_FRAMES {
+                self.tail.pop_front();
+            }
+            self.tail.push_back(frame);
+        }
+        self.count += 1;
+    }
+
+    /// Frame `i` of the walk, if kept: `Backtrace::extend` asks for no other.
+    fn get(&self, i: usize) -> Found {
+        match self.head.get(i) {
+            Some(f) => *f,
+            None => self.tail[i - (self.count - self.tail.len())],
+        }
+    }
+}
+
 /// Appends to `backtrace` defined function `defined` of `instance`, whose frame pointer
 /// is `fp`, and then each caller up the frame-pointer chain while its return address is
 /// in the code of a module of the store.
@@ -141,35 +181,43 @@ fn add_frames(
     let Some(first) = Seen::of_instance(store, instance) else {
         return;
     };
-    backtrace.push(first.frame(defined));
     let mut seen = vec![first];
+    let mut walked = Walked::default();
+    walked.push(Found { module: 0, defined });
     let mut frame_at = |pc: usize| {
         // A return address follows its call: the call itself is at `pc - 1`.
         let pc = pc.wrapping_sub(1);
-        let hit = seen
-            .iter()
-            .find_map(|s| Some(s.frame(s.code.defined_func_at(pc)?)));
-        if let Some(frame) = hit {
-            backtrace.push(frame);
-            return true;
-        }
-        let module = (0..store.instances.len() as u32)
-            .filter_map(|i| Seen::of_instance(store, i))
-            .find(|s| s.code.defined_func_at(pc).is_some());
-        match module {
-            Some(s) => {
-                backtrace.push(s.frame(s.code.defined_func_at(pc).expect("just found")));
+        let hit = (seen.iter().enumerate())
+            .find_map(|(module, s)| Some((module, s.code.defined_func_at(pc)?)));
+        let found = match hit {
+            Some((module, defined)) => Found { module, defined },
+            None => {
+                let module = (0..store.instances.len() as u32)
+                    .filter_map(|i| Seen::of_instance(store, i))
+                    .find(|s| s.code.defined_func_at(pc).is_some());
+                let Some(s) = module else {
+                    return false;
+                };
+                let defined = s.code.defined_func_at(pc).expect("just found");
                 seen.push(s);
-                true
+                Found {
+                    module: seen.len() - 1,
+                    defined,
+                }
             }
-            None => false,
-        }
+        };
+        walked.push(found);
+        true
     };
     // SAFETY: `fp` is the frame pointer of the compiled function that called
     // `record_backtrace`, a live frame of this thread's stack (the libcall's contract),
     // and `frame_at` accepts only return addresses inside compiled Wasm functions, whose
     // frames all keep a frame record.
     unsafe { walk_frame_chain(fp, &mut frame_at) };
+    backtrace.extend(walked.count, |i| {
+        let f = walked.get(i);
+        seen[f.module].frame(f.defined)
+    });
 }
 
 /// Follows the frame-pointer chain from frame pointer `fp`: calls `frame_at` with each
@@ -192,7 +240,7 @@ unsafe fn walk_frame_chain(fp: usize, frame_at: &mut dyn FnMut(usize) -> bool) {
     let high = crate::store::stack_top();
     let mut fp = fp;
     loop {
-        if fp % WORD != 0 || fp < low || fp > high.saturating_sub(2 * WORD) {
+        if !fp.is_multiple_of(WORD) || fp < low || fp > high.saturating_sub(2 * WORD) {
             return;
         }
         // SAFETY: `[fp, fp + 2 words)` lies between this function's frame and the top

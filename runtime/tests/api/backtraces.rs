@@ -19,6 +19,7 @@ on_both_engines!(
     stack_exhaustion_is_bounded,
     frames_of_two_instances,
     host_function_between_wasm_frames,
+    exhaustion_below_a_host_function,
     host_function_returning_a_trap,
     start_function_trap,
     store_usable_after_traps,
@@ -243,10 +244,8 @@ fn frames_of_two_instances(strategy: Strategy) {
     );
 }
 
-/// Wasm calls a host function that calls back into Wasm, which traps: the backtrace has
-/// the Wasm frames on both sides of the host function (which is no frame itself).
-fn host_function_between_wasm_frames(strategy: Strategy) {
-    let store = Store::new(&engine(strategy));
+/// A host function `host.call_back` that calls the caller's export `inner`.
+fn call_back_host(store: &Store) {
     HostModuleBuilder::new("host")
         .func_wrap(
             "call_back",
@@ -259,8 +258,15 @@ fn host_function_between_wasm_frames(strategy: Strategy) {
                 Ok(())
             },
         )
-        .instantiate(&store)
+        .instantiate(store)
         .unwrap();
+}
+
+/// Wasm calls a host function that calls back into Wasm, which traps: the backtrace has
+/// the Wasm frames on both sides of the host function (which is no frame itself).
+fn host_function_between_wasm_frames(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
+    call_back_host(&store);
     let inst = instantiate(
         &store,
         r#"(module $guest
@@ -282,6 +288,43 @@ fn host_function_between_wasm_frames(strategy: Strategy) {
             named(1, "outer", m),
         ]
     );
+}
+
+/// A runaway recursion under a host function: the kept frames end with the Wasm frames
+/// on both sides of the host function, the recursion's middle is left out.
+fn exhaustion_below_a_host_function(strategy: Strategy) {
+    let engine = engine(strategy);
+    on_thread(1024 * 1024, move || {
+        let store = Store::new(&engine);
+        call_back_host(&store);
+        let inst = instantiate(
+            &store,
+            r#"(module $guest
+                (import "host" "call_back" (func $call_back))
+                (func $outer (export "outer") call $middle)
+                (func $middle call $call_back)
+                (func $inner (export "inner") call $recurse)
+                (func $recurse call $recurse))"#,
+            None,
+        );
+        let bt = trap(&store, &inst, "outer", TrapKind::CallStackExhausted);
+        assert!(bt.omitted() > 1000, "only {} frames", bt.total_frames());
+        let kept = frames(&bt);
+        let m = Some("guest");
+        let recurse = named(4, "recurse", m);
+        let (head, tail) = kept.split_at(Backtrace::HEAD_FRAMES);
+        assert!(head.iter().all(|f| *f == recurse), "{bt}");
+        let mut expected = vec![recurse; Backtrace::TAIL_FRAMES - 3];
+        expected.extend([
+            named(3, "inner", m),
+            named(2, "middle", m),
+            named(1, "outer", m),
+        ]);
+        assert_eq!(tail, expected);
+        // The store is still usable.
+        let bt = trap(&store, &inst, "outer", TrapKind::CallStackExhausted);
+        assert_eq!(frames(&bt).last(), Some(&named(1, "outer", m)));
+    });
 }
 
 /// A trap a host function makes itself gets the frames of the Wasm code that called it.
