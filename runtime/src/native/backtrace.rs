@@ -192,10 +192,12 @@ fn add_frames(
         let found = match hit {
             Some((module, defined)) => Found { module, defined },
             None => {
-                let module = (0..store.instances.len() as u32)
-                    .filter_map(|i| Seen::of_instance(store, i))
-                    .find(|s| s.code.defined_func_at(pc).is_some());
-                let Some(s) = module else {
+                // A module met for the first time (or no module: the walk ends).
+                let instance = (0..store.instances.len() as u32).find(|&i| {
+                    (store.instances[i as usize].module.as_ref())
+                        .is_some_and(|m| native_module(m).code_map.defined_func_at(pc).is_some())
+                });
+                let Some(s) = instance.and_then(|i| Seen::of_instance(store, i)) else {
                     return false;
                 };
                 let defined = s.code.defined_func_at(pc).expect("just found");
