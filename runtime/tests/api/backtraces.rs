@@ -3,7 +3,7 @@
 //! host functions that call back into Wasm; the store still usable afterwards.
 
 use runtime::{
-    Backtrace, Caller, Config, Error, HostModuleBuilder, Instance, Store, Strategy, TrapKind,
+    Backtrace, Caller, Config, Error, HostModuleBuilder, Instance, Store, Strategy, Trap, TrapKind,
     Value, WasmFeatures,
 };
 
@@ -50,8 +50,11 @@ fn trap(store: &Store, instance: &Instance, name: &str, kind: TrapKind) -> Backt
     let func = instance.get_func(store, name).expect("export");
     match func.call(store, &[]) {
         Err(e) if e.trap_kind() == Some(kind) => {
-            // Display stays the trap message alone.
+            // Display stays the trap message alone, and equality ignores the backtrace.
             assert_eq!(e.to_string(), kind.message(), "{name}");
+            if let Error::Trap(t) = &e {
+                assert_eq!(*t, Trap::new(kind), "{name}");
+            }
             e.backtrace()
                 .unwrap_or_else(|| panic!("{name}: trap without a backtrace"))
                 .clone()
