@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+mod backtrace;
+pub(crate) use backtrace::FrameNames;
+pub use backtrace::{Backtrace, FrameInfo};
+
 /// Why execution trapped.
 ///
 /// Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#results> (a trap
@@ -59,11 +63,13 @@ impl fmt::Display for TrapKind {
     }
 }
 
-/// A trap: its kind, and optionally where it happened (e.g. `data[2]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A trap: its kind, optionally where it happened (e.g. `data[2]`), and the Wasm frames
+/// it unwound when it came out of Wasm code (`Trap::backtrace`).
+#[derive(Debug, Clone)]
 pub struct Trap {
     pub kind: TrapKind,
     pub context: Option<String>,
+    backtrace: Option<Box<Backtrace>>,
 }
 
 impl Trap {
@@ -71,6 +77,7 @@ impl Trap {
         Trap {
             kind,
             context: None,
+            backtrace: None,
         }
     }
 
@@ -78,9 +85,31 @@ impl Trap {
         Trap {
             kind,
             context: Some(context.into()),
+            backtrace: None,
         }
     }
+
+    /// The Wasm frames the trap unwound, innermost first; `None` for a trap that no Wasm
+    /// code raised or passed through (e.g. a segment out of bounds at instantiation).
+    pub fn backtrace(&self) -> Option<&Backtrace> {
+        self.backtrace.as_deref()
+    }
+
+    /// The backtrace to append frames to, made empty if there is none yet.
+    pub(crate) fn backtrace_mut(&mut self) -> &mut Backtrace {
+        self.backtrace.get_or_insert_with(Default::default)
+    }
 }
+
+/// Two traps are equal when their kind and context are: the backtrace says where the
+/// trap happened, not what it is (the engines differ in how deep recursion goes).
+impl PartialEq for Trap {
+    fn eq(&self, other: &Trap) -> bool {
+        self.kind == other.kind && self.context == other.context
+    }
+}
+
+impl Eq for Trap {}
 
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -286,6 +315,25 @@ impl Error {
         match self {
             Error::Trap(t) => Some(t.kind),
             Error::Start { source, .. } => source.trap_kind(),
+            _ => None,
+        }
+    }
+
+    /// The Wasm backtrace of the trap behind this error (looking through start-function
+    /// wrapping).
+    pub fn backtrace(&self) -> Option<&Backtrace> {
+        match self {
+            Error::Trap(t) => t.backtrace(),
+            Error::Start { source, .. } => source.backtrace(),
+            _ => None,
+        }
+    }
+
+    /// The backtrace of this error if it is a trap, made empty if it has none yet: where
+    /// an engine appends the frames of a trap leaving Wasm code.
+    pub(crate) fn trap_backtrace_mut(&mut self) -> Option<&mut Backtrace> {
+        match self {
+            Error::Trap(t) => Some(t.backtrace_mut()),
             _ => None,
         }
     }

@@ -30,8 +30,8 @@ pub use api::{
     WasmTy,
 };
 pub use error::{
-    CompileError, CompileErrorKind, Error, Exception, ExitError, LinkError, LinkErrorKind, Result,
-    Trap, TrapKind,
+    Backtrace, CompileError, CompileErrorKind, Error, Exception, ExitError, FrameInfo, LinkError,
+    LinkErrorKind, Result, Trap, TrapKind,
 };
 pub use module::{
     Export, ExternKind, GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,

@@ -6,7 +6,7 @@
 //! warning on stderr, never the run.
 //!
 //! Exit status: the guest's own exit code (0 when `_start` returns); 134 when the guest
-//! traps (after printing the trap); 125 when the program cannot be run at all (unreadable
+//! traps (after printing the trap and its Wasm backtrace); 125 when the program cannot be run at all (unreadable
 //! or invalid module, missing import, bad option).
 
 use std::path::PathBuf;
@@ -136,9 +136,10 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         Ok(_) => Ok(ExitCode::SUCCESS),
         Err(Error::Exit(e)) => Ok(exit_code(e.code)),
         Err(e @ (Error::Trap(_) | Error::Start { .. } | Error::Host(_))) => {
-            // The runtime reports where a trap happened only as the trap's context; it
-            // keeps no call stack to print as a backtrace.
             eprintln!("wasi-run: {}: trapped: {e}", args.file.display());
+            if let Some(backtrace) = e.backtrace() {
+                eprintln!("wasm backtrace:\n{backtrace}");
+            }
             Ok(ExitCode::from(TRAP_STATUS))
         }
         Err(e) => Err(format!("{}: {e}", args.file.display())),

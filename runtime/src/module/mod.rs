@@ -16,6 +16,7 @@ pub use const_expr::{ConstExpr, ConstOp};
 pub(crate) use parse::{features_needed, parse};
 pub(crate) use proposals::{proposal_name, unsupported_operator};
 
+use crate::error::FrameNames;
 use crate::values::{FuncType, RefType, ValType};
 
 /// Limits of a memory, in 64 KiB pages, and its address type.
@@ -219,11 +220,28 @@ impl ModuleInfo {
         ))
     }
 
+    /// This module's names for backtrace frames (`error::FrameInfo`).
+    pub(crate) fn frame_names(self: &Arc<ModuleInfo>) -> Arc<dyn FrameNames> {
+        self.clone()
+    }
+
     /// `function[3]`, or `function[3](name)` when the name section names it.
     pub fn func_desc(&self, func_index: u32) -> String {
         match self.func_names.get(&func_index) {
             Some(n) => format!("function[{func_index}]({n})"),
             None => format!("function[{func_index}]"),
         }
+    }
+}
+
+/// Backtrace frames are named from the name section (imported functions included: the
+/// map is in the function index space).
+impl FrameNames for ModuleInfo {
+    fn module_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn func_name(&self, func_index: u32) -> Option<&str> {
+        self.func_names.get(&func_index).map(String::as_str)
     }
 }

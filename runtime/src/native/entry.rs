@@ -64,19 +64,23 @@ fn run_entry(
     // the `EntryFn` ABI, and `code` the callee's finalized code, both kept alive by
     // `invoke`'s `module`, which outlives this call. `buf` holds max(params, results) cells as the trampoline expects. While
     // compiled code runs, `store` is only reached through `store_ptr` (by libcalls).
-    let (trap, pending) = unsafe {
+    let (trap, pending, backtrace) = unsafe {
         let rt = (*vmctx).runtime;
-        let saved = ((*rt).stack_limit, (*rt).store);
+        // A host function calling back in nests entries: the outer one's trap
+        // backtrace state is restored when the inner one returns.
+        let saved = ((*rt).stack_limit, (*rt).store, (*rt).backtrace_recorded);
         (*rt).stack_limit = limit;
         (*rt).store = store_ptr;
         (*rt).interrupt = interrupt;
         (*rt).trap = 0;
+        (*rt).backtrace_recorded = false;
         let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(tramp);
         entry(code, vmctx, vmctx, buf.as_mut_ptr());
         let trap = std::mem::replace(&mut (*rt).trap, 0);
         let pending = (*rt).pending.take();
-        ((*rt).stack_limit, (*rt).store) = saved;
-        (trap, pending)
+        let backtrace = (*rt).trap_backtrace.take();
+        ((*rt).stack_limit, (*rt).store, (*rt).backtrace_recorded) = saved;
+        (trap, pending, backtrace)
     };
     match (trap, pending) {
         (0, _) => {}
@@ -84,7 +88,11 @@ fn run_entry(
         (PENDING_ERROR, Some(Pending::Panic(p))) => std::panic::resume_unwind(p),
         (code, _) => {
             let kind = trap_kind(code).unwrap_or(TrapKind::Unreachable);
-            return Err(Error::from(kind));
+            let mut error = Error::from(kind);
+            if let (Some(backtrace), Some(to)) = (backtrace, error.trap_backtrace_mut()) {
+                *to = *backtrace;
+            }
+            return Err(error);
         }
     }
     Ok(())

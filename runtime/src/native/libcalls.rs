@@ -39,6 +39,7 @@ use crate::error::{Error, TrapKind};
 use crate::store::{FuncKind, StoreData};
 use crate::values::with_raw_values;
 
+use super::backtrace::record_backtrace;
 use super::translate::CATCH_ALL;
 
 /// Declares the libcalls: `Variant => function(parameters) -> result;`, where `function`
@@ -136,6 +137,9 @@ declare_libcalls! {
     /// (any tag for `CATCH_ALL`), taken (the flag cleared) with its payload in `buf`;
     /// 0, changing nothing, for anything else pending.
     CatchException => catch_exception(vmctx: *mut VMContext, tag: u32, buf: *mut u128) -> u64;
+    /// A function leaving because the trap flag is set, with its frame pointer and
+    /// defined index: records the trap's backtrace (`backtrace.rs`).
+    RecordBacktrace => record_backtrace(vmctx: *mut VMContext, fp: usize, defined: u32);
 }
 
 enum Fail {

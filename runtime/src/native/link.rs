@@ -193,10 +193,15 @@ pub(crate) fn link(
     }
     jit.finalize_definitions().map_err(link_error)?;
     let addr = |id: &FuncId| jit.get_finalized_function(*id) as usize;
-    let funcs = func_ids.iter().map(addr).collect();
+    let funcs: Vec<usize> = func_ids.iter().map(addr).collect();
     let trampolines = tramp_ids.iter().map(|id| id.as_ref().map(addr)).collect();
     let adapters = adapter_ids.iter().map(|id| id.as_ref().map(addr)).collect();
+    // From the artifact, so compiled and cached code map their frames alike.
+    let code_lens: Vec<u32> = (artifact.funcs.iter())
+        .map(|blob| blob.bytes.len() as u32)
+        .collect();
     Ok(NativeModule {
+        code_map: super::backtrace::CodeMap::new(&funcs, &code_lens),
         funcs,
         trampolines,
         adapters,

@@ -8,10 +8,12 @@
 //! - `vmctx`: the per-instance VM context and per-store runtime, and their layout;
 //! - `libcalls`: what compiled code calls into Rust for;
 //! - `abi`: the Cranelift signatures of compiled functions, trampolines and libcalls;
-//! - `entry`: host-to-Wasm calls and the stack limit.
+//! - `entry`: host-to-Wasm calls and the stack limit;
+//! - `backtrace`: the Wasm frames of a trap, from the frame-pointer chain.
 
 mod abi;
 mod artifact;
+mod backtrace;
 mod cache;
 mod code_memory;
 mod compile;
@@ -144,6 +146,8 @@ pub(crate) struct NativeModule {
     pub adapters: Vec<Option<usize>>,
     /// Whether the code came from the code cache.
     pub cache: CodeCacheOutcome,
+    /// Where each defined function's code is, for backtraces.
+    pub code_map: backtrace::CodeMap,
     _code: code_memory::CodeMemory,
 }
 

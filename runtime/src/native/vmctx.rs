@@ -13,7 +13,7 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::sync::Arc;
 
-use crate::error::{Error, TrapKind};
+use crate::error::{Backtrace, Error, TrapKind};
 use crate::store::{StoreData, VMMemoryDefinition, VMTableDefinition};
 
 /// Per-store state shared by every VM context of the store.
@@ -38,6 +38,11 @@ pub(crate) struct VMRuntime {
     pub interrupt: *const std::sync::atomic::AtomicBool,
     /// An error or panic from a host function or libcall, returned unchanged by the entry.
     pub pending: Option<Pending>,
+    /// The backtrace of the trap whose code is in `trap` (`backtrace.rs`).
+    pub trap_backtrace: Option<Box<Backtrace>>,
+    /// Whether this entry's frames are in the trap's backtrace (the one above, or the
+    /// pending error's) already: set by the first frame that records them.
+    pub backtrace_recorded: bool,
     /// Owns what `func_entries` points to.
     entries: Box<[VMFuncEntry]>,
 }
@@ -151,6 +156,8 @@ impl RuntimeCell {
             func_entries_len: 0,
             interrupt: std::ptr::null(),
             pending: None,
+            trap_backtrace: None,
+            backtrace_recorded: false,
             entries: Box::new([]),
         })))
     }

@@ -10,7 +10,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::StoreData;
-use crate::error::Result;
+use crate::error::{FrameNames, Result};
 use crate::module::ModuleInfo;
 use crate::values::RawValue;
 use wasmparser::WasmFeatures;
@@ -35,6 +35,11 @@ impl ModuleCode {
 
     pub fn info(&self) -> &ModuleInfo {
         &self.info
+    }
+
+    /// The module's names for backtrace frames.
+    pub fn frame_names(&self) -> Arc<dyn FrameNames> {
+        self.info.frame_names()
     }
 
     pub fn compiled(&self) -> &dyn CompiledModule {

@@ -37,7 +37,7 @@ pub use memory::{LinearMemory, MemoryAllocator};
 pub(crate) use memory::{MemoryInstance, VMMemoryDefinition};
 pub(crate) use ops::address_operand;
 pub(crate) use registry::Registry;
-pub(crate) use stack::{stack_limit, stack_pointer};
+pub(crate) use stack::{stack_limit, stack_pointer, stack_top};
 pub(crate) use table::{TableInstance, VMTableDefinition};
 pub(crate) use types::TypeRegistry;
 

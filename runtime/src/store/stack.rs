@@ -14,14 +14,25 @@ thread_local! {
 /// plus a margin for the frames of host functions and libcalls below the deepest Wasm
 /// frame (a quarter of the stack, between 48 KiB and 256 KiB).
 pub(crate) fn stack_limit() -> usize {
-    let (low, size) = STACK.with(|s| {
+    let (low, size) = stack_bounds();
+    let margin = (size / 4).clamp(48 * 1024, 256 * 1024);
+    low + margin
+}
+
+/// One past the highest address of this thread's stack: from any frame's address up to
+/// here, the stack is mapped (what the native engine's backtrace walk may read).
+pub(crate) fn stack_top() -> usize {
+    let (low, size) = stack_bounds();
+    low + size
+}
+
+fn stack_bounds() -> (usize, usize) {
+    STACK.with(|s| {
         if s.get().1 == 0 {
             s.set(thread_stack());
         }
         s.get()
-    });
-    let margin = (size / 4).clamp(48 * 1024, 256 * 1024);
-    low + margin
+    })
 }
 
 #[cfg(target_os = "linux")]

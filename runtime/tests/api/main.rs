@@ -49,6 +49,7 @@ mod tail_calls_interp;
 mod tail_calls_native;
 
 // The embedding API and the runtime's limits.
+mod backtraces;
 mod caller_instance;
 mod caller_memory;
 mod closing;

@@ -25,7 +25,7 @@ use frame::{Ip, Slots, Values};
 use memory::MemView;
 use stack::{ExecStack, Frame, init_frame};
 
-use crate::error::{Error, Result, TrapKind};
+use crate::error::{Backtrace, Error, FrameInfo, Result, TrapKind};
 use crate::interp::ModuleCode;
 use crate::interp::bytecode::{FuncCode, Slot};
 use crate::store::StoreData;
@@ -192,10 +192,39 @@ fn run(
         match run_until_error(store, st, &mut ctx, &mut pos, limits) {
             Ok(()) => return Ok(()),
             Err(Stop::Escape(e)) => return Err(e),
-            // A trap (or any error but an exception) leaves at once.
-            Err(Stop::Error(e)) => exceptions::unwind(store, st, &mut ctx, &mut pos, e)?,
+            // A trap leaves at once, with this entry's frames in its backtrace.
+            Err(Stop::Error(mut e)) => {
+                if let Some(backtrace) = e.trap_backtrace_mut() {
+                    add_frames(store, st, &ctx, &pos, backtrace);
+                    return Err(e);
+                }
+                exceptions::unwind(store, st, &mut ctx, &mut pos, e)?
+            }
         }
     }
+}
+
+/// Appends this entry's frames to a trap's backtrace: the function at `pos` in `ctx`'s
+/// instance, then the suspended callers, innermost first. A host function that called
+/// into this entry is not a frame; the Wasm code that called it appends its own frames
+/// when the trap comes back out of it (RATIONALE.md, "Trap backtraces").
+#[cold]
+#[inline(never)]
+fn add_frames(store: &StoreData, st: &ExecStack, ctx: &Ctx, pos: &Pos, backtrace: &mut Backtrace) {
+    let frame = |instance: u32, defined: u32| {
+        let module = (store.instances[instance as usize].module.as_ref())
+            .expect("a Wasm frame's instance has a module");
+        let index = defined + module.info().num_imported_funcs;
+        FrameInfo::new(index, module.frame_names())
+    };
+    let suspended = &st.frames;
+    backtrace.extend(1 + suspended.len(), |i| match i {
+        0 => frame(ctx.instance, pos.func),
+        _ => {
+            let f = suspended[suspended.len() - i];
+            frame(f.instance, f.func)
+        }
+    });
 }
 
 /// Why [`run_until_error`] stopped short.
@@ -243,7 +272,14 @@ fn run_until_error(
                 pos: *pos,
                 view,
             };
-            let action = dispatch::run_frames(&mut running, &mut frames, store, ctx)?;
+            let action = match dispatch::run_frames(&mut running, &mut frames, store, ctx) {
+                Ok(action) => action,
+                Err(e) => {
+                    // The trapping function, for the backtrace.
+                    *pos = running.pos;
+                    return Err(e.into());
+                }
+            };
             *pos = running.pos;
             pos.pc = running.ip.pc();
             view = running.view;

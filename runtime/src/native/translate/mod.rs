@@ -6,7 +6,8 @@
 //! cold block that stores the trap code in the runtime's trap flag and returns, and
 //! every call is followed by a test of that flag (RATIONALE.md, "Native engine: VM
 //! context and traps"); a tail call has no "after": its callee returns to this
-//! function's caller, which tests the flag.
+//! function's caller, which tests the flag. Every such return goes through one block
+//! that records the trap's backtrace first (`native/backtrace.rs`).
 //!
 //! The translator implements wasmparser's `VisitOperator` and `VisitSimdOperator`:
 //! `visit` maps each operator to the method that translates it, one line per operator,
@@ -234,8 +235,10 @@ pub(crate) struct Translator<'a, 'b> {
     results: Vec<Type>,
     exit_block: Option<Block>,
     /// Blocks to fill in at the end that store their trap code (none if 0) and go to
-    /// the exit.
+    /// the exit through the block that records the backtrace.
     trap_blocks: Vec<(u32, Block)>,
+    /// The defined index of the function translated (for its backtrace frame).
+    defined: u32,
     func_refs: HashMap<u32, ir::FuncRef>,
     sig_refs: HashMap<u32, ir::SigRef>,
     /// The libcalls imported into this function.
@@ -319,6 +322,7 @@ pub(crate) fn translate_function(
         results,
         exit_block: None,
         trap_blocks: Vec::new(),
+        defined: defined as u32,
         func_refs: HashMap::new(),
         sig_refs: HashMap::new(),
         libcall_refs: HashMap::new(),
@@ -508,12 +512,24 @@ impl Translator<'_, '_> {
     }
 
     fn finish(mut self) {
-        for (code, block) in std::mem::take(&mut self.trap_blocks) {
-            self.b.switch_to_block(block);
-            if code != 0 {
-                let c = self.b.ins().iconst(types::I32, code as i64);
-                self.b.ins().store(trusted(), c, self.rt, RT_TRAP);
+        let trap_blocks = std::mem::take(&mut self.trap_blocks);
+        if !trap_blocks.is_empty() {
+            // One block per function calls the libcall: the trap blocks stay a store and
+            // a jump each, as small as they were without backtraces.
+            let record = self.b.create_block();
+            self.b.set_cold_block(record);
+            for (code, block) in trap_blocks {
+                self.b.switch_to_block(block);
+                if code != 0 {
+                    let c = self.b.ins().iconst(types::I32, code as i64);
+                    self.b.ins().store(trusted(), c, self.rt, RT_TRAP);
+                }
+                self.b.ins().jump(record, &[]);
             }
+            self.b.switch_to_block(record);
+            let fp = self.b.ins().get_frame_pointer(types::I64);
+            let defined = self.b.ins().iconst(types::I32, self.defined as i64);
+            self.libcall(Libcall::RecordBacktrace, &[self.vmctx, fp, defined]);
             let exit = self.exit_block();
             self.b.ins().jump(exit, &[]);
         }

@@ -1,0 +1,287 @@
+//! Trap backtraces in the native engine (RATIONALE.md, "Trap backtraces").
+//!
+//! A trap unwinds compiled code by ordinary returns, so its frames exist only until the
+//! first function that sees it returns. Every function therefore leaves through one
+//! cold block that calls [`record_backtrace`] with its own frame pointer and index
+//! before it returns: the function that trapped, or the one whose libcall, host
+//! function or callee failed. The first call of an entry walks the frame-pointer chain
+//! (Cranelift keeps frame pointers in every function, `preserve_frame_pointers`) from
+//! there up to the entry trampoline, mapping each return address to a defined function
+//! through the [`CodeMap`] of every module of the store; the later ones return at once
+//! (`VMRuntime::backtrace_recorded`).
+//!
+//! A host function between Wasm frames ends the walk: its frames are Rust's, which keep
+//! no frame pointers. The trap's backtrace still gets the Wasm frames on both sides: the
+//! nested entry records the inner ones, and when the error comes back out of the host
+//! function as the pending error, the calling Wasm function's `record_backtrace`
+//! appends its own frame and its callers.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use super::native_module;
+use super::vmctx::{PENDING_ERROR, Pending, VMContext, VMRuntime};
+use crate::error::{Backtrace, FrameInfo, FrameNames};
+use crate::store::StoreData;
+
+/// Where the machine code of each defined function of a module is, sorted by address:
+/// the return addresses a walk finds are looked up here.
+pub(crate) struct CodeMap {
+    ranges: Vec<CodeRange>,
+}
+
+struct CodeRange {
+    start: usize,
+    len: usize,
+    defined: u32,
+}
+
+impl CodeMap {
+    /// From each defined function's code address and length in bytes (both indexed by
+    /// defined function index).
+    pub(crate) fn new(addresses: &[usize], lengths: &[u32]) -> CodeMap {
+        let mut ranges: Vec<CodeRange> = (addresses.iter().zip(lengths).enumerate())
+            .map(|(defined, (&start, &len))| CodeRange {
+                start,
+                len: len as usize,
+                defined: defined as u32,
+            })
+            .collect();
+        ranges.sort_by_key(|r| r.start);
+        CodeMap { ranges }
+    }
+
+    /// The defined function whose code holds address `pc`.
+    pub(crate) fn defined_func_at(&self, pc: usize) -> Option<u32> {
+        let after = self.ranges.partition_point(|r| r.start <= pc);
+        let r = &self.ranges[after.checked_sub(1)?];
+        (pc - r.start < r.len).then_some(r.defined)
+    }
+}
+
+/// Called (as a libcall) by a compiled function as it returns because the trap flag is
+/// set: defined function `defined` of `vmctx`'s instance, whose frame pointer is `fp`.
+/// Records the entry's Wasm frames in the trap's backtrace if that is not done yet:
+/// the runtime's own for a trap code, the pending error's for a trap that came out of a
+/// host function; nothing for any other pending error (an exception, an exit).
+///
+/// # Safety
+///
+/// Called by compiled code only (`libcalls.rs`, "Safety"), with its own frame pointer.
+pub(super) unsafe extern "C" fn record_backtrace(vmctx: *mut VMContext, fp: usize, defined: u32) {
+    // SAFETY: compiled code passes its own vmctx, alive while its store is, and calls
+    // under an entry of that store on this thread, which leaves the runtime to it.
+    let (rt, instance) = unsafe { ((*vmctx).runtime, (*vmctx).instance) };
+    // SAFETY: as above; no other reference to the runtime is live during a libcall.
+    let rt: &mut VMRuntime = unsafe { &mut *rt };
+    if rt.backtrace_recorded {
+        return;
+    }
+    // SAFETY: the entry set `store` to the store it holds exclusively and does not
+    // touch it until compiled code returns; the runtime is a separate allocation.
+    let store: &StoreData = unsafe { &*rt.store };
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let backtrace = match rt.trap {
+            0 => return false,
+            PENDING_ERROR => match &mut rt.pending {
+                Some(Pending::Error(e)) => match e.trap_backtrace_mut() {
+                    Some(backtrace) => backtrace,
+                    None => return false,
+                },
+                _ => return false,
+            },
+            _ => rt.trap_backtrace.get_or_insert_with(Default::default),
+        };
+        add_frames(store, instance, fp, defined, backtrace);
+        true
+    }));
+    match outcome {
+        Ok(recorded) => rt.backtrace_recorded = recorded,
+        // A bug of ours: the entry resumes the panic once compiled code has returned.
+        Err(panic) => {
+            rt.trap = PENDING_ERROR;
+            rt.pending = Some(Pending::Panic(panic));
+            rt.backtrace_recorded = true;
+        }
+    }
+}
+
+/// A module whose code the walk has met.
+struct Seen<'a> {
+    code: &'a CodeMap,
+    names: Arc<dyn FrameNames>,
+    num_imported_funcs: u32,
+}
+
+impl<'a> Seen<'a> {
+    fn of_instance(store: &'a StoreData, instance: u32) -> Option<Seen<'a>> {
+        let module = store.instances[instance as usize].module.as_ref()?;
+        Some(Seen {
+            code: &native_module(module).code_map,
+            names: module.frame_names(),
+            num_imported_funcs: module.info().num_imported_funcs,
+        })
+    }
+
+    fn frame(&self, defined: u32) -> FrameInfo {
+        FrameInfo::new(self.num_imported_funcs + defined, self.names.clone())
+    }
+}
+
+/// A frame found by the walk: defined function `defined` of module `seen[module]`.
+#[derive(Clone, Copy)]
+struct Found {
+    module: usize,
+    defined: u32,
+}
+
+/// The frames of a walk that a backtrace may keep, whatever it holds already: the first
+/// `HEAD_FRAMES` and the last `TAIL_FRAMES`, and how many there were. A runaway
+/// recursion's walk passes hundreds of thousands of frames; they are only counted.
+#[derive(Default)]
+struct Walked {
+    head: Vec<Found>,
+    tail: VecDeque<Found>,
+    count: usize,
+}
+
+impl Walked {
+    fn push(&mut self, frame: Found) {
+        if self.head.len() < Backtrace::HEAD_FRAMES {
+            self.head.push(frame);
+        } else {
+            if self.tail.len() == Backtrace::TAIL_FRAMES {
+                self.tail.pop_front();
+            }
+            self.tail.push_back(frame);
+        }
+        self.count += 1;
+    }
+
+    /// Frame `i` of the walk, if kept: `Backtrace::extend` asks for no other.
+    fn get(&self, i: usize) -> Found {
+        match self.head.get(i) {
+            Some(f) => *f,
+            None => self.tail[i - (self.count - self.tail.len())],
+        }
+    }
+}
+
+/// Appends to `backtrace` defined function `defined` of `instance`, whose frame pointer
+/// is `fp`, and then each caller up the frame-pointer chain while its return address is
+/// in the code of a module of the store.
+fn add_frames(
+    store: &StoreData,
+    instance: u32,
+    fp: usize,
+    defined: u32,
+    backtrace: &mut Backtrace,
+) {
+    let Some(first) = Seen::of_instance(store, instance) else {
+        return;
+    };
+    let mut seen = vec![first];
+    let mut walked = Walked::default();
+    walked.push(Found { module: 0, defined });
+    let mut frame_at = |pc: usize| {
+        // A return address follows its call: the call itself is at `pc - 1`.
+        let pc = pc.wrapping_sub(1);
+        let hit = (seen.iter().enumerate())
+            .find_map(|(module, s)| Some((module, s.code.defined_func_at(pc)?)));
+        let found = match hit {
+            Some((module, defined)) => Found { module, defined },
+            None => {
+                // A module met for the first time (or no module: the walk ends).
+                let instance = (0..store.instances.len() as u32).find(|&i| {
+                    (store.instances[i as usize].module.as_ref())
+                        .is_some_and(|m| native_module(m).code_map.defined_func_at(pc).is_some())
+                });
+                let Some(s) = instance.and_then(|i| Seen::of_instance(store, i)) else {
+                    return false;
+                };
+                let defined = s.code.defined_func_at(pc).expect("just found");
+                seen.push(s);
+                Found {
+                    module: seen.len() - 1,
+                    defined,
+                }
+            }
+        };
+        walked.push(found);
+        true
+    };
+    // SAFETY: `fp` is the frame pointer of the compiled function that called
+    // `record_backtrace`, a live frame of this thread's stack (the libcall's contract),
+    // and `frame_at` accepts only return addresses inside compiled Wasm functions, whose
+    // frames all keep a frame record.
+    unsafe { walk_frame_chain(fp, &mut frame_at) };
+    backtrace.extend(walked.count, |i| {
+        let f = walked.get(i);
+        seen[f.module].frame(f.defined)
+    });
+}
+
+/// Follows the frame-pointer chain from frame pointer `fp`: calls `frame_at` with each
+/// frame's return address, and goes on to the caller's frame while `frame_at` returns
+/// true. Every frame pointer read must be word-aligned, above the walker's own frame,
+/// below the top of this thread's stack, and above the one before, so the walk reads
+/// only this thread's mapped stack and ends.
+///
+/// # Safety
+///
+/// `fp` is the frame pointer of a live frame of compiled code on this thread's stack,
+/// and `frame_at` returns true only for a return address into code that keeps a frame
+/// record (saved frame pointer, return address) at its frame pointer: the walk then
+/// reads nothing but frame records of compiled code.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+unsafe fn walk_frame_chain(fp: usize, frame_at: &mut dyn FnMut(usize) -> bool) {
+    const WORD: usize = std::mem::size_of::<usize>();
+    // On both, a frame record is the caller's frame pointer, then the return address.
+    let low = crate::store::stack_pointer();
+    let high = crate::store::stack_top();
+    let mut fp = fp;
+    loop {
+        if !fp.is_multiple_of(WORD) || fp < low || fp > high.saturating_sub(2 * WORD) {
+            return;
+        }
+        // SAFETY: `[fp, fp + 2 words)` lies between this function's frame and the top
+        // of this thread's stack, all of it mapped, and is a frame record of compiled
+        // code (this function's contract, then `frame_at`'s answer for the previous
+        // return address); only plain integers are read.
+        let (caller_fp, return_address) = unsafe {
+            (
+                std::ptr::read(fp as *const usize),
+                std::ptr::read((fp + WORD) as *const usize),
+            )
+        };
+        if !frame_at(return_address) || caller_fp <= fp {
+            return;
+        }
+        fp = caller_fp;
+    }
+}
+
+/// Elsewhere the frame record's layout is not known here: the backtrace has the
+/// trapping frame only.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+unsafe fn walk_frame_chain(_fp: usize, _frame_at: &mut dyn FnMut(usize) -> bool) {}
+
+#[cfg(test)]
+mod tests {
+    use super::CodeMap;
+
+    #[test]
+    fn code_map_finds_the_function_holding_an_address() {
+        // Placed out of order, with a gap between 0x1010 and 0x2000.
+        let map = CodeMap::new(&[0x2000, 0x1000, 0x3000], &[0x100, 0x10, 0x1]);
+        assert_eq!(map.defined_func_at(0xfff), None);
+        assert_eq!(map.defined_func_at(0x1000), Some(1));
+        assert_eq!(map.defined_func_at(0x100f), Some(1));
+        assert_eq!(map.defined_func_at(0x1010), None);
+        assert_eq!(map.defined_func_at(0x20ff), Some(0));
+        assert_eq!(map.defined_func_at(0x3000), Some(2));
+        assert_eq!(map.defined_func_at(0x3001), None);
+        assert_eq!(CodeMap::new(&[], &[]).defined_func_at(0x1000), None);
+    }
+}
