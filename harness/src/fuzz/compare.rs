@@ -121,7 +121,8 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
                 show_opt(y.host_calls.get(k)),
             );
         }
-        if let Some(d) = compare_state(i, x, y, &div) {
+        let before = i.checked_sub(1).map(|p| (&a.steps[p], &b.steps[p]));
+        if let Some(d) = compare_state(i, x, y, before, &div) {
             return d;
         }
     }
@@ -165,10 +166,17 @@ fn same_host_call(x: &HostCall, y: &HostCall, lenient: bool) -> bool {
         })
 }
 
+/// The memory snapshot `name` of a step, if it has one.
+fn memory<'s>(step: &'s Step, name: &str) -> Option<&'s Arc<[u8]>> {
+    (step.state.memories.iter()).find_map(|(n, m)| (n == name).then_some(m))
+}
+
+/// `before`: the previous step of each side, which compared equal.
 fn compare_state(
     i: usize,
     x: &Step,
     y: &Step,
+    before: Option<(&Step, &Step)>,
     div: &impl Fn(&str, usize, Option<&Step>, String, String) -> Verdict,
 ) -> Option<Verdict> {
     // Compared by name: runtimes list exports in different orders (ours in declaration
@@ -197,8 +205,14 @@ fn compare_state(
     }
     for (&(name, mx), &(_, my)) in sx.memories.iter().zip(&sy.memories) {
         // Whole memories first (shared snapshots, then memcmp); the offset only on a
-        // mismatch.
-        if Arc::ptr_eq(mx, my) || mx[..] == my[..] {
+        // mismatch. A memory neither side changed since the previous step (a subject
+        // shares an unchanged snapshot with its previous one) compared equal there: no
+        // need to compare its bytes again, which was most of the comparing.
+        let unchanged = before.is_some_and(|(bx, by)| {
+            memory(bx, name).is_some_and(|p| Arc::ptr_eq(p, mx))
+                && memory(by, name).is_some_and(|p| Arc::ptr_eq(p, my))
+        });
+        if unchanged || Arc::ptr_eq(mx, my) || mx[..] == my[..] {
             continue;
         }
         if mx.len() != my.len() {
