@@ -160,7 +160,8 @@ mod tests {
 
     fn plan_of(wat: &str) -> Vec<u32> {
         let bytes = wat::parse_str(wat).unwrap();
-        let info = crate::module::parse(bytes.into(), crate::WasmFeatures::default()).unwrap();
+        let features = wasmparser::WasmFeatures::default();
+        let info = crate::module::parse(bytes.into(), features).unwrap();
         let plan = MeteringPlan::of(&info.body_reader(0)).unwrap();
         plan.points().iter().map(|p| p.1).collect()
     }
