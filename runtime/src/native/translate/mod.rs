@@ -250,6 +250,9 @@ pub(crate) struct Translator<'a, 'b> {
     /// The types this function calls through a table or a reference, each once: a host
     /// function can arrive there, so the module needs a host adapter for each.
     indirect_types: Vec<u32>,
+    /// The address of the store's fuel counter (`VMRuntime::fuel`), loaded once in the
+    /// entry block when the code consumes fuel.
+    fuel_counter: Option<Value>,
 }
 
 /// Translates defined function `defined` into `func` (whose signature is set); returns
@@ -329,6 +332,7 @@ pub(crate) fn translate_function(
         libcall_refs: HashMap::new(),
         try_scopes: Vec::new(),
         indirect_types: Vec::new(),
+        fuel_counter: None,
     };
     t.stack_check();
     if env.interruptible {
@@ -340,6 +344,11 @@ pub(crate) fn translate_function(
         false => None,
     };
     let mut fuel = plan.as_ref().map(MeteringPlan::cursor);
+    if fuel.is_some() {
+        // Constant during the call (set at entry), and this block dominates every charge.
+        let counter = t.b.ins().load(types::I64, trusted(), t.rt, RT_FUEL);
+        t.fuel_counter = Some(counter);
+    }
     let mut ops = body.get_operators_reader().map_err(wp_error)?;
     while !ops.eof() {
         if let Some(fuel) = &mut fuel
@@ -506,7 +515,10 @@ impl Translator<'_, '_> {
     /// unchanged (the same rule as `StoreData::consume_fuel`). Plain loads and stores:
     /// only this code and calls (which Cranelift assumes clobber memory) change it.
     fn consume_fuel(&mut self, amount: u32) {
-        let counter = self.b.ins().load(types::I64, trusted(), self.rt, RT_FUEL);
+        let counter = match self.fuel_counter {
+            Some(counter) => counter,
+            None => self.b.ins().load(types::I64, trusted(), self.rt, RT_FUEL),
+        };
         let fuel = self.b.ins().load(types::I64, trusted(), counter, 0);
         let short = self.b.ins().icmp_imm_u(
             ir::condcodes::IntCC::UnsignedLessThan,
