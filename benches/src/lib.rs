@@ -214,6 +214,12 @@ pub fn check_agree(runners: &[Box<dyn Runner>], w: &Workload, n: i32) -> Result<
 /// The runtime of this repository with one strategy.
 pub struct Ours(pub runtime::Strategy);
 
+/// `BENCH_CONSUME_FUEL=1` runs our engines with fuel metering on (and fuel that never
+/// runs out), to measure what metering costs against a run without it.
+fn metering_fuel() -> bool {
+    std::env::var_os("BENCH_CONSUME_FUEL").is_some_and(|v| v == "1")
+}
+
 struct OursCompiled {
     engine: runtime::Engine,
     module: runtime::Module,
@@ -230,7 +236,8 @@ impl Runner for Ours {
         self.0.name()
     }
     fn compile(&self, wasm: &[u8]) -> Result<Box<dyn Compiled>> {
-        let engine = runtime::Engine::new(runtime::Config::new(self.0))?;
+        let config = runtime::Config::new(self.0).consume_fuel(metering_fuel());
+        let engine = runtime::Engine::new(config)?;
         let module = runtime::Module::from_binary(&engine, wasm)?;
         Ok(Box::new(OursCompiled { engine, module }))
     }
@@ -239,6 +246,9 @@ impl Runner for Ours {
 impl Compiled for OursCompiled {
     fn instantiate(&self) -> Result<Box<dyn Instance>> {
         let store = runtime::Store::new(&self.engine);
+        if metering_fuel() {
+            store.set_fuel(u64::MAX)?;
+        }
         let instance = runtime::Instance::new(&store, &self.module, None)?;
         let run = instance
             .get_func(&store, "run")

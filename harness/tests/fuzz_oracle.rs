@@ -120,6 +120,14 @@ fn table_element(o: &mut Observation) -> Option<usize> {
     Some(1)
 }
 
+/// One unit of engine fuel more left after the first export call.
+fn fuel_left(o: &mut Observation) -> Option<usize> {
+    let s = o.steps.get_mut(1)?;
+    let fuel = s.state.fuel.as_mut()?;
+    *fuel += 1;
+    Some(1)
+}
+
 fn host_call_arg(o: &mut Observation) -> Option<usize> {
     for (i, s) in o.steps.iter_mut().enumerate() {
         for c in &mut s.host_calls {
@@ -210,6 +218,11 @@ fn catches_a_wrong_memory_byte() {
 #[test]
 fn catches_a_wrong_table_element() {
     assert_caught(table_element, "table");
+}
+
+#[test]
+fn catches_a_wrong_fuel_left() {
+    assert_caught(fuel_left, "fuel left");
 }
 
 #[test]

@@ -33,6 +33,8 @@ pub enum TrapKind {
     /// Stopped by an [`InterruptHandle`](crate::InterruptHandle) (not a Wasm trap: the
     /// embedder asked for it).
     Interrupted,
+    /// The store's fuel ran out (`Config::consume_fuel`; not a Wasm trap either).
+    OutOfFuel,
 }
 
 impl TrapKind {
@@ -53,6 +55,7 @@ impl TrapKind {
             TrapKind::NullReference => "null reference",
             TrapKind::NullExceptionReference => "null exception reference",
             TrapKind::Interrupted => "interrupted",
+            TrapKind::OutOfFuel => "all fuel consumed",
         }
     }
 }

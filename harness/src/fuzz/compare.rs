@@ -95,6 +95,11 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         if exhausted && !crate::fuzz::blind_spots::is_added(&x.export) {
             return Verdict::Exhausted { step: i };
         }
+        // A reference does not meter our engine fuel: where ours ran out, it went on.
+        let out_of_fuel = |o: &Outcome| *o == Outcome::Trap(runtime::TrapKind::OutOfFuel);
+        if lenient && (out_of_fuel(&x.outcome) || out_of_fuel(&y.outcome)) {
+            return Verdict::Exhausted { step: i };
+        }
         let same = x.outcome.same_class(&y.outcome)
             || lenient && same_for_reference(&x.outcome, &y.outcome);
         if !same {
@@ -181,6 +186,22 @@ fn compare_state(
 ) -> Option<Verdict> {
     // Compared by name: runtimes list exports in different orders (ours in declaration
     // order, wasmi sorted).
+    // Fuel left, where both engines meter it, unless a call stack ran out on the way
+    // (the engines' depths differ by design, and so does the fuel they used).
+    let exhausted = |s: &Step| {
+        s.outcome.is_exhaustion()
+            || (s.host_calls.iter().flat_map(|c| &c.effects)).any(|e| {
+                matches!(e, crate::fuzz::effects::Effected::Called { outcome, .. }
+                    if outcome.is_exhaustion())
+            })
+    };
+    if let (Some(fx), Some(fy)) = (x.state.fuel, y.state.fuel)
+        && fx != fy
+        && !exhausted(x)
+        && !exhausted(y)
+    {
+        return Some(div("fuel left", i, Some(x), fx.to_string(), fy.to_string()));
+    }
     let (sx, sy) = (sorted(&x.state), sorted(&y.state));
     let (sx, sy) = (&sx, &sy);
     for (what, nx, ny) in [

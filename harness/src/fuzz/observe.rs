@@ -147,6 +147,9 @@ pub struct State {
     /// step's bytes (see `subject::snapshot`).
     pub memories: Vec<(String, Arc<[u8]>)>,
     pub tables: Vec<(String, Vec<Val>)>,
+    /// Engine fuel left after the step, from engines that meter it (ours, which must
+    /// agree exactly: `runtime` `module/fuel.rs`); `None` from the references.
+    pub fuel: Option<u64>,
 }
 
 /// Instantiation or one export call, and what could be seen after it.

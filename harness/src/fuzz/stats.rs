@@ -31,6 +31,10 @@ pub struct Stats {
     pub traps: BTreeMap<String, u64>,
     /// Unreachable traps with the fuel global at zero: the call ran out of fuel.
     pub out_of_fuel: u64,
+    /// Calls that ran out of engine fuel (`subject::CALL_FUEL`), on the engine whose
+    /// observation is counted (the other's is compared with it).
+    #[serde(default)]
+    pub engine_out_of_fuel: u64,
     pub exits: u64,
     /// Export calls that ended with an uncaught exception (tag and payload compared).
     pub exceptions: u64,
@@ -134,6 +138,9 @@ impl Stats {
                     if fuel_out && *k == runtime::TrapKind::Unreachable {
                         self.out_of_fuel += 1;
                     }
+                    if *k == runtime::TrapKind::OutOfFuel {
+                        self.engine_out_of_fuel += 1;
+                    }
                     *self.traps.entry(k.to_string()).or_default() += 1;
                 }
                 Outcome::Exit(_) => self.exits += 1,
@@ -163,6 +170,7 @@ impl Stats {
             *self.traps.entry(k.clone()).or_default() += v;
         }
         self.out_of_fuel += o.out_of_fuel;
+        self.engine_out_of_fuel += o.engine_out_of_fuel;
         self.exits += o.exits;
         self.exceptions += o.exceptions;
         self.other_errors += o.other_errors;
@@ -277,6 +285,11 @@ impl fmt::Display for Stats {
             f,
             "  (out of fuel:      {} of the unreachable traps)",
             self.out_of_fuel
+        )?;
+        writeln!(
+            f,
+            "  out of engine fuel: {} (fuel left compared after every call)",
+            self.engine_out_of_fuel
         )?;
         writeln!(f, "  exits:             {}", self.exits)?;
         writeln!(f, "  uncaught exceptions: {}", self.exceptions)?;

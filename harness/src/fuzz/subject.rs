@@ -22,7 +22,15 @@ pub trait Subject {
     }
 }
 
-/// One of the runtime's engines.
+/// The engine fuel each step (instantiation, every export call) starts with: the
+/// calls wasm-smith's functions make run out of it about as often as of the fuel global
+/// (8% and 4% of calls), so both the trap and the fuel left at it are compared often.
+pub const CALL_FUEL: u64 = 20_000;
+/// What a call of a blind-spot function (`blind_spots.rs`) starts with instead: enough
+/// for the unbounded recursions to exhaust the call stack, which they are there to test.
+pub const BLIND_SPOT_FUEL: u64 = 1 << 40;
+
+/// One of the runtime's engines, metering fuel.
 pub struct RuntimeSubject {
     engine: Engine,
 }
@@ -30,7 +38,11 @@ pub struct RuntimeSubject {
 impl RuntimeSubject {
     pub fn new(strategy: Strategy) -> runtime::Result<RuntimeSubject> {
         Ok(RuntimeSubject {
-            engine: Engine::new(Config::new(strategy).features(crate::fuzz::generate::FEATURES))?,
+            engine: Engine::new(
+                Config::new(strategy)
+                    .features(crate::fuzz::generate::FEATURES)
+                    .consume_fuel(true),
+            )?,
         })
     }
 }
@@ -107,6 +119,7 @@ impl Subject for RuntimeSubject {
         for (id, f) in &host.funcs {
             names.insert(f.index(), FuncId::Host(id.clone()));
         }
+        let _ = store.set_fuel(CALL_FUEL);
         let made = Instance::new(&store, &module, None);
         if let Ok(inst) = &made {
             host.attach(*inst);
@@ -132,6 +145,7 @@ impl Subject for RuntimeSubject {
             host_calls: host.drain(&name_of),
             state: snap.take(&store, made.as_ref().ok(), &host, &name_of),
         });
+        obs.steps[0].state.fuel = store.fuel().ok();
         let Ok(inst) = made else {
             return obs;
         };
@@ -144,6 +158,8 @@ impl Subject for RuntimeSubject {
                 let _ = g.set(&store, Value::I32(amount as i32));
             }
             let args: Vec<Value> = call.args.iter().map(|a| host.value(a)).collect();
+            let added = crate::fuzz::blind_spots::is_added(&call.export);
+            let _ = store.set_fuel(if added { BLIND_SPOT_FUEL } else { CALL_FUEL });
             let outcome = match inst.get_func(&store, &call.export) {
                 None => Outcome::Error(format!("no export {}", call.export)),
                 Some(f) => match f.call(&store, &args) {
@@ -160,7 +176,10 @@ impl Subject for RuntimeSubject {
                 args: call.args.clone(),
                 outcome,
                 host_calls: host.drain(&name_of),
-                state: snap.take(&store, Some(&inst), &host, &name_of),
+                state: State {
+                    fuel: store.fuel().ok(),
+                    ..snap.take(&store, Some(&inst), &host, &name_of)
+                },
             });
         }
         obs

@@ -48,6 +48,10 @@ pub struct Config {
     /// check a flag at every function entry and loop header. Off by default, and then
     /// no check is compiled at all.
     pub interruptible: bool,
+    /// Whether calls consume the store's fuel ([`Store::set_fuel`](crate::Store::set_fuel))
+    /// by one cost table, identically in both engines (`module/fuel.rs`); a call that runs
+    /// out traps with "all fuel consumed". Off by default, and then nothing is metered.
+    pub consume_fuel: bool,
     /// Where the native engine keeps compiled code between runs (`None`, the default: no
     /// cache). A module found there is loaded instead of compiled; an entry that is
     /// missing, damaged or made by another engine build or configuration is recompiled
@@ -64,6 +68,7 @@ impl Default for Config {
             max_value_stack: 4 * 1024 * 1024,
             compile_threads: 0,
             interruptible: false,
+            consume_fuel: false,
             cache_dir: None,
         }
     }
@@ -85,6 +90,12 @@ impl Config {
     /// Sets [`Config::interruptible`].
     pub fn interruptible(mut self, on: bool) -> Config {
         self.interruptible = on;
+        self
+    }
+
+    /// Sets [`Config::consume_fuel`].
+    pub fn consume_fuel(mut self, on: bool) -> Config {
+        self.consume_fuel = on;
         self
     }
 
@@ -123,12 +134,14 @@ impl Engine {
                     max_cells: config.max_value_stack,
                 },
                 config.interruptible,
+                config.consume_fuel,
             )),
             Strategy::Native => Arc::new(NativeBackend::new(
                 config.compile_threads,
                 config.cache_dir.clone(),
                 config.features,
                 config.interruptible,
+                config.consume_fuel,
             )?),
         };
         Ok(Engine {

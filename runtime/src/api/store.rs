@@ -79,7 +79,8 @@ impl Store {
     pub fn new(engine: &Engine) -> Store {
         let id = StoreId::fresh();
         let registry = Arc::new(Mutex::new(Registry::default()));
-        let data = StoreData::new(id, engine.backend().clone(), registry.clone());
+        let mut data = StoreData::new(id, engine.backend().clone(), registry.clone());
+        data.metering = engine.config().consume_fuel;
         let interrupt = data.interrupt.clone();
         Store {
             shared: Arc::new(StoreShared {
@@ -105,6 +106,39 @@ impl Store {
             ));
         }
         Ok(InterruptHandle::new(self.shared.interrupt.clone()))
+    }
+
+    /// Sets the fuel left for calls to consume (`Config::consume_fuel`; cost table in
+    /// RATIONALE.md, "Fuel"). A new store has none. An error unless the engine meters fuel.
+    pub fn set_fuel(&self, fuel: u64) -> Result<()> {
+        self.metered()?;
+        self.lock()?.fuel = fuel;
+        Ok(())
+    }
+
+    /// The fuel left: what [`Store::set_fuel`] and [`Store::add_fuel`] gave, less what
+    /// calls consumed. An error unless the engine meters fuel.
+    pub fn fuel(&self) -> Result<u64> {
+        self.metered()?;
+        Ok(self.lock()?.fuel)
+    }
+
+    /// Adds `fuel` to what is left (saturating). An error unless the engine meters fuel.
+    pub fn add_fuel(&self, fuel: u64) -> Result<()> {
+        self.metered()?;
+        let mut data = self.lock()?;
+        data.fuel = data.fuel.saturating_add(fuel);
+        Ok(())
+    }
+
+    fn metered(&self) -> Result<()> {
+        if self.shared.engine.config().consume_fuel {
+            Ok(())
+        } else {
+            Err(Error::Usage(
+                "the engine does not meter fuel (Config::consume_fuel)".into(),
+            ))
+        }
     }
 
     pub fn engine(&self) -> &Engine {

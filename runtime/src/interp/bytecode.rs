@@ -70,6 +70,10 @@ macro_rules! for_each_instr {
                 /// function entries and loop headers, only when the engine is
                 /// interruptible: `api/interrupt.rs`).
                 CheckInterrupt;
+                /// Takes `amount` from the store's fuel, or traps with "all fuel consumed"
+                /// taking nothing (at the charge points of `module/fuel.rs`, only when
+                /// the engine meters fuel).
+                ConsumeFuel { amount: u32 };
                 /// Operands of the instruction before it; never executed.
                 Extra { a: u32, b: u32, c: u32 };
                 Br { target: target } ends;

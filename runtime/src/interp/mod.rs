@@ -28,13 +28,20 @@ pub(crate) struct Interpreter {
     limits: InterpLimits,
     /// Whether function entries and loop headers check the interrupt flag.
     interruptible: bool,
+    /// Whether translated code consumes fuel (`module/fuel.rs`).
+    consume_fuel: bool,
 }
 
 impl Interpreter {
-    pub(crate) fn new(limits: InterpLimits, interruptible: bool) -> Interpreter {
+    pub(crate) fn new(
+        limits: InterpLimits,
+        interruptible: bool,
+        consume_fuel: bool,
+    ) -> Interpreter {
         Interpreter {
             limits,
             interruptible,
+            consume_fuel,
         }
     }
 }
@@ -81,7 +88,7 @@ impl Backend for Interpreter {
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
         let funcs = (0..info.bodies.len())
-            .map(|i| translate::translate(info, i, self.interruptible))
+            .map(|i| translate::translate(info, i, self.interruptible, self.consume_fuel))
             .collect::<Result<Vec<_>>>()?;
         Ok(Arc::new(InterpModule {
             code: Arc::new(ModuleCode {

@@ -5,6 +5,7 @@
 //! engines need, in index spaces that count imports first, as the spec does.
 
 mod const_expr;
+pub(crate) mod fuel;
 mod parse;
 mod proposals;
 

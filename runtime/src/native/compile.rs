@@ -42,6 +42,7 @@ pub(crate) fn compile_module(
     threads: usize,
     every_adapter: bool,
     interruptible: bool,
+    consume_fuel: bool,
 ) -> Result<ModuleArtifact> {
     let call_conv = isa.default_call_conv();
     let sigs: Vec<Signature> = info.types.iter().map(|t| abi::wasm_signature(t)).collect();
@@ -52,6 +53,7 @@ pub(crate) fn compile_module(
         frontend: isa.frontend_config(),
         simd: super::isa_supports_simd(&**isa),
         interruptible,
+        consume_fuel,
     };
     let compiled = compile_functions(isa, &env, threads)?;
     let mut needs = Needs::of(info, &compiled);

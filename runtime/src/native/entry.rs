@@ -72,6 +72,8 @@ fn run_entry(
         (*rt).stack_limit = limit;
         (*rt).store = store_ptr;
         (*rt).interrupt = interrupt;
+        // The store is locked for the whole call, so its counter stays where it is.
+        (*rt).fuel = &raw mut (*store_ptr).fuel;
         (*rt).trap = 0;
         (*rt).backtrace_recorded = false;
         let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(tramp);

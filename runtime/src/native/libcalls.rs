@@ -266,7 +266,7 @@ unsafe extern "C" fn memory_init(
     let caller = unsafe { CallingInstance::new(vmctx) };
     caller.run((), |s, i, _| {
         let m = memory_index(s, i, mem);
-        Ok(s.memory_init(i, m, data, dst, src, len)?)
+        Ok(s.memory_init(i, m, data, dst, src, len, true)?)
     })
 }
 
@@ -340,7 +340,7 @@ unsafe extern "C" fn table_init(
     let caller = unsafe { CallingInstance::new(vmctx) };
     caller.run((), |s, i, _| {
         let t = table_index(s, i, table);
-        Ok(s.table_init(i, t, elem, dst, src, len)?)
+        Ok(s.table_init(i, t, elem, dst, src, len, true)?)
     })
 }
 

@@ -45,6 +45,8 @@ pub(crate) struct NativeBackend {
     cache: Option<cache::CodeCache>,
     /// `Config::interruptible`: function entries and loop headers check the flag.
     interruptible: bool,
+    /// `Config::consume_fuel`: compiled code consumes fuel (`module/fuel.rs`).
+    consume_fuel: bool,
 }
 
 impl NativeBackend {
@@ -54,6 +56,7 @@ impl NativeBackend {
         cache_dir: Option<PathBuf>,
         features: WasmFeatures,
         interruptible: bool,
+        consume_fuel: bool,
     ) -> Result<NativeBackend> {
         let fail = |e: String| Error::Usage(format!("native engine unavailable: {e}"));
         let mut flags = settings::builder();
@@ -82,12 +85,14 @@ impl NativeBackend {
             .map_err(|e| fail(e.to_string()))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| fail(e.to_string()))?;
-        let cache = cache_dir.map(|dir| cache::CodeCache::new(dir, &*isa, features, interruptible));
+        let cache = cache_dir
+            .map(|dir| cache::CodeCache::new(dir, &*isa, features, interruptible, consume_fuel));
         Ok(NativeBackend {
             isa,
             compile_threads,
             cache,
             interruptible,
+            consume_fuel,
         })
     }
 
@@ -100,6 +105,7 @@ impl NativeBackend {
                 self.compile_threads,
                 every_adapter,
                 self.interruptible,
+                self.consume_fuel,
             )
         };
         let Some(cache) = &self.cache else {

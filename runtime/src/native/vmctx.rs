@@ -36,6 +36,9 @@ pub(crate) struct VMRuntime {
     /// The store's interrupt flag (`api/interrupt.rs`), set at every host-to-Wasm entry;
     /// read by function entries and loop headers when the engine is interruptible.
     pub interrupt: *const std::sync::atomic::AtomicBool,
+    /// The store's fuel counter (`StoreData::fuel`), set at every host-to-Wasm entry;
+    /// charged at the charge points of `module/fuel.rs` when the engine meters fuel.
+    pub fuel: *mut u64,
     /// An error or panic from a host function or libcall, returned unchanged by the entry.
     pub pending: Option<Pending>,
     /// The backtrace of the trap whose code is in `trap` (`backtrace.rs`).
@@ -99,6 +102,7 @@ pub(crate) const RT_INDIRECT_VMCTX: i32 = 24;
 pub(crate) const RT_FUNC_ENTRIES: i32 = 32;
 pub(crate) const RT_FUNC_ENTRIES_LEN: i32 = 40;
 pub(crate) const RT_INTERRUPT: i32 = 48;
+pub(crate) const RT_FUEL: i32 = 56;
 
 /// `log2(size_of::<VMFuncEntry>())` and its fields' offsets.
 pub(crate) const FUNC_ENTRY_SHIFT: i64 = 5;
@@ -117,7 +121,7 @@ pub(crate) fn trap_kind(code: u32) -> Option<TrapKind> {
     TRAP_KINDS.get((code as usize).checked_sub(1)?).copied()
 }
 
-const TRAP_KINDS: [TrapKind; 14] = [
+const TRAP_KINDS: [TrapKind; 15] = [
     TrapKind::Unreachable,
     TrapKind::IntegerDivideByZero,
     TrapKind::IntegerOverflow,
@@ -132,6 +136,7 @@ const TRAP_KINDS: [TrapKind; 14] = [
     TrapKind::NullReference,
     TrapKind::NullExceptionReference,
     TrapKind::Interrupted,
+    TrapKind::OutOfFuel,
 ];
 
 /// The shared, heap-allocated runtime of one store.
@@ -155,6 +160,7 @@ impl RuntimeCell {
             func_entries: std::ptr::null(),
             func_entries_len: 0,
             interrupt: std::ptr::null(),
+            fuel: std::ptr::null_mut(),
             pending: None,
             trap_backtrace: None,
             backtrace_recorded: false,
@@ -370,6 +376,7 @@ mod tests {
             RT_FUNC_ENTRIES_LEN
         );
         assert_eq!(offset_of!(VMRuntime, interrupt) as i32, RT_INTERRUPT);
+        assert_eq!(offset_of!(VMRuntime, fuel) as i32, RT_FUEL);
         assert_eq!(1 << FUNC_ENTRY_SHIFT, std::mem::size_of::<VMFuncEntry>());
         assert_eq!(offset_of!(VMFuncEntry, type_id) as i32, ENTRY_TYPE_ID);
         assert_eq!(offset_of!(VMFuncEntry, code) as i32, ENTRY_CODE);

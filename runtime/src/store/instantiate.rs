@@ -177,8 +177,16 @@ pub(crate) fn instantiate(
     for (i, seg) in info.elements.iter().enumerate() {
         if let Some((table, offset)) = offsets_elem[i] {
             let len = seg.items.len() as u64;
-            d.table_init(index, tables[table as usize], i as u32, offset, 0, len)
-                .map_err(|k| Trap::with_context(k, format!("elem[{i}]")))?;
+            d.table_init(
+                index,
+                tables[table as usize],
+                i as u32,
+                offset,
+                0,
+                len,
+                false,
+            )
+            .map_err(|k| Trap::with_context(k, format!("elem[{i}]")))?;
         }
         if !matches!(seg.mode, ElemMode::Passive) {
             d.elem_drop(index, i as u32);
@@ -187,8 +195,16 @@ pub(crate) fn instantiate(
     for (i, seg) in info.data.iter().enumerate() {
         if let Some((memory, offset)) = offsets_data[i] {
             let len = seg.range.len() as u64;
-            d.memory_init(index, memories[memory as usize], i as u32, offset, 0, len)
-                .map_err(|k| Trap::with_context(k, format!("data[{i}]")))?;
+            d.memory_init(
+                index,
+                memories[memory as usize],
+                i as u32,
+                offset,
+                0,
+                len,
+                false,
+            )
+            .map_err(|k| Trap::with_context(k, format!("data[{i}]")))?;
             d.data_drop(index, i as u32);
         }
     }

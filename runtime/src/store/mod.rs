@@ -13,6 +13,7 @@
 
 mod engine;
 mod exceptions;
+mod fuel;
 mod global;
 mod instance;
 mod instantiate;
@@ -115,6 +116,11 @@ pub struct StoreData {
     /// Set by an `InterruptHandle` to stop the running call; cleared when a call the host
     /// made returns with the "interrupted" trap (`api/interrupt.rs`).
     pub(crate) interrupt: Arc<AtomicBool>,
+    /// Fuel left (`Config::consume_fuel`; `fuel.rs`). Native code reaches it through
+    /// `VMRuntime::fuel`, so this is the one counter both the code and the store charge.
+    pub(crate) fuel: u64,
+    /// Whether the engine meters fuel: host calls and bulk operations charge it.
+    pub(crate) metering: bool,
 }
 
 /// How deeply host functions may re-enter Wasm before the call is refused as
@@ -142,6 +148,8 @@ impl StoreData {
             host_entries: 0,
             registry,
             interrupt: Arc::new(AtomicBool::new(false)),
+            fuel: 0,
+            metering: false,
         }
     }
 
@@ -170,6 +178,9 @@ impl StoreData {
                 return Err(Error::Usage("call_host on a wasm function".into()));
             }
         };
+        if caller.is_some() && self.metering {
+            self.consume_fuel(crate::module::fuel::HOST_CALL_COST)?;
+        }
         f(self, caller, args, results)
     }
 

@@ -69,6 +69,8 @@ const TAB: TrapKind = TrapKind::TableOutOfBounds;
 
 impl StoreData {
     /// `memory.init`: copies `len` bytes of data segment `data` at `src` to `dst`.
+    /// Charges fuel when `metered` (Wasm's `memory.init`, not instantiation's).
+    #[allow(clippy::too_many_arguments)]
     pub fn memory_init(
         &mut self,
         instance: u32,
@@ -77,12 +79,20 @@ impl StoreData {
         dst: u64,
         src: u64,
         len: u64,
+        metered: bool,
     ) -> Result<(), TrapKind> {
-        let inst = &self.instances[instance as usize];
-        let bytes = inst.data_bytes(data);
-        let src = range(src, len, bytes.len(), MEM)?;
+        let src = range(
+            src,
+            len,
+            self.instances[instance as usize].data_bytes(data).len(),
+            MEM,
+        )?;
+        let dst = range(dst, len, self.memories[memory as usize].len(), MEM)?;
+        if metered {
+            self.charge_bytes(src.len())?;
+        }
+        let bytes = self.instances[instance as usize].data_bytes(data);
         let mem = self.memories[memory as usize].data_mut();
-        let dst = range(dst, len, mem.len(), MEM)?;
         in_chunks(src.len(), false, &self.interrupt, |at, n| {
             mem[dst.start + at..][..n].copy_from_slice(&bytes[src.start + at..][..n]);
         })
@@ -104,9 +114,11 @@ impl StoreData {
         len: u64,
     ) -> Result<(), TrapKind> {
         if dst_mem == src_mem {
+            let size = self.memories[dst_mem as usize].len();
+            let s = range(src, len, size, MEM)?;
+            let d = range(dst, len, size, MEM)?;
+            self.charge_bytes(s.len())?;
             let mem = self.memories[dst_mem as usize].data_mut();
-            let s = range(src, len, mem.len(), MEM)?;
-            let d = range(dst, len, mem.len(), MEM)?;
             // Chunk by chunk in the direction that never reads a byte already overwritten.
             return in_chunks(s.len(), d.start > s.start, &self.interrupt, |at, n| {
                 mem.copy_within(s.start + at..s.start + at + n, d.start + at);
@@ -114,6 +126,7 @@ impl StoreData {
         }
         let s = range(src, len, self.memories[src_mem as usize].len(), MEM)?;
         let d = range(dst, len, self.memories[dst_mem as usize].len(), MEM)?;
+        self.charge_bytes(s.len())?;
         let memories = &mut self.memories;
         let mut tmp = Vec::new();
         in_chunks(s.len(), false, &self.interrupt, |at, n| {
@@ -131,8 +144,9 @@ impl StoreData {
         value: u8,
         len: u64,
     ) -> Result<(), TrapKind> {
+        let d = range(dst, len, self.memories[memory as usize].len(), MEM)?;
+        self.charge_bytes(d.len())?;
         let mem = self.memories[memory as usize].data_mut();
-        let d = range(dst, len, mem.len(), MEM)?;
         in_chunks(d.len(), false, &self.interrupt, |at, n| {
             mem[d.start + at..][..n].fill(value);
         })
@@ -147,6 +161,8 @@ impl StoreData {
     }
 
     /// `table.init`: copies `len` references of element segment `elem` at `src` to `dst`.
+    /// Charges fuel when `metered` (Wasm's `table.init`, not instantiation's).
+    #[allow(clippy::too_many_arguments)]
     pub fn table_init(
         &mut self,
         instance: u32,
@@ -155,12 +171,16 @@ impl StoreData {
         dst: u64,
         src: u64,
         len: u64,
+        metered: bool,
     ) -> Result<(), TrapKind> {
+        let items = self.instances[instance as usize].elems[elem as usize].len();
+        let s = range(src, len, items, TAB)?;
+        let d = range(dst, len, self.tables[table as usize].elements.len(), TAB)?;
+        if metered {
+            self.charge_elements(s.len())?;
+        }
         let items = &self.instances[instance as usize].elems[elem as usize];
-        let s = range(src, len, items.len(), TAB)?;
-        let t = &mut self.tables[table as usize].elements;
-        let d = range(dst, len, t.len(), TAB)?;
-        t[d].copy_from_slice(&items[s]);
+        self.tables[table as usize].elements[d].copy_from_slice(&items[s]);
         Ok(())
     }
 
@@ -179,10 +199,13 @@ impl StoreData {
         len: u64,
     ) -> Result<(), TrapKind> {
         if dst_table == src_table {
-            let t = &mut self.tables[dst_table as usize].elements;
-            let s = range(src, len, t.len(), TAB)?;
-            let d = range(dst, len, t.len(), TAB)?;
-            t.copy_within(s, d.start);
+            let size = self.tables[dst_table as usize].elements.len();
+            let s = range(src, len, size, TAB)?;
+            let d = range(dst, len, size, TAB)?;
+            self.charge_elements(s.len())?;
+            self.tables[dst_table as usize]
+                .elements
+                .copy_within(s, d.start);
             return Ok(());
         }
         let s = range(
@@ -197,6 +220,7 @@ impl StoreData {
             self.tables[dst_table as usize].elements.len(),
             TAB,
         )?;
+        self.charge_elements(s.len())?;
         let tmp = self.tables[src_table as usize].elements[s].to_vec();
         self.tables[dst_table as usize].elements[d].copy_from_slice(&tmp);
         Ok(())
@@ -210,9 +234,9 @@ impl StoreData {
         value: u64,
         len: u64,
     ) -> Result<(), TrapKind> {
-        let t = &mut self.tables[table as usize].elements;
-        let d = range(dst, len, t.len(), TAB)?;
-        t[d].fill(value);
+        let d = range(dst, len, self.tables[table as usize].elements.len(), TAB)?;
+        self.charge_elements(d.len())?;
+        self.tables[table as usize].elements[d].fill(value);
         Ok(())
     }
 

@@ -55,6 +55,7 @@ mod caller_memory;
 mod closing;
 mod concurrency;
 mod exhaustion;
+mod fuel;
 mod host_and_hooks;
 mod instantiation;
 mod interrupt;

@@ -73,6 +73,7 @@ pub(super) fn run_frames<'a>(
                     return Err(TrapKind::Interrupted.into());
                 }
             }
+            Instr::ConsumeFuel { amount } => store.consume_fuel(amount as u64)?,
             Instr::Extra { .. } => {}
             Instr::Br { target } => jump!(run, target),
             Instr::BrIfNez { cond, target } => {
@@ -375,7 +376,7 @@ pub(super) fn run_frames<'a>(
                     get!(run, src) as u32 as u64,
                     get!(run, len) as u32 as u64,
                 );
-                store.memory_init(instance as u32, mem as u32, data, d, s, n)?;
+                store.memory_init(instance as u32, mem as u32, data, d, s, n, true)?;
             }
             Instr::DataDrop { data } => store.data_drop(instance as u32, data),
             // Out of the inner loop: see `other_memory.rs`.
@@ -433,7 +434,7 @@ pub(super) fn run_frames<'a>(
                     get!(run, src) as u32 as u64,
                     get!(run, len) as u32 as u64,
                 );
-                store.table_init(instance as u32, t, elem, d, s, n)?;
+                store.table_init(instance as u32, t, elem, d, s, n, true)?;
             }
             Instr::ElemDrop { elem } => store.elem_drop(instance as u32, elem),
             Instr::RefFunc { dst, func } => {

@@ -251,7 +251,7 @@ unsafe fn exec(
             let (d, s, n) = (get!(run, dst), get!(run, from), get!(run, len));
             // Only the destination is an address; the segment offset and length are i32.
             let (d, s, n) = (address_operand(d, mem_64), s as u32 as u64, n as u32 as u64);
-            store.memory_init(instance, mem, data, d, s, n)?;
+            store.memory_init(instance, mem, data, d, s, n, true)?;
         }
         Instr::Simd { op, dst, a, b } => {
             simd_on(run, store, instance, code, op, [dst, a, b], extra)?

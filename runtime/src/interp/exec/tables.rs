@@ -97,5 +97,5 @@ pub(super) fn init(
     let (t, is_64) = table_of(store, instance, table);
     let dst = address_operand(dst, is_64);
     let (src, len) = (src as u32 as u64, len as u32 as u64);
-    store.table_init(instance as u32, t, elem, dst, src, len)
+    store.table_init(instance as u32, t, elem, dst, src, len, true)
 }

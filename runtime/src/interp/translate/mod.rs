@@ -25,6 +25,7 @@ use super::code::Code;
 use super::simd::{SimdOp, splat_const};
 use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
+use crate::module::fuel::MeteringPlan;
 use crate::values::ValType;
 
 /// Constants beyond this many per function are written by `Const` instructions instead
@@ -130,6 +131,7 @@ pub(crate) fn translate(
     info: &ModuleInfo,
     defined: usize,
     interruptible: bool,
+    consume_fuel: bool,
 ) -> Result<FuncCode> {
     let func_index = info.num_imported_funcs + defined as u32;
     let ty = info.func_type(func_index).clone();
@@ -240,8 +242,19 @@ pub(crate) fn translate(
 
     // Pass 2: translate, each reachable operator through its visit method (`visit.rs`).
     // Unreachable code is only scanned for the `else`/`end` that makes it reachable again.
+    let plan = match consume_fuel {
+        true => Some(MeteringPlan::of(&body)?),
+        false => None,
+    };
+    let mut fuel = plan.as_ref().map(MeteringPlan::cursor);
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() && !t.ctrls.is_empty() {
+        if let Some(fuel) = &mut fuel
+            && let Some(amount) = fuel.charge_at(reader.original_position())
+            && t.reachable
+        {
+            t.emit(Instr::ConsumeFuel { amount });
+        }
         if t.reachable {
             reader.visit_operator(&mut t).map_err(malformed)??;
         } else {

@@ -71,6 +71,7 @@ impl CodeCache {
         isa: &dyn TargetIsa,
         features: WasmFeatures,
         interruptible: bool,
+        consume_fuel: bool,
     ) -> CodeCache {
         let mut h = Sha256::new();
         let mut part = |bytes: &[u8]| {
@@ -91,6 +92,8 @@ impl CodeCache {
         part(&features.bits().to_le_bytes());
         // Interruption checks are compiled in or not (`Config::interruptible`).
         part(&[u8::from(interruptible)]);
+        // So is fuel metering (`Config::consume_fuel`).
+        part(&[u8::from(consume_fuel)]);
         CodeCache {
             dir,
             fingerprint: h.finalize().into(),

@@ -23,10 +23,10 @@ const MODULE: &str = r#"(module
 
 fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
     let features = WasmFeatures::WASM2;
-    let backend = NativeBackend::new(1, Some(dir.to_path_buf()), features, false).unwrap();
+    let backend = NativeBackend::new(1, Some(dir.to_path_buf()), features, false, false).unwrap();
     let bytes = wat::parse_str(MODULE).unwrap();
     let info = crate::module::parse(Arc::from(bytes), features).unwrap();
-    let artifact = compile::compile_module(&backend.isa, &info, 1, true, false).unwrap();
+    let artifact = compile::compile_module(&backend.isa, &info, 1, true, false, false).unwrap();
     (backend, info, artifact)
 }
 
@@ -184,16 +184,18 @@ fn large_module() -> Vec<u8> {
 fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
     let dir = tempfile::tempdir().unwrap();
     let features = WasmFeatures::WASM2;
-    let backend = NativeBackend::new(1, Some(dir.path().to_path_buf()), features, false).unwrap();
+    let backend =
+        NativeBackend::new(1, Some(dir.path().to_path_buf()), features, false, false).unwrap();
     let info = crate::module::parse(Arc::from(large_module()), features).unwrap();
     let body_bytes: usize = info.bodies.iter().map(|b| b.range.len()).sum();
     assert!(body_bytes > 64 * 1024, "{body_bytes} bytes of bodies");
-    let artifact = compile::compile_module(&backend.isa, &info, 1, true, false).unwrap();
+    let artifact = compile::compile_module(&backend.isa, &info, 1, true, false, false).unwrap();
     let key = backend.cache.as_ref().unwrap().key(&info.bytes);
     let file = format::encode(&key, &artifact).unwrap();
     assert_eq!(format::decode(&file, &key).unwrap(), artifact);
     for threads in [0, 2, 4] {
-        let again = compile::compile_module(&backend.isa, &info, threads, true, false).unwrap();
+        let again =
+            compile::compile_module(&backend.isa, &info, threads, true, false, false).unwrap();
         assert!(again == artifact, "{threads} threads: another artifact");
     }
     link::link(&backend.isa, &info, &artifact).unwrap();

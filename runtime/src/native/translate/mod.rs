@@ -40,9 +40,12 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use super::abi::{clif_type, libcall_signature};
 use super::libcalls::Libcall;
-use super::vmctx::{RT_INTERRUPT, RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code};
+use super::vmctx::{
+    RT_FUEL, RT_INTERRUPT, RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code,
+};
 use crate::error::{CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
+use crate::module::fuel::MeteringPlan;
 use crate::values::ValType;
 
 /// The namespace of the `UserExternalName`s that name defined functions (index: the
@@ -87,6 +90,8 @@ pub(crate) struct Env<'a> {
     pub simd: bool,
     /// Whether function entries and loop headers check the interrupt flag.
     pub interruptible: bool,
+    /// Whether the code consumes fuel at the charge points of `module/fuel.rs`.
+    pub consume_fuel: bool,
 }
 
 fn wp_type(t: wasmparser::ValType) -> Result<Type> {
@@ -248,6 +253,9 @@ pub(crate) struct Translator<'a, 'b> {
     /// The types this function calls through a table or a reference, each once: a host
     /// function can arrive there, so the module needs a host adapter for each.
     indirect_types: Vec<u32>,
+    /// The address of the store's fuel counter (`VMRuntime::fuel`), loaded once in the
+    /// entry block when the code consumes fuel.
+    fuel_counter: Option<Value>,
 }
 
 /// Translates defined function `defined` into `func` (whose signature is set); returns
@@ -328,14 +336,31 @@ pub(crate) fn translate_function(
         libcall_refs: HashMap::new(),
         try_scopes: Vec::new(),
         indirect_types: Vec::new(),
+        fuel_counter: None,
     };
     t.stack_check();
     if env.interruptible {
         t.interrupt_check();
     }
 
+    let plan = match env.consume_fuel {
+        true => Some(MeteringPlan::of(&body)?),
+        false => None,
+    };
+    let mut fuel = plan.as_ref().map(MeteringPlan::cursor);
+    if fuel.is_some() {
+        // Constant during the call (set at entry), and this block dominates every charge.
+        let counter = t.b.ins().load(types::I64, trusted(), t.rt, RT_FUEL);
+        t.fuel_counter = Some(counter);
+    }
     let mut ops = body.get_operators_reader().map_err(wp_error)?;
     while !ops.eof() {
+        if let Some(fuel) = &mut fuel
+            && let Some(amount) = fuel.charge_at(ops.original_position())
+            && t.reachable
+        {
+            t.consume_fuel(amount);
+        }
         ops.visit_operator(&mut t).map_err(wp_error)??;
         if t.control.is_empty() {
             break;
@@ -488,6 +513,25 @@ impl Translator<'_, '_> {
             .load(types::I64, trusted(), self.rt, RT_INTERRUPT);
         let set = self.b.ins().atomic_load(types::I8, trusted(), flag);
         self.trap_if(set, TrapKind::Interrupted);
+    }
+
+    /// Takes `amount` from the store's fuel, or traps with "all fuel consumed" leaving it
+    /// unchanged (the same rule as `StoreData::consume_fuel`). Plain loads and stores:
+    /// only this code and calls (which Cranelift assumes clobber memory) change it.
+    fn consume_fuel(&mut self, amount: u32) {
+        let counter = match self.fuel_counter {
+            Some(counter) => counter,
+            None => self.b.ins().load(types::I64, trusted(), self.rt, RT_FUEL),
+        };
+        let fuel = self.b.ins().load(types::I64, trusted(), counter, 0);
+        let short = self.b.ins().icmp_imm_u(
+            ir::condcodes::IntCC::UnsignedLessThan,
+            fuel,
+            i64::from(amount),
+        );
+        self.trap_if(short, TrapKind::OutOfFuel);
+        let left = self.b.ins().iadd_imm_s(fuel, -i64::from(amount));
+        self.b.ins().store(trusted(), left, counter, 0);
     }
 
     /// Calls `libcall` with `args` (the caller tests the trap flag if it may trap).
