@@ -220,6 +220,12 @@ fn metering_fuel() -> bool {
     std::env::var_os("BENCH_CONSUME_FUEL").is_some_and(|v| v == "1")
 }
 
+/// `BENCH_INTERRUPTIBLE=1` runs our engines interruptible (`Config::interruptible`: a
+/// check at every function entry and loop header), to measure what the checks cost.
+fn interruptible() -> bool {
+    std::env::var_os("BENCH_INTERRUPTIBLE").is_some_and(|v| v == "1")
+}
+
 struct OursCompiled {
     engine: runtime::Engine,
     module: runtime::Module,
@@ -236,7 +242,9 @@ impl Runner for Ours {
         self.0.name()
     }
     fn compile(&self, wasm: &[u8]) -> Result<Box<dyn Compiled>> {
-        let config = runtime::Config::new(self.0).consume_fuel(metering_fuel());
+        let config = runtime::Config::new(self.0)
+            .consume_fuel(metering_fuel())
+            .interruptible(interruptible());
         let engine = runtime::Engine::new(config)?;
         let module = runtime::Module::from_binary(&engine, wasm)?;
         Ok(Box::new(OursCompiled { engine, module }))

@@ -256,6 +256,9 @@ pub(crate) struct Translator<'a, 'b> {
     /// The address of the store's fuel counter (`VMRuntime::fuel`), loaded once in the
     /// entry block when the code consumes fuel.
     fuel_counter: Option<Value>,
+    /// The address of the store's interrupt flag (`VMRuntime::interrupt`), loaded once by
+    /// the function entry's check, which dominates every loop header's.
+    interrupt_flag: Option<Value>,
 }
 
 /// Translates defined function `defined` into `func` (whose signature is set); returns
@@ -337,6 +340,7 @@ pub(crate) fn translate_function(
         try_scopes: Vec::new(),
         indirect_types: Vec::new(),
         fuel_counter: None,
+        interrupt_flag: None,
     };
     t.stack_check();
     if env.interruptible {
@@ -507,10 +511,14 @@ impl Translator<'_, '_> {
     /// a plain one could be merged with an earlier load of the flag (there is no store to
     /// it in Wasm code), and a loop would never see the request.
     fn interrupt_check(&mut self) {
-        let flag = self
-            .b
-            .ins()
-            .load(types::I64, trusted(), self.rt, RT_INTERRUPT);
+        let flag = match self.interrupt_flag {
+            Some(flag) => flag,
+            None => {
+                let flag = (self.b.ins()).load(types::I64, trusted(), self.rt, RT_INTERRUPT);
+                self.interrupt_flag = Some(flag);
+                flag
+            }
+        };
         let set = self.b.ins().atomic_load(types::I8, trusted(), flag);
         self.trap_if(set, TrapKind::Interrupted);
     }
