@@ -29,6 +29,8 @@ const T_REC: u32 = 1;
 const T_TAIL: u32 = 2;
 const T_DEEP: u32 = 3;
 const T_MUTUAL: u32 = 4;
+const T_PICK3: u32 = 5;
+const T_PICK2: u32 = 6;
 /// i64 parameters the self and the mutual recursion carry from frame to frame.
 const DEEP_CARRIED: u32 = 6;
 const MUTUAL_CARRIED: u32 = 4;
@@ -48,6 +50,8 @@ fn types() -> Vec<FuncSig> {
         (vec![ValType::I32, ValType::I32], vec![ValType::I32]),
         carrying(DEEP_CARRIED),
         carrying(MUTUAL_CARRIED),
+        (vec![ValType::I32; 3], vec![ValType::I32; 3]),
+        (vec![ValType::I32; 3], vec![ValType::I32; 2]),
     ]
 }
 
@@ -578,6 +582,71 @@ impl Builder<'_> {
         });
     }
 
+    /// A loop whose counter `i` is incremented right before the loop's exit test, and
+    /// the test reads *another* local `j` (`j < n` or `j != n`): the interpreter fuses an
+    /// increment with the compare-and-branch after it only when the branch reads the
+    /// counter (`peephole.rs`), a pattern wasm-smith practically never writes (a mutant
+    /// that fused it anyway survived the spec suite and the fuzzer). Returns
+    /// `i * 65536 + j` after `n = param & 255` iterations.
+    fn counter_loop(&mut self) {
+        let (n, i, j) = (2, 3, 4);
+        let step = self.range(1, 5);
+        let not_equal = self.coin();
+        let mut b = vec![
+            I::LocalGet(0),
+            I::I32Const(255),
+            I::I32And,
+            I::LocalSet(n),
+            I::Block(BlockType::Empty),
+            I::LocalGet(n),
+            I::I32Eqz,
+            I::BrIf(0),
+            I::Loop(BlockType::Empty),
+            I::LocalGet(j),
+            I::I32Const(1),
+            I::I32Add,
+            I::LocalSet(j),
+            I::LocalGet(i),
+            I::I32Const(step as i32),
+            I::I32Add,
+            I::LocalSet(i),
+            I::LocalGet(j),
+            I::LocalGet(n),
+        ];
+        b.push(if not_equal { I::I32Ne } else { I::I32LtS });
+        b.extend([
+            I::BrIf(0),
+            I::End,
+            I::End,
+            I::LocalGet(i),
+            I::I32Const(16),
+            I::I32Shl,
+            I::LocalGet(j),
+            I::I32Add,
+        ]);
+        self.push("counter", T_TAIL, vec![ValType::I32; 3], b);
+        self.funcs.last_mut().expect("just pushed").uses_globals = false;
+    }
+
+    /// Returns two or three of its three parameters, each picked at random (repeats
+    /// allowed), by falling off the end or by `return`: copying results into the return
+    /// slots must not overwrite a parameter a later result still reads, e.g. results
+    /// `(p2, p0)` (the interpreter's `emit_return` hazard check, which a surviving mutant
+    /// weakened).
+    fn picked_return(&mut self) {
+        let (ty, n) = if self.coin() {
+            (T_PICK3, 3)
+        } else {
+            (T_PICK2, 2)
+        };
+        let mut b: Vec<I<'static>> = (0..n).map(|_| I::LocalGet(self.below(3) as u32)).collect();
+        if self.coin() {
+            b.push(I::Return);
+        }
+        self.push("pick", ty, vec![], b);
+        self.funcs.last_mut().expect("just pushed").uses_globals = false;
+    }
+
     /// Self recursion (with locals live across the call, so native frames spill) and
     /// mutual recursion, each behind an export that bounds the depth; with tail calls,
     /// mutual `return_call` recursion past the interpreter's frame limit.
@@ -696,6 +765,13 @@ pub(crate) fn plan(
         // Tail recursion in half of those: 21,000 iterations cost the interpreter ~1 ms.
         let tail = tail_calls && b.coin();
         b.recursion(tail);
+    }
+    // The interpreter translator's patterns (cheap: no memory, a few hundred steps).
+    if b.below(4) == 0 {
+        b.counter_loop();
+    }
+    if b.below(4) == 0 {
+        b.picked_return();
     }
     let nm = scan.memories.len() as u64;
     let nt = scan.tables.len() as u64;

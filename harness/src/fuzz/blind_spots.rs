@@ -14,7 +14,12 @@
 //!   every engine's limit (so both must return the same result), or unbounded, so every
 //!   engine must report `call stack exhausted` and carry on with the next call (never the
 //!   gray zone between the engines' limits, RATIONALE.md); with tail calls, mutual
-//!   `return_call` recursion 20,500+ deep, which must return.
+//!   `return_call` recursion 20,500+ deep, which must return;
+//! - the interpreter translator's patterns that two surviving mutants showed wasm-smith
+//!   never writes (harness/mutants/results-d22db5b/survivors.md): a loop whose counter is
+//!   incremented right before an exit test on another local, and multi-value returns of
+//!   parameters picked in any order (`(p2, p0)`), whose copies into the return slots may
+//!   overwrite a parameter a later result reads.
 //!
 //! The added functions are exported under names starting with [`PREFIX`]; the oracle
 //! compares exhaustion in them strictly (`fuzz/compare.rs`). Each function sets the exported
