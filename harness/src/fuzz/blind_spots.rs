@@ -117,6 +117,17 @@ pub enum Counter {
     EndEdgeOk,
 }
 
+/// Appends a mutable i32 global starting at 0 (what a rewriting pass adds to keep state
+/// the observations can see).
+pub(crate) fn push_zeroed_i32_global(globals: &mut wasm_encoder::GlobalSection) {
+    let ty = wasm_encoder::GlobalType {
+        val_type: ValType::I32,
+        mutable: true,
+        shared: false,
+    };
+    globals.global(ty, &wasm_encoder::ConstExpr::i32_const(0));
+}
+
 /// Whether `export` is one of the functions this pass adds.
 pub fn is_added(export: &str) -> bool {
     export.starts_with(PREFIX)
@@ -353,14 +364,7 @@ impl Reencode for Pass<'_> {
         reencode::utils::parse_global_section(self, globals, section)?;
         if self.add.is_some_and(|a| a.globals) {
             for _ in 0..=COUNTERS.len() {
-                globals.global(
-                    wasm_encoder::GlobalType {
-                        val_type: ValType::I32,
-                        mutable: true,
-                        shared: false,
-                    },
-                    &wasm_encoder::ConstExpr::i32_const(0),
-                );
+                push_zeroed_i32_global(globals);
             }
         }
         Ok(())

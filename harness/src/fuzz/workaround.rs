@@ -236,14 +236,7 @@ impl Reencode for Rewriter {
     ) -> Result<(), reencode::Error<Infallible>> {
         reencode::utils::parse_global_section(self, globals, section)?;
         if self.with.select_via_global {
-            globals.global(
-                wasm_encoder::GlobalType {
-                    val_type: ValType::I32,
-                    mutable: true,
-                    shared: false,
-                },
-                &wasm_encoder::ConstExpr::i32_const(0),
-            );
+            crate::fuzz::blind_spots::push_zeroed_i32_global(globals);
         }
         Ok(())
     }
