@@ -154,9 +154,14 @@ pub trait Instance {
 pub fn runners() -> Vec<Box<dyn Runner>> {
     #[allow(unused_mut)]
     let mut v: Vec<Box<dyn Runner>> = vec![
-        Box::new(Ours(runtime::Strategy::Interpreter)),
-        Box::new(Ours(runtime::Strategy::Native)),
+        Box::new(Ours::plain(runtime::Strategy::Interpreter)),
+        Box::new(Ours::plain(runtime::Strategy::Native)),
     ];
+    for strategy in [runtime::Strategy::Interpreter, runtime::Strategy::Native] {
+        for metering in [Metering::Fuel, Metering::Interruptible] {
+            v.push(Box::new(Ours { strategy, metering }));
+        }
+    }
     #[cfg(feature = "peers")]
     v.extend(peers::runners());
     v
@@ -211,19 +216,41 @@ pub fn check_agree(runners: &[Box<dyn Runner>], w: &Workload, n: i32) -> Result<
 // ---------------------------------------------------------------------------------------
 // Our engines.
 
-/// The runtime of this repository with one strategy.
-pub struct Ours(pub runtime::Strategy);
-
-/// `BENCH_CONSUME_FUEL=1` runs our engines with fuel metering on (and fuel that never
-/// runs out), to measure what metering costs against a run without it.
-fn metering_fuel() -> bool {
-    std::env::var_os("BENCH_CONSUME_FUEL").is_some_and(|v| v == "1")
+/// The runtime of this repository with one strategy, metered or not.
+pub struct Ours {
+    pub strategy: runtime::Strategy,
+    pub metering: Metering,
 }
 
-/// `BENCH_INTERRUPTIBLE=1` runs our engines interruptible (`Config::interruptible`: a
-/// check at every function entry and loop header), to measure what the checks cost.
-fn interruptible() -> bool {
-    std::env::var_os("BENCH_INTERRUPTIBLE").is_some_and(|v| v == "1")
+/// What an engine checks as it runs, besides the Wasm semantics: the metered variants
+/// are separate runners (`native+fuel`, `interp+interrupt`, ...), so that a metered and
+/// an unmetered time of one workload come from the same `cargo bench` run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Metering {
+    /// No fuel, not interruptible: what a plain `Config` gives.
+    Off,
+    /// `Config::consume_fuel`, with fuel that never runs out.
+    Fuel,
+    /// `Config::interruptible`: a check at every function entry and loop header.
+    Interruptible,
+}
+
+impl Ours {
+    pub fn plain(strategy: runtime::Strategy) -> Ours {
+        Ours {
+            strategy,
+            metering: Metering::Off,
+        }
+    }
+
+    /// `BENCH_CONSUME_FUEL=1` and `BENCH_INTERRUPTIBLE=1` turn metering on for the plain
+    /// runners too (for `icount`, which measures one runner by name).
+    fn config(&self) -> runtime::Config {
+        let env = |name: &str| std::env::var_os(name).is_some_and(|v| v == "1");
+        runtime::Config::new(self.strategy)
+            .consume_fuel(self.metering == Metering::Fuel || env("BENCH_CONSUME_FUEL"))
+            .interruptible(self.metering == Metering::Interruptible || env("BENCH_INTERRUPTIBLE"))
+    }
 }
 
 struct OursCompiled {
@@ -239,13 +266,17 @@ struct OursInstance {
 
 impl Runner for Ours {
     fn name(&self) -> &'static str {
-        self.0.name()
+        use runtime::Strategy::{Interpreter, Native};
+        match (self.strategy, self.metering) {
+            (s, Metering::Off) => s.name(),
+            (Interpreter, Metering::Fuel) => "interp+fuel",
+            (Interpreter, Metering::Interruptible) => "interp+interrupt",
+            (Native, Metering::Fuel) => "native+fuel",
+            (Native, Metering::Interruptible) => "native+interrupt",
+        }
     }
     fn compile(&self, wasm: &[u8]) -> Result<Box<dyn Compiled>> {
-        let config = runtime::Config::new(self.0)
-            .consume_fuel(metering_fuel())
-            .interruptible(interruptible());
-        let engine = runtime::Engine::new(config)?;
+        let engine = runtime::Engine::new(self.config())?;
         let module = runtime::Module::from_binary(&engine, wasm)?;
         Ok(Box::new(OursCompiled { engine, module }))
     }
@@ -254,7 +285,7 @@ impl Runner for Ours {
 impl Compiled for OursCompiled {
     fn instantiate(&self) -> Result<Box<dyn Instance>> {
         let store = runtime::Store::new(&self.engine);
-        if metering_fuel() {
+        if self.engine.config().consume_fuel {
             store.set_fuel(u64::MAX)?;
         }
         let instance = runtime::Instance::new(&store, &self.module, None)?;
