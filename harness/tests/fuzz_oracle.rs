@@ -313,3 +313,31 @@ fn minimize_shrinks_a_divergence_and_keeps_it() {
         Some(Verdict::Diverged(_))
     ));
 }
+
+/// Each case runs one of four configurations of our engines (`plan::Metering`): over a
+/// few hundred seeds every one occurs, and the fuel left is observed exactly where fuel
+/// is metered (so that it is compared there, and the default configuration is fuzzed too).
+#[test]
+fn cases_cover_every_metering() {
+    let honest = Oracle::ours().unwrap();
+    let mut seen = std::collections::HashMap::new();
+    for seed in 0..200u64 {
+        let Some(case) = Case::from_input(&seed_bytes(seed)) else {
+            continue;
+        };
+        let checked = honest.check(&case).unwrap();
+        let m = checked.plan.metering;
+        *seen.entry((m.fuel, m.interruptible)).or_insert(0) += 1;
+        for obs in &checked.observations {
+            for step in &obs.steps {
+                assert_eq!(
+                    step.state.fuel.is_some(),
+                    m.fuel,
+                    "seed {seed}: fuel left observed iff metered ({m:?})"
+                );
+            }
+        }
+    }
+    assert_eq!(seen.len(), 4, "configurations seen: {seen:?}");
+    assert!(seen.values().all(|n| *n >= 25), "too uneven: {seen:?}");
+}

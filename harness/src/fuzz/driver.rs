@@ -229,7 +229,9 @@ fn run_case(
         return Ok(());
     };
     if let Some(first) = checked.observations.first() {
-        summary.stats.record(first, &checked.verdict);
+        summary
+            .stats
+            .record(first, &checked.verdict, checked.plan.metering);
         summary.stats.blind_spots.record(&checked);
         summary.stats.host.record(&checked.plan, first);
     } else {

@@ -106,6 +106,30 @@ pub struct Plan {
     pub calls: Vec<CallPlan>,
     /// The fuel global to refill before every call, and how much.
     pub fuel: Option<(String, u32)>,
+    /// How our engines are configured for this case (RATIONALE.md, "Fuzzer throughput").
+    pub metering: Metering,
+}
+
+/// Which of our engines' optional run-time checks a case runs with. Each half of the
+/// cases gets each check, independently: the default configuration (neither) is what
+/// most embedders run, fuel metering is compared between the engines where it is on,
+/// and interruption checks (never fired by the fuzzer) must not change any result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Metering {
+    pub fuel: bool,
+    pub interruptible: bool,
+}
+
+impl Metering {
+    /// Drawn from the hash of the plan's input bytes, apart from the rest of the plan, so
+    /// that the other draws are the same whatever this picks.
+    fn of(bytes: &[u8]) -> Metering {
+        let bits = SplitMix64::new(fnv1a(bytes) ^ 0x6d65_7465_7269_6e67).next_u64();
+        Metering {
+            fuel: bits & 1 == 1,
+            interruptible: bits & 2 == 2,
+        }
+    }
 }
 
 /// The plan for `shape` from `bytes`. Short inputs are stretched with a PRNG seeded
@@ -120,15 +144,17 @@ pub fn plan(shape: &Shape, bytes: &[u8]) -> Plan {
     let mut u = Unstructured::new(&data);
     // An exhausted Unstructured yields minimal values, never an error, for what is
     // drawn here; the fallback keeps that an invariant.
-    draw_plan(shape, &mut u).unwrap_or_else(|_| Plan {
+    let metering = Metering::of(bytes);
+    draw_plan(shape, &mut u, metering).unwrap_or_else(|_| Plan {
         imports: Vec::new(),
         omit: None,
         calls: Vec::new(),
         fuel: None,
+        metering,
     })
 }
 
-fn draw_plan(shape: &Shape, u: &mut Unstructured) -> Result<Plan> {
+fn draw_plan(shape: &Shape, u: &mut Unstructured, metering: Metering) -> Result<Plan> {
     let host_funcs: Vec<FuncId> = shape
         .imports
         .iter()
@@ -237,6 +263,7 @@ fn draw_plan(shape: &Shape, u: &mut Unstructured) -> Result<Plan> {
         omit,
         calls,
         fuel,
+        metering,
     })
 }
 

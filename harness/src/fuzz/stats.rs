@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::fuzz::compare::Verdict;
 use crate::fuzz::generate::FUEL_EXPORT;
 use crate::fuzz::observe::{Observation, Outcome, Val};
+use crate::fuzz::plan::Metering;
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
@@ -35,6 +36,14 @@ pub struct Stats {
     /// observation is counted (the other's is compared with it).
     #[serde(default)]
     pub engine_out_of_fuel: u64,
+    /// Modules run with fuel metering on, and the export calls made in them (after each
+    /// of which the fuel left is compared); modules run interruptible (`plan::Metering`).
+    #[serde(default)]
+    pub fuel_modules: u64,
+    #[serde(default)]
+    pub fuel_calls: u64,
+    #[serde(default)]
+    pub interruptible_modules: u64,
     pub exits: u64,
     /// Export calls that ended with an uncaught exception (tag and payload compared).
     pub exceptions: u64,
@@ -82,8 +91,13 @@ fn class(o: &Outcome) -> String {
 }
 
 impl Stats {
-    pub fn record(&mut self, obs: &Observation, verdict: &Verdict) {
+    pub fn record(&mut self, obs: &Observation, verdict: &Verdict, metering: Metering) {
         self.modules += 1;
+        self.fuel_modules += metering.fuel as u64;
+        self.interruptible_modules += metering.interruptible as u64;
+        if metering.fuel {
+            self.fuel_calls += obs.calls().len() as u64;
+        }
         match verdict {
             Verdict::Agree => {}
             Verdict::Exhausted { .. } => self.exhaustion_stops += 1,
@@ -171,6 +185,9 @@ impl Stats {
         }
         self.out_of_fuel += o.out_of_fuel;
         self.engine_out_of_fuel += o.engine_out_of_fuel;
+        self.fuel_modules += o.fuel_modules;
+        self.fuel_calls += o.fuel_calls;
+        self.interruptible_modules += o.interruptible_modules;
         self.exits += o.exits;
         self.exceptions += o.exceptions;
         self.other_errors += o.other_errors;
@@ -288,8 +305,17 @@ impl fmt::Display for Stats {
         )?;
         writeln!(
             f,
-            "  out of engine fuel: {} (fuel left compared after every call)",
-            self.engine_out_of_fuel
+            "  out of engine fuel: {} of {} calls in {} modules run with fuel metering ({}; fuel left compared after every call)",
+            self.engine_out_of_fuel,
+            self.fuel_calls,
+            self.fuel_modules,
+            pct(self.fuel_modules, self.modules)
+        )?;
+        writeln!(
+            f,
+            "  interruptible:     {} modules ({}; the checks never fire, results compared as usual)",
+            self.interruptible_modules,
+            pct(self.interruptible_modules, self.modules)
         )?;
         writeln!(f, "  exits:             {}", self.exits)?;
         writeln!(f, "  uncaught exceptions: {}", self.exceptions)?;

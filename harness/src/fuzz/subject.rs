@@ -8,7 +8,7 @@ use runtime::{Config, Engine, Error, Extern, Instance, Module, Store, Strategy, 
 
 use crate::fuzz::host::{self, Host};
 use crate::fuzz::observe::{FuncId, INSTANTIATE, Observation, Outcome, State, Step, Val};
-use crate::fuzz::plan::Plan;
+use crate::fuzz::plan::{Metering, Plan};
 use crate::fuzz::shape::Shape;
 
 pub trait Subject {
@@ -26,24 +26,43 @@ pub trait Subject {
 /// calls wasm-smith's functions make run out of it about as often as of the fuel global
 /// (8% and 4% of calls), so both the trap and the fuel left at it are compared often.
 pub const CALL_FUEL: u64 = 20_000;
+/// What instantiation starts with: a start function is a call, but a module that cannot
+/// be instantiated makes no calls at all, so it gets five calls' worth (with 20,000,
+/// 1.5% of modules stopped in their start function).
+pub const START_FUEL: u64 = 5 * CALL_FUEL;
 /// What a call of a blind-spot function (`blind_spots.rs`) starts with instead: enough
 /// for the unbounded recursions to exhaust the call stack, which they are there to test.
 pub const BLIND_SPOT_FUEL: u64 = 1 << 40;
 
-/// One of the runtime's engines, metering fuel.
+/// One of the runtime's engines, in each configuration a plan can ask for
+/// ([`Metering`]).
 pub struct RuntimeSubject {
-    engine: Engine,
+    strategy: Strategy,
+    engines: Vec<(Metering, Engine)>,
 }
 
 impl RuntimeSubject {
     pub fn new(strategy: Strategy) -> runtime::Result<RuntimeSubject> {
-        Ok(RuntimeSubject {
-            engine: Engine::new(
-                Config::new(strategy)
+        let mut engines = Vec::new();
+        for fuel in [false, true] {
+            for interruptible in [false, true] {
+                let config = Config::new(strategy)
                     .features(crate::fuzz::generate::FEATURES)
-                    .consume_fuel(true),
-            )?,
-        })
+                    .consume_fuel(fuel)
+                    .interruptible(interruptible);
+                let metering = Metering {
+                    fuel,
+                    interruptible,
+                };
+                engines.push((metering, Engine::new(config)?));
+            }
+        }
+        Ok(RuntimeSubject { strategy, engines })
+    }
+
+    fn engine(&self, metering: Metering) -> &Engine {
+        let found = self.engines.iter().find(|(m, _)| *m == metering);
+        &found.expect("an engine for every metering").1
     }
 }
 
@@ -85,23 +104,24 @@ fn exception_outcome(
 
 impl Subject for RuntimeSubject {
     fn name(&self) -> &str {
-        self.engine.config().strategy.name()
+        self.strategy.name()
     }
 
     fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation {
+        let engine = self.engine(plan.metering);
         let mut obs = Observation {
             engine: self.name().to_string(),
             compile: Ok(()),
             steps: Vec::new(),
         };
-        let module = match Module::from_binary(&self.engine, wasm) {
+        let module = match Module::from_binary(engine, wasm) {
             Ok(m) => m,
             Err(e) => {
                 obs.compile = Err(e.to_string());
                 return obs;
             }
         };
-        let store = Store::new(&self.engine);
+        let store = Store::new(engine);
         let host = match host::build(&store, plan, shape) {
             Ok(h) => h,
             Err(e) => {
@@ -119,7 +139,8 @@ impl Subject for RuntimeSubject {
         for (id, f) in &host.funcs {
             names.insert(f.index(), FuncId::Host(id.clone()));
         }
-        let _ = store.set_fuel(CALL_FUEL);
+        // Without metering these fail (a usage error) and the fuel left reads as `None`.
+        let _ = store.set_fuel(START_FUEL);
         let made = Instance::new(&store, &module, None);
         if let Ok(inst) = &made {
             host.attach(*inst);
