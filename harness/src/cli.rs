@@ -35,6 +35,27 @@ pub struct Common {
     /// timeout, and the rest of the file still runs.
     #[arg(long, default_value_t = crate::spec::DEFAULT_TIMEOUT.as_secs())]
     pub timeout: u64,
+    /// How hard the native engine optimises (`Config::opt_level`).
+    #[arg(long, value_enum, default_value_t = OptLevelArg::Speed)]
+    pub opt_level: OptLevelArg,
+}
+
+/// `runtime::OptLevel` on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum OptLevelArg {
+    None,
+    Speed,
+    SpeedAndSize,
+}
+
+impl From<OptLevelArg> for runtime::OptLevel {
+    fn from(a: OptLevelArg) -> runtime::OptLevel {
+        match a {
+            OptLevelArg::None => runtime::OptLevel::None,
+            OptLevelArg::Speed => runtime::OptLevel::Speed,
+            OptLevelArg::SpeedAndSize => runtime::OptLevel::SpeedAndSize,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +162,7 @@ pub fn run(cli: Cli) -> anyhow::Result<bool> {
             let bar = progress_bar(files.len() * strategies.len());
             let options = RunOptions {
                 timeout: Duration::from_secs(common.timeout),
+                opt_level: common.opt_level.into(),
             };
             let reports = strategies
                 .iter()
@@ -196,6 +218,7 @@ fn run_spec(
     let bar = progress_bar(total);
     let options = RunOptions {
         timeout: Duration::from_secs(common.timeout),
+        opt_level: common.opt_level.into(),
     };
     let mut reports = Vec::new();
     for suite in &suites {

@@ -38,6 +38,8 @@ pub struct RunOptions {
     /// How long one directive may run: then its call is interrupted
     /// (`InterruptHandle`) and it fails as a timeout, and the file goes on.
     pub timeout: Duration,
+    /// The native engine's optimisation level.
+    pub opt_level: runtime::OptLevel,
 }
 
 /// How much longer than `timeout` a directive that could not be interrupted (stuck
@@ -48,6 +50,7 @@ impl Default for RunOptions {
     fn default() -> RunOptions {
         RunOptions {
             timeout: DEFAULT_TIMEOUT,
+            opt_level: runtime::OptLevel::Speed,
         }
     }
 }
@@ -65,12 +68,16 @@ pub fn run_source(
     let thread_progress = progress.clone();
     let thread_source = source.clone();
     let timeout = options.timeout;
+    let opt_level = options.opt_level;
     let spawned = std::thread::Builder::new()
         .name("wast-file".into())
         .stack_size(FILE_THREAD_STACK)
         .spawn(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let config = Config::new(strategy).features(features).interruptible(true);
+                let config = Config::new(strategy)
+                    .features(features)
+                    .interruptible(true)
+                    .opt_level(opt_level);
                 match Engine::new(config) {
                     Ok(engine) => run_wast(&thread_source, &engine, &thread_progress, timeout),
                     Err(e) => file_failure("engine", format!("cannot create the engine: {e}")),

@@ -314,20 +314,23 @@ fn minimize_shrinks_a_divergence_and_keeps_it() {
     ));
 }
 
-/// Each case runs one of four configurations of our engines (`plan::Metering`): over a
-/// few hundred seeds every one occurs, and the fuel left is observed exactly where fuel
-/// is metered (so that it is compared there, and the default configuration is fuzzed too).
+/// Each case runs one configuration of our engines (`plan::Setup`): over a few hundred
+/// seeds every combination of fuel and interruptibility occurs, and every optimisation
+/// level; the fuel left is observed exactly where fuel is metered (so that it is compared
+/// there, and the default configuration is fuzzed too).
 #[test]
-fn cases_cover_every_metering() {
+fn cases_cover_every_setup() {
     let honest = Oracle::ours().unwrap();
     let mut seen = std::collections::HashMap::new();
+    let mut levels = std::collections::HashMap::new();
     for seed in 0..200u64 {
         let Some(case) = Case::from_input(&seed_bytes(seed)) else {
             continue;
         };
         let checked = honest.check(&case).unwrap();
-        let m = checked.plan.metering;
+        let m = checked.plan.setup;
         *seen.entry((m.fuel, m.interruptible)).or_insert(0) += 1;
+        *levels.entry(m.opt_level).or_insert(0) += 1;
         for obs in &checked.observations {
             for step in &obs.steps {
                 assert_eq!(
@@ -340,4 +343,6 @@ fn cases_cover_every_metering() {
     }
     assert_eq!(seen.len(), 4, "configurations seen: {seen:?}");
     assert!(seen.values().all(|n| *n >= 25), "too uneven: {seen:?}");
+    assert_eq!(levels.len(), 3, "optimisation levels seen: {levels:?}");
+    assert!(levels.values().all(|n| *n >= 35), "too uneven: {levels:?}");
 }

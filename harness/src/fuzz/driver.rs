@@ -231,7 +231,7 @@ fn run_case(
     if let Some(first) = checked.observations.first() {
         summary
             .stats
-            .record(first, &checked.verdict, checked.plan.metering);
+            .record(first, &checked.verdict, checked.plan.setup);
         summary.stats.blind_spots.record(&checked);
         summary.stats.host.record(&checked.plan, first);
     } else {

@@ -3,7 +3,7 @@
 //! engine runs the same plan.
 
 use arbitrary::{Result, Unstructured};
-use runtime::{FuncType, RefFamily, RefType, ValType};
+use runtime::{FuncType, OptLevel, RefFamily, RefType, ValType};
 
 use crate::fuzz::effects::{EffectPlan, draw_effects};
 use crate::fuzz::generate::{FUEL, FUEL_EXPORT};
@@ -107,27 +107,50 @@ pub struct Plan {
     /// The fuel global to refill before every call, and how much.
     pub fuel: Option<(String, u32)>,
     /// How our engines are configured for this case (RATIONALE.md, "Fuzzer throughput").
-    pub metering: Metering,
+    pub setup: Setup,
 }
 
-/// Which of our engines' optional run-time checks a case runs with. Each half of the
-/// cases gets each check, independently: the default configuration (neither) is what
-/// most embedders run, fuel metering is compared between the engines where it is on,
-/// and interruption checks (never fired by the fuzzer) must not change any result.
+/// How our engines are configured for one case: each optional run-time check on in half
+/// of the cases, independently, and each native optimisation level in a third. The
+/// default configuration (no fuel, not interruptible, `Speed`) is what most embedders
+/// run; fuel metering is compared between the engines where it is on; interruption
+/// checks (never fired by the fuzzer) must not change any result; and every level the
+/// API offers must compute the same results (wasmtime's fuzzers, too, draw their
+/// engine's configuration per case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Metering {
+pub struct Setup {
     pub fuel: bool,
     pub interruptible: bool,
+    pub opt_level: OptLevel,
 }
 
-impl Metering {
+impl Setup {
+    /// Every setup a case can draw.
+    pub fn all() -> impl Iterator<Item = Setup> {
+        let levels = [OptLevel::None, OptLevel::Speed, OptLevel::SpeedAndSize];
+        levels.into_iter().flat_map(|opt_level| {
+            [(false, false), (false, true), (true, false), (true, true)].map(
+                |(fuel, interruptible)| Setup {
+                    fuel,
+                    interruptible,
+                    opt_level,
+                },
+            )
+        })
+    }
+
     /// Drawn from the hash of the plan's input bytes, apart from the rest of the plan, so
     /// that the other draws are the same whatever this picks.
-    fn of(bytes: &[u8]) -> Metering {
+    fn of(bytes: &[u8]) -> Setup {
         let bits = SplitMix64::new(fnv1a(bytes) ^ 0x6d65_7465_7269_6e67).next_u64();
-        Metering {
+        Setup {
             fuel: bits & 1 == 1,
             interruptible: bits & 2 == 2,
+            opt_level: match (bits >> 2) % 3 {
+                0 => OptLevel::None,
+                1 => OptLevel::Speed,
+                _ => OptLevel::SpeedAndSize,
+            },
         }
     }
 }
@@ -144,17 +167,17 @@ pub fn plan(shape: &Shape, bytes: &[u8]) -> Plan {
     let mut u = Unstructured::new(&data);
     // An exhausted Unstructured yields minimal values, never an error, for what is
     // drawn here; the fallback keeps that an invariant.
-    let metering = Metering::of(bytes);
-    draw_plan(shape, &mut u, metering).unwrap_or_else(|_| Plan {
+    let setup = Setup::of(bytes);
+    draw_plan(shape, &mut u, setup).unwrap_or_else(|_| Plan {
         imports: Vec::new(),
         omit: None,
         calls: Vec::new(),
         fuel: None,
-        metering,
+        setup,
     })
 }
 
-fn draw_plan(shape: &Shape, u: &mut Unstructured, metering: Metering) -> Result<Plan> {
+fn draw_plan(shape: &Shape, u: &mut Unstructured, setup: Setup) -> Result<Plan> {
     let host_funcs: Vec<FuncId> = shape
         .imports
         .iter()
@@ -263,7 +286,7 @@ fn draw_plan(shape: &Shape, u: &mut Unstructured, metering: Metering) -> Result<
         omit,
         calls,
         fuel,
-        metering,
+        setup,
     })
 }
 

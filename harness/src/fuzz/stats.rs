@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::fuzz::compare::Verdict;
 use crate::fuzz::generate::FUEL_EXPORT;
 use crate::fuzz::observe::{Observation, Outcome, Val};
-use crate::fuzz::plan::Metering;
+use crate::fuzz::plan::Setup;
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
@@ -37,13 +37,16 @@ pub struct Stats {
     #[serde(default)]
     pub engine_out_of_fuel: u64,
     /// Modules run with fuel metering on, and the export calls made in them (after each
-    /// of which the fuel left is compared); modules run interruptible (`plan::Metering`).
+    /// of which the fuel left is compared); modules run interruptible (`plan::Setup`).
     #[serde(default)]
     pub fuel_modules: u64,
     #[serde(default)]
     pub fuel_calls: u64,
     #[serde(default)]
     pub interruptible_modules: u64,
+    /// Modules by the native engine's optimisation level.
+    #[serde(default)]
+    pub opt_level_modules: BTreeMap<String, u64>,
     pub exits: u64,
     /// Export calls that ended with an uncaught exception (tag and payload compared).
     pub exceptions: u64,
@@ -91,11 +94,15 @@ fn class(o: &Outcome) -> String {
 }
 
 impl Stats {
-    pub fn record(&mut self, obs: &Observation, verdict: &Verdict, metering: Metering) {
+    pub fn record(&mut self, obs: &Observation, verdict: &Verdict, setup: Setup) {
         self.modules += 1;
-        self.fuel_modules += metering.fuel as u64;
-        self.interruptible_modules += metering.interruptible as u64;
-        if metering.fuel {
+        self.fuel_modules += setup.fuel as u64;
+        self.interruptible_modules += setup.interruptible as u64;
+        *self
+            .opt_level_modules
+            .entry(format!("{:?}", setup.opt_level))
+            .or_default() += 1;
+        if setup.fuel {
             self.fuel_calls += obs.calls().len() as u64;
         }
         match verdict {
@@ -188,6 +195,9 @@ impl Stats {
         self.fuel_modules += o.fuel_modules;
         self.fuel_calls += o.fuel_calls;
         self.interruptible_modules += o.interruptible_modules;
+        for (k, v) in &o.opt_level_modules {
+            *self.opt_level_modules.entry(k.clone()).or_default() += v;
+        }
         self.exits += o.exits;
         self.exceptions += o.exceptions;
         self.other_errors += o.other_errors;
@@ -317,6 +327,10 @@ impl fmt::Display for Stats {
             self.interruptible_modules,
             pct(self.interruptible_modules, self.modules)
         )?;
+        let levels: Vec<String> = (self.opt_level_modules.iter())
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(f, "  native opt level:  {}", levels.join(", "))?;
         writeln!(f, "  exits:             {}", self.exits)?;
         writeln!(f, "  uncaught exceptions: {}", self.exceptions)?;
         writeln!(f, "  other errors:      {}", self.other_errors)?;

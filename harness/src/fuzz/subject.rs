@@ -8,7 +8,7 @@ use runtime::{Config, Engine, Error, Extern, Instance, Module, Store, Strategy, 
 
 use crate::fuzz::host::{self, Host};
 use crate::fuzz::observe::{FuncId, INSTANTIATE, Observation, Outcome, State, Step, Val};
-use crate::fuzz::plan::{Metering, Plan};
+use crate::fuzz::plan::{Plan, Setup};
 use crate::fuzz::shape::Shape;
 
 pub trait Subject {
@@ -35,34 +35,29 @@ pub const START_FUEL: u64 = 5 * CALL_FUEL;
 pub const BLIND_SPOT_FUEL: u64 = 1 << 40;
 
 /// One of the runtime's engines, in each configuration a plan can ask for
-/// ([`Metering`]).
+/// ([`Setup`]); the interpreter's differ only in fuel and interruptibility.
 pub struct RuntimeSubject {
     strategy: Strategy,
-    engines: Vec<(Metering, Engine)>,
+    engines: Vec<(Setup, Engine)>,
 }
 
 impl RuntimeSubject {
     pub fn new(strategy: Strategy) -> runtime::Result<RuntimeSubject> {
         let mut engines = Vec::new();
-        for fuel in [false, true] {
-            for interruptible in [false, true] {
-                let config = Config::new(strategy)
-                    .features(crate::fuzz::generate::FEATURES)
-                    .consume_fuel(fuel)
-                    .interruptible(interruptible);
-                let metering = Metering {
-                    fuel,
-                    interruptible,
-                };
-                engines.push((metering, Engine::new(config)?));
-            }
+        for setup in Setup::all() {
+            let config = Config::new(strategy)
+                .features(crate::fuzz::generate::FEATURES)
+                .consume_fuel(setup.fuel)
+                .interruptible(setup.interruptible)
+                .opt_level(setup.opt_level);
+            engines.push((setup, Engine::new(config)?));
         }
         Ok(RuntimeSubject { strategy, engines })
     }
 
-    fn engine(&self, metering: Metering) -> &Engine {
-        let found = self.engines.iter().find(|(m, _)| *m == metering);
-        &found.expect("an engine for every metering").1
+    fn engine(&self, setup: Setup) -> &Engine {
+        let found = self.engines.iter().find(|(s, _)| *s == setup);
+        &found.expect("an engine for every setup").1
     }
 }
 
@@ -108,7 +103,7 @@ impl Subject for RuntimeSubject {
     }
 
     fn observe(&self, wasm: &[u8], shape: &Shape, plan: &Plan) -> Observation {
-        let engine = self.engine(plan.metering);
+        let engine = self.engine(plan.setup);
         let mut obs = Observation {
             engine: self.name().to_string(),
             compile: Ok(()),

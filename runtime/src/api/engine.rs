@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::interp::{InterpLimits, Interpreter};
-use crate::native::NativeBackend;
+use crate::native::{NativeBackend, OptLevel};
 use crate::store::Backend;
 
 pub use wasmparser::WasmFeatures;
@@ -57,6 +57,8 @@ pub struct Config {
     /// missing, damaged or made by another engine build or configuration is recompiled
     /// and replaced (`Module::code_cache` says which). The interpreter ignores it.
     pub cache_dir: Option<PathBuf>,
+    /// How hard the native engine optimises ([`OptLevel`]; part of the code cache's key).
+    pub opt_level: OptLevel,
 }
 
 impl Default for Config {
@@ -70,6 +72,7 @@ impl Default for Config {
             interruptible: false,
             consume_fuel: false,
             cache_dir: None,
+            opt_level: OptLevel::Speed,
         }
     }
 }
@@ -96,6 +99,12 @@ impl Config {
     /// Sets [`Config::consume_fuel`].
     pub fn consume_fuel(mut self, on: bool) -> Config {
         self.consume_fuel = on;
+        self
+    }
+
+    /// Sets [`Config::opt_level`].
+    pub fn opt_level(mut self, level: OptLevel) -> Config {
+        self.opt_level = level;
         self
     }
 
@@ -142,6 +151,7 @@ impl Engine {
                 config.features,
                 config.interruptible,
                 config.consume_fuel,
+                config.opt_level,
             )?),
         };
         Ok(Engine {

@@ -37,6 +37,30 @@ use wasmparser::WasmFeatures;
 
 pub use cache::CodeCacheOutcome;
 
+/// How hard the native engine's code generator (Cranelift) optimises
+/// ([`Config::opt_level`](crate::Config::opt_level)). The interpreter ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OptLevel {
+    /// No optimisation passes: the fastest compile, slower code.
+    None,
+    /// Optimise for speed (the default).
+    #[default]
+    Speed,
+    /// Optimise for speed and code size.
+    SpeedAndSize,
+}
+
+impl OptLevel {
+    /// Cranelift's name for the level (its `opt_level` setting).
+    pub fn cranelift_name(self) -> &'static str {
+        match self {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        }
+    }
+}
+
 pub(crate) struct NativeBackend {
     isa: OwnedTargetIsa,
     /// `Config::compile_threads`.
@@ -57,13 +81,14 @@ impl NativeBackend {
         features: WasmFeatures,
         interruptible: bool,
         consume_fuel: bool,
+        opt_level: OptLevel,
     ) -> Result<NativeBackend> {
         let fail = |e: String| Error::Usage(format!("native engine unavailable: {e}"));
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, k: &str, v: &str| {
             flags.set(k, v).map_err(|e| fail(format!("{k}={v}: {e}")))
         };
-        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "opt_level", opt_level.cranelift_name())?;
         set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
         // Cranelift emits tail calls (`return_call`) only in functions that keep a frame
         // pointer. x64 code sets one up in every function anyway (no code changes); on

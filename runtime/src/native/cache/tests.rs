@@ -9,7 +9,7 @@ use cranelift_codegen::binemit::Reloc;
 use wasmparser::WasmFeatures;
 
 use super::super::artifact::{CodeReloc, ModuleArtifact, RelocTarget};
-use super::super::{CodeCacheOutcome, NativeBackend, compile, link};
+use super::super::{CodeCacheOutcome, NativeBackend, OptLevel, compile, link};
 use super::{CodeCache, format};
 use crate::module::ModuleInfo;
 
@@ -23,7 +23,15 @@ const MODULE: &str = r#"(module
 
 fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
     let features = WasmFeatures::WASM2;
-    let backend = NativeBackend::new(1, Some(dir.to_path_buf()), features, false, false).unwrap();
+    let backend = NativeBackend::new(
+        1,
+        Some(dir.to_path_buf()),
+        features,
+        false,
+        false,
+        OptLevel::Speed,
+    )
+    .unwrap();
     let bytes = wat::parse_str(MODULE).unwrap();
     let info = crate::module::parse(Arc::from(bytes), features).unwrap();
     let artifact = compile::compile_module(&backend.isa, &info, 1, true, false, false).unwrap();
@@ -184,8 +192,15 @@ fn large_module() -> Vec<u8> {
 fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
     let dir = tempfile::tempdir().unwrap();
     let features = WasmFeatures::WASM2;
-    let backend =
-        NativeBackend::new(1, Some(dir.path().to_path_buf()), features, false, false).unwrap();
+    let backend = NativeBackend::new(
+        1,
+        Some(dir.path().to_path_buf()),
+        features,
+        false,
+        false,
+        OptLevel::Speed,
+    )
+    .unwrap();
     let info = crate::module::parse(Arc::from(large_module()), features).unwrap();
     let body_bytes: usize = info.bodies.iter().map(|b| b.range.len()).sum();
     assert!(body_bytes > 64 * 1024, "{body_bytes} bytes of bodies");
