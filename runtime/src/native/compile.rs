@@ -60,8 +60,7 @@ pub(crate) fn compile_module(
     if every_adapter {
         needs.adapter.fill(true);
     }
-    let mut ctx = Context::new();
-    let mut fbc = FunctionBuilderContext::new();
+    let (mut ctx, mut fbc) = take_contexts();
     let mut trampolines = Vec::with_capacity(sigs.len());
     let mut adapters = Vec::with_capacity(sigs.len());
     for (t, sig) in sigs.iter().enumerate() {
@@ -82,6 +81,7 @@ pub(crate) fn compile_module(
         }
         adapters.push(adapter);
     }
+    give_back_contexts(ctx, fbc);
     Ok(ModuleArtifact {
         funcs: compiled.into_iter().map(|c| c.blob).collect(),
         trampolines,
@@ -218,8 +218,7 @@ fn compile_functions(
     let done: Mutex<Vec<Option<Result<CompiledFunction>>>> =
         Mutex::new((0..count).map(|_| None).collect());
     let work = || {
-        let mut ctx = Context::new();
-        let mut fbc = FunctionBuilderContext::new();
+        let (mut ctx, mut fbc) = take_contexts();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             if i >= count {
@@ -230,11 +229,14 @@ fn compile_functions(
             done.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(result);
             if failed {
                 // The first error is reported; the other threads stop at their next function.
+                // The contexts are dropped: a translation that failed half way may have
+                // left state in the builder context.
                 next.store(count, Ordering::Relaxed);
-                break;
+                return;
             }
             ctx.clear();
         }
+        give_back_contexts(ctx, fbc);
     };
     if threads == 1 {
         work();
@@ -259,6 +261,30 @@ fn compile_functions(
         }
     }
     Ok(out)
+}
+
+thread_local! {
+    /// Cranelift's contexts of the last compile on this thread. A context keeps the
+    /// buffers its passes grew; the next module compiled on the thread (a process that
+    /// compiles many modules, like the fuzzer, does so on the same threads) starts with
+    /// them instead of growing them again.
+    static CONTEXTS: std::cell::Cell<Option<Box<(Context, FunctionBuilderContext)>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// This thread's kept contexts, or new ones.
+fn take_contexts() -> (Context, FunctionBuilderContext) {
+    match CONTEXTS.take() {
+        Some(kept) => *kept,
+        None => (Context::new(), FunctionBuilderContext::new()),
+    }
+}
+
+/// Keeps `ctx` and `fbc` (cleared: nothing of one module reaches the next) for the
+/// thread's next compile.
+fn give_back_contexts(mut ctx: Context, fbc: FunctionBuilderContext) {
+    ctx.clear();
+    CONTEXTS.set(Some(Box::new((ctx, fbc))));
 }
 
 /// Translates and compiles defined function `i` in `ctx`.
