@@ -202,12 +202,14 @@ impl Subject for RuntimeSubject {
     }
 }
 
-/// Takes the snapshots of one run. A memory is compared in place with the previous
-/// snapshot and shares its bytes when it has not changed, so an unchanged memory costs
-/// one comparison per step, no copy and no allocation.
+/// Takes the snapshots of one run. The observed exports are listed once (an instance's
+/// exports never change). A memory is compared in place with the previous snapshot and
+/// shares its bytes when it has not changed, so an unchanged memory costs one comparison
+/// per step, no copy and no allocation.
 #[derive(Default)]
 struct Snapshots {
-    prev: HashMap<String, Arc<[u8]>>,
+    /// The exports observed, with a name each, and each one's previous memory bytes.
+    exports: Option<Vec<(String, Extern, Option<Arc<[u8]>>)>>,
 }
 
 impl Snapshots {
@@ -221,31 +223,22 @@ impl Snapshots {
         host: &Host,
         name_of: &impl Fn(&Value) -> Val,
     ) -> State {
+        let exports = self
+            .exports
+            .get_or_insert_with(|| observed_exports(store, inst, host));
         let mut state = State::default();
-        let mut exports: Vec<(String, Extern)> = Vec::new();
-        if let Some(inst) = inst {
-            exports.extend(inst.exports(store));
-        }
-        let mut seen: std::collections::HashSet<Extern> = exports.iter().map(|(_, e)| *e).collect();
-        for (module, hi) in &host.instances {
-            for (name, ext) in hi.exports(store) {
-                if seen.insert(ext) {
-                    exports.push((format!("host:{module}.{name}"), ext));
-                }
-            }
-        }
-        for (name, ext) in exports {
-            match ext {
+        for (name, ext, prev) in exports.iter_mut() {
+            match *ext {
                 // A tag has no state: its identity shows in the exceptions it tags.
                 Extern::Func(_) | Extern::Tag(_) => {}
                 Extern::Global(g) => {
                     if let Ok(v) = g.get(store) {
-                        state.globals.push((name, name_of(&v)));
+                        state.globals.push((name.clone(), name_of(&v)));
                     }
                 }
                 Extern::Memory(m) => {
-                    if let Some(bytes) = self.memory(store, &name, m) {
-                        state.memories.push((name, bytes));
+                    if let Some(bytes) = memory(store, m, prev) {
+                        state.memories.push((name.clone(), bytes));
                     }
                 }
                 Extern::Table(t) => {
@@ -253,24 +246,44 @@ impl Snapshots {
                     let elems = (0..size)
                         .map(|i| t.get(store, i).map(|v| name_of(&v)).unwrap_or(Val::I32(0)))
                         .collect();
-                    state.tables.push((name, elems));
+                    state.tables.push((name.clone(), elems));
                 }
             }
         }
         state
     }
+}
 
-    fn memory(&mut self, store: &Store, name: &str, m: runtime::Memory) -> Option<Arc<[u8]>> {
-        let prev = self.prev.get(name);
-        let bytes = m
-            .with_data(store, |now| match prev {
-                Some(prev) if prev[..] == *now => prev.clone(),
-                _ => Arc::from(now),
-            })
-            .ok()?;
-        if prev.is_none_or(|p| !Arc::ptr_eq(p, &bytes)) {
-            self.prev.insert(name.to_string(), bytes.clone());
-        }
-        Some(bytes)
+/// What [`Snapshots::take`] observes, in order: the instance's exports, then the host
+/// instances' that the module does not re-export (named `host:module.name`).
+fn observed_exports(
+    store: &Store,
+    inst: Option<&Instance>,
+    host: &Host,
+) -> Vec<(String, Extern, Option<Arc<[u8]>>)> {
+    let mut exports: Vec<(String, Extern)> = Vec::new();
+    if let Some(inst) = inst {
+        exports.extend(inst.exports(store));
     }
+    let mut seen: std::collections::HashSet<Extern> = exports.iter().map(|(_, e)| *e).collect();
+    for (module, hi) in &host.instances {
+        for (name, ext) in hi.exports(store) {
+            if seen.insert(ext) {
+                exports.push((format!("host:{module}.{name}"), ext));
+            }
+        }
+    }
+    exports.into_iter().map(|(n, e)| (n, e, None)).collect()
+}
+
+/// The bytes of memory `m`: `prev`'s own when unchanged, else a copy that becomes `prev`.
+fn memory(store: &Store, m: runtime::Memory, prev: &mut Option<Arc<[u8]>>) -> Option<Arc<[u8]>> {
+    let bytes = m
+        .with_data(store, |now| match prev {
+            Some(p) if p[..] == *now => p.clone(),
+            _ => Arc::from(now),
+        })
+        .ok()?;
+    *prev = Some(bytes.clone());
+    Some(bytes)
 }
