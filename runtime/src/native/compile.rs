@@ -205,14 +205,15 @@ fn compile_functions(
 ) -> Result<Vec<CompiledFunction>> {
     let count = env.info.bodies.len();
     let body_bytes: usize = env.info.bodies.iter().map(|b| b.range.len()).sum();
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
     let threads = if body_bytes < PARALLEL_MIN_BODY_BYTES {
         1
     } else {
-        threads.min(count).max(1)
+        match threads {
+            0 => available_cores(),
+            n => n,
+        }
+        .min(count)
+        .max(1)
     };
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<Option<Result<CompiledFunction>>>> =
@@ -261,6 +262,13 @@ fn compile_functions(
         }
     }
     Ok(out)
+}
+
+/// The cores this process may use, asked once: on Linux the standard library reads the
+/// cgroup's CPU quota from files for it (a dozen system calls per question).
+fn available_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 thread_local! {
