@@ -1,6 +1,6 @@
 //! The operator grid (harness/src/grid/): every numeric, conversion and SIMD operator on
-//! the cross product of its operand types' edge values, on both engines (and on wasmi
-//! with the `reference-wasmi` feature): no difference allowed.
+//! the cross product of its operand types' edge values, on both engines and on wasmi (the
+//! `reference-wasmi` feature, on by default): no difference allowed.
 
 use harness::grid::{self, Difference, Grid, Outcome, Rule};
 use runtime::Strategy;
