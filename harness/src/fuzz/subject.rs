@@ -208,8 +208,15 @@ impl Subject for RuntimeSubject {
 /// per step, no copy and no allocation.
 #[derive(Default)]
 struct Snapshots {
-    /// The exports observed, with a name each, and each one's previous memory bytes.
-    exports: Option<Vec<(String, Extern, Option<Arc<[u8]>>)>>,
+    exports: Option<Vec<Observed>>,
+}
+
+/// An export observed at every step, under `name`.
+struct Observed {
+    name: String,
+    ext: Extern,
+    /// A memory's bytes at the previous step.
+    prev: Option<Arc<[u8]>>,
 }
 
 impl Snapshots {
@@ -227,7 +234,7 @@ impl Snapshots {
             .exports
             .get_or_insert_with(|| observed_exports(store, inst, host));
         let mut state = State::default();
-        for (name, ext, prev) in exports.iter_mut() {
+        for Observed { name, ext, prev } in exports.iter_mut() {
             match *ext {
                 // A tag has no state: its identity shows in the exceptions it tags.
                 Extern::Func(_) | Extern::Tag(_) => {}
@@ -256,11 +263,7 @@ impl Snapshots {
 
 /// What [`Snapshots::take`] observes, in order: the instance's exports, then the host
 /// instances' that the module does not re-export (named `host:module.name`).
-fn observed_exports(
-    store: &Store,
-    inst: Option<&Instance>,
-    host: &Host,
-) -> Vec<(String, Extern, Option<Arc<[u8]>>)> {
+fn observed_exports(store: &Store, inst: Option<&Instance>, host: &Host) -> Vec<Observed> {
     let mut exports: Vec<(String, Extern)> = Vec::new();
     if let Some(inst) = inst {
         exports.extend(inst.exports(store));
@@ -273,7 +276,13 @@ fn observed_exports(
             }
         }
     }
-    exports.into_iter().map(|(n, e)| (n, e, None)).collect()
+    (exports.into_iter())
+        .map(|(name, ext)| Observed {
+            name,
+            ext,
+            prev: None,
+        })
+        .collect()
 }
 
 /// The bytes of memory `m`: `prev`'s own when unchanged, else a copy that becomes `prev`.
