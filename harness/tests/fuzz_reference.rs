@@ -174,3 +174,42 @@ fn the_select_rewrite_explains_wasmis_bug() {
     }
     assert!(found, "wasmi never showed its select bug");
 }
+
+/// A reference does not meter our engine fuel: where a call back inside a host call ran
+/// out of it on ours, the reference's went on (and may end otherwise, e.g. at the fuel
+/// global's `unreachable`). That stops the comparison there, as at an export call; between
+/// our own engines the same difference is a divergence.
+#[test]
+fn a_call_back_out_of_fuel_stops_the_comparison_with_a_reference() {
+    use harness::fuzz::compare::{Verdict, compare};
+    use harness::fuzz::effects::Effected;
+    use harness::fuzz::observe::{HostCall, State, Step};
+    use runtime::TrapKind;
+    let obs = |engine: &str, kind: TrapKind| Observation {
+        engine: engine.into(),
+        compile: Ok(()),
+        steps: vec![Step {
+            export: "f".into(),
+            args: vec![],
+            outcome: Outcome::Returned(vec![]),
+            host_calls: vec![HostCall {
+                func: "host.h".into(),
+                args: vec![],
+                effects: vec![Effected::Called {
+                    export: "g".into(),
+                    args: vec![],
+                    outcome: Outcome::Trap(kind),
+                }],
+            }],
+            state: State::default(),
+        }],
+    };
+    let ours = obs("native", TrapKind::OutOfFuel);
+    let wasmi = obs("wasmi", TrapKind::Unreachable);
+    assert!(matches!(
+        compare(&ours, &wasmi),
+        Verdict::Exhausted { step: 0 }
+    ));
+    let interp = obs("interp", TrapKind::Unreachable);
+    assert!(matches!(compare(&ours, &interp), Verdict::Diverged(_)));
+}

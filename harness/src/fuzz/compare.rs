@@ -100,6 +100,16 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         if lenient && (out_of_fuel(&x.outcome) || out_of_fuel(&y.outcome)) {
             return Verdict::Exhausted { step: i };
         }
+        // The same inside a host function's call back: ours may run out of fuel there
+        // while the reference goes on (and later hits the fuel global's `unreachable`).
+        let called_out_of_fuel = |s: &Step| {
+            (s.host_calls.iter().flat_map(|c| &c.effects)).any(|e| {
+                matches!(e, crate::fuzz::effects::Effected::Called { outcome, .. } if out_of_fuel(outcome))
+            })
+        };
+        if lenient && (called_out_of_fuel(x) || called_out_of_fuel(y)) {
+            return Verdict::Exhausted { step: i };
+        }
         let same = x.outcome.same_class(&y.outcome)
             || lenient && same_for_reference(&x.outcome, &y.outcome);
         if !same {
