@@ -16,6 +16,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use super::abi;
 use super::artifact::{CodeBlob, CodeReloc, ModuleArtifact, RelocTarget};
 use super::libcalls::Libcall;
+use super::trampoline_cache::{Stub, TrampolineCache};
 use super::translate::{self, Env, FUNC_NAMESPACE, LIBCALL_NAMESPACE, trampolines};
 use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
@@ -43,6 +44,7 @@ pub(crate) fn compile_module(
     every_adapter: bool,
     interruptible: bool,
     consume_fuel: bool,
+    stubs: &TrampolineCache,
 ) -> Result<ModuleArtifact> {
     let call_conv = isa.default_call_conv();
     let sigs: Vec<Signature> = info.types.iter().map(|t| abi::wasm_signature(t)).collect();
@@ -66,18 +68,24 @@ pub(crate) fn compile_module(
     for (t, sig) in sigs.iter().enumerate() {
         let mut trampoline = None;
         if needs.entry[t] {
-            ctx.func.signature = abi::entry_signature(call_conv);
-            trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
-            trampoline = Some(emit(isa, &mut ctx)?);
-            ctx.clear();
+            trampoline = Some(stubs.get_or_build(Stub::Entry, sig, || {
+                ctx.func.signature = abi::entry_signature(call_conv);
+                trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
+                let blob = emit(isa, &mut ctx);
+                ctx.clear();
+                blob
+            })?);
         }
         trampolines.push(trampoline);
         let mut adapter = None;
         if needs.adapter[t] {
-            ctx.func.signature = sig.clone();
-            trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
-            adapter = Some(emit(isa, &mut ctx)?);
-            ctx.clear();
+            adapter = Some(stubs.get_or_build(Stub::HostAdapter, sig, || {
+                ctx.func.signature = sig.clone();
+                trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
+                let blob = emit(isa, &mut ctx);
+                ctx.clear();
+                blob
+            })?);
         }
         adapters.push(adapter);
     }

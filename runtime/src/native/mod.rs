@@ -20,6 +20,7 @@ mod compile;
 mod entry;
 mod libcalls;
 mod link;
+mod trampoline_cache;
 mod translate;
 mod vmctx;
 
@@ -71,6 +72,8 @@ pub(crate) struct NativeBackend {
     interruptible: bool,
     /// `Config::consume_fuel`: compiled code consumes fuel (`module/fuel.rs`).
     consume_fuel: bool,
+    /// Entry trampolines and host adapters compiled so far, by signature.
+    stubs: trampoline_cache::TrampolineCache,
 }
 
 impl NativeBackend {
@@ -118,6 +121,7 @@ impl NativeBackend {
             cache,
             interruptible,
             consume_fuel,
+            stubs: Default::default(),
         })
     }
 
@@ -131,6 +135,7 @@ impl NativeBackend {
                 every_adapter,
                 self.interruptible,
                 self.consume_fuel,
+                &self.stubs,
             )
         };
         let Some(cache) = &self.cache else {

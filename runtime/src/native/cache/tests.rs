@@ -34,7 +34,16 @@ fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
     .unwrap();
     let bytes = wat::parse_str(MODULE).unwrap();
     let info = crate::module::parse(Arc::from(bytes), features).unwrap();
-    let artifact = compile::compile_module(&backend.isa, &info, 1, true, false, false).unwrap();
+    let artifact = compile::compile_module(
+        &backend.isa,
+        &info,
+        1,
+        true,
+        false,
+        false,
+        &Default::default(),
+    )
+    .unwrap();
     (backend, info, artifact)
 }
 
@@ -204,13 +213,30 @@ fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
     let info = crate::module::parse(Arc::from(large_module()), features).unwrap();
     let body_bytes: usize = info.bodies.iter().map(|b| b.range.len()).sum();
     assert!(body_bytes > 64 * 1024, "{body_bytes} bytes of bodies");
-    let artifact = compile::compile_module(&backend.isa, &info, 1, true, false, false).unwrap();
+    let artifact = compile::compile_module(
+        &backend.isa,
+        &info,
+        1,
+        true,
+        false,
+        false,
+        &Default::default(),
+    )
+    .unwrap();
     let key = backend.cache.as_ref().unwrap().key(&info.bytes);
     let file = format::encode(&key, &artifact).unwrap();
     assert_eq!(format::decode(&file, &key).unwrap(), artifact);
     for threads in [0, 2, 4] {
-        let again =
-            compile::compile_module(&backend.isa, &info, threads, true, false, false).unwrap();
+        let again = compile::compile_module(
+            &backend.isa,
+            &info,
+            threads,
+            true,
+            false,
+            false,
+            &Default::default(),
+        )
+        .unwrap();
         assert!(again == artifact, "{threads} threads: another artifact");
     }
     link::link(&backend.isa, &info, &artifact).unwrap();
