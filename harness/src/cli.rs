@@ -38,6 +38,25 @@ pub struct Common {
     /// How hard the native engine optimises (`Config::opt_level`).
     #[arg(long, value_enum, default_value_t = OptLevelArg::Speed)]
     pub opt_level: OptLevelArg,
+    /// The native engine's register allocator (`Config::regalloc_algorithm`).
+    #[arg(long, value_enum, default_value_t = RegallocArg::Backtracking)]
+    pub regalloc: RegallocArg,
+}
+
+/// `runtime::RegallocAlgorithm` on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum RegallocArg {
+    Backtracking,
+    SinglePass,
+}
+
+impl From<RegallocArg> for runtime::RegallocAlgorithm {
+    fn from(a: RegallocArg) -> runtime::RegallocAlgorithm {
+        match a {
+            RegallocArg::Backtracking => runtime::RegallocAlgorithm::Backtracking,
+            RegallocArg::SinglePass => runtime::RegallocAlgorithm::SinglePass,
+        }
+    }
 }
 
 /// `runtime::OptLevel` on the command line.
@@ -163,6 +182,7 @@ pub fn run(cli: Cli) -> anyhow::Result<bool> {
             let options = RunOptions {
                 timeout: Duration::from_secs(common.timeout),
                 opt_level: common.opt_level.into(),
+                regalloc: common.regalloc.into(),
             };
             let reports = strategies
                 .iter()
@@ -219,6 +239,7 @@ fn run_spec(
     let options = RunOptions {
         timeout: Duration::from_secs(common.timeout),
         opt_level: common.opt_level.into(),
+        regalloc: common.regalloc.into(),
     };
     let mut reports = Vec::new();
     for suite in &suites {

@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// The native engine's optimisation level.
     pub opt_level: runtime::OptLevel,
+    /// The native engine's register allocator.
+    pub regalloc: runtime::RegallocAlgorithm,
 }
 
 /// How much longer than `timeout` a directive that could not be interrupted (stuck
@@ -51,6 +53,7 @@ impl Default for RunOptions {
         RunOptions {
             timeout: DEFAULT_TIMEOUT,
             opt_level: runtime::OptLevel::Speed,
+            regalloc: runtime::RegallocAlgorithm::Backtracking,
         }
     }
 }
@@ -69,6 +72,7 @@ pub fn run_source(
     let thread_source = source.clone();
     let timeout = options.timeout;
     let opt_level = options.opt_level;
+    let regalloc = options.regalloc;
     let spawned = std::thread::Builder::new()
         .name("wast-file".into())
         .stack_size(FILE_THREAD_STACK)
@@ -77,7 +81,8 @@ pub fn run_source(
                 let config = Config::new(strategy)
                     .features(features)
                     .interruptible(true)
-                    .opt_level(opt_level);
+                    .opt_level(opt_level)
+                    .regalloc_algorithm(regalloc);
                 match Engine::new(config) {
                     Ok(engine) => run_wast(&thread_source, &engine, &thread_progress, timeout),
                     Err(e) => file_failure("engine", format!("cannot create the engine: {e}")),

@@ -315,14 +315,15 @@ fn minimize_shrinks_a_divergence_and_keeps_it() {
 }
 
 /// Each case runs one configuration of our engines (`plan::Setup`): over a few hundred
-/// seeds every combination of fuel and interruptibility occurs, and every optimisation
-/// level; the fuel left is observed exactly where fuel is metered (so that it is compared
+/// seeds every combination of fuel and interruptibility occurs, every optimisation
+/// level and both register allocators; the fuel left is observed exactly where fuel is metered (so that it is compared
 /// there, and the default configuration is fuzzed too).
 #[test]
 fn cases_cover_every_setup() {
     let honest = Oracle::ours().unwrap();
     let mut seen = std::collections::HashMap::new();
     let mut levels = std::collections::HashMap::new();
+    let mut allocators = std::collections::HashMap::new();
     for seed in 0..200u64 {
         let Some(case) = Case::from_input(&seed_bytes(seed)) else {
             continue;
@@ -331,6 +332,7 @@ fn cases_cover_every_setup() {
         let m = checked.plan.setup;
         *seen.entry((m.fuel, m.interruptible)).or_insert(0) += 1;
         *levels.entry(m.opt_level).or_insert(0) += 1;
+        *allocators.entry(m.regalloc).or_insert(0) += 1;
         for obs in &checked.observations {
             for step in &obs.steps {
                 assert_eq!(
@@ -345,4 +347,13 @@ fn cases_cover_every_setup() {
     assert!(seen.values().all(|n| *n >= 25), "too uneven: {seen:?}");
     assert_eq!(levels.len(), 3, "optimisation levels seen: {levels:?}");
     assert!(levels.values().all(|n| *n >= 35), "too uneven: {levels:?}");
+    assert_eq!(
+        allocators.len(),
+        2,
+        "register allocators seen: {allocators:?}"
+    );
+    assert!(
+        allocators.values().all(|n| *n >= 60),
+        "too uneven: {allocators:?}"
+    );
 }

@@ -164,19 +164,26 @@ fn spec_3_0_runs_cleanly_and_the_engines_agree() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// The native engine at its other optimisation levels (`Config::opt_level`): the 1.0
-/// suite, complete and passing, at each (the fuzzer draws a level per case; this pins
-/// the spec's own assertions on every level).
+/// The native engine at its other optimisation levels (`Config::opt_level`) and with the
+/// other register allocator (`Config::regalloc_algorithm`): the 1.0 suite, complete and
+/// passing, with each (the fuzzer draws both per case; this pins the spec's own
+/// assertions on every setting).
 #[test]
-fn spec_1_0_native_at_every_opt_level() {
+fn spec_1_0_native_at_every_opt_level_and_allocator() {
     let suite = Suite::by_name("1.0").expect("known suite");
-    for level in [runtime::OptLevel::None, runtime::OptLevel::SpeedAndSize] {
+    use runtime::{OptLevel, RegallocAlgorithm};
+    for (level, regalloc) in [
+        (OptLevel::None, RegallocAlgorithm::Backtracking),
+        (OptLevel::SpeedAndSize, RegallocAlgorithm::Backtracking),
+        (OptLevel::Speed, RegallocAlgorithm::SinglePass),
+    ] {
         let options = harness::spec::RunOptions {
             opt_level: level,
+            regalloc,
             ..Default::default()
         };
         let report = harness::spec::run_suite_with(&suite, Strategy::Native, &options, &mut |_| {});
         assert_complete(&report, Strategy::Native);
-        assert!(report.totals().passed > 10_000, "{level:?}");
+        assert!(report.totals().passed > 10_000, "{level:?} {regalloc:?}");
     }
 }

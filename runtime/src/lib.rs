@@ -26,8 +26,8 @@ mod values;
 pub use api::{
     AsContext, Caller, CodeCacheOutcome, Config, Deadline, Engine, Extern, Func, Global,
     HostModuleBuilder, HostResult, ImportResolver, Instance, InterruptHandle, IntoHostFunc, Memory,
-    Module, OptLevel, Store, Strategy, Table, Tag, TypedFunc, Value, WasmFeatures, WasmParams,
-    WasmResults, WasmTy,
+    Module, OptLevel, RegallocAlgorithm, Store, Strategy, Table, Tag, TypedFunc, Value,
+    WasmFeatures, WasmParams, WasmResults, WasmTy,
 };
 pub use error::{
     Backtrace, CompileError, CompileErrorKind, Error, Exception, ExitError, FrameInfo, LinkError,

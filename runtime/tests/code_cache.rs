@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 
 use runtime::{
-    CodeCacheOutcome, Config, Engine, Error, HostModuleBuilder, Instance, Module, OptLevel, Store,
-    Strategy, TrapKind, Value, WasmFeatures,
+    CodeCacheOutcome, Config, Engine, Error, HostModuleBuilder, Instance, Module, OptLevel,
+    RegallocAlgorithm, Store, Strategy, TrapKind, Value, WasmFeatures,
 };
 
 /// Direct calls, an indirect call, a host import (a host adapter), libcalls
@@ -277,15 +277,26 @@ fn other_settings_and_other_modules_get_entries_of_their_own() {
     assert!(!interruptible.loaded_from_cache());
     assert_eq!(entries(dir.path()).len(), 4);
     assert!(compile(config(dir.path()).interruptible(true), MODULE).loaded_from_cache());
-    // So does the optimisation level, and code of each level runs the same.
-    for (level, n) in [(OptLevel::None, 5), (OptLevel::SpeedAndSize, 6)] {
-        let m = compile(config(dir.path()).opt_level(level), MODULE);
-        assert!(!m.loaded_from_cache(), "{level:?}");
+    // So do the optimisation level and the register allocator, and code of each runs the
+    // same.
+    let settings = [
+        (OptLevel::None, RegallocAlgorithm::Backtracking),
+        (OptLevel::SpeedAndSize, RegallocAlgorithm::Backtracking),
+        (OptLevel::Speed, RegallocAlgorithm::SinglePass),
+    ];
+    for (n, (level, regalloc)) in (5..).zip(settings) {
+        let with = || {
+            config(dir.path())
+                .opt_level(level)
+                .regalloc_algorithm(regalloc)
+        };
+        let m = compile(with(), MODULE);
+        assert!(!m.loaded_from_cache(), "{level:?} {regalloc:?}");
         assert_eq!(entries(dir.path()).len(), n);
-        assert_eq!(outcomes(&m), expected(), "{level:?}");
-        let again = compile(config(dir.path()).opt_level(level), MODULE);
-        assert!(again.loaded_from_cache(), "{level:?}");
-        assert_eq!(outcomes(&again), expected(), "{level:?}");
+        assert_eq!(outcomes(&m), expected(), "{level:?} {regalloc:?}");
+        let again = compile(with(), MODULE);
+        assert!(again.loaded_from_cache(), "{level:?} {regalloc:?}");
+        assert_eq!(outcomes(&again), expected(), "{level:?} {regalloc:?}");
     }
 }
 

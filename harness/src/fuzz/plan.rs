@@ -3,7 +3,7 @@
 //! engine runs the same plan.
 
 use arbitrary::{Result, Unstructured};
-use runtime::{FuncType, OptLevel, RefFamily, RefType, ValType};
+use runtime::{FuncType, OptLevel, RefFamily, RefType, RegallocAlgorithm, ValType};
 
 use crate::fuzz::effects::{EffectPlan, draw_effects};
 use crate::fuzz::generate::{FUEL, FUEL_EXPORT};
@@ -111,7 +111,8 @@ pub struct Plan {
 }
 
 /// How our engines are configured for one case: each optional run-time check on in half
-/// of the cases, independently, and each native optimisation level in a third. The
+/// of the cases, independently, each native optimisation level in a third, and each
+/// register allocator in half. The
 /// default configuration (no fuel, not interruptible, `Speed`) is what most embedders
 /// run; fuel metering is compared between the engines where it is on; interruption
 /// checks (never fired by the fuzzer) must not change any result; and every level the
@@ -122,20 +123,27 @@ pub struct Setup {
     pub fuel: bool,
     pub interruptible: bool,
     pub opt_level: OptLevel,
+    pub regalloc: RegallocAlgorithm,
 }
 
 impl Setup {
     /// Every setup a case can draw.
     pub fn all() -> impl Iterator<Item = Setup> {
         let levels = [OptLevel::None, OptLevel::Speed, OptLevel::SpeedAndSize];
-        levels.into_iter().flat_map(|opt_level| {
-            [(false, false), (false, true), (true, false), (true, true)].map(
-                |(fuel, interruptible)| Setup {
+        let allocators = [
+            RegallocAlgorithm::Backtracking,
+            RegallocAlgorithm::SinglePass,
+        ];
+        let checks = [(false, false), (false, true), (true, false), (true, true)];
+        levels.into_iter().flat_map(move |opt_level| {
+            allocators.into_iter().flat_map(move |regalloc| {
+                checks.map(|(fuel, interruptible)| Setup {
                     fuel,
                     interruptible,
                     opt_level,
-                },
-            )
+                    regalloc,
+                })
+            })
         })
     }
 
@@ -150,6 +158,11 @@ impl Setup {
                 0 => OptLevel::None,
                 1 => OptLevel::Speed,
                 _ => OptLevel::SpeedAndSize,
+            },
+            regalloc: if bits & (1 << 40) == 0 {
+                RegallocAlgorithm::Backtracking
+            } else {
+                RegallocAlgorithm::SinglePass
             },
         }
     }

@@ -47,6 +47,9 @@ pub struct Stats {
     /// Modules by the native engine's optimisation level.
     #[serde(default)]
     pub opt_level_modules: BTreeMap<String, u64>,
+    /// Modules compiled with the single-pass register allocator (the rest: backtracking).
+    #[serde(default)]
+    pub single_pass_modules: u64,
     pub exits: u64,
     /// Export calls that ended with an uncaught exception (tag and payload compared).
     pub exceptions: u64,
@@ -102,6 +105,8 @@ impl Stats {
             .opt_level_modules
             .entry(format!("{:?}", setup.opt_level))
             .or_default() += 1;
+        self.single_pass_modules +=
+            (setup.regalloc == runtime::RegallocAlgorithm::SinglePass) as u64;
         if setup.fuel {
             self.fuel_calls += obs.calls().len() as u64;
         }
@@ -195,6 +200,7 @@ impl Stats {
         self.fuel_modules += o.fuel_modules;
         self.fuel_calls += o.fuel_calls;
         self.interruptible_modules += o.interruptible_modules;
+        self.single_pass_modules += o.single_pass_modules;
         for (k, v) in &o.opt_level_modules {
             *self.opt_level_modules.entry(k.clone()).or_default() += v;
         }
@@ -330,7 +336,13 @@ impl fmt::Display for Stats {
         let levels: Vec<String> = (self.opt_level_modules.iter())
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
-        writeln!(f, "  native opt level:  {}", levels.join(", "))?;
+        writeln!(
+            f,
+            "  native opt level:  {}; single-pass register allocation in {} ({})",
+            levels.join(", "),
+            self.single_pass_modules,
+            pct(self.single_pass_modules, self.modules)
+        )?;
         writeln!(f, "  exits:             {}", self.exits)?;
         writeln!(f, "  uncaught exceptions: {}", self.exceptions)?;
         writeln!(f, "  other errors:      {}", self.other_errors)?;

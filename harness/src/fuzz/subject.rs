@@ -49,7 +49,8 @@ impl RuntimeSubject {
                 .features(crate::fuzz::generate::FEATURES)
                 .consume_fuel(setup.fuel)
                 .interruptible(setup.interruptible)
-                .opt_level(setup.opt_level);
+                .opt_level(setup.opt_level)
+                .regalloc_algorithm(setup.regalloc);
             engines.push((setup, Engine::new(config)?));
         }
         Ok(RuntimeSubject { strategy, engines })

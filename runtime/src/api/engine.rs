@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::interp::{InterpLimits, Interpreter};
-use crate::native::{NativeBackend, OptLevel};
+use crate::native::{NativeBackend, OptLevel, RegallocAlgorithm};
 use crate::store::Backend;
 
 pub use wasmparser::WasmFeatures;
@@ -59,6 +59,9 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// How hard the native engine optimises ([`OptLevel`]; part of the code cache's key).
     pub opt_level: OptLevel,
+    /// How the native engine assigns registers ([`RegallocAlgorithm`]; part of the code
+    /// cache's key).
+    pub regalloc_algorithm: RegallocAlgorithm,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             consume_fuel: false,
             cache_dir: None,
             opt_level: OptLevel::Speed,
+            regalloc_algorithm: RegallocAlgorithm::Backtracking,
         }
     }
 }
@@ -105,6 +109,12 @@ impl Config {
     /// Sets [`Config::opt_level`].
     pub fn opt_level(mut self, level: OptLevel) -> Config {
         self.opt_level = level;
+        self
+    }
+
+    /// Sets [`Config::regalloc_algorithm`].
+    pub fn regalloc_algorithm(mut self, algorithm: RegallocAlgorithm) -> Config {
+        self.regalloc_algorithm = algorithm;
         self
     }
 
@@ -152,6 +162,7 @@ impl Engine {
                 config.interruptible,
                 config.consume_fuel,
                 config.opt_level,
+                config.regalloc_algorithm,
             )?),
         };
         Ok(Engine {

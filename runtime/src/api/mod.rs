@@ -17,7 +17,7 @@ mod store;
 mod typed;
 mod value;
 
-pub use crate::native::{CodeCacheOutcome, OptLevel};
+pub use crate::native::{CodeCacheOutcome, OptLevel, RegallocAlgorithm};
 pub use caller::{AsContext, Caller};
 pub use engine::{Config, Engine, Strategy, WasmFeatures};
 pub use exception::Tag;

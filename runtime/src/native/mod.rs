@@ -62,6 +62,29 @@ impl OptLevel {
     }
 }
 
+/// How the native engine's code generator assigns registers
+/// ([`Config::regalloc_algorithm`](crate::Config::regalloc_algorithm)). The interpreter
+/// ignores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RegallocAlgorithm {
+    /// Cranelift's backtracking allocator with live-range splitting (the default): better
+    /// code, about a fifth of all compile work on small modules.
+    #[default]
+    Backtracking,
+    /// Cranelift's single-pass allocator: faster compiles, code with more spills and moves.
+    SinglePass,
+}
+
+impl RegallocAlgorithm {
+    /// Cranelift's name for the algorithm (its `regalloc_algorithm` setting).
+    pub fn cranelift_name(self) -> &'static str {
+        match self {
+            RegallocAlgorithm::Backtracking => "backtracking",
+            RegallocAlgorithm::SinglePass => "single_pass",
+        }
+    }
+}
+
 pub(crate) struct NativeBackend {
     isa: OwnedTargetIsa,
     /// `Config::compile_threads`.
@@ -85,6 +108,7 @@ impl NativeBackend {
         interruptible: bool,
         consume_fuel: bool,
         opt_level: OptLevel,
+        regalloc: RegallocAlgorithm,
     ) -> Result<NativeBackend> {
         let fail = |e: String| Error::Usage(format!("native engine unavailable: {e}"));
         let mut flags = settings::builder();
@@ -92,6 +116,7 @@ impl NativeBackend {
             flags.set(k, v).map_err(|e| fail(format!("{k}={v}: {e}")))
         };
         set(&mut flags, "opt_level", opt_level.cranelift_name())?;
+        set(&mut flags, "regalloc_algorithm", regalloc.cranelift_name())?;
         set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
         // Cranelift emits tail calls (`return_call`) only in functions that keep a frame
         // pointer. x64 code sets one up in every function anyway (no code changes); on

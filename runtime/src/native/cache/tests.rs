@@ -30,6 +30,7 @@ fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
         false,
         false,
         OptLevel::Speed,
+        Default::default(),
     )
     .unwrap();
     let bytes = wat::parse_str(MODULE).unwrap();
@@ -208,6 +209,7 @@ fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
         false,
         false,
         OptLevel::Speed,
+        Default::default(),
     )
     .unwrap();
     let info = crate::module::parse(Arc::from(large_module()), features).unwrap();
