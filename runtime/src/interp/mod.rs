@@ -7,6 +7,7 @@
 mod bytecode;
 mod code;
 mod exec;
+mod metered;
 mod numeric;
 mod simd;
 mod translate;

@@ -11,6 +11,7 @@ mod control;
 mod exceptions;
 mod func_refs;
 mod generated;
+mod metering;
 mod ops;
 mod peephole;
 mod simd;
@@ -273,6 +274,9 @@ pub(crate) fn translate(
         end: t.stack_base,
     };
     peephole::fuse_counters(&mut t.instrs, |s| consts.value(s));
+    if interruptible || consume_fuel {
+        metering::use_metered_forms(&mut t.instrs);
+    }
     // Slots: locals, constants and the deepest operand stack.
     let instrs = Code::new(t.instrs, frame_size as u32)
         .map_err(|e| Error::internal(format!("interpreter: translated code failed checks: {e}")))?;
