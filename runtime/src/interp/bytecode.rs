@@ -18,7 +18,6 @@
 //! the lowered instructions in the execution loop (`exec/dispatch.rs`) are made from it.
 
 use super::code::Code;
-use super::metered::BranchCmp;
 use super::simd::SimdOp;
 
 /// A slot index, relative to the current frame's base.
@@ -75,22 +74,14 @@ macro_rules! for_each_instr {
                 /// taking nothing (at the charge points of `module/fuel.rs`, only when
                 /// the engine meters fuel).
                 ConsumeFuel { amount: u32 };
-                /// Metered forms (`metered.rs`), only when the engine meters: the
-                /// instruction named, doing the work of the `ConsumeFuel { amount }`
-                /// (`*Fuel*` forms) or of the `CheckInterrupt` (`*Check` forms) where
-                /// control lands, and going on past it.
-                /// `Br`, its target past the metering.
+                /// Metered forms (`translate/metering.rs`), only when the engine meters:
+                /// the branch named, doing the work of the `ConsumeFuel { amount }`
+                /// (`*Fuel` forms) or of the `CheckInterrupt` (`*Check` forms) at its
+                /// target, its target past it.
+                /// `Br`.
                 BrFuel { amount: u32, target: target } ends;
                 BrCheck { target: target } ends;
-                /// A conditional branch (`BrIfNez`, `BrIfEqz`, `BrI32*`, `BrI64*`) metered
-                /// where it is taken, its target past the metering.
-                BrCmpFuel { cmp: BranchCmp, amount: u16, lhs: slot, rhs: slot, target: target };
-                BrCmpCheck { cmp: BranchCmp, lhs: slot, rhs: slot, target: target };
-                /// A conditional branch metered where it is not taken: a `ConsumeFuel`
-                /// follows it, which it steps over.
-                BrCmpFuelElse { cmp: BranchCmp, amount: u16, lhs: slot, rhs: slot, target: target } skips_next;
-                /// Fused loop counters (`I32AddImmBr*`) metered where they are taken,
-                /// their target past the metering.
+                /// Fused loop counters (`I32AddImmBr*`), metered where they are taken.
                 I32AddImmBrLtUFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
                 I32AddImmBrLtSFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
                 I32AddImmBrNeFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;

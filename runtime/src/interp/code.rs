@@ -12,9 +12,8 @@
 //!    `ReturnSlot`, `Unreachable`, a tail call), so `pc + 1` after any other instruction is in range;
 //! 4. an instruction that reads an `Extra` operand word (`Simd` ones included) is
 //!    followed by one, a `BrTable { len }` by its `len + 1` entries, and a fused loop
-//!    counter (`I32AddImmBr*`, which skips the next instruction, metered forms
-//!    included) or a `BrCmpFuelElse` (which steps over the `ConsumeFuel` after it) by
-//!    two more instructions.
+//!    counter (`I32AddImmBr*`, metered forms included, which skip the next
+//!    instruction) by two more instructions.
 //!
 //! What to check of each instruction comes from the instruction table
 //! (`bytecode::for_each_instr`): the kind of each field and the instruction's rules.
@@ -126,7 +125,7 @@ struct Facts {
     target: Option<u32>,
     extra: ExtraUse,
     /// How far past the next instruction it may step (`BrTable`: `len`, to its last
-    /// entry; a fused counter or `BrCmpFuelElse`: 1, over the next instruction).
+    /// entry; a fused counter: 1, over the next instruction).
     entries: Option<u32>,
     /// Never falls through.
     ends: bool,

@@ -7,7 +7,6 @@
 mod bytecode;
 mod code;
 mod exec;
-mod metered;
 mod numeric;
 mod simd;
 mod translate;

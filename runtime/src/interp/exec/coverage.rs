@@ -109,13 +109,6 @@ pub(super) unsafe fn observe(instr: &Instr, regs: &Slots<'_>) {
         Instr::I32AddImmBrLtU { step, dst, rhs, .. } => counter(sink, "I32LtU", step, read(dst), read(rhs)),
         Instr::I32AddImmBrLtS { step, dst, rhs, .. } => counter(sink, "I32LtS", step, read(dst), read(rhs)),
         Instr::I32AddImmBrNe { step, dst, rhs, .. } => counter(sink, "I32Ne", step, read(dst), read(rhs)),
-        Instr::BrCmpFuel { cmp, lhs, rhs, .. }
-        | Instr::BrCmpCheck { cmp, lhs, rhs, .. }
-        | Instr::BrCmpFuelElse { cmp, lhs, rhs, .. } => {
-            if let Some(name) = cmp.name() {
-                sink(name, &[read(lhs), read(rhs)])
-            }
-        }
         Instr::I32AddImmBrLtUFuel { step, dst, rhs, .. }
         | Instr::I32AddImmBrLtUCheck { step, dst, rhs, .. } => counter(sink, "I32LtU", step, read(dst), read(rhs)),
         Instr::I32AddImmBrLtSFuel { step, dst, rhs, .. }

@@ -78,27 +78,6 @@ pub(super) fn run_frames<'a>(
                 check_interrupt!(store);
                 jump!(run, target);
             }
-            Instr::BrCmpFuel { cmp, amount, lhs, rhs, target } => {
-                if cmp.holds(get!(run, lhs), get!(run, rhs)) {
-                    store.consume_fuel(amount as u64)?;
-                    jump!(run, target);
-                }
-            }
-            Instr::BrCmpCheck { cmp, lhs, rhs, target } => {
-                if cmp.holds(get!(run, lhs), get!(run, rhs)) {
-                    check_interrupt!(store);
-                    jump!(run, target);
-                }
-            }
-            Instr::BrCmpFuelElse { cmp, amount, lhs, rhs, target } => {
-                if cmp.holds(get!(run, lhs), get!(run, rhs)) {
-                    jump!(run, target);
-                } else {
-                    store.consume_fuel(amount as u64)?;
-                    // SAFETY: two instructions follow it (`skips_next`, invariant 4).
-                    unsafe { run.ip.skip(1) }
-                }
-            }
             Instr::I32AddImmBrLtUFuel { amount, step, dst, rhs, target } => {
                 count_and_branch!(run, step, dst, rhs, target, u32, <, store.consume_fuel(amount as u64)?)
             }

@@ -150,7 +150,7 @@ macro_rules! jump {
 pub(super) use jump;
 
 /// Traps with "interrupted" if the store's interrupt flag is set (`CheckInterrupt`, and
-/// the metered forms that do its work, `interp/metered.rs`).
+/// the metered forms that do its work, `translate/metering.rs`).
 macro_rules! check_interrupt {
     ($store:ident) => {
         if $store.interrupted() {
@@ -193,7 +193,7 @@ pub(super) use br_i64;
 
 /// A fused loop counter: `dst += step`, then the branch; `rhs` is read after the add (it
 /// may be `dst`). Not taken, it steps over the unfused branch after it. A metered form
-/// (`interp/metered.rs`) gives the metering to do before it jumps.
+/// (`translate/metering.rs`) gives the metering to do before it jumps.
 macro_rules! count_and_branch {
     ($run:ident, $step:expr, $dst:expr, $rhs:expr, $target:expr, $t:ty, $op:tt $(, $meter:expr)?) => {{
         let v = (get!($run, $dst) as u32).wrapping_add($step as i32 as u32);

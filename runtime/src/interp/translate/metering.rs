@@ -1,26 +1,42 @@
-//! Metered forms (`interp/metered.rs`): the last pass over a metering function's code.
+//! Metering without a dispatch of its own (issue 16; RATIONALE.md, "Fuel",
+//! "Interruption"): the last pass over a metering function's code.
+//!
+//! Metering is translated into instructions of its own, `CheckInterrupt` (function
+//! entries, loop headers) and `ConsumeFuel` (the charge points of `module/fuel.rs`), and
+//! they stay where they are: they may be branch targets, and exactness rests on each
+//! charge point being charged exactly when control passes it. What costs is dispatching
+//! them, one instruction each, and most of them are dispatched on a loop's back edge
+//! (the header's check and charge). So a back edge gets a *metered form*
+//! (`bytecode::for_each_instr`): the same branch, which does the work of the metering
+//! instruction at its target itself and jumps past it, with the same effects in the
+//! same order and one dispatch fewer. The metering instruction stays in place for every
+//! other way in (the loop's entry, a fused counter's unfused branch, a `br_table` entry).
+//! The forms: `BrFuel`/`BrCheck` (`br`), `I32AddImmBr{LtU,LtS,Ne}{Fuel,Check}` (fused
+//! loop counters). One form per kind of work rather than flags, so that a form tests
+//! nothing it need not: a `*Check` form only checks the interrupt flag (with fuel on
+//! too, the `ConsumeFuel` after the `CheckInterrupt` is dispatched).
+//!
+//! Other places were measured and left alone (instruction counts, RATIONALE.md): forms
+//! of the other conditional branches (one instruction deciding on the comparison at run
+//! time, for lack of instruction tags) and of calls and returns cost more than the
+//! dispatches they saved.
 
 use crate::interp::bytecode::Instr;
-use crate::interp::metered::BranchCmp;
 
-/// Gives the metered form to each branch that leads to metering: one whose target, or
-/// (not taken) whose next instruction, is a `CheckInterrupt` or a `ConsumeFuel`. A form
-/// taken carries the metering it does and its target moves past it; nothing else
-/// moves and nothing is removed, so every other way in (a fused counter's unfused
-/// branch, a `br_table` entry, an exception's landing pad, a call) still runs the
-/// metering instructions. Runs after the other peephole passes, which look for the
+/// Gives the metered form to each `br` and fused loop counter whose target is a
+/// `CheckInterrupt` or a `ConsumeFuel`. Nothing moves and nothing is removed, so every
+/// target stays valid. Runs after the other peephole passes, which look for the
 /// unmetered forms.
 pub(super) fn use_metered_forms(instrs: &mut [Instr]) {
     for pc in 0..instrs.len() {
-        let at = |k: u32| Landing::at(instrs.get(k as usize));
-        if let Some(metered) = metered_form(&instrs[pc], pc as u32, at) {
+        let landing = |target: u32| Some((Landing::at(instrs.get(target as usize)?)?, target + 1));
+        if let Some(metered) = metered_form(&instrs[pc], landing) {
             instrs[pc] = metered;
         }
     }
 }
 
-/// What a metered form can do where control lands: check the interrupt flag, or
-/// charge an amount.
+/// The metering instruction at a branch target, which a metered form does itself.
 #[derive(Debug, Clone, Copy)]
 enum Landing {
     Check,
@@ -28,55 +44,20 @@ enum Landing {
 }
 
 impl Landing {
-    fn at(instr: Option<&Instr>) -> Option<Landing> {
-        match instr? {
+    fn at(instr: &Instr) -> Option<Landing> {
+        match *instr {
             Instr::CheckInterrupt => Some(Landing::Check),
-            &Instr::ConsumeFuel { amount } => Some(Landing::Fuel(amount)),
+            Instr::ConsumeFuel { amount } => Some(Landing::Fuel(amount)),
             _ => None,
         }
     }
 }
 
-/// The metered form of the instruction `instr` at index `pc`, if it has one and leads to
-/// metering; `at` says what metering is at an index. A conditional branch forwards
-/// meters where it is not taken if a `ConsumeFuel` is there (a loop's exit test, an
-/// `if`), else where it is taken; one backwards (a loop's back edge, taken on every
-/// iteration but the last) where it is taken if it can, else where it is not. Amounts
-/// too large for the form's field are left to the `ConsumeFuel`.
-fn metered_form(instr: &Instr, pc: u32, at: impl Fn(u32) -> Option<Landing>) -> Option<Instr> {
+/// The metered form of `instr`, if it has one and its target is metering; `landing`
+/// gives the metering at a target and the index past it. An amount too large for a
+/// counter's field is left to the `ConsumeFuel`.
+fn metered_form(instr: &Instr, landing: impl Fn(u32) -> Option<(Landing, u32)>) -> Option<Instr> {
     use Landing::{Check, Fuel};
-    let past = |target: u32| target + 1;
-    if let Some((cmp, lhs, rhs, target)) = BranchCmp::of_branch(instr) {
-        let not_taken = match at(pc + 1) {
-            Some(Fuel(amount)) => u16::try_from(amount).ok(),
-            _ => None,
-        };
-        let taken = at(target);
-        return Some(match (taken, not_taken) {
-            (_, Some(amount)) if target > pc || taken.is_none() => Instr::BrCmpFuelElse {
-                cmp,
-                amount,
-                lhs,
-                rhs,
-                target,
-            },
-            (Some(Check), _) => Instr::BrCmpCheck {
-                cmp,
-                lhs,
-                rhs,
-                target: past(target),
-            },
-            (Some(Fuel(amount)), _) => Instr::BrCmpFuel {
-                cmp,
-                amount: u16::try_from(amount).ok()?,
-                lhs,
-                rhs,
-                target: past(target),
-            },
-            (None, _) => return None,
-        });
-    }
-    let landing = |target| Some((at(target)?, past(target)));
     Some(match *instr {
         Instr::Br { target } => match landing(target)? {
             (Check, target) => Instr::BrCheck { target },
@@ -201,9 +182,8 @@ mod tests {
     }
 
     /// Checks that every metered form does exactly the metering it skips: the
-    /// instruction just before a metered target is the `ConsumeFuel` of the same amount
-    /// (or the `CheckInterrupt`), and a `BrCmpFuelElse` is followed by its
-    /// `ConsumeFuel`; returns how many metered forms there are.
+    /// instruction just before its target is the `ConsumeFuel` of the same amount (or
+    /// the `CheckInterrupt`); returns how many metered forms there are.
     fn check_forms(instrs: &[Instr]) -> usize {
         let fuel = |amount: u32| Instr::ConsumeFuel { amount };
         let mut forms = 0;
@@ -211,20 +191,17 @@ mod tests {
             let before = |target: u32| instrs[target as usize - 1];
             let ok = match *instr {
                 Instr::BrFuel { amount, target } => before(target) == fuel(amount),
-                Instr::BrCmpFuel { amount, target, .. } => before(target) == fuel(amount.into()),
                 Instr::I32AddImmBrLtUFuel { amount, target, .. }
                 | Instr::I32AddImmBrLtSFuel { amount, target, .. }
                 | Instr::I32AddImmBrNeFuel { amount, target, .. } => {
                     before(target) == fuel(amount.into())
                 }
                 Instr::BrCheck { target }
-                | Instr::BrCmpCheck { target, .. }
                 | Instr::I32AddImmBrLtUCheck { target, .. }
                 | Instr::I32AddImmBrLtSCheck { target, .. }
                 | Instr::I32AddImmBrNeCheck { target, .. } => {
                     before(target) == Instr::CheckInterrupt
                 }
-                Instr::BrCmpFuelElse { amount, .. } => instrs[pc + 1] == fuel(amount.into()),
                 _ => continue,
             };
             assert!(ok, "{pc}: {instr:?} in {instrs:#?}");
@@ -250,7 +227,7 @@ mod tests {
                 }
             }
             assert!(
-                forms >= 10,
+                forms >= 5,
                 "{forms} metered forms ({interruptible}, {fuel})"
             );
         }
@@ -270,28 +247,34 @@ mod tests {
         }
     }
 
-    /// Sieve's inner loop, with fuel: the exit test charges the body where it is not
-    /// taken, the back edge the header where it is taken, so that no `ConsumeFuel` is
-    /// dispatched on the way round.
+    /// Sieve's inner loop, with fuel: its back edge charges the header, so only the
+    /// body's `ConsumeFuel` is dispatched on the way round.
     #[test]
-    fn sieve_inner_loop_dispatches_no_charge() {
+    fn sieve_inner_loop_back_edge_charges_the_header() {
         let sieve = &functions(KERNELS[0], false, true)[0];
         let store8 = sieve
             .iter()
             .position(|i| matches!(i, Instr::I32Store8 { .. }))
             .unwrap();
-        assert!(
-            matches!(sieve[store8 - 2], Instr::BrCmpFuelElse { .. }),
-            "{sieve:#?}"
-        );
-        assert!(
-            matches!(sieve[store8 + 2], Instr::BrFuel { .. }),
-            "{sieve:#?}"
-        );
-        let Instr::BrFuel { target, .. } = sieve[store8 + 2] else {
-            unreachable!()
+        let Instr::BrFuel { amount, target } = sieve[store8 + 2] else {
+            panic!("{sieve:#?}")
         };
-        assert_eq!(target as usize, store8 - 2, "{sieve:#?}");
+        assert_eq!(sieve[target as usize - 1], Instr::ConsumeFuel { amount });
+        assert!(
+            matches!(sieve[target as usize], Instr::BrI32GeU { .. }),
+            "{sieve:#?}"
+        );
+    }
+
+    /// Only functions that call check the interrupt flag on entry: `indirect`'s four
+    /// leaves do not, its `run` (a `call_indirect` in a loop) does.
+    #[test]
+    fn leaves_do_not_check_on_entry() {
+        let funcs = functions(KERNELS[3], true, false);
+        for leaf in &funcs[..4] {
+            assert!(!leaf.contains(&Instr::CheckInterrupt), "{leaf:#?}");
+        }
+        assert_eq!(funcs[4][0], Instr::CheckInterrupt);
     }
 
     /// Amounts too large for a form's field stay with their `ConsumeFuel`.
