@@ -76,12 +76,11 @@ macro_rules! for_each_instr {
                 ConsumeFuel { amount: u32 };
                 /// Metered forms (`translate/metering.rs`), only when the engine meters:
                 /// the branch named, doing the work of the `ConsumeFuel { amount }`
-                /// (`*Fuel` forms), of the `CheckInterrupt` (`*Check` forms) or of both
-                /// (`*CheckFuel`) at its target, its target past them.
+                /// (`*Fuel` forms) or of the `CheckInterrupt` (`*Check` forms) at its
+                /// target, its target past it.
                 /// `Br`.
                 BrFuel { amount: u32, target: target } ends;
                 BrCheck { target: target } ends;
-                BrCheckFuel { amount: u32, target: target } ends;
                 /// Fused loop counters (`I32AddImmBr*`), metered where they are taken.
                 I32AddImmBrLtUFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
                 I32AddImmBrLtSFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
@@ -89,9 +88,6 @@ macro_rules! for_each_instr {
                 I32AddImmBrLtUCheck { step: i16, dst: slot, rhs: slot, target: target } skips_next;
                 I32AddImmBrLtSCheck { step: i16, dst: slot, rhs: slot, target: target } skips_next;
                 I32AddImmBrNeCheck { step: i16, dst: slot, rhs: slot, target: target } skips_next;
-                I32AddImmBrLtUCheckFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
-                I32AddImmBrLtSCheckFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
-                I32AddImmBrNeCheckFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
                 /// Operands of the instruction before it; never executed.
                 Extra { a: u32, b: u32, c: u32 };
                 Br { target: target } ends;

@@ -78,11 +78,6 @@ pub(super) fn run_frames<'a>(
                 check_interrupt!(store);
                 jump!(run, target);
             }
-            Instr::BrCheckFuel { amount, target } => {
-                check_interrupt!(store);
-                store.consume_fuel(amount as u64)?;
-                jump!(run, target);
-            }
             Instr::I32AddImmBrLtUFuel { amount, step, dst, rhs, target } => {
                 count_and_branch!(run, step, dst, rhs, target, u32, <, store.consume_fuel(amount as u64)?)
             }
@@ -100,24 +95,6 @@ pub(super) fn run_frames<'a>(
             }
             Instr::I32AddImmBrNeCheck { step, dst, rhs, target } => {
                 count_and_branch!(run, step, dst, rhs, target, u32, !=, check_interrupt!(store))
-            }
-            Instr::I32AddImmBrLtUCheckFuel { amount, step, dst, rhs, target } => {
-                count_and_branch!(run, step, dst, rhs, target, u32, <, {
-                    check_interrupt!(store);
-                    store.consume_fuel(amount as u64)?
-                })
-            }
-            Instr::I32AddImmBrLtSCheckFuel { amount, step, dst, rhs, target } => {
-                count_and_branch!(run, step, dst, rhs, target, i32, <, {
-                    check_interrupt!(store);
-                    store.consume_fuel(amount as u64)?
-                })
-            }
-            Instr::I32AddImmBrNeCheckFuel { amount, step, dst, rhs, target } => {
-                count_and_branch!(run, step, dst, rhs, target, u32, !=, {
-                    check_interrupt!(store);
-                    store.consume_fuel(amount as u64)?
-                })
             }
             Instr::Extra { .. } => {}
             Instr::Br { target } => jump!(run, target),

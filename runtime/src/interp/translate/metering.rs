@@ -11,9 +11,10 @@
 //! instruction at its target itself and jumps past it, with the same effects in the
 //! same order and one dispatch fewer. The metering instruction stays in place for every
 //! other way in (the loop's entry, a fused counter's unfused branch, a `br_table` entry).
-//! The forms: `BrFuel`, `BrCheck`, `BrCheckFuel` (`br`), and
-//! `I32AddImmBr{LtU,LtS,Ne}{Fuel,Check,CheckFuel}` (fused loop counters): one form per
-//! kind of work rather than flags, so that a form tests nothing it need not.
+//! The forms: `BrFuel`/`BrCheck` (`br`), `I32AddImmBr{LtU,LtS,Ne}{Fuel,Check}` (fused
+//! loop counters). One form per kind of work rather than flags, so that a form tests
+//! nothing it need not: a `*Check` form only checks the interrupt flag (with fuel on
+//! too, the `ConsumeFuel` after the `CheckInterrupt` is dispatched).
 //!
 //! Other places were measured and left alone (instruction counts, RATIONALE.md): forms
 //! of the other conditional branches (one instruction deciding on the comparison at run
@@ -23,131 +24,114 @@
 use crate::interp::bytecode::Instr;
 
 /// Gives the metered form to each `br` and fused loop counter whose target is a
-/// `CheckInterrupt` or a `ConsumeFuel` (or the one, then the other). Nothing moves and
-/// nothing is removed, so every target stays valid. Runs after the other peephole
-/// passes, which look for the unmetered forms.
+/// `CheckInterrupt` or a `ConsumeFuel`. Nothing moves and nothing is removed, so every
+/// target stays valid. Runs after the other peephole passes, which look for the
+/// unmetered forms.
 pub(super) fn use_metered_forms(instrs: &mut [Instr]) {
     for pc in 0..instrs.len() {
-        let landing = |target: u32| Landing::at(instrs.get(target as usize..)?, target);
+        let landing = |target: u32| Some((Landing::at(instrs.get(target as usize)?)?, target + 1));
         if let Some(metered) = metered_form(&instrs[pc], landing) {
             instrs[pc] = metered;
         }
     }
 }
 
-/// The metering instructions at a branch target, which a metered form does itself.
+/// The metering instruction at a branch target, which a metered form does itself.
 #[derive(Debug, Clone, Copy)]
 enum Landing {
     Check,
     Fuel(u32),
-    CheckFuel(u32),
 }
 
 impl Landing {
-    /// The metering at the start of `instrs` (which start at index `at`), and the index
-    /// past it.
-    fn at(instrs: &[Instr], at: u32) -> Option<(Landing, u32)> {
-        Some(match instrs {
-            [Instr::CheckInterrupt, Instr::ConsumeFuel { amount }, ..] => {
-                (Landing::CheckFuel(*amount), at + 2)
-            }
-            [Instr::CheckInterrupt, ..] => (Landing::Check, at + 1),
-            [Instr::ConsumeFuel { amount }, ..] => (Landing::Fuel(*amount), at + 1),
-            _ => return None,
-        })
+    fn at(instr: &Instr) -> Option<Landing> {
+        match *instr {
+            Instr::CheckInterrupt => Some(Landing::Check),
+            Instr::ConsumeFuel { amount } => Some(Landing::Fuel(amount)),
+            _ => None,
+        }
     }
 }
 
 /// The metered form of `instr`, if it has one and its target is metering; `landing`
 /// gives the metering at a target and the index past it. An amount too large for a
-/// counter's field is left to the `ConsumeFuel` (with a check before it, the counter
-/// does the check only).
+/// counter's field is left to the `ConsumeFuel`.
 fn metered_form(instr: &Instr, landing: impl Fn(u32) -> Option<(Landing, u32)>) -> Option<Instr> {
-    use Landing::{Check, CheckFuel, Fuel};
-    let small = |amount: u32| u8::try_from(amount).ok();
-    // A counter's landing, with the amount narrowed to its field.
-    let counter_landing = |target: u32| match landing(target)? {
-        (Fuel(amount), past) => Some((Fuel(small(amount)?.into()), past)),
-        (CheckFuel(amount), past) => match small(amount) {
-            Some(_) => Some((CheckFuel(amount), past)),
-            None => Some((Check, target + 1)),
-        },
-        check => Some(check),
-    };
-    macro_rules! counter {
-        ($check:ident, $fuel:ident, $both:ident, $step:ident, $dst:ident, $rhs:ident, $target:ident) => {
-            match counter_landing($target)? {
-                (Check, target) => Instr::$check {
-                    step: $step,
-                    dst: $dst,
-                    rhs: $rhs,
-                    target,
-                },
-                (Fuel(amount), target) => Instr::$fuel {
-                    amount: amount as u8,
-                    step: $step,
-                    dst: $dst,
-                    rhs: $rhs,
-                    target,
-                },
-                (CheckFuel(amount), target) => Instr::$both {
-                    amount: amount as u8,
-                    step: $step,
-                    dst: $dst,
-                    rhs: $rhs,
-                    target,
-                },
-            }
-        };
-    }
+    use Landing::{Check, Fuel};
     Some(match *instr {
         Instr::Br { target } => match landing(target)? {
             (Check, target) => Instr::BrCheck { target },
             (Fuel(amount), target) => Instr::BrFuel { amount, target },
-            (CheckFuel(amount), target) => Instr::BrCheckFuel { amount, target },
         },
         Instr::I32AddImmBrLtU {
             step,
             dst,
             rhs,
             target,
-        } => counter!(
-            I32AddImmBrLtUCheck,
-            I32AddImmBrLtUFuel,
-            I32AddImmBrLtUCheckFuel,
-            step,
-            dst,
-            rhs,
-            target
-        ),
+        } => match landing(target)? {
+            (Check, target) => Instr::I32AddImmBrLtUCheck {
+                step,
+                dst,
+                rhs,
+                target,
+            },
+            (Fuel(amount), target) => {
+                let amount = u8::try_from(amount).ok()?;
+                Instr::I32AddImmBrLtUFuel {
+                    amount,
+                    step,
+                    dst,
+                    rhs,
+                    target,
+                }
+            }
+        },
         Instr::I32AddImmBrLtS {
             step,
             dst,
             rhs,
             target,
-        } => counter!(
-            I32AddImmBrLtSCheck,
-            I32AddImmBrLtSFuel,
-            I32AddImmBrLtSCheckFuel,
-            step,
-            dst,
-            rhs,
-            target
-        ),
+        } => match landing(target)? {
+            (Check, target) => Instr::I32AddImmBrLtSCheck {
+                step,
+                dst,
+                rhs,
+                target,
+            },
+            (Fuel(amount), target) => {
+                let amount = u8::try_from(amount).ok()?;
+                Instr::I32AddImmBrLtSFuel {
+                    amount,
+                    step,
+                    dst,
+                    rhs,
+                    target,
+                }
+            }
+        },
         Instr::I32AddImmBrNe {
             step,
             dst,
             rhs,
             target,
-        } => counter!(
-            I32AddImmBrNeCheck,
-            I32AddImmBrNeFuel,
-            I32AddImmBrNeCheckFuel,
-            step,
-            dst,
-            rhs,
-            target
-        ),
+        } => match landing(target)? {
+            (Check, target) => Instr::I32AddImmBrNeCheck {
+                step,
+                dst,
+                rhs,
+                target,
+            },
+            (Fuel(amount), target) => {
+                let amount = u8::try_from(amount).ok()?;
+                Instr::I32AddImmBrNeFuel {
+                    amount,
+                    step,
+                    dst,
+                    rhs,
+                    target,
+                }
+            }
+        },
         _ => return None,
     })
 }
@@ -211,15 +195,6 @@ mod tests {
                 | Instr::I32AddImmBrLtSFuel { amount, target, .. }
                 | Instr::I32AddImmBrNeFuel { amount, target, .. } => {
                     before(target) == fuel(amount.into())
-                }
-                Instr::BrCheckFuel { amount, target } => {
-                    before(target) == fuel(amount) && before(target - 1) == Instr::CheckInterrupt
-                }
-                Instr::I32AddImmBrLtUCheckFuel { amount, target, .. }
-                | Instr::I32AddImmBrLtSCheckFuel { amount, target, .. }
-                | Instr::I32AddImmBrNeCheckFuel { amount, target, .. } => {
-                    before(target) == fuel(amount.into())
-                        && before(target - 1) == Instr::CheckInterrupt
                 }
                 Instr::BrCheck { target }
                 | Instr::I32AddImmBrLtUCheck { target, .. }
