@@ -236,12 +236,21 @@ fn loops_wat() -> String {
 
 /// Both engines over many fuel amounts for each loop of `loops_wat`, three iterations:
 /// the same outcome, iterations and fuel left; with enough fuel, the amount the table
-/// gives.
+/// gives. Interruptible too (the loop headers check before they charge), and not.
 #[test]
 fn engines_agree_on_metered_loops() {
+    for interruptible in [false, true] {
+        agree_on_metered_loops(interruptible);
+    }
+}
+
+fn agree_on_metered_loops(interruptible: bool) {
     let wat = loops_wat();
     let setups = [Strategy::Interpreter, Strategy::Native].map(|strategy| {
-        let store = Store::new(&engine_with(Config::new(strategy).consume_fuel(true)));
+        let config = Config::new(strategy)
+            .consume_fuel(true)
+            .interruptible(interruptible);
+        let store = Store::new(&engine_with(config));
         let inst = instantiate(&store, &wat, None);
         (store, inst)
     });
