@@ -74,6 +74,20 @@ macro_rules! for_each_instr {
                 /// taking nothing (at the charge points of `module/fuel.rs`, only when
                 /// the engine meters fuel).
                 ConsumeFuel { amount: u32 };
+                /// Metered forms (`translate/metering.rs`), only when the engine meters:
+                /// the branch named, doing the work of the `ConsumeFuel { amount }`
+                /// (`*Fuel` forms) or of the `CheckInterrupt` (`*Check` forms) at its
+                /// target, its target past it.
+                /// `Br`.
+                BrFuel { amount: u32, target: target } ends;
+                BrCheck { target: target } ends;
+                /// Fused loop counters (`I32AddImmBr*`), metered where they are taken.
+                I32AddImmBrLtUFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
+                I32AddImmBrLtSFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
+                I32AddImmBrNeFuel { amount: u8, step: i16, dst: slot, rhs: slot, target: target } skips_next;
+                I32AddImmBrLtUCheck { step: i16, dst: slot, rhs: slot, target: target } skips_next;
+                I32AddImmBrLtSCheck { step: i16, dst: slot, rhs: slot, target: target } skips_next;
+                I32AddImmBrNeCheck { step: i16, dst: slot, rhs: slot, target: target } skips_next;
                 /// Operands of the instruction before it; never executed.
                 Extra { a: u32, b: u32, c: u32 };
                 Br { target: target } ends;

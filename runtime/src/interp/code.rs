@@ -12,8 +12,8 @@
 //!    `ReturnSlot`, `Unreachable`, a tail call), so `pc + 1` after any other instruction is in range;
 //! 4. an instruction that reads an `Extra` operand word (`Simd` ones included) is
 //!    followed by one, a `BrTable { len }` by its `len + 1` entries, and a fused loop
-//!    counter (`I32AddImmBr*`, which skips the next instruction) by two more
-//!    instructions.
+//!    counter (`I32AddImmBr*`, metered forms included, which skip the next
+//!    instruction) by two more instructions.
 //!
 //! What to check of each instruction comes from the instruction table
 //! (`bytecode::for_each_instr`): the kind of each field and the instruction's rules.

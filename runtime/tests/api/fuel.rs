@@ -194,6 +194,105 @@ fn engines_agree_at_every_amount() {
     }
 }
 
+/// Loops of the shapes whose charges the interpreter does without dispatching them
+/// (RATIONALE.md, "Fuel"): an exit test at the top with a `br` back (the test charges
+/// the body where it falls through, the `br` the header), a fused counter `br_if` back
+/// (it charges the header where taken), a `br_if` back on another condition, and the
+/// same shapes with runs too costly for those instructions' amount fields (300 and
+/// 70,000, which stay separate charges). `$g` counts iterations.
+fn loops_wat() -> String {
+    let cheap = "(drop (i32.const 0))";
+    let mut wat = String::from(
+        r#"(module
+  (global $g (export "g") (mut i32) (i32.const 0))"#,
+    );
+    for (name, pad) in [("", 0), ("_300", 150), ("_70000", 35_000)] {
+        let pad = cheap.repeat(pad);
+        wat += &format!(
+            r#"
+  (func (export "top_exit{name}") (param $n i32) (local $i i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        {pad}
+        (global.set $g (i32.add (global.get $g) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l))))
+  (func (export "counter{name}") (param $n i32) (local $i i32)
+    (loop $l
+      {pad}
+      (global.set $g (i32.add (global.get $g) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+  (func (export "bottom_test{name}") (param $n i32)
+    (loop $l
+      {pad}
+      (global.set $g (i32.add (global.get $g) (i32.const 1)))
+      (br_if $l (i32.lt_s (global.get $g) (local.get $n)))))"#
+        );
+    }
+    wat + ")"
+}
+
+/// Both engines over many fuel amounts for each loop of `loops_wat`, three iterations:
+/// the same outcome, iterations and fuel left; with enough fuel, the amount the table
+/// gives. Interruptible too (the loop headers check before they charge), and not.
+#[test]
+fn engines_agree_on_metered_loops() {
+    for interruptible in [false, true] {
+        agree_on_metered_loops(interruptible);
+    }
+}
+
+fn agree_on_metered_loops(interruptible: bool) {
+    let wat = loops_wat();
+    let setups = [Strategy::Interpreter, Strategy::Native].map(|strategy| {
+        let config = Config::new(strategy)
+            .consume_fuel(true)
+            .interruptible(interruptible);
+        let store = Store::new(&engine_with(config));
+        let inst = instantiate(&store, &wat, None);
+        (store, inst)
+    });
+    // Per iteration and outside the loop, by the table (the padded runs cost `pad` more
+    // per iteration): `top_exit`'s header is 4 (local.get, local.get, i32.ge_u, br_if),
+    // its body 9 (the global's four, the counter's four, br), and the last header,
+    // which exits, 4; `counter`'s one run is 12 (four each for the global, the counter
+    // and the test); `bottom_test`'s 8 (the global's four, then global.get, local.get,
+    // i32.lt_s, br_if).
+    let costs = [
+        ("top_exit", 13, 4),
+        ("counter", 12, 0),
+        ("bottom_test", 8, 0),
+    ];
+    for (name, pad) in [("", 0), ("_300", 300), ("_70000", 70_000)] {
+        for (shape, per_iteration, outside) in costs {
+            let export = format!("{shape}{name}");
+            let total: u64 = 3 * (per_iteration + pad) + outside;
+            let step = (total / 300).max(1) as usize;
+            let amounts = (0..=total + 1)
+                .step_by(step)
+                .chain([total - 1, total, total + 1]);
+            for fuel in amounts {
+                let outcome = |(store, inst): &(Store, Instance)| {
+                    let g = inst.get_global(store, "g").unwrap();
+                    g.set(store, Value::I32(0)).unwrap();
+                    store.set_fuel(fuel).unwrap();
+                    let f = inst.get_func(store, &export).unwrap();
+                    let r = f.call(store, &[Value::I32(3)]).map_err(|e| e.trap_kind());
+                    (r, g.get(store).unwrap(), store.fuel().unwrap())
+                };
+                let (interp, native) = (outcome(&setups[0]), outcome(&setups[1]));
+                assert_eq!(interp, native, "{export} with {fuel}");
+                if fuel >= total {
+                    assert_eq!(interp.0, Ok(vec![]), "{export} with {fuel}");
+                    assert_eq!(interp.2, fuel - total, "{export} with {fuel}");
+                }
+            }
+        }
+    }
+}
+
 on_both_engines!(
     runs_out_at_the_same_operator,
     normal_returns_leave_what_the_table_says,

@@ -1,5 +1,5 @@
 //! Stopping a running call from another thread (`Store::interrupt_handle`,
-//! `Config::interruptible`): a tight loop, a deep recursion and a long `memory.fill` each
+//! `Config::interruptible`): tight loops, a deep recursion and a long `memory.fill` each
 //! end with "interrupted" within 10 ms of the request, and the store then runs the next
 //! call correctly; a deadline interrupts by itself and, dropped, never fires (and
 //! withdraws a late request); a request from a host function stops the bulk operation
@@ -22,6 +22,14 @@ const WAT: &str = r#"(module
   ;; 1 GiB: a fill of all of it takes far longer than 10 ms (first touch of every page).
   (memory 16384)
   (func (export "spin") (call $started) (loop $l (br $l)))
+  ;; The other back edges the interpreter checks without a dispatch: a `br_if` (its
+  ;; argument 1) and a fused loop counter (2^32 iterations before it ends).
+  (func (export "spin_br_if") (param i32) (call $started) (loop $l (br_if $l (local.get 0))))
+  (func (export "spin_counter") (local $i i32)
+    (call $started)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.ne (local.get $i) (i32.const 0)))))
   ;; 1,000 frames deep, then a doubly recursive tail that never ends in practice: no loop,
   ;; only function entries.
   (func (export "deep_from") (param $n i32) (result i32)
@@ -113,8 +121,10 @@ fn tight_loop_deep_recursion_and_long_fill(strategy: Strategy) {
     let s = setup(strategy);
     let (store, inst) = (&s.store, &s.inst);
     let ms = Duration::from_millis;
-    let cases: [(&str, Vec<Value>, Duration); 3] = [
+    let cases: [(&str, Vec<Value>, Duration); 5] = [
         ("spin", vec![], ms(20)),
+        ("spin_br_if", vec![Value::I32(1)], ms(20)),
+        ("spin_counter", vec![], ms(20)),
         ("deep_from", vec![Value::I32(1060)], ms(20)),
         // Soon after the start: the whole fill must still be running.
         ("fill", vec![], ms(2)),

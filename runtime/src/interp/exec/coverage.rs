@@ -109,6 +109,12 @@ pub(super) unsafe fn observe(instr: &Instr, regs: &Slots<'_>) {
         Instr::I32AddImmBrLtU { step, dst, rhs, .. } => counter(sink, "I32LtU", step, read(dst), read(rhs)),
         Instr::I32AddImmBrLtS { step, dst, rhs, .. } => counter(sink, "I32LtS", step, read(dst), read(rhs)),
         Instr::I32AddImmBrNe { step, dst, rhs, .. } => counter(sink, "I32Ne", step, read(dst), read(rhs)),
+        Instr::I32AddImmBrLtUFuel { step, dst, rhs, .. }
+        | Instr::I32AddImmBrLtUCheck { step, dst, rhs, .. } => counter(sink, "I32LtU", step, read(dst), read(rhs)),
+        Instr::I32AddImmBrLtSFuel { step, dst, rhs, .. }
+        | Instr::I32AddImmBrLtSCheck { step, dst, rhs, .. } => counter(sink, "I32LtS", step, read(dst), read(rhs)),
+        Instr::I32AddImmBrNeFuel { step, dst, rhs, .. }
+        | Instr::I32AddImmBrNeCheck { step, dst, rhs, .. } => counter(sink, "I32Ne", step, read(dst), read(rhs)),
     }));
 }
 

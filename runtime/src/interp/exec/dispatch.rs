@@ -68,12 +68,34 @@ pub(super) fn run_frames<'a>(
         for_each_instr!(match_with_lowered_simd(instr, run, {
             // --- Control ---
             Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
-            Instr::CheckInterrupt => {
-                if store.interrupted() {
-                    return Err(TrapKind::Interrupted.into());
-                }
-            }
+            Instr::CheckInterrupt => check_interrupt!(store),
             Instr::ConsumeFuel { amount } => store.consume_fuel(amount as u64)?,
+            Instr::BrFuel { amount, target } => {
+                store.consume_fuel(amount as u64)?;
+                jump!(run, target);
+            }
+            Instr::BrCheck { target } => {
+                check_interrupt!(store);
+                jump!(run, target);
+            }
+            Instr::I32AddImmBrLtUFuel { amount, step, dst, rhs, target } => {
+                count_and_branch!(run, step, dst, rhs, target, u32, <, store.consume_fuel(amount as u64)?)
+            }
+            Instr::I32AddImmBrLtSFuel { amount, step, dst, rhs, target } => {
+                count_and_branch!(run, step, dst, rhs, target, i32, <, store.consume_fuel(amount as u64)?)
+            }
+            Instr::I32AddImmBrNeFuel { amount, step, dst, rhs, target } => {
+                count_and_branch!(run, step, dst, rhs, target, u32, !=, store.consume_fuel(amount as u64)?)
+            }
+            Instr::I32AddImmBrLtUCheck { step, dst, rhs, target } => {
+                count_and_branch!(run, step, dst, rhs, target, u32, <, check_interrupt!(store))
+            }
+            Instr::I32AddImmBrLtSCheck { step, dst, rhs, target } => {
+                count_and_branch!(run, step, dst, rhs, target, i32, <, check_interrupt!(store))
+            }
+            Instr::I32AddImmBrNeCheck { step, dst, rhs, target } => {
+                count_and_branch!(run, step, dst, rhs, target, u32, !=, check_interrupt!(store))
+            }
             Instr::Extra { .. } => {}
             Instr::Br { target } => jump!(run, target),
             Instr::BrIfNez { cond, target } => {

@@ -149,6 +149,17 @@ macro_rules! jump {
 }
 pub(super) use jump;
 
+/// Traps with "interrupted" if the store's interrupt flag is set (`CheckInterrupt`, and
+/// the metered forms that do its work, `translate/metering.rs`).
+macro_rules! check_interrupt {
+    ($store:ident) => {
+        if $store.interrupted() {
+            return Err(TrapKind::Interrupted.into());
+        }
+    };
+}
+pub(super) use check_interrupt;
+
 /// The `a` and `b` of the `Extra` after the instruction just fetched, stepping over it.
 macro_rules! extra {
     ($run:ident) => {{
@@ -181,12 +192,14 @@ macro_rules! br_i64 {
 pub(super) use br_i64;
 
 /// A fused loop counter: `dst += step`, then the branch; `rhs` is read after the add (it
-/// may be `dst`). Not taken, it steps over the unfused branch after it.
+/// may be `dst`). Not taken, it steps over the unfused branch after it. A metered form
+/// (`translate/metering.rs`) gives the metering to do before it jumps.
 macro_rules! count_and_branch {
-    ($run:ident, $step:expr, $dst:expr, $rhs:expr, $target:expr, $t:ty, $op:tt) => {{
+    ($run:ident, $step:expr, $dst:expr, $rhs:expr, $target:expr, $t:ty, $op:tt $(, $meter:expr)?) => {{
         let v = (get!($run, $dst) as u32).wrapping_add($step as i32 as u32);
         set!($run, $dst, v as u64);
         if (v as $t) $op (get!($run, $rhs) as u32 as $t) {
+            $($meter;)?
             jump!($run, $target);
         } else {
             // SAFETY: two instructions follow a fused counter (invariant 4).

@@ -11,6 +11,7 @@ mod control;
 mod exceptions;
 mod func_refs;
 mod generated;
+mod metering;
 mod ops;
 mod peephole;
 mod simd;
@@ -118,7 +119,8 @@ pub(crate) struct Translator<'a> {
     skip_depth: u32,
     /// The catch clauses of the `try_table`s ended so far, innermost first.
     handlers: Vec<Handler>,
-    /// Whether function entries and loop headers get a `CheckInterrupt`.
+    /// Whether loop headers (and the entries of functions that call) get a
+    /// `CheckInterrupt`.
     interruptible: bool,
 }
 
@@ -170,9 +172,19 @@ pub(crate) fn translate(
     let mut const_slots = HashMap::new();
     let mut v128_slots = HashMap::new();
     let mut last_scalar = None;
+    let mut calls = false;
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() {
         let op = reader.read().map_err(malformed)?;
+        calls |= matches!(
+            op,
+            Operator::Call { .. }
+                | Operator::CallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCall { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::ReturnCallRef { .. }
+        );
         let scalar = last_scalar.take();
         let v128 = match op {
             Operator::V128Const { value } => Some(u128::from_le_bytes(*value.bytes())),
@@ -236,7 +248,10 @@ pub(crate) fn translate(
         else_jump: None,
         handlers: None,
     });
-    if interruptible {
+    // Only a function that calls can be part of a cycle of calls, which this check is
+    // for (loops have their own): a leaf runs its straight-line code to the end
+    // whether it checks on entry or not (RATIONALE.md, "Interruption").
+    if interruptible && calls {
         t.emit(Instr::CheckInterrupt);
     }
 
@@ -273,6 +288,9 @@ pub(crate) fn translate(
         end: t.stack_base,
     };
     peephole::fuse_counters(&mut t.instrs, |s| consts.value(s));
+    if interruptible || consume_fuel {
+        metering::use_metered_forms(&mut t.instrs);
+    }
     // Slots: locals, constants and the deepest operand stack.
     let instrs = Code::new(t.instrs, frame_size as u32)
         .map_err(|e| Error::internal(format!("interpreter: translated code failed checks: {e}")))?;
