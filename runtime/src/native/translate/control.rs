@@ -294,7 +294,9 @@ impl Translator<'_, '_> {
         self.reachable = dest_reachable;
         if self.control.is_empty() {
             if dest_reachable {
-                self.b.ins().return_(&results);
+                let fuel = self.fuel_left();
+                let values: Vec<Value> = fuel.into_iter().chain(results).collect();
+                self.b.ins().return_(&values);
             }
             self.reachable = false;
         } else {

@@ -1,0 +1,110 @@
+//! Fuel metering and interruption checks in compiled code (RATIONALE.md, "Fuel" and
+//! "Interruption").
+//!
+//! **Fuel.** The store's counter (`StoreData::fuel`, reached through `VMRuntime::fuel`)
+//! is the one every charger shares, but compiled code keeps the fuel left in a Cranelift
+//! variable, so a charge point is a compare, a branch and a subtract in registers, and
+//! passes it from caller to callee and back in registers too (an `i64` parameter and
+//! result of the Wasm ABI, `abi::wasm_signature`): a call does not go through memory,
+//! whose store-to-load latency made `fib` 2.5x slower than without fuel. Memory is
+//! made right wherever anything else can read or charge the counter:
+//! - the entry trampoline loads it for the callee and stores what the callee returns;
+//!   a host adapter stores what it is passed, calls the host and returns what is left;
+//! - every libcall (bulk operations, `memory.grow`, throws, `call_indirect`'s slow path)
+//!   stores it before and reloads it right after, before the trap test;
+//! - every trap block of an inline check stores it (filled in by `finish`), so the fuel
+//!   left after a trap is what the interpreter leaves (all of the run's cost paid, or
+//!   nothing taken if the run itself could not pay); a trap's way out then returns what
+//!   memory holds, so the fuel a call returns is right on every path and a caller takes
+//!   it as it is, trap or not, and so does a `try_table`'s dispatch block.
+
+use cranelift_codegen::ir::{InstBuilder, Value, condcodes::IntCC, types};
+
+use super::{Translator, readonly, trusted};
+use crate::error::TrapKind;
+use crate::native::vmctx::{RT_FUEL, RT_INTERRUPT};
+
+impl Translator<'_, '_> {
+    /// Takes the fuel the caller passed into a variable (in the entry block, before
+    /// anything can trap).
+    pub(super) fn receive_fuel(&mut self, fuel: Value) {
+        let left = self.b.declare_var(types::I64);
+        self.b.def_var(left, fuel);
+        self.fuel = Some(left);
+    }
+
+    /// The address of the store's counter (constant during a call: set at entry).
+    fn fuel_counter(&mut self) -> Value {
+        self.b.ins().load(types::I64, readonly(), self.rt, RT_FUEL)
+    }
+
+    /// Takes `amount` from the fuel left, or traps with "all fuel consumed" leaving it
+    /// unchanged (the same rule as `StoreData::consume_fuel`; the trap block stores the
+    /// unchanged value).
+    pub(super) fn consume_fuel(&mut self, amount: u32) {
+        let Some(left) = self.fuel else {
+            return;
+        };
+        let fuel = self.b.use_var(left);
+        let short = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, fuel, i64::from(amount));
+        self.trap_if(short, TrapKind::OutOfFuel);
+        let rest = self.b.ins().iadd_imm_s(fuel, -i64::from(amount));
+        self.b.def_var(left, rest);
+    }
+
+    /// The fuel left, to pass to a callee or return (`None` when not metering).
+    pub(super) fn fuel_left(&mut self) -> Option<Value> {
+        self.fuel.map(|left| self.b.use_var(left))
+    }
+
+    /// Takes what a callee returned as the fuel left.
+    pub(super) fn fuel_returned(&mut self, fuel: Value) {
+        let left = self
+            .fuel
+            .expect("a callee returns fuel only to metered code");
+        self.b.def_var(left, fuel);
+    }
+
+    /// Makes the store's counter right (before a libcall, a trap's exit).
+    pub(super) fn fuel_to_memory(&mut self) {
+        if let Some(left) = self.fuel {
+            let fuel = self.b.use_var(left);
+            let counter = self.fuel_counter();
+            self.b.ins().store(trusted(), fuel, counter, 0);
+        }
+    }
+
+    /// Takes the store's counter back into the variable (after a libcall, which may
+    /// have charged it).
+    pub(super) fn fuel_from_memory(&mut self) {
+        if let Some(left) = self.fuel {
+            let fuel = self.load_fuel_from_memory();
+            self.b.def_var(left, fuel);
+        }
+    }
+
+    /// The store's counter as it is in memory.
+    pub(super) fn load_fuel_from_memory(&mut self) -> Value {
+        let counter = self.fuel_counter();
+        self.b.ins().load(types::I64, trusted(), counter, 0)
+    }
+
+    /// Traps with "interrupted" if the store's interrupt flag is set. An atomic load:
+    /// a plain one could be merged with an earlier load of the flag (there is no store to
+    /// it in Wasm code), and a loop would never see the request.
+    pub(super) fn interrupt_check(&mut self) {
+        let flag = match self.interrupt_flag {
+            Some(flag) => flag,
+            None => {
+                let flag = (self.b.ins()).load(types::I64, trusted(), self.rt, RT_INTERRUPT);
+                self.interrupt_flag = Some(flag);
+                flag
+            }
+        };
+        let set = self.b.ins().atomic_load(types::I8, trusted(), flag);
+        self.trap_if(set, TrapKind::Interrupted);
+    }
+}
