@@ -1,5 +1,5 @@
 //! Stopping a running call from another thread (`Store::interrupt_handle`,
-//! `Config::interruptible`): a tight loop, a deep recursion and a long `memory.fill` each
+//! `Config::interruptible`): a tight loop, nested loops, a deep recursion and a long `memory.fill` each
 //! end with "interrupted" within 10 ms of the request, and the store then runs the next
 //! call correctly; a deadline interrupts by itself and, dropped, never fires (and
 //! withdraws a late request); a request from a host function stops the bulk operation
@@ -22,6 +22,19 @@ const WAT: &str = r#"(module
   ;; 1 GiB: a fill of all of it takes far longer than 10 ms (first touch of every page).
   (memory 16384)
   (func (export "spin") (call $started) (loop $l (br $l)))
+  ;; Spins in the innermost of three nested loops, which reads and writes memory: each
+  ;; loop header must load the flag anew (native code must not reuse an enclosing
+  ;; header's load of it, nor the function entry's).
+  (func (export "nested") (local $i i32)
+    (call $started)
+    (loop $outer
+      (loop $middle
+        (local.set $i (i32.const 4096))
+        (loop $inner
+          (i32.store8 (local.get $i) (i32.add (i32.load8_u (local.get $i)) (i32.const 1)))
+          (br_if $inner (i32.const 1)))
+        (br $middle))
+      (br $outer)))
   ;; 1,000 frames deep, then a doubly recursive tail that never ends in practice: no loop,
   ;; only function entries.
   (func (export "deep_from") (param $n i32) (result i32)
@@ -113,8 +126,9 @@ fn tight_loop_deep_recursion_and_long_fill(strategy: Strategy) {
     let s = setup(strategy);
     let (store, inst) = (&s.store, &s.inst);
     let ms = Duration::from_millis;
-    let cases: [(&str, Vec<Value>, Duration); 3] = [
+    let cases: [(&str, Vec<Value>, Duration); 4] = [
         ("spin", vec![], ms(20)),
+        ("nested", vec![], ms(20)),
         ("deep_from", vec![Value::I32(1060)], ms(20)),
         // Soon after the start: the whole fill must still be running.
         ("fill", vec![], ms(2)),

@@ -94,6 +94,9 @@ impl Translator<'_, '_> {
         let header = self.new_block_with(&params);
         let dest = self.new_block_with(&results);
         let args = self.peekn(params.len());
+        if self.env.interruptible {
+            self.interrupt_loop_entry();
+        }
         self.b.ins().jump(header, &block_args(&args));
         self.b.switch_to_block(header);
         let height = self.stack.len() - params.len();
@@ -107,7 +110,7 @@ impl Translator<'_, '_> {
         );
         if self.env.interruptible {
             // In the header, so every back edge runs it.
-            self.interrupt_check();
+            self.interrupt_check_at_loop();
         }
         Ok(())
     }

@@ -18,9 +18,11 @@
 //!   memory holds, so the fuel a call returns is right on every path and a caller takes
 //!   it as it is, trap or not, and so does a `try_table`'s dispatch block.
 
-use cranelift_codegen::ir::{InstBuilder, Value, condcodes::IntCC, types};
+use cranelift_codegen::ir::{
+    InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types,
+};
 
-use super::{Translator, readonly, trusted};
+use super::{INTERRUPT_REGION, Translator, readonly, region, trusted};
 use crate::error::TrapKind;
 use crate::native::vmctx::{RT_FUEL, RT_INTERRUPT};
 
@@ -92,19 +94,66 @@ impl Translator<'_, '_> {
         self.b.ins().load(types::I64, trusted(), counter, 0)
     }
 
-    /// Traps with "interrupted" if the store's interrupt flag is set. An atomic load:
-    /// a plain one could be merged with an earlier load of the flag (there is no store to
-    /// it in Wasm code), and a loop would never see the request.
-    pub(super) fn interrupt_check(&mut self) {
-        let flag = match self.interrupt_flag {
-            Some(flag) => flag,
-            None => {
-                let flag = (self.b.ins()).load(types::I64, trusted(), self.rt, RT_INTERRUPT);
-                self.interrupt_flag = Some(flag);
-                flag
-            }
-        };
-        let set = self.b.ins().atomic_load(types::I8, trusted(), flag);
+    /// Traps with "interrupted" if the store's interrupt flag is set (the function
+    /// entry's check, which loads the flag's address for the loop headers' too).
+    pub(super) fn interrupt_check_at_entry(&mut self) {
+        let flag = self
+            .b
+            .ins()
+            .load(types::I64, trusted(), self.rt, RT_INTERRUPT);
+        self.interrupt_flag = Some(flag);
+        let set = self.load_interrupt_flag();
         self.trap_if(set, TrapKind::Interrupted);
     }
+
+    /// Before the jump into a new loop: a store to the flag's region, so that the loop
+    /// header's load of the flag is a load of its own (see [`Self::interrupt_check_at_loop`]).
+    pub(super) fn interrupt_loop_entry(&mut self) {
+        let slot = match self.interrupt_dummy {
+            Some(slot) => slot,
+            None => {
+                let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 4, 2);
+                let slot = self.b.create_sized_stack_slot(data);
+                self.interrupt_dummy = Some(slot);
+                slot
+            }
+        };
+        // A value of its own per loop: storing what an earlier store on the way left
+        // there would be removed as idempotent.
+        self.interrupt_loops += 1;
+        let ordinal = self
+            .b
+            .ins()
+            .iconst(types::I32, i64::from(self.interrupt_loops));
+        let dummy = self.b.ins().stack_addr(types::I64, slot, 0);
+        self.b.ins().store(interrupt_flags(), ordinal, dummy, 0);
+    }
+
+    /// At the top of a loop: traps with "interrupted" if the flag is set. A plain load
+    /// (a load, a test and a branch), which Cranelift's alias analysis would take for the
+    /// same value as the entry's load (no store in Wasm code writes the flag), so that a
+    /// loop never saw a request, if [`Self::interrupt_loop_entry`] had not stored to the
+    /// flag's region on the way in: that store dominates the header and makes its load
+    /// a new one, read on every iteration. An atomic load would be new too, but it is a
+    /// fence: every load in the loop (memory bases and lengths) would be repeated on every
+    /// iteration as well (sieve +39% instructions, +27% without).
+    pub(super) fn interrupt_check_at_loop(&mut self) {
+        let set = self.load_interrupt_flag();
+        self.trap_if(set, TrapKind::Interrupted);
+    }
+
+    /// Whether the interrupt flag is set (its address loaded by the entry's check).
+    fn load_interrupt_flag(&mut self) -> Value {
+        let flag = self
+            .interrupt_flag
+            .expect("the entry's check loads the flag's address");
+        let byte = self.b.ins().load(types::I8, interrupt_flags(), flag, 0);
+        self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0)
+    }
+}
+
+/// Loads of the interrupt flag and the stores that keep them apart: plain accesses in
+/// a region of their own (a request is seen by the next check that loads the byte).
+fn interrupt_flags() -> MemFlagsData {
+    trusted().with_alias_region(region(INTERRUPT_REGION))
 }

@@ -133,12 +133,16 @@ pub(crate) fn readonly() -> MemFlagsData {
 const HEAP_REGION: u32 = 0;
 const DEFS_REGION: u32 = 1;
 const GLOBALS_REGION: u32 = 2;
+/// The interrupt flag, and the stores that keep loop headers' loads of it apart
+/// (`metering.rs`).
+const INTERRUPT_REGION: u32 = 3;
 
 fn declare_regions(func: &mut ir::Function) {
     for (id, name) in [
         (HEAP_REGION, "linear memory"),
         (DEFS_REGION, "memory and table definitions, function cache"),
         (GLOBALS_REGION, "global cells"),
+        (INTERRUPT_REGION, "interrupt flag"),
     ] {
         let r = func.dfg.alias_regions.insert(ir::AliasRegionData {
             user_id: id,
@@ -257,6 +261,10 @@ pub(crate) struct Translator<'a, 'b> {
     /// The address of the store's interrupt flag (`VMRuntime::interrupt`), loaded once by
     /// the function entry's check, which dominates every loop header's.
     interrupt_flag: Option<Value>,
+    /// The stack word that loop entries store to, and how many loops did
+    /// (`metering.rs`).
+    interrupt_dummy: Option<ir::StackSlot>,
+    interrupt_loops: u32,
 }
 
 /// Translates defined function `defined` into `func` (whose signature is set); returns
@@ -341,13 +349,15 @@ pub(crate) fn translate_function(
         indirect_types: Vec::new(),
         fuel: None,
         interrupt_flag: None,
+        interrupt_dummy: None,
+        interrupt_loops: 0,
     };
     if env.consume_fuel {
         t.receive_fuel(params[2]);
     }
     t.stack_check();
     if env.interruptible {
-        t.interrupt_check();
+        t.interrupt_check_at_entry();
     }
 
     let plan = match env.consume_fuel {
