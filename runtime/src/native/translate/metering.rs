@@ -22,7 +22,10 @@ use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types,
 };
 
-use super::{INTERRUPT_REGION, Translator, readonly, region, trusted};
+use wasmparser::{FunctionBody, Operator};
+
+use super::{INTERRUPT_REGION, Translator, readonly, region, trusted, wp_error};
+use crate::error::Result;
 use crate::error::TrapKind;
 use crate::native::vmctx::{RT_FUEL, RT_INTERRUPT};
 
@@ -94,16 +97,21 @@ impl Translator<'_, '_> {
         self.b.ins().load(types::I64, trusted(), counter, 0)
     }
 
-    /// Traps with "interrupted" if the store's interrupt flag is set (the function
-    /// entry's check, which loads the flag's address for the loop headers' too).
+    /// Traps with "interrupted" if the store's interrupt flag is set: the function
+    /// entry's check, which loads the flag's address for the loop headers' too. Only a
+    /// function that makes calls needs it ([`makes_calls`]).
     pub(super) fn interrupt_check_at_entry(&mut self) {
-        let flag = self
-            .b
-            .ins()
-            .load(types::I64, trusted(), self.rt, RT_INTERRUPT);
+        let flag = self.interrupt_flag_address();
         self.interrupt_flag = Some(flag);
-        let set = self.load_interrupt_flag();
+        let set = self.load_interrupt_flag(flag);
         self.trap_if(set, TrapKind::Interrupted);
+    }
+
+    /// The address of the store's interrupt flag (constant during a call: set at entry).
+    fn interrupt_flag_address(&mut self) -> Value {
+        self.b
+            .ins()
+            .load(types::I64, readonly(), self.rt, RT_INTERRUPT)
     }
 
     /// Before the jump into a new loop: a store to the flag's region, so that the loop
@@ -138,15 +146,18 @@ impl Translator<'_, '_> {
     /// fence: every load in the loop (memory bases and lengths) would be repeated on every
     /// iteration as well (sieve +39% instructions, +27% without).
     pub(super) fn interrupt_check_at_loop(&mut self) {
-        let set = self.load_interrupt_flag();
+        // The entry check's, or one loaded here (without an entry check, a first loop's
+        // would not dominate the next ones).
+        let flag = match self.interrupt_flag {
+            Some(flag) => flag,
+            None => self.interrupt_flag_address(),
+        };
+        let set = self.load_interrupt_flag(flag);
         self.trap_if(set, TrapKind::Interrupted);
     }
 
-    /// Whether the interrupt flag is set (its address loaded by the entry's check).
-    fn load_interrupt_flag(&mut self) -> Value {
-        let flag = self
-            .interrupt_flag
-            .expect("the entry's check loads the flag's address");
+    /// Whether the interrupt flag at `flag` is set.
+    fn load_interrupt_flag(&mut self, flag: Value) -> Value {
         let byte = self.b.ins().load(types::I8, interrupt_flags(), flag, 0);
         self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0)
     }
@@ -156,4 +167,24 @@ impl Translator<'_, '_> {
 /// a region of their own (a request is seen by the next check that loads the byte).
 fn interrupt_flags() -> MemFlagsData {
     trusted().with_alias_region(region(INTERRUPT_REGION))
+}
+
+/// Whether `body` calls anything (Wasm or host functions, tail calls included). Only
+/// such a function needs the interrupt check at its entry: an execution that never ends
+/// either loops, and passes a loop header, or calls without end, and then goes round a
+/// cycle of calls, every function on which makes a call. A leaf is on no cycle.
+pub(super) fn makes_calls(body: &FunctionBody<'_>) -> Result<bool> {
+    let mut ops = body.get_operators_reader().map_err(wp_error)?;
+    while !ops.eof() {
+        if let Operator::Call { .. }
+        | Operator::CallIndirect { .. }
+        | Operator::CallRef { .. }
+        | Operator::ReturnCall { .. }
+        | Operator::ReturnCallIndirect { .. }
+        | Operator::ReturnCallRef { .. } = ops.read().map_err(wp_error)?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -356,7 +356,7 @@ pub(crate) fn translate_function(
         t.receive_fuel(params[2]);
     }
     t.stack_check();
-    if env.interruptible {
+    if env.interruptible && metering::makes_calls(&body)? {
         t.interrupt_check_at_entry();
     }
 
