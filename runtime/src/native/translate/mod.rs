@@ -258,6 +258,8 @@ pub(crate) struct Translator<'a, 'b> {
     indirect_types: Vec<u32>,
     /// The fuel left, when the code consumes fuel (`metering.rs`).
     fuel: Option<Variable>,
+    /// The last charge, which the next one may add to (`metering.rs`).
+    fuel_run: Option<metering::FuelRun>,
     /// The address of the store's interrupt flag (`VMRuntime::interrupt`), loaded once by
     /// the function entry's check, which dominates every loop header's.
     interrupt_flag: Option<Value>,
@@ -348,6 +350,7 @@ pub(crate) fn translate_function(
         try_scopes: Vec::new(),
         indirect_types: Vec::new(),
         fuel: None,
+        fuel_run: None,
         interrupt_flag: None,
         interrupt_dummy: None,
         interrupt_loops: 0,
