@@ -6,8 +6,8 @@
 //! variable, so a charge point is a compare, a branch and a subtract in registers, and
 //! passes it from caller to callee and back in registers too (an `i64` parameter and
 //! result of the Wasm ABI, `abi::wasm_signature`): a call does not go through memory,
-//! whose store-to-load latency made `fib` 2.5x slower than without fuel. Memory is
-//! made right wherever anything else can read or charge the counter:
+//! whose store-to-load latency on every call made `fib` 2.6x slower than without fuel.
+//! Memory is made right wherever anything else can read or charge the counter:
 //! - the entry trampoline loads it for the callee and stores what the callee returns;
 //!   a host adapter stores what it is passed, calls the host and returns what is left;
 //! - every libcall (bulk operations, `memory.grow`, throws, `call_indirect`'s slow path)
@@ -17,6 +17,10 @@
 //!   nothing taken if the run itself could not pay); a trap's way out then returns what
 //!   memory holds, so the fuel a call returns is right on every path and a caller takes
 //!   it as it is, trap or not, and so does a `try_table`'s dispatch block.
+//!
+//! **Interruption.** A function that makes calls checks the store's flag at its entry;
+//! every loop checks it at its header, with a plain load kept apart from the others by
+//! a store on the way into the loop (see `interrupt_check_at_loop`).
 
 use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types,
@@ -25,8 +29,7 @@ use cranelift_codegen::ir::{
 use wasmparser::{FunctionBody, Operator};
 
 use super::{INTERRUPT_REGION, Translator, readonly, region, trusted, wp_error};
-use crate::error::Result;
-use crate::error::TrapKind;
+use crate::error::{Result, TrapKind};
 use crate::native::vmctx::{RT_FUEL, RT_INTERRUPT};
 
 /// The last charge: it left `left`, which is `base - paid`.
