@@ -1,18 +1,21 @@
 //! Fuel left where native code keeps the counter in a register and must put it back
 //! (RATIONALE.md, "Fuel"): after a trap in the middle of a run, before and after a call,
 //! after a `call_indirect` to a host function, after an exception caught in the caller,
-//! after a tail call. The figures are worked out by hand from `module/fuel.rs`'s table
+//! after a tail call, around a host function that calls back into Wasm. The figures are worked out by hand from `module/fuel.rs`'s table
 //! (1 per operator, `block/loop/try_table/end` free, calls 5, host calls 50 more); a
 //! run is paid in full before its first operator.
 
 use runtime::{
-    Config, HostModuleBuilder, Instance, Store, Strategy, TrapKind, Value, WasmFeatures,
+    Caller, Config, Error, Extern, HostModuleBuilder, Instance, Store, Strategy, TrapKind, Value,
+    WasmFeatures,
 };
 
 use crate::common::{engine_with, instantiate};
 
 const WAT: &str = r#"(module
   (import "host" "nop" (func $nop))
+  ;; Calls the caller's export `div` with its argument and returns the result.
+  (import "host" "reenter" (func $reenter (param i32) (result i32)))
   (type $v (func))
   (table 2 funcref)
   (elem (i32.const 0) $nop $leaf)
@@ -43,6 +46,10 @@ const WAT: &str = r#"(module
       (i32.const 0))
     (i32.const 1)
     (i32.add))
+  ;; local.get, call = 6, 50 for the host function, `div`'s 5, then i32.const,
+  ;; i32.add = 2.
+  (func (export "via_host") (param i32) (result i32)
+    (i32.add (call $reenter (local.get 0)) (i32.const 1)))
   ;; local.get, return_call = 6; then the callee's 5.
   (func (export "tail_div") (param i32) (result i32)
     (return_call $div (local.get 0))))"#;
@@ -58,6 +65,16 @@ fn setup(strategy: Strategy) -> Setup {
     let store = Store::new(&engine_with(config));
     HostModuleBuilder::new("host")
         .func_wrap("nop", || {})
+        .func_wrap("reenter", |caller: &mut Caller<'_>, x: i32| {
+            let inst = caller.instance().ok_or_else(|| Error::host("no caller"))?;
+            let Some(Extern::Func(div)) = inst.get_export(&mut *caller, "div") else {
+                return Err(Error::host("no div"));
+            };
+            match caller.call(div, &[Value::I32(x)])?.first() {
+                Some(Value::I32(v)) => Ok(*v),
+                _ => Err(Error::host("div returned no i32")),
+            }
+        })
         .instantiate(&store)
         .unwrap();
     let inst = instantiate(&store, WAT, None);
@@ -123,6 +140,26 @@ fn call_indirect_to_host_and_wasm_functions(strategy: Strategy) {
     );
 }
 
+fn a_host_function_that_calls_back_in(strategy: Strategy) {
+    let s = setup(strategy);
+    assert_eq!(s.run("via_host", &[Value::I32(2)], 100), (None, 37));
+    // The inner call traps: everything up to its run paid, the outer call traps too.
+    assert_eq!(
+        s.run("via_host", &[ZERO], 100),
+        (Some(TrapKind::IntegerDivideByZero), 39)
+    );
+    // 6 and 50 paid, 4 left for `div`'s 5.
+    assert_eq!(
+        s.run("via_host", &[Value::I32(2)], 60),
+        (Some(TrapKind::OutOfFuel), 4)
+    );
+    // 6 and 55 paid, 1 left for the caller's last run of 2.
+    assert_eq!(
+        s.run("via_host", &[Value::I32(2)], 62),
+        (Some(TrapKind::OutOfFuel), 1)
+    );
+}
+
 fn a_caught_exception_leaves_the_throwers_fuel(strategy: Strategy) {
     let s = setup(strategy);
     assert_eq!(s.run("catch", &[Value::I32(5)], 100), (None, 90));
@@ -143,7 +180,7 @@ fn a_caught_exception_leaves_the_throwers_fuel(strategy: Strategy) {
 #[test]
 fn engines_agree_at_every_amount() {
     let (interp, native) = (setup(Strategy::Interpreter), setup(Strategy::Native));
-    let cases: [(&str, Vec<Value>); 8] = [
+    let cases: [(&str, Vec<Value>); 10] = [
         ("div", vec![ZERO]),
         ("div", vec![Value::I32(3)]),
         ("div_after_call", vec![ZERO]),
@@ -152,6 +189,8 @@ fn engines_agree_at_every_amount() {
         ("catch", vec![Value::I32(5)]),
         ("tail_div", vec![ZERO]),
         ("tail_div", vec![Value::I32(3)]),
+        ("via_host", vec![ZERO]),
+        ("via_host", vec![Value::I32(2)]),
     ];
     for fuel in 0..70 {
         for (name, args) in &cases {
@@ -168,4 +207,5 @@ on_both_engines!(
     a_trap_in_the_middle_of_a_run_has_paid_for_it,
     call_indirect_to_host_and_wasm_functions,
     a_caught_exception_leaves_the_throwers_fuel,
+    a_host_function_that_calls_back_in,
 );
