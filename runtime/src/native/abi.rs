@@ -80,14 +80,20 @@ pub(crate) fn clif_type(t: ValType) -> Type {
 /// it, since an indirect callee's convention is not known at the call.
 pub(crate) const WASM_CALL_CONV: CallConv = CallConv::Tail;
 
-/// The Wasm ABI signature of functions of type `ty`.
-pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
+/// The Wasm ABI signature of functions of type `ty`. Code that consumes fuel passes the
+/// fuel left from caller to callee and back in registers: an `i64` after the two vmctx
+/// parameters and before the results (`translate/metering.rs`).
+pub(crate) fn wasm_signature(ty: &FuncType, consume_fuel: bool) -> Signature {
     let vmctx = <*mut VMContext>::CLIF;
+    let fuel = consume_fuel.then_some(types::I64);
     let params: Vec<Type> = [vmctx, vmctx]
         .into_iter()
+        .chain(fuel)
         .chain(ty.params().iter().map(|t| clif_type(*t)))
         .collect();
-    let results: Vec<Type> = ty.results().iter().map(|t| clif_type(*t)).collect();
+    let results: Vec<Type> = (fuel.into_iter())
+        .chain(ty.results().iter().map(|t| clif_type(*t)))
+        .collect();
     signature(WASM_CALL_CONV, &params, &results)
 }
 

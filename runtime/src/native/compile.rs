@@ -47,7 +47,9 @@ pub(crate) fn compile_module(
     stubs: &TrampolineCache,
 ) -> Result<ModuleArtifact> {
     let call_conv = isa.default_call_conv();
-    let sigs: Vec<Signature> = info.types.iter().map(|t| abi::wasm_signature(t)).collect();
+    let sigs: Vec<Signature> = (info.types.iter())
+        .map(|t| abi::wasm_signature(t, consume_fuel))
+        .collect();
     let env = Env {
         info,
         sigs: &sigs,

@@ -133,6 +133,7 @@ pub(crate) fn link(
     isa: &OwnedTargetIsa,
     info: &ModuleInfo,
     artifact: &ModuleArtifact,
+    consume_fuel: bool,
 ) -> Result<NativeModule> {
     validate(info, artifact)
         .map_err(|e| Error::internal(format!("native engine: inconsistent code: {e}")))?;
@@ -142,7 +143,9 @@ pub(crate) fn link(
     }
     let mut jit = JITModule::new(builder);
     let call_conv = isa.default_call_conv();
-    let sigs: Vec<ir::Signature> = info.types.iter().map(|t| abi::wasm_signature(t)).collect();
+    let sigs: Vec<ir::Signature> = (info.types.iter())
+        .map(|t| abi::wasm_signature(t, consume_fuel))
+        .collect();
     let nimp = info.num_imported_funcs as usize;
     let declare = |jit: &mut JITModule, sig: &ir::Signature| {
         jit.declare_anonymous_function(sig).map_err(link_error)

@@ -164,23 +164,25 @@ impl NativeBackend {
             )
         };
         let Some(cache) = &self.cache else {
-            return link::link(&self.isa, info, &compile(false)?);
+            return link::link(&self.isa, info, &compile(false)?, self.consume_fuel);
         };
         let key = cache.key(&info.bytes);
         let replaced = match cache.load(&key) {
-            cache::Lookup::Found(artifact) => match link::link(&self.isa, info, &artifact) {
-                Ok(mut module) => {
-                    module.cache = CodeCacheOutcome::Loaded;
-                    return Ok(module);
+            cache::Lookup::Found(artifact) => {
+                match link::link(&self.isa, info, &artifact, self.consume_fuel) {
+                    Ok(mut module) => {
+                        module.cache = CodeCacheOutcome::Loaded;
+                        return Ok(module);
+                    }
+                    Err(e) => Some(e.to_string()),
                 }
-                Err(e) => Some(e.to_string()),
-            },
+            }
             cache::Lookup::Missing => None,
             cache::Lookup::Unusable(reason) => Some(reason),
         };
         let artifact = compile(true)?;
         let stored = cache.store(&key, &artifact);
-        let mut module = link::link(&self.isa, info, &artifact)?;
+        let mut module = link::link(&self.isa, info, &artifact, self.consume_fuel)?;
         module.cache = match stored {
             Ok(()) => CodeCacheOutcome::Stored { replaced },
             Err(error) => CodeCacheOutcome::NotStored { replaced, error },

@@ -34,10 +34,12 @@ pub(crate) struct VMRuntime {
     pub func_entries: *const VMFuncEntry,
     pub func_entries_len: usize,
     /// The store's interrupt flag (`api/interrupt.rs`), set at every host-to-Wasm entry;
-    /// read by function entries and loop headers when the engine is interruptible.
+    /// read by loop headers and the entries of functions that make calls when the engine
+    /// is interruptible.
     pub interrupt: *const std::sync::atomic::AtomicBool,
-    /// The store's fuel counter (`StoreData::fuel`), set at every host-to-Wasm entry;
-    /// charged at the charge points of `module/fuel.rs` when the engine meters fuel.
+    /// The store's fuel counter (`StoreData::fuel`), set at every host-to-Wasm entry.
+    /// Metered code keeps the fuel left in registers and puts it here around libcalls,
+    /// host calls, entries and traps (`translate/metering.rs`).
     pub fuel: *mut u64,
     /// An error or panic from a host function or libcall, returned unchanged by the entry.
     pub pending: Option<Pending>,

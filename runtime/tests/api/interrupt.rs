@@ -1,5 +1,6 @@
 //! Stopping a running call from another thread (`Store::interrupt_handle`,
-//! `Config::interruptible`): tight loops, a deep recursion and a long `memory.fill` each
+//! `Config::interruptible`): tight loops, nested loops, a deep recursion and a long
+//! `memory.fill` each
 //! end with "interrupted" within 10 ms of the request, and the store then runs the next
 //! call correctly; a deadline interrupts by itself and, dropped, never fires (and
 //! withdraws a late request); a request from a host function stops the bulk operation
@@ -30,6 +31,20 @@ const WAT: &str = r#"(module
     (loop $l
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.ne (local.get $i) (i32.const 0)))))
+  ;; Spins in the innermost of three nested loops, which reads and writes memory: each
+  ;; loop header must load the flag anew (native code must not reuse an enclosing
+  ;; header's load of it, nor the function entry's). In a function that calls nothing,
+  ;; which native code does not check at its entry.
+  (func (export "nested") (call $started) (call $nested))
+  (func $nested (local $i i32)
+    (loop $outer
+      (loop $middle
+        (local.set $i (i32.const 4096))
+        (loop $inner
+          (i32.store8 (local.get $i) (i32.add (i32.load8_u (local.get $i)) (i32.const 1)))
+          (br_if $inner (i32.const 1)))
+        (br $middle))
+      (br $outer)))
   ;; 1,000 frames deep, then a doubly recursive tail that never ends in practice: no loop,
   ;; only function entries.
   (func (export "deep_from") (param $n i32) (result i32)
@@ -121,10 +136,11 @@ fn tight_loop_deep_recursion_and_long_fill(strategy: Strategy) {
     let s = setup(strategy);
     let (store, inst) = (&s.store, &s.inst);
     let ms = Duration::from_millis;
-    let cases: [(&str, Vec<Value>, Duration); 5] = [
+    let cases: [(&str, Vec<Value>, Duration); 6] = [
         ("spin", vec![], ms(20)),
         ("spin_br_if", vec![Value::I32(1)], ms(20)),
         ("spin_counter", vec![], ms(20)),
+        ("nested", vec![], ms(20)),
         ("deep_from", vec![Value::I32(1060)], ms(20)),
         // Soon after the start: the whole fill must still be running.
         ("fill", vec![], ms(2)),

@@ -56,6 +56,7 @@ mod closing;
 mod concurrency;
 mod exhaustion;
 mod fuel;
+mod fuel_edges;
 mod host_and_hooks;
 mod instantiation;
 mod interrupt;

@@ -127,13 +127,16 @@ fn inconsistent_artifacts_are_refused_by_the_linker() {
     let dir = tempfile::tempdir().unwrap();
     let (backend, info, artifact) = setup(dir.path());
     assert!(!artifact.funcs[1].relocs.is_empty());
-    link::link(&backend.isa, &info, &artifact).unwrap();
+    link::link(&backend.isa, &info, &artifact, backend.consume_fuel).unwrap();
     for (what, corrupt, reason) in corruptions() {
         let mut bad = artifact.clone();
         corrupt(&mut bad);
         let err = link::validate(&info, &bad).expect_err(what);
         assert!(err.contains(reason), "{what}: {err}");
-        assert!(link::link(&backend.isa, &info, &bad).is_err(), "{what}");
+        assert!(
+            link::link(&backend.isa, &info, &bad, backend.consume_fuel).is_err(),
+            "{what}"
+        );
     }
 }
 
@@ -241,7 +244,7 @@ fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
         .unwrap();
         assert!(again == artifact, "{threads} threads: another artifact");
     }
-    link::link(&backend.isa, &info, &artifact).unwrap();
+    link::link(&backend.isa, &info, &artifact, backend.consume_fuel).unwrap();
 }
 
 /// A temporary file abandoned by a killed writer goes at the next store once it is old;

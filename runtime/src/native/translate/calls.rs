@@ -66,8 +66,24 @@ impl Translator<'_, '_> {
         f
     }
 
+    /// The Wasm ABI's arguments of a call to a function of vmctx `callee`.
+    fn call_args(&mut self, callee: Value, params: Vec<Value>) -> Vec<Value> {
+        let fuel = self.fuel_left();
+        [callee, self.vmctx]
+            .into_iter()
+            .chain(fuel)
+            .chain(params)
+            .collect()
+    }
+
+    /// After a Wasm call: the fuel it returns first (right even if it trapped), then its
+    /// trap test.
     fn finish_call(&mut self, call: ir::Inst) {
-        let results = self.b.inst_results(call).to_vec();
+        let mut results = self.b.inst_results(call).to_vec();
+        if self.fuel.is_some() {
+            let fuel = results.remove(0);
+            self.fuel_returned(fuel);
+        }
         self.check_trap();
         self.stack.extend(results);
     }
@@ -181,8 +197,7 @@ impl Translator<'_, '_> {
             return Ok(());
         }
         let fr = self.direct_ref(f - info.num_imported_funcs);
-        let mut args = vec![vmctx, self.vmctx];
-        args.extend(params);
+        let args = self.call_args(vmctx, params);
         match kind {
             CallKind::Normal => {
                 let call = self.b.ins().call(fr, &args);
@@ -222,8 +237,7 @@ impl Translator<'_, '_> {
         params: Vec<Value>,
     ) {
         let sig = self.sig_ref(type_index);
-        let mut args = vec![callee, self.vmctx];
-        args.extend(params);
+        let args = self.call_args(callee, params);
         match kind {
             CallKind::Normal => {
                 let call = self.b.ins().call_indirect(sig, code, &args);

@@ -94,6 +94,9 @@ impl Translator<'_, '_> {
         let header = self.new_block_with(&params);
         let dest = self.new_block_with(&results);
         let args = self.peekn(params.len());
+        if self.env.interruptible {
+            self.interrupt_loop_entry();
+        }
         self.b.ins().jump(header, &block_args(&args));
         self.b.switch_to_block(header);
         let height = self.stack.len() - params.len();
@@ -107,7 +110,7 @@ impl Translator<'_, '_> {
         );
         if self.env.interruptible {
             // In the header, so every back edge runs it.
-            self.interrupt_check();
+            self.interrupt_check_at_loop();
         }
         Ok(())
     }
@@ -294,7 +297,9 @@ impl Translator<'_, '_> {
         self.reachable = dest_reachable;
         if self.control.is_empty() {
             if dest_reachable {
-                self.b.ins().return_(&results);
+                let fuel = self.fuel_left();
+                let values: Vec<Value> = fuel.into_iter().chain(results).collect();
+                self.b.ins().return_(&values);
             }
             self.reachable = false;
         } else {

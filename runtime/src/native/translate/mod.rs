@@ -23,6 +23,7 @@ mod exceptions;
 mod func_refs;
 pub(crate) use exceptions::CATCH_ALL;
 mod memory;
+mod metering;
 mod numeric;
 mod relaxed_simd;
 mod simd;
@@ -40,9 +41,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use super::abi::{clif_type, libcall_signature};
 use super::libcalls::Libcall;
-use super::vmctx::{
-    RT_FUEL, RT_INTERRUPT, RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code,
-};
+use super::vmctx::{RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code};
 use crate::error::{CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
 use crate::module::fuel::MeteringPlan;
@@ -134,12 +133,16 @@ pub(crate) fn readonly() -> MemFlagsData {
 const HEAP_REGION: u32 = 0;
 const DEFS_REGION: u32 = 1;
 const GLOBALS_REGION: u32 = 2;
+/// The interrupt flag, and the stores that keep loop headers' loads of it apart
+/// (`metering.rs`).
+const INTERRUPT_REGION: u32 = 3;
 
 fn declare_regions(func: &mut ir::Function) {
     for (id, name) in [
         (HEAP_REGION, "linear memory"),
         (DEFS_REGION, "memory and table definitions, function cache"),
         (GLOBALS_REGION, "global cells"),
+        (INTERRUPT_REGION, "interrupt flag"),
     ] {
         let r = func.dfg.alias_regions.insert(ir::AliasRegionData {
             user_id: id,
@@ -253,12 +256,17 @@ pub(crate) struct Translator<'a, 'b> {
     /// The types this function calls through a table or a reference, each once: a host
     /// function can arrive there, so the module needs a host adapter for each.
     indirect_types: Vec<u32>,
-    /// The address of the store's fuel counter (`VMRuntime::fuel`), loaded once in the
-    /// entry block when the code consumes fuel.
-    fuel_counter: Option<Value>,
+    /// The fuel left, when the code consumes fuel (`metering.rs`).
+    fuel: Option<Variable>,
+    /// The last charge, which the next one may add to (`metering.rs`).
+    fuel_run: Option<metering::FuelRun>,
     /// The address of the store's interrupt flag (`VMRuntime::interrupt`), loaded once by
     /// the function entry's check, which dominates every loop header's.
     interrupt_flag: Option<Value>,
+    /// The stack word that loop entries store to, and how many loops did
+    /// (`metering.rs`).
+    interrupt_dummy: Option<ir::StackSlot>,
+    interrupt_loops: u32,
 }
 
 /// Translates defined function `defined` into `func` (whose signature is set); returns
@@ -277,11 +285,13 @@ pub(crate) fn translate_function(
     let (mut b, params) = builder_at_entry(func, fbc);
     let vmctx = params[0];
     let rt = b.ins().load(types::I64, readonly(), vmctx, VM_RUNTIME);
+    // Metered code receives the fuel left after the two vmctx parameters.
+    let first_param = 2 + usize::from(env.consume_fuel);
 
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
         let var = b.declare_var(clif_type(*p));
-        b.def_var(var, params[2 + i]);
+        b.def_var(var, params[first_param + i]);
         locals.push(var);
     }
     let mut reader = body.get_locals_reader().map_err(wp_error)?;
@@ -339,12 +349,18 @@ pub(crate) fn translate_function(
         libcall_refs: HashMap::new(),
         try_scopes: Vec::new(),
         indirect_types: Vec::new(),
-        fuel_counter: None,
+        fuel: None,
+        fuel_run: None,
         interrupt_flag: None,
+        interrupt_dummy: None,
+        interrupt_loops: 0,
     };
+    if env.consume_fuel {
+        t.receive_fuel(params[2]);
+    }
     t.stack_check();
-    if env.interruptible {
-        t.interrupt_check();
+    if env.interruptible && metering::makes_calls(&body)? {
+        t.interrupt_check_at_entry();
     }
 
     let plan = match env.consume_fuel {
@@ -352,11 +368,6 @@ pub(crate) fn translate_function(
         false => None,
     };
     let mut fuel = plan.as_ref().map(MeteringPlan::cursor);
-    if fuel.is_some() {
-        // Constant during the call (set at entry), and this block dominates every charge.
-        let counter = t.b.ins().load(types::I64, trusted(), t.rt, RT_FUEL);
-        t.fuel_counter = Some(counter);
-    }
     let mut ops = body.get_operators_reader().map_err(wp_error)?;
     while !ops.eof() {
         if let Some(fuel) = &mut fuel
@@ -507,41 +518,6 @@ impl Translator<'_, '_> {
         self.trap_if(below, TrapKind::CallStackExhausted);
     }
 
-    /// Traps with "interrupted" if the store's interrupt flag is set. An atomic load:
-    /// a plain one could be merged with an earlier load of the flag (there is no store to
-    /// it in Wasm code), and a loop would never see the request.
-    fn interrupt_check(&mut self) {
-        let flag = match self.interrupt_flag {
-            Some(flag) => flag,
-            None => {
-                let flag = (self.b.ins()).load(types::I64, trusted(), self.rt, RT_INTERRUPT);
-                self.interrupt_flag = Some(flag);
-                flag
-            }
-        };
-        let set = self.b.ins().atomic_load(types::I8, trusted(), flag);
-        self.trap_if(set, TrapKind::Interrupted);
-    }
-
-    /// Takes `amount` from the store's fuel, or traps with "all fuel consumed" leaving it
-    /// unchanged (the same rule as `StoreData::consume_fuel`). Plain loads and stores:
-    /// only this code and calls (which Cranelift assumes clobber memory) change it.
-    fn consume_fuel(&mut self, amount: u32) {
-        let counter = match self.fuel_counter {
-            Some(counter) => counter,
-            None => self.b.ins().load(types::I64, trusted(), self.rt, RT_FUEL),
-        };
-        let fuel = self.b.ins().load(types::I64, trusted(), counter, 0);
-        let short = self.b.ins().icmp_imm_u(
-            ir::condcodes::IntCC::UnsignedLessThan,
-            fuel,
-            i64::from(amount),
-        );
-        self.trap_if(short, TrapKind::OutOfFuel);
-        let left = self.b.ins().iadd_imm_s(fuel, -i64::from(amount));
-        self.b.ins().store(trusted(), left, counter, 0);
-    }
-
     /// Calls `libcall` with `args` (the caller tests the trap flag if it may trap).
     fn libcall(&mut self, libcall: Libcall, args: &[Value]) -> Vec<Value> {
         debug_assert!(
@@ -559,7 +535,15 @@ impl Translator<'_, '_> {
                 f
             }
         };
+        // Recording a backtrace runs on a trap's way out, after the counter was stored.
+        let metered = libcall != Libcall::RecordBacktrace;
+        if metered {
+            self.fuel_to_memory();
+        }
         let call = self.b.ins().call(callee, args);
+        if metered {
+            self.fuel_from_memory();
+        }
         self.b.inst_results(call).to_vec()
     }
 
@@ -573,6 +557,8 @@ impl Translator<'_, '_> {
             for (code, block) in trap_blocks {
                 self.b.switch_to_block(block);
                 if code != 0 {
+                    // An inline check's trap: the fuel left is in the variable.
+                    self.fuel_to_memory();
                     let c = self.b.ins().iconst(types::I32, code as i64);
                     self.b.ins().store(trusted(), c, self.rt, RT_TRAP);
                 }
@@ -587,11 +573,15 @@ impl Translator<'_, '_> {
         }
         if let Some(exit) = self.exit_block {
             self.b.switch_to_block(exit);
-            let zeros: Vec<Value> = self
-                .results
-                .clone()
-                .into_iter()
-                .map(|t| zero_value(&mut self.b, t))
+            // Every way here has made the store's counter right (`metering.rs`).
+            let fuel = self.fuel.map(|_| self.load_fuel_from_memory());
+            let zeros: Vec<Value> = (fuel.into_iter())
+                .chain(
+                    self.results
+                        .clone()
+                        .into_iter()
+                        .map(|t| zero_value(&mut self.b, t)),
+                )
                 .collect();
             self.b.ins().return_(&zeros);
         }

@@ -8,15 +8,21 @@
 //!   tail-call it like any function); its `callee_vmctx` is a host function's store
 //!   index. It spills the arguments to a stack buffer and calls the `host_call` libcall,
 //!   then loads the results (the caller tests the trap flag as after any call).
+//!
+//! With fuel metering, Wasm code passes the fuel left in registers (`metering.rs`): the
+//! entry trampoline takes it from the store's counter and puts back what the callee
+//! returns; the host adapter stores what it is passed (the host function, and Wasm it
+//! calls, charge the store's counter) and returns what is left after the host call.
 
 use cranelift_codegen::ir::{
     self, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value, types,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
-use super::{Env, builder_at_entry, import_libcall, trusted};
+use super::{Env, builder_at_entry, import_libcall, readonly, trusted};
 use crate::native::abi::clif_type;
 use crate::native::libcalls::Libcall;
+use crate::native::vmctx::{RT_FUEL, VM_RUNTIME};
 use crate::values::FuncType;
 
 use types::{F32, I32, I64};
@@ -60,13 +66,21 @@ pub(crate) fn build_entry(
     let (mut b, p) = builder_at_entry(func, fbc);
     let (code, callee, caller, buf) = (p[0], p[1], p[2], p[3]);
     let mut args = vec![callee, caller];
+    let counter = env.consume_fuel.then(|| fuel_counter(&mut b, callee));
+    if let Some(counter) = counter {
+        args.push(b.ins().load(I64, trusted(), counter, 0));
+    }
     for (i, t) in ty.params().iter().enumerate() {
         let v = load_raw(&mut b, clif_type(*t), buf, i);
         args.push(v);
     }
     let sig = b.import_signature(env.sigs[type_index].clone());
     let call = b.ins().call_indirect(sig, code, &args);
-    let results = b.inst_results(call).to_vec();
+    let mut results = b.inst_results(call).to_vec();
+    if let Some(counter) = counter {
+        let fuel = results.remove(0);
+        b.ins().store(trusted(), fuel, counter, 0);
+    }
     for (i, v) in results.into_iter().enumerate() {
         store_raw(&mut b, v, buf, i);
     }
@@ -90,16 +104,31 @@ pub(crate) fn build_host_adapter(
         4,
     ));
     let buf = b.ins().stack_addr(I64, slot, 0);
-    for (i, v) in p[2..].iter().enumerate() {
+    let counter = env.consume_fuel.then(|| fuel_counter(&mut b, caller));
+    if let Some(counter) = counter {
+        b.ins().store(trusted(), p[2], counter, 0);
+    }
+    let first_param = 2 + usize::from(env.consume_fuel);
+    for (i, v) in p[first_param..].iter().enumerate() {
         store_raw(&mut b, *v, buf, i);
     }
     let host_call = import_libcall(b.func, Libcall::HostCall, env.call_conv);
     b.ins().call(host_call, &[caller, func_index, buf]);
     let mut results = Vec::new();
+    if let Some(counter) = counter {
+        results.push(b.ins().load(I64, trusted(), counter, 0));
+    }
     for (i, t) in ty.results().iter().enumerate() {
         let v = load_raw(&mut b, clif_type(*t), buf, i);
         results.push(v);
     }
     b.ins().return_(&results);
     b.finalize(env.frontend);
+}
+
+/// The address of the store's fuel counter, through the runtime of `vmctx` (any
+/// instance's context: they share the store's runtime).
+fn fuel_counter(b: &mut FunctionBuilder<'_>, vmctx: Value) -> Value {
+    let rt = b.ins().load(I64, readonly(), vmctx, VM_RUNTIME);
+    b.ins().load(I64, readonly(), rt, RT_FUEL)
 }
