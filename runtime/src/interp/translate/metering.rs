@@ -58,81 +58,33 @@ impl Landing {
 /// counter's field is left to the `ConsumeFuel`.
 fn metered_form(instr: &Instr, landing: impl Fn(u32) -> Option<(Landing, u32)>) -> Option<Instr> {
     use Landing::{Check, Fuel};
-    Some(match *instr {
-        Instr::Br { target } => match landing(target)? {
-            (Check, target) => Instr::BrCheck { target },
-            (Fuel(amount), target) => Instr::BrFuel { amount, target },
-        },
-        Instr::I32AddImmBrLtU {
-            step,
-            dst,
-            rhs,
-            target,
-        } => match landing(target)? {
-            (Check, target) => Instr::I32AddImmBrLtUCheck {
-                step,
-                dst,
-                rhs,
-                target,
-            },
-            (Fuel(amount), target) => {
-                let amount = u8::try_from(amount).ok()?;
-                Instr::I32AddImmBrLtUFuel {
-                    amount,
-                    step,
-                    dst,
-                    rhs,
-                    target,
-                }
+    // The arms of the fused counters, alike but for their instructions' names (the
+    // amount must fit a counter form's byte).
+    macro_rules! forms {
+        ($($plain:ident => $check:ident, $fuel:ident;)*) => {
+            match *instr {
+                Instr::Br { target } => match landing(target)? {
+                    (Check, target) => Instr::BrCheck { target },
+                    (Fuel(amount), target) => Instr::BrFuel { amount, target },
+                },
+                $(Instr::$plain { step, dst, rhs, target } => match landing(target)? {
+                    (Check, target) => Instr::$check { step, dst, rhs, target },
+                    (Fuel(amount), target) => Instr::$fuel {
+                        amount: u8::try_from(amount).ok()?,
+                        step,
+                        dst,
+                        rhs,
+                        target,
+                    },
+                },)*
+                _ => return None,
             }
-        },
-        Instr::I32AddImmBrLtS {
-            step,
-            dst,
-            rhs,
-            target,
-        } => match landing(target)? {
-            (Check, target) => Instr::I32AddImmBrLtSCheck {
-                step,
-                dst,
-                rhs,
-                target,
-            },
-            (Fuel(amount), target) => {
-                let amount = u8::try_from(amount).ok()?;
-                Instr::I32AddImmBrLtSFuel {
-                    amount,
-                    step,
-                    dst,
-                    rhs,
-                    target,
-                }
-            }
-        },
-        Instr::I32AddImmBrNe {
-            step,
-            dst,
-            rhs,
-            target,
-        } => match landing(target)? {
-            (Check, target) => Instr::I32AddImmBrNeCheck {
-                step,
-                dst,
-                rhs,
-                target,
-            },
-            (Fuel(amount), target) => {
-                let amount = u8::try_from(amount).ok()?;
-                Instr::I32AddImmBrNeFuel {
-                    amount,
-                    step,
-                    dst,
-                    rhs,
-                    target,
-                }
-            }
-        },
-        _ => return None,
+        };
+    }
+    Some(forms! {
+        I32AddImmBrLtU => I32AddImmBrLtUCheck, I32AddImmBrLtUFuel;
+        I32AddImmBrLtS => I32AddImmBrLtSCheck, I32AddImmBrLtSFuel;
+        I32AddImmBrNe => I32AddImmBrNeCheck, I32AddImmBrNeFuel;
     })
 }
 

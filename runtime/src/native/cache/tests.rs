@@ -23,28 +23,10 @@ const MODULE: &str = r#"(module
 
 fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
     let features = WasmFeatures::WASM2;
-    let backend = NativeBackend::new(
-        1,
-        Some(dir.to_path_buf()),
-        features,
-        false,
-        false,
-        OptLevel::Speed,
-        Default::default(),
-    )
-    .unwrap();
+    let backend = backend_caching_in(dir, features);
     let bytes = wat::parse_str(MODULE).unwrap();
     let info = crate::module::parse(Arc::from(bytes), features).unwrap();
-    let artifact = compile::compile_module(
-        &backend.isa,
-        &info,
-        1,
-        true,
-        false,
-        false,
-        &Default::default(),
-    )
-    .unwrap();
+    let artifact = compile_with_every_adapter(&backend, &info, 1);
     (backend, info, artifact)
 }
 
@@ -205,43 +187,16 @@ fn large_module() -> Vec<u8> {
 fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
     let dir = tempfile::tempdir().unwrap();
     let features = WasmFeatures::WASM2;
-    let backend = NativeBackend::new(
-        1,
-        Some(dir.path().to_path_buf()),
-        features,
-        false,
-        false,
-        OptLevel::Speed,
-        Default::default(),
-    )
-    .unwrap();
+    let backend = backend_caching_in(dir.path(), features);
     let info = crate::module::parse(Arc::from(large_module()), features).unwrap();
     let body_bytes: usize = info.bodies.iter().map(|b| b.range.len()).sum();
     assert!(body_bytes > 64 * 1024, "{body_bytes} bytes of bodies");
-    let artifact = compile::compile_module(
-        &backend.isa,
-        &info,
-        1,
-        true,
-        false,
-        false,
-        &Default::default(),
-    )
-    .unwrap();
+    let artifact = compile_with_every_adapter(&backend, &info, 1);
     let key = backend.cache.as_ref().unwrap().key(&info.bytes);
     let file = format::encode(&key, &artifact).unwrap();
     assert_eq!(format::decode(&file, &key).unwrap(), artifact);
     for threads in [0, 2, 4] {
-        let again = compile::compile_module(
-            &backend.isa,
-            &info,
-            threads,
-            true,
-            false,
-            false,
-            &Default::default(),
-        )
-        .unwrap();
+        let again = compile_with_every_adapter(&backend, &info, threads);
         assert!(again == artifact, "{threads} threads: another artifact");
     }
     link::link(&backend.isa, &info, &artifact, backend.consume_fuel).unwrap();
@@ -269,4 +224,40 @@ fn abandoned_temporary_files_are_removed() {
     cache.store(&cache.key(&info.bytes), &artifact).unwrap();
     assert!(!old.exists());
     assert!(recent.exists() && unrelated.exists());
+}
+
+/// `info` compiled as the code cache does (a host adapter for every type), on `threads`,
+/// without fuel or interruption checks.
+fn compile_with_every_adapter(
+    backend: &NativeBackend,
+    info: &ModuleInfo,
+    threads: usize,
+) -> ModuleArtifact {
+    compile::compile_module(
+        &backend.isa,
+        info,
+        threads,
+        true,
+        false,
+        false,
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+/// A backend with the default settings whose code cache is in `dir`.
+fn backend_caching_in(dir: &std::path::Path, features: WasmFeatures) -> NativeBackend {
+    let (interruptible, consume_fuel) = (false, false);
+    let dir = Some(dir.to_path_buf());
+    let regalloc = Default::default();
+    NativeBackend::new(
+        1,
+        dir,
+        features,
+        interruptible,
+        consume_fuel,
+        OptLevel::Speed,
+        regalloc,
+    )
+    .unwrap()
 }
