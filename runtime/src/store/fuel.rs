@@ -16,7 +16,7 @@ impl StoreData {
                 self.fuel = left;
                 Ok(())
             }
-            None => Err(TrapKind::OutOfFuel),
+            None => Err(out_of_fuel()),
         }
     }
 
@@ -35,4 +35,12 @@ impl StoreData {
         }
         self.consume_fuel(elements as u64)
     }
+}
+
+/// The trap of a charge that cannot be paid: cold, so that the code running out of fuel
+/// takes is laid out away from the interpreter's hot dispatch loop.
+#[cold]
+#[inline(never)]
+fn out_of_fuel() -> TrapKind {
+    TrapKind::OutOfFuel
 }
