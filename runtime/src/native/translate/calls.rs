@@ -85,6 +85,7 @@ impl Translator<'_, '_> {
             self.fuel_returned(fuel);
         }
         self.check_trap();
+        self.reload_defs_after_call();
         self.stack.extend(results);
     }
 

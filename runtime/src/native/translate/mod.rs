@@ -238,6 +238,9 @@ pub(crate) struct Translator<'a, 'b> {
     mem_defs: Vec<Value>,
     /// Whether the entry block also loads each memory's base and length.
     mem_preloaded: Vec<bool>,
+    /// The blocks that continue after each Wasm call so far, where memories' lengths and
+    /// bases are loaded again (`Translator::reload_defs_after_call`).
+    after_calls: Vec<Block>,
     /// Bounds checks dominating the current point (see [`InBounds`]).
     facts: Vec<InBounds>,
     results: Vec<Type>,
@@ -338,6 +341,7 @@ pub(crate) fn translate_function(
         vmctx,
         rt,
         mem_preloaded: vec![false; mem_defs.len()],
+        after_calls: Vec::new(),
         mem_defs,
         facts: Vec::new(),
         results,
