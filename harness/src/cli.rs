@@ -43,6 +43,17 @@ pub struct Common {
     pub regalloc: RegallocArg,
 }
 
+impl Common {
+    /// How each spec file runs, as these options say.
+    fn run_options(&self) -> RunOptions {
+        RunOptions {
+            timeout: Duration::from_secs(self.timeout),
+            opt_level: self.opt_level.into(),
+            regalloc: self.regalloc.into(),
+        }
+    }
+}
+
 /// `runtime::RegallocAlgorithm` on the command line.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum RegallocArg {
@@ -179,11 +190,7 @@ pub fn run(cli: Cli) -> anyhow::Result<bool> {
             let features = parse_features(&features)?;
             let strategies = engines(common.engine);
             let bar = progress_bar(files.len() * strategies.len());
-            let options = RunOptions {
-                timeout: Duration::from_secs(common.timeout),
-                opt_level: common.opt_level.into(),
-                regalloc: common.regalloc.into(),
-            };
+            let options = common.run_options();
             let reports = strategies
                 .iter()
                 .map(|s| run_paths(&files, features, *s, &options, &mut tick(&bar, *s)))
@@ -236,11 +243,7 @@ fn run_spec(
     let strategies = engines(common.engine);
     let total: usize = suites.iter().map(|s| s.files.len()).sum::<usize>() * strategies.len();
     let bar = progress_bar(total);
-    let options = RunOptions {
-        timeout: Duration::from_secs(common.timeout),
-        opt_level: common.opt_level.into(),
-        regalloc: common.regalloc.into(),
-    };
+    let options = common.run_options();
     let mut reports = Vec::new();
     for suite in &suites {
         for s in &strategies {

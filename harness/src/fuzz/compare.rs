@@ -95,19 +95,17 @@ pub fn compare(a: &Observation, b: &Observation) -> Verdict {
         if exhausted && !crate::fuzz::blind_spots::is_added(&x.export) {
             return Verdict::Exhausted { step: i };
         }
-        // A reference does not meter our engine fuel: where ours ran out, it went on.
+        // A reference does not meter our engine fuel: where ours ran out, in the call or
+        // in a host function's call back, it went on (and may end otherwise, e.g. at the
+        // fuel global's `unreachable`).
         let out_of_fuel = |o: &Outcome| *o == Outcome::Trap(runtime::TrapKind::OutOfFuel);
-        if lenient && (out_of_fuel(&x.outcome) || out_of_fuel(&y.outcome)) {
-            return Verdict::Exhausted { step: i };
-        }
-        // The same inside a host function's call back: ours may run out of fuel there
-        // while the reference goes on (and later hits the fuel global's `unreachable`).
-        let called_out_of_fuel = |s: &Step| {
-            (s.host_calls.iter().flat_map(|c| &c.effects)).any(|e| {
-                matches!(e, crate::fuzz::effects::Effected::Called { outcome, .. } if out_of_fuel(outcome))
-            })
+        let ran_out = |s: &Step| {
+            out_of_fuel(&s.outcome)
+                || (s.host_calls.iter().flat_map(|c| &c.effects)).any(|e| {
+                    matches!(e, crate::fuzz::effects::Effected::Called { outcome, .. } if out_of_fuel(outcome))
+                })
         };
-        if lenient && (called_out_of_fuel(x) || called_out_of_fuel(y)) {
+        if lenient && (ran_out(x) || ran_out(y)) {
             return Verdict::Exhausted { step: i };
         }
         let same = x.outcome.same_class(&y.outcome)

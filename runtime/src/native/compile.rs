@@ -68,27 +68,27 @@ pub(crate) fn compile_module(
     let mut trampolines = Vec::with_capacity(sigs.len());
     let mut adapters = Vec::with_capacity(sigs.len());
     for (t, sig) in sigs.iter().enumerate() {
+        // Stub `kind` of type `t`, with its own `signature`, as `build` writes it.
+        let mut stub = |kind, signature, build: BuildStub| {
+            stubs.get_or_build(kind, sig, || {
+                ctx.func.signature = signature;
+                build(&mut ctx.func, &mut fbc, &env, t);
+                let blob = emit(isa, &mut ctx);
+                ctx.clear();
+                blob
+            })
+        };
         let mut trampoline = None;
         if needs.entry[t] {
-            trampoline = Some(stubs.get_or_build(Stub::Entry, sig, || {
-                ctx.func.signature = abi::entry_signature(call_conv);
-                trampolines::build_entry(&mut ctx.func, &mut fbc, &env, t);
-                let blob = emit(isa, &mut ctx);
-                ctx.clear();
-                blob
-            })?);
+            let signature = abi::entry_signature(call_conv);
+            trampoline = Some(stub(Stub::Entry, signature, trampolines::build_entry)?);
         }
-        trampolines.push(trampoline);
         let mut adapter = None;
         if needs.adapter[t] {
-            adapter = Some(stubs.get_or_build(Stub::HostAdapter, sig, || {
-                ctx.func.signature = sig.clone();
-                trampolines::build_host_adapter(&mut ctx.func, &mut fbc, &env, t);
-                let blob = emit(isa, &mut ctx);
-                ctx.clear();
-                blob
-            })?);
+            let build = trampolines::build_host_adapter;
+            adapter = Some(stub(Stub::HostAdapter, sig.clone(), build)?);
         }
+        trampolines.push(trampoline);
         adapters.push(adapter);
     }
     give_back_contexts(ctx, fbc);
@@ -98,6 +98,9 @@ pub(crate) fn compile_module(
         adapters,
     })
 }
+
+/// How an entry trampoline or a host adapter of one type is written (`trampolines.rs`).
+type BuildStub = fn(&mut ir::Function, &mut FunctionBuilderContext, &Env<'_>, usize);
 
 /// One defined function's machine code.
 struct CompiledFunction {
