@@ -1,8 +1,9 @@
 //! Stopping a running call from another thread ([`InterruptHandle`]).
 //!
 //! With [`Config::interruptible`](crate::Config::interruptible) on, both engines check
-//! the store's interrupt flag at every function entry and loop header, and the bulk
-//! memory operations check it between 1 MiB chunks; a call that finds it set ends with
+//! the store's interrupt request at every function entry (native code with its stack
+//! check, against a limit the request raises) and loop header, and the bulk memory
+//! operations check it between 1 MiB chunks; a call that finds it set ends with
 //! the trap [`TrapKind::Interrupted`](crate::TrapKind::Interrupted), and so does every
 //! call under it (a host function that calls back into Wasm sees the trap too, and its
 //! caller stops at its next check). A request stays pending until a call the host made
@@ -11,21 +12,22 @@
 //! Design and cost: RATIONALE.md, "Interruption".
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
+
+use crate::store::InterruptState;
 
 /// A handle that stops the call running in one store, from any thread (cheap to clone;
 /// from [`Store::interrupt_handle`](crate::Store::interrupt_handle)).
 #[derive(Clone, Debug)]
 pub struct InterruptHandle {
-    pub(crate) flag: Arc<AtomicBool>,
+    pub(crate) flag: Arc<InterruptState>,
     /// The deadlines of this handle and its clones, served by one thread.
     timer: Arc<Timer>,
 }
 
 impl InterruptHandle {
-    pub(crate) fn new(flag: Arc<AtomicBool>) -> InterruptHandle {
+    pub(crate) fn new(flag: Arc<InterruptState>) -> InterruptHandle {
         let timer = Arc::new(Timer {
             shared: Arc::new(TimerShared::default()),
             thread: OnceLock::new(),
@@ -37,7 +39,7 @@ impl InterruptHandle {
     /// check (a function entry, a loop iteration, or 1 MiB of a bulk memory operation).
     /// If no call is running, the next one stops at its first check.
     pub fn interrupt(&self) {
-        self.flag.store(true, Ordering::Relaxed);
+        self.flag.request();
     }
 
     /// Interrupts the running call once `after` has passed, unless the returned
@@ -66,7 +68,7 @@ impl InterruptHandle {
 
 /// The timer thread of a handle: requests an interrupt at each pending deadline, until
 /// the last handle and deadline are gone.
-fn serve(shared: &TimerShared, flag: &AtomicBool) {
+fn serve(shared: &TimerShared, flag: &InterruptState) {
     let mut state = shared.lock();
     loop {
         if state.closed {
@@ -85,7 +87,7 @@ fn serve(shared: &TimerShared, flag: &AtomicBool) {
                     // Under the lock, so a dropping deadline sees either no request or this one.
                     state.pending.remove(&id);
                     state.fired.push(id);
-                    flag.store(true, Ordering::Relaxed);
+                    flag.request();
                     continue;
                 }
                 let waited = shared.wake.wait_timeout(state, at - now);
@@ -142,7 +144,7 @@ impl Drop for Timer {
 /// it has not fired yet.
 #[derive(Debug)]
 pub struct Deadline {
-    flag: Arc<AtomicBool>,
+    flag: Arc<InterruptState>,
     timer: Arc<Timer>,
     id: u64,
 }
@@ -162,7 +164,7 @@ impl Drop for Deadline {
         {
             state.fired.swap_remove(i);
             // The call it was for has returned; the request must not stop the next one.
-            self.flag.store(false, Ordering::Relaxed);
+            self.flag.clear();
         }
     }
 }

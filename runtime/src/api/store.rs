@@ -21,7 +21,7 @@ pub(crate) struct StoreShared {
     pub(crate) owner: AtomicU64,
     pub(crate) resolver: Mutex<Option<ImportResolver>>,
     /// The data's interrupt flag, reachable without the lock a running call holds.
-    pub(crate) interrupt: Arc<std::sync::atomic::AtomicBool>,
+    pub(crate) interrupt: Arc<crate::store::InterruptState>,
 }
 
 /// Supplies a module instance for an import module name without registering it

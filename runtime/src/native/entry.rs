@@ -7,7 +7,7 @@
 //! panic resumes unwinding here, on the host side of compiled code.
 
 use super::abi::EntryFn;
-use super::vmctx::{PENDING_ERROR, Pending, VMContext, ensure_vmctx, trap_kind};
+use super::vmctx::{PENDING_ERROR, Pending, VMContext, ensure_vmctx, trap_code, trap_kind};
 use crate::error::{Error, Result, TrapKind};
 use crate::store::{FuncKind, StoreData};
 use crate::values::{RawValue, with_raw_values};
@@ -17,6 +17,7 @@ pub(crate) fn invoke(
     func: u32,
     args: &[RawValue],
     results: &mut [RawValue],
+    interruptible: bool,
 ) -> Result<()> {
     let (instance, index) = match store.funcs[func as usize].kind {
         FuncKind::Host { .. } => return store.call_host(func, None, args, results),
@@ -38,7 +39,7 @@ pub(crate) fn invoke(
     })?;
     with_raw_values(args.len().max(results.len()).max(1), |buf| {
         buf[..args.len()].copy_from_slice(args);
-        run_entry(store, vmctx, code, tramp, buf)?;
+        run_entry(store, vmctx, code, tramp, buf, interruptible)?;
         results.copy_from_slice(&buf[..results.len()]);
         Ok(())
     })
@@ -53,17 +54,23 @@ fn run_entry(
     code: *const u8,
     tramp: usize,
     buf: &mut [RawValue],
+    interruptible: bool,
 ) -> Result<()> {
     let limit = crate::store::stack_limit();
-    // The flag lives in an `Arc` the store holds, so it outlives the call.
-    let interrupt = std::sync::Arc::as_ptr(&store.interrupt);
+    // Interruptible code checks the stack against the interrupt state's limit, which
+    // a request raises (`store/interrupt.rs`); the state is an `Arc` the store holds.
+    let interrupt = interruptible.then(|| store.interrupt.clone());
+    if let Some(state) = &interrupt {
+        state.enter(limit);
+    }
     let store_ptr: *mut StoreData = store;
     // SAFETY: `vmctx` was just built or found for this instance and lives as long as the
     // store; its runtime is a separate heap allocation shared by the store's contexts.
     // `tramp` is the finalized entry trampoline of the callee's signature, compiled with
     // the `EntryFn` ABI, and `code` the callee's finalized code, both kept alive by
-    // `invoke`'s `module`, which outlives this call. `buf` holds max(params, results) cells as the trampoline expects. While
-    // compiled code runs, `store` is only reached through `store_ptr` (by libcalls).
+    // `invoke`'s `module`, which outlives this call. `buf` holds max(params, results)
+    // cells as the trampoline expects. While compiled code runs, `store` is only reached
+    // through `store_ptr` (by libcalls).
     let (trap, pending, backtrace) = unsafe {
         let rt = (*vmctx).runtime;
         // A host function calling back in nests entries: the outer one's trap
@@ -71,17 +78,24 @@ fn run_entry(
         let saved = ((*rt).stack_limit, (*rt).store, (*rt).backtrace_recorded);
         (*rt).stack_limit = limit;
         (*rt).store = store_ptr;
-        (*rt).interrupt = interrupt;
         // The store is locked for the whole call, so its counter stays where it is.
         (*rt).fuel = &raw mut (*store_ptr).fuel;
         (*rt).trap = 0;
         (*rt).backtrace_recorded = false;
         let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(tramp);
         entry(code, vmctx, vmctx, buf.as_mut_ptr());
-        let trap = std::mem::replace(&mut (*rt).trap, 0);
+        let mut trap = std::mem::replace(&mut (*rt).trap, 0);
         let pending = (*rt).pending.take();
         let backtrace = (*rt).trap_backtrace.take();
         ((*rt).stack_limit, (*rt).store, (*rt).backtrace_recorded) = saved;
+        if let Some(state) = &interrupt {
+            // A failed stack check under a raised limit was a request.
+            if trap == trap_code(TrapKind::CallStackExhausted) && state.limit_raised() {
+                trap = trap_code(TrapKind::Interrupted);
+            }
+            // Back to the limit of the entry this one is nested in, if any.
+            state.enter(saved.0);
+        }
         (trap, pending, backtrace)
     };
     match (trap, pending) {

@@ -272,6 +272,6 @@ impl Backend for NativeBackend {
         args: &[RawValue],
         results: &mut [RawValue],
     ) -> Result<()> {
-        entry::invoke(store, func, args, results)
+        entry::invoke(store, func, args, results, self.interruptible)
     }
 }

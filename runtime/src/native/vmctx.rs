@@ -14,7 +14,7 @@ use std::cell::UnsafeCell;
 use std::sync::Arc;
 
 use crate::error::{Backtrace, Error, TrapKind};
-use crate::store::{StoreData, VMMemoryDefinition, VMTableDefinition};
+use crate::store::{InterruptState, StoreData, VMMemoryDefinition, VMTableDefinition};
 
 /// Per-store state shared by every VM context of the store.
 #[repr(C)]
@@ -33,10 +33,6 @@ pub(crate) struct VMRuntime {
     /// reference (store function index + 1) is `raw`. Filled by the slow path.
     pub func_entries: *const VMFuncEntry,
     pub func_entries_len: usize,
-    /// The store's interrupt flag (`api/interrupt.rs`), set at every host-to-Wasm entry;
-    /// read by loop headers and the entries of functions that make calls when the engine
-    /// is interruptible.
-    pub interrupt: *const std::sync::atomic::AtomicBool,
     /// The store's fuel counter (`StoreData::fuel`), set at every host-to-Wasm entry.
     /// Metered code keeps the fuel left in registers and puts it here around libcalls,
     /// host calls, entries and traps (`translate/metering.rs`).
@@ -103,8 +99,11 @@ pub(crate) const RT_STACK_LIMIT: i32 = 8;
 pub(crate) const RT_INDIRECT_VMCTX: i32 = 24;
 pub(crate) const RT_FUNC_ENTRIES: i32 = 32;
 pub(crate) const RT_FUNC_ENTRIES_LEN: i32 = 40;
-pub(crate) const RT_INTERRUPT: i32 = 48;
-pub(crate) const RT_FUEL: i32 = 56;
+pub(crate) const RT_FUEL: i32 = 48;
+
+/// Offsets in [`InterruptState`].
+pub(crate) const INTERRUPT_STACK_LIMIT: i32 = 0;
+pub(crate) const INTERRUPT_FLAG: i32 = 8;
 
 /// `log2(size_of::<VMFuncEntry>())` and its fields' offsets.
 pub(crate) const FUNC_ENTRY_SHIFT: i64 = 5;
@@ -161,7 +160,6 @@ impl RuntimeCell {
             indirect_vmctx: std::ptr::null_mut(),
             func_entries: std::ptr::null(),
             func_entries_len: 0,
-            interrupt: std::ptr::null(),
             fuel: std::ptr::null_mut(),
             pending: None,
             trap_backtrace: None,
@@ -201,6 +199,11 @@ pub(crate) struct VMContext {
     pub func_indices: *const u32,
     /// Store-wide type id of every type of the module.
     pub type_ids: *const u32,
+    /// The store's interrupt state (`store/interrupt.rs`). Interruptible code checks the
+    /// stack against its limit at every function entry (instead of
+    /// `VMRuntime::stack_limit`, which a request cannot reach) and reads its flag at
+    /// loop headers. Here rather than in the runtime: one load less on every entry.
+    pub interrupt: *const InterruptState,
     /// The instance's store index.
     pub instance: u32,
 }
@@ -212,6 +215,7 @@ pub(crate) const VM_TABLES: i32 = 24;
 pub(crate) const VM_IMPORTS: i32 = 32;
 pub(crate) const VM_FUNC_INDICES: i32 = 40;
 pub(crate) const VM_TYPE_IDS: i32 = 48;
+pub(crate) const VM_INTERRUPT: i32 = 56;
 
 pub(crate) const FUNCREF_SIZE: i32 = 16;
 pub(crate) const DEF_BASE: i32 = 0;
@@ -310,6 +314,8 @@ pub(crate) fn ensure_vmctx(store: &mut StoreData, instance: u32) -> *mut VMConte
         imports: imports.as_ptr(),
         func_indices: func_indices.as_ptr(),
         type_ids: type_ids.as_ptr(),
+        // The store holds the `Arc` as long as it holds this context.
+        interrupt: std::sync::Arc::as_ptr(&store.interrupt),
         instance,
     });
     let state = InstanceState {
@@ -377,8 +383,10 @@ mod tests {
             offset_of!(VMRuntime, func_entries_len) as i32,
             RT_FUNC_ENTRIES_LEN
         );
-        assert_eq!(offset_of!(VMRuntime, interrupt) as i32, RT_INTERRUPT);
         assert_eq!(offset_of!(VMRuntime, fuel) as i32, RT_FUEL);
+        let limit = offset_of!(InterruptState, stack_limit);
+        assert_eq!(limit as i32, INTERRUPT_STACK_LIMIT);
+        assert_eq!(offset_of!(InterruptState, flag) as i32, INTERRUPT_FLAG);
         assert_eq!(1 << FUNC_ENTRY_SHIFT, std::mem::size_of::<VMFuncEntry>());
         assert_eq!(offset_of!(VMFuncEntry, type_id) as i32, ENTRY_TYPE_ID);
         assert_eq!(offset_of!(VMFuncEntry, code) as i32, ENTRY_CODE);
@@ -390,6 +398,7 @@ mod tests {
         assert_eq!(offset_of!(VMContext, imports) as i32, VM_IMPORTS);
         assert_eq!(offset_of!(VMContext, func_indices) as i32, VM_FUNC_INDICES);
         assert_eq!(offset_of!(VMContext, type_ids) as i32, VM_TYPE_IDS);
+        assert_eq!(offset_of!(VMContext, interrupt) as i32, VM_INTERRUPT);
         assert_eq!(std::mem::size_of::<VMFuncRef>() as i32, FUNCREF_SIZE);
         assert_eq!(offset_of!(VMMemoryDefinition, base) as i32, DEF_BASE);
         assert_eq!(offset_of!(VMMemoryDefinition, length) as i32, DEF_LENGTH);

@@ -17,6 +17,7 @@ mod fuel;
 mod global;
 mod instance;
 mod instantiate;
+mod interrupt;
 mod memory;
 mod ops;
 mod registry;
@@ -25,7 +26,9 @@ mod table;
 mod types;
 mod zeroed;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+pub(crate) use interrupt::InterruptState;
+
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub(crate) use engine::{Backend, CompiledModule, ModuleCode};
@@ -114,8 +117,8 @@ pub struct StoreData {
     /// request) can release its names. Lock order: data, then registry.
     pub(crate) registry: Arc<Mutex<Registry>>,
     /// Set by an `InterruptHandle` to stop the running call; cleared when a call the host
-    /// made returns with the "interrupted" trap (`api/interrupt.rs`).
-    pub(crate) interrupt: Arc<AtomicBool>,
+    /// made returns with the "interrupted" trap (`api/interrupt.rs`, `interrupt.rs`).
+    pub(crate) interrupt: Arc<InterruptState>,
     /// Fuel left (`Config::consume_fuel`; `fuel.rs`). Native code reaches it through
     /// `VMRuntime::fuel`, so this is the one counter both the code and the store charge.
     pub(crate) fuel: u64,
@@ -147,7 +150,7 @@ impl StoreData {
             allocator: None,
             host_entries: 0,
             registry,
-            interrupt: Arc::new(AtomicBool::new(false)),
+            interrupt: Arc::default(),
             fuel: 0,
             metering: false,
         }
@@ -156,7 +159,7 @@ impl StoreData {
     /// Whether an interrupt was requested for the running call.
     #[inline]
     pub(crate) fn interrupted(&self) -> bool {
-        self.interrupt.load(Ordering::Relaxed)
+        self.interrupt.is_requested()
     }
 
     /// Calls host function `func` (which must be a host function) for an engine.
@@ -209,7 +212,7 @@ impl StoreData {
             && e.trap_kind() == Some(TrapKind::Interrupted)
         {
             // The request has stopped the call the host made: it is served.
-            self.interrupt.store(false, Ordering::Relaxed);
+            self.interrupt.clear();
         }
         outcome
     }

@@ -93,7 +93,7 @@ impl StoreData {
         }
         let bytes = self.instances[instance as usize].data_bytes(data);
         let mem = self.memories[memory as usize].data_mut();
-        in_chunks(src.len(), false, &self.interrupt, |at, n| {
+        in_chunks(src.len(), false, &self.interrupt.flag, |at, n| {
             mem[dst.start + at..][..n].copy_from_slice(&bytes[src.start + at..][..n]);
         })
     }
@@ -120,7 +120,7 @@ impl StoreData {
             self.charge_bytes(s.len())?;
             let mem = self.memories[dst_mem as usize].data_mut();
             // Chunk by chunk in the direction that never reads a byte already overwritten.
-            return in_chunks(s.len(), d.start > s.start, &self.interrupt, |at, n| {
+            return in_chunks(s.len(), d.start > s.start, &self.interrupt.flag, |at, n| {
                 mem.copy_within(s.start + at..s.start + at + n, d.start + at);
             });
         }
@@ -129,7 +129,7 @@ impl StoreData {
         self.charge_bytes(s.len())?;
         let memories = &mut self.memories;
         let mut tmp = Vec::new();
-        in_chunks(s.len(), false, &self.interrupt, |at, n| {
+        in_chunks(s.len(), false, &self.interrupt.flag, |at, n| {
             tmp.clear();
             tmp.extend_from_slice(&memories[src_mem as usize].data()[s.start + at..][..n]);
             memories[dst_mem as usize].data_mut()[d.start + at..][..n].copy_from_slice(&tmp);
@@ -147,7 +147,7 @@ impl StoreData {
         let d = range(dst, len, self.memories[memory as usize].len(), MEM)?;
         self.charge_bytes(d.len())?;
         let mem = self.memories[memory as usize].data_mut();
-        in_chunks(d.len(), false, &self.interrupt, |at, n| {
+        in_chunks(d.len(), false, &self.interrupt.flag, |at, n| {
             mem[d.start + at..][..n].fill(value);
         })
     }

@@ -6,12 +6,13 @@
 //! withdraws a late request); a request from a host function stops the bulk operation
 //! that follows it (the chunk check); a request made between calls stops the next one.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use runtime::{
-    Config, Error, HostModuleBuilder, Instance, InterruptHandle, Store, Strategy, TrapKind, Value,
+    Caller, Config, Error, Extern, HostModuleBuilder, Instance, InterruptHandle, Store, Strategy,
+    TrapKind, Value,
 };
 
 use crate::common::{engine, engine_with, instantiate};
@@ -20,6 +21,7 @@ const WAT: &str = r#"(module
   (import "host" "interrupt" (func $interrupt))
   ;; Tells the test the call has started (so the request lands inside it).
   (import "host" "started" (func $started))
+  (import "host" "call_back" (func $call_back))
   ;; 1 GiB: a fill of all of it takes far longer than 10 ms (first touch of every page).
   (memory 16384)
   (func (export "spin") (call $started) (loop $l (br $l)))
@@ -65,6 +67,16 @@ const WAT: &str = r#"(module
   (func (export "fill_after_request")
     (call $interrupt)
     (memory.fill (i32.const 0) (i32.const 9) (i32.const 0x200000)))
+  ;; A host function that calls `interrupt_then_check` back, keeps the trap it ends
+  ;; with and returns normally: the outer call must stop at its next check all the same
+  ;; (the request stays pending until the call the host made returns).
+  (func (export "interrupt_then_check") (call $interrupt) (call $checks))
+  (func (export "outer") (result i32) (call $call_back) (call $checks) (i32.const 7))
+  ;; Both engines check at the entry of a function that makes a call.
+  (func $checks (call $nothing))
+  (func $nothing)
+  ;; Unbounded recursion: exhaustion, never mistaken for an interrupt.
+  (func $forever (export "forever") (call $forever))
   (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0)))
   (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#;
 
@@ -74,6 +86,8 @@ struct Setup {
     handle: InterruptHandle,
     /// Set by the `started` import.
     started: Arc<AtomicBool>,
+    /// The trap the `call_back` import's call ended with.
+    inner: Arc<Mutex<Option<TrapKind>>>,
 }
 
 fn setup(strategy: Strategy) -> Setup {
@@ -81,9 +95,20 @@ fn setup(strategy: Strategy) -> Setup {
     let handle = store.interrupt_handle().expect("an interruptible engine");
     let started = Arc::new(AtomicBool::new(false));
     let (for_host, flag) = (handle.clone(), started.clone());
+    let inner = Arc::new(Mutex::new(None));
+    let kept = inner.clone();
     HostModuleBuilder::new("host")
         .func_wrap("interrupt", move || for_host.interrupt())
         .func_wrap("started", move || flag.store(true, Ordering::SeqCst))
+        .func_wrap("call_back", move |caller: &mut Caller<'_>| {
+            let inst = caller.instance().ok_or_else(|| Error::host("no caller"))?;
+            let Some(Extern::Func(f)) = inst.get_export(&mut *caller, "interrupt_then_check")
+            else {
+                return Err(Error::host("no export interrupt_then_check"));
+            };
+            *kept.lock().unwrap() = trap(caller.call(f, &[]));
+            Ok(())
+        })
         .instantiate(&store)
         .unwrap();
     let inst = instantiate(&store, WAT, None);
@@ -92,6 +117,7 @@ fn setup(strategy: Strategy) -> Setup {
         inst,
         handle,
         started,
+        inner,
     }
 }
 
@@ -215,6 +241,40 @@ fn a_request_between_calls_stops_the_next(strategy: Strategy) {
     store_still_works(&store, &inst);
 }
 
+/// A request made in a call back from a host function stops that call, and then the
+/// outer call at its next check, though the host function returned normally; the store
+/// then runs the next call. (Native code checks function entries with the stack check,
+/// against a limit the request raises and every entry restores: `store/interrupt.rs`.)
+fn a_request_in_a_call_back_stops_the_outer_call_too(strategy: Strategy) {
+    let s = setup(strategy);
+    let outer = s.inst.get_func(&s.store, "outer").unwrap();
+    assert_eq!(trap(outer.call(&s.store, &[])), Some(TrapKind::Interrupted));
+    assert_eq!(*s.inner.lock().unwrap(), Some(TrapKind::Interrupted));
+    store_still_works(&s.store, &s.inst);
+    let again = outer.call(&s.store, &[]);
+    assert_eq!(
+        trap(again),
+        Some(TrapKind::Interrupted),
+        "a new request each time"
+    );
+}
+
+/// Exhausting the stack in interruptible code is exhaustion, not an interrupt (the
+/// native engine's interrupt check is its stack check), before and after a request.
+fn exhaustion_is_not_an_interrupt(strategy: Strategy) {
+    let s = setup(strategy);
+    let forever = s.inst.get_func(&s.store, "forever").unwrap();
+    let exhausted = Some(TrapKind::CallStackExhausted);
+    assert_eq!(trap(forever.call(&s.store, &[])), exhausted);
+    s.handle.interrupt();
+    assert_eq!(
+        trap(forever.call(&s.store, &[])),
+        Some(TrapKind::Interrupted)
+    );
+    assert_eq!(trap(forever.call(&s.store, &[])), exhausted);
+    store_still_works(&s.store, &s.inst);
+}
+
 fn off_by_default(strategy: Strategy) {
     let store = Store::new(&engine(strategy));
     match store.interrupt_handle() {
@@ -228,5 +288,7 @@ on_both_engines!(
     a_request_stops_the_next_bulk_chunk,
     deadlines_fire_and_cancel,
     a_request_between_calls_stops_the_next,
+    a_request_in_a_call_back_stops_the_outer_call_too,
+    exhaustion_is_not_an_interrupt,
     off_by_default,
 );

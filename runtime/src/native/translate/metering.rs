@@ -18,19 +18,19 @@
 //!   memory holds, so the fuel a call returns is right on every path and a caller takes
 //!   it as it is, trap or not, and so does a `try_table`'s dispatch block.
 //!
-//! **Interruption.** A function that makes calls checks the store's flag at its entry;
-//! every loop checks it at its header, with a plain load kept apart from the others by
-//! a store on the way into the loop (see `interrupt_check_at_loop`).
+//! **Interruption.** Every function's stack check is against the store's interrupt
+//! state's limit, which a request raises (`store/interrupt.rs`), so function entries
+//! need no check of their own; every loop checks the flag at its header, with a plain
+//! load kept apart from the others by a store on the way into the loop (see
+//! `interrupt_check_at_loop`).
 
 use cranelift_codegen::ir::{
     InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value, condcodes::IntCC, types,
 };
 
-use wasmparser::{FunctionBody, Operator};
-
-use super::{INTERRUPT_REGION, Translator, readonly, region, trusted, wp_error};
-use crate::error::{Result, TrapKind};
-use crate::native::vmctx::{RT_FUEL, RT_INTERRUPT};
+use super::{INTERRUPT_REGION, Translator, readonly, region, trusted};
+use crate::error::TrapKind;
+use crate::native::vmctx::{INTERRUPT_FLAG, RT_FUEL, VM_INTERRUPT};
 
 /// The last charge: it left `left`, which is `base - paid`.
 #[derive(Clone, Copy)]
@@ -123,21 +123,12 @@ impl Translator<'_, '_> {
         self.b.ins().load(types::I64, trusted(), counter, 0)
     }
 
-    /// Traps with "interrupted" if the store's interrupt flag is set: the function
-    /// entry's check, which loads the flag's address for the loop headers' too. Only a
-    /// function that makes calls needs it ([`makes_calls`]).
-    pub(super) fn interrupt_check_at_entry(&mut self) {
-        let flag = self.interrupt_flag_address();
-        self.interrupt_flag = Some(flag);
-        let set = self.load_interrupt_flag(flag);
-        self.trap_if(set, TrapKind::Interrupted);
-    }
-
-    /// The address of the store's interrupt flag (constant during a call: set at entry).
-    fn interrupt_flag_address(&mut self) -> Value {
+    /// The address of the store's interrupt state (in the vmctx), loaded once by the
+    /// function's stack check for the loop headers' checks too.
+    pub(super) fn interrupt_state_address(&mut self) -> Value {
         self.b
             .ins()
-            .load(types::I64, readonly(), self.rt, RT_INTERRUPT)
+            .load(types::I64, readonly(), self.vmctx, VM_INTERRUPT)
     }
 
     /// Before the jump into a new loop: a store to the flag's region, so that the loop
@@ -172,19 +163,19 @@ impl Translator<'_, '_> {
     /// fence: every load in the loop (memory bases and lengths) would be repeated on every
     /// iteration as well (sieve +39% instructions, +27% without).
     pub(super) fn interrupt_check_at_loop(&mut self) {
-        // The entry check's, or one loaded here (without an entry check, a first loop's
-        // would not dominate the next ones).
-        let flag = match self.interrupt_flag {
-            Some(flag) => flag,
-            None => self.interrupt_flag_address(),
+        // The stack check's (which every function makes first).
+        let state = match self.interrupt_state {
+            Some(state) => state,
+            None => self.interrupt_state_address(),
         };
-        let set = self.load_interrupt_flag(flag);
+        let set = self.load_interrupt_flag(state);
         self.trap_if(set, TrapKind::Interrupted);
     }
 
-    /// Whether the interrupt flag at `flag` is set.
-    fn load_interrupt_flag(&mut self, flag: Value) -> Value {
-        let byte = self.b.ins().load(types::I8, interrupt_flags(), flag, 0);
+    /// Whether the flag of the interrupt state at `state` is set.
+    fn load_interrupt_flag(&mut self, state: Value) -> Value {
+        let flags = interrupt_flags();
+        let byte = self.b.ins().load(types::I8, flags, state, INTERRUPT_FLAG);
         self.b.ins().icmp_imm_u(IntCC::NotEqual, byte, 0)
     }
 }
@@ -193,24 +184,4 @@ impl Translator<'_, '_> {
 /// a region of their own (a request is seen by the next check that loads the byte).
 fn interrupt_flags() -> MemFlagsData {
     trusted().with_alias_region(region(INTERRUPT_REGION))
-}
-
-/// Whether `body` calls anything (Wasm or host functions, tail calls included). Only
-/// such a function needs the interrupt check at its entry: an execution that never ends
-/// either loops, and passes a loop header, or calls without end, and then goes round a
-/// cycle of calls, every function on which makes a call. A leaf is on no cycle.
-pub(super) fn makes_calls(body: &FunctionBody<'_>) -> Result<bool> {
-    let mut ops = body.get_operators_reader().map_err(wp_error)?;
-    while !ops.eof() {
-        if let Operator::Call { .. }
-        | Operator::CallIndirect { .. }
-        | Operator::CallRef { .. }
-        | Operator::ReturnCall { .. }
-        | Operator::ReturnCallIndirect { .. }
-        | Operator::ReturnCallRef { .. } = ops.read().map_err(wp_error)?
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }

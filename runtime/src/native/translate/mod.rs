@@ -41,7 +41,9 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use super::abi::{clif_type, libcall_signature};
 use super::libcalls::Libcall;
-use super::vmctx::{RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code};
+use super::vmctx::{
+    INTERRUPT_STACK_LIMIT, RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code,
+};
 use crate::error::{CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
 use crate::module::fuel::MeteringPlan;
@@ -263,9 +265,9 @@ pub(crate) struct Translator<'a, 'b> {
     fuel: Option<Variable>,
     /// The last charge, which the next one may add to (`metering.rs`).
     fuel_run: Option<metering::FuelRun>,
-    /// The address of the store's interrupt flag (`VMRuntime::interrupt`), loaded once by
-    /// the function entry's check, which dominates every loop header's.
-    interrupt_flag: Option<Value>,
+    /// The address of the store's interrupt state (`VMRuntime::interrupt`), loaded once by
+    /// the stack check, which dominates every loop header's check.
+    interrupt_state: Option<Value>,
     /// The stack word that loop entries store to, and how many loops did
     /// (`metering.rs`).
     interrupt_dummy: Option<ir::StackSlot>,
@@ -355,7 +357,7 @@ pub(crate) fn translate_function(
         indirect_types: Vec::new(),
         fuel: None,
         fuel_run: None,
-        interrupt_flag: None,
+        interrupt_state: None,
         interrupt_dummy: None,
         interrupt_loops: 0,
     };
@@ -363,9 +365,6 @@ pub(crate) fn translate_function(
         t.receive_fuel(params[2]);
     }
     t.stack_check();
-    if env.interruptible && metering::makes_calls(&body)? {
-        t.interrupt_check_at_entry();
-    }
 
     let plan = match env.consume_fuel {
         true => Some(MeteringPlan::of(&body)?),
@@ -509,12 +508,24 @@ impl Translator<'_, '_> {
         out
     }
 
+    /// Traps if the stack is below its limit. In interruptible code the limit is the
+    /// interrupt state's, which a request raises: this is the function's interrupt
+    /// check too (`store/interrupt.rs`), and the entry traps with "interrupted".
     fn stack_check(&mut self) {
         let sp = self.b.ins().get_stack_pointer(types::I64);
-        let limit = self
-            .b
-            .ins()
-            .load(types::I64, trusted(), self.rt, RT_STACK_LIMIT);
+        let limit = if self.env.interruptible {
+            let state = self.interrupt_state_address();
+            self.interrupt_state = Some(state);
+            // A plain load: no store in the function writes the limit, and a function
+            // loads it once.
+            self.b
+                .ins()
+                .load(types::I64, trusted(), state, INTERRUPT_STACK_LIMIT)
+        } else {
+            self.b
+                .ins()
+                .load(types::I64, trusted(), self.rt, RT_STACK_LIMIT)
+        };
         let below = self
             .b
             .ins()
