@@ -129,3 +129,38 @@ fn function_names(wasm: &[u8]) -> Vec<(String, u32)> {
     }
     out
 }
+
+/// The `placements` binary end to end, with small inputs: one row per runner, and a ratio
+/// against the plain runner for each metered one.
+#[test]
+fn placements_binary_reports_every_runner() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_placements"))
+        .args([
+            "--smoke",
+            "--placements",
+            "2",
+            "--reps",
+            "1",
+            "fib",
+            "indirect",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    for workload in ["fib", "indirect"] {
+        for runner in benches::runners() {
+            let name = runner.name();
+            let is_default = !name.contains("wasm") || name == "wasmtime" || name == "wasmi";
+            let prefix = format!("| {workload} | {name} | ");
+            let row = stdout.lines().find(|l| l.starts_with(&prefix));
+            assert_eq!(row.is_some(), is_default, "{workload} {name}:\n{stdout}");
+            if let Some(row) = row
+                && name.contains('+')
+            {
+                let vs_plain = row.split('|').nth(6).unwrap().trim();
+                assert!(vs_plain.parse::<f64>().unwrap() > 0.0, "{row}");
+            }
+        }
+    }
+}
