@@ -8,6 +8,8 @@
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 
+pub mod placement;
+
 /// One benchmark workload: a module exporting `run(n: i32) -> i32 | i64`.
 pub struct Workload {
     pub name: &'static str,
