@@ -1,6 +1,6 @@
 //! Stopping a running call from another thread (`Store::interrupt_handle`,
-//! `Config::interruptible`): tight loops, nested loops, a deep recursion and a long
-//! `memory.fill` each
+//! `Config::interruptible`): tight loops, nested loops, a deep recursion, a cycle of
+//! tail calls and a long `memory.fill` each
 //! end with "interrupted" within 10 ms of the request, and the store then runs the next
 //! call correctly; a deadline interrupts by itself and, dropped, never fires (and
 //! withdraws a late request); a request from a host function stops the bulk operation
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use runtime::{
     Caller, Config, Error, Extern, HostModuleBuilder, Instance, InterruptHandle, Store, Strategy,
-    TrapKind, Value,
+    TrapKind, Value, WasmFeatures,
 };
 
 use crate::common::{engine, engine_with, instantiate};
@@ -58,6 +58,11 @@ const WAT: &str = r#"(module
         (then (i32.const 1))
         (else (i32.add (call $deep (i32.sub (local.get $n) (i32.const 1)))
                        (call $deep (i32.sub (local.get $n) (i32.const 1)))))))))
+  ;; A cycle of tail calls: no loop, no frame added, only function entries (native)
+  ;; and the tail calls themselves (the interpreter) can see a request.
+  (func (export "tail_cycle") (call $started) (return_call $ping))
+  (func $ping (return_call $pong))
+  (func $pong (return_call $ping))
   (func (export "fill")
     (call $started)
     (memory.fill (i32.const 0) (i32.const 7) (i32.const 0x40000000)))
@@ -91,7 +96,9 @@ struct Setup {
 }
 
 fn setup(strategy: Strategy) -> Setup {
-    let store = Store::new(&engine_with(Config::new(strategy).interruptible(true)));
+    let features = WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL;
+    let config = Config::new(strategy).features(features).interruptible(true);
+    let store = Store::new(&engine_with(config));
     let handle = store.interrupt_handle().expect("an interruptible engine");
     let started = Arc::new(AtomicBool::new(false));
     let (for_host, flag) = (handle.clone(), started.clone());
@@ -162,12 +169,13 @@ fn tight_loop_deep_recursion_and_long_fill(strategy: Strategy) {
     let s = setup(strategy);
     let (store, inst) = (&s.store, &s.inst);
     let ms = Duration::from_millis;
-    let cases: [(&str, Vec<Value>, Duration); 6] = [
+    let cases: [(&str, Vec<Value>, Duration); 7] = [
         ("spin", vec![], ms(20)),
         ("spin_br_if", vec![Value::I32(1)], ms(20)),
         ("spin_counter", vec![], ms(20)),
         ("nested", vec![], ms(20)),
         ("deep_from", vec![Value::I32(1060)], ms(20)),
+        ("tail_cycle", vec![], ms(20)),
         // Soon after the start: the whole fill must still be running.
         ("fill", vec![], ms(2)),
     ];
