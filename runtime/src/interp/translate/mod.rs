@@ -17,7 +17,7 @@ mod peephole;
 mod simd;
 mod visit;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use wasmparser::{BlockType, Operator};
 
@@ -169,8 +169,8 @@ pub(crate) fn translate(
     // Pass 1: collect the distinct constants, to lay out the constant slots.
     // A `v128.const`, or a splat of a scalar constant, gets two consecutive slots.
     let mut consts = Vec::new();
-    let mut const_slots = HashMap::new();
-    let mut v128_slots = HashMap::new();
+    let mut const_slots = HashMap::default();
+    let mut v128_slots = HashMap::default();
     let mut last_scalar = None;
     let mut calls = false;
     let mut reader = body.get_operators_reader().map_err(malformed)?;
@@ -224,7 +224,7 @@ pub(crate) fn translate(
         num_results: ty.results().len(),
         result_wide: result_wide.clone(),
         v128_consts: Vec::new(),
-        v128_const_index: HashMap::new(),
+        v128_const_index: HashMap::default(),
         stack_base: num_locals + consts.len() as u32,
         consts,
         const_slots,

@@ -229,7 +229,7 @@ impl Translator<'_, '_> {
         let default = targets.default();
         // Each distinct depth gets a block; with arguments, an intermediate block
         // that jumps on with them (the values dominate it).
-        let mut blocks = std::collections::HashMap::new();
+        let mut blocks = rustc_hash::FxHashMap::default();
         let mut pending = Vec::new();
         for &d in depths.iter().chain(std::iter::once(&default)) {
             if blocks.contains_key(&d) {

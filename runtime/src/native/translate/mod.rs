@@ -31,7 +31,7 @@ pub(crate) mod trampolines;
 mod variables;
 mod visit;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use cranelift_codegen::ir::{
     self, Block, BlockArg, InstBuilder, MemFlagsData, Signature, Type, Value, types,
@@ -350,9 +350,9 @@ pub(crate) fn translate_function(
         exit_block: None,
         trap_blocks: Vec::new(),
         defined: defined as u32,
-        func_refs: HashMap::new(),
-        sig_refs: HashMap::new(),
-        libcall_refs: HashMap::new(),
+        func_refs: HashMap::default(),
+        sig_refs: HashMap::default(),
+        libcall_refs: HashMap::default(),
         try_scopes: Vec::new(),
         indirect_types: Vec::new(),
         fuel: None,
