@@ -240,6 +240,7 @@ fn compile_with_every_adapter(
         true,
         false,
         false,
+        false,
         &Default::default(),
     )
     .unwrap()
@@ -258,6 +259,7 @@ fn backend_caching_in(dir: &std::path::Path, features: WasmFeatures) -> NativeBa
         consume_fuel,
         OptLevel::Speed,
         regalloc,
+        false,
     )
     .unwrap()
 }
