@@ -37,6 +37,9 @@ fn codegen_error(e: CodegenError) -> Error {
 /// With `every_adapter`, a host adapter is built for every type, not only those the
 /// module needs: the code cache's entries have them all, so that loading one needs no
 /// knowledge of which types the code calls indirectly (`cache/format.rs`).
+// Each flag is a `Config` setting that shapes the code; a struct of them would only
+// be unpacked again here.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn compile_module(
     isa: &OwnedTargetIsa,
     info: &ModuleInfo,

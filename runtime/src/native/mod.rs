@@ -109,6 +109,8 @@ pub(crate) struct NativeBackend {
 
 impl NativeBackend {
     /// `features` are the configuration's (they are part of the cache key).
+    // One parameter per `Config` setting the backend uses.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         compile_threads: usize,
         cache_dir: Option<PathBuf>,

@@ -11,10 +11,12 @@
 
 use std::ptr::NonNull;
 
-use super::memory::{GUARDED_RESERVATION, LinearMemory};
+use super::memory::{GUARDED_RESERVATION as RESERVATION, LinearMemory};
 
 /// The most bytes a 32-bit memory may address.
 const ADDRESSABLE: usize = 1 << 32;
+/// The whole mapping (this module exists on 64-bit hosts only).
+const GUARDED_RESERVATION: usize = RESERVATION as usize;
 
 /// `len` read-write bytes at `base`, followed by no-access bytes up to
 /// `GUARDED_RESERVATION`, all one mapping owned by this value.

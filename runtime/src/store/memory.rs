@@ -1,7 +1,8 @@
 //! Memory instances. Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#memory-instances>.
 //!
-//! The bytes live in a [`LinearMemory`] (ours is `zeroed::ZeroedMemory`, an embedder may plug
-//! its own through [`MemoryAllocator`]). Beside it sits a boxed [`VMMemoryDefinition`] whose
+//! The bytes live in a [`LinearMemory`] (ours is `zeroed::ZeroedMemory`, or
+//! `guarded::GuardedMemory` for engines with signal traps; an embedder may plug its own
+//! through [`MemoryAllocator`]). Beside it sits a boxed [`VMMemoryDefinition`] whose
 //! address never changes; engines read base and length through it, and every grow
 //! refreshes it. That is the update protocol native code relies on (RATIONALE.md).
 
@@ -10,10 +11,10 @@ use crate::module::MemoryType;
 /// How far past 4 GiB a guarded memory's reservation goes (`guarded.rs`): the native
 /// engine leaves out the bounds check of a 32-bit access whose static offset plus size is
 /// at most this.
-pub(crate) const GUARD_BYTES: usize = 4 << 30;
+pub(crate) const GUARD_BYTES: u64 = 4 << 30;
 /// What a memory whose code has no bounds checks must reserve: 4 GiB, the most a 32-bit
 /// address reaches, plus the guard.
-pub(crate) const GUARDED_RESERVATION: usize = (1 << 32) + GUARD_BYTES;
+pub(crate) const GUARDED_RESERVATION: u64 = (1 << 32) + GUARD_BYTES;
 
 /// Bytes in a Wasm page.
 pub const PAGE_SIZE: usize = 65536;
@@ -105,7 +106,7 @@ impl MemoryInstance {
             None if guarded => guarded_backing(initial).ok_or_else(cannot)?,
             None => Box::new(super::zeroed::ZeroedMemory::new(initial).ok_or_else(cannot)?),
         };
-        if guarded && backing.reserved_bytes() < GUARDED_RESERVATION {
+        if guarded && (backing.reserved_bytes() as u64) < GUARDED_RESERVATION {
             return Err(format!(
                 "the memory allocator gave a memory that reserves {} bytes; an engine with \
                  signal traps needs {GUARDED_RESERVATION} (LinearMemory::reserved_bytes)",

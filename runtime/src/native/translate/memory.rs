@@ -54,9 +54,8 @@ impl Translator<'_, '_> {
         let constant = need.base.is_none().then(|| need.end - end);
         // The highest byte touched is below 2^32 + `end` (dynamic address) or at
         // `need.end` (constant address): inside the reservation when these hold.
-        let guarded = self.env.signal_traps
-            && end <= GUARD_BYTES as u64
-            && need.end <= GUARDED_RESERVATION as u64;
+        let guarded =
+            self.env.signal_traps && end <= GUARD_BYTES && need.end <= GUARDED_RESERVATION;
         let known = self.in_bounds(&need);
         let flags = if guarded && !known {
             heap_trapping()
