@@ -445,3 +445,30 @@ fn the_native_engine_traps_by_signal() {
     assert_eq!(frames(false), 1);
     assert_eq!(frames(true), if SIGNALS_HERE { 0 } else { 1 });
 }
+
+/// Trap sites travel through the code cache: a module loaded from it traps by signal
+/// like a compiled one (without them the fault would kill the process, hence a child).
+#[test]
+fn cached_code_keeps_its_trap_sites() {
+    isolated("signal_traps::cached_code_keeps_its_trap_sites", || {
+        let dir = tempfile::tempdir().unwrap();
+        let config = || {
+            Config::new(Strategy::Native)
+                .signal_traps(true)
+                .cache_dir(Some(dir.path().to_path_buf()))
+        };
+        let src = access_module("i64.store", "i64", 8);
+        let stored = module(&engine_with(config()), &src);
+        assert!(!stored.loaded_from_cache());
+        let engine = engine_with(config());
+        let loaded = module(&engine, &src);
+        assert!(loaded.loaded_from_cache(), "{:?}", loaded.code_cache());
+        let store = Store::new(&engine);
+        let inst = Instance::new(&store, &loaded, None).unwrap();
+        assert!(call(&store, &inst, "access", PAGE - 16).is_ok());
+        let e = call(&store, &inst, "access", PAGE - 15).expect_err("traps");
+        assert_eq!(e.trap_kind(), Some(TrapKind::MemoryOutOfBounds));
+        let frames = e.backtrace().map_or(0, |b| b.frames().count());
+        assert_eq!(frames, if SIGNALS_HERE { 0 } else { 1 });
+    });
+}

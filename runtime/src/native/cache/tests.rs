@@ -101,6 +101,16 @@ fn corruptions() -> Vec<Corruption> {
             },
             "own code",
         ),
+        (
+            "trap site past the code",
+            |a| a.funcs[1].trap_sites.push(1 << 20),
+            "trap site",
+        ),
+        (
+            "trap sites out of order",
+            |a| a.funcs[1].trap_sites.extend([2, 1]),
+            "trap site",
+        ),
     ]
 }
 
