@@ -248,8 +248,11 @@ pub(crate) fn install_handler() -> bool {
 
 /// The handler: lands a fault at a trap site in the innermost entry, passes any other on.
 extern "C" fn on_fault(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    // SAFETY: the kernel passes a valid `siginfo_t`. A signal another process or thread
+    // sent (`kill`, `tgkill`: a code <= 0) is never ours, whatever the thread was running.
+    let from_kernel = unsafe { (*info).si_code } > 0;
     // SAFETY: the kernel passes a valid `ucontext_t` for an `SA_SIGINFO` handler.
-    if unsafe { land_at_entry(context.cast()) } {
+    if from_kernel && unsafe { land_at_entry(context.cast()) } {
         return;
     }
     // SAFETY: `info` and `context` are the kernel's, passed on unchanged.
