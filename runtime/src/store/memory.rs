@@ -274,6 +274,34 @@ mod tests {
         }
     }
 
+    /// A guarded memory grows in place up to 4 GiB of type, zeroed, keeping its contents;
+    /// a 64-bit memory of a signal-trap store is an ordinary one.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[test]
+    fn a_guarded_memory_grows_in_place() {
+        let mut m = MemoryInstance::new(MemoryType::new(1, None), None, true).expect("allocates");
+        assert!(m.backing.reserved_bytes() as u64 >= GUARDED_RESERVATION);
+        let base = m.definition.base;
+        m.data_mut().fill(0xAB);
+        for delta in [0, 1, 7, 100] {
+            let old = m.len();
+            assert!(m.grow(delta).is_some());
+            assert_eq!(m.definition.base, base, "the base never moves");
+            assert!(m.data()[..old].iter().all(|b| *b == 0xAB));
+            assert!(m.data()[old..].iter().all(|b| *b == 0));
+            m.data_mut().fill(0xAB);
+        }
+        assert_eq!(m.grow(MAX_PAGES), None);
+        assert_eq!(m.pages(), 109);
+        let ty = MemoryType {
+            min: 1,
+            max: None,
+            memory64: true,
+        };
+        let m64 = MemoryInstance::new(ty, None, true).expect("allocates");
+        assert_eq!(m64.backing.reserved_bytes(), 0);
+    }
+
     #[test]
     fn a_64_bit_memory_grows_past_4_gib_in_its_type_and_fails_cleanly_past_the_host() {
         let ty = MemoryType {
