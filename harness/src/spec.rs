@@ -42,6 +42,8 @@ pub struct RunOptions {
     pub opt_level: runtime::OptLevel,
     /// The native engine's register allocator.
     pub regalloc: runtime::RegallocAlgorithm,
+    /// `Config::signal_traps`.
+    pub signal_traps: bool,
 }
 
 /// How much longer than `timeout` a directive that could not be interrupted (stuck
@@ -54,6 +56,7 @@ impl Default for RunOptions {
             timeout: DEFAULT_TIMEOUT,
             opt_level: runtime::OptLevel::Speed,
             regalloc: runtime::RegallocAlgorithm::Backtracking,
+            signal_traps: false,
         }
     }
 }
@@ -73,6 +76,7 @@ pub fn run_source(
     let timeout = options.timeout;
     let opt_level = options.opt_level;
     let regalloc = options.regalloc;
+    let signal_traps = options.signal_traps;
     let spawned = std::thread::Builder::new()
         .name("wast-file".into())
         .stack_size(FILE_THREAD_STACK)
@@ -82,7 +86,8 @@ pub fn run_source(
                     .features(features)
                     .interruptible(true)
                     .opt_level(opt_level)
-                    .regalloc_algorithm(regalloc);
+                    .regalloc_algorithm(regalloc)
+                    .signal_traps(signal_traps);
                 match Engine::new(config) {
                     Ok(engine) => run_wast(&thread_source, &engine, &thread_progress, timeout),
                     Err(e) => file_failure("engine", format!("cannot create the engine: {e}")),

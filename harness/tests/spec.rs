@@ -187,3 +187,18 @@ fn spec_1_0_native_at_every_opt_level_and_allocator() {
         assert!(report.totals().passed > 10_000, "{level:?} {regalloc:?}");
     }
 }
+
+/// The native engine with guard pages and signal traps (`Config::signal_traps`): the 2.0
+/// suite (its memory, SIMD load/store and bounds tests above all), complete and passing,
+/// every out-of-bounds access there trapping through the signal handler on x86-64 Linux.
+#[test]
+fn spec_2_0_native_with_signal_traps() {
+    let suite = Suite::by_name("2.0").expect("known suite");
+    let options = harness::spec::RunOptions {
+        signal_traps: true,
+        ..Default::default()
+    };
+    let report = harness::spec::run_suite_with(&suite, Strategy::Native, &options, &mut |_| {});
+    assert_complete(&report, Strategy::Native);
+    assert!(report.totals().passed > 40_000);
+}

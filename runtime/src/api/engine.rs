@@ -62,6 +62,15 @@ pub struct Config {
     /// How the native engine assigns registers ([`RegallocAlgorithm`]; part of the code
     /// cache's key).
     pub regalloc_algorithm: RegallocAlgorithm,
+    /// Whether the native engine leaves the bounds checks of 32-bit memories to the
+    /// hardware: each such memory then reserves 8 GiB of address space (4 GiB plus a
+    /// guard, committed only as it grows), an access past its end faults, and a signal
+    /// handler the engine installs once per process turns the fault into an "out of bounds
+    /// memory access" trap (RATIONALE.md "Guard pages and signal traps"). Only on x86-64
+    /// Linux, and not with [`Config::consume_fuel`] (a fault would lose the fuel count
+    /// held in registers); elsewhere it changes nothing. Trap backtraces are empty for
+    /// such traps. Off by default.
+    pub signal_traps: bool,
 }
 
 impl Default for Config {
@@ -77,6 +86,7 @@ impl Default for Config {
             cache_dir: None,
             opt_level: OptLevel::Speed,
             regalloc_algorithm: RegallocAlgorithm::Backtracking,
+            signal_traps: false,
         }
     }
 }
@@ -115,6 +125,12 @@ impl Config {
     /// Sets [`Config::regalloc_algorithm`].
     pub fn regalloc_algorithm(mut self, algorithm: RegallocAlgorithm) -> Config {
         self.regalloc_algorithm = algorithm;
+        self
+    }
+
+    /// Sets [`Config::signal_traps`].
+    pub fn signal_traps(mut self, on: bool) -> Config {
+        self.signal_traps = on;
         self
     }
 
@@ -163,6 +179,7 @@ impl Engine {
                 config.consume_fuel,
                 config.opt_level,
                 config.regalloc_algorithm,
+                config.signal_traps,
             )?),
         };
         Ok(Engine {

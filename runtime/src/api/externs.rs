@@ -194,9 +194,8 @@ fn byte_range(offset: u64, len: usize, size: usize) -> Option<std::ops::Range<us
 
 pub(crate) fn new_memory(d: &mut StoreData, ty: MemoryType) -> Result<Memory> {
     let alloc = d.allocator.clone();
-    let m = MemoryInstance::new(ty, alloc.as_deref()).ok_or_else(|| {
-        Error::Instantiation(format!("cannot allocate a memory of {} pages", ty.min))
-    })?;
+    let m =
+        MemoryInstance::new(ty, alloc.as_deref(), d.signal_traps).map_err(Error::Instantiation)?;
     d.memories.push(m);
     Ok(Memory {
         store: d.id,

@@ -81,6 +81,7 @@ impl Store {
         let registry = Arc::new(Mutex::new(Registry::default()));
         let mut data = StoreData::new(id, engine.backend().clone(), registry.clone());
         data.metering = engine.config().consume_fuel;
+        data.signal_traps = engine.backend().signal_traps();
         let interrupt = data.interrupt.clone();
         Store {
             shared: Arc::new(StoreShared {

@@ -39,6 +39,10 @@ pub(crate) struct CodeBlob {
     pub bytes: Vec<u8>,
     pub alignment: u64,
     pub relocs: Vec<CodeReloc>,
+    /// Offsets, ascending, of the memory accesses that have no bounds check and whose
+    /// fault is an out-of-bounds trap (`Config::signal_traps`, `signals.rs`); empty
+    /// without signal traps.
+    pub trap_sites: Vec<u32>,
 }
 
 /// A module's machine code before linking.

@@ -37,6 +37,9 @@ fn codegen_error(e: CodegenError) -> Error {
 /// With `every_adapter`, a host adapter is built for every type, not only those the
 /// module needs: the code cache's entries have them all, so that loading one needs no
 /// knowledge of which types the code calls indirectly (`cache/format.rs`).
+// Each flag is a `Config` setting that shapes the code; a struct of them would only
+// be unpacked again here.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn compile_module(
     isa: &OwnedTargetIsa,
     info: &ModuleInfo,
@@ -44,6 +47,7 @@ pub(crate) fn compile_module(
     every_adapter: bool,
     interruptible: bool,
     consume_fuel: bool,
+    signal_traps: bool,
     stubs: &TrampolineCache,
 ) -> Result<ModuleArtifact> {
     let call_conv = isa.default_call_conv();
@@ -58,6 +62,7 @@ pub(crate) fn compile_module(
         simd: super::isa_supports_simd(&**isa),
         interruptible,
         consume_fuel,
+        signal_traps,
     };
     let compiled = compile_functions(isa, &env, threads)?;
     let mut needs = Needs::of(info, &compiled);
@@ -190,10 +195,19 @@ fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
             })
         })
         .collect::<Result<_>>()?;
+    // Only unchecked heap accesses carry this code (`translate::heap_trapping`); every
+    // other trap is a branch to a block of the function's own.
+    let mut trap_sites: Vec<u32> = (compiled.buffer.traps().iter())
+        .filter(|t| t.code == ir::TrapCode::HEAP_OUT_OF_BOUNDS)
+        .map(|t| t.offset)
+        .collect();
+    trap_sites.sort_unstable();
+    trap_sites.dedup();
     Ok(CodeBlob {
         bytes: compiled.code_buffer().to_vec(),
         alignment: u64::from(compiled.buffer.alignment),
         relocs,
+        trap_sites,
     })
 }
 

@@ -18,6 +18,7 @@ pub(crate) fn invoke(
     args: &[RawValue],
     results: &mut [RawValue],
     interruptible: bool,
+    signal_traps: bool,
 ) -> Result<()> {
     let (instance, index) = match store.funcs[func as usize].kind {
         FuncKind::Host { .. } => return store.call_host(func, None, args, results),
@@ -39,7 +40,7 @@ pub(crate) fn invoke(
     })?;
     with_raw_values(args.len().max(results.len()).max(1), |buf| {
         buf[..args.len()].copy_from_slice(args);
-        run_entry(store, vmctx, code, tramp, buf, interruptible)?;
+        run_entry(store, vmctx, code, tramp, buf, interruptible, signal_traps)?;
         results.copy_from_slice(&buf[..results.len()]);
         Ok(())
     })
@@ -55,6 +56,7 @@ fn run_entry(
     tramp: usize,
     buf: &mut [RawValue],
     interruptible: bool,
+    signal_traps: bool,
 ) -> Result<()> {
     let limit = crate::store::stack_limit();
     // Interruptible code checks the stack against the interrupt state's limit, which
@@ -82,8 +84,17 @@ fn run_entry(
         (*rt).fuel = &raw mut (*store_ptr).fuel;
         (*rt).trap = 0;
         (*rt).backtrace_recorded = false;
-        let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(tramp);
-        entry(code, vmctx, vmctx, buf.as_mut_ptr());
+        let out_of_bounds = if signal_traps {
+            // Code with trap sites: a fault at one ends the call here (`signals.rs`).
+            super::signals::call_entry(tramp, code, vmctx, buf.as_mut_ptr())
+        } else {
+            let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(tramp);
+            entry(code, vmctx, vmctx, buf.as_mut_ptr());
+            false
+        };
+        if out_of_bounds {
+            (*rt).trap = trap_code(TrapKind::MemoryOutOfBounds);
+        }
         let mut trap = std::mem::replace(&mut (*rt).trap, 0);
         let pending = (*rt).pending.take();
         let backtrace = (*rt).trap_backtrace.take();

@@ -72,6 +72,18 @@ fn validate_blob(blob: &CodeBlob, funcs: usize) -> std::result::Result<(), Strin
     if !blob.alignment.is_power_of_two() || blob.alignment > MAX_ALIGNMENT {
         return Err(format!("alignment {}", blob.alignment));
     }
+    // Strictly ascending and inside the code: `signals.rs` looks them up by binary search
+    // and only ever compares them with a faulting address.
+    let mut previous = None;
+    for &site in &blob.trap_sites {
+        if site as usize >= blob.bytes.len() || previous.is_some_and(|p| p >= site) {
+            return Err(format!(
+                "trap site {site} out of order or past the end of {} bytes of code",
+                blob.bytes.len()
+            ));
+        }
+        previous = Some(site);
+    }
     for r in &blob.relocs {
         let width = reloc_width(r.kind).ok_or_else(|| format!("relocation kind {:?}", r.kind))?;
         if (r.offset as usize).saturating_add(width) > blob.bytes.len() {
@@ -203,8 +215,12 @@ pub(crate) fn link(
     let code_lens: Vec<u32> = (artifact.funcs.iter())
         .map(|blob| blob.bytes.len() as u32)
         .collect();
+    let trap_sites = super::signals::TrapSiteRegistration::new(
+        (funcs.iter().zip(&artifact.funcs)).map(|(&start, blob)| (start, blob)),
+    );
     Ok(NativeModule {
         code_map: super::backtrace::CodeMap::new(&funcs, &code_lens),
+        _trap_sites: trap_sites,
         funcs,
         trampolines,
         adapters,

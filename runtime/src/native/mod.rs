@@ -20,6 +20,11 @@ mod compile;
 mod entry;
 mod libcalls;
 mod link;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod signals;
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+#[path = "signals_none.rs"]
+mod signals;
 mod trampoline_cache;
 mod translate;
 mod vmctx;
@@ -95,12 +100,17 @@ pub(crate) struct NativeBackend {
     interruptible: bool,
     /// `Config::consume_fuel`: compiled code consumes fuel (`module/fuel.rs`).
     consume_fuel: bool,
+    /// `Config::signal_traps` where it takes effect: 32-bit accesses have no bounds
+    /// checks, and faults at their trap sites become traps (`signals.rs`).
+    signal_traps: bool,
     /// Entry trampolines and host adapters compiled so far, by signature.
     stubs: trampoline_cache::TrampolineCache,
 }
 
 impl NativeBackend {
     /// `features` are the configuration's (they are part of the cache key).
+    // One parameter per `Config` setting the backend uses.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         compile_threads: usize,
         cache_dir: Option<PathBuf>,
@@ -109,7 +119,16 @@ impl NativeBackend {
         consume_fuel: bool,
         opt_level: OptLevel,
         regalloc: RegallocAlgorithm,
+        signal_traps: bool,
     ) -> Result<NativeBackend> {
+        // Fuel lives in registers between charge points: a fault would lose it.
+        let signal_traps = signal_traps && signals::SUPPORTED && !consume_fuel;
+        if signal_traps && !signals::install_handler() {
+            return Err(Error::Usage(
+                "native engine unavailable: cannot install the signal handler for signal traps"
+                    .into(),
+            ));
+        }
         let fail = |e: String| Error::Usage(format!("native engine unavailable: {e}"));
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, k: &str, v: &str| {
@@ -138,14 +157,23 @@ impl NativeBackend {
             .map_err(|e| fail(e.to_string()))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| fail(e.to_string()))?;
-        let cache = cache_dir
-            .map(|dir| cache::CodeCache::new(dir, &*isa, features, interruptible, consume_fuel));
+        let cache = cache_dir.map(|dir| {
+            cache::CodeCache::new(
+                dir,
+                &*isa,
+                features,
+                interruptible,
+                consume_fuel,
+                signal_traps,
+            )
+        });
         Ok(NativeBackend {
             isa,
             compile_threads,
             cache,
             interruptible,
             consume_fuel,
+            signal_traps,
             stubs: Default::default(),
         })
     }
@@ -160,6 +188,7 @@ impl NativeBackend {
                 every_adapter,
                 self.interruptible,
                 self.consume_fuel,
+                self.signal_traps,
                 &self.stubs,
             )
         };
@@ -211,6 +240,9 @@ pub(crate) struct NativeModule {
     pub cache: CodeCacheOutcome,
     /// Where each defined function's code is, for backtraces.
     pub code_map: backtrace::CodeMap,
+    /// The trap sites of the code, registered for the signal handler; dropped (and so
+    /// unregistered) before `_code` frees the code.
+    _trap_sites: signals::TrapSiteRegistration,
     _code: code_memory::CodeMemory,
 }
 
@@ -272,6 +304,17 @@ impl Backend for NativeBackend {
         args: &[RawValue],
         results: &mut [RawValue],
     ) -> Result<()> {
-        entry::invoke(store, func, args, results, self.interruptible)
+        entry::invoke(
+            store,
+            func,
+            args,
+            results,
+            self.interruptible,
+            self.signal_traps,
+        )
+    }
+
+    fn signal_traps(&self) -> bool {
+        self.signal_traps
     }
 }

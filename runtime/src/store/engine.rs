@@ -67,4 +67,10 @@ pub(crate) trait Backend: Send + Sync {
         args: &[RawValue],
         results: &mut [RawValue],
     ) -> Result<()>;
+
+    /// Whether compiled code leaves bounds checks of 32-bit memories to guard pages
+    /// (`Config::signal_traps`, in effect): the store then gives such memories one.
+    fn signal_traps(&self) -> bool {
+        false
+    }
 }

@@ -109,9 +109,8 @@ pub(crate) fn instantiate(
     }
     for ty in &info.memories[info.num_imported_memories as usize..] {
         let alloc = d.allocator.clone();
-        let mem = MemoryInstance::new(*ty, alloc.as_deref()).ok_or_else(|| {
-            Error::Instantiation(format!("cannot allocate a memory of {} pages", ty.min))
-        })?;
+        let mem = MemoryInstance::new(*ty, alloc.as_deref(), d.signal_traps)
+            .map_err(Error::Instantiation)?;
         inst.memories.push(d.memories.len() as u32);
         d.memories.push(mem);
     }

@@ -1,11 +1,20 @@
 //! Memory instances. Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#memory-instances>.
 //!
-//! The bytes live in a [`LinearMemory`] (ours is `zeroed::ZeroedMemory`, an embedder may plug
-//! its own through [`MemoryAllocator`]). Beside it sits a boxed [`VMMemoryDefinition`] whose
+//! The bytes live in a [`LinearMemory`] (ours is `zeroed::ZeroedMemory`, or
+//! `guarded::GuardedMemory` for engines with signal traps; an embedder may plug its own
+//! through [`MemoryAllocator`]). Beside it sits a boxed [`VMMemoryDefinition`] whose
 //! address never changes; engines read base and length through it, and every grow
 //! refreshes it. That is the update protocol native code relies on (RATIONALE.md).
 
 use crate::module::MemoryType;
+
+/// How far past 4 GiB a guarded memory's reservation goes (`guarded.rs`): the native
+/// engine leaves out the bounds check of a 32-bit access whose static offset plus size is
+/// at most this.
+pub(crate) const GUARD_BYTES: u64 = 4 << 30;
+/// What a memory whose code has no bounds checks must reserve: 4 GiB, the most a 32-bit
+/// address reaches, plus the guard.
+pub(crate) const GUARDED_RESERVATION: u64 = (1 << 32) + GUARD_BYTES;
 
 /// Bytes in a Wasm page.
 pub const PAGE_SIZE: usize = 65536;
@@ -24,6 +33,15 @@ pub const MAX_PAGES_64: u64 = 1 << 48;
 pub trait LinearMemory: Send {
     fn as_mut_slice(&mut self) -> &mut [u8];
     fn reallocate(&mut self, new_len: usize) -> Option<&mut [u8]>;
+
+    /// How many bytes from the base this memory reserves (0, the default: it makes no
+    /// such promise). A memory that reports `r` promises that its base never moves, that
+    /// every access to `[len, r)` faults with `SIGSEGV` and touches nothing, and that grows
+    /// stay within it. Engines with [`Config::signal_traps`](crate::Config::signal_traps)
+    /// need at least 8 GiB for a 32-bit memory and refuse one that reserves less.
+    fn reserved_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// A hook that supplies the backing of every memory a store creates (wazero's
@@ -44,6 +62,8 @@ pub struct MemoryInstance {
     pub ty: MemoryType,
     backing: Box<dyn LinearMemory>,
     definition: Box<VMMemoryDefinition>,
+    /// Whether compiled code relies on faults past the end (the base never moves).
+    guarded: bool,
 }
 
 // SAFETY: the raw pointer in `definition` points into `backing`, which is `Send` and owned
@@ -62,30 +82,50 @@ impl std::fmt::Debug for MemoryInstance {
 }
 
 impl MemoryInstance {
-    /// Creates a memory of `ty.min` pages; `None` when the allocator refuses.
-    pub(crate) fn new(ty: MemoryType, allocator: Option<&dyn MemoryAllocator>) -> Option<Self> {
-        let initial = usize::try_from(ty.min).ok()?.checked_mul(PAGE_SIZE)?;
+    /// Creates a memory of `ty.min` pages, or says why it cannot. `signal_traps`: the
+    /// store's engine compiles 32-bit accesses without bounds checks, so such a memory
+    /// must fault past its end (`guarded.rs`).
+    pub(crate) fn new(
+        ty: MemoryType,
+        allocator: Option<&dyn MemoryAllocator>,
+        signal_traps: bool,
+    ) -> Result<Self, String> {
+        let cannot = || format!("cannot allocate a memory of {} pages", ty.min);
+        let guarded = signal_traps && !ty.memory64;
+        let initial = usize::try_from(ty.min)
+            .ok()
+            .and_then(|n| n.checked_mul(PAGE_SIZE))
+            .ok_or_else(cannot)?;
         // A 64-bit memory's maximum may be beyond what this host can address: the
         // allocator hears "no more than the address space", and grows decide the rest.
         let max = usize::try_from(max_pages(&ty))
             .unwrap_or(usize::MAX)
             .saturating_mul(PAGE_SIZE);
         let mut backing: Box<dyn LinearMemory> = match allocator {
-            Some(a) => a.allocate(initial, max)?,
-            None => Box::new(super::zeroed::ZeroedMemory::new(initial)?),
+            Some(a) => a.allocate(initial, max).ok_or_else(cannot)?,
+            None if guarded => guarded_backing(initial).ok_or_else(cannot)?,
+            None => Box::new(super::zeroed::ZeroedMemory::new(initial).ok_or_else(cannot)?),
         };
+        if guarded && (backing.reserved_bytes() as u64) < GUARDED_RESERVATION {
+            return Err(format!(
+                "the memory allocator gave a memory that reserves {} bytes; an engine with \
+                 signal traps needs {GUARDED_RESERVATION} (LinearMemory::reserved_bytes)",
+                backing.reserved_bytes()
+            ));
+        }
         let slice = backing.as_mut_slice();
         if slice.len() != initial {
-            return None;
+            return Err(cannot());
         }
         let definition = Box::new(VMMemoryDefinition {
             base: slice.as_mut_ptr(),
             length: slice.len(),
         });
-        Some(MemoryInstance {
+        Ok(MemoryInstance {
             ty,
             backing,
             definition,
+            guarded,
         })
     }
 
@@ -152,10 +192,24 @@ impl MemoryInstance {
             (false, len) if len == old_len => {}
             _ => broken_backing(old_len, new_len, len),
         }
+        if self.guarded && base != self.definition.base {
+            broken_backing(old_len, new_len, len);
+        }
         self.definition.base = base;
         self.definition.length = len;
         grown.then_some(old)
     }
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn guarded_backing(initial: usize) -> Option<Box<dyn LinearMemory>> {
+    Some(Box::new(super::guarded::GuardedMemory::new(initial)?))
+}
+
+/// Engines have signal traps only where `guarded.rs` exists.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn guarded_backing(_initial: usize) -> Option<Box<dyn LinearMemory>> {
+    None
 }
 
 /// The most pages a memory of type `ty` may grow to: its maximum, capped by what its
@@ -172,7 +226,7 @@ fn max_pages(ty: &MemoryType) -> u64 {
 #[cold]
 fn broken_backing(old_len: usize, new_len: usize, len: usize) -> ! {
     eprintln!(
-        "runtime: a custom LinearMemory broke its contract: grow from {old_len} to {new_len} bytes left it at {len} bytes"
+        "runtime: a custom LinearMemory broke its contract: grow from {old_len} to {new_len} bytes left it at {len} bytes, or moved a memory that must stay in place"
     );
     std::process::abort()
 }
@@ -182,7 +236,7 @@ mod tests {
     use super::*;
 
     fn memory(min: u64, max: Option<u64>) -> MemoryInstance {
-        MemoryInstance::new(MemoryType::new(min, max), None).expect("allocates")
+        MemoryInstance::new(MemoryType::new(min, max), None, false).expect("allocates")
     }
 
     #[test]
@@ -220,6 +274,34 @@ mod tests {
         }
     }
 
+    /// A guarded memory grows in place up to 4 GiB of type, zeroed, keeping its contents;
+    /// a 64-bit memory of a signal-trap store is an ordinary one.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[test]
+    fn a_guarded_memory_grows_in_place() {
+        let mut m = MemoryInstance::new(MemoryType::new(1, None), None, true).expect("allocates");
+        assert!(m.backing.reserved_bytes() as u64 >= GUARDED_RESERVATION);
+        let base = m.definition.base;
+        m.data_mut().fill(0xAB);
+        for delta in [0, 1, 7, 100] {
+            let old = m.len();
+            assert!(m.grow(delta).is_some());
+            assert_eq!(m.definition.base, base, "the base never moves");
+            assert!(m.data()[..old].iter().all(|b| *b == 0xAB));
+            assert!(m.data()[old..].iter().all(|b| *b == 0));
+            m.data_mut().fill(0xAB);
+        }
+        assert_eq!(m.grow(MAX_PAGES), None);
+        assert_eq!(m.pages(), 109);
+        let ty = MemoryType {
+            min: 1,
+            max: None,
+            memory64: true,
+        };
+        let m64 = MemoryInstance::new(ty, None, true).expect("allocates");
+        assert_eq!(m64.backing.reserved_bytes(), 0);
+    }
+
     #[test]
     fn a_64_bit_memory_grows_past_4_gib_in_its_type_and_fails_cleanly_past_the_host() {
         let ty = MemoryType {
@@ -227,7 +309,7 @@ mod tests {
             max: None,
             memory64: true,
         };
-        let mut m = MemoryInstance::new(ty, None).expect("allocates");
+        let mut m = MemoryInstance::new(ty, None, false).expect("allocates");
         assert_eq!(m.max_pages(), MAX_PAGES_64);
         // 2^40 pages is 2^56 bytes: more than any host's address space.
         assert_eq!(m.grow(1 << 40), None);

@@ -15,6 +15,8 @@ mod engine;
 mod exceptions;
 mod fuel;
 mod global;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod guarded;
 mod instance;
 mod instantiate;
 mod interrupt;
@@ -37,6 +39,7 @@ pub(crate) use global::GlobalInstance;
 pub use instance::CloseHook;
 pub(crate) use instance::{InstanceData, StoreExtern};
 pub(crate) use instantiate::instantiate;
+pub(crate) use memory::{GUARD_BYTES, GUARDED_RESERVATION};
 pub use memory::{LinearMemory, MemoryAllocator};
 pub(crate) use memory::{MemoryInstance, VMMemoryDefinition};
 pub(crate) use ops::address_operand;
@@ -124,6 +127,9 @@ pub struct StoreData {
     pub(crate) fuel: u64,
     /// Whether the engine meters fuel: host calls and bulk operations charge it.
     pub(crate) metering: bool,
+    /// Whether the engine's code leaves out bounds checks of 32-bit memories, which
+    /// must then fault past their end (`guarded.rs`).
+    pub(crate) signal_traps: bool,
 }
 
 /// How deeply host functions may re-enter Wasm before the call is refused as
@@ -153,6 +159,7 @@ impl StoreData {
             interrupt: Arc::default(),
             fuel: 0,
             metering: false,
+            signal_traps: false,
         }
     }
 

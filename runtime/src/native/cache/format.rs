@@ -15,7 +15,9 @@
 //! relocation count u32, relocations`, a relocation being `kind u8` (index into
 //! `RELOC_KINDS`), `offset u32`, `addend i64` and a target: tag 0 + defined function
 //! u32, tag 1 + libcall u32, tag 2 + Cranelift libcall u8 (index into
-//! `LibCall::all_libcalls`), tag 3 + offset u32.
+//! `LibCall::all_libcalls`), tag 3 + offset u32; then the trap site count u32 and the
+//! trap sites, offsets u32 in ascending order (`CodeBlob::trap_sites`; `link::validate`
+//! checks they lie in the code).
 //!
 //! Decoding trusts nothing: every read is bounds-checked, every count and index is
 //! checked, and an error says what was wrong (the entry is then recompiled).
@@ -29,7 +31,7 @@ use super::CacheKey;
 
 const MAGIC: [u8; 8] = *b"RTNCODE\0";
 /// Changes whenever the layout of a file or the meaning of its content changes.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32 + 8;
 const CHECKSUM_LEN: usize = 32;
 
@@ -117,6 +119,10 @@ fn encode_blob(out: &mut Vec<u8>, blob: &CodeBlob) -> Result<(), String> {
                 put_u32(out, o);
             }
         }
+    }
+    put_u32(out, count(blob.trap_sites.len())?);
+    for &site in &blob.trap_sites {
+        put_u32(out, site);
     }
     Ok(())
 }
@@ -213,10 +219,17 @@ fn decode_blob(r: &mut Reader<'_>) -> Result<CodeBlob, String> {
             addend,
         });
     }
+    let sites = r.u32()?;
+    // Each takes 4 bytes: a count the file cannot hold is refused before allocating.
+    if sites as usize > (r.bytes.len() - r.pos) / 4 {
+        return Err(format!("{sites} trap sites past the end of the file"));
+    }
+    let trap_sites = (0..sites).map(|_| r.u32()).collect::<Result<_, _>>()?;
     Ok(CodeBlob {
         bytes,
         alignment,
         relocs,
+        trap_sites,
     })
 }
 
@@ -269,6 +282,7 @@ mod tests {
             bytes: vec![n; 16],
             alignment: 16,
             relocs,
+            trap_sites: if n == 2 { vec![3, 9] } else { Vec::new() },
         };
         ModuleArtifact {
             funcs: vec![

@@ -72,6 +72,7 @@ impl CodeCache {
         features: WasmFeatures,
         interruptible: bool,
         consume_fuel: bool,
+        signal_traps: bool,
     ) -> CodeCache {
         let mut h = Sha256::new();
         let mut part = |bytes: &[u8]| {
@@ -94,6 +95,8 @@ impl CodeCache {
         part(&[u8::from(interruptible)]);
         // So is fuel metering (`Config::consume_fuel`).
         part(&[u8::from(consume_fuel)]);
+        // And bounds checks of 32-bit memories (`Config::signal_traps`).
+        part(&[u8::from(signal_traps)]);
         CodeCache {
             dir,
             fingerprint: h.finalize().into(),

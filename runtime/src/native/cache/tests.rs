@@ -101,6 +101,16 @@ fn corruptions() -> Vec<Corruption> {
             },
             "own code",
         ),
+        (
+            "trap site past the code",
+            |a| a.funcs[1].trap_sites.push(1 << 20),
+            "trap site",
+        ),
+        (
+            "trap sites out of order",
+            |a| a.funcs[1].trap_sites.extend([2, 1]),
+            "trap site",
+        ),
     ]
 }
 
@@ -240,6 +250,7 @@ fn compile_with_every_adapter(
         true,
         false,
         false,
+        false,
         &Default::default(),
     )
     .unwrap()
@@ -258,6 +269,7 @@ fn backend_caching_in(dir: &std::path::Path, features: WasmFeatures) -> NativeBa
         consume_fuel,
         OptLevel::Speed,
         regalloc,
+        false,
     )
     .unwrap()
 }

@@ -12,15 +12,16 @@
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    DataFlowGraph, InstBuilder, InstructionData, Opcode, Type, Value, ValueDef, types,
+    DataFlowGraph, InstBuilder, InstructionData, MemFlagsData, Opcode, Type, Value, ValueDef, types,
 };
 use wasmparser::MemArg;
 
 use super::simd::cast;
-use super::{InBounds, Translator, defs, heap};
+use super::{InBounds, Translator, defs, heap, heap_trapping};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH};
+use crate::store::{GUARD_BYTES, GUARDED_RESERVATION};
 
 use types::{I8, I8X16, I16, I32, I64, I64X2};
 
@@ -31,7 +32,12 @@ impl Translator<'_, '_> {
     /// Checks `[addr + offset, addr + offset + size)` and returns the host address of
     /// `addr + offset`. The check is left out only where it is known to hold already
     /// ([`Translator::in_bounds`]).
-    pub(super) fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> Value {
+    ///
+    /// Also returns the flags the access itself must carry: with signal traps, a 32-bit
+    /// access whose `offset + size` fits the guard (`store/memory.rs`, `GUARD_BYTES`) has
+    /// no check at all, and its load or store is the trap site (Cranelift records it,
+    /// `compile.rs`); a fault there becomes the trap (`signals.rs`).
+    pub(super) fn heap_addr(&mut self, memarg: &MemArg, size: u64) -> (Value, MemFlagsData) {
         let addr = self.pop();
         let mem = match memarg.target {
             wasmparser::MemArgTarget::Memory(m) => m,
@@ -39,14 +45,24 @@ impl Translator<'_, '_> {
         };
         self.preload_def(mem as usize);
         if self.env.info.memories[mem as usize].memory64 {
-            return self.heap_addr_64(mem, addr, memarg.offset, size);
+            return (self.heap_addr_64(mem, addr, memarg.offset, size), heap());
         }
         let def = self.mem_defs[mem as usize];
         // addr < 2^32 and offset < 2^32: no 64-bit overflow below.
         let end = memarg.offset + size;
         let need = self.access(mem, addr, end);
         let constant = need.base.is_none().then(|| need.end - end);
-        if !self.in_bounds(&need) {
+        // The highest byte touched is below 2^32 + `end` (dynamic address) or at
+        // `need.end` (constant address): inside the reservation when these hold.
+        let guarded =
+            self.env.signal_traps && end <= GUARD_BYTES && need.end <= GUARDED_RESERVATION;
+        let known = self.in_bounds(&need);
+        let flags = if guarded && !known {
+            heap_trapping()
+        } else {
+            heap()
+        };
+        if !guarded && !known {
             let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
             let oob = match constant {
                 Some(_) => self
@@ -63,7 +79,7 @@ impl Translator<'_, '_> {
             self.facts.push(need);
         }
         let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
-        match constant {
+        let p = match constant {
             Some(c) => self.b.ins().iadd_imm_u(base, (c + memarg.offset) as i64),
             None => {
                 let addr64 = self.b.ins().uextend(I64, addr);
@@ -74,7 +90,8 @@ impl Translator<'_, '_> {
                     self.b.ins().iadd_imm_u(p, memarg.offset as i64)
                 }
             }
-        }
+        };
+        (p, flags)
     }
 
     /// `heap_addr` on a 64-bit memory (memory64): `addr` is an i64 and `offset` any u64,
@@ -231,15 +248,15 @@ impl Translator<'_, '_> {
         size: u64,
         ext: Option<bool>,
     ) -> Result<()> {
-        let p = self.heap_addr(&memarg, size);
+        let (p, flags) = self.heap_addr(&memarg, size);
         let v = match (ext, size) {
-            (None, _) => self.b.ins().load(ty, heap(), p, 0),
-            (Some(true), 1) => self.b.ins().sload8(ty, heap(), p, 0),
-            (Some(false), 1) => self.b.ins().uload8(ty, heap(), p, 0),
-            (Some(true), 2) => self.b.ins().sload16(ty, heap(), p, 0),
-            (Some(false), 2) => self.b.ins().uload16(ty, heap(), p, 0),
-            (Some(true), _) => self.b.ins().sload32(heap(), p, 0),
-            (Some(false), _) => self.b.ins().uload32(heap(), p, 0),
+            (None, _) => self.b.ins().load(ty, flags, p, 0),
+            (Some(true), 1) => self.b.ins().sload8(ty, flags, p, 0),
+            (Some(false), 1) => self.b.ins().uload8(ty, flags, p, 0),
+            (Some(true), 2) => self.b.ins().sload16(ty, flags, p, 0),
+            (Some(false), 2) => self.b.ins().uload16(ty, flags, p, 0),
+            (Some(true), _) => self.b.ins().sload32(flags, p, 0),
+            (Some(false), _) => self.b.ins().uload32(flags, p, 0),
         };
         self.push(v);
         Ok(())
@@ -248,12 +265,12 @@ impl Translator<'_, '_> {
     /// Stores `size` bytes of the operand, truncated to `narrow` if given.
     pub(super) fn store(&mut self, memarg: MemArg, size: u64, narrow: Option<Type>) -> Result<()> {
         let v = self.pop();
-        let p = self.heap_addr(&memarg, size);
+        let (p, flags) = self.heap_addr(&memarg, size);
         match narrow {
-            None => self.b.ins().store(heap(), v, p, 0),
-            Some(I8) => self.b.ins().istore8(heap(), v, p, 0),
-            Some(I16) => self.b.ins().istore16(heap(), v, p, 0),
-            Some(_) => self.b.ins().istore32(heap(), v, p, 0),
+            None => self.b.ins().store(flags, v, p, 0),
+            Some(I8) => self.b.ins().istore8(flags, v, p, 0),
+            Some(I16) => self.b.ins().istore16(flags, v, p, 0),
+            Some(_) => self.b.ins().istore32(flags, v, p, 0),
         };
         Ok(())
     }
@@ -261,24 +278,24 @@ impl Translator<'_, '_> {
     // `v128` accesses.
 
     pub(super) fn v128_load(&mut self, memarg: MemArg) -> Result<()> {
-        let p = self.heap_addr(&memarg, 16);
-        let v = self.b.ins().load(I8X16, heap(), p, 0);
+        let (p, flags) = self.heap_addr(&memarg, 16);
+        let v = self.b.ins().load(I8X16, flags, p, 0);
         self.push(v);
         Ok(())
     }
 
     pub(super) fn v128_store(&mut self, memarg: MemArg) -> Result<()> {
         let v = self.vpop(I8X16);
-        let p = self.heap_addr(&memarg, 16);
-        self.b.ins().store(heap(), v, p, 0);
+        let (p, flags) = self.heap_addr(&memarg, 16);
+        self.b.ins().store(flags, v, p, 0);
         Ok(())
     }
 
     pub(super) fn simd_load_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Result<()> {
         let v = self.vpop(ty);
         let lt = ty.lane_type();
-        let p = self.heap_addr(&memarg, lt.bytes() as u64);
-        let x = self.b.ins().load(lt, heap(), p, 0);
+        let (p, flags) = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, flags, p, 0);
         let r = self.b.ins().insertlane(v, x, lane);
         self.vpush(r);
         Ok(())
@@ -287,15 +304,15 @@ impl Translator<'_, '_> {
     pub(super) fn simd_store_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Result<()> {
         let v = self.vpop(ty);
         let x = self.b.ins().extractlane(v, lane);
-        let p = self.heap_addr(&memarg, ty.lane_type().bytes() as u64);
-        self.b.ins().store(heap(), x, p, 0);
+        let (p, flags) = self.heap_addr(&memarg, ty.lane_type().bytes() as u64);
+        self.b.ins().store(flags, x, p, 0);
         Ok(())
     }
 
     pub(super) fn simd_splat_load(&mut self, memarg: MemArg, ty: Type) -> Result<()> {
         let lt = ty.lane_type();
-        let p = self.heap_addr(&memarg, lt.bytes() as u64);
-        let x = self.b.ins().load(lt, heap(), p, 0);
+        let (p, flags) = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, flags, p, 0);
         let r = self.b.ins().splat(ty, x);
         self.vpush(r);
         Ok(())
@@ -303,8 +320,8 @@ impl Translator<'_, '_> {
 
     pub(super) fn simd_zero_load(&mut self, memarg: MemArg, ty: Type) -> Result<()> {
         let lt = ty.lane_type();
-        let p = self.heap_addr(&memarg, lt.bytes() as u64);
-        let x = self.b.ins().load(lt, heap(), p, 0);
+        let (p, flags) = self.heap_addr(&memarg, lt.bytes() as u64);
+        let x = self.b.ins().load(lt, flags, p, 0);
         let r = self.b.ins().scalar_to_vector(ty, x);
         self.vpush(r);
         Ok(())
@@ -312,8 +329,8 @@ impl Translator<'_, '_> {
 
     /// `v128.loadNxM_{s,u}`: 8 bytes widened to `to` lanes.
     pub(super) fn simd_ext_load(&mut self, memarg: MemArg, from: Type, signed: bool) -> Result<()> {
-        let p = self.heap_addr(&memarg, 8);
-        let x = self.b.ins().load(I64, heap(), p, 0);
+        let (p, flags) = self.heap_addr(&memarg, 8);
+        let x = self.b.ins().load(I64, flags, p, 0);
         let v = self.b.ins().scalar_to_vector(I64X2, x);
         let v = cast(&mut self.b, v, from);
         let r = if signed {

@@ -93,6 +93,8 @@ pub(crate) struct Env<'a> {
     pub interruptible: bool,
     /// Whether the code consumes fuel at the charge points of `module/fuel.rs`.
     pub consume_fuel: bool,
+    /// Whether 32-bit memory accesses leave bounds checks to guard pages (`memory.rs`).
+    pub signal_traps: bool,
 }
 
 fn wp_type(t: wasmparser::ValType) -> Result<Type> {
@@ -162,6 +164,14 @@ fn region(id: u32) -> Option<ir::AliasRegion> {
 pub(crate) fn heap() -> MemFlagsData {
     MemFlagsData::new()
         .with_notrap()
+        .with_alias_region(region(HEAP_REGION))
+}
+
+/// A linear memory access with no bounds check before it (`Env::signal_traps`): it may
+/// fault, and Cranelift records it as a trap site with the heap code (`signals.rs`).
+pub(crate) fn heap_trapping() -> MemFlagsData {
+    MemFlagsData::new()
+        .with_trap_code(Some(ir::TrapCode::HEAP_OUT_OF_BOUNDS))
         .with_alias_region(region(HEAP_REGION))
 }
 

@@ -1,0 +1,315 @@
+//! Out-of-bounds traps by signal (`Config::signal_traps`; RATIONALE.md "Guard pages and
+//! signal traps"), x86-64 Linux only.
+//!
+//! With signal traps, a 32-bit memory access has no bounds check: its memory reserves
+//! 8 GiB of which only the first `length` bytes are accessible (`store/guarded.rs`), so
+//! an access past the end faults. Such an access is a *trap site*: Cranelift records its
+//! offset (`compile.rs`), linking registers the sites of each function here
+//! ([`TrapSiteRegistration`], removed before the code is freed).
+//!
+//! Every host-to-Wasm entry of such an engine goes through [`call_entry`]: a small
+//! assembly shim saves the host's callee-saved registers on its own frame and the stack
+//! pointer in an [`EntryRecord`] on the Rust stack, which a thread-local points to
+//! (the innermost entry's; a host function calling back into Wasm nests a new one). The
+//! process-wide `SIGSEGV`/`SIGBUS` handler, installed once, checks that the thread is
+//! inside such an entry and that the faulting instruction is a registered trap site;
+//! then it rewrites the signal context so that, when the handler returns, execution
+//! continues at the shim's landing with the saved stack pointer: the shim restores the
+//! registers and returns "trapped", and `entry.rs` reports an out-of-bounds trap. The Wasm
+//! frames in between are dropped; they own nothing (no Rust frame lies between an entry
+//! and the Wasm code it runs, since any call out of Wasm returns before Wasm resumes).
+//!
+//! Any other fault goes to the handler that was installed before ours (the embedder's, or
+//! Rust's stack-overflow handler), or, if there was none, to the default action: the
+//! process dies as it would without us.
+
+use std::arch::global_asm;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::ffi::{c_int, c_void};
+use std::sync::{OnceLock, RwLock};
+
+use super::artifact::CodeBlob;
+use super::vmctx::VMContext;
+
+/// Signal traps work here.
+pub(crate) const SUPPORTED: bool = true;
+
+/// Where an entry's stack pointer is kept while its Wasm code runs: the value the shim's
+/// landing needs (its callee-saved registers are on the shim's frame above it).
+#[repr(C)]
+struct EntryRecord {
+    stack_pointer: usize,
+}
+
+thread_local! {
+    /// The innermost entry on this thread running code with trap sites; null outside one.
+    static INNERMOST_ENTRY: Cell<*const EntryRecord> = const { Cell::new(std::ptr::null()) };
+    /// Whether this thread is writing the registry (the handler then never reads it: a
+    /// fault there is a bug, and waiting for our own lock would hang instead of crash).
+    static UPDATING_REGISTRY: Cell<bool> = const { Cell::new(false) };
+}
+
+// The entry shim, System V ABI:
+// `runtime_signal_entry(record, trampoline, code, vmctx, buf) -> u32` calls
+// `trampoline(code, vmctx, vmctx, buf)` (the `EntryFn` ABI) and returns 0; the landing
+// returns 1 from the same frame. Frame: return address, rbp, rbx, r12-r15, 8 bytes of
+// padding (16-byte alignment at the call), the record holding rsp at that point.
+global_asm!(
+    ".text",
+    ".p2align 4",
+    ".globl runtime_signal_entry",
+    ".type runtime_signal_entry, @function",
+    "runtime_signal_entry:",
+    "push rbp",
+    "mov rbp, rsp",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "sub rsp, 8",
+    "mov qword ptr [rdi], rsp",
+    "mov rax, rsi",
+    "mov rdi, rdx",
+    "mov rsi, rcx",
+    "mov rdx, rcx",
+    "mov rcx, r8",
+    "call rax",
+    "xor eax, eax",
+    "add rsp, 8",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    ".size runtime_signal_entry, . - runtime_signal_entry",
+    ".p2align 4",
+    ".globl runtime_signal_landing",
+    ".type runtime_signal_landing, @function",
+    "runtime_signal_landing:",
+    "mov eax, 1",
+    "add rsp, 8",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    ".size runtime_signal_landing, . - runtime_signal_landing",
+);
+
+unsafe extern "sysv64" {
+    fn runtime_signal_entry(
+        record: *mut EntryRecord,
+        trampoline: usize,
+        code: *const u8,
+        vmctx: *mut c_void,
+        buf: *mut u128,
+    ) -> u32;
+    /// Jumped to (never called) by the handler, with rsp set to a record's value.
+    fn runtime_signal_landing();
+}
+
+/// Calls `code` through entry trampoline `trampoline` as `EntryFn` would; `true` when the
+/// call ended by a fault at a trap site (an out-of-bounds access).
+///
+/// # Safety
+/// As calling the trampoline directly: `trampoline` is a finalized entry trampoline,
+/// `code` finalized code of its signature, `vmctx` and `buf` what it expects.
+pub(crate) unsafe fn call_entry(
+    trampoline: usize,
+    code: *const u8,
+    vmctx: *mut VMContext,
+    buf: *mut u128,
+) -> bool {
+    let mut record = EntryRecord { stack_pointer: 0 };
+    let record_ptr = &raw mut record;
+    let outer = INNERMOST_ENTRY.replace(record_ptr);
+    // SAFETY: the caller's contract covers the trampoline call; the shim writes only
+    // `record`, which outlives the call, and restores every callee-saved register on
+    // both of its ways out.
+    let status = unsafe { runtime_signal_entry(record_ptr, trampoline, code, vmctx.cast(), buf) };
+    INNERMOST_ENTRY.set(outer);
+    status != 0
+}
+
+/// One registered function: its code length and trap sites (ascending offsets).
+struct RegisteredCode {
+    len: usize,
+    sites: Box<[u32]>,
+}
+
+/// Every live function with trap sites, by start address.
+static REGISTRY: RwLock<BTreeMap<usize, RegisteredCode>> = RwLock::new(BTreeMap::new());
+
+fn update_registry(update: impl FnOnce(&mut BTreeMap<usize, RegisteredCode>)) {
+    UPDATING_REGISTRY.set(true);
+    let mut registry = REGISTRY.write().unwrap_or_else(|p| p.into_inner());
+    update(&mut registry);
+    drop(registry);
+    UPDATING_REGISTRY.set(false);
+}
+
+/// The trap sites of one module's functions, registered while this value lives.
+pub(crate) struct TrapSiteRegistration {
+    starts: Vec<usize>,
+}
+
+impl TrapSiteRegistration {
+    /// Registers the sites of each `(address, blob)`: a linked function's address and
+    /// the blob it was linked from (sites checked by `link::validate`).
+    pub(crate) fn new<'a>(
+        funcs: impl Iterator<Item = (usize, &'a CodeBlob)>,
+    ) -> TrapSiteRegistration {
+        let entries: Vec<(usize, RegisteredCode)> = funcs
+            .filter(|(_, blob)| !blob.trap_sites.is_empty())
+            .map(|(start, blob)| {
+                let code = RegisteredCode {
+                    len: blob.bytes.len(),
+                    sites: blob.trap_sites.clone().into_boxed_slice(),
+                };
+                (start, code)
+            })
+            .collect();
+        let starts = entries.iter().map(|(start, _)| *start).collect();
+        if !entries.is_empty() {
+            update_registry(|registry| registry.extend(entries));
+        }
+        TrapSiteRegistration { starts }
+    }
+}
+
+impl Drop for TrapSiteRegistration {
+    fn drop(&mut self) {
+        if !self.starts.is_empty() {
+            update_registry(|registry| {
+                for start in &self.starts {
+                    registry.remove(start);
+                }
+            });
+        }
+    }
+}
+
+/// Whether `pc` is a registered trap site.
+fn is_trap_site(pc: usize) -> bool {
+    // A blocking read: only a writer on another thread can hold the lock, briefly (this
+    // thread is not writing, `UPDATING_REGISTRY`).
+    let registry = REGISTRY.read().unwrap_or_else(|p| p.into_inner());
+    let Some((&start, code)) = registry.range(..=pc).next_back() else {
+        return false;
+    };
+    let offset = pc - start;
+    offset < code.len
+        && u32::try_from(offset).is_ok_and(|offset| code.sites.binary_search(&offset).is_ok())
+}
+
+/// The handlers of `SIGSEGV` and `SIGBUS` before ours.
+static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
+const SIGNALS: [c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
+
+/// Installs the handler for the process, once; `false` if the system refused.
+pub(crate) fn install_handler() -> bool {
+    static INSTALLED: OnceLock<bool> = OnceLock::new();
+    *INSTALLED.get_or_init(|| {
+        // SAFETY: an all-zero `sigaction` is a valid value (SIG_DFL, empty mask).
+        let mut previous: [libc::sigaction; 2] = unsafe { std::mem::zeroed() };
+        for (signal, old) in SIGNALS.iter().zip(&mut previous) {
+            // SAFETY: reads the current action into `old`, changes nothing.
+            if unsafe { libc::sigaction(*signal, std::ptr::null(), old) } != 0 {
+                return false;
+            }
+        }
+        // Recorded before ours is in place: from then on a fault may need them.
+        if PREVIOUS.set(previous).is_err() {
+            return false;
+        }
+        for signal in SIGNALS {
+            // SAFETY: as above; the fields are set below.
+            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+            action.sa_sigaction = on_fault as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+            // SAFETY: `on_fault` has the `SA_SIGINFO` signature; the mask is ours to set.
+            let installed = unsafe {
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, std::ptr::null_mut())
+            };
+            if installed != 0 {
+                return false;
+            }
+        }
+        true
+    })
+}
+
+/// The handler: lands a fault at a trap site in the innermost entry, passes any other on.
+extern "C" fn on_fault(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    // SAFETY: the kernel passes a valid `siginfo_t`. A signal another process or thread
+    // sent (`kill`, `tgkill`: a code <= 0) is never ours, whatever the thread was running.
+    let from_kernel = unsafe { (*info).si_code } > 0;
+    // SAFETY: the kernel passes a valid `ucontext_t` for an `SA_SIGINFO` handler.
+    if from_kernel && unsafe { land_at_entry(context.cast()) } {
+        return;
+    }
+    // SAFETY: `info` and `context` are the kernel's, passed on unchanged.
+    unsafe { chain(signal, info, context) }
+}
+
+/// If the fault is at a trap site and this thread is in an entry, points the context at
+/// the entry's landing (returning from the handler then resumes there).
+///
+/// # Safety
+/// `context` is the signal context of the fault being handled.
+unsafe fn land_at_entry(context: *mut libc::ucontext_t) -> bool {
+    let record = INNERMOST_ENTRY.get();
+    if record.is_null() || UPDATING_REGISTRY.get() {
+        return false;
+    }
+    // SAFETY: per the contract.
+    let registers = unsafe { &mut (*context).uc_mcontext.gregs };
+    let pc = registers[libc::REG_RIP as usize] as usize;
+    if !is_trap_site(pc) {
+        return false;
+    }
+    // SAFETY: the record is on the stack of a `call_entry` still running on this thread
+    // (it clears the pointer before returning), and the shim wrote the stack pointer
+    // before calling into Wasm, which alone can reach a trap site.
+    let stack_pointer = unsafe { (*record).stack_pointer };
+    registers[libc::REG_RSP as usize] = stack_pointer as i64;
+    registers[libc::REG_RIP as usize] = runtime_signal_landing as *const () as usize as i64;
+    true
+}
+
+/// Passes a fault that is not ours to the handler installed before ours; with none, or
+/// one that ignored it, restores the default action, so that the faulting instruction,
+/// run again on return, ends the process.
+///
+/// # Safety
+/// `info` and `context` are the kernel's for the signal being handled.
+unsafe fn chain(signal: c_int, info: *mut libc::siginfo_t, context: *mut c_void) {
+    let index = SIGNALS.iter().position(|s| *s == signal);
+    let previous = PREVIOUS.get().zip(index).map(|(p, i)| &p[i]);
+    let handler = previous.map_or(libc::SIG_DFL, |p| p.sa_sigaction);
+    if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
+        // SAFETY: an all-zero `sigaction` is SIG_DFL with an empty mask.
+        let default: libc::sigaction = unsafe { std::mem::zeroed() };
+        // SAFETY: async-signal-safe; puts back the system's action.
+        unsafe { libc::sigaction(signal, &default, std::ptr::null_mut()) };
+        return;
+    }
+    let siginfo = previous.is_some_and(|p| p.sa_flags & libc::SA_SIGINFO != 0);
+    if siginfo {
+        type Action = extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void);
+        // SAFETY: installed with SA_SIGINFO, so `handler` has this signature.
+        let action = unsafe { std::mem::transmute::<usize, Action>(handler) };
+        action(signal, info, context);
+    } else {
+        // SAFETY: installed without SA_SIGINFO, so `handler` is a plain handler.
+        let action = unsafe { std::mem::transmute::<usize, extern "C" fn(c_int)>(handler) };
+        action(signal);
+    }
+}
