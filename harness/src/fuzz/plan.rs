@@ -124,6 +124,9 @@ pub struct Setup {
     pub interruptible: bool,
     pub opt_level: OptLevel,
     pub regalloc: RegallocAlgorithm,
+    /// `Config::signal_traps` (guard pages instead of bounds checks), in half the cases
+    /// without fuel (with fuel the native engine keeps its checks anyway).
+    pub signal_traps: bool,
 }
 
 impl Setup {
@@ -134,14 +137,22 @@ impl Setup {
             RegallocAlgorithm::Backtracking,
             RegallocAlgorithm::SinglePass,
         ];
-        let checks = [(false, false), (false, true), (true, false), (true, true)];
+        let checks = [
+            (false, false, false),
+            (false, true, false),
+            (true, false, false),
+            (true, true, false),
+            (false, false, true),
+            (false, true, true),
+        ];
         levels.into_iter().flat_map(move |opt_level| {
             allocators.into_iter().flat_map(move |regalloc| {
-                checks.map(|(fuel, interruptible)| Setup {
+                checks.map(|(fuel, interruptible, signal_traps)| Setup {
                     fuel,
                     interruptible,
                     opt_level,
                     regalloc,
+                    signal_traps,
                 })
             })
         })
@@ -151,8 +162,9 @@ impl Setup {
     /// that the other draws are the same whatever this picks.
     fn of(bytes: &[u8]) -> Setup {
         let bits = SplitMix64::new(fnv1a(bytes) ^ 0x6d65_7465_7269_6e67).next_u64();
+        let fuel = bits & 1 == 1;
         Setup {
-            fuel: bits & 1 == 1,
+            fuel,
             interruptible: bits & 2 == 2,
             opt_level: match (bits >> 2) % 3 {
                 0 => OptLevel::None,
@@ -164,6 +176,7 @@ impl Setup {
             } else {
                 RegallocAlgorithm::SinglePass
             },
+            signal_traps: !fuel && bits & (1 << 41) != 0,
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Stats {
     /// Modules compiled with the single-pass register allocator (the rest: backtracking).
     #[serde(default)]
     pub single_pass_modules: u64,
+    /// Modules run with `Config::signal_traps` (native: guard pages, no bounds checks).
+    pub signal_trap_modules: u64,
     pub exits: u64,
     /// Export calls that ended with an uncaught exception (tag and payload compared).
     pub exceptions: u64,
@@ -107,6 +109,7 @@ impl Stats {
             .or_default() += 1;
         self.single_pass_modules +=
             (setup.regalloc == runtime::RegallocAlgorithm::SinglePass) as u64;
+        self.signal_trap_modules += setup.signal_traps as u64;
         if setup.fuel {
             self.fuel_calls += obs.calls().len() as u64;
         }
@@ -201,6 +204,7 @@ impl Stats {
         self.fuel_calls += o.fuel_calls;
         self.interruptible_modules += o.interruptible_modules;
         self.single_pass_modules += o.single_pass_modules;
+        self.signal_trap_modules += o.signal_trap_modules;
         for (k, v) in &o.opt_level_modules {
             *self.opt_level_modules.entry(k.clone()).or_default() += v;
         }
@@ -342,6 +346,12 @@ impl fmt::Display for Stats {
             levels.join(", "),
             self.single_pass_modules,
             pct(self.single_pass_modules, self.modules)
+        )?;
+        writeln!(
+            f,
+            "  signal traps:      {} modules ({}; guard pages instead of bounds checks)",
+            self.signal_trap_modules,
+            pct(self.signal_trap_modules, self.modules)
         )?;
         writeln!(f, "  exits:             {}", self.exits)?;
         writeln!(f, "  uncaught exceptions: {}", self.exceptions)?;

@@ -50,7 +50,8 @@ impl RuntimeSubject {
                 .consume_fuel(setup.fuel)
                 .interruptible(setup.interruptible)
                 .opt_level(setup.opt_level)
-                .regalloc_algorithm(setup.regalloc);
+                .regalloc_algorithm(setup.regalloc)
+                .signal_traps(setup.signal_traps);
             engines.push((setup, Engine::new(config)?));
         }
         Ok(RuntimeSubject { strategy, engines })
