@@ -77,6 +77,9 @@ global_asm!(
     "mov rcx, r8",
     "call rax",
     "xor eax, eax",
+    // Both ways out (a return, status 0, and a landing, status 1) restore the same
+    // registers from the same frame.
+    ".Lruntime_signal_exit:",
     "add rsp, 8",
     "pop r15",
     "pop r14",
@@ -91,14 +94,7 @@ global_asm!(
     ".type runtime_signal_landing, @function",
     "runtime_signal_landing:",
     "mov eax, 1",
-    "add rsp, 8",
-    "pop r15",
-    "pop r14",
-    "pop r13",
-    "pop r12",
-    "pop rbx",
-    "pop rbp",
-    "ret",
+    "jmp .Lruntime_signal_exit",
     ".size runtime_signal_landing, . - runtime_signal_landing",
 );
 
