@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::interp::{InterpLimits, Interpreter};
-use crate::native::{NativeBackend, OptLevel, RegallocAlgorithm};
+use crate::native::{CodeOptions, NativeBackend, OptLevel, RegallocAlgorithm};
 use crate::store::Backend;
 
 pub use wasmparser::WasmFeatures;
@@ -175,11 +175,13 @@ impl Engine {
                 config.compile_threads,
                 config.cache_dir.clone(),
                 config.features,
-                config.interruptible,
-                config.consume_fuel,
+                CodeOptions {
+                    interruptible: config.interruptible,
+                    consume_fuel: config.consume_fuel,
+                    signal_traps: config.signal_traps,
+                },
                 config.opt_level,
                 config.regalloc_algorithm,
-                config.signal_traps,
             )?),
         };
         Ok(Engine {

@@ -13,6 +13,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::{CodegenError, Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
 
+use super::CodeOptions;
 use super::abi;
 use super::artifact::{CodeBlob, CodeReloc, ModuleArtifact, RelocTarget};
 use super::libcalls::Libcall;
@@ -37,22 +38,17 @@ fn codegen_error(e: CodegenError) -> Error {
 /// With `every_adapter`, a host adapter is built for every type, not only those the
 /// module needs: the code cache's entries have them all, so that loading one needs no
 /// knowledge of which types the code calls indirectly (`cache/format.rs`).
-// Each flag is a `Config` setting that shapes the code; a struct of them would only
-// be unpacked again here.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn compile_module(
     isa: &OwnedTargetIsa,
     info: &ModuleInfo,
     threads: usize,
     every_adapter: bool,
-    interruptible: bool,
-    consume_fuel: bool,
-    signal_traps: bool,
+    options: CodeOptions,
     stubs: &TrampolineCache,
 ) -> Result<ModuleArtifact> {
     let call_conv = isa.default_call_conv();
     let sigs: Vec<Signature> = (info.types.iter())
-        .map(|t| abi::wasm_signature(t, consume_fuel))
+        .map(|t| abi::wasm_signature(t, options.consume_fuel))
         .collect();
     let env = Env {
         info,
@@ -60,9 +56,7 @@ pub(crate) fn compile_module(
         call_conv,
         frontend: isa.frontend_config(),
         simd: super::isa_supports_simd(&**isa),
-        interruptible,
-        consume_fuel,
-        signal_traps,
+        options,
     };
     let compiled = compile_functions(isa, &env, threads)?;
     let mut needs = Needs::of(info, &compiled);

@@ -6,6 +6,7 @@
 //! `Error::Trap`, a pending error from a host function is returned unchanged, a caught
 //! panic resumes unwinding here, on the host side of compiled code.
 
+use super::CodeOptions;
 use super::abi::EntryFn;
 use super::vmctx::{PENDING_ERROR, Pending, VMContext, ensure_vmctx, trap_code, trap_kind};
 use crate::error::{Error, Result, TrapKind};
@@ -17,8 +18,7 @@ pub(crate) fn invoke(
     func: u32,
     args: &[RawValue],
     results: &mut [RawValue],
-    interruptible: bool,
-    signal_traps: bool,
+    options: CodeOptions,
 ) -> Result<()> {
     let (instance, index) = match store.funcs[func as usize].kind {
         FuncKind::Host { .. } => return store.call_host(func, None, args, results),
@@ -40,7 +40,7 @@ pub(crate) fn invoke(
     })?;
     with_raw_values(args.len().max(results.len()).max(1), |buf| {
         buf[..args.len()].copy_from_slice(args);
-        run_entry(store, vmctx, code, tramp, buf, interruptible, signal_traps)?;
+        run_entry(store, vmctx, code, tramp, buf, options)?;
         results.copy_from_slice(&buf[..results.len()]);
         Ok(())
     })
@@ -55,13 +55,12 @@ fn run_entry(
     code: *const u8,
     tramp: usize,
     buf: &mut [RawValue],
-    interruptible: bool,
-    signal_traps: bool,
+    options: CodeOptions,
 ) -> Result<()> {
     let limit = crate::store::stack_limit();
     // Interruptible code checks the stack against the interrupt state's limit, which
     // a request raises (`store/interrupt.rs`); the state is an `Arc` the store holds.
-    let interrupt = interruptible.then(|| store.interrupt.clone());
+    let interrupt = options.interruptible.then(|| store.interrupt.clone());
     if let Some(state) = &interrupt {
         state.enter(limit);
     }
@@ -84,7 +83,7 @@ fn run_entry(
         (*rt).fuel = &raw mut (*store_ptr).fuel;
         (*rt).trap = 0;
         (*rt).backtrace_recorded = false;
-        let out_of_bounds = if signal_traps {
+        let out_of_bounds = if options.signal_traps {
             // Code with trap sites: a fault at one ends the call here (`signals.rs`).
             super::signals::call_entry(tramp, code, vmctx, buf.as_mut_ptr())
         } else {

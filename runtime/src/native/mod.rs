@@ -90,40 +90,45 @@ impl RegallocAlgorithm {
     }
 }
 
+/// The `Config` settings that shape compiled code, each part of the code cache's key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct CodeOptions {
+    /// `Config::interruptible`: function entries (the stack check) and loop headers check
+    /// for an interrupt request.
+    pub interruptible: bool,
+    /// `Config::consume_fuel`: the code consumes fuel at the charge points of
+    /// `module/fuel.rs`.
+    pub consume_fuel: bool,
+    /// `Config::signal_traps` where it takes effect: 32-bit accesses have no bounds
+    /// checks, and faults at their trap sites become traps (`signals.rs`).
+    pub signal_traps: bool,
+}
+
 pub(crate) struct NativeBackend {
     isa: OwnedTargetIsa,
     /// `Config::compile_threads`.
     compile_threads: usize,
     /// From `Config::cache_dir`.
     cache: Option<cache::CodeCache>,
-    /// `Config::interruptible`: function entries and loop headers check the flag.
-    interruptible: bool,
-    /// `Config::consume_fuel`: compiled code consumes fuel (`module/fuel.rs`).
-    consume_fuel: bool,
-    /// `Config::signal_traps` where it takes effect: 32-bit accesses have no bounds
-    /// checks, and faults at their trap sites become traps (`signals.rs`).
-    signal_traps: bool,
+    options: CodeOptions,
     /// Entry trampolines and host adapters compiled so far, by signature.
     stubs: trampoline_cache::TrampolineCache,
 }
 
 impl NativeBackend {
-    /// `features` are the configuration's (they are part of the cache key).
-    // One parameter per `Config` setting the backend uses.
-    #[allow(clippy::too_many_arguments)]
+    /// `features` are the configuration's (they are part of the cache key); `options.
+    /// signal_traps` is what was asked for, and is kept only where it takes effect.
     pub(crate) fn new(
         compile_threads: usize,
         cache_dir: Option<PathBuf>,
         features: WasmFeatures,
-        interruptible: bool,
-        consume_fuel: bool,
+        mut options: CodeOptions,
         opt_level: OptLevel,
         regalloc: RegallocAlgorithm,
-        signal_traps: bool,
     ) -> Result<NativeBackend> {
         // Fuel lives in registers between charge points: a fault would lose it.
-        let signal_traps = signal_traps && signals::SUPPORTED && !consume_fuel;
-        if signal_traps && !signals::install_handler() {
+        options.signal_traps &= signals::SUPPORTED && !options.consume_fuel;
+        if options.signal_traps && !signals::install_handler() {
             return Err(Error::Usage(
                 "native engine unavailable: cannot install the signal handler for signal traps"
                     .into(),
@@ -157,23 +162,12 @@ impl NativeBackend {
             .map_err(|e| fail(e.to_string()))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| fail(e.to_string()))?;
-        let cache = cache_dir.map(|dir| {
-            cache::CodeCache::new(
-                dir,
-                &*isa,
-                features,
-                interruptible,
-                consume_fuel,
-                signal_traps,
-            )
-        });
+        let cache = cache_dir.map(|dir| cache::CodeCache::new(dir, &*isa, features, options));
         Ok(NativeBackend {
             isa,
             compile_threads,
             cache,
-            interruptible,
-            consume_fuel,
-            signal_traps,
+            options,
             stubs: Default::default(),
         })
     }
@@ -186,19 +180,17 @@ impl NativeBackend {
                 info,
                 self.compile_threads,
                 every_adapter,
-                self.interruptible,
-                self.consume_fuel,
-                self.signal_traps,
+                self.options,
                 &self.stubs,
             )
         };
         let Some(cache) = &self.cache else {
-            return link::link(&self.isa, info, &compile(false)?, self.consume_fuel);
+            return link::link(&self.isa, info, &compile(false)?, self.options.consume_fuel);
         };
         let key = cache.key(&info.bytes);
         let replaced = match cache.load(&key) {
             cache::Lookup::Found(artifact) => {
-                match link::link(&self.isa, info, &artifact, self.consume_fuel) {
+                match link::link(&self.isa, info, &artifact, self.options.consume_fuel) {
                     Ok(mut module) => {
                         module.cache = CodeCacheOutcome::Loaded;
                         return Ok(module);
@@ -211,7 +203,7 @@ impl NativeBackend {
         };
         let artifact = compile(true)?;
         let stored = cache.store(&key, &artifact);
-        let mut module = link::link(&self.isa, info, &artifact, self.consume_fuel)?;
+        let mut module = link::link(&self.isa, info, &artifact, self.options.consume_fuel)?;
         module.cache = match stored {
             Ok(()) => CodeCacheOutcome::Stored { replaced },
             Err(error) => CodeCacheOutcome::NotStored { replaced, error },
@@ -304,17 +296,10 @@ impl Backend for NativeBackend {
         args: &[RawValue],
         results: &mut [RawValue],
     ) -> Result<()> {
-        entry::invoke(
-            store,
-            func,
-            args,
-            results,
-            self.interruptible,
-            self.signal_traps,
-        )
+        entry::invoke(store, func, args, results, self.options)
     }
 
     fn signal_traps(&self) -> bool {
-        self.signal_traps
+        self.options.signal_traps
     }
 }

@@ -26,6 +26,7 @@ use cranelift_codegen::isa::TargetIsa;
 use sha2::{Digest, Sha256};
 use wasmparser::WasmFeatures;
 
+use super::CodeOptions;
 use super::artifact::ModuleArtifact;
 
 /// What the code cache did for a module (`Module::code_cache`).
@@ -70,9 +71,7 @@ impl CodeCache {
         dir: PathBuf,
         isa: &dyn TargetIsa,
         features: WasmFeatures,
-        interruptible: bool,
-        consume_fuel: bool,
-        signal_traps: bool,
+        options: CodeOptions,
     ) -> CodeCache {
         let mut h = Sha256::new();
         let mut part = |bytes: &[u8]| {
@@ -92,11 +91,11 @@ impl CodeCache {
         }
         part(&features.bits().to_le_bytes());
         // Interruption checks are compiled in or not (`Config::interruptible`).
-        part(&[u8::from(interruptible)]);
+        part(&[u8::from(options.interruptible)]);
         // So is fuel metering (`Config::consume_fuel`).
-        part(&[u8::from(consume_fuel)]);
+        part(&[u8::from(options.consume_fuel)]);
         // And bounds checks of 32-bit memories (`Config::signal_traps`).
-        part(&[u8::from(signal_traps)]);
+        part(&[u8::from(options.signal_traps)]);
         CodeCache {
             dir,
             fingerprint: h.finalize().into(),

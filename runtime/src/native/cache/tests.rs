@@ -9,7 +9,7 @@ use cranelift_codegen::binemit::Reloc;
 use wasmparser::WasmFeatures;
 
 use super::super::artifact::{CodeReloc, ModuleArtifact, RelocTarget};
-use super::super::{CodeCacheOutcome, NativeBackend, OptLevel, compile, link};
+use super::super::{CodeCacheOutcome, CodeOptions, NativeBackend, OptLevel, compile, link};
 use super::{CodeCache, format};
 use crate::module::ModuleInfo;
 
@@ -119,14 +119,14 @@ fn inconsistent_artifacts_are_refused_by_the_linker() {
     let dir = tempfile::tempdir().unwrap();
     let (backend, info, artifact) = setup(dir.path());
     assert!(!artifact.funcs[1].relocs.is_empty());
-    link::link(&backend.isa, &info, &artifact, backend.consume_fuel).unwrap();
+    link::link(&backend.isa, &info, &artifact, backend.options.consume_fuel).unwrap();
     for (what, corrupt, reason) in corruptions() {
         let mut bad = artifact.clone();
         corrupt(&mut bad);
         let err = link::validate(&info, &bad).expect_err(what);
         assert!(err.contains(reason), "{what}: {err}");
         assert!(
-            link::link(&backend.isa, &info, &bad, backend.consume_fuel).is_err(),
+            link::link(&backend.isa, &info, &bad, backend.options.consume_fuel).is_err(),
             "{what}"
         );
     }
@@ -209,7 +209,7 @@ fn a_real_artifact_round_trips_and_does_not_depend_on_threads() {
         let again = compile_with_every_adapter(&backend, &info, threads);
         assert!(again == artifact, "{threads} threads: another artifact");
     }
-    link::link(&backend.isa, &info, &artifact, backend.consume_fuel).unwrap();
+    link::link(&backend.isa, &info, &artifact, backend.options.consume_fuel).unwrap();
 }
 
 /// A temporary file abandoned by a killed writer goes at the next store once it is old;
@@ -248,9 +248,7 @@ fn compile_with_every_adapter(
         info,
         threads,
         true,
-        false,
-        false,
-        false,
+        CodeOptions::default(),
         &Default::default(),
     )
     .unwrap()
@@ -258,18 +256,15 @@ fn compile_with_every_adapter(
 
 /// A backend with the default settings whose code cache is in `dir`.
 fn backend_caching_in(dir: &std::path::Path, features: WasmFeatures) -> NativeBackend {
-    let (interruptible, consume_fuel) = (false, false);
     let dir = Some(dir.to_path_buf());
-    let regalloc = Default::default();
+    let options = CodeOptions::default();
     NativeBackend::new(
         1,
         dir,
         features,
-        interruptible,
-        consume_fuel,
+        options,
         OptLevel::Speed,
-        regalloc,
-        false,
+        Default::default(),
     )
     .unwrap()
 }

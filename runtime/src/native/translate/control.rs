@@ -94,7 +94,7 @@ impl Translator<'_, '_> {
         let header = self.new_block_with(&params);
         let dest = self.new_block_with(&results);
         let args = self.peekn(params.len());
-        if self.env.interruptible {
+        if self.env.options.interruptible {
             self.interrupt_loop_entry();
         }
         self.b.ins().jump(header, &block_args(&args));
@@ -108,7 +108,7 @@ impl Translator<'_, '_> {
             params.len(),
             results.len(),
         );
-        if self.env.interruptible {
+        if self.env.options.interruptible {
             // In the header, so every back edge runs it.
             self.interrupt_check_at_loop();
         }

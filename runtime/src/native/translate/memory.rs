@@ -55,7 +55,7 @@ impl Translator<'_, '_> {
         // The highest byte touched is below 2^32 + `end` (dynamic address) or at
         // `need.end` (constant address): inside the reservation when these hold.
         let guarded =
-            self.env.signal_traps && end <= GUARD_BYTES && need.end <= GUARDED_RESERVATION;
+            self.env.options.signal_traps && end <= GUARD_BYTES && need.end <= GUARDED_RESERVATION;
         let known = self.in_bounds(&need);
         let flags = if guarded && !known {
             heap_trapping()

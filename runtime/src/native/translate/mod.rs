@@ -39,6 +39,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
+use super::CodeOptions;
 use super::abi::{clif_type, libcall_signature};
 use super::libcalls::Libcall;
 use super::vmctx::{
@@ -89,12 +90,8 @@ pub(crate) struct Env<'a> {
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
     /// Whether the host ISA has what the SIMD lowering needs (else SIMD is refused).
     pub simd: bool,
-    /// Whether function entries and loop headers check the interrupt flag.
-    pub interruptible: bool,
-    /// Whether the code consumes fuel at the charge points of `module/fuel.rs`.
-    pub consume_fuel: bool,
-    /// Whether 32-bit memory accesses leave bounds checks to guard pages (`memory.rs`).
-    pub signal_traps: bool,
+    /// Interruption checks, fuel, bounds checks left to guard pages (`memory.rs`).
+    pub options: CodeOptions,
 }
 
 fn wp_type(t: wasmparser::ValType) -> Result<Type> {
@@ -301,7 +298,7 @@ pub(crate) fn translate_function(
     let vmctx = params[0];
     let rt = b.ins().load(types::I64, readonly(), vmctx, VM_RUNTIME);
     // Metered code receives the fuel left after the two vmctx parameters.
-    let first_param = 2 + usize::from(env.consume_fuel);
+    let first_param = 2 + usize::from(env.options.consume_fuel);
 
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
@@ -371,12 +368,12 @@ pub(crate) fn translate_function(
         interrupt_dummy: None,
         interrupt_loops: 0,
     };
-    if env.consume_fuel {
+    if env.options.consume_fuel {
         t.receive_fuel(params[2]);
     }
     t.stack_check();
 
-    let plan = match env.consume_fuel {
+    let plan = match env.options.consume_fuel {
         true => Some(MeteringPlan::of(&body)?),
         false => None,
     };
@@ -523,7 +520,7 @@ impl Translator<'_, '_> {
     /// check too (`store/interrupt.rs`), and the entry traps with "interrupted".
     fn stack_check(&mut self) {
         let sp = self.b.ins().get_stack_pointer(types::I64);
-        let limit = if self.env.interruptible {
+        let limit = if self.env.options.interruptible {
             let state = self.interrupt_state_address();
             self.interrupt_state = Some(state);
             // A plain load: no store in the function writes the limit, and a function

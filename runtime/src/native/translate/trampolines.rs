@@ -66,7 +66,10 @@ pub(crate) fn build_entry(
     let (mut b, p) = builder_at_entry(func, fbc);
     let (code, callee, caller, buf) = (p[0], p[1], p[2], p[3]);
     let mut args = vec![callee, caller];
-    let counter = env.consume_fuel.then(|| fuel_counter(&mut b, callee));
+    let counter = env
+        .options
+        .consume_fuel
+        .then(|| fuel_counter(&mut b, callee));
     if let Some(counter) = counter {
         args.push(b.ins().load(I64, trusted(), counter, 0));
     }
@@ -104,11 +107,14 @@ pub(crate) fn build_host_adapter(
         4,
     ));
     let buf = b.ins().stack_addr(I64, slot, 0);
-    let counter = env.consume_fuel.then(|| fuel_counter(&mut b, caller));
+    let counter = env
+        .options
+        .consume_fuel
+        .then(|| fuel_counter(&mut b, caller));
     if let Some(counter) = counter {
         b.ins().store(trusted(), p[2], counter, 0);
     }
-    let first_param = 2 + usize::from(env.consume_fuel);
+    let first_param = 2 + usize::from(env.options.consume_fuel);
     for (i, v) in p[first_param..].iter().enumerate() {
         store_raw(&mut b, *v, buf, i);
     }
