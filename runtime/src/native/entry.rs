@@ -71,8 +71,8 @@ fn run_entry(
     // the `EntryFn` ABI, and `code` the callee's finalized code, both kept alive by
     // `invoke`'s `module`, which outlives this call. `buf` holds max(params, results)
     // cells as the trampoline expects. While compiled code runs, `store` is only reached
-    // through `store_ptr` (by libcalls).  After it, the frames of a trap by signal are looked up
-    // in the store through `store_ptr`, while `store` is not used.
+    // through `store_ptr` (by libcalls); after it, the frames of a trap by signal are
+    // looked up in the store through `store_ptr` too, while `store` is not used.
     let (trap, pending, backtrace) = unsafe {
         let rt = (*vmctx).runtime;
         // A host function calling back in nests entries: the outer one's trap
