@@ -9,7 +9,7 @@ use std::sync::{Arc, Barrier};
 
 use runtime::{
     Backtrace, Caller, Config, Engine, Error, HostModuleBuilder, Instance, Store, Strategy,
-    TrapKind, Value,
+    TrapKind, Value, WasmFeatures,
 };
 
 use crate::common::{engine_with, instantiate};
@@ -17,6 +17,7 @@ use crate::common::{engine_with, instantiate};
 on_both_engines!(
     out_of_bounds_deep_in_a_chain,
     out_of_bounds_across_instances,
+    through_call_indirect_tail_calls_and_try_table,
     recursion_past_the_kept_frames,
     trap_under_a_host_call_back,
     deep_frames_on_both_sides_of_a_host_function,
@@ -166,6 +167,47 @@ fn out_of_bounds_across_instances(strategy: Strategy) {
         );
         oob_frames(&store, &inst, "start", &[Value::I32(70_000)])
     });
+}
+
+/// The chain reaches the fault through `call_indirect`, a tail call (whose caller's
+/// frame it replaced, so that frame is gone both ways) and `try_table`s (which catch no
+/// trap), and the fault is a `v128.load` inside one.
+fn through_call_indirect_tail_calls_and_try_table(strategy: Strategy) {
+    let expected = Frames {
+        kept: vec![
+            named(3, "leaf", "mixed"),
+            named(2, "leaf_caller", "mixed"),
+            named(0, "top", "mixed"),
+        ],
+        omitted: 0,
+    };
+    let features = WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXCEPTIONS;
+    for signal_traps in [false, true] {
+        let config = Config::new(strategy)
+            .features(features)
+            .signal_traps(signal_traps);
+        let store = Store::new(&engine_with(config));
+        let inst = instantiate(
+            &store,
+            r#"(module $mixed
+                (type $t (func (param i32)))
+                (table 1 funcref)
+                (elem (i32.const 0) $via_table)
+                (memory 1)
+                (func $top (export "top") (param i32)
+                    (block $h
+                        (try_table (catch_all $h)
+                            local.get 0 i32.const 0 call_indirect (type $t))))
+                (func $via_table (param i32) local.get 0 return_call $leaf_caller)
+                (func $leaf_caller (param i32) local.get 0 call $leaf)
+                (func $leaf (param i32)
+                    (block $h
+                        (try_table (catch_all $h) local.get 0 v128.load drop))))"#,
+            None,
+        );
+        let frames = oob_frames(&store, &inst, "top", &[Value::I32(65536 - 8)]);
+        assert_eq!(frames, expected, "signal traps {signal_traps}");
+    }
 }
 
 /// `$recurse(n)` recurses `n` times, then loads out of bounds: `n + 2` frames with
