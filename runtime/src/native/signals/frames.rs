@@ -5,11 +5,11 @@
 //! frame-pointer chain from the faulting context into the thread's [`TrapFrames`]. The
 //! walk runs in a signal handler, so it allocates nothing, takes no lock and calls
 //! nothing: it reads frame records and stores plain integers into memory that exists
-//! before the fault. It keeps what a
-//! backtrace keeps (the first [`Backtrace::HEAD_FRAMES`] and last
-//! [`Backtrace::TAIL_FRAMES`] addresses, and a count); after the landing, ordinary
-//! Rust ([`TrapFrames::backtrace`]) maps them to functions as the walk of a trap by
-//! explicit check does (`native/backtrace.rs`), so both give the same backtrace.
+//! before the fault. It keeps what a backtrace keeps (the first
+//! [`Backtrace::HEAD_FRAMES`] and last [`Backtrace::TAIL_FRAMES`] addresses, and a
+//! count); after the landing, ordinary Rust ([`TrapFrames::backtrace`]) maps them to
+//! functions as the walk of a trap by explicit check does (`native/backtrace.rs`), so
+//! both give the same backtrace.
 
 use std::mem::MaybeUninit;
 
@@ -40,7 +40,8 @@ impl TrapFrames {
         }
     }
 
-    /// Async-signal-safe: stores one integer and bumps the count.
+    /// Async-signal-safe: stores one integer and bumps the count. The slot is always
+    /// below `KEPT`, so the index check never fails (no panic in the handler).
     fn record(&mut self, address: usize) {
         let i = self.count;
         let slot = if i < Backtrace::HEAD_FRAMES {
