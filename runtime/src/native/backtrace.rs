@@ -15,6 +15,10 @@
 //! nested entry records the inner ones, and when the error comes back out of the host
 //! function as the pending error, the calling Wasm function's `record_backtrace`
 //! appends its own frame and its callers.
+//!
+//! A trap by signal (`Config::signal_traps`) leaves no function to record it: the
+//! handler notes the code addresses of the frames it drops (`signals/frames.rs`), and
+//! [`backtrace_of_addresses`] maps them here the same way.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -159,12 +163,70 @@ impl Walked {
         self.count += 1;
     }
 
+    /// Counts `n` frames passed without being kept, once the head is full.
+    fn skip(&mut self, n: usize) {
+        debug_assert!(n == 0 || self.head.len() == Backtrace::HEAD_FRAMES);
+        self.count += n;
+    }
+
     /// Frame `i` of the walk, if kept: `Backtrace::extend` asks for no other.
     fn get(&self, i: usize) -> Found {
         match self.head.get(i) {
             Some(f) => *f,
             None => self.tail[i - (self.count - self.tail.len())],
         }
+    }
+}
+
+/// Finds the Wasm function holding a code address among the modules of a store,
+/// those met already first.
+struct FrameFinder<'a> {
+    store: &'a StoreData,
+    seen: Vec<Seen<'a>>,
+}
+
+impl<'a> FrameFinder<'a> {
+    fn new(store: &'a StoreData) -> FrameFinder<'a> {
+        FrameFinder {
+            store,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The defined function whose code holds `pc`, if any module of the store has it.
+    fn find(&mut self, pc: usize) -> Option<Found> {
+        let hit = (self.seen.iter().enumerate())
+            .find_map(|(module, s)| Some((module, s.code.defined_func_at(pc)?)));
+        if let Some((module, defined)) = hit {
+            return Some(Found { module, defined });
+        }
+        // A module met for the first time (or no module: not Wasm code).
+        let store = self.store;
+        let instance = (0..store.instances.len() as u32).find(|&i| {
+            (store.instances[i as usize].module.as_ref())
+                .is_some_and(|m| native_module(m).code_map.defined_func_at(pc).is_some())
+        });
+        let s = Seen::of_instance(store, instance?)?;
+        let defined = s.code.defined_func_at(pc)?;
+        self.seen.push(s);
+        Some(Found {
+            module: self.seen.len() - 1,
+            defined,
+        })
+    }
+
+    /// The frame of a return address `pc`: a return address follows its call, and the
+    /// call itself is at `pc - 1`.
+    fn find_caller(&mut self, pc: usize) -> Option<Found> {
+        self.find(pc.wrapping_sub(1))
+    }
+
+    /// Appends the walked frames to `backtrace`.
+    fn extend(&self, walked: &Walked, backtrace: &mut Backtrace) {
+        backtrace.extend(walked.count, |i| {
+            let f = walked.get(i);
+            self.seen[f.module].frame(f.defined)
+        });
     }
 }
 
@@ -181,45 +243,75 @@ fn add_frames(
     let Some(first) = Seen::of_instance(store, instance) else {
         return;
     };
-    let mut seen = vec![first];
+    let mut finder = FrameFinder::new(store);
+    finder.seen.push(first);
     let mut walked = Walked::default();
     walked.push(Found { module: 0, defined });
-    let mut frame_at = |pc: usize| {
-        // A return address follows its call: the call itself is at `pc - 1`.
-        let pc = pc.wrapping_sub(1);
-        let hit = (seen.iter().enumerate())
-            .find_map(|(module, s)| Some((module, s.code.defined_func_at(pc)?)));
-        let found = match hit {
-            Some((module, defined)) => Found { module, defined },
-            None => {
-                // A module met for the first time (or no module: the walk ends).
-                let instance = (0..store.instances.len() as u32).find(|&i| {
-                    (store.instances[i as usize].module.as_ref())
-                        .is_some_and(|m| native_module(m).code_map.defined_func_at(pc).is_some())
-                });
-                let Some(s) = instance.and_then(|i| Seen::of_instance(store, i)) else {
-                    return false;
-                };
-                let defined = s.code.defined_func_at(pc).expect("just found");
-                seen.push(s);
-                Found {
-                    module: seen.len() - 1,
-                    defined,
-                }
-            }
-        };
-        walked.push(found);
-        true
+    let mut frame_at = |pc: usize| match finder.find_caller(pc) {
+        Some(found) => {
+            walked.push(found);
+            true
+        }
+        None => false,
     };
     // SAFETY: `fp` is the frame pointer of the compiled function that called
     // `record_backtrace`, a live frame of this thread's stack (the libcall's contract),
     // and `frame_at` accepts only return addresses inside compiled Wasm functions, whose
     // frames all keep a frame record.
     unsafe { walk_frame_chain(fp, &mut frame_at) };
-    backtrace.extend(walked.count, |i| {
-        let f = walked.get(i);
-        seen[f.module].frame(f.defined)
-    });
+    finder.extend(&walked, backtrace);
+}
+
+/// The backtrace of a trap by signal from the code addresses the handler recorded
+/// (`signals/frames.rs`): `head[0]` is the faulting instruction, every other address a
+/// return address; `omitted` addresses were passed between `head` and `tail`. Mapped
+/// as [`add_frames`] maps a walk, up to the first address in no Wasm function of the
+/// store, so a trap gives the same frames by signal as by explicit check.
+#[cfg_attr(
+    not(all(target_os = "linux", target_arch = "x86_64")),
+    allow(dead_code, reason = "signal traps are x86-64 Linux only")
+)]
+pub(super) fn backtrace_of_addresses(
+    store: &StoreData,
+    head: &[usize],
+    omitted: usize,
+    tail: impl Iterator<Item = usize>,
+) -> Backtrace {
+    let mut finder = FrameFinder::new(store);
+    let mut walked = Walked::default();
+    let mut complete = true;
+    for (i, &address) in head.iter().enumerate() {
+        // The faulting instruction is in its function as it is, not after a call.
+        let found = match i {
+            0 => finder.find(address),
+            _ => finder.find_caller(address),
+        };
+        match found {
+            Some(found) => walked.push(found),
+            None => {
+                complete = false;
+                break;
+            }
+        }
+    }
+    if complete {
+        let mut last = Vec::with_capacity(Backtrace::TAIL_FRAMES);
+        let mut tail = tail.peekable();
+        while let Some(found) = tail.peek().and_then(|&pc| finder.find_caller(pc)) {
+            last.push(found);
+            tail.next();
+        }
+        // The handler's walk stops before the first address that is not Wasm code, so
+        // all are found. Were one not, the walk would end there; but past frames left
+        // out, the last frames before it are not known, and only the first ones stay.
+        if tail.peek().is_none() || omitted == 0 {
+            walked.skip(omitted);
+            last.into_iter().for_each(|found| walked.push(found));
+        }
+    }
+    let mut backtrace = Backtrace::default();
+    finder.extend(&walked, &mut backtrace);
+    backtrace
 }
 
 /// Follows the frame-pointer chain from frame pointer `fp`: calls `frame_at` with each

@@ -71,7 +71,8 @@ fn run_entry(
     // the `EntryFn` ABI, and `code` the callee's finalized code, both kept alive by
     // `invoke`'s `module`, which outlives this call. `buf` holds max(params, results)
     // cells as the trampoline expects. While compiled code runs, `store` is only reached
-    // through `store_ptr` (by libcalls).
+    // through `store_ptr` (by libcalls); after it, the frames of a trap by signal are
+    // looked up in the store through `store_ptr` too, while `store` is not used.
     let (trap, pending, backtrace) = unsafe {
         let rt = (*vmctx).runtime;
         // A host function calling back in nests entries: the outer one's trap
@@ -83,16 +84,17 @@ fn run_entry(
         (*rt).fuel = &raw mut (*store_ptr).fuel;
         (*rt).trap = 0;
         (*rt).backtrace_recorded = false;
-        let out_of_bounds = if options.signal_traps {
+        let trapped_by_signal = if options.signal_traps {
             // Code with trap sites: a fault at one ends the call here (`signals.rs`).
             super::signals::call_entry(tramp, code, vmctx, buf.as_mut_ptr())
         } else {
             let entry: EntryFn = std::mem::transmute::<usize, EntryFn>(tramp);
             entry(code, vmctx, vmctx, buf.as_mut_ptr());
-            false
+            None
         };
-        if out_of_bounds {
+        if let Some(frames) = trapped_by_signal {
             (*rt).trap = trap_code(TrapKind::MemoryOutOfBounds);
+            (*rt).trap_backtrace = Some(Box::new(frames.backtrace(&*store_ptr)));
         }
         let mut trap = std::mem::replace(&mut (*rt).trap, 0);
         let pending = (*rt).pending.take();

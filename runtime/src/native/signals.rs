@@ -18,19 +18,27 @@
 //! registers and returns "trapped", and `entry.rs` reports an out-of-bounds trap. The Wasm
 //! frames in between are dropped; they own nothing (no Rust frame lies between an entry
 //! and the Wasm code it runs, since any call out of Wasm returns before Wasm resumes).
+//! Before it lands, the handler notes their code addresses in a thread-local buffer
+//! (`frames.rs`), from which the trap gets its backtrace.
 //!
 //! Any other fault goes to the handler that was installed before ours (the embedder's, or
 //! Rust's stack-overflow handler), or, if there was none, to the default action: the
 //! process dies as it would without us.
 
 use std::arch::global_asm;
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void};
 use std::sync::{OnceLock, RwLock};
 
 use super::artifact::CodeBlob;
 use super::vmctx::VMContext;
+use crate::error::Backtrace;
+use crate::store::StoreData;
+
+mod frames;
+
+use frames::TrapFrames;
 
 /// Signal traps work here.
 pub(crate) const SUPPORTED: bool = true;
@@ -48,6 +56,30 @@ thread_local! {
     /// Whether this thread is writing the registry (the handler then never reads it: a
     /// fault there is a bug, and waiting for our own lock would hang instead of crash).
     static UPDATING_REGISTRY: Cell<bool> = const { Cell::new(false) };
+    /// The frames of this thread's last trap by signal, written by the handler. One per
+    /// thread is enough: the entry that lands reads them before anything else on this
+    /// thread can run Wasm code (nested entries included). Not on the entry's stack: a
+    /// host function calling back into Wasm would then pay its ~600 bytes per nesting.
+    /// A `const` thread-local without `Drop`: reaching it never allocates or registers
+    /// anything, and the module's thread-local block exists before any fault, since
+    /// `call_entry` has used `INNERMOST_ENTRY` on this thread.
+    static TRAP_FRAMES: UnsafeCell<TrapFrames> = const { UnsafeCell::new(TrapFrames::new()) };
+}
+
+/// A call that ended by a fault at a trap site; its frames are in this thread's
+/// `TRAP_FRAMES` until the thread next runs Wasm code.
+pub(crate) struct TrapBySignal(());
+
+impl TrapBySignal {
+    /// The trap's backtrace: the frames the handler noted, mapped to the Wasm functions
+    /// of `store`.
+    pub(crate) fn backtrace(self, store: &StoreData) -> Backtrace {
+        let frames = TRAP_FRAMES.with(UnsafeCell::get);
+        // SAFETY: the thread's own buffer, which lives as long as the thread. Only the
+        // handler writes it, and only while a fault in Wasm code is handled; this thread
+        // runs no Wasm code until the backtrace is made.
+        unsafe { (*frames).backtrace(store) }
+    }
 }
 
 // The entry shim, System V ABI:
@@ -110,8 +142,8 @@ unsafe extern "sysv64" {
     fn runtime_signal_landing();
 }
 
-/// Calls `code` through entry trampoline `trampoline` as `EntryFn` would; `true` when the
-/// call ended by a fault at a trap site (an out-of-bounds access).
+/// Calls `code` through entry trampoline `trampoline` as `EntryFn` would; the frames of
+/// the trap when the call ended by a fault at a trap site (an out-of-bounds access).
 ///
 /// # Safety
 /// As calling the trampoline directly: `trampoline` is a finalized entry trampoline,
@@ -121,7 +153,7 @@ pub(crate) unsafe fn call_entry(
     code: *const u8,
     vmctx: *mut VMContext,
     buf: *mut u128,
-) -> bool {
+) -> Option<TrapBySignal> {
     let mut record = EntryRecord { stack_pointer: 0 };
     let record_ptr = &raw mut record;
     let outer = INNERMOST_ENTRY.replace(record_ptr);
@@ -130,7 +162,7 @@ pub(crate) unsafe fn call_entry(
     // both of its ways out.
     let status = unsafe { runtime_signal_entry(record_ptr, trampoline, code, vmctx.cast(), buf) };
     INNERMOST_ENTRY.set(outer);
-    status != 0
+    (status != 0).then_some(TrapBySignal(()))
 }
 
 /// One registered function: its code length and trap sites (ascending offsets).
@@ -275,6 +307,16 @@ unsafe fn land_at_entry(context: *mut libc::ucontext_t) -> bool {
     // (it clears the pointer before returning), and the shim wrote the stack pointer
     // before calling into Wasm, which alone can reach a trap site.
     let stack_pointer = unsafe { (*record).stack_pointer };
+    let frame_pointer = registers[libc::REG_RBP as usize] as usize;
+    let fault_stack_pointer = registers[libc::REG_RSP as usize] as usize;
+    let frames = TRAP_FRAMES.with(UnsafeCell::get);
+    // SAFETY: the fault is in Wasm code running under this entry (a trap site, and the
+    // innermost entry's record: a nested entry would have replaced it), so the stack
+    // from the faulting frame's stack pointer up to the entry's is this thread's, live
+    // and mapped. `capture` is async-signal-safe: it reads the stack and writes the
+    // thread's buffer (plain integers, no allocation, no lock), which no other code
+    // reads while Wasm code runs on this thread (`TRAP_FRAMES`).
+    unsafe { (*frames).capture(pc, frame_pointer, fault_stack_pointer, stack_pointer) };
     registers[libc::REG_RSP as usize] = stack_pointer as i64;
     registers[libc::REG_RIP as usize] = runtime_signal_landing as *const () as usize as i64;
     true

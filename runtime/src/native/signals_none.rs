@@ -4,6 +4,8 @@
 use super::abi::EntryFn;
 use super::artifact::CodeBlob;
 use super::vmctx::VMContext;
+use crate::error::Backtrace;
+use crate::store::StoreData;
 
 /// Signal traps do not work here.
 pub(crate) const SUPPORTED: bool = false;
@@ -22,7 +24,16 @@ impl TrapSiteRegistration {
     }
 }
 
-/// Calls the trampoline directly (no code has trap sites here): never `true`.
+/// The frames of a trap by signal: there is none here.
+pub(crate) enum TrapBySignal {}
+
+impl TrapBySignal {
+    pub(crate) fn backtrace(self, _store: &StoreData) -> Backtrace {
+        match self {}
+    }
+}
+
+/// Calls the trampoline directly (no code has trap sites here): never a trap by signal.
 ///
 /// # Safety
 /// As calling `trampoline` as an `EntryFn`.
@@ -31,8 +42,8 @@ pub(crate) unsafe fn call_entry(
     code: *const u8,
     vmctx: *mut VMContext,
     buf: *mut u128,
-) -> bool {
+) -> Option<TrapBySignal> {
     // SAFETY: per the contract.
     unsafe { std::mem::transmute::<usize, EntryFn>(trampoline)(code, vmctx, vmctx, buf) };
-    false
+    None
 }

@@ -39,6 +39,7 @@ mod memory64;
 mod multi_memory;
 mod numeric;
 mod relaxed_simd;
+mod signal_backtraces;
 mod signal_traps;
 mod simd;
 mod table64;
