@@ -245,7 +245,7 @@ impl Ours {
         }
     }
 
-    /// `BENCH_GUARD_PAGES=1` turns `Config::signal_traps` on.
+    /// `BENCH_GUARD_PAGES=0` turns `Config::signal_traps` (on by default) off.
     /// `BENCH_CONSUME_FUEL=1` and `BENCH_INTERRUPTIBLE=1` turn metering on for the plain
     /// runners too (for `icount`, which measures one runner by name).
     fn config(&self) -> runtime::Config {
@@ -253,7 +253,7 @@ impl Ours {
         runtime::Config::new(self.strategy)
             .consume_fuel(self.metering == Metering::Fuel || env("BENCH_CONSUME_FUEL"))
             .interruptible(self.metering == Metering::Interruptible || env("BENCH_INTERRUPTIBLE"))
-            .signal_traps(env("BENCH_GUARD_PAGES"))
+            .signal_traps(std::env::var_os("BENCH_GUARD_PAGES").is_none_or(|v| v != "0"))
     }
 }
 

@@ -41,10 +41,10 @@ pub struct Common {
     /// The native engine's register allocator (`Config::regalloc_algorithm`).
     #[arg(long, value_enum, default_value_t = RegallocArg::Backtracking)]
     pub regalloc: RegallocArg,
-    /// Leave the native engine's 32-bit bounds checks to guard pages and signal traps
-    /// (`Config::signal_traps`).
+    /// Compile the native engine's 32-bit bounds checks as explicit checks instead of
+    /// leaving them to guard pages and signal traps (`Config::signal_traps`, on by default).
     #[arg(long)]
-    pub guard_pages: bool,
+    pub explicit_bounds_checks: bool,
 }
 
 impl Common {
@@ -54,7 +54,7 @@ impl Common {
             timeout: Duration::from_secs(self.timeout),
             opt_level: self.opt_level.into(),
             regalloc: self.regalloc.into(),
-            signal_traps: self.guard_pages,
+            signal_traps: !self.explicit_bounds_checks,
         }
     }
 }

@@ -42,7 +42,7 @@ pub struct RunOptions {
     pub opt_level: runtime::OptLevel,
     /// The native engine's register allocator.
     pub regalloc: runtime::RegallocAlgorithm,
-    /// `Config::signal_traps`.
+    /// `Config::signal_traps` (on by default, as in `Config`).
     pub signal_traps: bool,
 }
 
@@ -56,7 +56,7 @@ impl Default for RunOptions {
             timeout: DEFAULT_TIMEOUT,
             opt_level: runtime::OptLevel::Speed,
             regalloc: runtime::RegallocAlgorithm::Backtracking,
-            signal_traps: false,
+            signal_traps: runtime::Config::default().signal_traps,
         }
     }
 }

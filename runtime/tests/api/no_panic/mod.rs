@@ -94,11 +94,13 @@ impl MemoryAllocator for CappedAllocator {
 }
 
 /// An engine with small limits; the native engine ignores `max_call_depth` and
-/// `max_value_stack` (the machine stack bounds it).
+/// `max_value_stack` (the machine stack bounds it). Explicit bounds checks: the capped
+/// allocator reserves nothing past a memory's length, which guard pages would need.
 fn small_engine(strategy: Strategy) -> Engine {
     engine_with(Config {
         max_call_depth: 6,
         max_value_stack: 64 * 1024,
+        signal_traps: false,
         ..Config::new(strategy)
     })
 }
