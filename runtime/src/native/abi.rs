@@ -90,8 +90,10 @@ pub(crate) const STATUS: Type = types::I32;
 
 /// The Wasm ABI signature of functions of type `ty`: the status first, then the
 /// results. Code that consumes fuel passes the fuel left from caller to callee and back
-/// in registers: an `i64` after the two vmctx parameters and after the status
-/// (`translate/metering.rs`).
+/// in registers (`translate/metering.rs`): an `i64` after the two vmctx parameters and
+/// after the results, where, for a function of one parameter and one result (or of none),
+/// value and fuel come back in the registers they came in (`rcx` and `rdx` on x86-64);
+/// fuel right after the status made every such function swap the two.
 pub(crate) fn wasm_signature(ty: &FuncType, consume_fuel: bool) -> Signature {
     let vmctx = <*mut VMContext>::CLIF;
     let fuel = consume_fuel.then_some(types::I64);
@@ -101,8 +103,8 @@ pub(crate) fn wasm_signature(ty: &FuncType, consume_fuel: bool) -> Signature {
         .chain(ty.params().iter().map(|t| clif_type(*t)))
         .collect();
     let results: Vec<Type> = std::iter::once(STATUS)
-        .chain(fuel)
         .chain(ty.results().iter().map(|t| clif_type(*t)))
+        .chain(fuel)
         .collect();
     signature(WASM_CALL_CONV, &params, &results)
 }

@@ -76,13 +76,13 @@ impl Translator<'_, '_> {
             .collect()
     }
 
-    /// After a Wasm call: the fuel it returns after its status (right even if it
-    /// trapped), then the test of its status.
+    /// After a Wasm call: the fuel it returns last (right even if it trapped), then the
+    /// test of the status it returns first.
     fn finish_call(&mut self, call: ir::Inst) {
         let mut results = self.b.inst_results(call).to_vec();
         let status = results.remove(0);
         if self.fuel.is_some() {
-            let fuel = results.remove(0);
+            let fuel = results.pop().expect("metered code returns the fuel left");
             self.fuel_returned(fuel);
         }
         self.check_status(status);

@@ -300,7 +300,7 @@ impl Translator<'_, '_> {
                 let fuel = self.fuel_left();
                 let status = self.b.ins().iconst(STATUS, 0);
                 let values: Vec<Value> =
-                    std::iter::once(status).chain(fuel).chain(results).collect();
+                    std::iter::once(status).chain(results).chain(fuel).collect();
                 self.b.ins().return_(&values);
             }
             self.reachable = false;

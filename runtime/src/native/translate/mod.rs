@@ -665,13 +665,13 @@ impl Translator<'_, '_> {
             // Every way here has made the store's counter right (`metering.rs`).
             let fuel = self.fuel.map(|_| self.load_fuel_from_memory());
             let zeros: Vec<Value> = std::iter::once(status)
-                .chain(fuel)
                 .chain(
                     self.results
                         .clone()
                         .into_iter()
                         .map(|t| zero_value(&mut self.b, t)),
                 )
+                .chain(fuel)
                 .collect();
             self.b.ins().return_(&zeros);
         }

@@ -84,7 +84,7 @@ pub(crate) fn build_entry(
     // The status: the entry reads the trap flag itself (`entry.rs`), whatever it says.
     results.remove(0);
     if let Some(counter) = counter {
-        let fuel = results.remove(0);
+        let fuel = results.pop().expect("metered code returns the fuel left");
         b.ins().store(trusted(), fuel, counter, 0);
     }
     for (i, v) in results.into_iter().enumerate() {
@@ -126,12 +126,12 @@ pub(crate) fn build_host_adapter(
     let rt = b.ins().load(I64, trusted(), caller, VM_RUNTIME);
     let status = b.ins().load(STATUS, trusted(), rt, RT_TRAP);
     let mut results = vec![status];
-    if let Some(counter) = counter {
-        results.push(b.ins().load(I64, trusted(), counter, 0));
-    }
     for (i, t) in ty.results().iter().enumerate() {
         let v = load_raw(&mut b, clif_type(*t), buf, i);
         results.push(v);
+    }
+    if let Some(counter) = counter {
+        results.push(b.ins().load(I64, trusted(), counter, 0));
     }
     b.ins().return_(&results);
     b.finalize(env.frontend);
