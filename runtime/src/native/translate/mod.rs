@@ -4,9 +4,9 @@
 //! params...) -> (status: i32, results...)`. Values live in SSA form on a
 //! translation-time operand stack; locals are cranelift-frontend variables. Traps are
 //! explicit: a check branches to a cold block that goes, with the trap code, to the
-//! function's one block that sets the runtime's trap flag and records the trap's
-//! backtrace (`native/backtrace.rs`), and then to the shared exit, which returns status
-//! 1; a normal return returns status 0. Every call of Wasm code (a defined function,
+//! function's one block that sets the runtime's trap flag, records the trap's backtrace
+//! (`native/backtrace.rs`) and returns status 1 (and zeros); a normal return returns
+//! status 0. Every call of Wasm code (a defined function,
 //! an import, a table element, a reference, a host adapter) is followed by a test of
 //! the status it returned, in its register, which leaves the same way when it is
 //! non-zero; a libcall that may trap is followed by a test of the trap flag itself
@@ -259,9 +259,8 @@ pub(crate) struct Translator<'a, 'b> {
     /// Bounds checks dominating the current point (see [`InBounds`]).
     facts: Vec<InBounds>,
     results: Vec<Type>,
-    exit_block: Option<Block>,
-    /// Blocks to fill in at the end that store their trap code (none if 0) and go to
-    /// the exit through the block that records the backtrace.
+    /// Blocks to fill in at the end that go, with their trap code (0: the flag is set
+    /// already), to the block that sets the flag, records the backtrace and returns.
     trap_blocks: Vec<(u32, Block)>,
     /// The defined index of the function translated (for its backtrace frame).
     defined: u32,
@@ -358,7 +357,6 @@ pub(crate) fn translate_function(
         mem_defs,
         facts: Vec::new(),
         results,
-        exit_block: None,
         trap_blocks: Vec::new(),
         defined: defined as u32,
         func_refs: HashMap::default(),
@@ -416,11 +414,12 @@ pub(crate) fn builder_at_entry<'a>(
 
 /// The word a trap block passes to `record_backtrace`: the function's defined index plus
 /// one in the high half, the trap code (0: the flag is set already) in the low half.
-/// Never small: when the recording block has one predecessor, Cranelift puts that
-/// block's constant in the recording block itself, and a constant there equal to one the
-/// exit returns (a zero result, say) would be computed once and kept in a callee-saved
-/// register across the libcall, which costs even a leaf function a register save in
-/// its prologue. For the same reason the exit's status is the libcall's result.
+/// Never small: the recording block may hold it as a constant (one trap block, or
+/// Cranelift's removal of a parameter with one predecessor), and a constant there
+/// equal to one the block returns after the libcall (a zero result, say) could be
+/// computed once and kept in a callee-saved register across the libcall, which costs
+/// even a leaf function a register save in its prologue. For the same reason the
+/// status returned is the libcall's result, not a constant 1.
 fn trap_site_word(defined: u32, code: u32) -> u64 {
     ((u64::from(defined) + 1) << 32) | u64::from(code)
 }
@@ -462,18 +461,6 @@ impl Translator<'_, '_> {
 
     fn peekn(&self, n: usize) -> Vec<Value> {
         self.stack[self.stack.len() - n..].to_vec()
-    }
-
-    /// The shared exit: returns the status it is passed (non-zero) and zeros (the
-    /// caller sees the status and ignores them).
-    fn exit_block(&mut self) -> Block {
-        if let Some(b) = self.exit_block {
-            return b;
-        }
-        let b = self.b.create_block();
-        self.b.set_cold_block(b);
-        self.exit_block = Some(b);
-        b
     }
 
     /// A cold block of its own that traps with `kind`. One per check rather than one per
@@ -554,7 +541,7 @@ impl Translator<'_, '_> {
     }
 
     /// Leaves when `cond` is non-zero (the trap flag is set). The branch goes to a cold
-    /// block of its own that jumps to the shared exit, for the reason given at
+    /// block of its own that jumps to the recording block, for the reason given at
     /// [`Translator::trap_block`] (3% of quicksort's compile); inside a `try_table`, to
     /// its dispatch block instead (`exceptions.rs`).
     fn leave_if(&mut self, cond: Value) {
@@ -634,35 +621,45 @@ impl Translator<'_, '_> {
         self.b.inst_results(call).to_vec()
     }
 
+    /// In a trap block: what it passes to `record_backtrace` (`trap_site_word`), after
+    /// storing the fuel left for a trap of an inline check (code non-zero), which has it
+    /// in the variable.
+    fn trap_site(&mut self, code: u32) -> Value {
+        if code != 0 {
+            self.fuel_to_memory();
+        }
+        let word = trap_site_word(self.defined, code);
+        self.b.ins().iconst(types::I64, word as i64)
+    }
+
     fn finish(mut self) {
         let trap_blocks = std::mem::take(&mut self.trap_blocks);
         if !trap_blocks.is_empty() {
             // One block per function calls the libcall, which also sets the trap flag to
             // the code it is passed (0: it is set already): the trap blocks stay a
-            // constant and a jump each, and none needs the runtime's address.
-            let record = self.b.create_block();
-            self.b.set_cold_block(record);
-            let site = self.b.append_block_param(record, types::I64);
-            for (code, block) in trap_blocks {
+            // constant and a jump each, and none needs the runtime's address. A function
+            // with one trap block (a leaf's stack check, often) calls it there: a block
+            // parameter with one predecessor only costs Cranelift time to remove.
+            let site = if let [(code, block)] = trap_blocks[..] {
                 self.b.switch_to_block(block);
-                if code != 0 {
-                    // An inline check's trap: the fuel left is in the variable.
-                    self.fuel_to_memory();
+                self.trap_site(code)
+            } else {
+                let record = self.b.create_block();
+                self.b.set_cold_block(record);
+                let site = self.b.append_block_param(record, types::I64);
+                for (code, block) in trap_blocks {
+                    self.b.switch_to_block(block);
+                    let c = self.trap_site(code);
+                    self.b.ins().jump(record, &block_args(&[c]));
                 }
-                let word = trap_site_word(self.defined, code);
-                let c = self.b.ins().iconst(types::I64, word as i64);
-                self.b.ins().jump(record, &block_args(&[c]));
-            }
-            self.b.switch_to_block(record);
+                self.b.switch_to_block(record);
+                site
+            };
             let fp = self.b.ins().get_frame_pointer(types::I64);
             let status = self.libcall(Libcall::RecordBacktrace, &[self.vmctx, fp, site])[0];
-            let exit = self.exit_block();
-            self.b.ins().jump(exit, &block_args(&[status]));
-        }
-        if let Some(exit) = self.exit_block {
-            self.b.switch_to_block(exit);
-            let status = self.b.append_block_param(exit, STATUS);
-            // Every way here has made the store's counter right (`metering.rs`).
+            // The function's one trap exit: the libcall's status and zeros (the caller
+            // sees the status and ignores them). Every way here has made the store's
+            // counter right (`metering.rs`).
             let fuel = self.fuel.map(|_| self.load_fuel_from_memory());
             let zeros: Vec<Value> = std::iter::once(status)
                 .chain(
