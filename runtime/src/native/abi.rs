@@ -1,8 +1,8 @@
 //! Every Cranelift signature the native engine uses, built here and nowhere else:
 //!
 //! - the **Wasm ABI** of compiled functions and host adapters:
-//!   `(callee_vmctx: i64, caller_vmctx: i64, params...) -> results`, in Cranelift's
-//!   `tail` calling convention ([`WASM_CALL_CONV`]);
+//!   `(callee_vmctx: i64, caller_vmctx: i64, params...) -> (status: i32, results...)`, in
+//!   Cranelift's `tail` calling convention ([`WASM_CALL_CONV`]);
 //! - the **entry trampoline**, called from Rust as [`EntryFn`];
 //! - the **libcalls**, Rust functions declared in `libcalls.rs`'s registry.
 //!
@@ -80,9 +80,20 @@ pub(crate) fn clif_type(t: ValType) -> Type {
 /// it, since an indirect callee's convention is not known at the call.
 pub(crate) const WASM_CALL_CONV: CallConv = CallConv::Tail;
 
-/// The Wasm ABI signature of functions of type `ty`. Code that consumes fuel passes the
-/// fuel left from caller to callee and back in registers: an `i64` after the two vmctx
-/// parameters and before the results (`translate/metering.rs`).
+/// The type of the status every function of the Wasm ABI returns first: 0 when it
+/// returns normally, anything else when it returns because the runtime's trap flag is set
+/// (a trap, an exception or a host function's error is on its way out). The caller tests
+/// it in its register instead of loading the flag (RATIONALE.md, "Native engine: VM
+/// context and traps"). First, so that it is always in a register (`rax`), whatever the
+/// number of results.
+pub(crate) const STATUS: Type = types::I32;
+
+/// The Wasm ABI signature of functions of type `ty`: the status first, then the
+/// results. Code that consumes fuel passes the fuel left from caller to callee and back
+/// in registers (`translate/metering.rs`): an `i64` after the two vmctx parameters and
+/// after the results, where, for a function of one parameter and one result (or of none),
+/// value and fuel come back in the registers they came in (`rcx` and `rdx` on x86-64);
+/// fuel right after the status made every such function swap the two.
 pub(crate) fn wasm_signature(ty: &FuncType, consume_fuel: bool) -> Signature {
     let vmctx = <*mut VMContext>::CLIF;
     let fuel = consume_fuel.then_some(types::I64);
@@ -91,8 +102,9 @@ pub(crate) fn wasm_signature(ty: &FuncType, consume_fuel: bool) -> Signature {
         .chain(fuel)
         .chain(ty.params().iter().map(|t| clif_type(*t)))
         .collect();
-    let results: Vec<Type> = (fuel.into_iter())
+    let results: Vec<Type> = std::iter::once(STATUS)
         .chain(ty.results().iter().map(|t| clif_type(*t)))
+        .chain(fuel)
         .collect();
     signature(WASM_CALL_CONV, &params, &results)
 }

@@ -64,23 +64,39 @@ impl CodeMap {
     }
 }
 
-/// Called (as a libcall) by a compiled function as it returns because the trap flag is
-/// set: defined function `defined` of `vmctx`'s instance, whose frame pointer is `fp`.
-/// Records the entry's Wasm frames in the trap's backtrace if that is not done yet:
+/// Called (as a libcall) by a compiled function as it returns because of a trap:
+/// defined function `defined` of `vmctx`'s instance, whose frame pointer is `fp`, both
+/// in `site` with a trap code (`translate::trap_site_word`: `defined + 1` in the high
+/// half, the code in the low half). A trap of one of the function's own checks passes
+/// its code, which sets the trap flag here (the check's cold block needs no runtime
+/// address); any other way here passes 0, the flag being set already (by a libcall, a
+/// host function or a callee). Returns the status the function returns: 1.
+///
+/// Then records the entry's Wasm frames in the trap's backtrace if that is not done yet:
 /// the runtime's own for a trap code, the pending error's for a trap that came out of a
 /// host function; nothing for any other pending error (an exception, an exit).
 ///
 /// # Safety
 ///
 /// Called by compiled code only (`libcalls.rs`, "Safety"), with its own frame pointer.
-pub(super) unsafe extern "C" fn record_backtrace(vmctx: *mut VMContext, fp: usize, defined: u32) {
+pub(super) unsafe extern "C" fn record_backtrace(
+    vmctx: *mut VMContext,
+    fp: usize,
+    site: u64,
+) -> u32 {
     // SAFETY: compiled code passes its own vmctx, alive while its store is, and calls
     // under an entry of that store on this thread, which leaves the runtime to it.
     let (rt, instance) = unsafe { ((*vmctx).runtime, (*vmctx).instance) };
     // SAFETY: as above; no other reference to the runtime is live during a libcall.
     let rt: &mut VMRuntime = unsafe { &mut *rt };
+    let (defined, code) = (((site >> 32) as u32).wrapping_sub(1), site as u32);
+    if code != 0 {
+        rt.trap = code;
+    }
+    // The status the function returns.
+    const TRAPPED: u32 = 1;
     if rt.backtrace_recorded {
-        return;
+        return TRAPPED;
     }
     // SAFETY: the entry set `store` to the store it holds exclusively and does not
     // touch it until compiled code returns; the runtime is a separate allocation.
@@ -109,6 +125,7 @@ pub(super) unsafe extern "C" fn record_backtrace(vmctx: *mut VMContext, fp: usiz
             rt.backtrace_recorded = true;
         }
     }
+    TRAPPED
 }
 
 /// A module whose code the walk has met.

@@ -137,9 +137,11 @@ declare_libcalls! {
     /// (any tag for `CATCH_ALL`), taken (the flag cleared) with its payload in `buf`;
     /// 0, changing nothing, for anything else pending.
     CatchException => catch_exception(vmctx: *mut VMContext, tag: u32, buf: *mut u128) -> u64;
-    /// A function leaving because the trap flag is set, with its frame pointer and
-    /// defined index: records the trap's backtrace (`backtrace.rs`).
-    RecordBacktrace => record_backtrace(vmctx: *mut VMContext, fp: usize, defined: u32);
+    /// A function leaving because of a trap, with its frame pointer, its defined index
+    /// and a trap code in `site` (`translate::trap_site_word`): sets the trap flag to the
+    /// code unless it is 0 (the flag is set already), then records the trap's backtrace
+    /// (`backtrace.rs`); returns the status the function returns (non-zero).
+    RecordBacktrace => record_backtrace(vmctx: *mut VMContext, fp: usize, site: u64) -> u32;
 }
 
 enum Fail {

@@ -46,6 +46,7 @@ mod table64;
 mod tables;
 mod tail_calls;
 mod tail_calls_interp;
+mod trap_status;
 
 // Tail calls, implemented by the native engine only.
 mod tail_calls_native;

@@ -30,8 +30,9 @@ use super::super::libcalls::Libcall;
 use super::CacheKey;
 
 const MAGIC: [u8; 8] = *b"RTNCODE\0";
-/// Changes whenever the layout of a file or the meaning of its content changes.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// Changes whenever the layout of a file or the meaning of its content changes (3: the
+/// Wasm ABI returns a status first, and `record_backtrace` takes the trap code).
+pub(crate) const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32 + 8;
 const CHECKSUM_LEN: usize = 32;
 

@@ -76,15 +76,16 @@ impl Translator<'_, '_> {
             .collect()
     }
 
-    /// After a Wasm call: the fuel it returns first (right even if it trapped), then its
-    /// trap test.
+    /// After a Wasm call: the fuel it returns last (right even if it trapped), then the
+    /// test of the status it returns first.
     fn finish_call(&mut self, call: ir::Inst) {
         let mut results = self.b.inst_results(call).to_vec();
+        let status = results.remove(0);
         if self.fuel.is_some() {
-            let fuel = results.remove(0);
+            let fuel = results.pop().expect("metered code returns the fuel left");
             self.fuel_returned(fuel);
         }
-        self.check_trap();
+        self.check_status(status);
         self.reload_defs_after_call();
         self.stack.extend(results);
     }
@@ -121,7 +122,8 @@ impl Translator<'_, '_> {
         if !self.indirect_types.contains(&type_index) {
             self.indirect_types.push(type_index);
         }
-        let (vmctx, rt) = (self.vmctx, self.rt);
+        let vmctx = self.vmctx;
+        let rt = self.runtime_for_cache();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let check_type = self.b.create_block();
@@ -227,8 +229,8 @@ impl Translator<'_, '_> {
     }
 
     /// Calls `code` with the Wasm ABI of type `type_index` and vmctx `callee`. A tail
-    /// call ends the block: the callee returns straight to this function's caller,
-    /// which tests the trap flag as after any call.
+    /// call ends the block: the callee returns its status straight to this function's
+    /// caller, which tests it as after any call.
     pub(super) fn call_code(
         &mut self,
         kind: CallKind,

@@ -9,7 +9,7 @@
 use cranelift_codegen::ir::{self, InstBuilder, JumpTableData, Type, Value};
 use wasmparser::{BlockType, BrTable};
 
-use super::{Frame, FrameKind, Translator, block_args, clif_type, wp_type};
+use super::{Frame, FrameKind, STATUS, Translator, block_args, clif_type, wp_type};
 use crate::error::{Result, TrapKind};
 
 impl Translator<'_, '_> {
@@ -298,7 +298,9 @@ impl Translator<'_, '_> {
         if self.control.is_empty() {
             if dest_reachable {
                 let fuel = self.fuel_left();
-                let values: Vec<Value> = fuel.into_iter().chain(results).collect();
+                let status = self.b.ins().iconst(STATUS, 0);
+                let values: Vec<Value> =
+                    std::iter::once(status).chain(results).chain(fuel).collect();
                 self.b.ins().return_(&values);
             }
             self.reachable = false;

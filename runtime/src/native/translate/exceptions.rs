@@ -4,8 +4,9 @@
 //! An exception unwinds native frames the way a trap does (RATIONALE.md, "Exceptions"):
 //! `throw` (a libcall) makes the exception object in the store and leaves it in the
 //! runtime as the pending error, the trap flag set to `PENDING_ERROR`; every function
-//! returns as soon as it sees the flag after a call. Only a call *inside a `try_table`*
-//! does something else on that cold path: it branches to the `try_table`'s dispatch
+//! returns as soon as it sees the flag set after a call (a callee's non-zero status, or
+//! the flag itself after a libcall), with status 1 to its own caller. Only a call
+//! *inside a `try_table`* does something else on that cold path: it branches to the `try_table`'s dispatch
 //! block, which asks the `catch_exception` libcall, clause by clause, whether the
 //! pending error is an exception that clause catches. A match takes the exception
 //! (clearing the flag), loads its payload from a stack buffer the libcall filled and

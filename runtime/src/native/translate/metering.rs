@@ -51,7 +51,8 @@ impl Translator<'_, '_> {
 
     /// The address of the store's counter (constant during a call: set at entry).
     fn fuel_counter(&mut self) -> Value {
-        self.b.ins().load(types::I64, readonly(), self.rt, RT_FUEL)
+        let rt = self.runtime();
+        self.b.ins().load(types::I64, readonly(), rt, RT_FUEL)
     }
 
     /// Takes `amount` from the fuel left, or traps with "all fuel consumed" leaving it

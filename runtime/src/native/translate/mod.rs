@@ -1,13 +1,20 @@
 //! Wasm operators to Cranelift IR, one function at a time.
 //!
 //! The Wasm ABI of every compiled function is `(callee_vmctx: i64, caller_vmctx: i64,
-//! params...) -> results`. Values live in SSA form on a translation-time operand stack;
-//! locals are cranelift-frontend variables. Traps are explicit: a check branches to a
-//! cold block that stores the trap code in the runtime's trap flag and returns, and
-//! every call is followed by a test of that flag (RATIONALE.md, "Native engine: VM
-//! context and traps"); a tail call has no "after": its callee returns to this
-//! function's caller, which tests the flag. Every such return goes through one block
-//! that records the trap's backtrace first (`native/backtrace.rs`).
+//! params...) -> (status: i32, results...)`. Values live in SSA form on a
+//! translation-time operand stack; locals are cranelift-frontend variables. Traps are
+//! explicit: a check branches to a cold block that goes, with the trap code, to the
+//! function's one block that sets the runtime's trap flag, records the trap's backtrace
+//! (`native/backtrace.rs`) and returns status 1 (and zeros); a normal return returns
+//! status 0. Every call of Wasm code (a defined function,
+//! an import, a table element, a reference, a host adapter) is followed by a test of
+//! the status it returned, in its register, which leaves the same way when it is
+//! non-zero; a libcall that may trap is followed by a test of the trap flag itself
+//! (RATIONALE.md, "Native engine: VM context and traps"). A tail call has no "after":
+//! its callee returns its status to this function's caller, which tests it. The flag
+//! stays what says which trap it is; the status only says that the flag is set. The
+//! runtime's address (`VM_RUNTIME`) is loaded where it is used, not once per function,
+//! so that it does not occupy a register across the function.
 //!
 //! The translator implements wasmparser's `VisitOperator` and `VisitSimdOperator`:
 //! `visit` maps each operator to the method that translates it, one line per operator,
@@ -40,7 +47,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use super::CodeOptions;
-use super::abi::{clif_type, libcall_signature};
+use super::abi::{STATUS, clif_type, libcall_signature};
 use super::libcalls::Libcall;
 use super::vmctx::{
     INTERRUPT_STACK_LIMIT, RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code,
@@ -242,7 +249,6 @@ pub(crate) struct Translator<'a, 'b> {
     /// Blocks opened inside unreachable code (skipped, only counted).
     unreachable_depth: u32,
     vmctx: Value,
-    rt: Value,
     /// Definition pointer of each memory, loaded in the entry block.
     mem_defs: Vec<Value>,
     /// Whether the entry block also loads each memory's base and length.
@@ -253,9 +259,8 @@ pub(crate) struct Translator<'a, 'b> {
     /// Bounds checks dominating the current point (see [`InBounds`]).
     facts: Vec<InBounds>,
     results: Vec<Type>,
-    exit_block: Option<Block>,
-    /// Blocks to fill in at the end that store their trap code (none if 0) and go to
-    /// the exit through the block that records the backtrace.
+    /// Blocks to fill in at the end that go, with their trap code (0: the flag is set
+    /// already), to the block that sets the flag, records the backtrace and returns.
     trap_blocks: Vec<(u32, Block)>,
     /// The defined index of the function translated (for its backtrace frame).
     defined: u32,
@@ -296,7 +301,6 @@ pub(crate) fn translate_function(
     declare_regions(func);
     let (mut b, params) = builder_at_entry(func, fbc);
     let vmctx = params[0];
-    let rt = b.ins().load(types::I64, readonly(), vmctx, VM_RUNTIME);
     // Metered code receives the fuel left after the two vmctx parameters.
     let first_param = 2 + usize::from(env.options.consume_fuel);
 
@@ -348,13 +352,11 @@ pub(crate) fn translate_function(
         reachable: true,
         unreachable_depth: 0,
         vmctx,
-        rt,
         mem_preloaded: vec![false; mem_defs.len()],
         after_calls: Vec::new(),
         mem_defs,
         facts: Vec::new(),
         results,
-        exit_block: None,
         trap_blocks: Vec::new(),
         defined: defined as u32,
         func_refs: HashMap::default(),
@@ -410,6 +412,18 @@ pub(crate) fn builder_at_entry<'a>(
     (b, params)
 }
 
+/// The word a trap block passes to `record_backtrace`: the function's defined index plus
+/// one in the high half, the trap code (0: the flag is set already) in the low half.
+/// Never small: the recording block may hold it as a constant (one trap block, or
+/// Cranelift's removal of a parameter with one predecessor), and a constant there
+/// equal to one the block returns after the libcall (a zero result, say) could be
+/// computed once and kept in a callee-saved register across the libcall, which costs
+/// even a leaf function a register save in its prologue. For the same reason the
+/// status returned is the libcall's result, not a constant 1.
+fn trap_site_word(defined: u32, code: u32) -> u64 {
+    ((u64::from(defined) + 1) << 32) | u64::from(code)
+}
+
 pub(crate) fn zero_value(b: &mut FunctionBuilder<'_>, t: Type) -> Value {
     match t {
         types::F32 => b.ins().f32const(0.0),
@@ -449,21 +463,12 @@ impl Translator<'_, '_> {
         self.stack[self.stack.len() - n..].to_vec()
     }
 
-    /// The shared exit: returns zeros (the caller sees the trap flag and ignores them).
-    fn exit_block(&mut self) -> Block {
-        if let Some(b) = self.exit_block {
-            return b;
-        }
-        let b = self.b.create_block();
-        self.b.set_cold_block(b);
-        self.exit_block = Some(b);
-        b
-    }
-
     /// A cold block of its own that traps with `kind`. One per check rather than one per
     /// kind: a shared one would make every check's edge to it critical, and Cranelift
     /// would split each such edge with an extra block anyway, which cost 3-11% of the
     /// compile instructions of lz, nbody and sha256.
+    /// The block stores nothing itself: the function's recording block sets the flag
+    /// (`finish`), so that no trap block needs the runtime's address.
     fn trap_block(&mut self, kind: TrapKind) -> Block {
         let b = self.b.create_block();
         self.b.set_cold_block(b);
@@ -492,18 +497,60 @@ impl Translator<'_, '_> {
         self.reachable = false;
     }
 
-    /// After a call: return at once if the callee trapped, threw or a host function
-    /// failed. The branch goes to a cold block of its own that jumps to the shared exit,
-    /// for the reason given at [`Translator::trap_block`] (3% of quicksort's compile);
-    /// inside a `try_table`, to its dispatch block instead (`exceptions.rs`).
+    /// The address of the store's runtime (`VMRuntime`), loaded here from the vmctx.
+    /// A plain load, not a `readonly` one that Cranelift would treat as pure and share
+    /// with every later use (and hoist out of loops), which made the address live across
+    /// the whole function in a callee-saved register; alias analysis still reuses one
+    /// such load until the next call. The cold paths that need the runtime load it there.
+    fn runtime(&mut self) -> Value {
+        self.b
+            .ins()
+            .load(types::I64, trusted(), self.vmctx, VM_RUNTIME)
+    }
+
+    /// The runtime's address for the function cache lookup of `call_indirect` and
+    /// `call_ref` (`calls.rs`), which every such call makes: a pure load, which
+    /// Cranelift shares between the lookups and hoists out of the loops that make them,
+    /// so that a loop of indirect calls keeps the address in a register rather than
+    /// loading it again after every call (measured: RATIONALE.md, "Native engine: VM
+    /// context and traps"). Its flags differ from the stack check's pure load of the
+    /// same field (no `aligned`, which changes no code on the hosts we support), so
+    /// that Cranelift keeps the two apart and the address is live only from the first
+    /// lookup on, not from the function's entry.
+    fn runtime_for_cache(&mut self) -> Value {
+        let flags = MemFlagsData::new()
+            .with_notrap()
+            .with_readonly()
+            .with_can_move();
+        self.b.ins().load(types::I64, flags, self.vmctx, VM_RUNTIME)
+    }
+
+    /// After a libcall that may trap: return at once if it did, by a test of the trap
+    /// flag in the runtime (libcalls are slow anyway, and return no status).
     fn check_trap(&mut self) {
-        let flag = self.b.ins().load(types::I32, trusted(), self.rt, RT_TRAP);
+        let rt = self.runtime();
+        let flag = self.b.ins().load(types::I32, trusted(), rt, RT_TRAP);
+        self.leave_if(flag);
+    }
+
+    /// After a call of Wasm code (or a host adapter): return at once if its `status` is
+    /// non-zero, i.e. the callee trapped, threw or a host function failed (the flag is
+    /// set), without loading anything.
+    fn check_status(&mut self, status: Value) {
+        self.leave_if(status);
+    }
+
+    /// Leaves when `cond` is non-zero (the trap flag is set). The branch goes to a cold
+    /// block of its own that jumps to the recording block, for the reason given at
+    /// [`Translator::trap_block`] (3% of quicksort's compile); inside a `try_table`, to
+    /// its dispatch block instead (`exceptions.rs`).
+    fn leave_if(&mut self, cond: Value) {
         let out = match self.dispatch_block() {
             Some(dispatch) => dispatch,
             None => self.returning_block(),
         };
         let cont = self.b.create_block();
-        self.b.ins().brif(flag, out, &[], cont, &[]);
+        self.b.ins().brif(cond, out, &[], cont, &[]);
         self.enter(cont);
     }
 
@@ -529,9 +576,14 @@ impl Translator<'_, '_> {
                 .ins()
                 .load(types::I64, trusted(), state, INTERRUPT_STACK_LIMIT)
         } else {
-            self.b
+            // `readonly`, hence pure for Cranelift: its own value, which the plain loads
+            // of [`Self::runtime`] elsewhere are never replaced by, and not the one of
+            // [`Self::runtime_for_cache`] either (other flags).
+            let rt = self
+                .b
                 .ins()
-                .load(types::I64, trusted(), self.rt, RT_STACK_LIMIT)
+                .load(types::I64, readonly(), self.vmctx, VM_RUNTIME);
+            self.b.ins().load(types::I64, trusted(), rt, RT_STACK_LIMIT)
         };
         let below = self
             .b
@@ -569,41 +621,54 @@ impl Translator<'_, '_> {
         self.b.inst_results(call).to_vec()
     }
 
+    /// In a trap block: what it passes to `record_backtrace` (`trap_site_word`), after
+    /// storing the fuel left for a trap of an inline check (code non-zero), which has it
+    /// in the variable.
+    fn trap_site(&mut self, code: u32) -> Value {
+        if code != 0 {
+            self.fuel_to_memory();
+        }
+        let word = trap_site_word(self.defined, code);
+        self.b.ins().iconst(types::I64, word as i64)
+    }
+
     fn finish(mut self) {
         let trap_blocks = std::mem::take(&mut self.trap_blocks);
         if !trap_blocks.is_empty() {
-            // One block per function calls the libcall: the trap blocks stay a store and
-            // a jump each, as small as they were without backtraces.
-            let record = self.b.create_block();
-            self.b.set_cold_block(record);
-            for (code, block) in trap_blocks {
+            // One block per function calls the libcall, which also sets the trap flag to
+            // the code it is passed (0: it is set already): the trap blocks stay a
+            // constant and a jump each, and none needs the runtime's address. A function
+            // with one trap block (a leaf's stack check, often) calls it there: a block
+            // parameter with one predecessor only costs Cranelift time to remove.
+            let site = if let [(code, block)] = trap_blocks[..] {
                 self.b.switch_to_block(block);
-                if code != 0 {
-                    // An inline check's trap: the fuel left is in the variable.
-                    self.fuel_to_memory();
-                    let c = self.b.ins().iconst(types::I32, code as i64);
-                    self.b.ins().store(trusted(), c, self.rt, RT_TRAP);
+                self.trap_site(code)
+            } else {
+                let record = self.b.create_block();
+                self.b.set_cold_block(record);
+                let site = self.b.append_block_param(record, types::I64);
+                for (code, block) in trap_blocks {
+                    self.b.switch_to_block(block);
+                    let c = self.trap_site(code);
+                    self.b.ins().jump(record, &block_args(&[c]));
                 }
-                self.b.ins().jump(record, &[]);
-            }
-            self.b.switch_to_block(record);
+                self.b.switch_to_block(record);
+                site
+            };
             let fp = self.b.ins().get_frame_pointer(types::I64);
-            let defined = self.b.ins().iconst(types::I32, self.defined as i64);
-            self.libcall(Libcall::RecordBacktrace, &[self.vmctx, fp, defined]);
-            let exit = self.exit_block();
-            self.b.ins().jump(exit, &[]);
-        }
-        if let Some(exit) = self.exit_block {
-            self.b.switch_to_block(exit);
-            // Every way here has made the store's counter right (`metering.rs`).
+            let status = self.libcall(Libcall::RecordBacktrace, &[self.vmctx, fp, site])[0];
+            // The function's one trap exit: the libcall's status and zeros (the caller
+            // sees the status and ignores them). Every way here has made the store's
+            // counter right (`metering.rs`).
             let fuel = self.fuel.map(|_| self.load_fuel_from_memory());
-            let zeros: Vec<Value> = (fuel.into_iter())
+            let zeros: Vec<Value> = std::iter::once(status)
                 .chain(
                     self.results
                         .clone()
                         .into_iter()
                         .map(|t| zero_value(&mut self.b, t)),
                 )
+                .chain(fuel)
                 .collect();
             self.b.ins().return_(&zeros);
         }

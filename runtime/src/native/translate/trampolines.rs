@@ -7,7 +7,8 @@
 //! - The **host adapter** has the Wasm ABI (in the `tail` convention, so Wasm may
 //!   tail-call it like any function); its `callee_vmctx` is a host function's store
 //!   index. It spills the arguments to a stack buffer and calls the `host_call` libcall,
-//!   then loads the results (the caller tests the trap flag as after any call).
+//!   then loads the results and returns the trap flag as its status (0 unless the host
+//!   function failed), which the caller tests as after any call.
 //!
 //! With fuel metering, Wasm code passes the fuel left in registers (`metering.rs`): the
 //! entry trampoline takes it from the store's counter and puts back what the callee
@@ -20,9 +21,9 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use super::{Env, builder_at_entry, import_libcall, readonly, trusted};
-use crate::native::abi::clif_type;
+use crate::native::abi::{STATUS, clif_type};
 use crate::native::libcalls::Libcall;
-use crate::native::vmctx::{RT_FUEL, VM_RUNTIME};
+use crate::native::vmctx::{RT_FUEL, RT_TRAP, VM_RUNTIME};
 use crate::values::FuncType;
 
 use types::{F32, I32, I64};
@@ -80,8 +81,10 @@ pub(crate) fn build_entry(
     let sig = b.import_signature(env.sigs[type_index].clone());
     let call = b.ins().call_indirect(sig, code, &args);
     let mut results = b.inst_results(call).to_vec();
+    // The status: the entry reads the trap flag itself (`entry.rs`), whatever it says.
+    results.remove(0);
     if let Some(counter) = counter {
-        let fuel = results.remove(0);
+        let fuel = results.pop().expect("metered code returns the fuel left");
         b.ins().store(trusted(), fuel, counter, 0);
     }
     for (i, v) in results.into_iter().enumerate() {
@@ -120,13 +123,15 @@ pub(crate) fn build_host_adapter(
     }
     let host_call = import_libcall(b.func, Libcall::HostCall, env.call_conv);
     b.ins().call(host_call, &[caller, func_index, buf]);
-    let mut results = Vec::new();
-    if let Some(counter) = counter {
-        results.push(b.ins().load(I64, trusted(), counter, 0));
-    }
+    let rt = b.ins().load(I64, trusted(), caller, VM_RUNTIME);
+    let status = b.ins().load(STATUS, trusted(), rt, RT_TRAP);
+    let mut results = vec![status];
     for (i, t) in ty.results().iter().enumerate() {
         let v = load_raw(&mut b, clif_type(*t), buf, i);
         results.push(v);
+    }
+    if let Some(counter) = counter {
+        results.push(b.ins().load(I64, trusted(), counter, 0));
     }
     b.ins().return_(&results);
     b.finalize(env.frontend);
