@@ -106,32 +106,21 @@ fn out_of_bounds_deep_in_a_chain(strategy: Strategy) {
     // Just past the end, far into the guard, and at the top of the address space.
     for addr in [65536 - 15, 65536, 1 << 20, -16] {
         let arg = [Value::I32(addr)];
-        let expected = Frames {
-            kept: load.clone(),
-            omitted: 0,
-        };
-        same_with_and_without(strategy, &expected, |engine| {
-            let store = Store::new(engine);
-            HostModuleBuilder::new("host")
-                .func_wrap("nop", || {})
-                .instantiate(&store)
-                .unwrap();
-            let inst = instantiate(&store, CHAIN, None);
-            oob_frames(&store, &inst, "load", &arg)
-        });
-        let expected = Frames {
-            kept: store_frames.clone(),
-            omitted: 0,
-        };
-        same_with_and_without(strategy, &expected, |engine| {
-            let store = Store::new(engine);
-            HostModuleBuilder::new("host")
-                .func_wrap("nop", || {})
-                .instantiate(&store)
-                .unwrap();
-            let inst = instantiate(&store, CHAIN, None);
-            oob_frames(&store, &inst, "store", &arg)
-        });
+        for (export, frames) in [("load", &load), ("store", &store_frames)] {
+            let expected = Frames {
+                kept: frames.clone(),
+                omitted: 0,
+            };
+            same_with_and_without(strategy, &expected, |engine| {
+                let store = Store::new(engine);
+                HostModuleBuilder::new("host")
+                    .func_wrap("nop", || {})
+                    .instantiate(&store)
+                    .unwrap();
+                let inst = instantiate(&store, CHAIN, None);
+                oob_frames(&store, &inst, export, &arg)
+            });
+        }
     }
 }
 
