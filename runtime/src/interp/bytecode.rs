@@ -245,7 +245,7 @@ macro_rules! for_each_instr {
                 // --- Exceptions (`exec/exceptions.rs`) ---
                 /// `throw` of tag `tag` (module index space), its payload in the slots
                 /// from `base` on (read, checked, by the outer loop).
-                Throw { tag: u32, base: u32 } ends;
+                Throw { tag: u32, base: base } ends;
                 /// `throw_ref` of the exnref in `src` (null traps).
                 ThrowRef { src: slot } ends;
             },
@@ -418,6 +418,27 @@ macro_rules! visit_field {
     }};
 }
 
+/// Applies `$f` to field `$value` of kind `$kind` if it holds a slot (`map_slots`).
+macro_rules! map_field {
+    ($f:ident, slot, $value:ident) => {
+        *$value = $f(*$value)
+    };
+    ($f:ident, result, $value:ident) => {
+        *$value = $f(*$value)
+    };
+    ($f:ident, wide, $value:ident) => {
+        *$value = $f(*$value)
+    };
+    ($f:ident, base, $value:ident) => {
+        *$value = $f(*$value)
+    };
+    // `by_op*` fields are mapped by their operator's uses (`map_slots`); the rest are
+    // immediates.
+    ($f:ident, $other:ident, $value:ident) => {{
+        let _ = $value;
+    }};
+}
+
 macro_rules! define_instr {
     (
         others: {
@@ -490,6 +511,48 @@ macro_rules! define_instr {
                     })*
                     $(Instr::$lname { $($lfield),* } => {
                         $(visit_field!(v, $lkind, $lfield);)*
+                    })*
+                }
+            }
+
+            /// Replaces every slot this instruction reads or writes (the fields
+            /// `visit_operands` reports as slots, a `Simd`'s as its operator uses them,
+            /// and the `base` of the values a call or throw passes) by `f` of it. The
+            /// `Extra` word after it is the caller's (`code::map_slots`).
+            pub(crate) fn map_slots(&mut self, f: &mut impl FnMut(Slot) -> Slot) {
+                if let Instr::Simd { op, dst, a, b } = self {
+                    let (d, x, y, _) = crate::interp::simd::operands(*op);
+                    for (used, slot) in [(d, dst), (x, a), (y, b)] {
+                        if used != crate::interp::simd::Use::Imm {
+                            *slot = f(*slot);
+                        }
+                    }
+                    return;
+                }
+                match self {
+                    $(Instr::$un { dst, src })|* => {
+                        *dst = f(*dst);
+                        *src = f(*src);
+                    }
+                    $(Instr::$unt { dst, src })|* => {
+                        *dst = f(*dst);
+                        *src = f(*src);
+                    }
+                    $(Instr::$bin { dst, lhs, rhs })|* => {
+                        *dst = f(*dst);
+                        *lhs = f(*lhs);
+                        *rhs = f(*rhs);
+                    }
+                    $(Instr::$bint { dst, lhs, rhs })|* => {
+                        *dst = f(*dst);
+                        *lhs = f(*lhs);
+                        *rhs = f(*rhs);
+                    }
+                    $(Instr::$name $({ $($field),* })? => {
+                        $($(map_field!(f, $kind, $field);)*)?
+                    })*
+                    $(Instr::$lname { $($lfield),* } => {
+                        $(map_field!(f, $lkind, $lfield);)*
                     })*
                 }
             }

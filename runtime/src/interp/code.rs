@@ -102,6 +102,22 @@ impl Code {
     }
 }
 
+/// Replaces every slot of `instrs` by `f` of it: each instruction's own slot fields
+/// ([`Instr::map_slots`]) and the slot in the `Extra` word after an instruction that reads
+/// one as a slot. Run before [`Code::new`], which then checks the result.
+pub(crate) fn map_slots(instrs: &mut [Instr], mut f: impl FnMut(Slot) -> Slot) {
+    let mut extra_is_slot = false;
+    for instr in instrs.iter_mut() {
+        if let (true, Instr::Extra { a, .. }) = (extra_is_slot, &mut *instr) {
+            *a = f(*a);
+            extra_is_slot = false;
+            continue;
+        }
+        extra_is_slot = matches!(facts(instr).extra, ExtraUse::Slot | ExtraUse::WideSlot);
+        instr.map_slots(&mut f);
+    }
+}
+
 /// How an instruction uses the word after it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum ExtraUse {
@@ -219,6 +235,59 @@ mod tests {
             as_simd.slots.sort();
             assert_eq!(ours, as_simd, "{lowered:?}");
         }
+    }
+
+    #[test]
+    fn map_slots_maps_slots_and_their_extra_words_only() {
+        let mut code = vec![
+            Instr::Select {
+                dst: 1,
+                lhs: 2,
+                rhs: 3,
+            },
+            Instr::Extra { a: 4, b: 5, c: 6 },
+            Instr::Call { func: 7, base: 8 },
+            Instr::I32Load {
+                dst: 9,
+                addr: 10,
+                offset: 11,
+            },
+            Instr::MemoryInit {
+                dst: 12,
+                src: 13,
+                len: 14,
+            },
+            Instr::Extra { a: 15, b: 0, c: 0 },
+            Instr::Return,
+        ];
+        map_slots(&mut code, |s| s + 100);
+        assert_eq!(
+            code,
+            vec![
+                Instr::Select {
+                    dst: 101,
+                    lhs: 102,
+                    rhs: 103,
+                },
+                // The condition slot `select` reads from its `Extra`; b and c unused.
+                Instr::Extra { a: 104, b: 5, c: 6 },
+                // A call's base is where its arguments are: a slot too.
+                Instr::Call { func: 7, base: 108 },
+                Instr::I32Load {
+                    dst: 109,
+                    addr: 110,
+                    offset: 11,
+                },
+                Instr::MemoryInit {
+                    dst: 112,
+                    src: 113,
+                    len: 114,
+                },
+                // `memory.init`'s `Extra` holds the data segment: an immediate.
+                Instr::Extra { a: 15, b: 0, c: 0 },
+                Instr::Return,
+            ]
+        );
     }
 
     #[test]

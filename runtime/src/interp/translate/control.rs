@@ -359,12 +359,20 @@ impl Translator<'_> {
         let dsts = Self::layout(&self.result_wide);
         let width = |i: usize| 1 + self.result_wide[i] as u32;
         // Copying result i into its slots must not clobber the source of a later
-        // result; if it would, go through the canonical slots first (all at or above
-        // their targets).
+        // result; if it might, go through the canonical slots first (all at or above
+        // their targets). An operand-stack slot's final number is not known yet (the
+        // constants met later push the stack up), so only its lowest is compared: a
+        // hazard is assumed wherever it cannot be ruled out.
         let srcs: Vec<Result<Slot, u64>> = (len - n..len).map(|p| self.src_of(p)).collect();
         let hazard = (0..n).any(|i| {
             (i + 1..n).any(|j| match srcs[j] {
-                Ok(s) => s < dsts[i] + width(i) && dsts[i] < s + width(j),
+                Ok(s) if s & super::STACK_MARK != 0 => {
+                    self.lowest_final_slot(s) < dsts[i] + width(i)
+                }
+                Ok(s) => {
+                    let s = self.lowest_final_slot(s);
+                    s < dsts[i] + width(i) && dsts[i] < s + width(j)
+                }
                 Err(_) => false,
             })
         });

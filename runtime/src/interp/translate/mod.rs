@@ -22,8 +22,8 @@ use rustc_hash::FxHashMap as HashMap;
 use wasmparser::{BlockType, Operator};
 
 use super::bytecode::{FuncCode, Handler, Instr, Slot};
-use super::code::Code;
-use super::simd::{SimdOp, splat_const};
+use super::code::{self, Code};
+use super::simd::SimdOp;
 use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
 use crate::module::fuel::MeteringPlan;
@@ -32,6 +32,14 @@ use crate::values::ValType;
 /// Constants beyond this many per function are written by `Const` instructions instead
 /// of getting a slot (every slot costs a copy per call).
 const MAX_CONST_SLOTS: usize = 256;
+/// Marks a constant slot during translation: constants are numbered as they are met, so
+/// the operand stack, which follows them, starts where only the end knows. Real slots are
+/// below `u32::MAX / 2` (a larger frame is refused), so a marked one left over fails
+/// `Code::new`.
+const CONST_MARK: Slot = 1 << 31;
+/// Marks an operand-stack slot during translation (its offset from the stack's base).
+/// Locals, and the result slots `0..` a return writes, are numbered as they are.
+const STACK_MARK: Slot = 1 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operand {
@@ -107,8 +115,10 @@ pub(crate) struct Translator<'a> {
     /// The first of the two constant slots of a `v128` constant (`v128.const`, or a
     /// splat of a scalar constant).
     v128_slots: HashMap<u128, Slot>,
-    /// Slot of operand-stack position 0.
+    /// Slot of operand-stack position 0: `STACK_MARK` while translating (`STACK_MARK`).
     stack_base: u32,
+    /// Params plus declared locals (slots, a `v128` taking two).
+    num_locals: u32,
     /// The most slots the operand stack ever needs.
     max_height: usize,
     /// The instruction that produced the top `Stack` operand, if it is the last one
@@ -166,52 +176,11 @@ pub(crate) fn translate(
     let num_locals = num_locals as u32;
     let result_wide: Vec<bool> = ty.results().iter().map(|t| *t == ValType::V128).collect();
 
-    // Pass 1: collect the distinct constants, to lay out the constant slots.
-    // A `v128.const`, or a splat of a scalar constant, gets two consecutive slots.
-    let mut consts = Vec::new();
-    let mut const_slots = HashMap::default();
-    let mut v128_slots = HashMap::default();
-    let mut last_scalar = None;
-    let mut calls = false;
-    let mut reader = body.get_operators_reader().map_err(malformed)?;
-    while !reader.eof() {
-        let op = reader.read().map_err(malformed)?;
-        calls |= matches!(
-            op,
-            Operator::Call { .. }
-                | Operator::CallIndirect { .. }
-                | Operator::CallRef { .. }
-                | Operator::ReturnCall { .. }
-                | Operator::ReturnCallIndirect { .. }
-                | Operator::ReturnCallRef { .. }
-        );
-        let scalar = last_scalar.take();
-        let v128 = match op {
-            Operator::V128Const { value } => Some(u128::from_le_bytes(*value.bytes())),
-            ref op => scalar.and_then(|x| splat_const(op, x)),
-        };
-        if let Some(v) = v128 {
-            if consts.len() + 2 <= MAX_CONST_SLOTS && !v128_slots.contains_key(&v) {
-                v128_slots.insert(v, num_locals + consts.len() as u32);
-                consts.extend([v as u64, (v >> 64) as u64]);
-            }
-            continue;
-        }
-        let bits = match op {
-            Operator::I32Const { value } => value as u32 as u64,
-            Operator::I64Const { value } => value as u64,
-            Operator::F32Const { value } => value.bits() as u64,
-            Operator::F64Const { value } => value.bits(),
-            Operator::RefNull { .. } => 0,
-            _ => continue,
-        };
-        last_scalar = Some(bits);
-        if consts.len() < MAX_CONST_SLOTS && !const_slots.contains_key(&bits) {
-            const_slots.insert(bits, num_locals + consts.len() as u32);
-            consts.push(bits);
-        }
-    }
-
+    // Constants get slots as the translation meets them, numbered apart from the other
+    // slots (`CONST_MARK`) until their count is known (RATIONALE.md, "Interpreter:
+    // constant slots without a first pass"). Only the interruption check at the entry
+    // needs to know ahead whether the function calls.
+    let calls = interruptible && calls_anything(&body)?;
     let mut t = Translator {
         info,
         instrs: Vec::new(),
@@ -225,10 +194,11 @@ pub(crate) fn translate(
         result_wide: result_wide.clone(),
         v128_consts: Vec::new(),
         v128_const_index: HashMap::default(),
-        stack_base: num_locals + consts.len() as u32,
-        consts,
-        const_slots,
-        v128_slots,
+        stack_base: STACK_MARK,
+        num_locals,
+        consts: Vec::new(),
+        const_slots: HashMap::default(),
+        v128_slots: HashMap::default(),
         max_height: 0,
         last_def: None,
         reachable: true,
@@ -255,7 +225,7 @@ pub(crate) fn translate(
         t.emit(Instr::CheckInterrupt);
     }
 
-    // Pass 2: translate, each reachable operator through its visit method (`visit.rs`).
+    // Translate, each reachable operator through its visit method (`visit.rs`).
     // Unreachable code is only scanned for the `else`/`end` that makes it reachable again.
     let plan = match consume_fuel {
         true => Some(MeteringPlan::of(&body)?),
@@ -278,20 +248,26 @@ pub(crate) fn translate(
         }
     }
 
-    let frame_size = t.stack_base as u64 + t.max_height as u64 + 1;
-    if frame_size > u32::MAX as u64 / 2 {
+    // Slots: locals, constants and the deepest operand stack, each numbered now.
+    let num_consts = t.consts.len() as u32;
+    let frame_size = num_locals as u64 + num_consts as u64 + t.max_height as u64 + 1;
+    if frame_size > u32::MAX as u64 / 2 || t.max_height as u64 >= STACK_MARK as u64 {
         return Err(Error::unsupported("function frame too large"));
     }
     peephole::thread_jumps(&mut t.instrs);
-    let consts = Consts {
-        values: &t.consts,
-        end: t.stack_base,
-    };
-    peephole::fuse_counters(&mut t.instrs, |s| consts.value(s));
+    peephole::fuse_counters(&mut t.instrs, |s| const_value(&t.consts, s));
     if interruptible || consume_fuel {
         metering::use_metered_forms(&mut t.instrs);
     }
-    // Slots: locals, constants and the deepest operand stack.
+    let place = |s: Slot| match s {
+        s if s & CONST_MARK != 0 => num_locals + (s & !CONST_MARK),
+        s if s & STACK_MARK != 0 => num_locals + num_consts + (s & !STACK_MARK),
+        local_or_result => local_or_result,
+    };
+    code::map_slots(&mut t.instrs, place);
+    for h in t.handlers.iter_mut() {
+        h.dst = place(h.dst);
+    }
     let instrs = Code::new(t.instrs, frame_size as u32)
         .map_err(|e| Error::internal(format!("interpreter: translated code failed checks: {e}")))?;
     let num_instrs = instrs.len() as u32;
@@ -323,28 +299,79 @@ pub(crate) fn translate(
     })
 }
 
-/// The constant slots, which end at `end` (the operand stack's base).
-struct Consts<'a> {
-    values: &'a [u64],
-    end: Slot,
+/// The value of constant slot `s` while translating (`None` if `s` is not one): such a
+/// slot is `CONST_MARK` plus the constant's index in `consts`.
+fn const_value(consts: &[u64], s: Slot) -> Option<u64> {
+    match s & CONST_MARK {
+        0 => None,
+        _ => consts.get((s & !CONST_MARK) as usize).copied(),
+    }
 }
 
-impl Consts<'_> {
-    /// The value of constant slot `s` (`None` if `s` is not one).
-    fn value(&self, s: Slot) -> Option<u64> {
-        let first = self.end - self.values.len() as u32;
-        self.values.get(s.checked_sub(first)? as usize).copied()
+/// Whether a function body calls (any call instruction, tail calls included).
+fn calls_anything(body: &wasmparser::FunctionBody) -> Result<bool> {
+    let mut reader = body.get_operators_reader().map_err(malformed)?;
+    while !reader.eof() {
+        if matches!(
+            reader.read().map_err(malformed)?,
+            Operator::Call { .. }
+                | Operator::CallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCall { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::ReturnCallRef { .. }
+        ) {
+            return Ok(true);
+        }
     }
+    Ok(false)
 }
 
 impl Translator<'_> {
     /// The value of constant slot `s` (`None` if `s` is not one).
     fn const_value(&self, s: Slot) -> Option<u64> {
-        let consts = Consts {
-            values: &self.consts,
-            end: self.stack_base,
-        };
-        consts.value(s)
+        const_value(&self.consts, s)
+    }
+
+    /// The lowest number slot `s` can have in the finished frame: exact for a local, a
+    /// result slot or a constant; for an operand-stack slot, where the stack would start
+    /// if no constant were added from now on (more constants move it up).
+    fn lowest_final_slot(&self, s: Slot) -> Slot {
+        match s {
+            s if s & CONST_MARK != 0 => self.num_locals + (s & !CONST_MARK),
+            s if s & STACK_MARK != 0 => {
+                self.num_locals + self.consts.len() as u32 + (s & !STACK_MARK)
+            }
+            s => s,
+        }
+    }
+
+    /// The slot of scalar constant `bits`, given one now if there is room.
+    fn const_slot(&mut self, bits: u64) -> Option<Slot> {
+        if let Some(&s) = self.const_slots.get(&bits) {
+            return Some(s);
+        }
+        if self.consts.len() >= MAX_CONST_SLOTS {
+            return None;
+        }
+        let s = CONST_MARK | self.consts.len() as u32;
+        self.const_slots.insert(bits, s);
+        self.consts.push(bits);
+        Some(s)
+    }
+
+    /// The first of the two slots of `v128` constant `v`, given them now if there is room.
+    fn v128_const_slot(&mut self, v: u128) -> Option<Slot> {
+        if let Some(&s) = self.v128_slots.get(&v) {
+            return Some(s);
+        }
+        if self.consts.len() + 2 > MAX_CONST_SLOTS {
+            return None;
+        }
+        let s = CONST_MARK | self.consts.len() as u32;
+        self.v128_slots.insert(v, s);
+        self.consts.extend([v as u64, (v >> 64) as u64]);
+        Some(s)
     }
 
     /// In unreachable code: skip everything but the `else`/`end` of the current block.
@@ -433,8 +460,8 @@ impl Translator<'_> {
     }
 
     fn push_const(&mut self, bits: u64) {
-        match self.const_slots.get(&bits) {
-            Some(&s) => self.push(Operand::Const(s)),
+        match self.const_slot(bits) {
+            Some(s) => self.push(Operand::Const(s)),
             None => self.push(Operand::Imm(bits)),
         }
     }

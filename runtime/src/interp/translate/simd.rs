@@ -293,31 +293,28 @@ impl Translator<'_> {
     }
 
     /// A splat (`op`, wasmparser's `operator`): of a scalar constant whose result has
-    /// constant slots (see pass 1 of `translate`), just those slots.
+    /// constant slots (given now if there is room), just those slots.
     fn simd_splat(&mut self, op: SimdOp, operator: &Operator) {
         let scalar = match self.stack.last() {
             Some(Operand::Imm(x)) => Some(*x),
-            Some(Operand::Const(s)) => {
-                let first = self.stack_base - self.consts.len() as u32;
-                Some(self.consts[(s - first) as usize])
-            }
+            Some(Operand::Const(s)) => self.const_value(*s),
             _ => None,
         };
         let splat = scalar.and_then(|x| splat_const(operator, x));
         if let Some(v) = splat
-            && self.v128_slots.contains_key(&v)
+            && let Some(slot) = self.v128_const_slot(v)
         {
             self.pop_op();
-            self.push_v128_slot(v);
+            self.push_w(Operand::Const(slot), true);
             return;
         }
         self.simd_unary(op, true);
     }
 
-    /// Pushes the constant slots of `v128` value `v` if it has them (see pass 1 of
-    /// `translate`); false otherwise.
+    /// Pushes the constant slots of `v128` value `v` if it has them or there is room for
+    /// them; false otherwise.
     fn push_v128_slot(&mut self, v: u128) -> bool {
-        let Some(&slot) = self.v128_slots.get(&v) else {
+        let Some(slot) = self.v128_const_slot(v) else {
             return false;
         };
         self.push_w(Operand::Const(slot), true);
