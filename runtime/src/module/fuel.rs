@@ -37,44 +37,47 @@ pub fn operator_cost(op: &Operator) -> u64 {
         | Operator::Else
         | Operator::End
         | Operator::Nop => 0,
-        Operator::Call { .. }
-        | Operator::CallIndirect { .. }
-        | Operator::CallRef { .. }
-        | Operator::ReturnCall { .. }
-        | Operator::ReturnCallIndirect { .. }
-        | Operator::ReturnCallRef { .. } => CALL_COST,
+        op if is_call(op) => CALL_COST,
         _ => 1,
     }
+}
+
+/// Whether `op` calls a function: a call of any kind, tail calls included.
+pub(crate) fn is_call(op: &Operator) -> bool {
+    matches!(
+        op,
+        Operator::Call { .. }
+            | Operator::CallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::ReturnCallRef { .. }
+    )
 }
 
 /// Whether the operator after `op` starts a new straight-line run: control may arrive
 /// there from elsewhere (a loop header, an arm, a join), or `op` may not fall through
 /// to it (a branch, a call that does not return, a trap).
 fn ends_run(op: &Operator) -> bool {
-    matches!(
-        op,
-        Operator::Loop { .. }
-            | Operator::If { .. }
-            | Operator::Else
-            | Operator::End
-            | Operator::Br { .. }
-            | Operator::BrIf { .. }
-            | Operator::BrTable { .. }
-            | Operator::BrOnNull { .. }
-            | Operator::BrOnNonNull { .. }
-            | Operator::BrOnCast { .. }
-            | Operator::BrOnCastFail { .. }
-            | Operator::Return
-            | Operator::Unreachable
-            | Operator::Call { .. }
-            | Operator::CallIndirect { .. }
-            | Operator::CallRef { .. }
-            | Operator::ReturnCall { .. }
-            | Operator::ReturnCallIndirect { .. }
-            | Operator::ReturnCallRef { .. }
-            | Operator::Throw { .. }
-            | Operator::ThrowRef
-    )
+    is_call(op)
+        || matches!(
+            op,
+            Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::Else
+                | Operator::End
+                | Operator::Br { .. }
+                | Operator::BrIf { .. }
+                | Operator::BrTable { .. }
+                | Operator::BrOnNull { .. }
+                | Operator::BrOnNonNull { .. }
+                | Operator::BrOnCast { .. }
+                | Operator::BrOnCastFail { .. }
+                | Operator::Return
+                | Operator::Unreachable
+                | Operator::Throw { .. }
+                | Operator::ThrowRef
+        )
 }
 
 /// Where one function charges fuel: the byte offset (in the module, as the operators

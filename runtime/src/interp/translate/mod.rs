@@ -26,7 +26,7 @@ use super::code::{self, Code};
 use super::simd::SimdOp;
 use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
-use crate::module::fuel::MeteringPlan;
+use crate::module::fuel::{MeteringPlan, is_call};
 use crate::values::ValType;
 
 /// Constants beyond this many per function are written by `Const` instructions instead
@@ -43,7 +43,7 @@ const STACK_MARK: Slot = 1 << 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operand {
-    /// In its canonical slot (`stack_base + position`).
+    /// In its canonical slot (`STACK_MARK` + its offset, until the end of translation).
     Stack,
     /// The current value of a local (its first slot).
     Local(Slot),
@@ -98,7 +98,7 @@ pub(crate) struct Translator<'a> {
     instrs: Vec<Instr>,
     stack: Vec<Operand>,
     /// Per operand-stack entry: whether it is a `v128` (two slots), and its slot
-    /// offset from `stack_base`.
+    /// offset from the stack's base.
     wide: Vec<bool>,
     offs: Vec<u32>,
     /// Per local: its first slot, and whether it is a `v128`.
@@ -115,8 +115,6 @@ pub(crate) struct Translator<'a> {
     /// The first of the two constant slots of a `v128` constant (`v128.const`, or a
     /// splat of a scalar constant).
     v128_slots: HashMap<u128, Slot>,
-    /// Slot of operand-stack position 0: `STACK_MARK` while translating (`STACK_MARK`).
-    stack_base: u32,
     /// Params plus declared locals (slots, a `v128` taking two).
     num_locals: u32,
     /// The most slots the operand stack ever needs.
@@ -194,7 +192,6 @@ pub(crate) fn translate(
         result_wide: result_wide.clone(),
         v128_consts: Vec::new(),
         v128_const_index: HashMap::default(),
-        stack_base: STACK_MARK,
         num_locals,
         consts: Vec::new(),
         const_slots: HashMap::default(),
@@ -259,11 +256,7 @@ pub(crate) fn translate(
     if interruptible || consume_fuel {
         metering::use_metered_forms(&mut t.instrs);
     }
-    let place = |s: Slot| match s {
-        s if s & CONST_MARK != 0 => num_locals + (s & !CONST_MARK),
-        s if s & STACK_MARK != 0 => num_locals + num_consts + (s & !STACK_MARK),
-        local_or_result => local_or_result,
-    };
+    let place = |s| final_slot(s, num_locals, num_consts);
     code::map_slots(&mut t.instrs, place);
     for h in t.handlers.iter_mut() {
         h.dst = place(h.dst);
@@ -308,19 +301,22 @@ fn const_value(consts: &[u64], s: Slot) -> Option<u64> {
     }
 }
 
+/// The slot that translation-time number `s` stands for in a frame of `num_locals`
+/// locals and `num_consts` constant slots (`CONST_MARK`, `STACK_MARK`; anything else
+/// is a local or a result slot, numbered as it is).
+fn final_slot(s: Slot, num_locals: u32, num_consts: u32) -> Slot {
+    match s {
+        s if s & CONST_MARK != 0 => num_locals + (s & !CONST_MARK),
+        s if s & STACK_MARK != 0 => num_locals + num_consts + (s & !STACK_MARK),
+        local_or_result => local_or_result,
+    }
+}
+
 /// Whether a function body calls (any call instruction, tail calls included).
 fn calls_anything(body: &wasmparser::FunctionBody) -> Result<bool> {
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() {
-        if matches!(
-            reader.read().map_err(malformed)?,
-            Operator::Call { .. }
-                | Operator::CallIndirect { .. }
-                | Operator::CallRef { .. }
-                | Operator::ReturnCall { .. }
-                | Operator::ReturnCallIndirect { .. }
-                | Operator::ReturnCallRef { .. }
-        ) {
+        if is_call(&reader.read().map_err(malformed)?) {
             return Ok(true);
         }
     }
@@ -337,13 +333,7 @@ impl Translator<'_> {
     /// result slot or a constant; for an operand-stack slot, where the stack would start
     /// if no constant were added from now on (more constants move it up).
     fn lowest_final_slot(&self, s: Slot) -> Slot {
-        match s {
-            s if s & CONST_MARK != 0 => self.num_locals + (s & !CONST_MARK),
-            s if s & STACK_MARK != 0 => {
-                self.num_locals + self.consts.len() as u32 + (s & !STACK_MARK)
-            }
-            s => s,
-        }
+        final_slot(s, self.num_locals, self.consts.len() as u32)
     }
 
     /// The slot of scalar constant `bits`, given one now if there is room.
@@ -406,7 +396,7 @@ impl Translator<'_> {
         self.emit(Instr::Extra { a, b, c: 0 });
     }
 
-    /// The slot offset (from `stack_base`) just above the operand stack.
+    /// The slot offset (from the stack's base) just above the operand stack.
     fn end_off(&self) -> u32 {
         match self.offs.last() {
             Some(&o) => o + 1 + *self.wide.last().unwrap() as u32,
@@ -421,7 +411,7 @@ impl Translator<'_> {
         } else {
             self.end_off()
         };
-        self.stack_base + off
+        STACK_MARK + off
     }
 
     /// Pushes a scalar operand.
