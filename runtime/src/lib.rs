@@ -44,4 +44,7 @@ pub use store::{CloseHook, LinearMemory, MemoryAllocator};
 pub mod op_coverage {
     pub use crate::interp::coverage::{Sink, set_sink};
 }
-pub use values::{ExternRef, FuncType, HeapType, RefFamily, RefType, ValType};
+pub use values::{
+    ArrayType, CompositeType, ExternRef, FieldType, FuncType, HeapType, RefFamily, RefType,
+    StorageType, StructType, SubType, ValType,
+};

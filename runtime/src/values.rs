@@ -6,6 +6,10 @@
 
 use std::fmt;
 
+mod composite;
+
+pub use composite::{ArrayType, CompositeType, FieldType, StorageType, StructType, SubType};
+
 /// A WebAssembly value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValType {

@@ -10,8 +10,6 @@
 //! segments wrote stays, as the spec requires); run the start function last. The start
 //! function's error is wrapped with its name, except an exit request, which passes through.
 
-use std::sync::Arc;
-
 use super::ops::address_operand;
 use super::{
     FuncEntity, FuncKind, GlobalInstance, InstanceData, MemoryInstance, ModuleCode, StoreData,
@@ -19,7 +17,7 @@ use super::{
 };
 use crate::error::{Error, LinkError, LinkErrorKind, Result, Trap};
 use crate::module::{DataMode, ElemMode, ExternKind, Import, ImportType, ModuleInfo};
-use crate::values::FuncType;
+use crate::values::SubType;
 
 pub(crate) fn instantiate(
     d: &mut StoreData,
@@ -28,7 +26,8 @@ pub(crate) fn instantiate(
     providers: &[Option<u32>],
 ) -> Result<u32> {
     let info = module.info();
-    let type_ids = d.types.ids_of_module(&info.types, &info.rec_groups);
+    let defs: Vec<SubType> = info.types.iter().cloned().map(SubType::func).collect();
+    let type_ids = d.types.ids_of_module(&defs, &info.rec_groups);
     let mut resolved = Vec::with_capacity(info.imports.len());
     for (import, provider) in info.imports.iter().zip(providers) {
         resolved.push(resolve_import(d, info, &type_ids, import, *provider)?);
@@ -36,14 +35,6 @@ pub(crate) fn instantiate(
     // Runtime objects name concrete types by store-wide id, so that an object's type
     // means the same in every instance that imports it.
     let store_id = |i: u32| type_ids[i as usize];
-    let store_types: Vec<Arc<FuncType>> = info
-        .types
-        .iter()
-        .map(|t| match t.has_concrete() {
-            true => Arc::new(t.map_concrete(store_id)),
-            false => t.clone(),
-        })
-        .collect();
 
     let index = d.instances.len() as u32;
     let mut inst = InstanceData::empty(Some(module.clone()), name.map(str::to_string));
@@ -66,8 +57,8 @@ pub(crate) fn instantiate(
     }
     for func_index in info.num_imported_funcs..info.funcs.len() as u32 {
         let type_index = info.funcs[func_index as usize] as usize;
-        let ty = store_types[type_index].clone();
         let type_id = inst.type_ids[type_index];
+        let ty = d.types.func_type(type_id).expect("a function type").clone();
         inst.funcs.push(d.funcs.len() as u32);
         d.funcs.push(FuncEntity {
             ty,
@@ -296,13 +287,12 @@ fn resolve_import(
     };
     match (&import.ty, ext) {
         (ImportType::Func(type_index), StoreExtern::Func(f)) => {
-            // Function types are final and declare no supertypes (anything else is
-            // refused as GC), so a function matches exactly its own type.
-            let expected = info.types[*type_index as usize].map_concrete(store_id);
+            // A function matches its own type and the supertypes it declares.
             let expected_id = type_ids[*type_index as usize];
             let actual = &d.funcs[f as usize];
-            if actual.type_id != expected_id {
-                let why = if expected == *actual.ty {
+            if !d.types.is_subtype(actual.type_id, expected_id) {
+                let expected = d.types.func_type(expected_id).expect("a function type");
+                let why = if **expected == *actual.ty {
                     " (same signature, different recursion groups)"
                 } else {
                     ""

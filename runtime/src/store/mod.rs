@@ -14,6 +14,7 @@
 mod engine;
 mod exceptions;
 mod fuel;
+mod gc;
 mod global;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod guarded;

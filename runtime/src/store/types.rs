@@ -13,7 +13,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::values::{FuncType, HeapType, RefType, ValType};
+use super::gc::{Layouts, ObjectLayout};
+use crate::values::{
+    CompositeType, FieldType, FuncType, HeapType, RefType, StorageType, SubType, ValType,
+};
 
 /// A heap type in a group's rolled form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -32,70 +35,143 @@ enum RolledType {
     Ref { nullable: bool, heap: RolledHeap },
 }
 
-/// A recursion group's rolled form: the signatures of its types, in order.
-type RolledGroup = Vec<(Box<[RolledType]>, Box<[RolledType]>)>;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum RolledStorage {
+    I8,
+    I16,
+    Val(RolledType),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct RolledField {
+    storage: RolledStorage,
+    mutable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum RolledComposite {
+    Func(Box<[RolledType]>, Box<[RolledType]>),
+    Struct(Box<[RolledField]>),
+    Array(RolledField),
+}
+
+/// A type definition in its group's rolled form: what makes two definitions the same
+/// type is all of it, finality and declared supertype included.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RolledSub {
+    is_final: bool,
+    supertype: Option<RolledHeap>,
+    composite: RolledComposite,
+}
+
+/// A recursion group's rolled form: its definitions, in order.
+type RolledGroup = Vec<RolledSub>;
+
+/// What the store knows of a type id.
+#[derive(Debug)]
+pub(crate) struct TypeDef {
+    /// The definition, naming concrete types (its supertype, the types in its
+    /// signature or fields) by store-wide id.
+    pub ty: SubType,
+    /// Its supertypes from the root of its chain down to itself: `supertypes[d]` is
+    /// its ancestor at depth `d`, so a subtype test is one comparison.
+    pub supertypes: Box<[u32]>,
+    /// Where an object of this type keeps its fields (structs and arrays only).
+    pub layout: Option<ObjectLayout>,
+}
 
 #[derive(Default)]
 pub(crate) struct TypeRegistry {
     /// Each interned group and the id of its first type (its types' ids follow).
     groups: HashMap<RolledGroup, u32>,
-    /// The ids of groups of one type that references no other type (almost every type
-    /// of a Wasm 2.0 module, and every host function's): found by signature, with no
-    /// rolled key to build. Such a group equals no group in `groups` (a group there has
-    /// two types or more, or a reference to a type), so it is interned here only, with one
-    /// hash of its signature.
+    /// The ids of groups of one final function type that declares no supertype and
+    /// references no other type (almost every type of a Wasm 2.0 module, and every host
+    /// function's): found by signature, with no rolled key to build. Such a group
+    /// equals no group in `groups` (a group there has two types or more, or a
+    /// reference to a type, or is not such a function type), so it is interned here
+    /// only, with one hash of its signature.
     plain: HashMap<Arc<FuncType>, u32>,
-    next: u32,
+    /// Indexed by id.
+    defs: Vec<TypeDef>,
 }
 
 impl TypeRegistry {
     /// The store-wide ids of a module's types (`types`, in recursion groups `groups`,
-    /// which validation guarantees reference only their own or earlier groups).
-    pub fn ids_of_module(&mut self, types: &[Arc<FuncType>], groups: &[Range<u32>]) -> Vec<u32> {
+    /// which validation guarantees reference only their own or earlier groups, and
+    /// declare supertypes only among the types before them).
+    pub fn ids_of_module(&mut self, types: &[SubType], groups: &[Range<u32>]) -> Vec<u32> {
         let mut ids: Vec<u32> = Vec::with_capacity(types.len());
         self.plain.reserve(types.len());
         for group in groups {
-            let first_type = &types[group.start as usize];
-            if group.len() == 1 && !first_type.has_concrete() {
-                ids.push(self.id_of_plain(first_type));
+            let defs = &types[group.start as usize..group.end as usize];
+            if let [def] = defs
+                && let Some(func) = plain_func(def)
+            {
+                ids.push(self.id_of_plain(func));
                 continue;
             }
-            let roll = |t: &ValType| match *t {
-                ValType::Ref(RefType {
-                    nullable,
-                    heap: HeapType::Concrete(i),
-                }) => RolledType::Ref {
-                    nullable,
-                    heap: if group.contains(&i) {
-                        RolledHeap::InGroup(i - group.start)
-                    } else {
-                        RolledHeap::Id(ids[i as usize])
-                    },
-                },
-                other => rolled(other),
+            let roll_heap = |i: u32| match group.contains(&i) {
+                true => RolledHeap::InGroup(i - group.start),
+                false => RolledHeap::Id(ids[i as usize]),
             };
-            let key: RolledGroup = types[group.start as usize..group.end as usize]
-                .iter()
-                .map(|ty| {
-                    (
-                        ty.params().iter().map(roll).collect(),
-                        ty.results().iter().map(roll).collect(),
-                    )
-                })
-                .collect();
-            let first = self.intern(key);
+            let key: RolledGroup = defs.iter().map(|def| roll(def, roll_heap)).collect();
+            let first = match self.groups.get(&key) {
+                Some(&first) => first,
+                None => {
+                    let first = self.defs.len() as u32;
+                    let to_store = |i: u32| match group.contains(&i) {
+                        true => first + (i - group.start),
+                        false => ids[i as usize],
+                    };
+                    for def in defs {
+                        self.define(SubType {
+                            is_final: def.is_final,
+                            supertype: def.supertype.map(to_store),
+                            composite: def.composite.map_concrete(to_store),
+                        });
+                    }
+                    self.groups.insert(key, first);
+                    first
+                }
+            };
             ids.extend((0..group.len() as u32).map(|i| first + i));
         }
         ids
     }
 
-    /// The id of `ty` defined on its own (a group of one), as host functions' types
-    /// are; its concrete types, if any, are store-wide ids already.
+    /// The id of `ty` defined on its own (a group of one final type), as host
+    /// functions' types are; its concrete types, if any, are store-wide ids already.
     pub fn id_of_single(&mut self, ty: &Arc<FuncType>) -> u32 {
         if !ty.has_concrete() {
             return self.id_of_plain(ty);
         }
-        self.intern(single_key(ty))
+        let def = SubType::func(ty.clone());
+        let key = vec![roll(&def, RolledHeap::Id)];
+        if let Some(&id) = self.groups.get(&key) {
+            return id;
+        }
+        let id = self.define(def);
+        self.groups.insert(key, id);
+        id
+    }
+
+    /// What the store knows of type `id`.
+    pub fn def(&self, id: u32) -> &TypeDef {
+        &self.defs[id as usize]
+    }
+
+    /// The signature of function type `id`.
+    pub fn func_type(&self, id: u32) -> Option<&Arc<FuncType>> {
+        self.def(id).ty.as_func()
+    }
+
+    /// Whether type `sub` is `sup` or declares it as an ancestor (spec:
+    /// <https://webassembly.github.io/spec/core/valid/matching.html#heap-types>, for
+    /// two concrete types).
+    pub fn is_subtype(&self, sub: u32, sup: u32) -> bool {
+        let (sub, sup) = (self.def(sub), self.def(sup));
+        let depth = sup.supertypes.len() - 1;
+        sub.supertypes.get(depth) == sup.supertypes.last()
     }
 
     /// The id of a group of one type that references no other type, by signature.
@@ -103,42 +179,201 @@ impl TypeRegistry {
         if let Some(&id) = self.plain.get(&**ty) {
             return id;
         }
-        let id = self.next;
-        self.next += 1;
+        let id = self.define(SubType::func(ty.clone()));
         self.plain.insert(ty.clone(), id);
         id
     }
 
-    fn intern(&mut self, key: RolledGroup) -> u32 {
-        let len = key.len() as u32;
-        let next = &mut self.next;
-        *self.groups.entry(key).or_insert_with(|| {
-            let first = *next;
-            *next += len;
-            first
-        })
+    /// Gives `ty` (in store ids) the next id.
+    fn define(&mut self, ty: SubType) -> u32 {
+        let id = self.defs.len() as u32;
+        let mut supertypes: Vec<u32> = match ty.supertype {
+            Some(sup) => self.def(sup).supertypes.to_vec(),
+            None => Vec::new(),
+        };
+        supertypes.push(id);
+        self.defs.push(TypeDef {
+            layout: ObjectLayout::of(&ty.composite),
+            ty,
+            supertypes: supertypes.into(),
+        });
+        id
     }
 }
 
-/// The key of `ty` as a group of one, its concrete types being store-wide ids.
-fn single_key(ty: &FuncType) -> RolledGroup {
-    let roll = |t: &ValType| rolled(*t);
-    vec![(
-        ty.params().iter().map(roll).collect(),
-        ty.results().iter().map(roll).collect(),
-    )]
+impl Layouts for TypeRegistry {
+    fn layout(&self, type_id: u32) -> Option<&ObjectLayout> {
+        self.defs.get(type_id as usize)?.layout.as_ref()
+    }
 }
 
-/// The rolled form of a type whose concrete types are store-wide ids.
-fn rolled(t: ValType) -> RolledType {
-    match t {
+/// The signature of a definition that needs no rolled key: a final function type
+/// declaring no supertype and referencing no type.
+fn plain_func(def: &SubType) -> Option<&Arc<FuncType>> {
+    let func = def.as_func()?;
+    (def.is_final && def.supertype.is_none() && !func.has_concrete()).then_some(func)
+}
+
+/// The rolled form of `def`, its concrete types mapped by `heap`.
+fn roll(def: &SubType, heap: impl Fn(u32) -> RolledHeap + Copy) -> RolledSub {
+    let val = |t: &ValType| match *t {
+        ValType::Ref(RefType {
+            nullable,
+            heap: HeapType::Concrete(i),
+        }) => RolledType::Ref {
+            nullable,
+            heap: heap(i),
+        },
         ValType::Ref(RefType { nullable, heap }) => RolledType::Ref {
             nullable,
-            heap: match heap {
-                HeapType::Concrete(id) => RolledHeap::Id(id),
-                abstract_heap => RolledHeap::Abstract(abstract_heap),
-            },
+            heap: RolledHeap::Abstract(heap),
         },
         other => RolledType::Plain(other),
+    };
+    let field = |f: &FieldType| RolledField {
+        storage: match f.storage {
+            StorageType::I8 => RolledStorage::I8,
+            StorageType::I16 => RolledStorage::I16,
+            StorageType::Val(t) => RolledStorage::Val(val(&t)),
+        },
+        mutable: f.mutable,
+    };
+    RolledSub {
+        is_final: def.is_final,
+        supertype: def.supertype.map(heap),
+        composite: match &def.composite {
+            CompositeType::Func(t) => RolledComposite::Func(
+                t.params().iter().map(val).collect(),
+                t.results().iter().map(val).collect(),
+            ),
+            CompositeType::Struct(s) => {
+                RolledComposite::Struct(s.fields.iter().map(field).collect())
+            }
+            CompositeType::Array(a) => RolledComposite::Array(field(&a.element)),
+        },
+    }
+}
+
+#[cfg(test)]
+// A module's groups are given as a list of ranges; `&[0..2]` is one group of two.
+#[allow(clippy::single_range_in_vec_init)]
+mod tests {
+    use super::*;
+    use crate::values::{ArrayType, StructType};
+
+    fn sub(is_final: bool, supertype: Option<u32>, composite: CompositeType) -> SubType {
+        SubType {
+            is_final,
+            supertype,
+            composite,
+        }
+    }
+
+    /// `struct { (ref null $i) }` where `$i` is type index `i`.
+    fn struct_ref(i: u32) -> CompositeType {
+        CompositeType::Struct(Arc::new(StructType {
+            fields: Box::new([FieldType {
+                storage: StorageType::Val(ValType::Ref(RefType::nullable(HeapType::Concrete(i)))),
+                mutable: true,
+            }]),
+        }))
+    }
+
+    fn array_i8() -> CompositeType {
+        CompositeType::Array(ArrayType {
+            element: FieldType {
+                storage: StorageType::I8,
+                mutable: false,
+            },
+        })
+    }
+
+    #[test]
+    fn recursive_groups_are_equal_across_modules_and_finality_counts() {
+        let mut registry = TypeRegistry::default();
+        // Module A: one group of two types referencing each other.
+        let a = [
+            sub(false, None, struct_ref(1)),
+            sub(true, None, struct_ref(0)),
+        ];
+        let ids_a = registry.ids_of_module(&a, &[0..2]);
+        // Module B: an unrelated type first, then the same group.
+        let b = [
+            sub(true, None, array_i8()),
+            sub(false, None, struct_ref(2)),
+            sub(true, None, struct_ref(1)),
+        ];
+        let ids_b = registry.ids_of_module(&b, &[0..1, 1..3]);
+        assert_eq!(ids_a, ids_b[1..]);
+        // The same shapes, the first type final this time: another type.
+        let c = [
+            sub(true, None, struct_ref(1)),
+            sub(true, None, struct_ref(0)),
+        ];
+        let ids_c = registry.ids_of_module(&c, &[0..2]);
+        assert!(ids_c.iter().all(|id| !ids_a.contains(id)));
+        // The same group with its types swapped is another group.
+        let d = [
+            sub(true, None, struct_ref(1)),
+            sub(false, None, struct_ref(0)),
+        ];
+        let ids_d = registry.ids_of_module(&d, &[0..2]);
+        assert!(ids_d.iter().all(|id| !ids_a.contains(id)));
+    }
+
+    #[test]
+    fn subtyping_follows_declared_chains() {
+        let mut registry = TypeRegistry::default();
+        // $0 <: nothing, $1 <: $0, $2 <: $1, $3 <: $0; $4 unrelated, same shape as $0.
+        let types = [
+            sub(false, None, array_i8()),
+            sub(false, Some(0), array_i8()),
+            sub(true, Some(1), array_i8()),
+            sub(true, Some(0), array_i8()),
+            sub(true, None, array_i8()),
+        ];
+        let ids = registry.ids_of_module(&types, &[0..1, 1..2, 2..3, 3..4, 4..5]);
+        let is = |a: usize, b: usize| registry.is_subtype(ids[a], ids[b]);
+        assert!(is(2, 2) && is(2, 1) && is(2, 0) && is(1, 0) && is(3, 0));
+        assert!(!is(0, 1) && !is(1, 2) && !is(3, 1) && !is(2, 3) && !is(4, 0) && !is(0, 4));
+        assert_eq!(&*registry.def(ids[2]).supertypes, &[ids[0], ids[1], ids[2]]);
+        assert!(registry.layout(ids[2]).is_some() && registry.func_type(ids[2]).is_none());
+    }
+
+    #[test]
+    fn a_declared_supertype_is_part_of_the_identity() {
+        let mut registry = TypeRegistry::default();
+        let with = [
+            sub(false, None, array_i8()),
+            sub(false, Some(0), array_i8()),
+        ];
+        let without = [sub(false, None, array_i8()), sub(false, None, array_i8())];
+        let ids_with = registry.ids_of_module(&with, &[0..1, 1..2]);
+        let ids_without = registry.ids_of_module(&without, &[0..1, 1..2]);
+        assert_eq!(ids_with[0], ids_without[0]);
+        assert_eq!(ids_without[0], ids_without[1]);
+        assert_ne!(ids_with[1], ids_without[1]);
+    }
+
+    #[test]
+    fn host_signatures_meet_module_types() {
+        let mut registry = TypeRegistry::default();
+        let plain = Arc::new(FuncType::new([ValType::I32], []));
+        let ids = registry.ids_of_module(&[SubType::func(plain.clone())], &[0..1]);
+        assert_eq!(registry.id_of_single(&plain), ids[0]);
+        let referencing = Arc::new(FuncType::new(
+            [ValType::Ref(RefType::non_null(HeapType::Concrete(ids[0])))],
+            [],
+        ));
+        let module = [
+            SubType::func(plain),
+            SubType::func(Arc::new(FuncType::new(
+                [ValType::Ref(RefType::non_null(HeapType::Concrete(0)))],
+                [],
+            ))),
+        ];
+        let ids = registry.ids_of_module(&module, &[0..1, 1..2]);
+        assert_eq!(registry.id_of_single(&referencing), ids[1]);
+        assert_eq!(registry.func_type(ids[1]), Some(&referencing));
     }
 }
