@@ -33,7 +33,7 @@ pub fn to_value(arg: &WastArgCore<'_>) -> Result<Value, String> {
         },
         // The spec harness's host references are plain numbers; ExternRef carries one.
         WastArgCore::RefExtern(n) | WastArgCore::RefHost(n) => {
-            Value::ExternRef(Some(ExternRef(*n)))
+            Value::ExternRef(Some(ExternRef::host(*n)))
         }
     })
 }
@@ -79,7 +79,7 @@ pub fn matches(expected: &WastRetCore<'_>, actual: &Value) -> Match {
         },
         (WastRetCore::RefExtern(None), Value::ExternRef(r)) => yes(r.is_some()),
         (WastRetCore::RefExtern(Some(n)) | WastRetCore::RefHost(n), Value::ExternRef(r)) => {
-            yes(*r == Some(ExternRef(*n)))
+            yes(*r == Some(ExternRef::host(*n)))
         }
         // The index in `ref.func $f` is the module's, which the embedding API does not
         // map back; any non-null funcref is accepted.

@@ -45,6 +45,6 @@ pub mod op_coverage {
     pub use crate::interp::coverage::{Sink, set_sink};
 }
 pub use values::{
-    ArrayType, CompositeType, ExternRef, FieldType, FuncType, HeapType, RefFamily, RefType,
-    StorageType, StructType, SubType, ValType,
+    AnyRef, ArrayType, CompositeType, ConcreteKind, ExternRef, FieldType, FuncType, HeapType, I31,
+    RefFamily, RefType, StorageType, StructType, SubType, ValType,
 };

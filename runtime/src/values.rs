@@ -7,8 +7,10 @@
 use std::fmt;
 
 mod composite;
+mod refs;
 
 pub use composite::{ArrayType, CompositeType, FieldType, StorageType, StructType, SubType};
+pub use refs::{AnyRef, ExternRef, I31};
 
 /// A WebAssembly value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,10 +56,11 @@ impl ValType {
         )
     }
 
-    /// Value subtyping: numeric and vector types match only themselves.
-    pub fn is_subtype_of(self, other: ValType) -> bool {
+    /// Value subtyping: numeric and vector types match only themselves; references as
+    /// [`RefType::is_subtype_of`] says.
+    pub fn is_subtype_of(self, other: ValType, concrete: impl Fn(u32, u32) -> bool) -> bool {
         match (self, other) {
-            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b),
+            (ValType::Ref(a), ValType::Ref(b)) => a.is_subtype_of(b, concrete),
             (a, b) => a == b,
         }
     }
@@ -83,6 +86,20 @@ impl ValType {
             W::Ref(r) => ValType::Ref(RefType::from_wasmparser(r)?),
         })
     }
+
+    /// The value type of a wasmparser type, concrete type indices having the kinds
+    /// `kind_of` gives ([`RefType::from_wasmparser_in`]).
+    pub(crate) fn from_wasmparser_in(
+        ty: wasmparser::ValType,
+        kind_of: impl Fn(u32) -> Option<ConcreteKind>,
+    ) -> Option<ValType> {
+        match ty {
+            wasmparser::ValType::Ref(r) => {
+                RefType::from_wasmparser_in(r, kind_of).map(ValType::Ref)
+            }
+            number => ValType::from_wasmparser(number),
+        }
+    }
 }
 
 impl fmt::Display for ValType {
@@ -99,10 +116,12 @@ impl fmt::Display for ValType {
 }
 
 /// What a reference points to. Spec:
-/// <https://webassembly.github.io/spec/core/syntax/types.html#heap-types>. The three
-/// hierarchies without garbage collection: functions (`func` above every concrete function
-/// type, `nofunc` below them all), host references (`extern` above `noextern`) and
-/// exceptions (`exn` above `noexn`).
+/// <https://webassembly.github.io/spec/core/syntax/types.html#heap-types>. Four
+/// hierarchies: functions (`func` above every concrete function type, `nofunc` below
+/// them all), host references (`extern` above `noextern`), exceptions (`exn` above
+/// `noexn`) and the GC proposal's internal references (`any` above `eq`, which is above
+/// `i31`, `struct` and `array`; concrete struct and array types below those; `none` at
+/// the bottom).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HeapType {
     Func,
@@ -111,20 +130,39 @@ pub enum HeapType {
     NoExtern,
     Exn,
     NoExn,
+    Any,
+    Eq,
+    I31,
+    Struct,
+    Array,
+    None,
     /// A function type: in a module (`ModuleInfo`), by its index in the type section; in
     /// the type of a runtime object (a function, table or global of a store, as the API
     /// reports it), by its store-wide type id, equal for the same type in any module
     /// (recursion groups compared iso-recursively, `store/types.rs`).
     Concrete(u32),
+    /// A struct type, indexed as [`HeapType::Concrete`].
+    ConcreteStruct(u32),
+    /// An array type, indexed as [`HeapType::Concrete`].
+    ConcreteArray(u32),
 }
 
-/// The three reference hierarchies; a reference's raw form depends only on this
-/// (`RawValue`).
+/// The four reference hierarchies. A reference's raw form depends only on this
+/// (`RawValue`), and `Any` and `Extern` share theirs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RefFamily {
     Func,
     Extern,
     Exn,
+    Any,
+}
+
+/// What a concrete type index names: the kind of its definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConcreteKind {
+    Func,
+    Struct,
+    Array,
 }
 
 impl HeapType {
@@ -133,15 +171,66 @@ impl HeapType {
             HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => RefFamily::Func,
             HeapType::Extern | HeapType::NoExtern => RefFamily::Extern,
             HeapType::Exn | HeapType::NoExn => RefFamily::Exn,
+            HeapType::Any
+            | HeapType::Eq
+            | HeapType::I31
+            | HeapType::Struct
+            | HeapType::Array
+            | HeapType::None
+            | HeapType::ConcreteStruct(_)
+            | HeapType::ConcreteArray(_) => RefFamily::Any,
         }
     }
 
-    /// Whether this is a bottom type (`nofunc`, `noextern`, `noexn`): only null has it.
+    /// Whether this is a bottom type (`nofunc`, `noextern`, `noexn`, `none`): only null
+    /// has it.
     pub fn is_bottom(self) -> bool {
         matches!(
             self,
-            HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn
+            HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn | HeapType::None
         )
+    }
+
+    /// The concrete type index or id this names, if it is concrete.
+    pub fn concrete(self) -> Option<u32> {
+        match self {
+            HeapType::Concrete(i) | HeapType::ConcreteStruct(i) | HeapType::ConcreteArray(i) => {
+                Some(i)
+            }
+            _ => None,
+        }
+    }
+
+    /// The concrete heap type of kind `kind` at index (or id) `index`.
+    pub fn concrete_of(kind: ConcreteKind, index: u32) -> HeapType {
+        match kind {
+            ConcreteKind::Func => HeapType::Concrete(index),
+            ConcreteKind::Struct => HeapType::ConcreteStruct(index),
+            ConcreteKind::Array => HeapType::ConcreteArray(index),
+        }
+    }
+
+    /// Heap subtyping (spec:
+    /// <https://webassembly.github.io/spec/core/valid/matching.html#heap-types>), both
+    /// types naming concrete types in one index space, where `concrete(a, b)` says
+    /// whether concrete type `a` is `b` or declares it as an ancestor.
+    pub fn is_subtype_of(self, other: HeapType, concrete: impl Fn(u32, u32) -> bool) -> bool {
+        use HeapType as H;
+        if self == other {
+            return true;
+        }
+        match (self, other) {
+            (a, b) if a.is_bottom() => a.family() == b.family(),
+            (H::Concrete(_), H::Func) => true,
+            (H::ConcreteStruct(_), H::Struct | H::Eq | H::Any) => true,
+            (H::ConcreteArray(_), H::Array | H::Eq | H::Any) => true,
+            (H::I31 | H::Struct | H::Array, H::Eq | H::Any) => true,
+            (H::Eq, H::Any) => true,
+            (H::Concrete(a), H::Concrete(b))
+            | (H::ConcreteStruct(a), H::ConcreteStruct(b))
+            | (H::ConcreteArray(a), H::ConcreteArray(b)) => concrete(a, b),
+            _ => false,
+        }
     }
 }
 
@@ -154,7 +243,15 @@ impl fmt::Display for HeapType {
             HeapType::NoExtern => f.write_str("noextern"),
             HeapType::Exn => f.write_str("exn"),
             HeapType::NoExn => f.write_str("noexn"),
-            HeapType::Concrete(i) => write!(f, "{i}"),
+            HeapType::Any => f.write_str("any"),
+            HeapType::Eq => f.write_str("eq"),
+            HeapType::I31 => f.write_str("i31"),
+            HeapType::Struct => f.write_str("struct"),
+            HeapType::Array => f.write_str("array"),
+            HeapType::None => f.write_str("none"),
+            HeapType::Concrete(i) | HeapType::ConcreteStruct(i) | HeapType::ConcreteArray(i) => {
+                write!(f, "{i}")
+            }
         }
     }
 }
@@ -192,35 +289,40 @@ impl RefType {
 
     /// Whether every value of `self` is a value of `other` (spec reference subtyping:
     /// <https://webassembly.github.io/spec/core/valid/matching.html#reference-types>),
-    /// both naming concrete types in the same index space (one module's, or the store's
-    /// type ids). Concrete function types are final and have no supertypes (the engines
-    /// refuse subtype declarations), so one matches another only if it is the same type.
-    pub fn is_subtype_of(self, other: RefType) -> bool {
-        let heap = self.heap == other.heap
-            || (self.family() == other.family()
-                && (self.heap.is_bottom()
-                    || matches!(
-                        (self.heap, other.heap),
-                        (HeapType::Concrete(_), HeapType::Func)
-                    )));
-        heap && (other.nullable || !self.nullable)
+    /// both naming concrete types in one index space (one module's, or the store's type
+    /// ids), `concrete` deciding between two concrete types ([`HeapType::is_subtype_of`]).
+    pub fn is_subtype_of(self, other: RefType, concrete: impl Fn(u32, u32) -> bool) -> bool {
+        (other.nullable || !self.nullable) && self.heap.is_subtype_of(other.heap, concrete)
     }
 
     /// This type with each concrete type index mapped by `f` (from a module's index
     /// space to the store's type ids).
     pub fn map_concrete(self, f: impl Fn(u32) -> u32) -> RefType {
-        match self.heap {
-            HeapType::Concrete(i) => RefType {
-                heap: HeapType::Concrete(f(i)),
-                ..self
-            },
-            _ => self,
-        }
+        let heap = match self.heap {
+            HeapType::Concrete(i) => HeapType::Concrete(f(i)),
+            HeapType::ConcreteStruct(i) => HeapType::ConcreteStruct(f(i)),
+            HeapType::ConcreteArray(i) => HeapType::ConcreteArray(f(i)),
+            abstract_heap => abstract_heap,
+        };
+        RefType { heap, ..self }
     }
 
-    /// The reference type of a wasmparser type, or `None` for the GC proposal's heap
-    /// types (any, eq, i31, struct, array, none) and shared ones.
+    /// The reference type of a wasmparser type outside the GC proposal, or `None` for
+    /// the GC proposal's heap types (any, eq, i31, struct, array, none), shared ones and
+    /// those of later proposals. A concrete type is taken for a function type: where
+    /// a module may define others, use [`RefType::from_wasmparser_in`].
     pub(crate) fn from_wasmparser(ty: wasmparser::RefType) -> Option<RefType> {
+        let r = RefType::from_wasmparser_in(ty, |_| Some(ConcreteKind::Func))?;
+        (r.family() != RefFamily::Any).then_some(r)
+    }
+
+    /// The reference type of a wasmparser type whose concrete type indices have the
+    /// kinds `kind_of` gives (`None`: not a type of the module); `None` for shared heap
+    /// types and later proposals'.
+    pub(crate) fn from_wasmparser_in(
+        ty: wasmparser::RefType,
+        kind_of: impl Fn(u32) -> Option<ConcreteKind>,
+    ) -> Option<RefType> {
         use wasmparser::{AbstractHeapType as A, HeapType as W};
         let heap = match ty.heap_type() {
             W::Abstract { shared: false, ty } => match ty {
@@ -230,9 +332,18 @@ impl RefType {
                 A::NoExtern => HeapType::NoExtern,
                 A::Exn => HeapType::Exn,
                 A::NoExn => HeapType::NoExn,
-                _ => return None,
+                A::Any => HeapType::Any,
+                A::Eq => HeapType::Eq,
+                A::I31 => HeapType::I31,
+                A::Struct => HeapType::Struct,
+                A::Array => HeapType::Array,
+                A::None => HeapType::None,
+                A::Cont | A::NoCont => return None,
             },
-            W::Concrete(index) => HeapType::Concrete(index.as_module_index()?),
+            W::Concrete(index) => {
+                let index = index.as_module_index()?;
+                HeapType::concrete_of(kind_of(index)?, index)
+            }
             W::Abstract { shared: true, .. } | W::Exact(_) => return None,
         };
         Some(RefType {
@@ -257,6 +368,12 @@ impl fmt::Display for RefType {
             (true, HeapType::NoFunc) => f.write_str("nullfuncref"),
             (true, HeapType::NoExtern) => f.write_str("nullexternref"),
             (true, HeapType::NoExn) => f.write_str("nullexnref"),
+            (true, HeapType::Any) => f.write_str("anyref"),
+            (true, HeapType::Eq) => f.write_str("eqref"),
+            (true, HeapType::I31) => f.write_str("i31ref"),
+            (true, HeapType::Struct) => f.write_str("structref"),
+            (true, HeapType::Array) => f.write_str("arrayref"),
+            (true, HeapType::None) => f.write_str("nullref"),
             (true, heap) => write!(f, "(ref null {heap})"),
             (false, heap) => write!(f, "(ref {heap})"),
         }
@@ -330,19 +447,12 @@ impl fmt::Display for FuncType {
     }
 }
 
-/// An opaque host reference carried by an `externref`.
-///
-/// The embedder chooses the number and maps it to its own data; the runtime only
-/// compares and stores it. (The spec harness uses `ref.extern N` this way.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ExternRef(pub u32);
-
 /// A value as the store and the engines hold it: untyped bits whose type is known from
 /// context (a signature, a global's or a table's type). Numbers are their bits, an `i32`
 /// or `f32` zero-extended; a `v128` uses all 128 bits. A reference is 0 when null; else,
-/// by its [`RefFamily`], its store function index + 1 for a function reference, its host
-/// number + 1 for an extern reference, its store exception index + 1 for an exception
-/// reference. Engines
+/// by its [`RefFamily`], its store function index + 1 for a function reference, its store
+/// exception index + 1 for an exception reference, and the form `refs.rs` describes for
+/// the `any` and `extern` hierarchies. Engines
 /// keep scalars in 64-bit cells: the low half of this, the upper half being zero.
 pub(crate) type RawValue = u128;
 

@@ -431,11 +431,13 @@ fn draw_ref(
             Ok((ty.nullable || v != Val::ExternRef(None)).then_some(v))
         }
         // Typed function references and bottom types: only null, where it fits.
-        _ if ty.nullable => Ok(Some(match ty.family() {
-            RefFamily::Extern => Val::ExternRef(None),
-            RefFamily::Exn => Val::ExnRef(false),
-            RefFamily::Func => Val::FuncRef(None),
-        })),
+        _ if ty.nullable => Ok(match ty.family() {
+            RefFamily::Extern => Some(Val::ExternRef(None)),
+            RefFamily::Exn => Some(Val::ExnRef(false)),
+            RefFamily::Func => Some(Val::FuncRef(None)),
+            // The fuzzer enables no GC, so no such type occurs.
+            RefFamily::Any => None,
+        }),
         _ => Ok(None),
     }
 }

@@ -384,6 +384,7 @@ pub fn host_action(
                         RefFamily::Func => Val::FuncRef(None),
                         // Exception references are never generated (`shape.rs`).
                         RefFamily::Exn => Val::ExnRef(false),
+                        RefFamily::Any => unreachable!("the fuzzer enables no GC types"),
                     },
                 }
             })

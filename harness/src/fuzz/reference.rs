@@ -57,6 +57,7 @@ fn rty(t: runtime::RefType) -> RefType {
     match t.family() {
         RefFamily::Func | RefFamily::Exn => RefType::Func,
         RefFamily::Extern => RefType::Extern,
+        RefFamily::Any => unreachable!("a wasmi reference run has no GC types"),
     }
 }
 

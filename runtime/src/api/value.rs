@@ -9,7 +9,7 @@ use std::fmt;
 use crate::api::Func;
 use crate::error::{Error, Exception, Result};
 use crate::store::{StoreData, StoreId};
-use crate::values::{ExternRef, HeapType, RawValue, RefFamily, ValType};
+use crate::values::{AnyRef, ExternRef, HeapType, RawValue, RefFamily, RefType, ValType};
 
 /// A WebAssembly value. Floats are kept as bits so that NaN payloads survive.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,6 +23,9 @@ pub enum Value {
     V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    /// A reference of the `any` hierarchy (`anyref`, `eqref`, `i31ref`, ...; the GC
+    /// proposal).
+    AnyRef(Option<AnyRef>),
     /// An `exnref`: an exception of the store, or null.
     ExnRef(Option<Exception>),
 }
@@ -37,6 +40,8 @@ impl Value {
             Value::V128(_) => ValType::V128,
             Value::FuncRef(_) => ValType::FUNCREF,
             Value::ExternRef(_) => ValType::EXTERNREF,
+            Value::AnyRef(Some(AnyRef::I31(_))) => ValType::Ref(RefType::non_null(HeapType::I31)),
+            Value::AnyRef(_) => ValType::Ref(RefType::nullable(HeapType::Any)),
             Value::ExnRef(_) => ValType::EXNREF,
         }
     }
@@ -55,6 +60,7 @@ impl Value {
                 RefFamily::Func => Value::FuncRef(None),
                 RefFamily::Extern => Value::ExternRef(None),
                 RefFamily::Exn => Value::ExnRef(None),
+                RefFamily::Any => Value::AnyRef(None),
             },
         }
     }
@@ -104,9 +110,11 @@ impl Value {
             Value::F32(v) => v as RawValue,
             Value::F64(v) => v as RawValue,
             Value::V128(v) => v,
-            Value::FuncRef(None) | Value::ExternRef(None) | Value::ExnRef(None) => 0,
+            Value::FuncRef(None) | Value::ExternRef(None) | Value::AnyRef(None) => 0,
+            Value::ExnRef(None) => 0,
             Value::FuncRef(Some(f)) => f.index as RawValue + 1,
-            Value::ExternRef(Some(e)) => e.0 as RawValue + 1,
+            Value::ExternRef(Some(e)) => e.to_raw().into(),
+            Value::AnyRef(Some(a)) => a.to_raw().into(),
             Value::ExnRef(Some(e)) => e.index as RawValue + 1,
         }
     }
@@ -126,9 +134,8 @@ impl Value {
                     low.checked_sub(1)
                         .map(|i| Func::from_raw_parts(store, i as u32)),
                 ),
-                RefFamily::Extern => {
-                    Value::ExternRef(low.checked_sub(1).map(|i| ExternRef(i as u32)))
-                }
+                RefFamily::Extern => Value::ExternRef(ExternRef::from_raw(low)),
+                RefFamily::Any => Value::AnyRef(AnyRef::from_raw(low)),
                 RefFamily::Exn => Value::ExnRef(low.checked_sub(1).map(|i| Exception {
                     store: store.0,
                     index: i as u32,
@@ -158,6 +165,13 @@ impl Value {
             (ValType::Ref(r), Value::ExnRef(e)) if r.family() == RefFamily::Exn => match e {
                 None => r.nullable,
                 Some(_) => !r.heap.is_bottom(),
+            },
+            (ValType::Ref(r), Value::AnyRef(a)) if r.family() == RefFamily::Any => match a {
+                None => r.nullable,
+                Some(AnyRef::I31(_)) => {
+                    matches!(r.heap, HeapType::Any | HeapType::Eq | HeapType::I31)
+                }
+                Some(AnyRef::Host(_)) => r.heap == HeapType::Any,
             },
             (ValType::Ref(_), _) => false,
             (ty, v) => v.ty() == ty,
@@ -194,7 +208,9 @@ impl fmt::Display for Value {
             Value::FuncRef(None) => write!(f, "funcref:null"),
             Value::FuncRef(Some(func)) => write!(f, "funcref:{}", func.index),
             Value::ExternRef(None) => write!(f, "externref:null"),
-            Value::ExternRef(Some(e)) => write!(f, "externref:{}", e.0),
+            Value::ExternRef(Some(e)) => write!(f, "externref:{e}"),
+            Value::AnyRef(None) => write!(f, "anyref:null"),
+            Value::AnyRef(Some(a)) => write!(f, "anyref:{a}"),
             Value::ExnRef(None) => write!(f, "exnref:null"),
             Value::ExnRef(Some(e)) => write!(f, "exnref:{}", e.index),
         }

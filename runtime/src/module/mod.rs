@@ -18,7 +18,7 @@ pub(crate) use parse::{features_needed, parse};
 pub(crate) use proposals::{proposal_name, unsupported_operator};
 
 use crate::error::FrameNames;
-use crate::values::{FuncType, RefType, ValType};
+use crate::values::{FuncType, RefType, SubType, ValType};
 
 /// Limits of a memory, in 64 KiB pages, and its address type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +162,8 @@ pub struct FuncBody {
 pub struct ModuleInfo {
     /// The original binary (text input is converted first); bodies and data point into it.
     pub bytes: Arc<[u8]>,
-    pub types: Vec<Arc<FuncType>>,
+    /// The type section's definitions, by type index.
+    pub types: Vec<SubType>,
     /// The recursion groups of the type section, as ranges of type indices, in order
     /// (a plain `type` is a group of one). A type's identity across modules is its
     /// group's, with references outside the group resolved to their own identities, and
@@ -198,13 +199,21 @@ pub struct ModuleInfo {
 }
 
 impl ModuleInfo {
+    /// The signature of function type `type_index`. Validation makes every type index
+    /// that names a signature (a function's, a tag's, `call_indirect`'s, a block's) a
+    /// function type's.
+    pub fn signature(&self, type_index: u32) -> &Arc<FuncType> {
+        (self.types[type_index as usize].as_func())
+            .expect("validation: the type index of a signature names a function type")
+    }
+
     pub fn func_type(&self, func_index: u32) -> &Arc<FuncType> {
-        &self.types[self.funcs[func_index as usize] as usize]
+        self.signature(self.funcs[func_index as usize])
     }
 
     /// The type of tag `tag_index` (its parameters are the payload).
     pub fn tag_type(&self, tag_index: u32) -> &Arc<FuncType> {
-        &self.types[self.tags[tag_index as usize] as usize]
+        self.signature(self.tags[tag_index as usize])
     }
 
     pub fn body_bytes(&self, defined_index: usize) -> &[u8] {

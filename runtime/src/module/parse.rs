@@ -15,7 +15,10 @@ use super::{
     GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,
 };
 use crate::error::{CompileError, CompileErrorKind};
-use crate::values::{FuncType, RefType, ValType};
+use crate::values::{
+    ArrayType, CompositeType, ConcreteKind, FieldType, FuncType, RefFamily, RefType, StorageType,
+    StructType, SubType, ValType,
+};
 
 pub(crate) fn malformed(e: wasmparser::BinaryReaderError) -> CompileError {
     CompileError {
@@ -153,23 +156,39 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
             // array or a subtype is the GC proposal.
             for group in reader.into_iter_with_offsets() {
                 let (off, group) = group.map_err(malformed)?;
-                let mut types = Vec::new();
-                for sub in group.into_types() {
-                    let wasmparser::CompositeInnerType::Func(ty) = &sub.composite_type.inner else {
+                let start = info.types.len() as u32;
+                let subs: Vec<wasmparser::SubType> = group.into_types().collect();
+                // A type may reference any type of its own group, later ones included,
+                // so the group's kinds are known before its types are read.
+                let kinds: Vec<ConcreteKind> = subs.iter().map(composite_kind).collect();
+                let types = &info.types;
+                let kind_of = |i: u32| match i.checked_sub(start) {
+                    None => types.get(i as usize).map(|t| t.composite.kind()),
+                    Some(in_group) => kinds.get(in_group as usize).copied(),
+                };
+                let mut defs = Vec::with_capacity(subs.len());
+                for sub in &subs {
+                    let def = sub_type(sub, &kind_of, off)?;
+                    if def.as_func().is_none() {
                         return Err(gc_unsupported("a struct or array type", off));
-                    };
-                    if !sub.is_final || !sub.supertype_idxs.is_empty() {
+                    }
+                    if !def.is_final || def.supertype.is_some() {
                         return Err(gc_unsupported("a subtype", off));
                     }
-                    let params = ty.params().iter().map(|t| val_type(*t, off));
-                    let results = ty.results().iter().map(|t| val_type(*t, off));
-                    types.push(Arc::new(FuncType::new(
-                        params.collect::<Result<Vec<_>, _>>()?,
-                        results.collect::<Result<Vec<_>, _>>()?,
-                    )));
+                    let mut gc_ref = None;
+                    def.composite.for_each_val_type(|t| {
+                        if let ValType::Ref(r) = t
+                            && r.family() == RefFamily::Any
+                        {
+                            gc_ref.get_or_insert(r);
+                        }
+                    });
+                    if let Some(r) = gc_ref {
+                        return Err(gc_unsupported(&format!("reference type {r}"), off));
+                    }
+                    defs.push(def);
                 }
-                let start = info.types.len() as u32;
-                info.types.extend(types);
+                info.types.extend(defs);
                 info.rec_groups.push(start..info.types.len() as u32);
             }
         }
@@ -315,6 +334,78 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
         _ => {}
     }
     Ok(())
+}
+
+fn composite_kind(sub: &wasmparser::SubType) -> ConcreteKind {
+    match sub.composite_type.inner {
+        wasmparser::CompositeInnerType::Func(_) => ConcreteKind::Func,
+        wasmparser::CompositeInnerType::Struct(_) => ConcreteKind::Struct,
+        wasmparser::CompositeInnerType::Array(_) => ConcreteKind::Array,
+        // Refused when the definition is read (`sub_type`).
+        wasmparser::CompositeInnerType::Cont(_) => ConcreteKind::Func,
+    }
+}
+
+/// A type definition, its concrete references having the kinds `kind_of` gives.
+fn sub_type(
+    sub: &wasmparser::SubType,
+    kind_of: &impl Fn(u32) -> Option<ConcreteKind>,
+    off: u64,
+) -> Result<SubType, CompileError> {
+    let ty = &sub.composite_type;
+    if ty.shared || ty.descriptor_idx.is_some() || ty.describes_idx.is_some() {
+        return Err(unsupported(
+            "shared types and custom descriptors are not supported",
+            off,
+        ));
+    }
+    let val = |t: wasmparser::ValType| {
+        ValType::from_wasmparser_in(t, kind_of)
+            .ok_or_else(|| unsupported(format!("value type {t} is not supported"), off))
+    };
+    let field = |f: &wasmparser::FieldType| -> Result<FieldType, CompileError> {
+        Ok(FieldType {
+            storage: match f.element_type {
+                wasmparser::StorageType::I8 => StorageType::I8,
+                wasmparser::StorageType::I16 => StorageType::I16,
+                wasmparser::StorageType::Val(t) => StorageType::Val(val(t)?),
+            },
+            mutable: f.mutable,
+        })
+    };
+    let composite = match &ty.inner {
+        wasmparser::CompositeInnerType::Func(f) => CompositeType::Func(Arc::new(FuncType::new(
+            f.params()
+                .iter()
+                .map(|&t| val(t))
+                .collect::<Result<Vec<_>, _>>()?,
+            f.results()
+                .iter()
+                .map(|&t| val(t))
+                .collect::<Result<Vec<_>, _>>()?,
+        ))),
+        wasmparser::CompositeInnerType::Struct(s) => CompositeType::Struct(Arc::new(StructType {
+            fields: s.fields.iter().map(field).collect::<Result<_, _>>()?,
+        })),
+        wasmparser::CompositeInnerType::Array(a) => CompositeType::Array(ArrayType {
+            element: field(&a.0)?,
+        }),
+        wasmparser::CompositeInnerType::Cont(_) => {
+            return Err(unsupported("stack switching is not supported", off));
+        }
+    };
+    let supertype = match sub.supertype_idxs[..] {
+        [] => None,
+        [i, ..] => Some(
+            i.as_module_index()
+                .ok_or_else(|| unsupported("a supertype outside the module", off))?,
+        ),
+    };
+    Ok(SubType {
+        is_final: sub.is_final,
+        supertype,
+        composite,
+    })
 }
 
 fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileError> {

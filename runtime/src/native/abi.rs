@@ -19,7 +19,7 @@ use cranelift_codegen::isa::CallConv;
 
 use super::libcalls::Libcall;
 use super::vmctx::VMContext;
-use crate::values::{FuncType, ValType};
+use crate::values::{FuncType, SubType, ValType};
 
 // Pointers and `usize` travel as `I64`: the engine supports 64-bit hosts only.
 const _: () = assert!(size_of::<usize>() == 8);
@@ -94,6 +94,15 @@ pub(crate) const STATUS: Type = types::I32;
 /// after the results, where, for a function of one parameter and one result (or of none),
 /// value and fuel come back in the registers they came in (`rcx` and `rdx` on x86-64);
 /// fuel right after the status made every such function swap the two.
+/// The signature of type definition `ty` when it is a function type; a struct or array
+/// type gets an empty one, which nothing calls (signatures are indexed by type index).
+pub(crate) fn type_signature(ty: &SubType, consume_fuel: bool) -> Signature {
+    match ty.as_func() {
+        Some(func) => wasm_signature(func, consume_fuel),
+        None => signature(WASM_CALL_CONV, &[], &[]),
+    }
+}
+
 pub(crate) fn wasm_signature(ty: &FuncType, consume_fuel: bool) -> Signature {
     let vmctx = <*mut VMContext>::CLIF;
     let fuel = consume_fuel.then_some(types::I64);

@@ -48,7 +48,7 @@ pub(crate) fn compile_module(
 ) -> Result<ModuleArtifact> {
     let call_conv = isa.default_call_conv();
     let sigs: Vec<Signature> = (info.types.iter())
-        .map(|t| abi::wasm_signature(t, options.consume_fuel))
+        .map(|t| abi::type_signature(t, options.consume_fuel))
         .collect();
     let env = Env {
         info,

@@ -156,7 +156,7 @@ pub(crate) fn link(
     let mut jit = JITModule::new(builder);
     let call_conv = isa.default_call_conv();
     let sigs: Vec<ir::Signature> = (info.types.iter())
-        .map(|t| abi::wasm_signature(t, consume_fuel))
+        .map(|t| abi::type_signature(t, consume_fuel))
         .collect();
     let nimp = info.num_imported_funcs as usize;
     let declare = |jit: &mut JITModule, sig: &ir::Signature| {

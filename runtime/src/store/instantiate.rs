@@ -17,7 +17,6 @@ use super::{
 };
 use crate::error::{Error, LinkError, LinkErrorKind, Result, Trap};
 use crate::module::{DataMode, ElemMode, ExternKind, Import, ImportType, ModuleInfo};
-use crate::values::SubType;
 
 pub(crate) fn instantiate(
     d: &mut StoreData,
@@ -26,8 +25,7 @@ pub(crate) fn instantiate(
     providers: &[Option<u32>],
 ) -> Result<u32> {
     let info = module.info();
-    let defs: Vec<SubType> = info.types.iter().cloned().map(SubType::func).collect();
-    let type_ids = d.types.ids_of_module(&defs, &info.rec_groups);
+    let type_ids = d.types.ids_of_module(&info.types, &info.rec_groups);
     let mut resolved = Vec::with_capacity(info.imports.len());
     for (import, provider) in info.imports.iter().zip(providers) {
         resolved.push(resolve_import(d, info, &type_ids, import, *provider)?);
@@ -51,7 +49,7 @@ pub(crate) fn instantiate(
     // A defined tag is a new tag per instantiation (two instances of one module throw
     // distinct exceptions).
     for &type_index in &info.tags[info.num_imported_tags as usize..] {
-        let ty = info.types[type_index as usize].clone();
+        let ty = info.signature(type_index).clone();
         let type_id = inst.type_ids[type_index as usize];
         inst.tags.push(d.add_tag(ty, type_id));
     }
@@ -346,7 +344,9 @@ fn resolve_import(
             let content = expected.content.map_concrete(store_id);
             let matches = match expected.mutable {
                 true => content == actual.ty.content,
-                false => actual.ty.content.is_subtype_of(content),
+                false => {
+                    (actual.ty.content).is_subtype_of(content, |a, b| d.types.is_subtype(a, b))
+                }
             };
             if !matches {
                 return Err(incompatible(format!(
@@ -357,7 +357,7 @@ fn resolve_import(
         }
         (ImportType::Tag(type_index), StoreExtern::Tag(t)) => {
             // Tag types match exactly (no subtyping of the payload).
-            let expected = &info.types[*type_index as usize];
+            let expected = &info.signature(*type_index);
             let expected_id = type_ids[*type_index as usize];
             let actual = &d.tags[t as usize];
             if actual.type_id != expected_id {

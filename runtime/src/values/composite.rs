@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use super::{FuncType, ValType};
+#[cfg(doc)]
+use super::HeapType;
+use super::{ConcreteKind, FuncType, ValType};
 
 /// What a field or an array element holds: a value type, or a packed integer that is
 /// read back sign- or zero-extended to `i32` (`struct.get_s`, `array.get_u`, ...).
@@ -83,6 +85,15 @@ pub enum CompositeType {
 }
 
 impl CompositeType {
+    /// What a concrete reference to this type is ([`HeapType::concrete_of`]).
+    pub fn kind(&self) -> ConcreteKind {
+        match self {
+            CompositeType::Func(_) => ConcreteKind::Func,
+            CompositeType::Struct(_) => ConcreteKind::Struct,
+            CompositeType::Array(_) => ConcreteKind::Array,
+        }
+    }
+
     /// This type with each concrete type index mapped by `f`.
     pub fn map_concrete(&self, f: impl Fn(u32) -> u32) -> CompositeType {
         match self {

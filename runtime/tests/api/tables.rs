@@ -61,7 +61,7 @@ fn call_indirect_and_table_ops(strategy: Strategy) {
     assert_eq!(ci(3, 4).unwrap(), vec![Value::I32(-4)]);
     assert_eq!(call("grow", &[Value::I32(3)]).unwrap(), vec![Value::I32(4)]);
     assert_eq!(call("size", &[]).unwrap(), vec![Value::I32(7)]);
-    let e = Value::ExternRef(Some(runtime::ExternRef(7)));
+    let e = Value::ExternRef(Some(runtime::ExternRef::host(7)));
     assert_eq!(call("extern", &[e]).unwrap(), vec![e]);
 }
 

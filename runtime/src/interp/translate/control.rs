@@ -426,7 +426,7 @@ impl Translator<'_> {
     }
 
     pub(super) fn op_call_indirect(&mut self, type_index: u32, table: u32) {
-        let ty = self.info.types[type_index as usize].clone();
+        let ty = self.info.signature(type_index).clone();
         let np = ty.params().len();
         let index = self.pop_slot();
         let base = self.call_arguments(np);
@@ -466,7 +466,7 @@ impl Translator<'_> {
     }
 
     pub(super) fn op_return_call_indirect(&mut self, type_index: u32, table: u32) {
-        let np = self.info.types[type_index as usize].params().len();
+        let np = self.info.signature(type_index).params().len();
         let index = self.pop_slot();
         let base = self.call_arguments(np);
         self.emit(Instr::ReturnCallIndirect {

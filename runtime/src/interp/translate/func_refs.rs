@@ -27,7 +27,7 @@ impl Translator<'_> {
     /// `call_ref`: as `call_indirect`, with the callee taken from the reference on top
     /// of the arguments instead of a table.
     pub(super) fn op_call_ref(&mut self, type_index: u32) {
-        let ty = self.info.types[type_index as usize].clone();
+        let ty = self.info.signature(type_index).clone();
         let np = ty.params().len();
         let func = self.pop_slot();
         let base = self.call_arguments(np);
@@ -38,7 +38,7 @@ impl Translator<'_> {
 
     /// `return_call_ref`: the callee replaces this frame (`control.rs`'s tail calls).
     pub(super) fn op_return_call_ref(&mut self, type_index: u32) {
-        let np = self.info.types[type_index as usize].params().len();
+        let np = self.info.signature(type_index).params().len();
         let func = self.pop_slot();
         let base = self.call_arguments(np);
         self.emit(Instr::ReturnCallRef { func, base });

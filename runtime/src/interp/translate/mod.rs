@@ -564,7 +564,7 @@ impl Translator<'_> {
             BlockType::Empty => (Vec::new(), Vec::new()),
             BlockType::Type(vt) => (Vec::new(), vec![vt == wasmparser::ValType::V128]),
             BlockType::FuncType(i) => {
-                let ty = &self.info.types[i as usize];
+                let ty = &self.info.signature(i);
                 (wide_of(ty.params()), wide_of(ty.results()))
             }
         }

@@ -188,7 +188,7 @@ impl Translator<'_, '_> {
     fn call_function(&mut self, f: u32, kind: CallKind) -> Result<()> {
         let info = self.env.info;
         let type_index = info.funcs[f as usize];
-        let n = info.types[type_index as usize].params().len();
+        let n = info.signature(type_index).params().len();
         let params = self.stack.split_off(self.stack.len() - n);
         let vmctx = self.vmctx;
         if f < info.num_imported_funcs {
@@ -221,7 +221,7 @@ impl Translator<'_, '_> {
         kind: CallKind,
     ) -> Result<()> {
         let index = self.pop();
-        let n = self.env.info.types[type_index as usize].params().len();
+        let n = self.env.info.signature(type_index).params().len();
         let params = self.stack.split_off(self.stack.len() - n);
         let (code, callee) = self.indirect_callee(table_index, type_index, index);
         self.call_code(kind, type_index, code, callee, params);

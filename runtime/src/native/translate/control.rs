@@ -18,7 +18,7 @@ impl Translator<'_, '_> {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => (vec![], vec![wp_type(t)?]),
             BlockType::FuncType(i) => {
-                let ft = &self.env.info.types[i as usize];
+                let ft = &self.env.info.signature(i);
                 let p = ft.params().iter().map(|t| clif_type(*t)).collect();
                 let r = ft.results().iter().map(|t| clif_type(*t)).collect();
                 (p, r)

@@ -31,7 +31,7 @@ impl Translator<'_, '_> {
 
     fn call_through_ref(&mut self, type_index: u32, kind: CallKind) -> Result<()> {
         let raw = self.pop();
-        let n = self.env.info.types[type_index as usize].params().len();
+        let n = self.env.info.signature(type_index).params().len();
         let params = self.stack.split_off(self.stack.len() - n);
         let (code, callee) = self.ref_callee(type_index, raw);
         self.call_code(kind, type_index, code, callee, params);

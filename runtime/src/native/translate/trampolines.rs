@@ -63,7 +63,7 @@ pub(crate) fn build_entry(
     env: &Env<'_>,
     type_index: usize,
 ) {
-    let ty: &FuncType = &env.info.types[type_index];
+    let ty: &FuncType = env.info.signature(type_index as u32);
     let (mut b, p) = builder_at_entry(func, fbc);
     let (code, callee, caller, buf) = (p[0], p[1], p[2], p[3]);
     let mut args = vec![callee, caller];
@@ -100,7 +100,7 @@ pub(crate) fn build_host_adapter(
     env: &Env<'_>,
     type_index: usize,
 ) {
-    let ty: &FuncType = &env.info.types[type_index];
+    let ty: &FuncType = env.info.signature(type_index as u32);
     let (mut b, p) = builder_at_entry(func, fbc);
     let (func_index, caller) = (p[0], p[1]);
     let cells = ty.params().len().max(ty.results().len()).max(1);

@@ -104,7 +104,7 @@ impl ObjectLayout {
 pub(crate) fn is_traced(storage: StorageType) -> bool {
     match storage {
         StorageType::Val(ValType::Ref(r)) => match r.family() {
-            RefFamily::Extern => true,
+            RefFamily::Extern | RefFamily::Any => true,
             RefFamily::Func | RefFamily::Exn => false,
         },
         _ => false,

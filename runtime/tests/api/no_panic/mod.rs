@@ -142,7 +142,7 @@ fn satisfy_imports(store: &Store, m: &Module) -> bool {
             .unwrap_or_else(|| HostModuleBuilder::new(import.module.clone()));
         let b = match &import.ty {
             ImportType::Func(t) => {
-                let Some(ty) = info.types.get(*t as usize) else {
+                let Some(ty) = info.types.get(*t as usize).and_then(|t| t.as_func()) else {
                     return false;
                 };
                 // Results are pre-filled with zero values: return them as they are.
@@ -167,7 +167,7 @@ fn satisfy_imports(store: &Store, m: &Module) -> bool {
                 gt.mutable,
             ),
             ImportType::Tag(t) => {
-                let Some(ty) = info.types.get(*t as usize) else {
+                let Some(ty) = info.types.get(*t as usize).and_then(|t| t.as_func()) else {
                     return false;
                 };
                 let Ok(tag) = runtime::Tag::new(store, (**ty).clone()) else {
