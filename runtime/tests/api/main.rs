@@ -33,6 +33,7 @@ mod basics;
 mod calls;
 mod control;
 mod exceptions;
+mod fixed_tables;
 mod func_refs;
 mod memory;
 mod memory64;

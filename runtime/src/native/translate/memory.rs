@@ -188,8 +188,9 @@ impl Translator<'_, '_> {
         })
     }
 
-    /// At the first access to memory `m` in this function, loads its length and base
-    /// in the entry block too, right after its definition pointer. Each access still
+    /// At the first access to memory `m` in this function, loads its length (where
+    /// checks use it, `length_checked`) and base in the entry block too, right after
+    /// its definition pointer. Each access still
     /// loads them (`defs()` flags); alias analysis replaces those loads by the entry
     /// block's wherever no call lies between (a call may grow memory), loops included,
     /// so base and length stay in registers between calls.
@@ -201,8 +202,11 @@ impl Translator<'_, '_> {
         let ValueDef::Result(inst, _) = self.b.func.dfg.value_def(def) else {
             unreachable!("a definition pointer is a load's result")
         };
+        let length = self.length_checked(m);
         let mut pos = FuncCursor::new(self.b.func).after_inst(inst);
-        pos.ins().load(I64, defs(), def, DEF_LENGTH);
+        if length {
+            pos.ins().load(I64, defs(), def, DEF_LENGTH);
+        }
         pos.ins().load(I64, defs(), def, DEF_BASE);
         // And after every call made so far (see `reload_defs_after_call`) whose block has
         // code yet: one that has none is where translation still is (the access's own
@@ -213,7 +217,9 @@ impl Translator<'_, '_> {
                 continue;
             }
             let mut pos = FuncCursor::new(self.b.func).at_first_insertion_point(block);
-            pos.ins().load(I64, defs(), def, DEF_LENGTH);
+            if length {
+                pos.ins().load(I64, defs(), def, DEF_LENGTH);
+            }
             pos.ins().load(I64, defs(), def, DEF_BASE);
         }
     }
@@ -224,8 +230,9 @@ impl Translator<'_, '_> {
     /// analysis then replaces the loads of later accesses by these up to the next call,
     /// in particular in a loop that follows a call and makes none: without them, each
     /// iteration loaded both anew (dispatch: 2 of its step's 18 instructions), since
-    /// no earlier load after the call dominated the loop's. A load nothing uses is
-    /// removed.
+    /// no earlier load after the call dominated the loop's. Cranelift does not remove
+    /// a load nothing uses (it lowers every load), so only what later accesses can use
+    /// is loaded: not the length where signal traps leave the checks out.
     pub(super) fn reload_defs_after_call(&mut self) {
         if let Some(block) = self.b.current_block() {
             self.after_calls.push(block);
@@ -233,10 +240,22 @@ impl Translator<'_, '_> {
         for m in 0..self.mem_defs.len() {
             if self.mem_preloaded[m] {
                 let def = self.mem_defs[m];
-                self.b.ins().load(I64, defs(), def, DEF_LENGTH);
+                if self.length_checked(m) {
+                    self.b.ins().load(I64, defs(), def, DEF_LENGTH);
+                }
                 self.b.ins().load(I64, defs(), def, DEF_BASE);
             }
         }
+    }
+
+    /// Whether the accesses to memory `m` compare addresses with its length, so that
+    /// loading it early pays: not on a 32-bit memory with signal traps, where only an
+    /// access with an offset beyond the guard has a check (`heap_addr`), and loads the
+    /// length itself (as `memory.size` does). The preloaded length of such a memory
+    /// went unused and still cost a load at the entry and after every call: quicksort's
+    /// comparator, two loads and a compare, loaded base and length at every call.
+    fn length_checked(&self, m: usize) -> bool {
+        !self.env.options.signal_traps || self.env.info.memories[m].memory64
     }
 
     /// Loads `size` bytes as a `ty`; `ext` says whether a narrower load is sign-extended

@@ -34,13 +34,37 @@ impl Translator<'_, '_> {
     /// Address of element `index` (an i32, or an i64 on a 64-bit table) of table
     /// `table`, bounds checked (trapping with `oob_trap`). The check compares all 64
     /// bits of the index with the length, so `index * 8` below cannot wrap.
+    ///
+    /// A table whose type has `max == min` keeps that size for ever: a defined one is
+    /// created with `min` elements and `grow` stops at `max`; an imported one has at
+    /// least `min` elements and a maximum of at most ours (import matching). Its check
+    /// is then against the constant, and its base, which only a `grow` that changes the
+    /// length moves (`store/table.rs`), is a pure load that Cranelift hoists out of
+    /// loops with the rest of the address (quicksort calls its comparator through such
+    /// a table, `(table 3 3 funcref)`, from clang).
     pub(super) fn table_elem(&mut self, table: u32, index: Value, oob_trap: TrapKind) -> Value {
         let def = self.table_def(table);
-        let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
+        let ty = &self.env.info.tables[table as usize];
+        let fixed_size = (ty.max == Some(ty.min)).then_some(ty.min);
         let i = self.widen_to_u64(index);
-        let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
+        let oob = match fixed_size {
+            // `min` is at most `MAX_TABLE_ELEMENTS` (instantiation fails otherwise).
+            Some(len) => self.b.ins().icmp_imm_u(
+                IntCC::UnsignedGreaterThanOrEqual,
+                i,
+                len.min(i64::MAX as u64) as i64,
+            ),
+            None => {
+                let len = self.b.ins().load(I64, defs(), def, DEF_LENGTH);
+                self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len)
+            }
+        };
         self.trap_if(oob, oob_trap);
-        let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
+        let base_flags = match fixed_size {
+            Some(_) => readonly(),
+            None => defs(),
+        };
+        let base = self.b.ins().load(I64, base_flags, def, DEF_BASE);
         let off = self.b.ins().ishl_imm_u(i, 3);
         self.b.ins().iadd(base, off)
     }
