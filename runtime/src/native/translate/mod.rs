@@ -279,7 +279,8 @@ pub(crate) struct Translator<'a, 'b> {
     /// The last charge, which the next one may add to (`metering.rs`).
     fuel_run: Option<metering::FuelRun>,
     /// The address of the store's interrupt state (`VMRuntime::interrupt`), loaded once by
-    /// the stack check, which dominates every loop header's check.
+    /// the stack check in the body, which dominates every loop header's check (`None`
+    /// when the prologue checks, `prologue_stack_limit`).
     interrupt_state: Option<Value>,
     /// The stack word that loop entries store to, and how many loops did
     /// (`metering.rs`).
