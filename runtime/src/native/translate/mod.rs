@@ -3,7 +3,8 @@
 //! The Wasm ABI of every compiled function is `(callee_vmctx: i64, caller_vmctx: i64,
 //! params...) -> (status: i32, results...)`. Values live in SSA form on a
 //! translation-time operand stack; locals are cranelift-frontend variables. Traps are
-//! explicit: a check branches to a cold block that goes, with the trap code, to the
+//! explicit, but for the trap sites of signal traps (unchecked memory accesses, the
+//! prologue's stack check; `signals.rs`): a check branches to a cold block that goes, with the trap code, to the
 //! function's one block that sets the runtime's trap flag, records the trap's backtrace
 //! (`native/backtrace.rs`) and returns status 1 (and zeros); a normal return returns
 //! status 0. Every call of Wasm code (a defined function,
