@@ -94,8 +94,9 @@ impl TrapBySignal {
 // The entry shim, System V ABI:
 // `runtime_signal_entry(record, trampoline, code, vmctx, buf) -> u32` calls
 // `trampoline(code, vmctx, vmctx, buf)` (the `EntryFn` ABI) and returns 0; the landing
-// returns from the same frame with the status the handler put in eax (the site's kind). Frame: return address, rbp, rbx, r12-r15, 8 bytes of
-// padding (16-byte alignment at the call), the record holding rsp at that point.
+// returns from the same frame with the status the handler put in eax (the site's kind).
+// Frame: return address, rbp, rbx, r12-r15, 8 bytes of padding (16-byte alignment at the
+// call), the record holding rsp at that point.
 global_asm!(
     ".text",
     ".p2align 4",
@@ -247,7 +248,8 @@ fn trap_site_at(pc: usize) -> Option<SiteKind> {
     let index = (code.sites)
         .binary_search_by_key(&offset, |site| site.offset)
         .ok()?;
-    Some(code.sites[index].kind)
+    // `get`, though the index is the search's: nothing in the handler may panic.
+    code.sites.get(index).map(|site| site.kind)
 }
 
 /// Whether a fault by `signal` at a site of `kind` is that site's trap: an access past
