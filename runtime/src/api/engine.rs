@@ -66,7 +66,9 @@ pub struct Config {
     /// hardware: each such memory then reserves 8 GiB of address space (4 GiB plus a
     /// guard, committed only as it grows), an access past its end faults, and a signal
     /// handler the engine installs once per process turns the fault into an "out of bounds
-    /// memory access" trap (RATIONALE.md "Guard pages and signal traps"). Only on x86-64
+    /// memory access" trap (RATIONALE.md "Guard pages and signal traps"); function
+    /// prologues then check the stack, and the same handler (for `SIGILL`) turns a failed
+    /// check into "call stack exhausted" (or "interrupted"). Only on x86-64
     /// Linux, and not with [`Config::consume_fuel`] (a fault would lose the fuel count
     /// held in registers); elsewhere it changes nothing. On by default (where it applies:
     /// memory-heavy code runs up to 1.3x faster and compiles up to 1.4x faster); a custom

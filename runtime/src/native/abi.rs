@@ -14,7 +14,7 @@
 //! parameter and result types come from the Rust types through [`AbiType`], so the two
 //! sides cannot disagree.
 
-use cranelift_codegen::ir::{AbiParam, Signature, Type, types};
+use cranelift_codegen::ir::{AbiParam, ArgumentPurpose, Signature, Type, types};
 use cranelift_codegen::isa::CallConv;
 
 use super::libcalls::Libcall;
@@ -115,7 +115,11 @@ pub(crate) fn wasm_signature(ty: &FuncType, consume_fuel: bool) -> Signature {
         .chain(ty.results().iter().map(|t| clif_type(*t)))
         .chain(fuel)
         .collect();
-    signature(WASM_CALL_CONV, &params, &results)
+    let mut sig = signature(WASM_CALL_CONV, &params, &results);
+    // The callee's vmctx: where a prologue stack check finds its limit
+    // (`translate::prologue_stack_limit`). The purpose changes no register assignment.
+    sig.params[0].purpose = ArgumentPurpose::VMContext;
+    sig
 }
 
 /// How Rust calls an entry trampoline: `(code, callee_vmctx, caller_vmctx, buf)`, where

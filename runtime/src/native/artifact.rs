@@ -39,10 +39,51 @@ pub(crate) struct CodeBlob {
     pub bytes: Vec<u8>,
     pub alignment: u64,
     pub relocs: Vec<CodeReloc>,
-    /// Offsets, ascending, of the memory accesses that have no bounds check and whose
-    /// fault is an out-of-bounds trap (`Config::signal_traps`, `signals.rs`); empty
-    /// without signal traps.
-    pub trap_sites: Vec<u32>,
+    /// The instructions whose fault is a trap (`Config::signal_traps`, `signals.rs`),
+    /// by ascending offset: memory accesses without a bounds check, and the prologue's
+    /// stack check; empty without signal traps.
+    pub trap_sites: Vec<TrapSite>,
+}
+
+/// An instruction of a function whose fault (`SIGSEGV`/`SIGBUS` of an access, `SIGILL`
+/// of the `ud2` a failed prologue stack check jumps to) is a trap of `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TrapSite {
+    pub offset: u32,
+    pub kind: SiteKind,
+}
+
+/// What a fault at a trap site means. The numbers are the cache format's (`cache/`)
+/// and the entry shim's status after a landing (`signals.rs`); never 0, the status of
+/// a normal return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum SiteKind {
+    /// A 32-bit memory access past the accessible bytes.
+    MemoryOutOfBounds = 1,
+    /// The stack pointer below the limit (exhaustion, or an interrupt request, which
+    /// raises the limit: `entry.rs` tells them apart).
+    StackOverflow = 2,
+}
+
+impl SiteKind {
+    /// The kind numbered `n` (as `SiteKind as u8`), if any.
+    pub fn from_number(n: u64) -> Option<SiteKind> {
+        match n {
+            1 => Some(SiteKind::MemoryOutOfBounds),
+            2 => Some(SiteKind::StackOverflow),
+            _ => None,
+        }
+    }
+
+    /// The trap a fault here is reported as (before `entry.rs` reads a raised limit
+    /// as an interrupt request).
+    pub fn trap_kind(self) -> crate::error::TrapKind {
+        match self {
+            SiteKind::MemoryOutOfBounds => crate::error::TrapKind::MemoryOutOfBounds,
+            SiteKind::StackOverflow => crate::error::TrapKind::CallStackExhausted,
+        }
+    }
 }
 
 /// A module's machine code before linking.

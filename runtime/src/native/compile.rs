@@ -15,7 +15,7 @@ use cranelift_frontend::FunctionBuilderContext;
 
 use super::CodeOptions;
 use super::abi;
-use super::artifact::{CodeBlob, CodeReloc, ModuleArtifact, RelocTarget};
+use super::artifact::{CodeBlob, CodeReloc, ModuleArtifact, RelocTarget, SiteKind, TrapSite};
 use super::libcalls::Libcall;
 use super::trampoline_cache::{Stub, TrampolineCache};
 use super::translate::{self, Env, FUNC_NAMESPACE, LIBCALL_NAMESPACE, trampolines};
@@ -189,14 +189,24 @@ fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
             })
         })
         .collect::<Result<_>>()?;
-    // Only unchecked heap accesses carry this code (`translate::heap_trapping`); every
-    // other trap is a branch to a block of the function's own.
-    let mut trap_sites: Vec<u32> = (compiled.buffer.traps().iter())
-        .filter(|t| t.code == ir::TrapCode::HEAP_OUT_OF_BOUNDS)
-        .map(|t| t.offset)
+    // Only unchecked heap accesses carry the heap code (`translate::heap_trapping`), and
+    // only the prologue's stack check (`translate::prologue_stack_limit`) the stack code;
+    // every other trap is a branch to a block of the function's own.
+    let mut trap_sites: Vec<TrapSite> = (compiled.buffer.traps().iter())
+        .filter_map(|t| {
+            let kind = match t.code {
+                ir::TrapCode::HEAP_OUT_OF_BOUNDS => SiteKind::MemoryOutOfBounds,
+                ir::TrapCode::STACK_OVERFLOW => SiteKind::StackOverflow,
+                _ => return None,
+            };
+            Some(TrapSite {
+                offset: t.offset,
+                kind,
+            })
+        })
         .collect();
-    trap_sites.sort_unstable();
-    trap_sites.dedup();
+    trap_sites.sort_unstable_by_key(|site| site.offset);
+    trap_sites.dedup_by_key(|site| site.offset);
     Ok(CodeBlob {
         bytes: compiled.code_buffer().to_vec(),
         alignment: u64::from(compiled.buffer.alignment),

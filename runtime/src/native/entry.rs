@@ -92,9 +92,10 @@ fn run_entry(
             entry(code, vmctx, vmctx, buf.as_mut_ptr());
             None
         };
-        if let Some(frames) = trapped_by_signal {
-            (*rt).trap = trap_code(TrapKind::MemoryOutOfBounds);
-            (*rt).trap_backtrace = Some(Box::new(frames.backtrace(&*store_ptr)));
+        if let Some(signal_trap) = trapped_by_signal {
+            // A stack overflow here is read as an interrupt request below as well.
+            (*rt).trap = trap_code(signal_trap.kind().trap_kind());
+            (*rt).trap_backtrace = Some(Box::new(signal_trap.backtrace(&*store_ptr)));
         }
         let mut trap = std::mem::replace(&mut (*rt).trap, 0);
         let pending = (*rt).pending.take();

@@ -75,7 +75,7 @@ fn validate_blob(blob: &CodeBlob, funcs: usize) -> std::result::Result<(), Strin
     // Strictly ascending and inside the code: `signals.rs` looks them up by binary search
     // and only ever compares them with a faulting address.
     let mut previous = None;
-    for &site in &blob.trap_sites {
+    for site in blob.trap_sites.iter().map(|site| site.offset) {
         if site as usize >= blob.bytes.len() || previous.is_some_and(|p| p >= site) {
             return Err(format!(
                 "trap site {site} out of order or past the end of {} bytes of code",

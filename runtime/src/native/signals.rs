@@ -1,21 +1,25 @@
-//! Out-of-bounds traps by signal (`Config::signal_traps`; RATIONALE.md "Guard pages and
-//! signal traps"), x86-64 Linux only.
+//! Traps by signal (`Config::signal_traps`; RATIONALE.md "Guard pages and signal
+//! traps"), x86-64 Linux only.
 //!
 //! With signal traps, a 32-bit memory access has no bounds check: its memory reserves
 //! 8 GiB of which only the first `length` bytes are accessible (`store/guarded.rs`), so
-//! an access past the end faults. Such an access is a *trap site*: Cranelift records its
-//! offset (`compile.rs`), linking registers the sites of each function here
-//! ([`TrapSiteRegistration`], removed before the code is freed).
+//! an access past the end faults (`SIGSEGV`, `SIGBUS`). And a function checks the stack
+//! in its prologue, which Cranelift writes (`translate::prologue_stack_limit`): a
+//! failed check runs `ud2` (`SIGILL`). Such an instruction is a *trap site*: Cranelift
+//! records its offset and trap code (`compile.rs`), linking registers the sites of each
+//! function here with their kind ([`TrapSiteRegistration`], removed before the code is
+//! freed).
 //!
 //! Every host-to-Wasm entry of such an engine goes through [`call_entry`]: a small
 //! assembly shim saves the host's callee-saved registers on its own frame and the stack
 //! pointer in an [`EntryRecord`] on the Rust stack, which a thread-local points to
 //! (the innermost entry's; a host function calling back into Wasm nests a new one). The
-//! process-wide `SIGSEGV`/`SIGBUS` handler, installed once, checks that the thread is
-//! inside such an entry and that the faulting instruction is a registered trap site;
-//! then it rewrites the signal context so that, when the handler returns, execution
-//! continues at the shim's landing with the saved stack pointer: the shim restores the
-//! registers and returns "trapped", and `entry.rs` reports an out-of-bounds trap. The Wasm
+//! process-wide `SIGSEGV`/`SIGBUS`/`SIGILL` handler, installed once, checks that the
+//! thread is inside such an entry and that the faulting instruction is a registered trap
+//! site of a kind that faults with that signal; then it rewrites the signal context so
+//! that, when the handler returns, execution continues at the shim's landing with the
+//! saved stack pointer and the site's kind as the status: the shim restores the
+//! registers and returns it, and `entry.rs` reports the trap of that kind. The Wasm
 //! frames in between are dropped; they own nothing (no Rust frame lies between an entry
 //! and the Wasm code it runs, since any call out of Wasm returns before Wasm resumes).
 //! Before it lands, the handler notes their code addresses in a thread-local buffer
@@ -31,7 +35,7 @@ use std::collections::BTreeMap;
 use std::ffi::{c_int, c_void};
 use std::sync::{OnceLock, RwLock};
 
-use super::artifact::CodeBlob;
+use super::artifact::{CodeBlob, SiteKind, TrapSite};
 use super::vmctx::VMContext;
 use crate::error::Backtrace;
 use crate::store::StoreData;
@@ -66,11 +70,16 @@ thread_local! {
     static TRAP_FRAMES: UnsafeCell<TrapFrames> = const { UnsafeCell::new(TrapFrames::new()) };
 }
 
-/// A call that ended by a fault at a trap site; its frames are in this thread's
-/// `TRAP_FRAMES` until the thread next runs Wasm code.
-pub(crate) struct TrapBySignal(());
+/// A call that ended by a fault at a trap site of this kind; its frames are in this
+/// thread's `TRAP_FRAMES` until the thread next runs Wasm code.
+pub(crate) struct TrapBySignal(SiteKind);
 
 impl TrapBySignal {
+    /// What the fault's site was.
+    pub(crate) fn kind(&self) -> SiteKind {
+        self.0
+    }
+
     /// The trap's backtrace: the frames the handler noted, mapped to the Wasm functions
     /// of `store`.
     pub(crate) fn backtrace(self, store: &StoreData) -> Backtrace {
@@ -85,8 +94,9 @@ impl TrapBySignal {
 // The entry shim, System V ABI:
 // `runtime_signal_entry(record, trampoline, code, vmctx, buf) -> u32` calls
 // `trampoline(code, vmctx, vmctx, buf)` (the `EntryFn` ABI) and returns 0; the landing
-// returns 1 from the same frame. Frame: return address, rbp, rbx, r12-r15, 8 bytes of
-// padding (16-byte alignment at the call), the record holding rsp at that point.
+// returns from the same frame with the status the handler put in eax (the site's kind).
+// Frame: return address, rbp, rbx, r12-r15, 8 bytes of padding (16-byte alignment at the
+// call), the record holding rsp at that point.
 global_asm!(
     ".text",
     ".p2align 4",
@@ -109,8 +119,8 @@ global_asm!(
     "mov rcx, r8",
     "call rax",
     "xor eax, eax",
-    // Both ways out (a return, status 0, and a landing, status 1) restore the same
-    // registers from the same frame.
+    // Both ways out (a return, status 0, and a landing, the site's kind) restore the
+    // same registers from the same frame.
     ".Lruntime_signal_exit:",
     "add rsp, 8",
     "pop r15",
@@ -125,7 +135,6 @@ global_asm!(
     ".globl runtime_signal_landing",
     ".type runtime_signal_landing, @function",
     "runtime_signal_landing:",
-    "mov eax, 1",
     "jmp .Lruntime_signal_exit",
     ".size runtime_signal_landing, . - runtime_signal_landing",
 );
@@ -138,12 +147,13 @@ unsafe extern "sysv64" {
         vmctx: *mut c_void,
         buf: *mut u128,
     ) -> u32;
-    /// Jumped to (never called) by the handler, with rsp set to a record's value.
+    /// Jumped to (never called) by the handler, with rsp set to a record's value and
+    /// rax to the site's kind.
     fn runtime_signal_landing();
 }
 
-/// Calls `code` through entry trampoline `trampoline` as `EntryFn` would; the frames of
-/// the trap when the call ended by a fault at a trap site (an out-of-bounds access).
+/// Calls `code` through entry trampoline `trampoline` as `EntryFn` would; the trap when
+/// the call ended by a fault at a trap site (its kind, and its frames).
 ///
 /// # Safety
 /// As calling the trampoline directly: `trampoline` is a finalized entry trampoline,
@@ -162,13 +172,14 @@ pub(crate) unsafe fn call_entry(
     // both of its ways out.
     let status = unsafe { runtime_signal_entry(record_ptr, trampoline, code, vmctx.cast(), buf) };
     INNERMOST_ENTRY.set(outer);
-    (status != 0).then_some(TrapBySignal(()))
+    // 0 is a normal return; the landing's status is a kind the handler wrote.
+    SiteKind::from_number(u64::from(status)).map(TrapBySignal)
 }
 
 /// One registered function: its code length and trap sites (ascending offsets).
 struct RegisteredCode {
     len: usize,
-    sites: Box<[u32]>,
+    sites: Box<[TrapSite]>,
 }
 
 /// Every live function with trap sites, by start address.
@@ -223,29 +234,45 @@ impl Drop for TrapSiteRegistration {
     }
 }
 
-/// Whether `pc` is a registered trap site.
-fn is_trap_site(pc: usize) -> bool {
+/// The kind of the registered trap site at `pc`, if it is one.
+fn trap_site_at(pc: usize) -> Option<SiteKind> {
     // A blocking read: only a writer on another thread can hold the lock, briefly (this
     // thread is not writing, `UPDATING_REGISTRY`).
     let registry = REGISTRY.read().unwrap_or_else(|p| p.into_inner());
-    let Some((&start, code)) = registry.range(..=pc).next_back() else {
-        return false;
-    };
+    let (&start, code) = registry.range(..=pc).next_back()?;
     let offset = pc - start;
-    offset < code.len
-        && u32::try_from(offset).is_ok_and(|offset| code.sites.binary_search(&offset).is_ok())
+    if offset >= code.len {
+        return None;
+    }
+    let offset = u32::try_from(offset).ok()?;
+    let index = (code.sites)
+        .binary_search_by_key(&offset, |site| site.offset)
+        .ok()?;
+    // `get`, though the index is the search's: nothing in the handler may panic.
+    code.sites.get(index).map(|site| site.kind)
 }
 
-/// The handlers of `SIGSEGV` and `SIGBUS` before ours.
-static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
-const SIGNALS: [c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
+/// Whether a fault by `signal` at a site of `kind` is that site's trap: an access past
+/// the accessible bytes faults with `SIGSEGV` (or `SIGBUS`), the `ud2` of a failed stack
+/// check with `SIGILL`. Anything else at a site (a `SIGILL` at an access, say) is not
+/// what the site means, and is passed on.
+fn is_site_fault(signal: c_int, kind: SiteKind) -> bool {
+    match kind {
+        SiteKind::MemoryOutOfBounds => signal == libc::SIGSEGV || signal == libc::SIGBUS,
+        SiteKind::StackOverflow => signal == libc::SIGILL,
+    }
+}
+
+/// The handlers of `SIGSEGV`, `SIGBUS` and `SIGILL` before ours.
+static PREVIOUS: OnceLock<[libc::sigaction; 3]> = OnceLock::new();
+const SIGNALS: [c_int; 3] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL];
 
 /// Installs the handler for the process, once; `false` if the system refused.
 pub(crate) fn install_handler() -> bool {
     static INSTALLED: OnceLock<bool> = OnceLock::new();
     *INSTALLED.get_or_init(|| {
         // SAFETY: an all-zero `sigaction` is a valid value (SIG_DFL, empty mask).
-        let mut previous: [libc::sigaction; 2] = unsafe { std::mem::zeroed() };
+        let mut previous: [libc::sigaction; 3] = unsafe { std::mem::zeroed() };
         for (signal, old) in SIGNALS.iter().zip(&mut previous) {
             // SAFETY: reads the current action into `old`, changes nothing.
             if unsafe { libc::sigaction(*signal, std::ptr::null(), old) } != 0 {
@@ -280,19 +307,20 @@ extern "C" fn on_fault(signal: c_int, info: *mut libc::siginfo_t, context: *mut 
     // sent (`kill`, `tgkill`: a code <= 0) is never ours, whatever the thread was running.
     let from_kernel = unsafe { (*info).si_code } > 0;
     // SAFETY: the kernel passes a valid `ucontext_t` for an `SA_SIGINFO` handler.
-    if from_kernel && unsafe { land_at_entry(context.cast()) } {
+    if from_kernel && unsafe { land_at_entry(signal, context.cast()) } {
         return;
     }
     // SAFETY: `info` and `context` are the kernel's, passed on unchanged.
     unsafe { chain(signal, info, context) }
 }
 
-/// If the fault is at a trap site and this thread is in an entry, points the context at
-/// the entry's landing (returning from the handler then resumes there).
+/// If the fault by `signal` is at a trap site that faults so and this thread is in an
+/// entry, points the context at the entry's landing (returning from the handler then
+/// resumes there, with the site's kind as the shim's status).
 ///
 /// # Safety
 /// `context` is the signal context of the fault being handled.
-unsafe fn land_at_entry(context: *mut libc::ucontext_t) -> bool {
+unsafe fn land_at_entry(signal: c_int, context: *mut libc::ucontext_t) -> bool {
     let record = INNERMOST_ENTRY.get();
     if record.is_null() || UPDATING_REGISTRY.get() {
         return false;
@@ -300,9 +328,9 @@ unsafe fn land_at_entry(context: *mut libc::ucontext_t) -> bool {
     // SAFETY: per the contract.
     let registers = unsafe { &mut (*context).uc_mcontext.gregs };
     let pc = registers[libc::REG_RIP as usize] as usize;
-    if !is_trap_site(pc) {
+    let Some(kind) = trap_site_at(pc).filter(|kind| is_site_fault(signal, *kind)) else {
         return false;
-    }
+    };
     // SAFETY: the record is on the stack of a `call_entry` still running on this thread
     // (it clears the pointer before returning), and the shim wrote the stack pointer
     // before calling into Wasm, which alone can reach a trap site.
@@ -319,6 +347,7 @@ unsafe fn land_at_entry(context: *mut libc::ucontext_t) -> bool {
     unsafe { (*frames).capture(pc, frame_pointer, fault_stack_pointer, stack_pointer) };
     registers[libc::REG_RSP as usize] = stack_pointer as i64;
     registers[libc::REG_RIP as usize] = runtime_signal_landing as *const () as usize as i64;
+    registers[libc::REG_RAX as usize] = i64::from(kind as u8);
     true
 }
 

@@ -2,7 +2,7 @@
 //! checked (`Config::signal_traps` has no effect), so no code has trap sites.
 
 use super::abi::EntryFn;
-use super::artifact::CodeBlob;
+use super::artifact::{CodeBlob, SiteKind};
 use super::vmctx::VMContext;
 use crate::error::Backtrace;
 use crate::store::StoreData;
@@ -28,6 +28,10 @@ impl TrapSiteRegistration {
 pub(crate) enum TrapBySignal {}
 
 impl TrapBySignal {
+    pub(crate) fn kind(&self) -> SiteKind {
+        match *self {}
+    }
+
     pub(crate) fn backtrace(self, _store: &StoreData) -> Backtrace {
         match self {}
     }

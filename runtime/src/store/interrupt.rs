@@ -13,8 +13,11 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// The limit a request sets: no stack pointer is at or above it.
-pub(crate) const RAISED_LIMIT: usize = usize::MAX;
+/// The limit a request sets: no stack pointer is at or above it (user-space addresses
+/// of the 64-bit hosts we support are below 2^57). Not `usize::MAX`: Cranelift's
+/// prologue stack check (`native/translate/mod.rs`, `prologue_stack_limit`) compares
+/// the stack pointer with the limit plus the frame size, and that sum must not wrap.
+pub(crate) const RAISED_LIMIT: usize = 1 << 63;
 
 /// Compiled code reads both fields at fixed offsets (`native/vmctx.rs`).
 #[repr(C)]

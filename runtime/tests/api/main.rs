@@ -41,6 +41,7 @@ mod multi_memory;
 mod numeric;
 mod relaxed_simd;
 mod signal_backtraces;
+mod signal_stack_checks;
 mod signal_traps;
 mod simd;
 mod table64;

@@ -16,8 +16,9 @@
 //! `RELOC_KINDS`), `offset u32`, `addend i64` and a target: tag 0 + defined function
 //! u32, tag 1 + libcall u32, tag 2 + Cranelift libcall u8 (index into
 //! `LibCall::all_libcalls`), tag 3 + offset u32; then the trap site count u32 and the
-//! trap sites, offsets u32 in ascending order (`CodeBlob::trap_sites`; `link::validate`
-//! checks they lie in the code).
+//! trap sites in ascending order of offset, each an offset u32 and a kind u8
+//! (`SiteKind` as u8; `CodeBlob::trap_sites`; `link::validate` checks they lie in the
+//! code).
 //!
 //! Decoding trusts nothing: every read is bounds-checked, every count and index is
 //! checked, and an error says what was wrong (the entry is then recompiled).
@@ -25,14 +26,17 @@
 use cranelift_codegen::ir;
 use sha2::{Digest, Sha256};
 
-use super::super::artifact::{CodeBlob, CodeReloc, ModuleArtifact, RELOC_KINDS, RelocTarget};
+use super::super::artifact::{
+    CodeBlob, CodeReloc, ModuleArtifact, RELOC_KINDS, RelocTarget, SiteKind, TrapSite,
+};
 use super::super::libcalls::Libcall;
 use super::CacheKey;
 
 const MAGIC: [u8; 8] = *b"RTNCODE\0";
 /// Changes whenever the layout of a file or the meaning of its content changes (3: the
-/// Wasm ABI returns a status first, and `record_backtrace` takes the trap code).
-pub(crate) const FORMAT_VERSION: u32 = 3;
+/// Wasm ABI returns a status first, and `record_backtrace` takes the trap code; 4: trap
+/// sites have a kind, and code with signal traps checks the stack in its prologue).
+pub(crate) const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32 + 8;
 const CHECKSUM_LEN: usize = 32;
 
@@ -122,8 +126,9 @@ fn encode_blob(out: &mut Vec<u8>, blob: &CodeBlob) -> Result<(), String> {
         }
     }
     put_u32(out, count(blob.trap_sites.len())?);
-    for &site in &blob.trap_sites {
-        put_u32(out, site);
+    for site in &blob.trap_sites {
+        put_u32(out, site.offset);
+        out.push(site.kind as u8);
     }
     Ok(())
 }
@@ -221,11 +226,19 @@ fn decode_blob(r: &mut Reader<'_>) -> Result<CodeBlob, String> {
         });
     }
     let sites = r.u32()?;
-    // Each takes 4 bytes: a count the file cannot hold is refused before allocating.
-    if sites as usize > (r.bytes.len() - r.pos) / 4 {
+    // Each takes 5 bytes: a count the file cannot hold is refused before allocating.
+    if sites as usize > (r.bytes.len() - r.pos) / 5 {
         return Err(format!("{sites} trap sites past the end of the file"));
     }
-    let trap_sites = (0..sites).map(|_| r.u32()).collect::<Result<_, _>>()?;
+    let trap_sites = (0..sites)
+        .map(|_| {
+            let offset = r.u32()?;
+            let kind = r.u8()?;
+            let kind = SiteKind::from_number(u64::from(kind))
+                .ok_or_else(|| format!("trap site kind {kind}"))?;
+            Ok(TrapSite { offset, kind })
+        })
+        .collect::<Result<_, String>>()?;
     Ok(CodeBlob {
         bytes,
         alignment,
@@ -283,7 +296,19 @@ mod tests {
             bytes: vec![n; 16],
             alignment: 16,
             relocs,
-            trap_sites: if n == 2 { vec![3, 9] } else { Vec::new() },
+            trap_sites: match n {
+                2 => vec![
+                    TrapSite {
+                        offset: 3,
+                        kind: SiteKind::MemoryOutOfBounds,
+                    },
+                    TrapSite {
+                        offset: 9,
+                        kind: SiteKind::StackOverflow,
+                    },
+                ],
+                _ => Vec::new(),
+            },
         };
         ModuleArtifact {
             funcs: vec![
@@ -372,5 +397,30 @@ mod tests {
             decode(&file, &key).unwrap_err(),
             "unknown relocation kind".to_string()
         );
+    }
+
+    /// A trap site of a kind this engine does not know (a valid checksum) is refused:
+    /// the handler would not know what its fault means.
+    #[test]
+    fn unknown_trap_site_kind_is_refused() {
+        let key = CacheKey([7; 32]);
+        let mut file = encode(&key, &sample()).unwrap();
+        // The first blob: alignment, length, 16 bytes of code, relocation count, two
+        // relocations of 18 bytes, no trap site. The second up to its first site's
+        // kind: alignment, length, code, relocation count, one relocation of 15 bytes,
+        // the site count and the site's offset.
+        let kind_at =
+            HEADER_LEN + 8 + (4 + 4 + 16 + 4 + 2 * 18 + 4) + (4 + 4 + 16 + 4 + 15 + 4 + 4);
+        assert_eq!(file[kind_at], SiteKind::MemoryOutOfBounds as u8);
+        for kind in [0, 3, 255] {
+            file[kind_at] = kind;
+            let len = file.len();
+            let checksum = Sha256::digest(&file[..len - CHECKSUM_LEN]);
+            file[len - CHECKSUM_LEN..].copy_from_slice(&checksum);
+            assert_eq!(
+                decode(&file, &key).unwrap_err(),
+                format!("trap site kind {kind}")
+            );
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use cranelift_codegen::binemit::Reloc;
 use wasmparser::WasmFeatures;
 
-use super::super::artifact::{CodeReloc, ModuleArtifact, RelocTarget};
+use super::super::artifact::{CodeReloc, ModuleArtifact, RelocTarget, SiteKind, TrapSite};
 use super::super::{CodeCacheOutcome, CodeOptions, NativeBackend, OptLevel, compile, link};
 use super::{CodeCache, format};
 use crate::module::ModuleInfo;
@@ -33,6 +33,14 @@ fn setup(dir: &std::path::Path) -> (NativeBackend, ModuleInfo, ModuleArtifact) {
 /// A way to make a well-formed artifact inconsistent: what it is, how, and words of the
 /// reason it must be refused with.
 type Corruption = (&'static str, fn(&mut ModuleArtifact), &'static str);
+
+/// An out-of-bounds trap site at `offset`.
+fn site(offset: u32) -> TrapSite {
+    TrapSite {
+        offset,
+        kind: SiteKind::MemoryOutOfBounds,
+    }
+}
 
 fn corruptions() -> Vec<Corruption> {
     vec![
@@ -103,12 +111,12 @@ fn corruptions() -> Vec<Corruption> {
         ),
         (
             "trap site past the code",
-            |a| a.funcs[1].trap_sites.push(1 << 20),
+            |a| a.funcs[1].trap_sites.push(site(1 << 20)),
             "trap site",
         ),
         (
             "trap sites out of order",
-            |a| a.funcs[1].trap_sites.extend([2, 1]),
+            |a| a.funcs[1].trap_sites.extend([site(2), site(1)]),
             "trap site",
         ),
     ]

@@ -125,7 +125,8 @@ impl Translator<'_, '_> {
     }
 
     /// The address of the store's interrupt state (in the vmctx), loaded once by the
-    /// function's stack check for the loop headers' checks too.
+    /// function's stack check for the loop headers' checks too; with the check in the
+    /// prologue (signal traps), by the loop headers, as one pure load Cranelift shares.
     pub(super) fn interrupt_state_address(&mut self) -> Value {
         self.b
             .ins()
@@ -164,7 +165,7 @@ impl Translator<'_, '_> {
     /// fence: every load in the loop (memory bases and lengths) would be repeated on every
     /// iteration as well (sieve +39% instructions, +27% without).
     pub(super) fn interrupt_check_at_loop(&mut self) {
-        // The stack check's (which every function makes first).
+        // The stack check's (the body's first, unless the prologue checks).
         let state = match self.interrupt_state {
             Some(state) => state,
             None => self.interrupt_state_address(),

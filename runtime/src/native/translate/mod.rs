@@ -3,7 +3,8 @@
 //! The Wasm ABI of every compiled function is `(callee_vmctx: i64, caller_vmctx: i64,
 //! params...) -> (status: i32, results...)`. Values live in SSA form on a
 //! translation-time operand stack; locals are cranelift-frontend variables. Traps are
-//! explicit: a check branches to a cold block that goes, with the trap code, to the
+//! explicit, but for the trap sites of signal traps (unchecked memory accesses, the
+//! prologue's stack check; `signals.rs`): a check branches to a cold block that goes, with the trap code, to the
 //! function's one block that sets the runtime's trap flag, records the trap's backtrace
 //! (`native/backtrace.rs`) and returns status 1 (and zeros); a normal return returns
 //! status 0. Every call of Wasm code (a defined function,
@@ -50,7 +51,8 @@ use super::CodeOptions;
 use super::abi::{STATUS, clif_type, libcall_signature};
 use super::libcalls::Libcall;
 use super::vmctx::{
-    INTERRUPT_STACK_LIMIT, RT_STACK_LIMIT, RT_TRAP, VM_MEMORIES, VM_RUNTIME, trap_code,
+    INTERRUPT_STACK_LIMIT, RT_STACK_LIMIT, RT_TRAP, VM_INTERRUPT, VM_MEMORIES, VM_RUNTIME,
+    trap_code,
 };
 use crate::error::{CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
@@ -278,7 +280,8 @@ pub(crate) struct Translator<'a, 'b> {
     /// The last charge, which the next one may add to (`metering.rs`).
     fuel_run: Option<metering::FuelRun>,
     /// The address of the store's interrupt state (`VMRuntime::interrupt`), loaded once by
-    /// the stack check, which dominates every loop header's check.
+    /// the stack check in the body, which dominates every loop header's check (`None`
+    /// when the prologue checks, `prologue_stack_limit`).
     interrupt_state: Option<Value>,
     /// The stack word that loop entries store to, and how many loops did
     /// (`metering.rs`).
@@ -299,6 +302,12 @@ pub(crate) fn translate_function(
     let ty = info.func_type(func_index as u32).clone();
     let body = info.body_reader(defined);
     declare_regions(func);
+    // With signal traps, Cranelift checks the stack in the prologue, and a failed check
+    // is a trap site (`signals.rs`); without, the first thing the body does is check.
+    let prologue_check = env.options.signal_traps;
+    if prologue_check {
+        func.stack_limit = Some(prologue_stack_limit(func, env.options.interruptible));
+    }
     let (mut b, params) = builder_at_entry(func, fbc);
     let vmctx = params[0];
     // Metered code receives the fuel left after the two vmctx parameters.
@@ -373,7 +382,9 @@ pub(crate) fn translate_function(
     if env.options.consume_fuel {
         t.receive_fuel(params[2]);
     }
-    t.stack_check();
+    if !prologue_check {
+        t.stack_check();
+    }
 
     let plan = match env.options.consume_fuel {
         true => Some(MeteringPlan::of(&body)?),
@@ -396,6 +407,40 @@ pub(crate) fn translate_function(
     let indirect_types = std::mem::take(&mut t.indirect_types);
     t.finish();
     Ok(indirect_types)
+}
+
+/// The stack limit of `func` as a global value, for Cranelift's prologue stack check:
+/// the same limit [`Translator::stack_check`] loads, through the callee's vmctx (the
+/// signature's `VMContext` parameter, `abi::wasm_signature`). Cranelift compares it
+/// with the stack pointer minus the frame it is about to allocate, right after pushing
+/// the frame pointer, and jumps to a `ud2` (trap code `STACK_OVERFLOW`, a trap site)
+/// when below; a leaf function without a frame has no check, since it takes only the
+/// return address and the frame pointer below its caller's checked frame, which the
+/// limit's margin (`store/stack.rs`) covers many times. In interruptible code the
+/// limit is the interrupt state's, which a request raises: the prologue's check is then
+/// the function's interrupt check, and `entry.rs` reports the trap as "interrupted".
+fn prologue_stack_limit(func: &mut ir::Function, interruptible: bool) -> ir::GlobalValue {
+    // The vmctx's fields and the runtime's or interrupt state's address never change
+    // while compiled code runs; the limit does change (nested entries, requests), but
+    // only between function entries, and the prologue reads it afresh every time.
+    let flags = func.dfg.mem_flags.insert_unchecked(readonly());
+    let vmctx = func.create_global_value(ir::GlobalValueData::VMContext);
+    let (holder, limit) = match interruptible {
+        true => (VM_INTERRUPT, INTERRUPT_STACK_LIMIT),
+        false => (VM_RUNTIME, RT_STACK_LIMIT),
+    };
+    let base = func.create_global_value(ir::GlobalValueData::Load {
+        base: vmctx,
+        offset: holder.into(),
+        global_type: types::I64,
+        flags,
+    });
+    func.create_global_value(ir::GlobalValueData::Load {
+        base,
+        offset: limit.into(),
+        global_type: types::I64,
+        flags,
+    })
 }
 
 /// A builder positioned in `func`'s (sealed) entry block, and the function's parameters.
