@@ -221,6 +221,18 @@ impl<'a> Ip<'a> {
         }
     }
 
+    /// The next instruction, without advancing past it.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ip::next`]: `ptr` points inside `code`.
+    #[inline(always)]
+    pub unsafe fn peek(&self) -> &'a Instr {
+        self.check();
+        // SAFETY: `ptr` points inside `code` (the caller's contract).
+        unsafe { &*self.ptr }
+    }
+
     /// Takes the branch just fetched (`next`), whose operand is `rel`.
     ///
     /// # Safety

@@ -67,3 +67,32 @@ pub(super) fn fuse_counters(instrs: &mut [Instr], const_of: impl Fn(Slot) -> Opt
         };
     }
 }
+
+/// Pair fusion: an `I32Add` followed by one of the instructions it is most often
+/// followed by at run time (counted over the benchmark workloads, RATIONALE.md
+/// "Interpreter: calls and fused pairs") becomes the `I32AddThen*` form that runs the
+/// follower in the same dispatch. The follower stays in place (a jump to it still runs
+/// it alone), and the fused form checks it is there before running it, so a pair need
+/// not be kept intact by later changes. Pairs do not overlap: the second of a fused pair
+/// is left as it is, so that the fused form finds the follower it expects.
+pub(super) fn fuse_pairs(instrs: &mut [Instr]) {
+    let mut k = 1;
+    while k < instrs.len() {
+        if let Instr::I32Add { dst, lhs, rhs } = instrs[k - 1] {
+            let fused = match instrs[k] {
+                Instr::I32Add { .. } => Some(Instr::I32AddThenI32Add { dst, lhs, rhs }),
+                Instr::Copy { .. } => Some(Instr::I32AddThenCopy { dst, lhs, rhs }),
+                Instr::Br { .. } => Some(Instr::I32AddThenBr { dst, lhs, rhs }),
+                Instr::I32Load { .. } => Some(Instr::I32AddThenI32Load { dst, lhs, rhs }),
+                Instr::I32Load8U { .. } => Some(Instr::I32AddThenI32Load8U { dst, lhs, rhs }),
+                Instr::F64Load { .. } => Some(Instr::I32AddThenF64Load { dst, lhs, rhs }),
+                _ => None,
+            };
+            if let Some(fused) = fused {
+                instrs[k - 1] = fused;
+                k += 1;
+            }
+        }
+        k += 1;
+    }
+}
