@@ -189,6 +189,16 @@ impl<'a> Ip<'a> {
         }
     }
 
+    /// Points at the first instruction of `code`, which has one (invariant 3: its
+    /// last never falls through), so no check is needed.
+    #[inline(always)]
+    pub fn start(code: &'a Code) -> Ip<'a> {
+        Ip {
+            ptr: code.as_ptr(),
+            code,
+        }
+    }
+
     /// Index of the next instruction.
     #[inline(always)]
     pub fn pc(&self) -> usize {

@@ -5,7 +5,8 @@ use crate::interp::bytecode::{Instr, Slot};
 /// Jump threading: a `Br` to another `Br` goes straight to the final target, and a `Br`
 /// to a return becomes that return (e.g. the `then` arm of an `if` at a function's end).
 /// Only instructions are copied, so behaviour is unchanged; `br_table` entries may
-/// become returns too, which the table dispatch executes like any instruction.
+/// become returns too, which the table dispatch executes like any instruction. Then a
+/// copy right before a return of what it copied returns its source.
 pub(super) fn thread_jumps(instrs: &mut [Instr]) {
     for i in 0..instrs.len() {
         let Instr::Br { target } = instrs[i] else {
@@ -23,6 +24,18 @@ pub(super) fn thread_jumps(instrs: &mut [Instr]) {
             Some(r @ (Instr::Return | Instr::ReturnSlot { .. })) => *r,
             _ => Instr::Br { target: to as u32 },
         };
+    }
+    // A copy into the slot that the return right after it returns (the `then` arm
+    // of `if (result) ... (then (local.get $n))` at a function's end) returns the
+    // copy's source itself: only the returned value outlives the frame. The return
+    // stays in place for whatever else jumps to it.
+    for i in 1..instrs.len() {
+        if let (Instr::Copy { dst, src }, Instr::ReturnSlot { src: returned }) =
+            (instrs[i - 1], instrs[i])
+            && returned == dst
+        {
+            instrs[i - 1] = Instr::ReturnSlot { src };
+        }
     }
 }
 
