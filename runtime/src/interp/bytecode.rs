@@ -140,6 +140,10 @@ macro_rules! for_each_instr {
                 I32AddThenI32Load { dst: result, lhs: slot, rhs: slot };
                 I32AddThenI32Load8U { dst: result, lhs: slot, rhs: slot };
                 I32AddThenF64Load { dst: result, lhs: slot, rhs: slot };
+                /// More fused pairs, as the `I32AddThen*` ones: the first instruction's
+                /// fields, then its follower's if that is the one named.
+                CopyThenCopy { dst: result, src: slot };
+                I32RotlThenI32Xor { dst: result, lhs: slot, rhs: slot };
                 /// A constant that did not get a constant slot.
                 Const { dst: result, value: u64 };
                 /// Call defined function `func` of this module; arguments start at `base`.

@@ -9,7 +9,7 @@
 //! Names are the interpreter's, after wasmparser's operators (`I32Add`,
 //! `I8x16ExtractLaneS`). Fused instructions report the operator they contain: a
 //! compare-and-branch its comparison, a fused loop counter its `I32Add` and its
-//! comparison, a fused pair (`I32AddThen*`) its `I32Add`, then its follower as that runs. `i32.eqz` fused into a branch is not reported (the fused
+//! comparison, a fused pair (`I32AddThen*` and co) its first operator, then its follower as that runs. `i32.eqz` fused into a branch is not reported (the fused
 //! branch is indistinguishable from a plain `br_if`), nor is a third operand kept in
 //! an `Extra` (`v128.bitselect`'s mask, the relaxed multiply-adds' addend).
 
@@ -122,6 +122,7 @@ pub(super) unsafe fn observe(instr: &Instr, regs: &Slots<'_>) {
         | Instr::I32AddThenI32Load { lhs, rhs, .. }
         | Instr::I32AddThenI32Load8U { lhs, rhs, .. }
         | Instr::I32AddThenF64Load { lhs, rhs, .. } => sink("I32Add", &[read(lhs), read(rhs)]),
+        Instr::I32RotlThenI32Xor { lhs, rhs, .. } => sink("I32Rotl", &[read(lhs), read(rhs)]),
     }));
 }
 

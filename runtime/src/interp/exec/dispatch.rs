@@ -184,6 +184,16 @@ pub(super) fn run_frames<'a>(
                     load!(run, dst, addr, offset, 1, |b: [u8; 1]| b[0] as u64)
                 });
             }
+            Instr::CopyThenCopy { dst, src } => {
+                set!(run, dst, get!(run, src));
+                then_if!(run, Instr::Copy { dst, src } => set!(run, dst, get!(run, src)));
+            }
+            Instr::I32RotlThenI32Xor { dst, lhs, rhs } => {
+                i32_binary!(run, dst, lhs, rhs, |a: u32, b: u32| a.rotate_left(b % 32));
+                then_if!(run, Instr::I32Xor { dst, lhs, rhs } => {
+                    i32_binary!(run, dst, lhs, rhs, |a, b| a ^ b)
+                });
+            }
             Instr::I32AddThenF64Load { dst, lhs, rhs } => {
                 i32_binary!(run, dst, lhs, rhs, u32::wrapping_add);
                 then_if!(run, Instr::F64Load { dst, addr, offset } => {
