@@ -131,6 +131,19 @@ macro_rules! for_each_instr {
                 /// one), then return.
                 ReturnSlot { src: slot } ends;
                 Copy { dst: result, src: slot };
+                /// `I32Add`, then, in the same dispatch, the instruction after it when
+                /// that is the one named after `Then` (otherwise the loop dispatches it as
+                /// usual): pairs that are frequent at run time (`translate/peephole.rs`).
+                I32AddThenI32Add { dst: result, lhs: slot, rhs: slot };
+                I32AddThenCopy { dst: result, lhs: slot, rhs: slot };
+                I32AddThenBr { dst: result, lhs: slot, rhs: slot };
+                I32AddThenI32Load { dst: result, lhs: slot, rhs: slot };
+                I32AddThenI32Load8U { dst: result, lhs: slot, rhs: slot };
+                I32AddThenF64Load { dst: result, lhs: slot, rhs: slot };
+                /// More fused pairs, as the `I32AddThen*` ones: the first instruction's
+                /// fields, then its follower's if that is the one named.
+                CopyThenCopy { dst: result, src: slot };
+                I32RotlThenI32Xor { dst: result, lhs: slot, rhs: slot };
                 /// A constant that did not get a constant slot.
                 Const { dst: result, value: u64 };
                 /// Call defined function `func` of this module; arguments start at `base`.

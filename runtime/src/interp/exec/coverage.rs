@@ -9,7 +9,7 @@
 //! Names are the interpreter's, after wasmparser's operators (`I32Add`,
 //! `I8x16ExtractLaneS`). Fused instructions report the operator they contain: a
 //! compare-and-branch its comparison, a fused loop counter its `I32Add` and its
-//! comparison. `i32.eqz` fused into a branch is not reported (the fused
+//! comparison, a fused pair (`I32AddThen*` and co) its first operator, then its follower as that runs. `i32.eqz` fused into a branch is not reported (the fused
 //! branch is indistinguishable from a plain `br_if`), nor is a third operand kept in
 //! an `Extra` (`v128.bitselect`'s mask, the relaxed multiply-adds' addend).
 
@@ -115,6 +115,14 @@ pub(super) unsafe fn observe(instr: &Instr, regs: &Slots<'_>) {
         | Instr::I32AddImmBrLtSCheck { step, dst, rhs, .. } => counter(sink, "I32LtS", step, read(dst), read(rhs)),
         Instr::I32AddImmBrNeFuel { step, dst, rhs, .. }
         | Instr::I32AddImmBrNeCheck { step, dst, rhs, .. } => counter(sink, "I32Ne", step, read(dst), read(rhs)),
+        // A fused pair's `I32Add`; its follower is observed when it runs (`then_if!`).
+        Instr::I32AddThenI32Add { lhs, rhs, .. }
+        | Instr::I32AddThenCopy { lhs, rhs, .. }
+        | Instr::I32AddThenBr { lhs, rhs, .. }
+        | Instr::I32AddThenI32Load { lhs, rhs, .. }
+        | Instr::I32AddThenI32Load8U { lhs, rhs, .. }
+        | Instr::I32AddThenF64Load { lhs, rhs, .. } => sink("I32Add", &[read(lhs), read(rhs)]),
+        Instr::I32RotlThenI32Xor { lhs, rhs, .. } => sink("I32Rotl", &[read(lhs), read(rhs)]),
     }));
 }
 

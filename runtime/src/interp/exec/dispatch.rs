@@ -112,6 +112,9 @@ pub(super) fn run_frames<'a>(
                 let entry = (get!(run, index) as u32).min(len);
                 // SAFETY: the table's `len + 1` entries follow it (invariant 4).
                 unsafe { run.ip.skip(entry) }
+                // An entry is a `Br` unless it became a return: taken here, it costs no
+                // second dispatch. (`BrTable` is not an `ends` instruction.)
+                then_if!(run, Instr::Br { target } => jump!(run, target));
             }
             Instr::BrI32Eq { lhs, rhs, target } => br_i32!(run, lhs, rhs, target, u32, ==),
             Instr::BrI32Ne { lhs, rhs, target } => br_i32!(run, lhs, rhs, target, u32, !=),
@@ -154,6 +157,49 @@ pub(super) fn run_frames<'a>(
                 }
             }
             Instr::Copy { dst, src } => set!(run, dst, get!(run, src)),
+            // Fused pairs: the `I32Add`, then its follower if it is still there.
+            Instr::I32AddThenI32Add { dst, lhs, rhs } => {
+                i32_binary!(run, dst, lhs, rhs, u32::wrapping_add);
+                then_if!(run, Instr::I32Add { dst, lhs, rhs } => {
+                    i32_binary!(run, dst, lhs, rhs, u32::wrapping_add)
+                });
+            }
+            Instr::I32AddThenCopy { dst, lhs, rhs } => {
+                i32_binary!(run, dst, lhs, rhs, u32::wrapping_add);
+                then_if!(run, Instr::Copy { dst, src } => set!(run, dst, get!(run, src)));
+            }
+            Instr::I32AddThenBr { dst, lhs, rhs } => {
+                i32_binary!(run, dst, lhs, rhs, u32::wrapping_add);
+                then_if!(run, Instr::Br { target } => jump!(run, target));
+            }
+            Instr::I32AddThenI32Load { dst, lhs, rhs } => {
+                i32_binary!(run, dst, lhs, rhs, u32::wrapping_add);
+                then_if!(run, Instr::I32Load { dst, addr, offset } => {
+                    load!(run, dst, addr, offset, 4, |b| u32::from_le_bytes(b) as u64)
+                });
+            }
+            Instr::I32AddThenI32Load8U { dst, lhs, rhs } => {
+                i32_binary!(run, dst, lhs, rhs, u32::wrapping_add);
+                then_if!(run, Instr::I32Load8U { dst, addr, offset } => {
+                    load!(run, dst, addr, offset, 1, |b: [u8; 1]| b[0] as u64)
+                });
+            }
+            Instr::CopyThenCopy { dst, src } => {
+                set!(run, dst, get!(run, src));
+                then_if!(run, Instr::Copy { dst, src } => set!(run, dst, get!(run, src)));
+            }
+            Instr::I32RotlThenI32Xor { dst, lhs, rhs } => {
+                i32_binary!(run, dst, lhs, rhs, |a: u32, b: u32| a.rotate_left(b % 32));
+                then_if!(run, Instr::I32Xor { dst, lhs, rhs } => {
+                    i32_binary!(run, dst, lhs, rhs, |a, b| a ^ b)
+                });
+            }
+            Instr::I32AddThenF64Load { dst, lhs, rhs } => {
+                i32_binary!(run, dst, lhs, rhs, u32::wrapping_add);
+                then_if!(run, Instr::F64Load { dst, addr, offset } => {
+                    load!(run, dst, addr, offset, 8, u64::from_le_bytes)
+                });
+            }
             Instr::Const { dst, value } => set!(run, dst, value),
             Instr::Call { func, base } => {
                 if !run.call(frames, func, base) {

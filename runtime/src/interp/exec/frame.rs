@@ -189,6 +189,16 @@ impl<'a> Ip<'a> {
         }
     }
 
+    /// Points at the first instruction of `code`, which has one (invariant 3: its
+    /// last never falls through), so no check is needed.
+    #[inline(always)]
+    pub fn start(code: &'a Code) -> Ip<'a> {
+        Ip {
+            ptr: code.as_ptr(),
+            code,
+        }
+    }
+
     /// Index of the next instruction.
     #[inline(always)]
     pub fn pc(&self) -> usize {
@@ -219,6 +229,18 @@ impl<'a> Ip<'a> {
             self.ptr = self.ptr.add(1);
             instr
         }
+    }
+
+    /// The next instruction, without advancing past it.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Ip::next`]: `ptr` points inside `code`.
+    #[inline(always)]
+    pub unsafe fn peek(&self) -> &'a Instr {
+        self.check();
+        // SAFETY: `ptr` points inside `code` (the caller's contract).
+        unsafe { &*self.ptr }
     }
 
     /// Takes the branch just fetched (`next`), whose operand is `rel`.

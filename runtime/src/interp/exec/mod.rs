@@ -124,7 +124,7 @@ impl<'a> Running<'a> {
         self.pos.base = abs;
         self.code = callee;
         self.regs = window;
-        self.ip = Ip::new(&callee.instrs, 0);
+        self.ip = Ip::start(&callee.instrs);
         true
     }
 
@@ -149,7 +149,7 @@ impl<'a> Running<'a> {
         self.pos.func = func;
         self.code = callee;
         self.regs = window;
-        self.ip = Ip::new(&callee.instrs, 0);
+        self.ip = Ip::start(&callee.instrs);
         true
     }
 

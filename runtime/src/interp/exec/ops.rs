@@ -245,3 +245,28 @@ macro_rules! store_value {
     }};
 }
 pub(super) use store_value;
+
+/// Runs the instruction after the one just fetched in the same dispatch if it matches
+/// `$pat` (the follower of a fused pair, `translate/peephole.rs::fuse_pairs`, or the
+/// entry a `BrTable` chose), stepping over it; otherwise leaves it to the loop. Only
+/// where `ip` points at an instruction: after one that is not an `ends` one (invariant
+/// 3), or at a `BrTable`'s entry (invariant 4).
+macro_rules! then_if {
+    ($run:ident, $pat:pat => $body:expr) => {{
+        // SAFETY: `ip` points inside the code: past an instruction that never ends its
+        // code (invariant 3), or at an entry of the `BrTable` just fetched (invariant 4).
+        let follower = unsafe { $run.ip.peek() };
+        if let $pat = *follower {
+            #[cfg(feature = "op-coverage")]
+            // SAFETY: `follower` is about to run with `run.regs`, in verified code.
+            unsafe {
+                super::coverage::observe(follower, &$run.regs)
+            };
+            // SAFETY: as above, the follower is inside the code; fetching it makes it
+            // the instruction just fetched, for a branch's `jump!`.
+            let _ = unsafe { $run.ip.next() };
+            $body
+        }
+    }};
+}
+pub(super) use then_if;

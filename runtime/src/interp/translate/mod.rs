@@ -256,6 +256,7 @@ pub(crate) fn translate(
     if interruptible || consume_fuel {
         metering::use_metered_forms(&mut t.instrs);
     }
+    peephole::fuse_pairs(&mut t.instrs);
     let place = |s| final_slot(s, num_locals, num_consts);
     code::map_slots(&mut t.instrs, place);
     for h in t.handlers.iter_mut() {
