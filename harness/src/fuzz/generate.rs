@@ -65,7 +65,8 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     }
     // Every float result is canonical, so NaN bits compare. wasm-smith canonicalizes
     // the f32x4/f64x2 arithmetic lanes too (`canonicalize_nan` with `v128.bitselect`
-    // on a self-`eq` mask in its code builder).
+    // on a self-`eq` mask in its code builder), but not its relaxed `min`/`max`: those
+    // are canonicalised by `relaxed.rs`.
     c.canonicalize_nans = true;
     c.export_everything = true;
     c.allow_invalid_funcs = false;

@@ -8,12 +8,18 @@
 //! one relaxed operator to the value (with constant other operands), so the engines'
 //! one deterministic choice per relaxed operator (RATIONALE.md) is compared on ordinary
 //! programs, NaNs and out-of-range lanes included.
+//!
+//! It also canonicalises the NaN lanes of the `relaxed_min`/`relaxed_max` that wasm-smith
+//! writes itself: its `canonicalize_nans` covers `f32x4.min`/`f64x2.max` and the other
+//! float arithmetic but not their relaxed twins, and with a NaN operand the two engines
+//! give different (spec-permitted) NaN bits there, so an uncanonicalised result whose bits
+//! the module then looks at (`bitmask`, a lane, a store) is a false divergence (seed 21102).
 
 use std::convert::Infallible;
 
-use wasm_encoder::Instruction;
 use wasm_encoder::reencode::{self, Reencode};
-use wasmparser::{Operator, Parser};
+use wasm_encoder::{Instruction, ValType};
+use wasmparser::{Operator, Parser, Payload};
 
 /// The relaxed counterpart of `op`, if it has one of the same type.
 fn relaxed(op: &Operator<'_>) -> Option<Instruction<'static>> {
@@ -46,9 +52,80 @@ const OPERANDS: [u128; 6] = [
     0x0000_0000_0000_0000_0000_0000_0000_0000,
 ];
 
+/// The float lane shape of a relaxed `min`/`max` that wasm-smith leaves uncanonicalised.
+fn relaxed_min_max_lanes(op: &Operator<'_>) -> Option<FloatLanes> {
+    match op {
+        Operator::F32x4RelaxedMin | Operator::F32x4RelaxedMax => Some(FloatLanes::F32x4),
+        Operator::F64x2RelaxedMin | Operator::F64x2RelaxedMax => Some(FloatLanes::F64x2),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy)]
+enum FloatLanes {
+    F32x4,
+    F64x2,
+}
+
+/// Replaces every NaN lane of the `v128` on top of the stack by the canonical NaN of its
+/// lane shape, with `scratch` a `v128` local: the sequence wasm-smith puts after the float
+/// operators it canonicalises (`x == x` selects `x`, else the canonical NaN).
+fn canonicalise_nan_lanes(lanes: FloatLanes, scratch: u32, out: &mut Vec<Instruction<'_>>) {
+    let (nan, eq) = match lanes {
+        FloatLanes::F32x4 => (
+            0x7fc0_0000_7fc0_0000_7fc0_0000_7fc0_0000u128,
+            Instruction::F32x4Eq,
+        ),
+        FloatLanes::F64x2 => (
+            0x7ff8_0000_0000_0000_7ff8_0000_0000_0000u128,
+            Instruction::F64x2Eq,
+        ),
+    };
+    out.extend([
+        Instruction::LocalTee(scratch),
+        Instruction::V128Const(nan as i128),
+        Instruction::LocalGet(scratch),
+        Instruction::LocalGet(scratch),
+        eq,
+        Instruction::V128Bitselect,
+    ]);
+}
+
+/// The parameter count of every defined function of `wasm`, in code section order (so
+/// that a local added to a body gets the right index). `None` when it does not parse.
+fn defined_param_counts(wasm: &[u8]) -> Option<Vec<u32>> {
+    let mut type_params = Vec::new();
+    let mut defined = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.ok()? {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for sub in group.ok()?.into_types() {
+                        type_params.push(match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => f.params().len() as u32,
+                            _ => 0,
+                        });
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for t in reader {
+                    defined.push(*type_params.get(t.ok()? as usize)?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(defined)
+}
+
 struct Swapper {
     state: u64,
     swaps: u32,
+    /// Parameter count of each defined function, in code section order.
+    param_counts: Vec<u32>,
+    /// Function bodies re-encoded so far.
+    bodies: usize,
 }
 
 impl Swapper {
@@ -66,7 +143,7 @@ impl Swapper {
     }
 
     /// Instructions of type `[v128] -> [v128]` that end in a relaxed operator.
-    fn apply_relaxed(&mut self, out: &mut Vec<Instruction<'static>>) {
+    fn apply_relaxed(&mut self, out: &mut Vec<Instruction<'_>>) {
         use Instruction as I;
         // Not `relaxed_min`/`relaxed_max`: with a NaN operand the engines may give
         // different NaN bits, as the spec allows (RATIONALE.md, relaxed SIMD), and a
@@ -117,27 +194,46 @@ impl Reencode for Swapper {
         code: &mut wasm_encoder::CodeSection,
         body: wasmparser::FunctionBody<'_>,
     ) -> Result<(), reencode::Error<Infallible>> {
-        let mut f = self.new_function_with_parsed_locals(&body)?;
+        let params = self.param_counts.get(self.bodies).copied().unwrap_or(0);
+        self.bodies += 1;
+        let mut locals = Vec::new();
+        let mut num_locals = params;
+        for pair in body.get_locals_reader()? {
+            let (count, ty) = pair?;
+            num_locals = num_locals.saturating_add(count);
+            locals.push((count, self.val_type(ty)?));
+        }
+        // One `v128` scratch local after the body's own, added only if a relaxed
+        // `min`/`max` needs canonicalising.
+        let scratch = num_locals;
+        let mut needs_scratch = false;
         let mut reader = body.get_operators_reader()?;
-        let mut extra = Vec::new();
+        let mut out = Vec::new();
         while !reader.eof() {
             let op = reader.read()?;
             let makes_v128 = matches!(op, Operator::V128Const { .. } | Operator::V128Load { .. });
+            let uncanonicalised = relaxed_min_max_lanes(&op);
             match relaxed(&op) {
                 Some(swapped) if self.next() & 1 == 1 => {
                     self.swaps += 1;
-                    f.instruction(&swapped);
+                    out.push(swapped);
                 }
-                _ => {
-                    f.instruction(&self.instruction(op)?);
-                }
+                _ => out.push(self.instruction(op)?),
+            }
+            if let Some(lanes) = uncanonicalised {
+                needs_scratch = true;
+                canonicalise_nan_lanes(lanes, scratch, &mut out);
             }
             if makes_v128 && self.next().is_multiple_of(4) {
-                self.apply_relaxed(&mut extra);
-                for i in extra.drain(..) {
-                    f.instruction(&i);
-                }
+                self.apply_relaxed(&mut out);
             }
+        }
+        if needs_scratch {
+            locals.push((1, ValType::V128));
+        }
+        let mut f = wasm_encoder::Function::new(locals);
+        for i in &out {
+            f.instruction(i);
         }
         code.function(&f);
         Ok(())
@@ -151,6 +247,8 @@ pub fn swap(wasm: &[u8], seed: u64) -> Option<(Vec<u8>, u32)> {
     let mut swapper = Swapper {
         state: seed,
         swaps: 0,
+        param_counts: defined_param_counts(wasm)?,
+        bodies: 0,
     };
     let mut module = wasm_encoder::Module::new();
     swapper

@@ -12,6 +12,7 @@ on_both_engines!(
     relaxed_madd_and_nmadd_are_unfused,
     relaxed_laneselect_selects_bit_by_bit,
     relaxed_min_max_propagate_nan_and_order_zeros,
+    min_max_give_an_arithmetic_nan_for_any_nan_operand,
     relaxed_q15mulr_saturates,
     relaxed_dot_i8x16_is_signed_and_wraps,
     relaxed_dot_i8x16_add_is_exact_signed_and_wraps,
@@ -187,6 +188,45 @@ fn relaxed_min_max_propagate_nan_and_order_zeros(strategy: Strategy) {
     let max = assert_same_as(strategy, "f64x2.relaxed_max", "f64x2.max", &[y, x]);
     assert_eq!(max as u64, 0.0f64.to_bits());
     assert!(f64::from_bits((max >> 64) as u64).is_nan());
+}
+
+/// With a NaN operand that is not canonical (every payload bit set, as `v128.not` of zero
+/// gives; or signalling), `min`/`max` and their relaxed twins return an arithmetic NaN
+/// (quiet bit set), never the other operand nor a signalling NaN. That is all the spec
+/// fixes: which payload and sign is the engine's choice, and the engines choose differently
+/// (the fuzzer canonicalises these results, `harness/tests/fuzz_relaxed.rs`: seed 21102).
+fn min_max_give_an_arithmetic_nan_for_any_nan_operand(strategy: Strategy) {
+    let negative_subnormals = 0x8000_8000_8000_8000_8000_8000_8000_8000;
+    let f32_signalling = f32x4([f32::from_bits(0x7f80_0001); 4]);
+    let f64_signalling = f64x2([f64::from_bits(0x7ff0_0000_0000_0001); 2]);
+    let ones = f32x4([1.0; 4]);
+    for (width, signalling, quiet_bit, lane_bits) in [
+        ("f32x4", f32_signalling, 1u128 << 22, 32),
+        ("f64x2", f64_signalling, 1u128 << 51, 64),
+    ] {
+        let exponent = if lane_bits == 32 {
+            0xffu128 << 23
+        } else {
+            0x7ffu128 << 52
+        };
+        for op in ["min", "max", "relaxed_min", "relaxed_max"] {
+            let op = format!("{width}.{op}");
+            for operands in [
+                [u128::MAX, negative_subnormals],
+                [signalling, ones],
+                [ones, signalling],
+            ] {
+                let r = run(strategy, &op, &operands);
+                for lane in 0..128 / lane_bits {
+                    let bits = (r >> (lane * lane_bits)) & ((1u128 << lane_bits) - 1);
+                    assert!(
+                        bits & exponent == exponent && bits & quiet_bit != 0,
+                        "{op} {operands:x?}: lane {lane} is {bits:#x}, not an arithmetic NaN"
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// -1 * -1 in Q15 saturates to 32767 (`q15mulr_sat_s`), not -32768.
