@@ -73,9 +73,11 @@ pub(crate) struct TypeDef {
     /// The definition, naming concrete types (its supertype, the types in its
     /// signature or fields) by store-wide id.
     pub ty: SubType,
-    /// Its supertypes from the root of its chain down to itself: `supertypes[d]` is
-    /// its ancestor at depth `d`, so a subtype test is one comparison.
-    pub supertypes: Box<[u32]>,
+    /// Its depth below the root of its supertype chain (0: declares no supertype).
+    pub depth: u32,
+    /// Where its chain starts in the registry's `chains`: the ancestors from the root
+    /// down to itself, `depth + 1` ids, so a subtype test is one comparison.
+    chain: u32,
     /// Where an object of this type keeps its fields (structs and arrays only).
     pub layout: Option<ObjectLayout>,
 }
@@ -93,6 +95,10 @@ pub(crate) struct TypeRegistry {
     plain: HashMap<Arc<FuncType>, u32>,
     /// Indexed by id.
     defs: Vec<TypeDef>,
+    /// Every type's supertype chain, one after another (`TypeDef::chain`): one vector
+    /// rather than one allocation per type, since a store interns every type of every
+    /// module it instantiates.
+    chains: Vec<u32>,
 }
 
 impl TypeRegistry {
@@ -102,6 +108,8 @@ impl TypeRegistry {
     pub fn ids_of_module(&mut self, types: &[SubType], groups: &[Range<u32>]) -> Vec<u32> {
         let mut ids: Vec<u32> = Vec::with_capacity(types.len());
         self.plain.reserve(types.len());
+        self.defs.reserve(types.len());
+        self.chains.reserve(types.len());
         for group in groups {
             let defs = &types[group.start as usize..group.end as usize];
             if let [def] = defs
@@ -168,10 +176,16 @@ impl TypeRegistry {
     /// Whether type `sub` is `sup` or declares it as an ancestor (spec:
     /// <https://webassembly.github.io/spec/core/valid/matching.html#heap-types>, for
     /// two concrete types).
-    pub fn is_subtype(&self, sub: u32, sup: u32) -> bool {
-        let (sub, sup) = (self.def(sub), self.def(sup));
-        let depth = sup.supertypes.len() - 1;
-        sub.supertypes.get(depth) == sup.supertypes.last()
+    pub fn is_subtype(&self, sub: u32, sup_id: u32) -> bool {
+        let (sub, sup) = (self.def(sub), self.def(sup_id));
+        sup.depth <= sub.depth && self.chains[(sub.chain + sup.depth) as usize] == sup_id
+    }
+
+    /// The supertype chain of type `id`, from its root down to itself.
+    #[cfg(test)]
+    pub fn supertypes(&self, id: u32) -> &[u32] {
+        let def = self.def(id);
+        &self.chains[def.chain as usize..=(def.chain + def.depth) as usize]
     }
 
     /// The id of a group of one type that references no other type, by signature.
@@ -187,15 +201,26 @@ impl TypeRegistry {
     /// Gives `ty` (in store ids) the next id.
     fn define(&mut self, ty: SubType) -> u32 {
         let id = self.defs.len() as u32;
-        let mut supertypes: Vec<u32> = match ty.supertype {
-            Some(sup) => self.def(sup).supertypes.to_vec(),
-            None => Vec::new(),
+        let chain = self.chains.len() as u32;
+        let depth = match ty.supertype {
+            Some(sup) => {
+                let (start, depth) = (self.def(sup).chain as usize, self.def(sup).depth);
+                self.chains
+                    .extend_from_within(start..=start + depth as usize);
+                depth + 1
+            }
+            None => 0,
         };
-        supertypes.push(id);
+        self.chains.push(id);
+        let layout = match ty.composite {
+            CompositeType::Func(_) => None,
+            _ => ObjectLayout::of(&ty.composite),
+        };
         self.defs.push(TypeDef {
-            layout: ObjectLayout::of(&ty.composite),
             ty,
-            supertypes: supertypes.into(),
+            depth,
+            chain,
+            layout,
         });
         id
     }
@@ -336,7 +361,7 @@ mod tests {
         let is = |a: usize, b: usize| registry.is_subtype(ids[a], ids[b]);
         assert!(is(2, 2) && is(2, 1) && is(2, 0) && is(1, 0) && is(3, 0));
         assert!(!is(0, 1) && !is(1, 2) && !is(3, 1) && !is(2, 3) && !is(4, 0) && !is(0, 4));
-        assert_eq!(&*registry.def(ids[2]).supertypes, &[ids[0], ids[1], ids[2]]);
+        assert_eq!(registry.supertypes(ids[2]), &[ids[0], ids[1], ids[2]]);
         assert!(registry.layout(ids[2]).is_some() && registry.func_type(ids[2]).is_none());
     }
 

@@ -17,7 +17,7 @@ use cranelift_codegen::ir::{
 use wasmparser::MemArg;
 
 use super::simd::cast;
-use super::{InBounds, Translator, defs, heap, heap_trapping};
+use super::{InBounds, Translator, defs, heap, heap_trapping, readonly};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH};
@@ -78,7 +78,8 @@ impl Translator<'_, '_> {
             self.trap_if(oob, TrapKind::MemoryOutOfBounds);
             self.facts.push(need);
         }
-        let base = self.b.ins().load(I64, defs(), def, DEF_BASE);
+        let base_flags = self.base_flags(mem as usize);
+        let base = self.b.ins().load(I64, base_flags, def, DEF_BASE);
         let p = match constant {
             Some(c) => self.b.ins().iadd_imm_u(base, (c + memarg.offset) as i64),
             None => {
@@ -203,11 +204,16 @@ impl Translator<'_, '_> {
             unreachable!("a definition pointer is a load's result")
         };
         let length = self.length_checked(m);
+        let base_flags = self.base_flags(m);
         let mut pos = FuncCursor::new(self.b.func).after_inst(inst);
         if length {
             pos.ins().load(I64, defs(), def, DEF_LENGTH);
         }
-        pos.ins().load(I64, defs(), def, DEF_BASE);
+        pos.ins().load(I64, base_flags, def, DEF_BASE);
+        if self.base_fixed(m) {
+            // Nothing to reload after calls: the base is the same everywhere.
+            return;
+        }
         // And after every call made so far (see `reload_defs_after_call`) whose block has
         // code yet: one that has none is where translation still is (the access's own
         // loads come next) or was never reached. The loads only help alias analysis, so
@@ -238,7 +244,7 @@ impl Translator<'_, '_> {
             self.after_calls.push(block);
         }
         for m in 0..self.mem_defs.len() {
-            if self.mem_preloaded[m] {
+            if self.mem_preloaded[m] && !self.base_fixed(m) {
                 let def = self.mem_defs[m];
                 if self.length_checked(m) {
                     self.b.ins().load(I64, defs(), def, DEF_LENGTH);
@@ -256,6 +262,23 @@ impl Translator<'_, '_> {
     /// comparator, two loads and a compare, loaded base and length at every call.
     fn length_checked(&self, m: usize) -> bool {
         !self.env.options.signal_traps || self.env.info.memories[m].memory64
+    }
+
+    /// Whether memory `m`'s base never changes while code runs: a 32-bit memory with
+    /// signal traps is guarded, and a guarded memory grows in place
+    /// (`MemoryInstance::grow` aborts if a backing moved one). Its base load is then
+    /// read-only and movable, so Cranelift loads it once (in the entry block,
+    /// `preload_def`) and keeps it across calls, instead of loading it again after each
+    /// call that might have grown the memory.
+    fn base_fixed(&self, m: usize) -> bool {
+        !self.length_checked(m)
+    }
+
+    fn base_flags(&self, m: usize) -> MemFlagsData {
+        match self.base_fixed(m) {
+            true => readonly(),
+            false => defs(),
+        }
     }
 
     /// Loads `size` bytes as a `ty`; `ext` says whether a narrower load is sign-extended
