@@ -4,7 +4,7 @@
 //! Floats are compared by bits, never by `==`: the spec asserts exact results, including
 //! the sign of zero and NaN payloads, except where a NaN pattern says otherwise.
 
-use runtime::{ExternRef, Value};
+use runtime::{AnyRef, ExternRef, Value};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::token::{F32, F64};
 
@@ -29,12 +29,13 @@ pub fn to_value(arg: &WastArgCore<'_>) -> Result<Value, String> {
             Some(NullKind::Func) => Value::FuncRef(None),
             Some(NullKind::Extern) => Value::ExternRef(None),
             Some(NullKind::Exn) => Value::ExnRef(None),
+            Some(NullKind::Any) => Value::AnyRef(None),
             None => return Err(format!("ref.null of heap type {heap:?}")),
         },
-        // The spec harness's host references are plain numbers; ExternRef carries one.
-        WastArgCore::RefExtern(n) | WastArgCore::RefHost(n) => {
-            Value::ExternRef(Some(ExternRef::host(*n)))
-        }
+        // The spec harness's host references are plain numbers; ExternRef carries one,
+        // and `ref.host` is one made internal (`any.convert_extern`).
+        WastArgCore::RefExtern(n) => Value::ExternRef(Some(ExternRef::host(*n))),
+        WastArgCore::RefHost(n) => Value::AnyRef(Some(AnyRef::Host(*n))),
     })
 }
 
@@ -42,16 +43,23 @@ enum NullKind {
     Func,
     Extern,
     Exn,
+    Any,
 }
 
-/// Which null reference a heap type denotes: Wasm 2.0's two, or exnref's (the bottom
-/// types of Wasm 3.0 are the same nulls).
+/// Which null reference a heap type denotes: one per hierarchy (the bottom types of Wasm
+/// 3.0 are the same nulls). `None` for shared heap types.
 fn null_kind(heap: &HeapType<'_>) -> Option<NullKind> {
     match heap {
         HeapType::Abstract { ty, .. } => match ty {
             AbstractHeapType::Func | AbstractHeapType::NoFunc => Some(NullKind::Func),
             AbstractHeapType::Extern | AbstractHeapType::NoExtern => Some(NullKind::Extern),
             AbstractHeapType::Exn | AbstractHeapType::NoExn => Some(NullKind::Exn),
+            AbstractHeapType::Any
+            | AbstractHeapType::Eq
+            | AbstractHeapType::I31
+            | AbstractHeapType::Struct
+            | AbstractHeapType::Array
+            | AbstractHeapType::None => Some(NullKind::Any),
             _ => None,
         },
         HeapType::Concrete(_) | HeapType::Exact(_) => Some(NullKind::Func),
@@ -70,10 +78,12 @@ pub fn matches(expected: &WastRetCore<'_>, actual: &Value) -> Match {
         (WastRetCore::RefNull(None), Value::FuncRef(r)) => yes(r.is_none()),
         (WastRetCore::RefNull(None), Value::ExternRef(r)) => yes(r.is_none()),
         (WastRetCore::RefNull(None), Value::ExnRef(r)) => yes(r.is_none()),
+        (WastRetCore::RefNull(None), Value::AnyRef(r)) => yes(r.is_none()),
         (WastRetCore::RefNull(Some(heap)), _) => match (null_kind(heap), actual) {
             (Some(NullKind::Func), Value::FuncRef(r)) => yes(r.is_none()),
             (Some(NullKind::Extern), Value::ExternRef(r)) => yes(r.is_none()),
             (Some(NullKind::Exn), Value::ExnRef(r)) => yes(r.is_none()),
+            (Some(NullKind::Any), Value::AnyRef(r)) => yes(r.is_none()),
             (Some(_), _) => Match::No,
             (None, _) => Match::Unsupported(format!("ref.null {heap:?}")),
         },
@@ -95,15 +105,15 @@ pub fn matches(expected: &WastRetCore<'_>, actual: &Value) -> Match {
             }
             any_unsupported.map_or(Match::No, Match::Unsupported)
         }
-        (
-            WastRetCore::RefAny
-            | WastRetCore::RefEq
-            | WastRetCore::RefArray
-            | WastRetCore::RefStruct
-            | WastRetCore::RefI31
-            | WastRetCore::RefI31Shared,
-            _,
-        ) => Match::Unsupported("GC reference results".into()),
+        (WastRetCore::RefHost(n), Value::AnyRef(r)) => yes(*r == Some(AnyRef::Host(*n))),
+        (WastRetCore::RefAny, Value::AnyRef(r)) => yes(r.is_some()),
+        // Without heap objects (not allocated yet) `eq` holds only `i31`s, and
+        // `struct` and `array` nothing.
+        (WastRetCore::RefEq | WastRetCore::RefI31, Value::AnyRef(r)) => {
+            yes(matches!(r, Some(AnyRef::I31(_))))
+        }
+        (WastRetCore::RefArray | WastRetCore::RefStruct, Value::AnyRef(_)) => Match::No,
+        (WastRetCore::RefI31Shared, _) => Match::Unsupported("shared references".into()),
         _ => Match::No,
     }
 }
@@ -185,10 +195,12 @@ pub fn show_expected(e: &WastRetCore<'_>) -> String {
             Some(NullKind::Func) => "funcref:null".into(),
             Some(NullKind::Extern) => "externref:null".into(),
             Some(NullKind::Exn) => "exnref:null".into(),
+            Some(NullKind::Any) => "anyref:null".into(),
             None => format!("ref.null {h:?}"),
         },
         WastRetCore::RefExtern(None) => "externref:non-null".into(),
-        WastRetCore::RefExtern(Some(n)) | WastRetCore::RefHost(n) => format!("externref:{n}"),
+        WastRetCore::RefExtern(Some(n)) => format!("externref:{n}"),
+        WastRetCore::RefHost(n) => format!("externref:{n} or anyref:host:{n}"),
         WastRetCore::RefFunc(_) => "funcref:non-null".into(),
         WastRetCore::Either(options) => {
             let parts: Vec<String> = options.iter().map(show_expected).collect();

@@ -18,6 +18,7 @@
 //! the lowered instructions in the execution loop (`exec/dispatch.rs`) are made from it.
 
 use super::code::Code;
+use super::gc::GcOp;
 use super::simd::SimdOp;
 
 /// A slot index, relative to the current frame's base.
@@ -248,9 +249,11 @@ macro_rules! for_each_instr {
                 CallRef { func: slot, base: base };
                 /// `return_call_ref`: `call_ref`, replacing the current frame.
                 ReturnCallRef { func: slot, base: base } ends;
-                /// `ref.as_non_null`: traps when the reference in `src` is null (the value
-                /// stays where it is).
-                RefAsNonNull { src: slot };
+                /// A reference operator run out of the inner loop (`exec/gc.rs`):
+                /// `ref.as_non_null` (the value stays where it is), and the GC operators
+                /// that need no heap object; `op` says which (`interp/gc.rs`).
+                /// `type_index` is a cast's concrete function type, else unused.
+                Gc { op: GcOp, dst: result, src: slot, type_index: u32 };
                 /// Branch when the reference in `cond` is null (all 64 bits zero).
                 BrIfNull { cond: slot, target: target };
                 /// Branch when the reference in `cond` is not null.
@@ -482,6 +485,11 @@ macro_rules! define_instr {
             /// redirect it straight into a local (`local.set` after an operation).
             pub(crate) fn result_slot_mut(&mut self) -> Option<&mut Slot> {
                 if let Instr::Simd { op, .. } = self
+                    && !op.writes_dst()
+                {
+                    return None;
+                }
+                if let Instr::Gc { op, .. } = self
                     && !op.writes_dst()
                 {
                     return None;

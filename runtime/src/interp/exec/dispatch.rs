@@ -291,11 +291,7 @@ pub(super) fn run_frames<'a>(
                     _ => return Ok(Action::TailCallStore { sf, base }),
                 }
             }
-            Instr::RefAsNonNull { src } => {
-                if get!(run, src) == 0 {
-                    return Err(TrapKind::NullReference.into());
-                }
-            }
+            Instr::Gc { .. } => return Ok(Action::Gc),
             Instr::BrIfNull { cond, target } => {
                 if get!(run, cond) == 0 {
                     jump!(run, target);

@@ -9,11 +9,12 @@
 
 use super::Translator;
 use crate::interp::bytecode::{Instr, Slot};
+use crate::interp::gc::GcOp;
 
 impl Translator<'_> {
     /// A slot holding the top operand, which stays on the stack (an immediate is written
     /// to its canonical slot first).
-    fn top_slot(&mut self) -> Slot {
+    pub(super) fn top_slot(&mut self) -> Slot {
         let pos = self.stack.len() - 1;
         if self.src_of(pos).is_err() {
             self.materialize(pos);
@@ -48,7 +49,12 @@ impl Translator<'_> {
 
     pub(super) fn op_ref_as_non_null(&mut self) {
         let src = self.top_slot();
-        self.emit(Instr::RefAsNonNull { src });
+        self.emit(Instr::Gc {
+            op: GcOp::AsNonNull,
+            dst: src,
+            src,
+            type_index: 0,
+        });
     }
 
     /// `br_on_null`: branches without the reference when it is null, else leaves it on
@@ -79,7 +85,7 @@ impl Translator<'_> {
 
     /// A conditional branch to label `depth`: `taken` when its values are already in
     /// place, else `not_taken` over the copies and the jump.
-    fn branch_on(&mut self, depth: u32, taken: Instr, not_taken: Instr) {
+    pub(super) fn branch_on(&mut self, depth: u32, taken: Instr, not_taken: Instr) {
         if self.branch_in_place(depth) {
             let ci = self.ctrls.len() - 1 - depth as usize;
             self.emit_jump(ci, taken);
