@@ -475,3 +475,46 @@ fn struct_and_array_types_stay_refused(strategy: Strategy) {
         );
     }
 }
+
+/// Both engines charge casts and their branches the same fuel (`module/fuel.rs`: a
+/// `br_on_cast` ends a run), and a cast failure leaves the same amount.
+#[test]
+fn casts_cost_the_same_fuel_on_both_engines() {
+    let wat = r#"(module
+      (func (export "run") (param i32) (result i32)
+        (local $sum i32)
+        (loop $next
+          (block $miss (result anyref)
+            (br_on_cast_fail $miss anyref (ref i31)
+              (select (result anyref)
+                (ref.i31 (local.get 0))
+                (ref.null any)
+                (i32.and (local.get 0) (i32.const 1))))
+            (i31.get_s)
+            (local.get $sum)
+            (i32.add)
+            (local.set $sum)
+            (ref.null any))
+          (drop)
+          (br_if $next (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+        (local.get $sum))
+      (func (export "fail") (param anyref) (result i32)
+        (i31.get_u (ref.cast (ref i31) (local.get 0)))))"#;
+    let fuel_left = |strategy| {
+        let config = Config::new(strategy)
+            .features(WasmFeatures::WASM3 - WasmFeatures::THREADS)
+            .consume_fuel(true);
+        let store = Store::new(&engine_with(config));
+        let instance = instantiate(&store, wat, None);
+        store.set_fuel(1_000_000).unwrap();
+        let sum = call(&store, &instance, "run", &[Value::I32(100)]).unwrap();
+        assert_eq!(sum, [Value::I32(2500)]);
+        let after_run = store.fuel().unwrap();
+        let failed = call(&store, &instance, "fail", &[Value::AnyRef(None)]);
+        assert_eq!(trap_kind(failed), TrapKind::CastFailure);
+        (after_run, store.fuel().unwrap())
+    };
+    let interp = fuel_left(Strategy::Interpreter);
+    assert!(interp.0 < 1_000_000 && interp.1 < interp.0, "{interp:?}");
+    assert_eq!(interp, fuel_left(Strategy::Native));
+}
