@@ -276,3 +276,66 @@ mod tests {
         assert!(!v128_matches(&V128Pattern::I32x4([1, 2, 3, 4]), bits));
     }
 }
+
+#[cfg(test)]
+mod any_tests {
+    use super::*;
+    use runtime::I31;
+    use wast::parser::{self, ParseBuffer};
+
+    /// The `.wast` result `(text)`, parsed (the parser reads inside the parentheses).
+    fn with_ret<R>(text: &str, f: impl FnOnce(&WastRetCore<'_>) -> R) -> R {
+        let buf = ParseBuffer::new(text.trim_matches(['(', ')'])).unwrap();
+        let ret: WastRetCore<'_> = parser::parse(&buf).unwrap();
+        f(&ret)
+    }
+
+    /// The `.wast` argument `(text)`, parsed.
+    fn with_arg<R>(text: &str, f: impl FnOnce(&WastArgCore<'_>) -> R) -> R {
+        let buf = ParseBuffer::new(text.trim_matches(['(', ')'])).unwrap();
+        let arg: WastArgCore<'_> = parser::parse(&buf).unwrap();
+        f(&arg)
+    }
+
+    #[test]
+    fn any_hierarchy_results_are_checked() {
+        let i31 = Value::AnyRef(Some(AnyRef::I31(I31::wrapping(5))));
+        let host = Value::AnyRef(Some(AnyRef::Host(2)));
+        let null = Value::AnyRef(None);
+        let check = |ret: &str, v: &Value| with_ret(ret, |r| matches(r, v));
+        for (ret, value, expected) in [
+            ("(ref.i31)", &i31, Match::Yes),
+            ("(ref.i31)", &host, Match::No),
+            ("(ref.i31)", &null, Match::No),
+            ("(ref.eq)", &i31, Match::Yes),
+            ("(ref.eq)", &host, Match::No),
+            ("(ref.any)", &host, Match::Yes),
+            ("(ref.any)", &null, Match::No),
+            ("(ref.struct)", &i31, Match::No),
+            ("(ref.host 2)", &host, Match::Yes),
+            ("(ref.host 3)", &host, Match::No),
+            ("(ref.null any)", &null, Match::Yes),
+            ("(ref.null none)", &null, Match::Yes),
+            ("(ref.null)", &null, Match::Yes),
+            ("(ref.null any)", &i31, Match::No),
+            ("(ref.null extern)", &null, Match::No),
+        ] {
+            assert_eq!(check(ret, value), expected, "{ret} against {value}");
+        }
+    }
+
+    #[test]
+    fn any_hierarchy_arguments_convert() {
+        let value = |arg: &str| with_arg(arg, to_value);
+        assert_eq!(
+            value("(ref.host 4)"),
+            Ok(Value::AnyRef(Some(AnyRef::Host(4))))
+        );
+        assert_eq!(
+            value("(ref.extern 4)"),
+            Ok(Value::ExternRef(Some(ExternRef::host(4))))
+        );
+        assert_eq!(value("(ref.null eq)"), Ok(Value::AnyRef(None)));
+        assert_eq!(value("(ref.null none)"), Ok(Value::AnyRef(None)));
+    }
+}
