@@ -197,7 +197,10 @@ macro_rules! for_each_instr {
                 MemoryCopy { dst: slot, src: slot, len: slot };
                 /// Followed by `Extra { a: data }`.
                 MemoryInit { dst: slot, src: slot, len: slot } extra_imm;
-                DataDrop { data: u32 };
+                /// `elem.drop` of element segment `index` if `elem`, else `data.drop` of
+                /// data segment `index`: one kind for both (they run once per segment),
+                /// so that `Instr` has room for `Gc` within 256 kinds.
+                SegmentDrop { elem: bool, index: u32 };
                 /// Runs the memory instruction after it (one of those above, or a `Simd`
                 /// memory operator, with its `Extra`) on the instance's memory `memory`
                 /// instead of memory 0, and `memory.copy` from memory `source` (otherwise
@@ -223,7 +226,6 @@ macro_rules! for_each_instr {
                 TableCopy { dst: slot, src: slot, len: slot } extra_imm;
                 /// Followed by `Extra { a: table, b: elem }`.
                 TableInit { dst: slot, src: slot, len: slot } extra_imm;
-                ElemDrop { elem: u32 };
                 RefFunc { dst: result, func: u32 };
 
                 // --- SIMD ---
@@ -249,10 +251,12 @@ macro_rules! for_each_instr {
                 CallRef { func: slot, base: base };
                 /// `return_call_ref`: `call_ref`, replacing the current frame.
                 ReturnCallRef { func: slot, base: base } ends;
-                /// A reference operator run out of the inner loop (`exec/gc.rs`):
-                /// `ref.as_non_null` (the value stays where it is), and the GC operators
-                /// that need no heap object; `op` says which (`interp/gc.rs`).
-                /// `type_index` is a cast's concrete function type, else unused.
+                /// `ref.as_non_null`: traps when the reference in `src` is null (the value
+                /// stays where it is).
+                RefAsNonNull { src: slot };
+                /// A GC operator that needs no heap object, run out of the inner loop
+                /// (`exec/gc.rs`); `op` says which (`interp/gc.rs`). `type_index` is a
+                /// cast's concrete function type, else unused.
                 Gc { op: GcOp, dst: result, src: slot, type_index: u32 };
                 /// Branch when the reference in `cond` is null (all 64 bits zero).
                 BrIfNull { cond: slot, target: target };

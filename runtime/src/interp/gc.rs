@@ -1,8 +1,9 @@
-//! The operands of the interpreter's `Gc` instruction: the reference operators that need
-//! no heap object (`i31`s, casts; RATIONALE.md, "Step 2b") and `ref.as_non_null`.
+//! The operands of the interpreter's `Gc` instruction: the GC operators that need no
+//! heap object (`i31`s, casts; RATIONALE.md, "Step 2b").
 //!
 //! They share one instruction kind, run out of the inner loop (`exec/gc.rs`), because
-//! `Instr` has 256 kinds, as many as a one-byte tag holds, and must stay 16 bytes.
+//! `Instr` has 256 kinds, as many as a one-byte tag holds, and must stay 16 bytes (the
+//! two segment drops became one kind to make room for this one).
 //! `ref.eq` needs no instruction of its own (`I64Eq`: the raw forms are canonical), nor
 //! do the conversions between `any` and `extern` (one raw form).
 
@@ -11,8 +12,6 @@ use crate::values::HeapType;
 /// What a `Gc { op, dst, src, type_index }` does with the reference in `src`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum GcOp {
-    /// `ref.as_non_null`: traps ("null reference") when `src` is null; writes nothing.
-    AsNonNull,
     /// `ref.i31`: `dst` is the `i31` of the low 31 bits of the i32 in `src`.
     RefI31,
     /// `i31.get_s` and `i31.get_u`: traps ("null i31 reference") on null.
@@ -28,7 +27,7 @@ pub(crate) enum GcOp {
 impl GcOp {
     /// Whether the instruction writes `dst` (the translator may redirect only then).
     pub(crate) fn writes_dst(self) -> bool {
-        !matches!(self, GcOp::AsNonNull | GcOp::Cast(_))
+        !matches!(self, GcOp::Cast(_))
     }
 }
 

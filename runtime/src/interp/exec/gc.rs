@@ -1,5 +1,5 @@
-//! The `Gc` instruction (`interp/gc.rs`): `ref.as_non_null`, `ref.i31`, `i31.get_*`,
-//! `ref.test` and `ref.cast`, run by the outer loop (`Action::Gc`) so that the inner
+//! The `Gc` instruction (`interp/gc.rs`): `ref.i31`, `i31.get_*`, `ref.test` and
+//! `ref.cast`, run by the outer loop (`Action::Gc`) so that the inner
 //! loop keeps one arm for all of them, as `other_memory.rs` does for its prefix.
 //! `br_on_cast` and `br_on_cast_fail` are a `ref.test` into a scratch slot and a
 //! conditional branch on it (`translate/gc.rs`).
@@ -40,12 +40,6 @@ pub(super) fn exec_at(store: &StoreData, st: &mut ExecStack, ctx: &Ctx, pos: &Po
     // and `regs` is the window of the frame running `code`.
     let raw = unsafe { regs.get(src) };
     let result = match op {
-        GcOp::AsNonNull => {
-            return match raw {
-                0 => Err(TrapKind::NullReference.into()),
-                _ => Ok(()),
-            };
-        }
         GcOp::RefI31 => AnyRef::I31(I31::wrapping(raw as u32 as i32)).to_raw(),
         GcOp::I31GetS | GcOp::I31GetU => {
             let Some(AnyRef::I31(v)) = AnyRef::from_raw(raw) else {

@@ -9,7 +9,6 @@
 
 use super::Translator;
 use crate::interp::bytecode::{Instr, Slot};
-use crate::interp::gc::GcOp;
 
 impl Translator<'_> {
     /// A slot holding the top operand, which stays on the stack (an immediate is written
@@ -49,12 +48,7 @@ impl Translator<'_> {
 
     pub(super) fn op_ref_as_non_null(&mut self) {
         let src = self.top_slot();
-        self.emit(Instr::Gc {
-            op: GcOp::AsNonNull,
-            dst: src,
-            src,
-            type_index: 0,
-        });
+        self.emit(Instr::RefAsNonNull { src });
     }
 
     /// `br_on_null`: branches without the reference when it is null, else leaves it on

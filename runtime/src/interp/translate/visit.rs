@@ -549,7 +549,10 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     }
 
     fn visit_data_drop(&mut self, data_index: u32) -> Self::Output {
-        self.emit(Instr::DataDrop { data: data_index });
+        self.emit(Instr::SegmentDrop {
+            elem: false,
+            index: data_index,
+        });
         Ok(())
     }
 
@@ -709,7 +712,10 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     }
 
     fn visit_elem_drop(&mut self, elem_index: u32) -> Self::Output {
-        self.emit(Instr::ElemDrop { elem: elem_index });
+        self.emit(Instr::SegmentDrop {
+            elem: true,
+            index: elem_index,
+        });
         Ok(())
     }
 }
