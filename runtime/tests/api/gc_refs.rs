@@ -13,6 +13,7 @@ use crate::common::{call, engine_with, instantiate, trap_kind};
 on_both_engines!(
     i31_wraps_to_31_bits_and_extends_both_ways,
     casts_to_abstract_types_test_the_reference_kind,
+    casts_in_the_exception_hierarchy,
     ref_cast_returns_the_reference_or_traps,
     br_on_cast_and_br_on_cast_fail_branch_both_ways,
     casts_to_concrete_function_types_compare_canonical_types,
@@ -128,6 +129,26 @@ fn casts_to_abstract_types_test_the_reference_kind(strategy: Strategy) {
             "extern hierarchy, {what}"
         );
     }
+}
+
+/// The exception hierarchy's casts: `exn` admits every exception, `noexn` only null.
+fn casts_in_the_exception_hierarchy(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (tag $e)
+          (func (export "caught") (result i32 i32 i32 i32)
+            (local $x exnref)
+            (local.set $x
+              (block $h (result exnref)
+                (try_table (catch_all_ref $h) (throw $e))
+                (unreachable)))
+            (ref.test (ref exn) (local.get $x))
+            (ref.test (ref noexn) (local.get $x))
+            (ref.test (ref exn) (ref.null exn))
+            (ref.test nullexnref (ref.null exn))))"#,
+    );
+    assert_eq!(i32s(call(&store, &instance, "caught", &[])), [1, 0, 0, 1]);
 }
 
 fn ref_cast_returns_the_reference_or_traps(strategy: Strategy) {
@@ -261,10 +282,12 @@ fn casts_to_concrete_function_types_compare_canonical_types(strategy: Strategy) 
           (func $id (type $unary) (local.get 0))
           (table $t 4 funcref)
           (elem (table $t) (i32.const 0) func $one $id $neg)
-          (func (export "test") (param i32) (result i32 i32 i32)
+          (func (export "test") (param i32) (result i32 i32 i32 i32 i32)
             (ref.test (ref $unary) (table.get $t (local.get 0)))
             (ref.test (ref null $unary) (table.get $t (local.get 0)))
-            (ref.test (ref $nullary) (table.get $t (local.get 0))))
+            (ref.test (ref $nullary) (table.get $t (local.get 0)))
+            (ref.test (ref func) (table.get $t (local.get 0)))
+            (ref.test nullfuncref (table.get $t (local.get 0))))
           (func (export "apply") (param i32 i32) (result i32)
             (call_ref $unary (local.get 1)
               (ref.cast (ref $unary) (table.get $t (local.get 0)))))
@@ -278,10 +301,10 @@ fn casts_to_concrete_function_types_compare_canonical_types(strategy: Strategy) 
         None,
     );
     let test = |i| i32s(call(&store, &instance, "test", &[Value::I32(i)]));
-    assert_eq!(test(0), [0, 0, 1], "$one");
-    assert_eq!(test(1), [1, 1, 0], "$id");
-    assert_eq!(test(2), [1, 1, 0], "$neg, from another module");
-    assert_eq!(test(3), [0, 1, 0], "null");
+    assert_eq!(test(0), [0, 0, 1, 1, 0], "$one");
+    assert_eq!(test(1), [1, 1, 0, 1, 0], "$id");
+    assert_eq!(test(2), [1, 1, 0, 1, 0], "$neg, from another module");
+    assert_eq!(test(3), [0, 1, 0, 0, 1], "null");
     let apply = |i, x| call(&store, &instance, "apply", &[Value::I32(i), Value::I32(x)]);
     assert_eq!(apply(1, 5).unwrap(), [Value::I32(5)]);
     assert_eq!(apply(2, 5).unwrap(), [Value::I32(-5)]);
