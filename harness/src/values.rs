@@ -4,7 +4,7 @@
 //! Floats are compared by bits, never by `==`: the spec asserts exact results, including
 //! the sign of zero and NaN payloads, except where a NaN pattern says otherwise.
 
-use runtime::{ExternRef, Value};
+use runtime::{AnyRef, ExternRef, Value};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::token::{F32, F64};
 
@@ -29,12 +29,13 @@ pub fn to_value(arg: &WastArgCore<'_>) -> Result<Value, String> {
             Some(NullKind::Func) => Value::FuncRef(None),
             Some(NullKind::Extern) => Value::ExternRef(None),
             Some(NullKind::Exn) => Value::ExnRef(None),
+            Some(NullKind::Any) => Value::AnyRef(None),
             None => return Err(format!("ref.null of heap type {heap:?}")),
         },
-        // The spec harness's host references are plain numbers; ExternRef carries one.
-        WastArgCore::RefExtern(n) | WastArgCore::RefHost(n) => {
-            Value::ExternRef(Some(ExternRef::host(*n)))
-        }
+        // The spec harness's host references are plain numbers; ExternRef carries one,
+        // and `ref.host` is one made internal (`any.convert_extern`).
+        WastArgCore::RefExtern(n) => Value::ExternRef(Some(ExternRef::host(*n))),
+        WastArgCore::RefHost(n) => Value::AnyRef(Some(AnyRef::Host(*n))),
     })
 }
 
@@ -42,16 +43,23 @@ enum NullKind {
     Func,
     Extern,
     Exn,
+    Any,
 }
 
-/// Which null reference a heap type denotes: Wasm 2.0's two, or exnref's (the bottom
-/// types of Wasm 3.0 are the same nulls).
+/// Which null reference a heap type denotes: one per hierarchy (the bottom types of Wasm
+/// 3.0 are the same nulls). `None` for shared heap types.
 fn null_kind(heap: &HeapType<'_>) -> Option<NullKind> {
     match heap {
         HeapType::Abstract { ty, .. } => match ty {
             AbstractHeapType::Func | AbstractHeapType::NoFunc => Some(NullKind::Func),
             AbstractHeapType::Extern | AbstractHeapType::NoExtern => Some(NullKind::Extern),
             AbstractHeapType::Exn | AbstractHeapType::NoExn => Some(NullKind::Exn),
+            AbstractHeapType::Any
+            | AbstractHeapType::Eq
+            | AbstractHeapType::I31
+            | AbstractHeapType::Struct
+            | AbstractHeapType::Array
+            | AbstractHeapType::None => Some(NullKind::Any),
             _ => None,
         },
         HeapType::Concrete(_) | HeapType::Exact(_) => Some(NullKind::Func),
@@ -70,10 +78,12 @@ pub fn matches(expected: &WastRetCore<'_>, actual: &Value) -> Match {
         (WastRetCore::RefNull(None), Value::FuncRef(r)) => yes(r.is_none()),
         (WastRetCore::RefNull(None), Value::ExternRef(r)) => yes(r.is_none()),
         (WastRetCore::RefNull(None), Value::ExnRef(r)) => yes(r.is_none()),
+        (WastRetCore::RefNull(None), Value::AnyRef(r)) => yes(r.is_none()),
         (WastRetCore::RefNull(Some(heap)), _) => match (null_kind(heap), actual) {
             (Some(NullKind::Func), Value::FuncRef(r)) => yes(r.is_none()),
             (Some(NullKind::Extern), Value::ExternRef(r)) => yes(r.is_none()),
             (Some(NullKind::Exn), Value::ExnRef(r)) => yes(r.is_none()),
+            (Some(NullKind::Any), Value::AnyRef(r)) => yes(r.is_none()),
             (Some(_), _) => Match::No,
             (None, _) => Match::Unsupported(format!("ref.null {heap:?}")),
         },
@@ -95,15 +105,15 @@ pub fn matches(expected: &WastRetCore<'_>, actual: &Value) -> Match {
             }
             any_unsupported.map_or(Match::No, Match::Unsupported)
         }
-        (
-            WastRetCore::RefAny
-            | WastRetCore::RefEq
-            | WastRetCore::RefArray
-            | WastRetCore::RefStruct
-            | WastRetCore::RefI31
-            | WastRetCore::RefI31Shared,
-            _,
-        ) => Match::Unsupported("GC reference results".into()),
+        (WastRetCore::RefHost(n), Value::AnyRef(r)) => yes(*r == Some(AnyRef::Host(*n))),
+        (WastRetCore::RefAny, Value::AnyRef(r)) => yes(r.is_some()),
+        // Without heap objects (not allocated yet) `eq` holds only `i31`s, and
+        // `struct` and `array` nothing.
+        (WastRetCore::RefEq | WastRetCore::RefI31, Value::AnyRef(r)) => {
+            yes(matches!(r, Some(AnyRef::I31(_))))
+        }
+        (WastRetCore::RefArray | WastRetCore::RefStruct, Value::AnyRef(_)) => Match::No,
+        (WastRetCore::RefI31Shared, _) => Match::Unsupported("shared references".into()),
         _ => Match::No,
     }
 }
@@ -185,10 +195,12 @@ pub fn show_expected(e: &WastRetCore<'_>) -> String {
             Some(NullKind::Func) => "funcref:null".into(),
             Some(NullKind::Extern) => "externref:null".into(),
             Some(NullKind::Exn) => "exnref:null".into(),
+            Some(NullKind::Any) => "anyref:null".into(),
             None => format!("ref.null {h:?}"),
         },
         WastRetCore::RefExtern(None) => "externref:non-null".into(),
-        WastRetCore::RefExtern(Some(n)) | WastRetCore::RefHost(n) => format!("externref:{n}"),
+        WastRetCore::RefExtern(Some(n)) => format!("externref:{n}"),
+        WastRetCore::RefHost(n) => format!("externref:{n} or anyref:host:{n}"),
         WastRetCore::RefFunc(_) => "funcref:non-null".into(),
         WastRetCore::Either(options) => {
             let parts: Vec<String> = options.iter().map(show_expected).collect();
@@ -262,5 +274,68 @@ mod tests {
             u128::from_le_bytes([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
         assert!(v128_matches(&V128Pattern::I32x4([1, 2, 3, -1]), bits));
         assert!(!v128_matches(&V128Pattern::I32x4([1, 2, 3, 4]), bits));
+    }
+}
+
+#[cfg(test)]
+mod any_tests {
+    use super::*;
+    use runtime::I31;
+    use wast::parser::{self, ParseBuffer};
+
+    /// The `.wast` result `(text)`, parsed (the parser reads inside the parentheses).
+    fn with_ret<R>(text: &str, f: impl FnOnce(&WastRetCore<'_>) -> R) -> R {
+        let buf = ParseBuffer::new(text.trim_matches(['(', ')'])).unwrap();
+        let ret: WastRetCore<'_> = parser::parse(&buf).unwrap();
+        f(&ret)
+    }
+
+    /// The `.wast` argument `(text)`, parsed.
+    fn with_arg<R>(text: &str, f: impl FnOnce(&WastArgCore<'_>) -> R) -> R {
+        let buf = ParseBuffer::new(text.trim_matches(['(', ')'])).unwrap();
+        let arg: WastArgCore<'_> = parser::parse(&buf).unwrap();
+        f(&arg)
+    }
+
+    #[test]
+    fn any_hierarchy_results_are_checked() {
+        let i31 = Value::AnyRef(Some(AnyRef::I31(I31::wrapping(5))));
+        let host = Value::AnyRef(Some(AnyRef::Host(2)));
+        let null = Value::AnyRef(None);
+        let check = |ret: &str, v: &Value| with_ret(ret, |r| matches(r, v));
+        for (ret, value, expected) in [
+            ("(ref.i31)", &i31, Match::Yes),
+            ("(ref.i31)", &host, Match::No),
+            ("(ref.i31)", &null, Match::No),
+            ("(ref.eq)", &i31, Match::Yes),
+            ("(ref.eq)", &host, Match::No),
+            ("(ref.any)", &host, Match::Yes),
+            ("(ref.any)", &null, Match::No),
+            ("(ref.struct)", &i31, Match::No),
+            ("(ref.host 2)", &host, Match::Yes),
+            ("(ref.host 3)", &host, Match::No),
+            ("(ref.null any)", &null, Match::Yes),
+            ("(ref.null none)", &null, Match::Yes),
+            ("(ref.null)", &null, Match::Yes),
+            ("(ref.null any)", &i31, Match::No),
+            ("(ref.null extern)", &null, Match::No),
+        ] {
+            assert_eq!(check(ret, value), expected, "{ret} against {value}");
+        }
+    }
+
+    #[test]
+    fn any_hierarchy_arguments_convert() {
+        let value = |arg: &str| with_arg(arg, to_value);
+        assert_eq!(
+            value("(ref.host 4)"),
+            Ok(Value::AnyRef(Some(AnyRef::Host(4))))
+        );
+        assert_eq!(
+            value("(ref.extern 4)"),
+            Ok(Value::ExternRef(Some(ExternRef::host(4))))
+        );
+        assert_eq!(value("(ref.null eq)"), Ok(Value::AnyRef(None)));
+        assert_eq!(value("(ref.null none)"), Ok(Value::AnyRef(None)));
     }
 }

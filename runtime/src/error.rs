@@ -30,6 +30,10 @@ pub enum TrapKind {
     NullReference,
     /// `throw_ref` of a null exnref.
     NullExceptionReference,
+    /// `i31.get_s` or `i31.get_u` of a null reference.
+    NullI31Reference,
+    /// `ref.cast` of a reference not of the target type.
+    CastFailure,
     /// Stopped by an [`InterruptHandle`](crate::InterruptHandle) (not a Wasm trap: the
     /// embedder asked for it).
     Interrupted,
@@ -54,6 +58,8 @@ impl TrapKind {
             TrapKind::NullFunctionReference => "null function reference",
             TrapKind::NullReference => "null reference",
             TrapKind::NullExceptionReference => "null exception reference",
+            TrapKind::NullI31Reference => "null i31 reference",
+            TrapKind::CastFailure => "cast failure",
             TrapKind::Interrupted => "interrupted",
             TrapKind::OutOfFuel => "all fuel consumed",
         }

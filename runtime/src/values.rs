@@ -73,8 +73,8 @@ impl ValType {
         }
     }
 
-    /// The value type of a wasmparser type, or `None` for a reference type outside the
-    /// function, extern and exception hierarchies (the GC proposal's).
+    /// The value type of a wasmparser type, or `None` for a reference type
+    /// [`RefType::from_wasmparser`] does not take.
     pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
         use wasmparser::ValType as W;
         Some(match ty {
@@ -307,13 +307,12 @@ impl RefType {
         RefType { heap, ..self }
     }
 
-    /// The reference type of a wasmparser type outside the GC proposal, or `None` for
-    /// the GC proposal's heap types (any, eq, i31, struct, array, none), shared ones and
-    /// those of later proposals. A concrete type is taken for a function type: where
-    /// a module may define others, use [`RefType::from_wasmparser_in`].
+    /// The reference type of a wasmparser type, or `None` for shared heap types and
+    /// those of later proposals. A concrete type is taken for a function type (a module
+    /// with struct or array types is refused, `module/parse.rs`): where a module may
+    /// define others, use [`RefType::from_wasmparser_in`].
     pub(crate) fn from_wasmparser(ty: wasmparser::RefType) -> Option<RefType> {
-        let r = RefType::from_wasmparser_in(ty, |_| Some(ConcreteKind::Func))?;
-        (r.family() != RefFamily::Any).then_some(r)
+        RefType::from_wasmparser_in(ty, |_| Some(ConcreteKind::Func))
     }
 
     /// The reference type of a wasmparser type whose concrete type indices have the

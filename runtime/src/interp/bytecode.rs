@@ -18,6 +18,7 @@
 //! the lowered instructions in the execution loop (`exec/dispatch.rs`) are made from it.
 
 use super::code::Code;
+use super::gc::GcOp;
 use super::simd::SimdOp;
 
 /// A slot index, relative to the current frame's base.
@@ -196,7 +197,10 @@ macro_rules! for_each_instr {
                 MemoryCopy { dst: slot, src: slot, len: slot };
                 /// Followed by `Extra { a: data }`.
                 MemoryInit { dst: slot, src: slot, len: slot } extra_imm;
-                DataDrop { data: u32 };
+                /// `elem.drop` of element segment `index` if `elem`, else `data.drop` of
+                /// data segment `index`: one kind for both (they run once per segment),
+                /// so that `Instr` has room for `Gc` within 256 kinds.
+                SegmentDrop { elem: bool, index: u32 };
                 /// Runs the memory instruction after it (one of those above, or a `Simd`
                 /// memory operator, with its `Extra`) on the instance's memory `memory`
                 /// instead of memory 0, and `memory.copy` from memory `source` (otherwise
@@ -222,7 +226,6 @@ macro_rules! for_each_instr {
                 TableCopy { dst: slot, src: slot, len: slot } extra_imm;
                 /// Followed by `Extra { a: table, b: elem }`.
                 TableInit { dst: slot, src: slot, len: slot } extra_imm;
-                ElemDrop { elem: u32 };
                 RefFunc { dst: result, func: u32 };
 
                 // --- SIMD ---
@@ -251,6 +254,10 @@ macro_rules! for_each_instr {
                 /// `ref.as_non_null`: traps when the reference in `src` is null (the value
                 /// stays where it is).
                 RefAsNonNull { src: slot };
+                /// A GC operator that needs no heap object, run out of the inner loop
+                /// (`exec/gc.rs`); `op` says which (`interp/gc.rs`). `type_index` is a
+                /// cast's concrete function type, else unused.
+                Gc { op: GcOp, dst: result, src: slot, type_index: u32 };
                 /// Branch when the reference in `cond` is null (all 64 bits zero).
                 BrIfNull { cond: slot, target: target };
                 /// Branch when the reference in `cond` is not null.
@@ -482,6 +489,11 @@ macro_rules! define_instr {
             /// redirect it straight into a local (`local.set` after an operation).
             pub(crate) fn result_slot_mut(&mut self) -> Option<&mut Slot> {
                 if let Instr::Simd { op, .. } = self
+                    && !op.writes_dst()
+                {
+                    return None;
+                }
+                if let Instr::Gc { op, .. } = self
                     && !op.writes_dst()
                 {
                     return None;

@@ -328,6 +328,16 @@ mod tests {
         };
         assert!(!ok(vec![fused, ret]));
         assert!(ok(vec![fused, ret, ret]));
+        // Both slots of a `Gc` instruction are checked, whatever its operator.
+        let gc = |dst, src| Instr::Gc {
+            op: crate::interp::gc::GcOp::I31GetS,
+            dst,
+            src,
+            type_index: u32::MAX,
+        };
+        assert!(ok(vec![gc(3, 0), ret]));
+        assert!(!ok(vec![gc(4, 0), ret]));
+        assert!(!ok(vec![gc(0, 4), ret]));
         // Targets become relative to the instruction after the branch.
         let code = Code::new(
             vec![Instr::Copy { dst: 0, src: 0 }, Instr::Br { target: 0 }],

@@ -7,6 +7,7 @@
 mod bytecode;
 mod code;
 mod exec;
+mod gc;
 mod numeric;
 mod simd;
 mod translate;

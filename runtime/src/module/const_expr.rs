@@ -4,7 +4,7 @@
 //! Kept as a tiny op list (not a single value) so that extended-const can come later.
 
 use crate::error::CompileError;
-use crate::values::RefType;
+use crate::values::{AnyRef, I31, RefType};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ConstOp {
@@ -15,6 +15,8 @@ pub enum ConstOp {
     V128(u128),
     RefNull(RefType),
     RefFunc(u32),
+    /// `ref.i31` of the i32 on top.
+    RefI31,
     GlobalGet(u32),
     I32Add,
     I32Sub,
@@ -53,6 +55,9 @@ impl ConstExpr {
                         })?,
                 ),
                 O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+                O::RefI31 => ConstOp::RefI31,
+                // `any` and `extern` share their raw form: converting is nothing.
+                O::AnyConvertExtern | O::ExternConvertAny => continue,
                 O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
                 O::I32Add => ConstOp::I32Add,
                 O::I32Sub => ConstOp::I32Sub,
@@ -94,6 +99,11 @@ impl ConstExpr {
                 ConstOp::RefNull(_) => 0,
                 ConstOp::RefFunc(i) => func(i) as u128,
                 ConstOp::GlobalGet(i) => global(i),
+                ConstOp::RefI31 => {
+                    // Validation guarantees an i32 operand.
+                    let v = stack.pop().unwrap_or(0) as u32 as i32;
+                    u128::from(AnyRef::I31(I31::wrapping(v)).to_raw())
+                }
                 bin => {
                     // Validation guarantees two operands of the right type.
                     let b = stack.pop().unwrap_or(0) as u64;

@@ -16,8 +16,8 @@ use super::{
 };
 use crate::error::{CompileError, CompileErrorKind};
 use crate::values::{
-    ArrayType, CompositeType, ConcreteKind, FieldType, FuncType, RefFamily, RefType, StorageType,
-    StructType, SubType, ValType,
+    ArrayType, CompositeType, ConcreteKind, FieldType, FuncType, RefType, StorageType, StructType,
+    SubType, ValType,
 };
 
 pub(crate) fn malformed(e: wasmparser::BinaryReaderError) -> CompileError {
@@ -62,8 +62,7 @@ fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<RefType, CompileErro
     RefType::from_wasmparser(ty).ok_or_else(|| ref_unsupported(ty, offset))
 }
 
-/// A reference type outside the function, extern and exception hierarchies is the GC
-/// proposal's; every GC-only module is refused with the same reason.
+/// A reference type the engines do not take (shared, exact or of a later proposal).
 fn ref_unsupported(ty: wasmparser::RefType, offset: u64) -> CompileError {
     gc_unsupported(&format!("reference type {ty}"), offset)
 }
@@ -152,8 +151,9 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
     match payload {
         Payload::TypeSection(reader) => {
             // Every type is in a recursion group (a plain `type` is a group of one). A
-            // group of final function types is what the engines implement; a struct, an
-            // array or a subtype is the GC proposal.
+            // group of final function types is what the engines implement (their
+            // signatures may use the abstract GC types); a struct, an array or a subtype
+            // needs the GC heap, not there yet.
             for group in reader.into_iter_with_offsets() {
                 let (off, group) = group.map_err(malformed)?;
                 let start = info.types.len() as u32;
@@ -174,17 +174,6 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                     }
                     if !def.is_final || def.supertype.is_some() {
                         return Err(gc_unsupported("a subtype", off));
-                    }
-                    let mut gc_ref = None;
-                    def.composite.for_each_val_type(|t| {
-                        if let ValType::Ref(r) = t
-                            && r.family() == RefFamily::Any
-                        {
-                            gc_ref.get_or_insert(r);
-                        }
-                    });
-                    if let Some(r) = gc_ref {
-                        return Err(gc_unsupported(&format!("reference type {r}"), off));
                     }
                     defs.push(def);
                 }
@@ -508,12 +497,33 @@ fn refuse_gc_in_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), CompileE
     while !reader.eof() {
         let off = reader.original_position();
         let op = reader.read().map_err(malformed)?;
-        if let Some(visit) = gc_operator_name(&op) {
+        if let Some(visit) = gc_operator_name(&op)
+            && !gc_operator_without_objects(&op)
+        {
             let name = visit.strip_prefix("visit_").unwrap_or(visit);
             return Err(gc_unsupported(&format!("operator {name}"), off));
         }
         use wasmparser::{BlockType, Operator as O};
         match op {
+            O::RefTestNonNull { hty }
+            | O::RefTestNullable { hty }
+            | O::RefCastNonNull { hty }
+            | O::RefCastNullable { hty } => {
+                heap_type(hty, off)?;
+            }
+            O::BrOnCast {
+                from_ref_type,
+                to_ref_type,
+                ..
+            }
+            | O::BrOnCastFail {
+                from_ref_type,
+                to_ref_type,
+                ..
+            } => {
+                ref_type(from_ref_type, off)?;
+                ref_type(to_ref_type, off)?;
+            }
             O::Block { blockty }
             | O::Loop { blockty }
             | O::If { blockty }
@@ -533,12 +543,38 @@ fn refuse_gc_in_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), CompileE
                 }
             }
             O::RefNull { hty } => {
-                wasmparser::RefType::new(true, hty)
-                    .and_then(RefType::from_wasmparser)
-                    .ok_or_else(|| gc_unsupported(&format!("heap type {hty:?}"), off))?;
+                heap_type(hty, off)?;
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// Whether `op` is one of the GC operators the engines implement: those on `i31`s, casts
+/// and conversions, which need no heap object (RATIONALE.md, "Step 2b").
+pub(crate) fn gc_operator_without_objects(op: &wasmparser::Operator<'_>) -> bool {
+    use wasmparser::Operator as O;
+    matches!(
+        op,
+        O::RefEq
+            | O::RefI31
+            | O::I31GetS
+            | O::I31GetU
+            | O::AnyConvertExtern
+            | O::ExternConvertAny
+            | O::RefTestNonNull { .. }
+            | O::RefTestNullable { .. }
+            | O::RefCastNonNull { .. }
+            | O::RefCastNullable { .. }
+            | O::BrOnCast { .. }
+            | O::BrOnCastFail { .. }
+    )
+}
+
+/// A heap type an operator names, checked as [`ref_type`] does.
+fn heap_type(hty: wasmparser::HeapType, offset: u64) -> Result<RefType, CompileError> {
+    wasmparser::RefType::new(true, hty)
+        .and_then(RefType::from_wasmparser)
+        .ok_or_else(|| gc_unsupported(&format!("heap type {hty:?}"), offset))
 }

@@ -142,6 +142,10 @@ declare_libcalls! {
     /// code unless it is 0 (the flag is set already), then records the trap's backtrace
     /// (`backtrace.rs`); returns the status the function returns (non-zero).
     RecordBacktrace => record_backtrace(vmctx: *mut VMContext, fp: usize, site: u64) -> u32;
+    /// A cast to concrete function type `type_index` (`ref.test`, `ref.cast`,
+    /// `br_on_cast*`): 1 if non-null function reference `raw` names a function whose
+    /// type is a subtype of it, else 0.
+    FuncRefHasType => func_ref_has_type(vmctx: *mut VMContext, raw: u64, type_index: u32) -> u32;
 }
 
 enum Fail {
@@ -408,6 +412,22 @@ unsafe extern "C" fn resolve_ref(vmctx: *mut VMContext, raw: u64, type_index: u3
         }
         // SAFETY: `run` passes the live runtime of the entry running this call.
         Ok(unsafe { enter_callee(s, i, rt, raw, type_index) })
+    })
+}
+
+/// `FuncRefHasType`: whether the function of `raw` (not null) has a subtype of type
+/// `type_index` of the calling instance (store type ids, `TypeRegistry::is_subtype`).
+///
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn func_ref_has_type(vmctx: *mut VMContext, raw: u64, type_index: u32) -> u32 {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run(0, |s, i, _| {
+        let expected = s.instances[i as usize].type_ids[type_index as usize];
+        let func = &s.funcs[(raw - 1) as usize];
+        Ok(u32::from(s.types.is_subtype(func.type_id, expected)))
     })
 }
 

@@ -122,7 +122,7 @@ pub(crate) fn trap_kind(code: u32) -> Option<TrapKind> {
     TRAP_KINDS.get((code as usize).checked_sub(1)?).copied()
 }
 
-const TRAP_KINDS: [TrapKind; 15] = [
+const TRAP_KINDS: [TrapKind; 17] = [
     TrapKind::Unreachable,
     TrapKind::IntegerDivideByZero,
     TrapKind::IntegerOverflow,
@@ -138,6 +138,8 @@ const TRAP_KINDS: [TrapKind; 15] = [
     TrapKind::NullExceptionReference,
     TrapKind::Interrupted,
     TrapKind::OutOfFuel,
+    TrapKind::NullI31Reference,
+    TrapKind::CastFailure,
 ];
 
 /// The shared, heap-allocated runtime of one store.

@@ -296,6 +296,8 @@ pub(super) fn run_frames<'a>(
                     return Err(TrapKind::NullReference.into());
                 }
             }
+            // Out of the inner loop: see `gc.rs`.
+            Instr::Gc { .. } => return Ok(Action::Gc),
             Instr::BrIfNull { cond, target } => {
                 if get!(run, cond) == 0 {
                     jump!(run, target);
@@ -446,7 +448,10 @@ pub(super) fn run_frames<'a>(
                 );
                 store.memory_init(instance as u32, mem as u32, data, d, s, n, true)?;
             }
-            Instr::DataDrop { data } => store.data_drop(instance as u32, data),
+            Instr::SegmentDrop { elem, index } => match elem {
+                true => store.elem_drop(instance as u32, index),
+                false => store.data_drop(instance as u32, index),
+            },
             // Out of the inner loop: see `other_memory.rs`.
             Instr::OtherMemory { .. } => return Ok(Action::OtherMemory),
 
@@ -504,7 +509,6 @@ pub(super) fn run_frames<'a>(
                 );
                 store.table_init(instance as u32, t, elem, d, s, n, true)?;
             }
-            Instr::ElemDrop { elem } => store.elem_drop(instance as u32, elem),
             Instr::RefFunc { dst, func } => {
                 set!(
                     run,

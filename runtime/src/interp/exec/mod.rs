@@ -12,6 +12,7 @@ pub(crate) mod coverage;
 mod dispatch;
 mod exceptions;
 pub(super) mod frame;
+mod gc;
 pub(super) mod memory;
 mod ops;
 mod other_memory;
@@ -65,6 +66,8 @@ enum Action {
     /// Run the memory instruction at `pc`, after an `OtherMemory` prefix
     /// (`other_memory.rs`).
     OtherMemory,
+    /// Run the `Gc` instruction before `pc` (`gc.rs`).
+    Gc,
     /// `throw` of tag `tag` (module index space), its payload at slot `base`.
     Throw {
         tag: u32,
@@ -325,6 +328,7 @@ fn run_until_error(
                 pos.pc = other_memory::exec_at(store, st, ctx, pos)?;
                 view = MemView::new(store, ctx.mem);
             }
+            Action::Gc => gc::exec_at(store, st, ctx, pos)?,
             Action::Return => match call::do_return(store, st, ctx, pos)? {
                 call::ReturnedTo::Caller => {}
                 call::ReturnedTo::OtherInstance => view = MemView::new(store, ctx.mem),

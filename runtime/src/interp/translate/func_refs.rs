@@ -13,7 +13,7 @@ use crate::interp::bytecode::{Instr, Slot};
 impl Translator<'_> {
     /// A slot holding the top operand, which stays on the stack (an immediate is written
     /// to its canonical slot first).
-    fn top_slot(&mut self) -> Slot {
+    pub(super) fn top_slot(&mut self) -> Slot {
         let pos = self.stack.len() - 1;
         if self.src_of(pos).is_err() {
             self.materialize(pos);
@@ -79,7 +79,7 @@ impl Translator<'_> {
 
     /// A conditional branch to label `depth`: `taken` when its values are already in
     /// place, else `not_taken` over the copies and the jump.
-    fn branch_on(&mut self, depth: u32, taken: Instr, not_taken: Instr) {
+    pub(super) fn branch_on(&mut self, depth: u32, taken: Instr, not_taken: Instr) {
         if self.branch_in_place(depth) {
             let ci = self.ctrls.len() - 1 - depth as usize;
             self.emit_jump(ci, taken);

@@ -10,6 +10,7 @@
 mod control;
 mod exceptions;
 mod func_refs;
+mod gc;
 mod generated;
 mod metering;
 mod ops;

@@ -6,12 +6,16 @@
 //! interpreter does not implement come from wasmparser's own list and are refused as
 //! `Unsupported`.
 
-use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, ValType, VisitOperator};
+use wasmparser::{
+    BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, RefType, ValType, VisitOperator,
+};
 
+use super::gc::{cast_target, cast_target_of_heap};
 use super::generated::generated_visits;
 use super::{CtrlKind, Operand, Translator};
 use crate::error::Result;
 use crate::interp::bytecode::{Instr, for_each_numeric};
+use crate::interp::gc::GcOp;
 
 /// Defines `listed_numeric!(Op => visit_method)`: the visit method of `Op` if
 /// `for_each_numeric!` lists it (a plain unary or binary instruction of the same name),
@@ -545,7 +549,10 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     }
 
     fn visit_data_drop(&mut self, data_index: u32) -> Self::Output {
-        self.emit(Instr::DataDrop { data: data_index });
+        self.emit(Instr::SegmentDrop {
+            elem: false,
+            index: data_index,
+        });
         Ok(())
     }
 
@@ -553,6 +560,78 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
 
     fn visit_ref_null(&mut self, _hty: HeapType) -> Self::Output {
         self.push_const(0);
+        Ok(())
+    }
+
+    // --- GC operators without heap objects (gc.rs) ---
+
+    fn visit_ref_eq(&mut self) -> Self::Output {
+        self.binary(|dst, lhs, rhs| Instr::I64Eq { dst, lhs, rhs });
+        Ok(())
+    }
+
+    fn visit_any_convert_extern(&mut self) -> Self::Output {
+        Ok(())
+    }
+
+    fn visit_extern_convert_any(&mut self) -> Self::Output {
+        Ok(())
+    }
+
+    fn visit_ref_i31(&mut self) -> Self::Output {
+        self.op_gc_unary(GcOp::RefI31, 0);
+        Ok(())
+    }
+
+    fn visit_i31_get_s(&mut self) -> Self::Output {
+        self.op_gc_unary(GcOp::I31GetS, 0);
+        Ok(())
+    }
+
+    fn visit_i31_get_u(&mut self) -> Self::Output {
+        self.op_gc_unary(GcOp::I31GetU, 0);
+        Ok(())
+    }
+
+    fn visit_ref_test_non_null(&mut self, hty: HeapType) -> Self::Output {
+        let (target, index) = cast_target_of_heap(hty, false);
+        self.op_gc_unary(GcOp::Test(target), index);
+        Ok(())
+    }
+
+    fn visit_ref_test_nullable(&mut self, hty: HeapType) -> Self::Output {
+        let (target, index) = cast_target_of_heap(hty, true);
+        self.op_gc_unary(GcOp::Test(target), index);
+        Ok(())
+    }
+
+    fn visit_ref_cast_non_null(&mut self, hty: HeapType) -> Self::Output {
+        self.op_ref_cast(cast_target_of_heap(hty, false));
+        Ok(())
+    }
+
+    fn visit_ref_cast_nullable(&mut self, hty: HeapType) -> Self::Output {
+        self.op_ref_cast(cast_target_of_heap(hty, true));
+        Ok(())
+    }
+
+    fn visit_br_on_cast(
+        &mut self,
+        relative_depth: u32,
+        _from_ref_type: RefType,
+        to_ref_type: RefType,
+    ) -> Self::Output {
+        self.op_br_on_cast(relative_depth, cast_target(to_ref_type), false);
+        Ok(())
+    }
+
+    fn visit_br_on_cast_fail(
+        &mut self,
+        relative_depth: u32,
+        _from_ref_type: RefType,
+        to_ref_type: RefType,
+    ) -> Self::Output {
+        self.op_br_on_cast(relative_depth, cast_target(to_ref_type), true);
         Ok(())
     }
 
@@ -633,7 +712,10 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     }
 
     fn visit_elem_drop(&mut self, elem_index: u32) -> Self::Output {
-        self.emit(Instr::ElemDrop { elem: elem_index });
+        self.emit(Instr::SegmentDrop {
+            elem: true,
+            index: elem_index,
+        });
         Ok(())
     }
 }

@@ -29,6 +29,7 @@ mod calls;
 mod control;
 mod exceptions;
 mod func_refs;
+mod gc;
 pub(crate) use exceptions::CATCH_ALL;
 mod memory;
 mod metering;

@@ -9,7 +9,7 @@
 use cranelift_codegen::ir::InstBuilder;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, F64, I8, I16, I32, I64};
-use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, ValType};
+use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, RefType, ValType};
 use wasmparser::{VisitOperator, VisitSimdOperator};
 
 use super::Translator;
@@ -73,6 +73,19 @@ macro_rules! refuse_unimplemented_proposals {
     (@refuse tail_call $($rest:tt)*) => {};
     (@refuse function_references $($rest:tt)*) => {};
     (@refuse exceptions $($rest:tt)*) => {};
+    // The GC operators that need no heap object (`gc.rs`).
+    (@refuse gc visit_ref_eq $($rest:tt)*) => {};
+    (@refuse gc visit_ref_i31 $($rest:tt)*) => {};
+    (@refuse gc visit_i31_get_s $($rest:tt)*) => {};
+    (@refuse gc visit_i31_get_u $($rest:tt)*) => {};
+    (@refuse gc visit_any_convert_extern $($rest:tt)*) => {};
+    (@refuse gc visit_extern_convert_any $($rest:tt)*) => {};
+    (@refuse gc visit_ref_test_non_null $($rest:tt)*) => {};
+    (@refuse gc visit_ref_test_nullable $($rest:tt)*) => {};
+    (@refuse gc visit_ref_cast_non_null $($rest:tt)*) => {};
+    (@refuse gc visit_ref_cast_nullable $($rest:tt)*) => {};
+    (@refuse gc visit_br_on_cast $($rest:tt)*) => {};
+    (@refuse gc visit_br_on_cast_fail $($rest:tt)*) => {};
     (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
         fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
             Err($crate::module::unsupported_operator(
@@ -145,6 +158,22 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
         visit_ref_as_non_null => ref_as_non_null();
         visit_br_on_null(relative_depth: u32) => br_on_null(relative_depth);
         visit_br_on_non_null(relative_depth: u32) => br_on_non_null(relative_depth);
+
+        // GC operators without heap objects (gc.rs).
+        visit_ref_eq => ref_eq();
+        visit_any_convert_extern => convert_reference();
+        visit_extern_convert_any => convert_reference();
+        visit_ref_i31 => ref_i31();
+        visit_i31_get_s => i31_get(true);
+        visit_i31_get_u => i31_get(false);
+        visit_ref_test_non_null(hty: HeapType) => ref_test(hty, false);
+        visit_ref_test_nullable(hty: HeapType) => ref_test(hty, true);
+        visit_ref_cast_non_null(hty: HeapType) => ref_cast(hty, false);
+        visit_ref_cast_nullable(hty: HeapType) => ref_cast(hty, true);
+        visit_br_on_cast(relative_depth: u32, _from: RefType, to: RefType) =>
+            br_on_cast(relative_depth, to, false);
+        visit_br_on_cast_fail(relative_depth: u32, _from: RefType, to: RefType) =>
+            br_on_cast(relative_depth, to, true);
 
         // Exceptions (exceptions.rs).
         visit_throw(tag_index: u32) => throw(tag_index);

@@ -1,0 +1,81 @@
+//! The GC operators that need no heap object (RATIONALE.md, "Step 2b"): `ref.i31`,
+//! `i31.get_*`, `ref.eq`, the conversions between `any` and `extern`, `ref.test`,
+//! `ref.cast`, `br_on_cast` and `br_on_cast_fail`. Most become a `Gc` instruction
+//! (`interp/gc.rs`); `ref.eq` is `I64Eq` (raw forms are canonical: null is 0 and an
+//! `i31` has one form) and the conversions are nothing (one raw form).
+//!
+//! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#reference-instructions>.
+
+use super::{Operand, Translator};
+use crate::interp::bytecode::Instr;
+use crate::interp::gc::{CastTarget, GcOp};
+use crate::values::{HeapType, RefType};
+
+/// The cast target of a validated operator's reference type, and the concrete type index
+/// it names (0 if none).
+pub(super) fn cast_target(ty: wasmparser::RefType) -> (CastTarget, u32) {
+    // Parsing refused every type `from_wasmparser` does not take (`refuse_gc_in_body`).
+    let r = RefType::from_wasmparser(ty).unwrap_or(RefType::nullable(HeapType::None));
+    let index = r.heap.concrete().unwrap_or(0);
+    (CastTarget::new(r.heap, r.nullable), index)
+}
+
+/// [`cast_target`] of `(ref null? hty)`.
+pub(super) fn cast_target_of_heap(hty: wasmparser::HeapType, nullable: bool) -> (CastTarget, u32) {
+    let ty = wasmparser::RefType::new(nullable, hty).unwrap_or(wasmparser::RefType::NULLREF);
+    cast_target(ty)
+}
+
+impl Translator<'_> {
+    /// An operator with one operand and one result, as a `Gc` instruction.
+    pub(super) fn op_gc_unary(&mut self, op: GcOp, type_index: u32) {
+        let src = self.pop_slot();
+        let dst = self.next_slot();
+        self.emit_result(Instr::Gc {
+            op,
+            dst,
+            src,
+            type_index,
+        });
+    }
+
+    /// `ref.cast`: traps unless the top operand is of the target type; it stays in
+    /// place.
+    pub(super) fn op_ref_cast(&mut self, (target, type_index): (CastTarget, u32)) {
+        let src = self.top_slot();
+        self.emit(Instr::Gc {
+            op: GcOp::Cast(target),
+            dst: src,
+            src,
+            type_index,
+        });
+    }
+
+    /// `br_on_cast` (`on_fail` false) and `br_on_cast_fail`: the test goes to the slot
+    /// above the reference, and the branch (with the reference, which stays on the stack
+    /// either way) reads it before any value moves.
+    pub(super) fn op_br_on_cast(
+        &mut self,
+        depth: u32,
+        (target, type_index): (CastTarget, u32),
+        on_fail: bool,
+    ) {
+        let src = self.top_slot();
+        let cond = self.next_slot();
+        self.emit(Instr::Gc {
+            op: GcOp::Test(target),
+            dst: cond,
+            src,
+            type_index,
+        });
+        // Counted in the frame's height, then free again.
+        self.push(Operand::Stack);
+        self.pop_op();
+        let when_admitted = Instr::BrIfNez { cond, target: 0 };
+        let when_refused = Instr::BrIfEqz { cond, target: 0 };
+        match on_fail {
+            false => self.branch_on(depth, when_admitted, when_refused),
+            true => self.branch_on(depth, when_refused, when_admitted),
+        }
+    }
+}

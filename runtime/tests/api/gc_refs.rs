@@ -1,0 +1,543 @@
+//! The part of GC that needs no heap object (issue 15, step 2b), on both engines:
+//! `i31`s, `ref.eq`, the conversions between `any` and `extern`, casts to every type
+//! that can occur without struct and array types, and `anyref` values through the API
+//! (arguments, results, globals, tables).
+
+use runtime::{
+    AnyRef, Config, Engine, Error, ExternRef, I31, Instance, Module, Store, Strategy, TrapKind,
+    Value, WasmFeatures,
+};
+
+use crate::common::{call, engine_with, instantiate, trap_kind};
+
+on_both_engines!(
+    i31_wraps_to_31_bits_and_extends_both_ways,
+    casts_to_abstract_types_test_the_reference_kind,
+    casts_in_the_exception_hierarchy,
+    ref_cast_returns_the_reference_or_traps,
+    br_on_cast_and_br_on_cast_fail_branch_both_ways,
+    casts_to_concrete_function_types_compare_canonical_types,
+    ref_eq_compares_i31_values_and_nulls,
+    conversions_between_any_and_extern_round_trip,
+    anyrefs_pass_through_functions_globals_and_tables,
+    constant_expressions_make_i31s,
+    struct_and_array_types_stay_refused,
+);
+
+fn engine3(strategy: Strategy) -> Engine {
+    engine_with(Config::new(strategy).features(WasmFeatures::WASM3 - WasmFeatures::THREADS))
+}
+
+fn setup3(strategy: Strategy, wat: &str) -> (Store, Instance) {
+    let store = Store::new(&engine3(strategy));
+    let instance = instantiate(&store, wat, None);
+    (store, instance)
+}
+
+fn i31(v: i32) -> Value {
+    Value::AnyRef(Some(AnyRef::I31(I31::wrapping(v))))
+}
+
+fn host(n: u32) -> Value {
+    Value::ExternRef(Some(ExternRef::host(n)))
+}
+
+fn i32s(r: runtime::Result<Vec<Value>>) -> Vec<i32> {
+    r.unwrap()
+        .iter()
+        .map(|v| v.i32().expect("an i32"))
+        .collect()
+}
+
+fn i31_wraps_to_31_bits_and_extends_both_ways(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (func (export "get") (param i32) (result i32 i32)
+            (i31.get_s (ref.i31 (local.get 0)))
+            (i31.get_u (ref.i31 (local.get 0))))
+          (func (export "make") (param i32) (result i31ref) (ref.i31 (local.get 0)))
+          (func (export "get_s") (param i31ref) (result i32) (i31.get_s (local.get 0)))
+          (func (export "get_u") (param i31ref) (result i32) (i31.get_u (local.get 0))))"#,
+    );
+    for (v, s, u) in [
+        (0, 0, 0),
+        (1, 1, 1),
+        (-1, -1, 0x7fff_ffff),
+        (0x3fff_ffff, 0x3fff_ffff, 0x3fff_ffff),
+        (0x4000_0000, -0x4000_0000, 0x4000_0000),
+        (i32::MAX, -1, 0x7fff_ffff),
+        (i32::MIN, 0, 0),
+        (i32::MIN + 5, 5, 5),
+    ] {
+        let got = i32s(call(&store, &instance, "get", &[Value::I32(v)]));
+        assert_eq!(got, [s, u], "ref.i31 {v:#x}");
+        let made = call(&store, &instance, "make", &[Value::I32(v)]).unwrap();
+        assert_eq!(made, [i31(v)], "ref.i31 {v:#x} through the API");
+        let back = i32s(call(&store, &instance, "get_s", &[i31(v)]));
+        assert_eq!(back, [s], "i31.get_s of an API i31 {v:#x}");
+    }
+    for name in ["get_s", "get_u"] {
+        assert_eq!(
+            trap_kind(call(&store, &instance, name, &[Value::AnyRef(None)])),
+            TrapKind::NullI31Reference,
+            "{name} of null"
+        );
+    }
+}
+
+/// `ref.test` against each abstract type, on null, an `i31` and a host reference made
+/// internal, and in the extern hierarchy on the same values made external.
+fn casts_to_abstract_types_test_the_reference_kind(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (func (export "any") (param anyref) (result i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)
+            (ref.test (ref any) (local.get 0))
+            (ref.test anyref (local.get 0))
+            (ref.test (ref eq) (local.get 0))
+            (ref.test eqref (local.get 0))
+            (ref.test (ref i31) (local.get 0))
+            (ref.test i31ref (local.get 0))
+            (ref.test (ref struct) (local.get 0))
+            (ref.test arrayref (local.get 0))
+            (ref.test (ref none) (local.get 0))
+            (ref.test nullref (local.get 0)))
+          (func (export "extern") (param anyref) (result i32 i32 i32 i32)
+            (ref.test (ref extern) (extern.convert_any (local.get 0)))
+            (ref.test externref (extern.convert_any (local.get 0)))
+            (ref.test (ref noextern) (extern.convert_any (local.get 0)))
+            (ref.test nullexternref (extern.convert_any (local.get 0))))
+          (func (export "internal") (param externref) (result anyref)
+            (any.convert_extern (local.get 0))))"#,
+    );
+    let internal_host = call(&store, &instance, "internal", &[host(9)]).unwrap()[0];
+    assert_eq!(internal_host, Value::AnyRef(Some(AnyRef::Host(9))));
+    let cases = [
+        ("null", Value::AnyRef(None), [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]),
+        ("i31", i31(-3), [1, 1, 1, 1, 1, 1, 0, 0, 0, 0]),
+        ("host", internal_host, [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+    ];
+    for (what, value, expected) in cases {
+        let got = i32s(call(&store, &instance, "any", &[value]));
+        assert_eq!(got, expected, "any hierarchy, {what}");
+        let non_null = i32::from(what != "null");
+        let got = i32s(call(&store, &instance, "extern", &[value]));
+        assert_eq!(
+            got,
+            [non_null, 1, 0, 1 - non_null],
+            "extern hierarchy, {what}"
+        );
+    }
+}
+
+/// The exception hierarchy's casts: `exn` admits every exception, `noexn` only null.
+fn casts_in_the_exception_hierarchy(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (tag $e)
+          (func (export "caught") (result i32 i32 i32 i32)
+            (local $x exnref)
+            (local.set $x
+              (block $h (result exnref)
+                (try_table (catch_all_ref $h) (throw $e))
+                (unreachable)))
+            (ref.test (ref exn) (local.get $x))
+            (ref.test (ref noexn) (local.get $x))
+            (ref.test (ref exn) (ref.null exn))
+            (ref.test nullexnref (ref.null exn))))"#,
+    );
+    assert_eq!(i32s(call(&store, &instance, "caught", &[])), [1, 0, 0, 1]);
+}
+
+fn ref_cast_returns_the_reference_or_traps(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (func (export "to_i31") (param anyref) (result i32)
+            (i31.get_s (ref.cast (ref i31) (local.get 0))))
+          (func (export "to_eq") (param anyref) (result eqref) (ref.cast eqref (local.get 0)))
+          (func (export "to_struct") (param anyref) (result structref)
+            (ref.cast structref (local.get 0)))
+          (func (export "to_none") (param anyref) (result i32)
+            (ref.is_null (ref.cast nullref (local.get 0)))))"#,
+    );
+    let cast = |name, v| call(&store, &instance, name, &[v]);
+    assert_eq!(cast("to_i31", i31(-7)).unwrap(), [Value::I32(-7)]);
+    assert_eq!(cast("to_eq", i31(8)).unwrap(), [i31(8)]);
+    assert_eq!(
+        cast("to_eq", Value::AnyRef(None)).unwrap(),
+        [Value::AnyRef(None)]
+    );
+    assert_eq!(
+        cast("to_struct", Value::AnyRef(None)).unwrap(),
+        [Value::AnyRef(None)]
+    );
+    assert_eq!(
+        cast("to_none", Value::AnyRef(None)).unwrap(),
+        [Value::I32(1)]
+    );
+    let host = Value::AnyRef(Some(AnyRef::Host(1)));
+    for (name, value) in [
+        ("to_i31", Value::AnyRef(None)),
+        ("to_i31", host),
+        ("to_eq", host),
+        ("to_struct", i31(1)),
+        ("to_none", i31(0)),
+    ] {
+        assert_eq!(
+            trap_kind(cast(name, value)),
+            TrapKind::CastFailure,
+            "{name} of {value}"
+        );
+    }
+}
+
+/// Each function returns 1 when the branch was taken, 0 when execution fell through,
+/// with the reference checked on both paths.
+fn br_on_cast_and_br_on_cast_fail_branch_both_ways(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (func (export "on_cast") (param anyref) (result i32 i32)
+            (local $null i32)
+            (block $taken (result i31ref)
+              (br_on_cast $taken anyref i31ref (local.get 0))
+              (local.set $null (ref.is_null))
+              (return (i32.const 0) (local.get $null)))
+            (local.set $null (ref.is_null))
+            (i32.const 1)
+            (local.get $null))
+          (func (export "on_cast_value") (param anyref) (result i32)
+            (block $taken (result (ref i31))
+              (br_on_cast $taken anyref (ref i31) (local.get 0))
+              (drop)
+              (return (i32.const -100)))
+            (i31.get_s))
+          (func (export "on_cast_fail") (param anyref) (result i32)
+            (block $failed (result anyref)
+              (br_on_cast_fail $failed anyref (ref i31) (local.get 0))
+              (return (i31.get_u)))
+            (drop)
+            (i32.const -1))
+          (func (export "in_loop") (param i32) (result i32)
+            (local $sum i32)
+            (local $r anyref)
+            (loop $next
+              (local.set $r
+                (select (result anyref)
+                  (ref.i31 (local.get 0))
+                  (ref.null any)
+                  (i32.and (local.get 0) (i32.const 1))))
+              (block $null (result anyref)
+                (br_on_cast_fail $null anyref (ref i31) (local.get $r))
+                (i31.get_s)
+                (local.get $sum)
+                (i32.add)
+                (local.set $sum)
+                (ref.null any))
+              (drop)
+              (br_if $next (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+            (local.get $sum)))"#,
+    );
+    let on_cast = |v| i32s(call(&store, &instance, "on_cast", &[v]));
+    assert_eq!(on_cast(i31(4)), [1, 0], "i31: taken");
+    assert_eq!(
+        on_cast(Value::AnyRef(None)),
+        [1, 1],
+        "null, to a nullable type: taken"
+    );
+    let host = Value::AnyRef(Some(AnyRef::Host(2)));
+    assert_eq!(on_cast(host), [0, 0], "host: not taken");
+    let value = |name, v| i32s(call(&store, &instance, name, &[v]));
+    assert_eq!(value("on_cast_value", i31(-9)), [-9]);
+    assert_eq!(value("on_cast_value", host), [-100]);
+    assert_eq!(value("on_cast_fail", i31(-9)), [0x7fff_fff7]);
+    assert_eq!(value("on_cast_fail", Value::AnyRef(None)), [-1]);
+    assert_eq!(value("on_cast_fail", host), [-1]);
+    // Odd counters become i31s (summed), even ones null (skipped): 9 + 7 + 5 + 3 + 1.
+    assert_eq!(value("in_loop", Value::I32(10)), [25]);
+}
+
+/// A function reference is of a concrete type when its function's type is (here:
+/// equal, as subtype declarations are not supported yet), however the type was spelled
+/// in the module that defined the function.
+fn casts_to_concrete_function_types_compare_canonical_types(strategy: Strategy) {
+    let store = Store::new(&engine3(strategy));
+    instantiate(
+        &store,
+        r#"(module
+          (type $unary (func (param i32) (result i32)))
+          (func (export "neg") (type $unary) (i32.sub (i32.const 0) (local.get 0))))"#,
+        Some("other"),
+    );
+    let instance = instantiate(
+        &store,
+        r#"(module
+          (type $nullary (func (result i32)))
+          (type $unary (func (param i32) (result i32)))
+          (import "other" "neg" (func $neg (type $unary)))
+          (func $one (type $nullary) (i32.const 1))
+          (func $id (type $unary) (local.get 0))
+          (table $t 4 funcref)
+          (elem (table $t) (i32.const 0) func $one $id $neg)
+          (func (export "test") (param i32) (result i32 i32 i32 i32 i32)
+            (ref.test (ref $unary) (table.get $t (local.get 0)))
+            (ref.test (ref null $unary) (table.get $t (local.get 0)))
+            (ref.test (ref $nullary) (table.get $t (local.get 0)))
+            (ref.test (ref func) (table.get $t (local.get 0)))
+            (ref.test nullfuncref (table.get $t (local.get 0))))
+          (func (export "apply") (param i32 i32) (result i32)
+            (call_ref $unary (local.get 1)
+              (ref.cast (ref $unary) (table.get $t (local.get 0)))))
+          (func (export "branch") (param i32) (result i32)
+            (block $hit (result (ref $unary))
+              (br_on_cast $hit funcref (ref $unary) (table.get $t (local.get 0)))
+              (drop)
+              (return (i32.const -1)))
+            (drop)
+            (i32.const 1)))"#,
+        None,
+    );
+    let test = |i| i32s(call(&store, &instance, "test", &[Value::I32(i)]));
+    assert_eq!(test(0), [0, 0, 1, 1, 0], "$one");
+    assert_eq!(test(1), [1, 1, 0, 1, 0], "$id");
+    assert_eq!(test(2), [1, 1, 0, 1, 0], "$neg, from another module");
+    assert_eq!(test(3), [0, 1, 0, 0, 1], "null");
+    let apply = |i, x| call(&store, &instance, "apply", &[Value::I32(i), Value::I32(x)]);
+    assert_eq!(apply(1, 5).unwrap(), [Value::I32(5)]);
+    assert_eq!(apply(2, 5).unwrap(), [Value::I32(-5)]);
+    assert_eq!(trap_kind(apply(0, 5)), TrapKind::CastFailure);
+    assert_eq!(trap_kind(apply(3, 5)), TrapKind::CastFailure);
+    let branch = |i| i32s(call(&store, &instance, "branch", &[Value::I32(i)]));
+    assert_eq!(
+        [branch(0), branch(1), branch(2), branch(3)],
+        [[-1], [1], [1], [-1]]
+    );
+}
+
+fn ref_eq_compares_i31_values_and_nulls(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (func (export "eq") (param eqref eqref) (result i32)
+            (ref.eq (local.get 0) (local.get 1)))
+          (func (export "wrapped") (param i32 i32) (result i32)
+            (ref.eq (ref.i31 (local.get 0)) (ref.i31 (local.get 1)))))"#,
+    );
+    let eq = |a, b| i32s(call(&store, &instance, "eq", &[a, b]))[0];
+    let null = Value::AnyRef(None);
+    assert_eq!(eq(null, null), 1);
+    assert_eq!(eq(null, i31(0)), 0);
+    assert_eq!(eq(i31(0), null), 0);
+    assert_eq!(eq(i31(5), i31(5)), 1);
+    assert_eq!(eq(i31(5), i31(-5)), 0);
+    let wrapped = |a, b| {
+        i32s(call(
+            &store,
+            &instance,
+            "wrapped",
+            &[Value::I32(a), Value::I32(b)],
+        ))[0]
+    };
+    // Equal in their low 31 bits: the same i31.
+    assert_eq!(wrapped(-1, i32::MAX), 1);
+    assert_eq!(wrapped(3, 3 | i32::MIN), 1);
+    assert_eq!(wrapped(3, 4), 0);
+}
+
+fn conversions_between_any_and_extern_round_trip(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (func (export "internalize") (param externref) (result anyref)
+            (any.convert_extern (local.get 0)))
+          (func (export "externalize") (param anyref) (result externref)
+            (extern.convert_any (local.get 0)))
+          (func (export "round_trip") (param externref) (result externref)
+            (extern.convert_any (any.convert_extern (local.get 0))))
+          (func (export "i31_out") (param i32) (result externref)
+            (extern.convert_any (ref.i31 (local.get 0))))
+          (func (export "i31_in") (param externref) (result i32)
+            (i31.get_s (ref.cast i31ref (any.convert_extern (local.get 0))))))"#,
+    );
+    let one = |name, v| call(&store, &instance, name, &[v]).unwrap()[0];
+    assert_eq!(
+        one("internalize", host(3)),
+        Value::AnyRef(Some(AnyRef::Host(3)))
+    );
+    assert_eq!(
+        one("internalize", Value::ExternRef(None)),
+        Value::AnyRef(None)
+    );
+    assert_eq!(
+        one("externalize", Value::AnyRef(Some(AnyRef::Host(3)))),
+        host(3)
+    );
+    let external_i31 = ExternRef::from_any(AnyRef::I31(I31::wrapping(-2)));
+    assert_eq!(
+        one("externalize", i31(-2)),
+        Value::ExternRef(Some(external_i31))
+    );
+    assert_eq!(one("round_trip", host(u32::MAX)), host(u32::MAX));
+    assert_eq!(
+        one("round_trip", Value::ExternRef(None)),
+        Value::ExternRef(None)
+    );
+    let out = one("i31_out", Value::I32(-40));
+    assert_eq!(
+        out,
+        Value::ExternRef(Some(ExternRef::from_any(AnyRef::I31(I31::wrapping(-40)))))
+    );
+    assert_eq!(one("i31_in", out), Value::I32(-40));
+    assert_eq!(
+        trap_kind(call(&store, &instance, "i31_in", &[host(1)])),
+        TrapKind::CastFailure
+    );
+}
+
+fn anyrefs_pass_through_functions_globals_and_tables(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (global $g (export "g") (mut anyref) (ref.null any))
+          (global $i (export "i") (mut i31ref) (ref.i31 (i32.const 1)))
+          (table $t (export "t") 2 anyref)
+          (func (export "swap") (param anyref eqref) (result eqref anyref)
+            (local.get 1) (local.get 0))
+          (func (export "stash") (param anyref)
+            (global.set $g (local.get 0))
+            (table.set $t (i32.const 1) (local.get 0)))
+          (func (export "global_i31") (result i32) (i31.get_u (global.get $i)))
+          (func (export "table_is_i31") (param i32) (result i32)
+            (ref.test (ref i31) (table.get $t (local.get 0)))))"#,
+    );
+    let host = Value::AnyRef(Some(AnyRef::Host(77)));
+    assert_eq!(
+        call(&store, &instance, "swap", &[host, i31(6)]).unwrap(),
+        [i31(6), host]
+    );
+    call(&store, &instance, "stash", &[i31(-12)]).unwrap();
+    let g = instance.get_global(&store, "g").unwrap();
+    let t = instance.get_table(&store, "t").unwrap();
+    assert_eq!(g.get(&store).unwrap(), i31(-12));
+    assert_eq!(t.get(&store, 1).unwrap(), i31(-12));
+    assert_eq!(t.get(&store, 0).unwrap(), Value::AnyRef(None));
+    g.set(&store, host).unwrap();
+    assert_eq!(g.get(&store).unwrap(), host);
+    t.set(&store, 0, i31(3)).unwrap();
+    assert_eq!(
+        call(&store, &instance, "table_is_i31", &[Value::I32(0)]).unwrap(),
+        [Value::I32(1)]
+    );
+    let i = instance.get_global(&store, "i").unwrap();
+    assert_eq!(i.get(&store).unwrap(), i31(1));
+    i.set(&store, i31(0x7fff_ffff)).unwrap();
+    assert_eq!(
+        call(&store, &instance, "global_i31", &[]).unwrap(),
+        [Value::I32(0x7fff_ffff)]
+    );
+    // The API checks values against the types: a host reference is no `eq`, null no
+    // `(ref i31)`... nor is an externref an anyref.
+    let usage = |r: runtime::Result<()>| matches!(r, Err(Error::Usage(_)));
+    assert!(usage(i.set(&store, host)));
+    assert!(usage(i.set(&store, Value::ExternRef(None))));
+    assert!(call(&store, &instance, "swap", &[host, host]).is_err());
+    assert!(call(&store, &instance, "swap", &[Value::ExternRef(None), i31(1)]).is_err());
+}
+
+fn constant_expressions_make_i31s(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (global $a (export "a") i31ref (ref.i31 (i32.const -1)))
+          (global $b (export "b") externref (extern.convert_any (ref.i31 (i32.const 7))))
+          (global $c (export "c") anyref (any.convert_extern (extern.convert_any (global.get $a))))
+          (table $t (export "t") 3 i31ref (ref.i31 (i32.const 42)))
+          (elem (table $t) (i32.const 1) i31ref (ref.i31 (i32.add (i32.const 1) (i32.const 2))))
+          (func (export "sum") (result i32)
+            (i32.add (i31.get_s (table.get $t (i32.const 0)))
+              (i31.get_s (table.get $t (i32.const 1))))))"#,
+    );
+    let global = |name| {
+        instance
+            .get_global(&store, name)
+            .unwrap()
+            .get(&store)
+            .unwrap()
+    };
+    assert_eq!(global("a"), i31(-1));
+    assert_eq!(
+        global("b"),
+        Value::ExternRef(Some(ExternRef::from_any(AnyRef::I31(I31::wrapping(7)))))
+    );
+    assert_eq!(global("c"), i31(-1));
+    let t = instance.get_table(&store, "t").unwrap();
+    assert_eq!(t.get(&store, 2).unwrap(), i31(42));
+    assert_eq!(
+        call(&store, &instance, "sum", &[]).unwrap(),
+        [Value::I32(45)]
+    );
+}
+
+/// What needs heap objects is refused, with the one reason the spec harness counts.
+fn struct_and_array_types_stay_refused(strategy: Strategy) {
+    let engine = engine3(strategy);
+    for wat in [
+        "(module (type (struct)))",
+        "(module (type (array i8)))",
+        "(module (type $f (sub (func))))",
+        "(module (func (param arrayref) (result i32) (array.len (local.get 0))))",
+    ] {
+        let e = Module::new(&engine, wat).expect_err(wat);
+        assert!(
+            e.to_string()
+                .contains("garbage collection is not supported yet"),
+            "{wat}: {e}"
+        );
+    }
+}
+
+/// Both engines charge casts and their branches the same fuel (`module/fuel.rs`: a
+/// `br_on_cast` ends a run), and a cast failure leaves the same amount.
+#[test]
+fn casts_cost_the_same_fuel_on_both_engines() {
+    let wat = r#"(module
+      (func (export "run") (param i32) (result i32)
+        (local $sum i32)
+        (loop $next
+          (block $miss (result anyref)
+            (br_on_cast_fail $miss anyref (ref i31)
+              (select (result anyref)
+                (ref.i31 (local.get 0))
+                (ref.null any)
+                (i32.and (local.get 0) (i32.const 1))))
+            (i31.get_s)
+            (local.get $sum)
+            (i32.add)
+            (local.set $sum)
+            (ref.null any))
+          (drop)
+          (br_if $next (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+        (local.get $sum))
+      (func (export "fail") (param anyref) (result i32)
+        (i31.get_u (ref.cast (ref i31) (local.get 0)))))"#;
+    let fuel_left = |strategy| {
+        let config = Config::new(strategy)
+            .features(WasmFeatures::WASM3 - WasmFeatures::THREADS)
+            .consume_fuel(true);
+        let store = Store::new(&engine_with(config));
+        let instance = instantiate(&store, wat, None);
+        store.set_fuel(1_000_000).unwrap();
+        let sum = call(&store, &instance, "run", &[Value::I32(100)]).unwrap();
+        assert_eq!(sum, [Value::I32(2500)]);
+        let after_run = store.fuel().unwrap();
+        let failed = call(&store, &instance, "fail", &[Value::AnyRef(None)]);
+        assert_eq!(trap_kind(failed), TrapKind::CastFailure);
+        (after_run, store.fuel().unwrap())
+    };
+    let interp = fuel_left(Strategy::Interpreter);
+    assert!(interp.0 < 1_000_000 && interp.1 < interp.0, "{interp:?}");
+    assert_eq!(interp, fuel_left(Strategy::Native));
+}
