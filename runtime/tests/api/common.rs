@@ -5,7 +5,9 @@
 use std::process::Command;
 use std::thread;
 
-use runtime::{Config, Engine, Error, Instance, Module, Store, Strategy, TrapKind, Value};
+use runtime::{
+    Config, Engine, Error, Instance, Module, Store, Strategy, TrapKind, Value, WasmFeatures,
+};
 
 /// The name `on_both_engines!` gives the test of `strategy`: a failure report names
 /// the engine through it.
@@ -23,6 +25,18 @@ pub fn engine(strategy: Strategy) -> Engine {
 pub fn engine_with(config: Config) -> Engine {
     let name = engine_test_name(config.strategy);
     Engine::new(config).unwrap_or_else(|e| panic!("the {name} engine is not available: {e}"))
+}
+
+/// An engine with every Wasm 3.0 feature but threads.
+pub fn engine3(strategy: Strategy) -> Engine {
+    engine_with(Config::new(strategy).features(WasmFeatures::WASM3 - WasmFeatures::THREADS))
+}
+
+/// A store of [`engine3`] and an instance of `wat` in it.
+pub fn setup3(strategy: Strategy, wat: &str) -> (Store, Instance) {
+    let store = Store::new(&engine3(strategy));
+    let instance = instantiate(&store, wat, None);
+    (store, instance)
 }
 
 /// Compiles WAT (or binary) source, panicking with the error when it does not compile.

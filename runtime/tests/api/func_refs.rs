@@ -1,13 +1,10 @@
 //! Typed function references (Wasm 3.0) and the identity of function types across
 //! modules (recursion groups, compared iso-recursively), on both engines.
 
-use runtime::{
-    Config, Engine, Error, Instance, Module, Store, Strategy, Table, TableType, TrapKind, Value,
-    WasmFeatures,
-};
+use runtime::{Error, Instance, Module, Store, Strategy, Table, TableType, TrapKind, Value};
 use runtime::{FuncType, HeapType, HostModuleBuilder, RefType, ValType};
 
-use crate::common::{call, engine_with, instantiate, on_thread, trap_kind};
+use crate::common::{call, engine3, instantiate, on_thread, setup3, trap_kind};
 
 on_both_engines!(
     call_ref_calls_the_reference_and_traps_on_null,
@@ -20,16 +17,6 @@ on_both_engines!(
     gc_beyond_function_rec_groups_is_refused_with_one_reason,
     host_functions_take_and_return_typed_references,
 );
-
-fn engine3(strategy: Strategy) -> Engine {
-    engine_with(Config::new(strategy).features(WasmFeatures::WASM3 - WasmFeatures::THREADS))
-}
-
-fn setup3(strategy: Strategy, wat: &str) -> (Store, Instance) {
-    let store = Store::new(&engine3(strategy));
-    let instance = instantiate(&store, wat, None);
-    (store, instance)
-}
 
 fn call_ref_calls_the_reference_and_traps_on_null(strategy: Strategy) {
     let (store, instance) = setup3(

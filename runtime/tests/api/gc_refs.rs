@@ -4,11 +4,10 @@
 //! (arguments, results, globals, tables).
 
 use runtime::{
-    AnyRef, Config, Engine, Error, ExternRef, I31, Instance, Module, Store, Strategy, TrapKind,
-    Value, WasmFeatures,
+    AnyRef, Config, Error, ExternRef, I31, Module, Store, Strategy, TrapKind, Value, WasmFeatures,
 };
 
-use crate::common::{call, engine_with, instantiate, trap_kind};
+use crate::common::{call, engine_with, engine3, instantiate, setup3, trap_kind};
 
 on_both_engines!(
     i31_wraps_to_31_bits_and_extends_both_ways,
@@ -23,16 +22,6 @@ on_both_engines!(
     constant_expressions_make_i31s,
     struct_and_array_types_stay_refused,
 );
-
-fn engine3(strategy: Strategy) -> Engine {
-    engine_with(Config::new(strategy).features(WasmFeatures::WASM3 - WasmFeatures::THREADS))
-}
-
-fn setup3(strategy: Strategy, wat: &str) -> (Store, Instance) {
-    let store = Store::new(&engine3(strategy));
-    let instance = instantiate(&store, wat, None);
-    (store, instance)
-}
 
 fn i31(v: i32) -> Value {
     Value::AnyRef(Some(AnyRef::I31(I31::wrapping(v))))
