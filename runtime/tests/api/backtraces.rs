@@ -3,11 +3,11 @@
 //! host functions that call back into Wasm; the store still usable afterwards.
 
 use runtime::{
-    Backtrace, Caller, Config, Error, HostModuleBuilder, Instance, Store, Strategy, Trap, TrapKind,
-    Value, WasmFeatures,
+    Backtrace, Config, Error, HostModuleBuilder, Instance, Store, Strategy, Trap, TrapKind, Value,
+    WasmFeatures,
 };
 
-use crate::common::{engine, engine_with, instantiate, instantiate_err, on_thread};
+use crate::common::{call_back_host, engine, engine_with, instantiate, instantiate_err, on_thread};
 
 on_both_engines!(
     unreachable_in_a_chain,
@@ -245,24 +245,6 @@ fn frames_of_two_instances(strategy: Strategy) {
             named(1, "main", Some("app")),
         ]
     );
-}
-
-/// A host function `host.call_back` that calls the caller's export `inner`.
-fn call_back_host(store: &Store) {
-    HostModuleBuilder::new("host")
-        .func_wrap(
-            "call_back",
-            |caller: &mut Caller<'_>| -> runtime::Result<()> {
-                let inner = caller
-                    .get_export("inner")
-                    .and_then(|e| e.into_func())
-                    .ok_or_else(|| Error::host("no export inner"))?;
-                caller.call(inner, &[])?;
-                Ok(())
-            },
-        )
-        .instantiate(store)
-        .unwrap();
 }
 
 /// Wasm calls a host function that calls back into Wasm, which traps: the backtrace has

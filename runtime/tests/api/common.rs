@@ -173,3 +173,45 @@ pub fn call(
 pub fn trap_kind(r: runtime::Result<Vec<Value>>) -> TrapKind {
     r.unwrap_err().trap_kind().expect("a trap")
 }
+
+/// Set in the child process that [`assert_child_dies_of`] starts: the test body that
+/// must crash runs only where it is set.
+pub const CRASH_CHILD_ENV: &str = "RUNTIME_TESTS_CRASH_CHILD";
+
+/// Runs test `path` of this test binary alone in a child process with
+/// [`CRASH_CHILD_ENV`] set, and asserts that it died of `signal` before printing
+/// "survived".
+#[cfg(unix)]
+pub fn assert_child_dies_of(path: &str, signal: i32) {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = std::env::current_exe().expect("test binary path");
+    let out = Command::new(exe)
+        .args([path, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CRASH_CHILD_ENV, "1")
+        .output()
+        .expect("spawn the test binary");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.signal(),
+        Some(signal),
+        "{}\n{stdout}",
+        out.status
+    );
+    assert!(!stdout.contains("survived"), "{stdout}");
+}
+
+/// A host function `host.call_back` that calls the caller's export `inner`.
+pub fn call_back_host(store: &Store) {
+    runtime::HostModuleBuilder::new("host")
+        .func_wrap(
+            "call_back",
+            |caller: &mut runtime::Caller<'_>| -> runtime::Result<()> {
+                let inner = (caller.get_export("inner").and_then(|e| e.into_func()))
+                    .ok_or_else(|| Error::host("no export inner"))?;
+                caller.call(inner, &[])?;
+                Ok(())
+            },
+        )
+        .instantiate(store)
+        .unwrap();
+}

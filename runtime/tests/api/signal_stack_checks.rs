@@ -6,12 +6,9 @@
 
 use std::sync::{Arc, Barrier};
 
-use runtime::{
-    Backtrace, Caller, Config, Engine, Error, HostModuleBuilder, Instance, Store, Strategy,
-    TrapKind, Value,
-};
+use runtime::{Backtrace, Config, Engine, Instance, Store, Strategy, TrapKind, Value};
 
-use crate::common::{engine_with, instantiate, on_thread};
+use crate::common::{call_back_host, engine_with, instantiate, on_thread};
 
 on_both_engines!(
     exhaustion_backtraces_are_the_same,
@@ -124,22 +121,6 @@ fn exhaustion_backtraces_are_the_same(strategy: Strategy) {
         assert_eq!(last, &named(0, "entry"));
         assert!(rest.iter().all(|f| *f == named(1, "recurse")), "{kept:?}");
     }
-}
-
-/// A host function that calls the export `inner` back.
-fn call_back_host(store: &Store) {
-    HostModuleBuilder::new("host")
-        .func_wrap(
-            "call_back",
-            |caller: &mut Caller<'_>| -> runtime::Result<()> {
-                let inner = (caller.get_export("inner").and_then(|e| e.into_func()))
-                    .ok_or_else(|| Error::host("no export inner"))?;
-                caller.call(inner, &[])?;
-                Ok(())
-            },
-        )
-        .instantiate(store)
-        .unwrap();
 }
 
 /// Exhaustion in a nested entry (under a host function): the trap by signal lands in
@@ -268,7 +249,9 @@ mod by_signal {
     use runtime::{Config, Engine, HostModuleBuilder, Store, Strategy, TrapKind};
 
     use super::{PLAIN_RECURSION, RECURSION, engine, frames, trap};
-    use crate::common::{engine_with, instantiate, isolated, module};
+    use crate::common::{
+        CRASH_CHILD_ENV, assert_child_dies_of, engine_with, instantiate, isolated, module,
+    };
 
     static SEEN: AtomicUsize = AtomicUsize::new(0);
     static ENGINES_HANDLER: AtomicUsize = AtomicUsize::new(0);
@@ -377,8 +360,6 @@ mod by_signal {
         });
     }
 
-    const CRASH_CHILD_ENV: &str = "RUNTIME_TESTS_SIGILL_CRASH_CHILD";
-
     /// A `ud2` that is no trap site still kills the process by `SIGILL`, even while a
     /// Wasm call is on the stack (a host function runs it).
     #[test]
@@ -402,21 +383,7 @@ mod by_signal {
             println!("survived a ud2");
             return;
         }
-        let exe = std::env::current_exe().expect("test binary path");
-        let out = std::process::Command::new(exe)
-            .args([path, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CRASH_CHILD_ENV, "1")
-            .output()
-            .expect("spawn the test binary");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(
-            out.status.signal(),
-            Some(libc::SIGILL),
-            "{}\n{stdout}",
-            out.status
-        );
-        assert!(!stdout.contains("survived"), "{stdout}");
+        assert_child_dies_of(path, libc::SIGILL);
     }
 
     /// The stack checks' trap sites travel through the code cache: a module loaded from

@@ -9,7 +9,7 @@ use runtime::{
     MemoryAllocator, Module, Store, Strategy, TrapKind, Value, WasmFeatures,
 };
 
-use crate::common::{engine_with, isolated, module};
+use crate::common::{CRASH_CHILD_ENV, assert_child_dies_of, engine_with, isolated, module};
 
 fn guarded_engine(strategy: Strategy) -> Engine {
     let features = WasmFeatures::WASM2 | WasmFeatures::MEMORY64;
@@ -360,8 +360,6 @@ fn an_embedders_handler_installed_first_still_gets_other_faults() {
     });
 }
 
-const CRASH_CHILD_ENV: &str = "RUNTIME_TESTS_SIGNAL_CRASH_CHILD";
-
 /// A fault that is neither Wasm's nor anyone else's still kills the process by
 /// `SIGSEGV`, even while a Wasm call is on the stack (a host function faults).
 #[test]
@@ -384,26 +382,10 @@ fn a_fault_outside_trap_sites_still_crashes() {
         println!("survived a fault");
         return;
     }
-    let exe = std::env::current_exe().expect("test binary path");
-    let out = std::process::Command::new(exe)
-        .args([
-            "signal_traps::a_fault_outside_trap_sites_still_crashes",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CRASH_CHILD_ENV, "1")
-        .output()
-        .expect("spawn the test binary");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGSEGV),
-        "{}\n{stdout}",
-        out.status
+    assert_child_dies_of(
+        "signal_traps::a_fault_outside_trap_sites_still_crashes",
+        libc::SIGSEGV,
     );
-    assert!(!stdout.contains("survived"), "{stdout}");
 }
 
 /// The setting leaves modules without memory accesses, and engines without it, alone:
