@@ -147,14 +147,16 @@ impl Value {
     /// Fails unless the value is of type `ty` (concrete types named by store-wide id,
     /// as runtime objects' types are) and, if a function reference, of the store of `d`:
     /// a typed reference type admits null only if nullable, and a concrete function type
-    /// admits only functions of exactly that type (function types have no subtypes).
+    /// admits functions of that type or of a subtype of it.
     pub(crate) fn check_type(&self, ty: ValType, d: &StoreData) -> Result<()> {
         self.check_store(d)?;
         let fits = match (ty, self) {
             (ValType::Ref(r), Value::FuncRef(f)) if r.family() == RefFamily::Func => match f {
                 None => r.nullable,
                 Some(f) => match r.heap {
-                    HeapType::Concrete(id) => d.funcs[f.index as usize].type_id == id,
+                    HeapType::Concrete(id) => {
+                        d.types.is_subtype(d.funcs[f.index as usize].type_id, id)
+                    }
                     heap => !heap.is_bottom(),
                 },
             },

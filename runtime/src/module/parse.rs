@@ -150,10 +150,10 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
 fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), CompileError> {
     match payload {
         Payload::TypeSection(reader) => {
-            // Every type is in a recursion group (a plain `type` is a group of one). A
-            // group of final function types is what the engines implement (their
-            // signatures may use the abstract GC types); a struct, an array or a subtype
-            // needs the GC heap, not there yet.
+            // Every type is in a recursion group (a plain `type` is a group of one). The
+            // engines implement function types (their signatures may use the abstract
+            // GC types), subtypes of them included: a call through a supertype accepts
+            // them. A struct or an array needs the GC heap, not there yet.
             for group in reader.into_iter_with_offsets() {
                 let (off, group) = group.map_err(malformed)?;
                 let start = info.types.len() as u32;
@@ -171,9 +171,6 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                     let def = sub_type(sub, &kind_of, off)?;
                     if def.as_func().is_none() {
                         return Err(gc_unsupported("a struct or array type", off));
-                    }
-                    if !def.is_final || def.supertype.is_some() {
-                        return Err(gc_unsupported("a subtype", off));
                     }
                     defs.push(def);
                 }

@@ -386,8 +386,14 @@ unsafe extern "C" fn resolve_indirect(
             .map_err(|_| TrapKind::UndefinedElement)?;
         let f = raw.checked_sub(1).ok_or(TrapKind::UninitializedElement)? as u32;
         let inst = &s.instances[i as usize];
-        let type_id = inst.type_ids[type_index as usize];
-        if s.funcs[f as usize].type_id != type_id {
+        let (expected, actual) = (
+            inst.type_ids[type_index as usize],
+            s.funcs[f as usize].type_id,
+        );
+        // The function may have the expected type or a subtype of it; the cache entry
+        // `enter_callee` makes records the type it was accepted for, so a later call
+        // expecting that type hits.
+        if actual != expected && !s.types.is_subtype(actual, expected) {
             return Err(TrapKind::IndirectCallTypeMismatch.into());
         }
         // SAFETY: `run` passes the live runtime of the entry running this call.

@@ -21,6 +21,8 @@ on_both_engines!(
     anyrefs_pass_through_functions_globals_and_tables,
     constant_expressions_make_i31s,
     struct_and_array_types_stay_refused,
+    calls_through_a_supertype_accept_subtyped_functions,
+    function_subtypes_cross_modules_and_the_api,
 );
 
 fn i31(v: i32) -> Value {
@@ -476,7 +478,7 @@ fn struct_and_array_types_stay_refused(strategy: Strategy) {
     for wat in [
         "(module (type (struct)))",
         "(module (type (array i8)))",
-        "(module (type $f (sub (func))))",
+        "(module (type $s (sub (struct))) (type (sub $s (struct (field i32)))))",
         "(module (func (param arrayref) (result i32) (array.len (local.get 0))))",
     ] {
         let e = Module::new(&engine, wat).expect_err(wat);
@@ -529,4 +531,125 @@ fn casts_cost_the_same_fuel_on_both_engines() {
     let interp = fuel_left(Strategy::Interpreter);
     assert!(interp.0 < 1_000_000 && interp.1 < interp.0, "{interp:?}");
     assert_eq!(interp, fuel_left(Strategy::Native));
+}
+
+/// Function types may declare supertypes (GC's subtyping, without objects): a call
+/// through a supertype accepts a function of a subtype, never the reverse, and casts
+/// follow the declared chain.
+fn calls_through_a_supertype_accept_subtyped_functions(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (type $top (sub (func (param i32) (result i32))))
+          (type $mid (sub $top (func (param i32) (result i32))))
+          (type $leaf (sub final $mid (func (param i32) (result i32))))
+          (type $other (sub final (func (param i32) (result i32))))
+          (func $double (type $leaf) (i32.add (local.get 0) (local.get 0)))
+          (func $inc (type $mid) (i32.add (local.get 0) (i32.const 1)))
+          (func $neg (type $top) (i32.sub (i32.const 0) (local.get 0)))
+          (func $same (type $other) (local.get 0))
+          (table $t 4 funcref)
+          (elem (table $t) (i32.const 0) func $double $inc $neg $same)
+          (func (export "via_top") (param i32 i32) (result i32)
+            (call_indirect $t (type $top) (local.get 0) (local.get 1)))
+          (func (export "via_mid") (param i32 i32) (result i32)
+            (call_indirect $t (type $mid) (local.get 0) (local.get 1)))
+          (func (export "via_leaf") (param i32 i32) (result i32)
+            (call_indirect $t (type $leaf) (local.get 0) (local.get 1)))
+          (func (export "ref_top") (param i32) (result i32)
+            (call_ref $top (local.get 0) (ref.func $double)))
+          (func (export "test_mid") (param i32) (result i32)
+            (ref.test (ref $mid) (table.get $t (local.get 0))))
+          (func (export "cast_top") (param i32) (result i32)
+            (call_ref $top (i32.const 5)
+              (ref.cast (ref $top) (table.get $t (local.get 0)))))
+          (elem declare func $double))"#,
+    );
+    let run = |name: &str, args: &[Value]| call(&store, &instance, name, args);
+    let i = Value::I32;
+    // Through $top: every function of the chain; $other is unrelated (the same
+    // signature, but final: another type, where a non-final `(sub (func ...))` without
+    // supertype would have been $top itself, types being structural).
+    assert_eq!(run("via_top", &[i(21), i(0)]).unwrap(), [i(42)]);
+    assert_eq!(run("via_top", &[i(21), i(1)]).unwrap(), [i(22)]);
+    assert_eq!(run("via_top", &[i(21), i(2)]).unwrap(), [i(-21)]);
+    let mismatch = |r: runtime::Result<Vec<Value>>| {
+        assert_eq!(trap_kind(r), TrapKind::IndirectCallTypeMismatch);
+    };
+    mismatch(run("via_top", &[i(21), i(3)]));
+    // Through $mid: $leaf and $mid, not their supertype.
+    assert_eq!(run("via_mid", &[i(4), i(0)]).unwrap(), [i(8)]);
+    assert_eq!(run("via_mid", &[i(4), i(1)]).unwrap(), [i(5)]);
+    mismatch(run("via_mid", &[i(4), i(2)]));
+    // Through $leaf: only $leaf. Calls alternate, so a cached hit for one expected
+    // type never stands in for another.
+    for _ in 0..3 {
+        assert_eq!(run("via_leaf", &[i(3), i(0)]).unwrap(), [i(6)]);
+        mismatch(run("via_leaf", &[i(3), i(1)]));
+        assert_eq!(run("via_top", &[i(3), i(0)]).unwrap(), [i(6)]);
+        assert_eq!(run("via_mid", &[i(3), i(1)]).unwrap(), [i(4)]);
+    }
+    assert_eq!(run("ref_top", &[i(7)]).unwrap(), [i(14)]);
+    let tests: Vec<Value> = (0..4)
+        .map(|k| run("test_mid", &[i(k)]).unwrap()[0])
+        .collect();
+    assert_eq!(tests, [i(1), i(1), i(0), i(0)]);
+    assert_eq!(run("cast_top", &[i(1)]).unwrap(), [i(6)]);
+    assert_eq!(trap_kind(run("cast_top", &[i(3)])), TrapKind::CastFailure);
+}
+
+/// A function import declared with a supertype accepts an export of a subtype, and
+/// the API admits such a function into a table of the supertype's references.
+fn function_subtypes_cross_modules_and_the_api(strategy: Strategy) {
+    let store = Store::new(&engine3(strategy));
+    let types = r#"(type $top (sub (func (result i32))))
+                   (type $leaf (sub $top (func (result i32))))"#;
+    let lib = instantiate(
+        &store,
+        &format!(
+            r#"(module {types}
+              (func (export "seven") (type $leaf) (i32.const 7))
+              (func (export "top") (type $top) (i32.const 1)))"#
+        ),
+        Some("lib"),
+    );
+    let user = instantiate(
+        &store,
+        &format!(
+            r#"(module {types}
+              (import "lib" "seven" (func $f (type $top)))
+              (table (export "t") 1 (ref null $top))
+              (func (export "run") (result i32) (call $f)))"#
+        ),
+        None,
+    );
+    assert_eq!(call(&store, &user, "run", &[]).unwrap(), [Value::I32(7)]);
+    // The reverse: an export of the supertype does not satisfy an import of the subtype.
+    let reverse = format!(r#"(module {types} (import "lib" "top" (func (type $leaf))))"#);
+    let m = Module::new(store.engine(), &reverse).unwrap();
+    assert!(
+        runtime::Instance::new(&store, &m, None).is_err(),
+        "{reverse}"
+    );
+    // The API: a function of $leaf fits a table of (ref null $top).
+    let table = user.get_table(&store, "t").unwrap();
+    let seven = lib.get_func(&store, "seven").unwrap();
+    table.set(&store, 0, Value::FuncRef(Some(seven))).unwrap();
+    // A function of $top does not fit a table of (ref null $leaf).
+    let leaf_table = instantiate(
+        &store,
+        &format!(r#"(module {types} (table (export "t") 1 (ref null $leaf)))"#),
+        None,
+    )
+    .get_table(&store, "t")
+    .unwrap();
+    let top = lib.get_func(&store, "top").unwrap();
+    assert!(
+        leaf_table
+            .set(&store, 0, Value::FuncRef(Some(top)))
+            .is_err()
+    );
+    leaf_table
+        .set(&store, 0, Value::FuncRef(Some(seven)))
+        .unwrap();
 }

@@ -224,7 +224,8 @@ pub(super) fn write_value(values: &mut [u64], at: &mut usize, v: RawValue, ty: V
 }
 
 /// `call_indirect`'s checks: the table element must exist, be non-null, and have the
-/// expected type (store-wide type ids are equal exactly when the types are).
+/// expected type or a subtype of it (store-wide type ids are equal exactly when the
+/// types are; only a mismatch asks the registry about declared supertypes).
 pub(super) fn resolve_indirect(
     store: &StoreData,
     ctx: &Ctx,
@@ -239,7 +240,11 @@ pub(super) fn resolve_indirect(
         .get(index as usize)
         .ok_or(TrapKind::UndefinedElement)?;
     let sf = raw.checked_sub(1).ok_or(TrapKind::UninitializedElement)? as u32;
-    if store.funcs[sf as usize].type_id != inst.type_ids[type_index as usize] {
+    let (actual, expected) = (
+        store.funcs[sf as usize].type_id,
+        inst.type_ids[type_index as usize],
+    );
+    if actual != expected && !store.types.is_subtype(actual, expected) {
         return Err(TrapKind::IndirectCallTypeMismatch.into());
     }
     Ok(sf)
