@@ -87,6 +87,15 @@ impl ValType {
         })
     }
 
+    /// The value type of a wasmparser type in a module whose type definitions are
+    /// `types` (so a concrete type gets its kind).
+    pub(crate) fn from_wasmparser_of(
+        ty: wasmparser::ValType,
+        types: &[SubType],
+    ) -> Option<ValType> {
+        ValType::from_wasmparser_in(ty, |i| Some(types.get(i as usize)?.composite.kind()))
+    }
+
     /// The value type of a wasmparser type, concrete type indices having the kinds
     /// `kind_of` gives ([`RefType::from_wasmparser_in`]).
     pub(crate) fn from_wasmparser_in(
@@ -313,6 +322,15 @@ impl RefType {
     /// define others, use [`RefType::from_wasmparser_in`].
     pub(crate) fn from_wasmparser(ty: wasmparser::RefType) -> Option<RefType> {
         RefType::from_wasmparser_in(ty, |_| Some(ConcreteKind::Func))
+    }
+
+    /// The reference type of a wasmparser type in a module whose type definitions are
+    /// `types` (so a concrete type gets its kind).
+    pub(crate) fn from_wasmparser_of(
+        ty: wasmparser::RefType,
+        types: &[SubType],
+    ) -> Option<RefType> {
+        RefType::from_wasmparser_in(ty, |i| Some(types.get(i as usize)?.composite.kind()))
     }
 
     /// The reference type of a wasmparser type whose concrete type indices have the

@@ -4,7 +4,7 @@
 //! Kept as a tiny op list (not a single value) so that extended-const can come later.
 
 use crate::error::CompileError;
-use crate::values::{AnyRef, I31, RefType};
+use crate::values::{AnyRef, I31, RefType, SubType};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ConstOp {
@@ -30,8 +30,11 @@ pub enum ConstOp {
 pub struct ConstExpr(pub Vec<ConstOp>);
 
 impl ConstExpr {
+    /// The constant expression `expr` of a module whose type definitions so far are
+    /// `types` (a `ref.null` of a concrete type gets its kind from them).
     pub(crate) fn from_wasmparser(
         expr: &wasmparser::ConstExpr<'_>,
+        types: &[SubType],
     ) -> Result<ConstExpr, CompileError> {
         use wasmparser::Operator as O;
         let mut ops = Vec::new();
@@ -46,7 +49,7 @@ impl ConstExpr {
                 O::V128Const { value } => ConstOp::V128(value.i128() as u128),
                 O::RefNull { hty } => ConstOp::RefNull(
                     wasmparser::RefType::new(true, hty)
-                        .and_then(RefType::from_wasmparser)
+                        .and_then(|r| RefType::from_wasmparser_of(r, types))
                         .ok_or_else(|| {
                             super::parse::gc_unsupported(
                                 "a null of a GC heap type",

@@ -44,8 +44,13 @@ fn unsupported(message: impl Into<String>, offset: u64) -> CompileError {
     }
 }
 
-fn val_type(ty: wasmparser::ValType, offset: u64) -> Result<ValType, CompileError> {
-    ValType::from_wasmparser(ty).ok_or_else(|| match ty {
+/// A value type of a module whose definitions so far are `types`.
+fn val_type(
+    ty: wasmparser::ValType,
+    offset: u64,
+    types: &[SubType],
+) -> Result<ValType, CompileError> {
+    ValType::from_wasmparser_of(ty, types).ok_or_else(|| match ty {
         wasmparser::ValType::Ref(r) => ref_unsupported(r, offset),
         _ => unsupported(format!("value type {ty} is not supported"), offset),
     })
@@ -58,8 +63,12 @@ pub(crate) fn gc_unsupported(what: &str, offset: u64) -> CompileError {
     )
 }
 
-fn ref_type(ty: wasmparser::RefType, offset: u64) -> Result<RefType, CompileError> {
-    RefType::from_wasmparser(ty).ok_or_else(|| ref_unsupported(ty, offset))
+fn ref_type(
+    ty: wasmparser::RefType,
+    offset: u64,
+    types: &[SubType],
+) -> Result<RefType, CompileError> {
+    RefType::from_wasmparser_of(ty, types).ok_or_else(|| ref_unsupported(ty, offset))
 }
 
 /// A reference type the engines do not take (shared, exact or of a later proposal).
@@ -67,9 +76,13 @@ fn ref_unsupported(ty: wasmparser::RefType, offset: u64) -> CompileError {
     gc_unsupported(&format!("reference type {ty}"), offset)
 }
 
-fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType, CompileError> {
+fn table_type(
+    t: &wasmparser::TableType,
+    offset: u64,
+    types: &[SubType],
+) -> Result<TableType, CompileError> {
     Ok(TableType {
-        element: ref_type(t.element_type, offset)?,
+        element: ref_type(t.element_type, offset, types)?,
         min: t.initial,
         max: t.maximum,
         table64: t.table64,
@@ -84,9 +97,13 @@ fn memory_type(m: &wasmparser::MemoryType) -> MemoryType {
     }
 }
 
-fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType, CompileError> {
+fn global_type(
+    g: &wasmparser::GlobalType,
+    offset: u64,
+    types: &[SubType],
+) -> Result<GlobalType, CompileError> {
     Ok(GlobalType {
-        content: val_type(g.content_type, offset)?,
+        content: val_type(g.content_type, offset, types)?,
         mutable: g.mutable,
     })
 }
@@ -134,7 +151,7 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
                 fv.validate(&body).map_err(invalid)?;
                 allocs = fv.into_allocations();
                 if features.contains(WasmFeatures::GC) {
-                    refuse_gc_in_body(&body)?;
+                    refuse_gc_in_body(&body, &info.types)?;
                 }
             }
             ValidPayload::Parser(_) => {
@@ -151,9 +168,11 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
     match payload {
         Payload::TypeSection(reader) => {
             // Every type is in a recursion group (a plain `type` is a group of one). The
-            // engines implement function types (their signatures may use the abstract
-            // GC types), subtypes of them included: a call through a supertype accepts
-            // them. A struct or an array needs the GC heap, not there yet.
+            // engines implement every definition: function types (their signatures may
+            // use the GC types), subtypes of them (a call through a supertype accepts
+            // them), struct and array types (their references can only be null until
+            // objects exist: the operators that make and use objects are refused in
+            // bodies and constant expressions).
             for group in reader.into_iter_with_offsets() {
                 let (off, group) = group.map_err(malformed)?;
                 let start = info.types.len() as u32;
@@ -168,11 +187,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                 };
                 let mut defs = Vec::with_capacity(subs.len());
                 for sub in &subs {
-                    let def = sub_type(sub, &kind_of, off)?;
-                    if def.as_func().is_none() {
-                        return Err(gc_unsupported("a struct or array type", off));
-                    }
-                    defs.push(def);
+                    defs.push(sub_type(sub, &kind_of, off)?);
                 }
                 info.types.extend(defs);
                 info.rec_groups.push(start..info.types.len() as u32);
@@ -189,7 +204,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                         ImportType::Func(t)
                     }
                     TypeRef::Table(t) => {
-                        let t = table_type(&t, off)?;
+                        let t = table_type(&t, off, &info.types)?;
                         info.tables.push(t);
                         info.num_imported_tables += 1;
                         ImportType::Table(t)
@@ -201,7 +216,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                         ImportType::Memory(m)
                     }
                     TypeRef::Global(g) => {
-                        let g = global_type(&g, off)?;
+                        let g = global_type(&g, off, &info.types)?;
                         info.globals.push(g);
                         info.num_imported_globals += 1;
                         ImportType::Global(g)
@@ -228,10 +243,12 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
         Payload::TableSection(reader) => {
             for table in reader {
                 let table = table.map_err(malformed)?;
-                info.tables.push(table_type(&table.ty, 0)?);
+                info.tables.push(table_type(&table.ty, 0, &info.types)?);
                 info.table_inits.push(match &table.init {
                     wasmparser::TableInit::RefNull => None,
-                    wasmparser::TableInit::Expr(e) => Some(ConstExpr::from_wasmparser(e)?),
+                    wasmparser::TableInit::Expr(e) => {
+                        Some(ConstExpr::from_wasmparser(e, &info.types)?)
+                    }
                 });
             }
         }
@@ -243,9 +260,9 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
         Payload::GlobalSection(reader) => {
             for g in reader {
                 let g = g.map_err(malformed)?;
-                info.globals.push(global_type(&g.ty, 0)?);
+                info.globals.push(global_type(&g.ty, 0, &info.types)?);
                 info.global_inits
-                    .push(ConstExpr::from_wasmparser(&g.init_expr)?);
+                    .push(ConstExpr::from_wasmparser(&g.init_expr, &info.types)?);
             }
         }
         Payload::ExportSection(reader) => {
@@ -273,7 +290,8 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
         Payload::StartSection { func, .. } => info.start = Some(func),
         Payload::ElementSection(reader) => {
             for elem in reader {
-                info.elements.push(elem_segment(elem.map_err(malformed)?)?);
+                info.elements
+                    .push(elem_segment(elem.map_err(malformed)?, &info.types)?);
             }
         }
         Payload::DataSection(reader) => {
@@ -286,7 +304,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<(), Compi
                         offset_expr,
                     } => DataMode::Active {
                         memory: memory_index,
-                        offset: ConstExpr::from_wasmparser(&offset_expr)?,
+                        offset: ConstExpr::from_wasmparser(&offset_expr, &info.types)?,
                     },
                 };
                 info.data.push(DataSegment {
@@ -394,7 +412,10 @@ fn sub_type(
     })
 }
 
-fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileError> {
+fn elem_segment(
+    elem: wasmparser::Element<'_>,
+    types: &[SubType],
+) -> Result<ElemSegment, CompileError> {
     let off = elem.range.start;
     let mode = match elem.kind {
         ElementKind::Passive => ElemMode::Passive,
@@ -404,7 +425,7 @@ fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileErr
             offset_expr,
         } => ElemMode::Active {
             table: table_index.unwrap_or(0),
-            offset: ConstExpr::from_wasmparser(&offset_expr)?,
+            offset: ConstExpr::from_wasmparser(&offset_expr, types)?,
         },
     };
     let (ty, items) = match elem.items {
@@ -419,9 +440,9 @@ fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment, CompileErr
         ElementItems::Expressions(ty, exprs) => {
             let mut items = Vec::new();
             for e in exprs {
-                items.push(ConstExpr::from_wasmparser(&e.map_err(malformed)?)?);
+                items.push(ConstExpr::from_wasmparser(&e.map_err(malformed)?, types)?);
             }
-            (ref_type(ty, off)?, items)
+            (ref_type(ty, off, types)?, items)
         }
     };
     Ok(ElemSegment { mode, ty, items })
@@ -483,12 +504,15 @@ wasmparser::for_each_visit_operator!(define_gc_operator_name);
 /// one reason of every GC refusal. The type section, imports, globals, tables and
 /// segments are checked where they are read; a body can add locals, block types, typed
 /// `select`s, `ref.null`s and operators of its own.
-fn refuse_gc_in_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), CompileError> {
+fn refuse_gc_in_body(
+    body: &wasmparser::FunctionBody<'_>,
+    types: &[SubType],
+) -> Result<(), CompileError> {
     let mut locals = body.get_locals_reader().map_err(malformed)?;
     for _ in 0..locals.get_count() {
         let off = locals.original_position();
         let (_, ty) = locals.read().map_err(malformed)?;
-        val_type(ty, off)?;
+        val_type(ty, off, types)?;
     }
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() {
@@ -518,8 +542,8 @@ fn refuse_gc_in_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), CompileE
                 to_ref_type,
                 ..
             } => {
-                ref_type(from_ref_type, off)?;
-                ref_type(to_ref_type, off)?;
+                ref_type(from_ref_type, off, types)?;
+                ref_type(to_ref_type, off, types)?;
             }
             O::Block { blockty }
             | O::Loop { blockty }
@@ -528,15 +552,15 @@ fn refuse_gc_in_body(body: &wasmparser::FunctionBody<'_>) -> Result<(), CompileE
                 try_table: wasmparser::TryTable { ty: blockty, .. },
             } => {
                 if let BlockType::Type(ty) = blockty {
-                    val_type(ty, off)?;
+                    val_type(ty, off, types)?;
                 }
             }
             O::TypedSelect { ty } => {
-                val_type(ty, off)?;
+                val_type(ty, off, types)?;
             }
             O::TypedSelectMulti { tys } => {
                 for ty in tys {
-                    val_type(ty, off)?;
+                    val_type(ty, off, types)?;
                 }
             }
             O::RefNull { hty } => {

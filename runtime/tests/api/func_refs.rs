@@ -14,7 +14,7 @@ on_both_engines!(
     a_non_nullable_table_starts_with_its_initialiser,
     imports_match_function_types_by_canonical_identity,
     values_of_typed_reference_types_are_checked_at_the_api,
-    gc_beyond_function_rec_groups_is_refused_with_one_reason,
+    gc_objects_are_refused_with_one_reason,
     host_functions_take_and_return_typed_references,
 );
 
@@ -253,10 +253,10 @@ fn values_of_typed_reference_types_are_checked_at_the_api(strategy: Strategy) {
     assert!(e.to_string().contains("argument mismatch"), "{e}");
 }
 
-/// Recursion groups of function types are accepted; struct and array types and their
-/// operators are refused before code generation, always with the same reason (the
-/// rest of GC: `gc_refs.rs`).
-fn gc_beyond_function_rec_groups_is_refused_with_one_reason(strategy: Strategy) {
+/// Recursion groups of function types are accepted; the operators that make and use
+/// objects are refused before code generation, always with the same reason (the rest
+/// of GC: `gc_refs.rs`).
+fn gc_objects_are_refused_with_one_reason(strategy: Strategy) {
     let engine = engine3(strategy);
     Module::new(
         &engine,
@@ -264,8 +264,9 @@ fn gc_beyond_function_rec_groups_is_refused_with_one_reason(strategy: Strategy) 
     )
     .unwrap();
     for wat in [
-        "(module (type (struct)))",
-        "(module (rec (type (func)) (type (array i32))))",
+        "(module (type $s (struct)) (func (result structref) (struct.new $s)))",
+        "(module (rec (type (func)) (type $a (array i32)))
+           (func (result arrayref) (array.new_fixed $a 0)))",
         "(module (func (result i32) (array.len (ref.null array))))",
     ] {
         let e = Module::new(&engine, wat).expect_err(wat);

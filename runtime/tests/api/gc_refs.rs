@@ -20,7 +20,8 @@ on_both_engines!(
     conversions_between_any_and_extern_round_trip,
     anyrefs_pass_through_functions_globals_and_tables,
     constant_expressions_make_i31s,
-    struct_and_array_types_stay_refused,
+    operators_on_objects_stay_refused,
+    struct_and_array_types_are_declared_and_their_nulls_used,
     calls_through_a_supertype_accept_subtyped_functions,
     function_subtypes_cross_modules_and_the_api,
 );
@@ -472,13 +473,16 @@ fn constant_expressions_make_i31s(strategy: Strategy) {
     );
 }
 
-/// What needs heap objects is refused, with the one reason the spec harness counts.
-fn struct_and_array_types_stay_refused(strategy: Strategy) {
+/// What makes or uses heap objects is refused, with the one reason the spec harness
+/// counts.
+fn operators_on_objects_stay_refused(strategy: Strategy) {
     let engine = engine3(strategy);
     for wat in [
-        "(module (type (struct)))",
-        "(module (type (array i8)))",
-        "(module (type $s (sub (struct))) (type (sub $s (struct (field i32)))))",
+        "(module (type $s (struct)) (func (drop (struct.new $s))))",
+        "(module (type $a (array i8)) (func (drop (array.new_default $a (i32.const 1)))))",
+        "(module (type $s (struct (field i32))) (global (ref $s) (struct.new_default $s)))",
+        "(module (type $s (struct (field i32)))
+           (func (param (ref $s)) (result i32) (struct.get $s 0 (local.get 0))))",
         "(module (func (param arrayref) (result i32) (array.len (local.get 0))))",
     ] {
         let e = Module::new(&engine, wat).expect_err(wat);
@@ -652,4 +656,66 @@ fn function_subtypes_cross_modules_and_the_api(strategy: Strategy) {
     leaf_table
         .set(&store, 0, Value::FuncRef(Some(seven)))
         .unwrap();
+}
+
+/// Struct and array types can be declared, in recursion groups with function types,
+/// and their references used while they can only be null: casts, globals, tables and
+/// the API, and function types of such groups across modules.
+fn struct_and_array_types_are_declared_and_their_nulls_used(strategy: Strategy) {
+    let store = Store::new(&engine3(strategy));
+    let types = r#"(rec (type $node (struct (field (ref null $node)) (field $f (ref null $fn))))
+                        (type $fn (func (param (ref null $node)) (result i32))))
+                   (type $bytes (array (mut i8)))"#;
+    instantiate(
+        &store,
+        &format!(
+            r#"(module {types}
+              (func (export "is_null") (type $fn) (ref.is_null (local.get 0))))"#
+        ),
+        Some("lib"),
+    );
+    let user = instantiate(
+        &store,
+        &format!(
+            r#"(module {types}
+              (import "lib" "is_null" (func $is_null (type $fn)))
+              (global (export "g") (mut (ref null $node)) (ref.null $node))
+              (table (export "t") 2 (ref null $bytes))
+              (table $fns 1 funcref)
+              (elem (table $fns) (i32.const 0) func $is_null)
+              (func (export "call") (result i32)
+                (call_indirect $fns (type $fn) (ref.null none) (i32.const 0)))
+              (func (export "test_node") (param anyref) (result i32)
+                (ref.test (ref null $node) (local.get 0)))
+              (func (export "test_bytes") (param anyref) (result i32)
+                (ref.test (ref $bytes) (local.get 0)))
+              (func (export "cast_node") (param anyref) (result i32)
+                (ref.is_null (ref.cast (ref null $node) (local.get 0)))))"#
+        ),
+        None,
+    );
+    let run = |name: &str, args: &[Value]| call(&store, &user, name, args);
+    let i31 = Value::AnyRef(Some(AnyRef::I31(I31::wrapping(1))));
+    assert_eq!(run("call", &[]).unwrap(), [Value::I32(1)]);
+    assert_eq!(
+        run("test_node", &[Value::AnyRef(None)]).unwrap(),
+        [Value::I32(1)]
+    );
+    assert_eq!(run("test_node", &[i31]).unwrap(), [Value::I32(0)]);
+    assert_eq!(
+        run("test_bytes", &[Value::AnyRef(None)]).unwrap(),
+        [Value::I32(0)]
+    );
+    assert_eq!(
+        run("cast_node", &[Value::AnyRef(None)]).unwrap(),
+        [Value::I32(1)]
+    );
+    assert_eq!(trap_kind(run("cast_node", &[i31])), TrapKind::CastFailure);
+    // Through the API, nulls of these types are `AnyRef(None)`, and an i31 does not fit.
+    let g = user.get_global(&store, "g").unwrap();
+    assert_eq!(g.get(&store).unwrap(), Value::AnyRef(None));
+    assert!(g.set(&store, i31).is_err());
+    let t = user.get_table(&store, "t").unwrap();
+    assert_eq!(t.get(&store, 1).unwrap(), Value::AnyRef(None));
+    assert!(t.set(&store, 0, i31).is_err());
 }

@@ -9,21 +9,25 @@
 use super::{Operand, Translator};
 use crate::interp::bytecode::Instr;
 use crate::interp::gc::{CastTarget, GcOp};
-use crate::values::{HeapType, RefType};
+use crate::values::{HeapType, RefType, SubType};
 
 /// The cast target of a validated operator's reference type, and the concrete type index
 /// it names (0 if none).
-pub(super) fn cast_target(ty: wasmparser::RefType) -> (CastTarget, u32) {
-    // Parsing refused every type `from_wasmparser` does not take (`refuse_gc_in_body`).
-    let r = RefType::from_wasmparser(ty).unwrap_or(RefType::nullable(HeapType::None));
+pub(super) fn cast_target(ty: wasmparser::RefType, types: &[SubType]) -> (CastTarget, u32) {
+    // Parsing refused every type `from_wasmparser_of` does not take (`refuse_gc_in_body`).
+    let r = RefType::from_wasmparser_of(ty, types).unwrap_or(RefType::nullable(HeapType::None));
     let index = r.heap.concrete().unwrap_or(0);
     (CastTarget::new(r.heap, r.nullable), index)
 }
 
 /// [`cast_target`] of `(ref null? hty)`.
-pub(super) fn cast_target_of_heap(hty: wasmparser::HeapType, nullable: bool) -> (CastTarget, u32) {
+pub(super) fn cast_target_of_heap(
+    hty: wasmparser::HeapType,
+    nullable: bool,
+    types: &[SubType],
+) -> (CastTarget, u32) {
     let ty = wasmparser::RefType::new(nullable, hty).unwrap_or(wasmparser::RefType::NULLREF);
-    cast_target(ty)
+    cast_target(ty, types)
 }
 
 impl Translator<'_> {

@@ -594,24 +594,24 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     }
 
     fn visit_ref_test_non_null(&mut self, hty: HeapType) -> Self::Output {
-        let (target, index) = cast_target_of_heap(hty, false);
+        let (target, index) = cast_target_of_heap(hty, false, &self.info.types);
         self.op_gc_unary(GcOp::Test(target), index);
         Ok(())
     }
 
     fn visit_ref_test_nullable(&mut self, hty: HeapType) -> Self::Output {
-        let (target, index) = cast_target_of_heap(hty, true);
+        let (target, index) = cast_target_of_heap(hty, true, &self.info.types);
         self.op_gc_unary(GcOp::Test(target), index);
         Ok(())
     }
 
     fn visit_ref_cast_non_null(&mut self, hty: HeapType) -> Self::Output {
-        self.op_ref_cast(cast_target_of_heap(hty, false));
+        self.op_ref_cast(cast_target_of_heap(hty, false, &self.info.types));
         Ok(())
     }
 
     fn visit_ref_cast_nullable(&mut self, hty: HeapType) -> Self::Output {
-        self.op_ref_cast(cast_target_of_heap(hty, true));
+        self.op_ref_cast(cast_target_of_heap(hty, true, &self.info.types));
         Ok(())
     }
 
@@ -621,7 +621,11 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         _from_ref_type: RefType,
         to_ref_type: RefType,
     ) -> Self::Output {
-        self.op_br_on_cast(relative_depth, cast_target(to_ref_type), false);
+        self.op_br_on_cast(
+            relative_depth,
+            cast_target(to_ref_type, &self.info.types),
+            false,
+        );
         Ok(())
     }
 
@@ -631,7 +635,11 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         _from_ref_type: RefType,
         to_ref_type: RefType,
     ) -> Self::Output {
-        self.op_br_on_cast(relative_depth, cast_target(to_ref_type), true);
+        self.op_br_on_cast(
+            relative_depth,
+            cast_target(to_ref_type, &self.info.types),
+            true,
+        );
         Ok(())
     }
 

@@ -16,19 +16,20 @@ use cranelift_codegen::ir::{InstBuilder, Value, types};
 use super::{Translator, block_args};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
-use crate::values::{HeapType, RefType};
+use crate::values::{HeapType, RefType, SubType};
 
 use types::{I8, I32, I64};
 
 /// The validated reference type of a cast operator (parsing refused what this does not
 /// take, `module/parse.rs`).
-fn ref_type(ty: wasmparser::RefType) -> RefType {
-    RefType::from_wasmparser(ty).unwrap_or(RefType::nullable(HeapType::None))
+fn ref_type(ty: wasmparser::RefType, types: &[SubType]) -> RefType {
+    RefType::from_wasmparser_of(ty, types).unwrap_or(RefType::nullable(HeapType::None))
 }
 
 /// `(ref null? hty)`.
-fn ref_type_of_heap(hty: wasmparser::HeapType, nullable: bool) -> RefType {
-    ref_type(wasmparser::RefType::new(nullable, hty).unwrap_or(wasmparser::RefType::NULLREF))
+fn ref_type_of_heap(hty: wasmparser::HeapType, nullable: bool, types: &[SubType]) -> RefType {
+    let ty = wasmparser::RefType::new(nullable, hty).unwrap_or(wasmparser::RefType::NULLREF);
+    ref_type(ty, types)
 }
 
 impl Translator<'_, '_> {
@@ -72,7 +73,7 @@ impl Translator<'_, '_> {
 
     pub(super) fn ref_test(&mut self, hty: wasmparser::HeapType, nullable: bool) -> Result<()> {
         let raw = self.pop();
-        let admitted = self.admitted(raw, ref_type_of_heap(hty, nullable));
+        let admitted = self.admitted(raw, ref_type_of_heap(hty, nullable, &self.env.info.types));
         let v = self.b.ins().uextend(I32, admitted);
         self.push(v);
         Ok(())
@@ -81,7 +82,7 @@ impl Translator<'_, '_> {
     /// `ref.cast`: traps unless the reference is of the type; it stays on the stack.
     pub(super) fn ref_cast(&mut self, hty: wasmparser::HeapType, nullable: bool) -> Result<()> {
         let raw = *self.stack.last().expect("validated operand stack");
-        let admitted = self.admitted(raw, ref_type_of_heap(hty, nullable));
+        let admitted = self.admitted(raw, ref_type_of_heap(hty, nullable, &self.env.info.types));
         let refused = self.b.ins().bxor_imm_u(admitted, 1);
         self.trap_if(refused, TrapKind::CastFailure);
         Ok(())
@@ -96,7 +97,7 @@ impl Translator<'_, '_> {
         on_fail: bool,
     ) -> Result<()> {
         let raw = *self.stack.last().expect("validated operand stack");
-        let admitted = self.admitted(raw, ref_type(to));
+        let admitted = self.admitted(raw, ref_type(to, &self.env.info.types));
         let (target, n) = self.target(relative_depth);
         let args = self.peekn(n);
         let cont = self.b.create_block();
