@@ -7,7 +7,10 @@ use runtime::{
     WasmFeatures,
 };
 
-use crate::common::{call_back_host, engine, engine_with, instantiate, instantiate_err, on_thread};
+use crate::common::{
+    RECURSION_BELOW_HOST, call_back_host, engine, engine_with, instantiate, instantiate_err,
+    on_thread,
+};
 
 on_both_engines!(
     unreachable_in_a_chain,
@@ -282,16 +285,7 @@ fn exhaustion_below_a_host_function(strategy: Strategy) {
     on_thread(1024 * 1024, move || {
         let store = Store::new(&engine);
         call_back_host(&store);
-        let inst = instantiate(
-            &store,
-            r#"(module $guest
-                (import "host" "call_back" (func $call_back))
-                (func $outer (export "outer") call $middle)
-                (func $middle call $call_back)
-                (func $inner (export "inner") call $recurse)
-                (func $recurse call $recurse))"#,
-            None,
-        );
+        let inst = instantiate(&store, RECURSION_BELOW_HOST, None);
         let bt = trap(&store, &inst, "outer", TrapKind::CallStackExhausted);
         assert!(bt.omitted() > 1000, "only {} frames", bt.total_frames());
         let kept = frames(&bt);

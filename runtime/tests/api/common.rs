@@ -200,6 +200,15 @@ pub fn assert_child_dies_of(path: &str, signal: i32) {
     assert!(!stdout.contains("survived"), "{stdout}");
 }
 
+/// A guest for [`call_back_host`]: `outer` calls the host, which calls `inner` back,
+/// which recurses until the call stack is exhausted.
+pub const RECURSION_BELOW_HOST: &str = r#"(module $guest
+    (import "host" "call_back" (func $call_back))
+    (func $outer (export "outer") call $middle)
+    (func $middle call $call_back)
+    (func $inner (export "inner") call $recurse)
+    (func $recurse call $recurse))"#;
+
 /// A host function `host.call_back` that calls the caller's export `inner`.
 pub fn call_back_host(store: &Store) {
     runtime::HostModuleBuilder::new("host")

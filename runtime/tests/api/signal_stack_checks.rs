@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 
 use runtime::{Backtrace, Config, Engine, Instance, Store, Strategy, TrapKind, Value};
 
-use crate::common::{call_back_host, engine_with, instantiate, on_thread};
+use crate::common::{RECURSION_BELOW_HOST, call_back_host, engine_with, instantiate, on_thread};
 
 on_both_engines!(
     exhaustion_backtraces_are_the_same,
@@ -131,16 +131,7 @@ fn exhaustion_below_a_host_function_is_the_same(strategy: Strategy) {
         on_thread(1024 * 1024, move || {
             let store = Store::new(&engine);
             call_back_host(&store);
-            let inst = instantiate(
-                &store,
-                r#"(module $guest
-                    (import "host" "call_back" (func $call_back))
-                    (func $outer (export "outer") call $middle)
-                    (func $middle call $call_back)
-                    (func $inner (export "inner") call $recurse)
-                    (func $recurse call $recurse))"#,
-                None,
-            );
+            let inst = instantiate(&store, RECURSION_BELOW_HOST, None);
             for _ in 0..2 {
                 let bt = trap(&store, &inst, "outer", &[], TrapKind::CallStackExhausted);
                 let kept = frames(&bt);
