@@ -73,22 +73,9 @@ impl ValType {
         }
     }
 
-    /// The value type of a wasmparser type, or `None` for a reference type
-    /// [`RefType::from_wasmparser`] does not take.
-    pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Option<ValType> {
-        use wasmparser::ValType as W;
-        Some(match ty {
-            W::I32 => ValType::I32,
-            W::I64 => ValType::I64,
-            W::F32 => ValType::F32,
-            W::F64 => ValType::F64,
-            W::V128 => ValType::V128,
-            W::Ref(r) => ValType::Ref(RefType::from_wasmparser(r)?),
-        })
-    }
-
     /// The value type of a wasmparser type in a module whose type definitions are
-    /// `types` (so a concrete type gets its kind).
+    /// `types` (so a concrete type gets its kind), or `None` for a reference type
+    /// [`RefType::from_wasmparser_in`] does not take.
     pub(crate) fn from_wasmparser_of(
         ty: wasmparser::ValType,
         types: &[SubType],
@@ -102,12 +89,15 @@ impl ValType {
         ty: wasmparser::ValType,
         kind_of: impl Fn(u32) -> Option<ConcreteKind>,
     ) -> Option<ValType> {
-        match ty {
-            wasmparser::ValType::Ref(r) => {
-                RefType::from_wasmparser_in(r, kind_of).map(ValType::Ref)
-            }
-            number => ValType::from_wasmparser(number),
-        }
+        use wasmparser::ValType as W;
+        Some(match ty {
+            W::I32 => ValType::I32,
+            W::I64 => ValType::I64,
+            W::F32 => ValType::F32,
+            W::F64 => ValType::F64,
+            W::V128 => ValType::V128,
+            W::Ref(r) => ValType::Ref(RefType::from_wasmparser_in(r, kind_of)?),
+        })
     }
 }
 
@@ -314,14 +304,6 @@ impl RefType {
             abstract_heap => abstract_heap,
         };
         RefType { heap, ..self }
-    }
-
-    /// The reference type of a wasmparser type, or `None` for shared heap types and
-    /// those of later proposals. A concrete type is taken for a function type (a module
-    /// with struct or array types is refused, `module/parse.rs`): where a module may
-    /// define others, use [`RefType::from_wasmparser_in`].
-    pub(crate) fn from_wasmparser(ty: wasmparser::RefType) -> Option<RefType> {
-        RefType::from_wasmparser_in(ty, |_| Some(ConcreteKind::Func))
     }
 
     /// The reference type of a wasmparser type in a module whose type definitions are

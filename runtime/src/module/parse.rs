@@ -530,7 +530,7 @@ fn refuse_gc_in_body(
             | O::RefTestNullable { hty }
             | O::RefCastNonNull { hty }
             | O::RefCastNullable { hty } => {
-                heap_type(hty, off)?;
+                heap_type(hty, off, types)?;
             }
             O::BrOnCast {
                 from_ref_type,
@@ -564,7 +564,7 @@ fn refuse_gc_in_body(
                 }
             }
             O::RefNull { hty } => {
-                heap_type(hty, off)?;
+                heap_type(hty, off, types)?;
             }
             _ => {}
         }
@@ -594,8 +594,12 @@ pub(crate) fn gc_operator_without_objects(op: &wasmparser::Operator<'_>) -> bool
 }
 
 /// A heap type an operator names, checked as [`ref_type`] does.
-fn heap_type(hty: wasmparser::HeapType, offset: u64) -> Result<RefType, CompileError> {
+fn heap_type(
+    hty: wasmparser::HeapType,
+    offset: u64,
+    types: &[SubType],
+) -> Result<RefType, CompileError> {
     wasmparser::RefType::new(true, hty)
-        .and_then(RefType::from_wasmparser)
+        .and_then(|r| RefType::from_wasmparser_of(r, types))
         .ok_or_else(|| gc_unsupported(&format!("heap type {hty:?}"), offset))
 }

@@ -16,7 +16,7 @@ impl Translator<'_, '_> {
     fn block_sig(&self, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![wp_type(t)?]),
+            BlockType::Type(t) => (vec![], vec![wp_type(t, &self.env.info.types)?]),
             BlockType::FuncType(i) => {
                 let ft = &self.env.info.signature(i);
                 let p = ft.params().iter().map(|t| clif_type(*t)).collect();

@@ -58,7 +58,7 @@ use super::vmctx::{
 use crate::error::{CompileErrorKind, Error, Result, TrapKind};
 use crate::module::ModuleInfo;
 use crate::module::fuel::MeteringPlan;
-use crate::values::ValType;
+use crate::values::{SubType, ValType};
 
 /// The namespace of the `UserExternalName`s that name defined functions (index: the
 /// defined function's index, imports not counted).
@@ -104,10 +104,10 @@ pub(crate) struct Env<'a> {
     pub options: CodeOptions,
 }
 
-fn wp_type(t: wasmparser::ValType) -> Result<Type> {
-    match ValType::from_wasmparser(t) {
+fn wp_type(t: wasmparser::ValType, types: &[SubType]) -> Result<Type> {
+    match ValType::from_wasmparser_of(t, types) {
         Some(v) => Ok(clif_type(v)),
-        None => Err(unsupported("reference type outside Wasm 2.0")),
+        None => Err(unsupported("a reference type the front end refuses")),
     }
 }
 
@@ -323,7 +323,7 @@ pub(crate) fn translate_function(
     let mut reader = body.get_locals_reader().map_err(wp_error)?;
     for _ in 0..reader.get_count() {
         let (count, t) = reader.read().map_err(wp_error)?;
-        let t = wp_type(t)?;
+        let t = wp_type(t, &info.types)?;
         let zero = zero_value(&mut b, t);
         for _ in 0..count {
             let var = b.declare_var(t);
