@@ -190,7 +190,7 @@ impl Translator<'_, '_> {
     }
 
     /// At the first access to memory `m` in this function, loads its length (where
-    /// checks use it, `length_checked`) and base in the entry block too, right after
+    /// checks use it, `guarded`) and base in the entry block too, right after
     /// its definition pointer. Each access still
     /// loads them (`defs()` flags); alias analysis replaces those loads by the entry
     /// block's wherever no call lies between (a call may grow memory), loops included,
@@ -203,17 +203,15 @@ impl Translator<'_, '_> {
         let ValueDef::Result(inst, _) = self.b.func.dfg.value_def(def) else {
             unreachable!("a definition pointer is a load's result")
         };
-        let length = self.length_checked(m);
-        let base_flags = self.base_flags(m);
+        let guarded = self.guarded(m);
         let mut pos = FuncCursor::new(self.b.func).after_inst(inst);
-        if length {
-            pos.ins().load(I64, defs(), def, DEF_LENGTH);
-        }
-        pos.ins().load(I64, base_flags, def, DEF_BASE);
-        if self.base_fixed(m) {
-            // Nothing to reload after calls: the base is the same everywhere.
+        if guarded {
+            // The base is the same everywhere, and nothing compares with the length.
+            pos.ins().load(I64, readonly(), def, DEF_BASE);
             return;
         }
+        pos.ins().load(I64, defs(), def, DEF_LENGTH);
+        pos.ins().load(I64, defs(), def, DEF_BASE);
         // And after every call made so far (see `reload_defs_after_call`) whose block has
         // code yet: one that has none is where translation still is (the access's own
         // loads come next) or was never reached. The loads only help alias analysis, so
@@ -223,9 +221,7 @@ impl Translator<'_, '_> {
                 continue;
             }
             let mut pos = FuncCursor::new(self.b.func).at_first_insertion_point(block);
-            if length {
-                pos.ins().load(I64, defs(), def, DEF_LENGTH);
-            }
+            pos.ins().load(I64, defs(), def, DEF_LENGTH);
             pos.ins().load(I64, defs(), def, DEF_BASE);
         }
     }
@@ -236,46 +232,36 @@ impl Translator<'_, '_> {
     /// analysis then replaces the loads of later accesses by these up to the next call,
     /// in particular in a loop that follows a call and makes none: without them, each
     /// iteration loaded both anew (dispatch: 2 of its step's 18 instructions), since
-    /// no earlier load after the call dominated the loop's. Cranelift does not remove
-    /// a load nothing uses (it lowers every load), so only what later accesses can use
-    /// is loaded: not the length where signal traps leave the checks out.
+    /// no earlier load after the call dominated the loop's. A guarded memory needs
+    /// neither (`guarded`).
     pub(super) fn reload_defs_after_call(&mut self) {
         if let Some(block) = self.b.current_block() {
             self.after_calls.push(block);
         }
         for m in 0..self.mem_defs.len() {
-            if self.mem_preloaded[m] && !self.base_fixed(m) {
+            if self.mem_preloaded[m] && !self.guarded(m) {
                 let def = self.mem_defs[m];
-                if self.length_checked(m) {
-                    self.b.ins().load(I64, defs(), def, DEF_LENGTH);
-                }
+                self.b.ins().load(I64, defs(), def, DEF_LENGTH);
                 self.b.ins().load(I64, defs(), def, DEF_BASE);
             }
         }
     }
 
-    /// Whether the accesses to memory `m` compare addresses with its length, so that
-    /// loading it early pays: not on a 32-bit memory with signal traps, where only an
-    /// access with an offset beyond the guard has a check (`heap_addr`), and loads the
-    /// length itself (as `memory.size` does). The preloaded length of such a memory
-    /// went unused and still cost a load at the entry and after every call: quicksort's
-    /// comparator, two loads and a compare, loaded base and length at every call.
-    fn length_checked(&self, m: usize) -> bool {
-        !self.env.options.signal_traps || self.env.info.memories[m].memory64
-    }
-
-    /// Whether memory `m`'s base never changes while code runs: a 32-bit memory with
-    /// signal traps is guarded, and a guarded memory grows in place
-    /// (`MemoryInstance::grow` aborts if a backing moved one). Its base load is then
-    /// read-only and movable, so Cranelift loads it once (in the entry block,
-    /// `preload_def`) and keeps it across calls, instead of loading it again after each
-    /// call that might have grown the memory.
-    fn base_fixed(&self, m: usize) -> bool {
-        !self.length_checked(m)
+    /// Whether memory `m` is a guarded one: a 32-bit memory with signal traps. Then
+    /// - its accesses do not compare addresses with its length, except one with an
+    ///   offset beyond the guard (`heap_addr`), which loads the length itself (as
+    ///   `memory.size` does), so the length is not preloaded: Cranelift lowers every
+    ///   load, used or not, and quicksort's comparator paid two loads per call for it;
+    /// - its base never changes while code runs (a guarded memory grows in place,
+    ///   `MemoryInstance::grow` aborts if a backing moved one), so the base load is
+    ///   read-only and movable: loaded once in the entry block and kept across calls,
+    ///   not loaded again after each call that might have grown the memory.
+    fn guarded(&self, m: usize) -> bool {
+        self.env.options.signal_traps && !self.env.info.memories[m].memory64
     }
 
     fn base_flags(&self, m: usize) -> MemFlagsData {
-        match self.base_fixed(m) {
+        match self.guarded(m) {
             true => readonly(),
             false => defs(),
         }
