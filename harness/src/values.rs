@@ -107,12 +107,14 @@ pub fn matches(expected: &WastRetCore<'_>, actual: &Value) -> Match {
         }
         (WastRetCore::RefHost(n), Value::AnyRef(r)) => yes(*r == Some(AnyRef::Host(*n))),
         (WastRetCore::RefAny, Value::AnyRef(r)) => yes(r.is_some()),
-        // Without heap objects (not allocated yet) `eq` holds only `i31`s, and
-        // `struct` and `array` nothing.
-        (WastRetCore::RefEq | WastRetCore::RefI31, Value::AnyRef(r)) => {
-            yes(matches!(r, Some(AnyRef::I31(_))))
-        }
-        (WastRetCore::RefArray | WastRetCore::RefStruct, Value::AnyRef(_)) => Match::No,
+        // `eq` holds `i31`s and objects, every kind but host references.
+        (WastRetCore::RefEq, Value::AnyRef(r)) => yes(matches!(
+            r,
+            Some(AnyRef::I31(_) | AnyRef::Struct(_) | AnyRef::Array(_))
+        )),
+        (WastRetCore::RefI31, Value::AnyRef(r)) => yes(matches!(r, Some(AnyRef::I31(_)))),
+        (WastRetCore::RefStruct, Value::AnyRef(r)) => yes(matches!(r, Some(AnyRef::Struct(_)))),
+        (WastRetCore::RefArray, Value::AnyRef(r)) => yes(matches!(r, Some(AnyRef::Array(_)))),
         (WastRetCore::RefI31Shared, _) => Match::Unsupported("shared references".into()),
         _ => Match::No,
     }

@@ -39,6 +39,16 @@ pub enum TrapKind {
     Interrupted,
     /// The store's fuel ran out (`Config::consume_fuel`; not a Wasm trap either).
     OutOfFuel,
+    /// A `struct.get` or `struct.set` of a null reference.
+    NullStructReference,
+    /// An `array.*` operator on a null reference.
+    NullArrayReference,
+    /// An array index or range past the array's length.
+    ArrayOutOfBounds,
+    /// A GC allocation found no space in the store's heap even after a collection, the
+    /// heap at its limit (4 GiB, what 32-bit object offsets reach); the spec sets no
+    /// limit, so a trap of the embedding, but never an abort.
+    GcHeapExhausted,
 }
 
 impl TrapKind {
@@ -62,6 +72,10 @@ impl TrapKind {
             TrapKind::CastFailure => "cast failure",
             TrapKind::Interrupted => "interrupted",
             TrapKind::OutOfFuel => "all fuel consumed",
+            TrapKind::NullStructReference => "null structure reference",
+            TrapKind::NullArrayReference => "null array reference",
+            TrapKind::ArrayOutOfBounds => "out of bounds array access",
+            TrapKind::GcHeapExhausted => "out of GC heap memory",
         }
     }
 }

@@ -24,7 +24,7 @@ mod store;
 mod values;
 
 pub use api::{
-    AsContext, Caller, CodeCacheOutcome, Config, Deadline, Engine, Extern, Func, Global,
+    AsContext, Caller, CodeCacheOutcome, Config, Deadline, Engine, Extern, Func, GcStats, Global,
     HostModuleBuilder, HostResult, ImportResolver, Instance, InterruptHandle, IntoHostFunc, Memory,
     Module, OptLevel, RegallocAlgorithm, Store, Strategy, Table, Tag, TypedFunc, Value,
     WasmFeatures, WasmParams, WasmResults, WasmTy,
@@ -45,6 +45,6 @@ pub mod op_coverage {
     pub use crate::interp::coverage::{Sink, set_sink};
 }
 pub use values::{
-    AnyRef, ArrayType, CompositeType, ConcreteKind, ExternRef, FieldType, FuncType, HeapType, I31,
-    RefFamily, RefType, StorageType, StructType, SubType, ValType,
+    AnyRef, ArrayRef, ArrayType, CompositeType, ConcreteKind, ExternRef, FieldType, FuncType,
+    HeapType, I31, RefFamily, RefType, StorageType, StructRef, StructType, SubType, ValType,
 };

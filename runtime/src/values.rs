@@ -10,7 +10,8 @@ mod composite;
 mod refs;
 
 pub use composite::{ArrayType, CompositeType, FieldType, StorageType, StructType, SubType};
-pub use refs::{AnyRef, ExternRef, I31};
+pub(crate) mod roots;
+pub use refs::{AnyRef, ArrayRef, ExternRef, I31, StructRef};
 
 /// A WebAssembly value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

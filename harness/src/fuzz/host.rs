@@ -256,7 +256,7 @@ pub fn from_value(v: &Value, funcs: &HashMap<u32, FuncId>) -> Val {
                 .unwrap_or(FuncId::Unknown(f.index()))
         })),
         // Only host references: the fuzzer enables no GC, so no `extern.convert_any`.
-        Value::ExternRef(e) => Val::ExternRef(e.map(|e| {
+        Value::ExternRef(e) => Val::ExternRef(e.as_ref().map(|e| {
             e.host_number()
                 .expect("the fuzzer enables no GC: every externref is a host reference")
         })),

@@ -109,9 +109,8 @@ impl Exception {
             self.check_store(d)?;
             let tag = d.exception_tag(self.index);
             let ty = d.tags[tag as usize].ty.clone();
-            let id = d.id;
             Ok((ty.params().iter().zip(d.exception_payload(self.index)))
-                .map(|(t, raw)| Value::from_raw(*t, *raw, id))
+                .map(|(t, raw)| Value::from_raw(*t, *raw, d))
                 .collect())
         })
     }

@@ -256,7 +256,7 @@ impl Table {
                 .and_then(|index| t.elements.get(index))
                 .copied()
                 .ok_or_else(|| Error::Usage(format!("table index {index} out of bounds")))?;
-            Ok(Value::from_raw(t.ty.element.into(), raw.into(), d.id))
+            Ok(Value::from_raw(t.ty.element.into(), raw.into(), d))
         })
     }
 
@@ -322,7 +322,7 @@ impl Global {
     }
 
     pub fn get(&self, ctx: impl AsContext) -> Result<Value> {
-        self.with(ctx, |d, i| Ok(global_value(&d.globals[i as usize], d.id)))
+        self.with(ctx, |d, i| Ok(global_value(&d.globals[i as usize], d)))
     }
 
     pub fn set(&self, ctx: impl AsContext, value: Value) -> Result<()> {
@@ -340,8 +340,8 @@ impl Global {
     }
 }
 
-fn global_value(g: &GlobalInstance, store: StoreId) -> Value {
-    Value::from_raw(g.ty.content, g.value as RawValue, store)
+fn global_value(g: &GlobalInstance, d: &StoreData) -> Value {
+    Value::from_raw(g.ty.content, g.value as RawValue, d)
 }
 
 pub(crate) fn new_global(d: &mut StoreData, value: Value, mutable: bool) -> Result<Global> {

@@ -88,7 +88,6 @@ impl Func {
                 got.join(",")
             )));
         }
-        let id = d.id;
         with_raw_values(args.len() + ty.results().len(), |cells| {
             let (raw_args, raw_results) = cells.split_at_mut(args.len());
             for ((cell, a), t) in raw_args.iter_mut().zip(args).zip(ty.params()) {
@@ -98,7 +97,7 @@ impl Func {
             }
             d.invoke(self.index, raw_args, raw_results)?;
             Ok((ty.results().iter().zip(raw_results.iter()))
-                .map(|(t, raw)| Value::from_raw(*t, *raw, id))
+                .map(|(t, raw)| Value::from_raw(*t, *raw, d))
                 .collect())
         })
     }
@@ -143,9 +142,8 @@ fn raw_host_func(ty: Arc<FuncType>, f: HostFn) -> HostFuncImpl {
               caller: Option<u32>,
               args: &[RawValue],
               results: &mut [RawValue]| {
-            let id = data.id;
             let args: Vec<Value> = (ty.params().iter().zip(args))
-                .map(|(t, raw)| Value::from_raw(*t, *raw, id))
+                .map(|(t, raw)| Value::from_raw(*t, *raw, data))
                 .collect();
             let mut values: Vec<Value> = ty
                 .results()

@@ -96,8 +96,8 @@ impl HostModuleBuilder {
                     Some(index),
                 )),
                 HostExport::Memory(ty) => Extern::Memory(new_memory(&mut d, *ty)?),
-                HostExport::Table(ty, init) => Extern::Table(new_table(&mut d, *ty, *init)?),
-                HostExport::Global(v, m) => Extern::Global(new_global(&mut d, *v, *m)?),
+                HostExport::Table(ty, init) => Extern::Table(new_table(&mut d, *ty, init.clone())?),
+                HostExport::Global(v, m) => Extern::Global(new_global(&mut d, v.clone(), *m)?),
                 HostExport::Extern(e) => *e,
             };
             if inst.exports.insert(name.clone(), ext.to_store()).is_none() {

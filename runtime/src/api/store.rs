@@ -109,6 +109,19 @@ impl Store {
         Ok(InterruptHandle::new(self.shared.interrupt.clone()))
     }
 
+    /// What the store's GC heap holds and has done (all zero before the first object).
+    pub fn gc_stats(&self) -> Result<crate::api::GcStats> {
+        let d = self.lock()?;
+        Ok(d.gc.heap().map_or_else(Default::default, |h| {
+            let stats = h.stats();
+            crate::api::GcStats {
+                collections: stats.collections,
+                live_bytes: stats.live_bytes,
+                heap_bytes: h.memory().len() as u64,
+            }
+        }))
+    }
+
     /// Sets the fuel left for calls to consume (`Config::consume_fuel`; cost table in
     /// RATIONALE.md, "Fuel"). A new store has none. An error unless the engine meters fuel.
     pub fn set_fuel(&self, fuel: u64) -> Result<()> {

@@ -65,7 +65,7 @@ impl<T: WasmTy> WasmParams for T {
     }
     fn from_values(vs: &[Value]) -> Option<Self> {
         match vs {
-            [v] => T::from_value(*v),
+            [v] => T::from_value(v.clone()),
             _ => None,
         }
     }
@@ -85,7 +85,7 @@ macro_rules! tuple_params {
             #[allow(non_snake_case, unused_mut, unused_variables)]
             fn from_values(vs: &[Value]) -> Option<Self> {
                 let mut it = vs.iter();
-                $(let $t = $t::from_value(*it.next()?)?;)*
+                $(let $t = $t::from_value(it.next()?.clone())?;)*
                 if it.next().is_some() {
                     return None;
                 }

@@ -8,11 +8,14 @@ use std::fmt;
 
 use crate::api::Func;
 use crate::error::{Error, Exception, Result};
-use crate::store::{StoreData, StoreId};
-use crate::values::{AnyRef, ExternRef, HeapType, RawValue, RefFamily, RefType, ValType};
+use crate::store::StoreData;
+use crate::values::{
+    AnyRef, ArrayRef, ExternRef, HeapType, RawValue, RefFamily, RefType, StructRef, ValType,
+};
 
 /// A WebAssembly value. Floats are kept as bits so that NaN payloads survive.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Not `Copy`: a reference to a GC object roots it while held (`AnyRef`).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     I32(i32),
     I64(i64),
@@ -41,6 +44,12 @@ impl Value {
             Value::FuncRef(_) => ValType::FUNCREF,
             Value::ExternRef(_) => ValType::EXTERNREF,
             Value::AnyRef(Some(AnyRef::I31(_))) => ValType::Ref(RefType::non_null(HeapType::I31)),
+            Value::AnyRef(Some(AnyRef::Struct(_))) => {
+                ValType::Ref(RefType::non_null(HeapType::Struct))
+            }
+            Value::AnyRef(Some(AnyRef::Array(_))) => {
+                ValType::Ref(RefType::non_null(HeapType::Array))
+            }
             Value::AnyRef(_) => ValType::Ref(RefType::nullable(HeapType::Any)),
             Value::ExnRef(_) => ValType::EXNREF,
         }
@@ -103,8 +112,8 @@ impl Value {
 
     /// The value's raw form ([`RawValue`]). A funcref must belong to the store it is
     /// handed to; callers check that first ([`Value::check_store`]).
-    pub(crate) fn to_raw(self) -> RawValue {
-        match self {
+    pub(crate) fn to_raw(&self) -> RawValue {
+        match *self {
             Value::I32(v) => v as u32 as RawValue,
             Value::I64(v) => v as u64 as RawValue,
             Value::F32(v) => v as RawValue,
@@ -113,15 +122,17 @@ impl Value {
             Value::FuncRef(None) | Value::ExternRef(None) | Value::AnyRef(None) => 0,
             Value::ExnRef(None) => 0,
             Value::FuncRef(Some(f)) => f.index as RawValue + 1,
-            Value::ExternRef(Some(e)) => e.to_raw().into(),
-            Value::AnyRef(Some(a)) => a.to_raw().into(),
+            Value::ExternRef(Some(ref e)) => e.to_raw().into(),
+            Value::AnyRef(Some(ref a)) => a.to_raw().into(),
             Value::ExnRef(Some(e)) => e.index as RawValue + 1,
         }
     }
 
-    /// The inverse of [`Value::to_raw`] for a value of type `ty` living in store `store`
-    /// (for types other than `v128` only the low 64 bits matter).
-    pub(crate) fn from_raw(ty: ValType, raw: RawValue, store: StoreId) -> Value {
+    /// The inverse of [`Value::to_raw`] for a value of type `ty` living in the store of
+    /// `d` (for types other than `v128` only the low 64 bits matter). A GC object gets
+    /// a handle that roots it.
+    pub(crate) fn from_raw(ty: ValType, raw: RawValue, d: &StoreData) -> Value {
+        let store = d.id;
         let low = raw as u64;
         match ty {
             ValType::I32 => Value::I32(low as u32 as i32),
@@ -134,8 +145,10 @@ impl Value {
                     low.checked_sub(1)
                         .map(|i| Func::from_raw_parts(store, i as u32)),
                 ),
-                RefFamily::Extern => Value::ExternRef(ExternRef::from_raw(low)),
-                RefFamily::Any => Value::AnyRef(AnyRef::from_raw(low)),
+                RefFamily::Extern => {
+                    Value::ExternRef(ExternRef::from_raw(low, |o| d.object_ref(o)))
+                }
+                RefFamily::Any => Value::AnyRef(AnyRef::from_raw(low, |o| d.object_ref(o))),
                 RefFamily::Exn => Value::ExnRef(low.checked_sub(1).map(|i| Exception {
                     store: store.0,
                     index: i as u32,
@@ -174,6 +187,20 @@ impl Value {
                     matches!(r.heap, HeapType::Any | HeapType::Eq | HeapType::I31)
                 }
                 Some(AnyRef::Host(_)) => r.heap == HeapType::Any,
+                Some(AnyRef::Struct(StructRef(o)) | AnyRef::Array(ArrayRef(o))) => {
+                    let is_array = matches!(a, Some(AnyRef::Array(_)));
+                    match (d.gc.heap(), r.heap) {
+                        (Some(heap), _) if !heap.is_object(o.offset().into()) => false,
+                        (_, HeapType::Any | HeapType::Eq) => true,
+                        (_, HeapType::Struct) => !is_array,
+                        (_, HeapType::Array) => is_array,
+                        (
+                            Some(heap),
+                            HeapType::ConcreteStruct(id) | HeapType::ConcreteArray(id),
+                        ) => d.types.is_subtype(heap.type_of(o.offset()), id),
+                        _ => false,
+                    }
+                }
             },
             (ValType::Ref(_), _) => false,
             (ty, v) => v.ty() == ty,
@@ -191,9 +218,17 @@ impl Value {
     /// Fails when the value is a reference to a function that is not of the store of
     /// `d` ([`Func::check_store`]).
     pub(crate) fn check_store(&self, d: &StoreData) -> Result<()> {
-        match self {
-            Value::FuncRef(Some(f)) => f.check_store(d),
-            Value::ExnRef(Some(e)) => e.check_store(d),
+        let object = match self {
+            Value::FuncRef(Some(f)) => return f.check_store(d),
+            Value::ExnRef(Some(e)) => return e.check_store(d),
+            Value::AnyRef(Some(a)) => a.root(),
+            Value::ExternRef(Some(e)) => e.root(),
+            _ => None,
+        };
+        match object {
+            Some(o) if o.store() != d.id.0 => {
+                Err(Error::Usage("GC object belongs to another store".into()))
+            }
             _ => Ok(()),
         }
     }

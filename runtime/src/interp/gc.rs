@@ -1,15 +1,20 @@
-//! The operands of the interpreter's `Gc` instruction: the GC operators that need no
-//! heap object (`i31`s, casts; RATIONALE.md, "Step 2b").
+//! The operands of the interpreter's `Gc` instruction: every GC operator but `ref.eq`,
+//! the conversions and `ref.as_non_null` (RATIONALE.md, "Step 2b", "Step 3").
 //!
 //! They share one instruction kind, run out of the inner loop (`exec/gc.rs`), because
 //! `Instr` has 256 kinds, as many as a one-byte tag holds, and must stay 16 bytes (the
 //! two segment drops became one kind to make room for this one).
 //! `ref.eq` needs no instruction of its own (`I64Eq`: the raw forms are canonical), nor
 //! do the conversions between `any` and `extern` (one raw form).
+//!
+//! An operator with several operands reads them from consecutive slots from `src` on,
+//! in stack order (a `v128` takes two); the translator puts them there.
 
+use crate::store::gc::layout::Access;
 use crate::values::HeapType;
 
-/// What a `Gc { op, dst, src, type_index }` does with the reference in `src`.
+/// What a `Gc { op, dst, src, type_index }` does. `type_index` is a module type index
+/// unless said otherwise; "Extra" is the `Extra { a }` after the instruction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum GcOp {
     /// `ref.i31`: `dst` is the `i31` of the low 31 bits of the i32 in `src`.
@@ -22,12 +27,65 @@ pub(crate) enum GcOp {
     /// `ref.cast`: traps ("cast failure") unless `src` is of the target type; writes
     /// nothing.
     Cast(CastTarget),
+    /// `struct.new`: the fields from `src` on.
+    StructNew,
+    StructNewDefault,
+    /// `struct.get*` of the struct in `src`; `type_index` is the field's byte offset.
+    StructGet(Access),
+    /// `struct.set` of the value in `dst` into the struct in `src`; `type_index` is the
+    /// field's byte offset.
+    StructSet(Access),
+    /// `array.new`: value, length from `src` on.
+    ArrayNew,
+    /// `array.new_default`: the length in `src`.
+    ArrayNewDefault,
+    /// `array.new_fixed`: Extra's `a` elements from `src` on.
+    ArrayNewFixed,
+    /// `array.new_data` and `array.new_elem`: offset, length from `src` on; Extra's `a`
+    /// is the segment.
+    ArrayNewData,
+    ArrayNewElem,
+    /// `array.get*`: array, index from `src` on.
+    ArrayGet(Access),
+    /// `array.set`: array, index, value from `src` on.
+    ArraySet(Access),
+    /// `array.len` of the array in `src`.
+    ArrayLen,
+    /// `array.fill`: array, offset, value, count from `src` on.
+    ArrayFill(Access),
+    /// `array.copy`: destination array and offset, source array and offset, count.
+    ArrayCopy(Access),
+    /// `array.init_data` and `array.init_elem`: array, destination offset, source
+    /// offset, count from `src` on; Extra's `a` is the segment.
+    ArrayInitData(Access),
+    ArrayInitElem,
 }
 
 impl GcOp {
     /// Whether the instruction writes `dst` (the translator may redirect only then).
     pub(crate) fn writes_dst(self) -> bool {
-        !matches!(self, GcOp::Cast(_))
+        !matches!(
+            self,
+            GcOp::Cast(_)
+                | GcOp::StructSet(_)
+                | GcOp::ArraySet(_)
+                | GcOp::ArrayFill(_)
+                | GcOp::ArrayCopy(_)
+                | GcOp::ArrayInitData(_)
+                | GcOp::ArrayInitElem
+        )
+    }
+
+    /// Whether an `Extra` follows the instruction.
+    pub(crate) fn has_extra(self) -> bool {
+        matches!(
+            self,
+            GcOp::ArrayNewFixed
+                | GcOp::ArrayNewData
+                | GcOp::ArrayNewElem
+                | GcOp::ArrayInitData(_)
+                | GcOp::ArrayInitElem
+        )
     }
 }
 
@@ -49,7 +107,10 @@ pub(crate) enum CastHeap {
     Eq,
     /// `i31`.
     I31,
-    /// `struct`, `array`: objects only, and none exist yet.
+    /// `struct`, `array`: objects of that kind.
+    Struct,
+    Array,
+    /// A concrete struct or array type `type_index`: objects whose type is a subtype of it.
     Object,
     /// A bottom type: no non-null value.
     Bottom,
@@ -59,16 +120,14 @@ pub(crate) enum CastHeap {
 
 impl CastTarget {
     /// The target of a cast to `(ref null? heap)`, `heap` naming module type indices.
-    /// Struct and array types are refused before translation (`module/parse.rs`).
     pub(crate) fn new(heap: HeapType, nullable: bool) -> CastTarget {
         let heap = match heap {
             HeapType::Any | HeapType::Extern | HeapType::Func | HeapType::Exn => CastHeap::Top,
             HeapType::Eq => CastHeap::Eq,
             HeapType::I31 => CastHeap::I31,
-            HeapType::Struct
-            | HeapType::Array
-            | HeapType::ConcreteStruct(_)
-            | HeapType::ConcreteArray(_) => CastHeap::Object,
+            HeapType::Struct => CastHeap::Struct,
+            HeapType::Array => CastHeap::Array,
+            HeapType::ConcreteStruct(_) | HeapType::ConcreteArray(_) => CastHeap::Object,
             HeapType::None | HeapType::NoExtern | HeapType::NoFunc | HeapType::NoExn => {
                 CastHeap::Bottom
             }
@@ -77,22 +136,31 @@ impl CastTarget {
         CastTarget { heap, nullable }
     }
 
-    /// Whether the reference with raw form `raw` is of this type; `func_matches` says
-    /// whether the function of a non-null function reference has a subtype of the
-    /// concrete target type. A reference of the `any` or `extern` hierarchy is tagged by
-    /// its low bits (`values/refs.rs`): odd for an `i31`, `10` for a host reference, a
-    /// multiple of 8 for an object.
-    pub(crate) fn admits(self, raw: u64, func_matches: impl FnOnce(u64) -> bool) -> bool {
+    /// Whether the reference with raw form `raw` is of this type. For a non-null `raw`,
+    /// `concrete` says whether the function or object it names has a subtype of the
+    /// concrete target type, `is_array` whether the object it names is an array. A
+    /// reference of the `any` or `extern` hierarchy is tagged by its low bits
+    /// (`values/refs.rs`): odd for an `i31`, `10` for a host reference, a multiple of 8
+    /// for an object.
+    pub(crate) fn admits(
+        self,
+        raw: u64,
+        concrete: impl FnOnce(u64) -> bool,
+        is_array: impl FnOnce(u64) -> bool,
+    ) -> bool {
         if raw == 0 {
             return self.nullable;
         }
+        let object = raw & 7 == 0;
         match self.heap {
             CastHeap::Top => true,
-            CastHeap::Eq => raw & 1 == 1 || raw & 7 == 0,
+            CastHeap::Eq => raw & 1 == 1 || object,
             CastHeap::I31 => raw & 1 == 1,
-            // No object is ever allocated yet (the heap comes with issue 15's step 3).
-            CastHeap::Object | CastHeap::Bottom => false,
-            CastHeap::Func => func_matches(raw),
+            CastHeap::Struct => object && !is_array(raw),
+            CastHeap::Array => object && is_array(raw),
+            CastHeap::Object => object && concrete(raw),
+            CastHeap::Bottom => false,
+            CastHeap::Func => concrete(raw),
         }
     }
 }
@@ -107,7 +175,9 @@ mod tests {
         let i31 = AnyRef::I31(I31::wrapping(-5)).to_raw();
         let host = AnyRef::Host(3).to_raw();
         let no_func = |_| panic!("not a function reference");
-        let admits = |heap, nullable, raw| CastTarget::new(heap, nullable).admits(raw, no_func);
+        let no_object = |_| panic!("not an object");
+        let admits =
+            |heap, nullable, raw| CastTarget::new(heap, nullable).admits(raw, no_func, no_object);
         assert!(admits(HeapType::Any, false, host));
         assert!(admits(HeapType::Any, false, i31));
         assert!(!admits(HeapType::Any, false, 0));
@@ -123,8 +193,19 @@ mod tests {
         assert!(admits(HeapType::Extern, false, i31));
         assert!(!admits(HeapType::NoExtern, false, host));
         let func = CastTarget::new(HeapType::Concrete(2), false);
-        assert!(func.admits(7, |raw| raw == 7));
-        assert!(!func.admits(8, |raw| raw == 7));
-        assert!(!func.admits(0, |_| true));
+        let no_object = |_| panic!("not an object");
+        assert!(func.admits(7, |raw| raw == 7, no_object));
+        assert!(!func.admits(8, |raw| raw == 7, no_object));
+        assert!(!func.admits(0, |_| true, no_object));
+        // Objects: a struct at 16, an array at 24.
+        let is_array = |raw| raw == 24;
+        let object = |heap, raw| CastTarget::new(heap, false).admits(raw, |r| r == 16, is_array);
+        assert!(object(HeapType::Eq, 16) && object(HeapType::Any, 24));
+        assert!(object(HeapType::Struct, 16) && !object(HeapType::Struct, 24));
+        assert!(object(HeapType::Array, 24) && !object(HeapType::Array, 16));
+        assert!(!object(HeapType::Array, host) && !object(HeapType::Struct, i31));
+        assert!(object(HeapType::ConcreteStruct(1), 16));
+        assert!(!object(HeapType::ConcreteArray(1), 24));
+        assert!(!object(HeapType::ConcreteStruct(1), i31));
     }
 }

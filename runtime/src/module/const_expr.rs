@@ -3,8 +3,8 @@
 //! Spec: <https://webassembly.github.io/spec/core/valid/instructions.html#constant-expressions>.
 //! Kept as a tiny op list (not a single value) so that extended-const can come later.
 
-use crate::error::CompileError;
-use crate::values::{AnyRef, I31, RefType, SubType};
+use crate::error::{CompileError, Result};
+use crate::values::{AnyRef, CompositeType, I31, RefType, SubType};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ConstOp {
@@ -24,6 +24,33 @@ pub enum ConstOp {
     I64Add,
     I64Sub,
     I64Mul,
+    /// `struct.new` of type `type_index` (module index space), its `fields` operands on top.
+    StructNew {
+        type_index: u32,
+        fields: u32,
+    },
+    StructNewDefault(u32),
+    /// `array.new`: the initial value and the length on top.
+    ArrayNew(u32),
+    /// `array.new_default`: the length on top.
+    ArrayNewDefault(u32),
+    /// `array.new_fixed`: `len` elements on top.
+    ArrayNewFixed {
+        type_index: u32,
+        len: u32,
+    },
+}
+
+/// What a constant expression reads from the instance being made, and how it makes GC
+/// objects (the store's heap: `store/instantiate.rs`).
+pub(crate) trait ConstEnv {
+    /// The raw cell of global `g` (module index space).
+    fn global(&self, g: u32) -> u128;
+    /// The raw funcref of function `f` (module index space).
+    fn func_ref(&self, f: u32) -> u64;
+    /// Runs `op`, one of the object-making operators, on its `operands` (in stack order),
+    /// giving the new object's raw reference.
+    fn new_object(&mut self, op: ConstOp, operands: &[u128]) -> Result<u128>;
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +95,30 @@ impl ConstExpr {
                 O::I64Add => ConstOp::I64Add,
                 O::I64Sub => ConstOp::I64Sub,
                 O::I64Mul => ConstOp::I64Mul,
+                O::StructNew { struct_type_index } => {
+                    let fields = match types.get(struct_type_index as usize).map(|t| &t.composite) {
+                        Some(CompositeType::Struct(s)) => s.fields.len() as u32,
+                        _ => 0, // validation: a struct type
+                    };
+                    ConstOp::StructNew {
+                        type_index: struct_type_index,
+                        fields,
+                    }
+                }
+                O::StructNewDefault { struct_type_index } => {
+                    ConstOp::StructNewDefault(struct_type_index)
+                }
+                O::ArrayNew { array_type_index } => ConstOp::ArrayNew(array_type_index),
+                O::ArrayNewDefault { array_type_index } => {
+                    ConstOp::ArrayNewDefault(array_type_index)
+                }
+                O::ArrayNewFixed {
+                    array_type_index,
+                    array_size,
+                } => ConstOp::ArrayNewFixed {
+                    type_index: array_type_index,
+                    len: array_size,
+                },
                 O::End => continue,
                 other if super::parse::gc_operator_name(&other).is_some() => {
                     return Err(super::parse::gc_unsupported(
@@ -87,12 +138,24 @@ impl ConstExpr {
         Ok(ConstExpr(ops))
     }
 
-    /// Evaluates to a raw cell (see `Value::to_raw`; a `v128` uses all 128 bits).
-    /// `global` reads the raw cell of a global by module index; `func` maps a module
-    /// function index to its raw funcref.
-    pub(crate) fn eval(&self, global: impl Fn(u32) -> u128, func: impl Fn(u32) -> u64) -> u128 {
+    /// Whether evaluating it makes a GC object.
+    pub(crate) fn makes_objects(&self) -> bool {
+        self.0.iter().any(|op| op.operands().is_some())
+    }
+
+    /// Evaluates to a raw cell (see `Value::to_raw`; a `v128` uses all 128 bits); fails
+    /// only when making an object fails (a full GC heap).
+    pub(crate) fn eval(&self, env: &mut impl ConstEnv) -> Result<u128> {
         let mut stack: Vec<u128> = Vec::with_capacity(2);
         for op in &self.0 {
+            if let Some(n) = op.operands() {
+                // Validation guarantees the operands.
+                let at = stack.len().saturating_sub(n as usize);
+                let v = env.new_object(*op, &stack[at..])?;
+                stack.truncate(at);
+                stack.push(v);
+                continue;
+            }
             let v = match *op {
                 ConstOp::I32(v) => v as u32 as u128,
                 ConstOp::I64(v) => v as u64 as u128,
@@ -100,8 +163,8 @@ impl ConstExpr {
                 ConstOp::F64(v) => v as u128,
                 ConstOp::V128(v) => v,
                 ConstOp::RefNull(_) => 0,
-                ConstOp::RefFunc(i) => func(i) as u128,
-                ConstOp::GlobalGet(i) => global(i),
+                ConstOp::RefFunc(i) => env.func_ref(i) as u128,
+                ConstOp::GlobalGet(i) => env.global(i),
                 ConstOp::RefI31 => {
                     // Validation guarantees an i32 operand.
                     let v = stack.pop().unwrap_or(0) as u32 as i32;
@@ -123,6 +186,20 @@ impl ConstExpr {
             };
             stack.push(v);
         }
-        stack.pop().unwrap_or(0)
+        Ok(stack.pop().unwrap_or(0))
+    }
+}
+
+impl ConstOp {
+    /// How many operands an object-making operator takes; `None` for the others.
+    fn operands(&self) -> Option<u32> {
+        match *self {
+            ConstOp::StructNew { fields, .. } => Some(fields),
+            ConstOp::StructNewDefault(_) => Some(0),
+            ConstOp::ArrayNew(_) => Some(2),
+            ConstOp::ArrayNewDefault(_) => Some(1),
+            ConstOp::ArrayNewFixed { len, .. } => Some(len),
+            _ => None,
+        }
     }
 }

@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
+pub(crate) use const_expr::ConstEnv;
 pub use const_expr::{ConstExpr, ConstOp};
-pub(crate) use parse::{features_needed, parse};
+pub(crate) use parse::{features_needed, gc_unsupported, parse};
 pub(crate) use proposals::{proposal_name, unsupported_operator};
 
 use crate::error::FrameNames;
@@ -196,6 +197,9 @@ pub struct ModuleInfo {
     pub name: Option<String>,
     /// Function names from the name section.
     pub func_names: HashMap<u32, String>,
+    /// Whether a body or constant expression makes or reads GC objects (`struct.*`,
+    /// `array.*`): an engine that cannot run them refuses the module.
+    pub uses_objects: bool,
 }
 
 impl ModuleInfo {

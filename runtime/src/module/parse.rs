@@ -135,6 +135,7 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
         bodies: Vec::new(),
         name: None,
         func_names: HashMap::new(),
+        uses_objects: false,
     };
     let mut validator = Validator::new_with_features(features);
     let mut allocs = FuncValidatorAllocations::default();
@@ -150,8 +151,8 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
                 let mut fv = func.into_validator(std::mem::take(&mut allocs));
                 fv.validate(&body).map_err(invalid)?;
                 allocs = fv.into_allocations();
-                if features.contains(WasmFeatures::GC) {
-                    refuse_gc_in_body(&body, &info.types)?;
+                if features.contains(WasmFeatures::GC) && uses_objects(&body)? {
+                    info.uses_objects = true;
                 }
             }
             ValidPayload::Parser(_) => {
@@ -161,6 +162,10 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
         }
         read_payload(&mut info, payload)?;
     }
+    let exprs = (info.global_inits.iter())
+        .chain(info.table_inits.iter().flatten())
+        .chain(info.elements.iter().flat_map(|e| &e.items));
+    info.uses_objects |= exprs.into_iter().any(|e| e.makes_objects());
     Ok(info)
 }
 
@@ -498,78 +503,18 @@ macro_rules! define_gc_operator_name {
 }
 wasmparser::for_each_visit_operator!(define_gc_operator_name);
 
-/// With the GC feature enabled, wasmparser accepts a body that uses GC types or
-/// operators; the engines implement only what GC brings to function types (recursion
-/// groups), so every other use is refused here, before any code is generated, with the
-/// one reason of every GC refusal. The type section, imports, globals, tables and
-/// segments are checked where they are read; a body can add locals, block types, typed
-/// `select`s, `ref.null`s and operators of its own.
-fn refuse_gc_in_body(
-    body: &wasmparser::FunctionBody<'_>,
-    types: &[SubType],
-) -> Result<(), CompileError> {
-    let mut locals = body.get_locals_reader().map_err(malformed)?;
-    for _ in 0..locals.get_count() {
-        let off = locals.original_position();
-        let (_, ty) = locals.read().map_err(malformed)?;
-        val_type(ty, off, types)?;
-    }
+/// Whether a validated body makes or reads GC objects (a `struct.*` or `array.*`
+/// operator): the engines that cannot run those refuse the module. Every other GC
+/// operator and type runs in both engines.
+fn uses_objects(body: &wasmparser::FunctionBody<'_>) -> Result<bool, CompileError> {
     let mut reader = body.get_operators_reader().map_err(malformed)?;
     while !reader.eof() {
-        let off = reader.original_position();
         let op = reader.read().map_err(malformed)?;
-        if let Some(visit) = gc_operator_name(&op)
-            && !gc_operator_without_objects(&op)
-        {
-            let name = visit.strip_prefix("visit_").unwrap_or(visit);
-            return Err(gc_unsupported(&format!("operator {name}"), off));
-        }
-        use wasmparser::{BlockType, Operator as O};
-        match op {
-            O::RefTestNonNull { hty }
-            | O::RefTestNullable { hty }
-            | O::RefCastNonNull { hty }
-            | O::RefCastNullable { hty } => {
-                heap_type(hty, off, types)?;
-            }
-            O::BrOnCast {
-                from_ref_type,
-                to_ref_type,
-                ..
-            }
-            | O::BrOnCastFail {
-                from_ref_type,
-                to_ref_type,
-                ..
-            } => {
-                ref_type(from_ref_type, off, types)?;
-                ref_type(to_ref_type, off, types)?;
-            }
-            O::Block { blockty }
-            | O::Loop { blockty }
-            | O::If { blockty }
-            | O::TryTable {
-                try_table: wasmparser::TryTable { ty: blockty, .. },
-            } => {
-                if let BlockType::Type(ty) = blockty {
-                    val_type(ty, off, types)?;
-                }
-            }
-            O::TypedSelect { ty } => {
-                val_type(ty, off, types)?;
-            }
-            O::TypedSelectMulti { tys } => {
-                for ty in tys {
-                    val_type(ty, off, types)?;
-                }
-            }
-            O::RefNull { hty } => {
-                heap_type(hty, off, types)?;
-            }
-            _ => {}
+        if gc_operator_name(&op).is_some() && !gc_operator_without_objects(&op) {
+            return Ok(true);
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// Whether `op` is one of the GC operators the engines implement: those on `i31`s, casts
@@ -591,15 +536,4 @@ pub(crate) fn gc_operator_without_objects(op: &wasmparser::Operator<'_>) -> bool
             | O::BrOnCast { .. }
             | O::BrOnCastFail { .. }
     )
-}
-
-/// A heap type an operator names, checked as [`ref_type`] does.
-fn heap_type(
-    hty: wasmparser::HeapType,
-    offset: u64,
-    types: &[SubType],
-) -> Result<RefType, CompileError> {
-    wasmparser::RefType::new(true, hty)
-        .and_then(|r| RefType::from_wasmparser_of(r, types))
-        .ok_or_else(|| gc_unsupported(&format!("heap type {hty:?}"), offset))
 }

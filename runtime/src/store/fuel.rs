@@ -29,7 +29,7 @@ impl StoreData {
     }
 
     /// Charges a bulk table operation on `elements` elements (when metering).
-    pub(super) fn charge_elements(&mut self, elements: usize) -> Result<(), TrapKind> {
+    pub(crate) fn charge_elements(&mut self, elements: usize) -> Result<(), TrapKind> {
         if !self.metering {
             return Ok(());
         }

@@ -16,7 +16,59 @@ use super::{
     StoreExtern, TableInstance,
 };
 use crate::error::{Error, LinkError, LinkErrorKind, Result, Trap};
-use crate::module::{DataMode, ElemMode, ExternKind, Import, ImportType, ModuleInfo};
+use crate::module::{
+    ConstEnv, ConstOp, DataMode, ElemMode, ExternKind, Import, ImportType, ModuleInfo,
+};
+use crate::values::RawValue;
+
+/// What constant expressions see while instance `inst` is being made in the store of `d`.
+struct Env<'a> {
+    d: &'a mut StoreData,
+    inst: &'a InstanceData,
+}
+
+impl ConstEnv for Env<'_> {
+    fn global(&self, g: u32) -> u128 {
+        self.d.globals[self.inst.globals[g as usize] as usize].value
+    }
+
+    fn func_ref(&self, f: u32) -> u64 {
+        self.inst.funcs[f as usize] as u64 + 1
+    }
+
+    /// Objects made here are held only by Rust values until the instance is in the
+    /// store, so these allocations never collect (`stack` is `None`).
+    fn new_object(&mut self, op: ConstOp, operands: &[RawValue]) -> Result<u128> {
+        let type_id = |t: u32| self.inst.type_ids[t as usize];
+        let object = match op {
+            ConstOp::StructNew { type_index, .. } => {
+                self.d.gc_new_struct(type_id(type_index), operands, None)?
+            }
+            ConstOp::StructNewDefault(t) => self.d.gc_new_struct(type_id(t), &[], None)?,
+            ConstOp::ArrayNew(t) => {
+                let (fill, len) = (operands[0], operands[1] as u32);
+                self.d.gc_new_array(type_id(t), len, fill, None)?
+            }
+            ConstOp::ArrayNewDefault(t) => {
+                self.d
+                    .gc_new_array(type_id(t), operands[0] as u32, 0, None)?
+            }
+            ConstOp::ArrayNewFixed { type_index, .. } => {
+                self.d
+                    .gc_new_array_of(type_id(type_index), operands, None)?
+            }
+            _ => unreachable!("{op:?} makes no object"),
+        };
+        Ok(object.into())
+    }
+}
+
+/// The value of a constant expression that makes no object (a segment's offset: an
+/// integer, by validation).
+fn const_number(expr: &crate::module::ConstExpr, d: &mut StoreData, inst: &InstanceData) -> u64 {
+    // Evaluation fails only when it makes an object.
+    expr.eval(&mut Env { d, inst }).unwrap_or(0) as u64
+}
 
 pub(crate) fn instantiate(
     d: &mut StoreData,
@@ -67,27 +119,19 @@ pub(crate) fn instantiate(
             },
         });
     }
-    let func_ref = |funcs: &[u32], i: u32| funcs[i as usize] as u64 + 1;
-
     for (i, init) in info.global_inits.iter().enumerate() {
         let mut ty = info.globals[info.num_imported_globals as usize + i];
         ty.content = ty.content.map_concrete(store_id);
-        let value = init.eval(
-            |g| d.globals[inst.globals[g as usize] as usize].value,
-            |f| func_ref(&inst.funcs, f),
-        );
+        let value = init.eval(&mut Env { d, inst: &inst })?;
         inst.globals.push(d.globals.len() as u32);
         d.globals.push(Box::new(GlobalInstance { value, ty }));
     }
-    let global_raw = |d: &StoreData, inst: &InstanceData, g: u32| {
-        d.globals[inst.globals[g as usize] as usize].value
-    };
 
     for (i, init) in info.table_inits.iter().enumerate() {
         let mut ty = info.tables[info.num_imported_tables as usize + i];
         ty.element = ty.element.map_concrete(store_id);
         let raw = match init {
-            Some(e) => e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64,
+            Some(e) => e.eval(&mut Env { d, inst: &inst })? as u64,
             None => 0,
         };
         let table = TableInstance::new(ty, raw).ok_or_else(|| {
@@ -117,16 +161,14 @@ pub(crate) fn instantiate(
         inst.export_order.push(export.name.clone());
     }
 
-    inst.elems = info
-        .elements
-        .iter()
-        .map(|seg| {
-            seg.items
-                .iter()
-                .map(|e| e.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64)
-                .collect()
-        })
-        .collect();
+    let mut elems = Vec::with_capacity(info.elements.len());
+    for seg in &info.elements {
+        let items = (seg.items.iter())
+            .map(|e| Ok(e.eval(&mut Env { d, inst: &inst })? as u64))
+            .collect::<Result<Vec<u64>>>()?;
+        elems.push(items);
+    }
+    inst.elems = elems;
     inst.datas = info.data.iter().map(|s| s.range.clone()).collect();
 
     let tables = inst.tables.clone();
@@ -139,7 +181,7 @@ pub(crate) fn instantiate(
             ElemMode::Active { table, offset } => Some((
                 *table,
                 address_operand(
-                    offset.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64,
+                    const_number(offset, d, &inst),
                     info.tables[*table as usize].table64,
                 ),
             )),
@@ -153,7 +195,7 @@ pub(crate) fn instantiate(
             DataMode::Active { memory, offset } => Some((
                 *memory,
                 address_operand(
-                    offset.eval(|g| global_raw(d, &inst, g), |f| func_ref(&inst.funcs, f)) as u64,
+                    const_number(offset, d, &inst),
                     info.memories[*memory as usize].memory64,
                 ),
             )),

@@ -14,7 +14,7 @@
 mod engine;
 mod exceptions;
 mod fuel;
-mod gc;
+pub(crate) mod gc;
 mod global;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod guarded;
@@ -113,6 +113,8 @@ pub struct StoreData {
     /// collector yet); an `exnref` is an index here + 1.
     pub(crate) exceptions: Vec<ExceptionObject>,
     pub(crate) types: TypeRegistry,
+    /// The GC heap and its roots (`gc/state.rs`).
+    pub(crate) gc: gc::GcState,
     pub(crate) allocator: Option<Arc<dyn MemoryAllocator>>,
     /// Host-to-Wasm entries currently on the host stack (host functions may call back
     /// into Wasm); bounded so that such ping-pong cannot overflow the host stack.
@@ -154,6 +156,7 @@ impl StoreData {
             tags: Vec::new(),
             exceptions: Vec::new(),
             types: TypeRegistry::default(),
+            gc: gc::GcState::default(),
             allocator: None,
             host_entries: 0,
             registry,

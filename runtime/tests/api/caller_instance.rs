@@ -30,7 +30,7 @@ fn with_fighter(strategy: Strategy) -> Store {
                 return Err(Error::host("twice is not a function"));
             };
             let back = caller.call(twice, &[Value::I32(x)])?;
-            let Some(Value::I32(doubled)) = back.first().copied() else {
+            let Some(Value::I32(doubled)) = back.first().cloned() else {
                 return Err(Error::host("twice returned no i32"));
             };
             let Extern::Memory(memory) = export(caller, "memory")? else {

@@ -94,8 +94,8 @@ fn host_calls_multi_value_and_errors(strategy: Strategy) {
             "swap",
             FuncType::new([ValType::I64, ValType::F64], [ValType::F64, ValType::I64]),
             |_c: &mut Caller<'_>, args: &[Value], results: &mut [Value]| {
-                results[0] = args[1];
-                results[1] = args[0];
+                results[0] = args[1].clone();
+                results[1] = args[0].clone();
                 Ok(())
             },
         )
@@ -186,7 +186,7 @@ fn host_reentry_exit_and_panics(strategy: Strategy) {
                     panic!("no inner")
                 };
                 let r = c.call(f, args)?;
-                results[0] = r[0];
+                results[0] = r[0].clone();
                 Ok(())
             },
         )

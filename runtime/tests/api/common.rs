@@ -139,7 +139,7 @@ pub fn run(
 pub fn run1(strategy: Strategy, wat: &str, name: &str, args: &[Value]) -> Value {
     let r = run(strategy, wat, name, args).unwrap();
     assert_eq!(r.len(), 1);
-    r[0]
+    r[0].clone()
 }
 
 /// `run`, expecting a trap.

@@ -35,6 +35,7 @@ mod control;
 mod exceptions;
 mod fixed_tables;
 mod func_refs;
+mod gc_objects;
 mod gc_refs;
 mod memory;
 mod memory64;

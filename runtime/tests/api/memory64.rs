@@ -47,7 +47,7 @@ pub(crate) fn setup(strategy: Strategy, wat: &str) -> (Store, Instance) {
 pub(crate) fn call1(store: &Store, inst: &Instance, name: &str, args: &[Value]) -> Value {
     let r = call(store, inst, name, args).unwrap_or_else(|e| panic!("{name}{args:?}: {e}"));
     assert_eq!(r.len(), 1, "{name}");
-    r[0]
+    r[0].clone()
 }
 
 pub(crate) fn i64v(v: u64) -> Value {

@@ -41,7 +41,7 @@ fn instantiate(store: &Store, wat: &str) -> Instance {
 fn call1(store: &Store, inst: &Instance, name: &str, args: &[Value]) -> Value {
     let r = call(store, inst, name, args).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(r.len(), 1, "{name}");
-    r[0]
+    r[0].clone()
 }
 
 /// Memory 0 of two pages, memory 1 of one (at most two), memory 2 of one: every scalar

@@ -61,7 +61,7 @@ fn integer_division_traps(strategy: Strategy) {
 }
 
 fn integer_ops(strategy: Strategy) {
-    let i = |op, a, b| bin(strategy, "i32", op, Value::I32(a), Value::I32(b)).unwrap()[0];
+    let i = |op, a, b| bin(strategy, "i32", op, Value::I32(a), Value::I32(b)).unwrap()[0].clone();
     assert_eq!(i("sub", 3, 5), Value::I32(-2));
     assert_eq!(i("shl", 1, 33), Value::I32(2));
     assert_eq!(i("shr_s", -8, 1), Value::I32(-4));
@@ -69,13 +69,15 @@ fn integer_ops(strategy: Strategy) {
     assert_eq!(i("rotl", 0x8000_0001u32 as i32, 1), Value::I32(3));
     assert_eq!(i("lt_u", -1, 1), Value::I32(0));
     assert_eq!(i("lt_s", -1, 1), Value::I32(1));
-    let l = |op, a, b| bin(strategy, "i64", op, Value::I64(a), Value::I64(b)).unwrap()[0];
+    let l = |op, a, b| bin(strategy, "i64", op, Value::I64(a), Value::I64(b)).unwrap()[0].clone();
     assert_eq!(l("rotr", 1, 1), Value::I64(i64::MIN));
     assert_eq!(l("ge_u", 1, -1), Value::I32(0));
 }
 
 fn float_min_max_and_nearest(strategy: Strategy) {
-    let f = |op, a: f32, b: f32| bin(strategy, "f32", op, Value::f32(a), Value::f32(b)).unwrap()[0];
+    let f = |op, a: f32, b: f32| {
+        bin(strategy, "f32", op, Value::f32(a), Value::f32(b)).unwrap()[0].clone()
+    };
     assert_eq!(f("min", 0.0, -0.0), Value::f32(-0.0));
     assert_eq!(f("max", -0.0, 0.0), Value::f32(0.0));
     assert!(f("min", f32::NAN, 1.0).f32_value().unwrap().is_nan());

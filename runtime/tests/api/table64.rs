@@ -182,7 +182,7 @@ fn the_api_reads_a_64_bit_table(strategy: Strategy) {
     assert!(t64.get(&store, 0x1_0000_0001).is_err());
     assert!(t64.get(&store, u64::MAX).is_err());
     let f = t64.get(&store, 1).unwrap();
-    t64.set(&store, 0, f).unwrap();
+    t64.set(&store, 0, f.clone()).unwrap();
     assert!(t64.set(&store, 0x1_0000_0000, f).is_err());
     assert_eq!(t64.grow(&store, 1, Value::FuncRef(None)).unwrap(), 2);
     assert!(t64.grow(&store, 2, Value::FuncRef(None)).is_err());

@@ -62,7 +62,7 @@ fn call_indirect_and_table_ops(strategy: Strategy) {
     assert_eq!(call("grow", &[Value::I32(3)]).unwrap(), vec![Value::I32(4)]);
     assert_eq!(call("size", &[]).unwrap(), vec![Value::I32(7)]);
     let e = Value::ExternRef(Some(runtime::ExternRef::host(7)));
-    assert_eq!(call("extern", &[e]).unwrap(), vec![e]);
+    assert_eq!(call("extern", std::slice::from_ref(&e)).unwrap(), vec![e]);
 }
 
 fn tables_and_bulk_operations(strategy: Strategy) {

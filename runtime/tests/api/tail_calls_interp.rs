@@ -56,7 +56,7 @@ fn ten_million_self_tail_calls_run_in_constant_space() {
         let instance = instantiate(&store, SELF_LOOP, None);
         let n = Value::I64(LOOPS);
         assert_eq!(
-            call(&store, &instance, "count", &[n, Value::I64(5)]),
+            call(&store, &instance, "count", &[n.clone(), Value::I64(5)]),
             [Value::I64(5 + 2 * LOOPS)]
         );
         assert_eq!(

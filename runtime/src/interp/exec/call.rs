@@ -140,7 +140,12 @@ pub(super) fn call_host_at(
         for (a, t) in arg_values.iter_mut().zip(ty.params()) {
             *a = read_value(&st.values, &mut at, *t);
         }
-        store.call_host(sf, Some(caller), arg_values, results)?;
+        // The host may collect (through Wasm it calls): this activation's cells are
+        // roots meanwhile (`store/gc/state.rs`).
+        let mark = store.gc.suspend(&st.values[..at]);
+        let called = store.call_host(sf, Some(caller), arg_values, results);
+        store.gc.resume(mark);
+        called?;
         let end = results_at + 2 * results.len();
         if end > st.values.len() {
             st.values.resize(end, 0);

@@ -328,7 +328,7 @@ fn run_until_error(
                 pos.pc = other_memory::exec_at(store, st, ctx, pos)?;
                 view = MemView::new(store, ctx.mem);
             }
-            Action::Gc => gc::exec_at(store, st, ctx, pos)?,
+            Action::Gc => pos.pc = gc::exec_at(store, st, ctx, pos)?,
             Action::Return => match call::do_return(store, st, ctx, pos)? {
                 call::ReturnedTo::Caller => {}
                 call::ReturnedTo::OtherInstance => view = MemView::new(store, ctx.mem),

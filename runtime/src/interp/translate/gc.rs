@@ -9,7 +9,9 @@
 use super::{Operand, Translator};
 use crate::interp::bytecode::Instr;
 use crate::interp::gc::{CastTarget, GcOp};
-use crate::values::{HeapType, RefType, SubType};
+use crate::store::gc::ObjectLayout;
+use crate::store::gc::layout::Access;
+use crate::values::{CompositeType, HeapType, RefType, StorageType, SubType};
 
 /// The cast target of a validated operator's reference type, and the concrete type index
 /// it names (0 if none).
@@ -81,5 +83,130 @@ impl Translator<'_> {
             false => self.branch_on(depth, when_admitted, when_refused),
             true => self.branch_on(depth, when_refused, when_admitted),
         }
+    }
+}
+
+/// The struct type `type_index` of a validated module: its fields' byte offsets and
+/// storage, as every engine lays them out (`store/gc/layout.rs`).
+fn struct_field(types: &[SubType], type_index: u32, field: u32) -> (u32, StorageType) {
+    let layout = types
+        .get(type_index as usize)
+        .and_then(|t| ObjectLayout::of(&t.composite));
+    match layout {
+        Some(ObjectLayout::Struct { fields, .. }) => fields
+            .get(field as usize)
+            .map_or((0, StorageType::I8), |f| (f.offset, f.storage)),
+        // Validation: a struct type with that field.
+        _ => (0, StorageType::I8),
+    }
+}
+
+/// The element storage of array type `type_index` of a validated module.
+fn array_element(types: &[SubType], type_index: u32) -> StorageType {
+    match types.get(type_index as usize).map(|t| &t.composite) {
+        Some(CompositeType::Array(a)) => a.element.storage,
+        // Validation: an array type.
+        _ => StorageType::I8,
+    }
+}
+
+/// The number of fields of struct type `type_index` of a validated module.
+fn struct_fields(types: &[SubType], type_index: u32) -> usize {
+    match types.get(type_index as usize).map(|t| &t.composite) {
+        Some(CompositeType::Struct(s)) => s.fields.len(),
+        _ => 0,
+    }
+}
+
+/// What a `Gc` instruction leaves on the operand stack.
+#[derive(Clone, Copy)]
+pub(super) enum GcResult {
+    None,
+    Scalar,
+    /// A `v128`.
+    Wide,
+}
+
+impl GcResult {
+    pub(super) fn of_access(access: Access) -> GcResult {
+        match access.is_wide() {
+            true => GcResult::Wide,
+            false => GcResult::Scalar,
+        }
+    }
+}
+
+impl Translator<'_> {
+    /// A `Gc` instruction whose `operands` top operands are read from consecutive slots
+    /// (`interp/gc.rs`), followed by `Extra { a: extra }` if given.
+    pub(super) fn op_gc_n(
+        &mut self,
+        op: GcOp,
+        operands: usize,
+        type_index: u32,
+        result: GcResult,
+        extra: Option<u32>,
+    ) {
+        self.materialize_top(operands);
+        let first = self.stack.len() - operands;
+        let src = self.canonical(first);
+        self.truncate_stack(first);
+        let dst = self.next_slot();
+        let instr = Instr::Gc {
+            op,
+            dst,
+            src,
+            type_index,
+        };
+        match result {
+            GcResult::None => {
+                self.emit(instr);
+            }
+            GcResult::Scalar => self.emit_result(instr),
+            GcResult::Wide => self.emit_result_w(instr, true),
+        }
+        // The result's slot stays counted in the frame even if an `Extra` follows.
+        if let Some(a) = extra {
+            self.emit_extra(a, 0);
+        }
+    }
+
+    pub(super) fn op_struct_new(&mut self, type_index: u32, default: bool) {
+        let (op, n) = match default {
+            true => (GcOp::StructNewDefault, 0),
+            false => (GcOp::StructNew, struct_fields(&self.info.types, type_index)),
+        };
+        self.op_gc_n(op, n, type_index, GcResult::Scalar, None);
+    }
+
+    /// `struct.get*` (`signed` for `_s`); its field's byte offset goes in `type_index`.
+    pub(super) fn op_struct_get(&mut self, type_index: u32, field: u32, signed: bool) {
+        let (offset, storage) = struct_field(&self.info.types, type_index, field);
+        let access = Access::of(storage, signed);
+        self.op_gc_n(
+            GcOp::StructGet(access),
+            1,
+            offset,
+            GcResult::of_access(access),
+            None,
+        );
+    }
+
+    /// `struct.set`: the reference in `src`, the value in `dst` (a slot read).
+    pub(super) fn op_struct_set(&mut self, type_index: u32, field: u32) {
+        let (offset, storage) = struct_field(&self.info.types, type_index, field);
+        let value = self.pop_slot();
+        let src = self.pop_slot();
+        self.emit(Instr::Gc {
+            op: GcOp::StructSet(Access::of(storage, false)),
+            dst: value,
+            src,
+            type_index: offset,
+        });
+    }
+
+    /// The access to elements of array type `type_index` (`signed` for `_s` reads).
+    pub(super) fn array_access(&self, type_index: u32, signed: bool) -> Access {
+        Access::of(array_element(&self.info.types, type_index), signed)
     }
 }

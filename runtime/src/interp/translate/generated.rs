@@ -25,19 +25,8 @@ macro_rules! generated_visits {
     (@one tail_call $($hand_written:tt)*) => {};
     (@one function_references $($hand_written:tt)*) => {};
     (@one exceptions $($hand_written:tt)*) => {};
-    // The GC operators that need no heap object (`gc.rs`).
-    (@one gc RefEq $($hand_written:tt)*) => {};
-    (@one gc RefI31 $($hand_written:tt)*) => {};
-    (@one gc I31GetS $($hand_written:tt)*) => {};
-    (@one gc I31GetU $($hand_written:tt)*) => {};
-    (@one gc AnyConvertExtern $($hand_written:tt)*) => {};
-    (@one gc ExternConvertAny $($hand_written:tt)*) => {};
-    (@one gc RefTestNonNull $($hand_written:tt)*) => {};
-    (@one gc RefTestNullable $($hand_written:tt)*) => {};
-    (@one gc RefCastNonNull $($hand_written:tt)*) => {};
-    (@one gc RefCastNullable $($hand_written:tt)*) => {};
-    (@one gc BrOnCast $($hand_written:tt)*) => {};
-    (@one gc BrOnCastFail $($hand_written:tt)*) => {};
+    // Every GC operator (`gc.rs`).
+    (@one gc $($hand_written:tt)*) => {};
     (@one $proposal:ident $op:ident $visit:ident $({ $($argty:ty),* })?) => {
         fn $visit(&mut self $($(, _: $argty)*)?) -> Self::Output {
             Err($crate::module::unsupported_operator(

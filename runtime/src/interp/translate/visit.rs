@@ -10,7 +10,7 @@ use wasmparser::{
     BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, RefType, ValType, VisitOperator,
 };
 
-use super::gc::{cast_target, cast_target_of_heap};
+use super::gc::{GcResult, cast_target, cast_target_of_heap};
 use super::generated::generated_visits;
 use super::{CtrlKind, Operand, Translator};
 use crate::error::Result;
@@ -612,6 +612,168 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
 
     fn visit_ref_cast_nullable(&mut self, hty: HeapType) -> Self::Output {
         self.op_ref_cast(cast_target_of_heap(hty, true, &self.info.types));
+        Ok(())
+    }
+
+    // --- GC objects (gc.rs) ---
+
+    fn visit_struct_new(&mut self, struct_type_index: u32) -> Self::Output {
+        self.op_struct_new(struct_type_index, false);
+        Ok(())
+    }
+
+    fn visit_struct_new_default(&mut self, struct_type_index: u32) -> Self::Output {
+        self.op_struct_new(struct_type_index, true);
+        Ok(())
+    }
+
+    fn visit_struct_get(&mut self, struct_type_index: u32, field_index: u32) -> Self::Output {
+        self.op_struct_get(struct_type_index, field_index, false);
+        Ok(())
+    }
+
+    fn visit_struct_get_s(&mut self, struct_type_index: u32, field_index: u32) -> Self::Output {
+        self.op_struct_get(struct_type_index, field_index, true);
+        Ok(())
+    }
+
+    fn visit_struct_get_u(&mut self, struct_type_index: u32, field_index: u32) -> Self::Output {
+        self.op_struct_get(struct_type_index, field_index, false);
+        Ok(())
+    }
+
+    fn visit_struct_set(&mut self, struct_type_index: u32, field_index: u32) -> Self::Output {
+        self.op_struct_set(struct_type_index, field_index);
+        Ok(())
+    }
+
+    fn visit_array_new(&mut self, array_type_index: u32) -> Self::Output {
+        self.op_gc_n(GcOp::ArrayNew, 2, array_type_index, GcResult::Scalar, None);
+        Ok(())
+    }
+
+    fn visit_array_new_default(&mut self, array_type_index: u32) -> Self::Output {
+        let op = GcOp::ArrayNewDefault;
+        self.op_gc_n(op, 1, array_type_index, GcResult::Scalar, None);
+        Ok(())
+    }
+
+    fn visit_array_new_fixed(&mut self, array_type_index: u32, array_size: u32) -> Self::Output {
+        let (op, n) = (GcOp::ArrayNewFixed, array_size as usize);
+        self.op_gc_n(op, n, array_type_index, GcResult::Scalar, Some(array_size));
+        Ok(())
+    }
+
+    fn visit_array_new_data(
+        &mut self,
+        array_type_index: u32,
+        array_data_index: u32,
+    ) -> Self::Output {
+        let op = GcOp::ArrayNewData;
+        self.op_gc_n(
+            op,
+            2,
+            array_type_index,
+            GcResult::Scalar,
+            Some(array_data_index),
+        );
+        Ok(())
+    }
+
+    fn visit_array_new_elem(
+        &mut self,
+        array_type_index: u32,
+        array_elem_index: u32,
+    ) -> Self::Output {
+        let op = GcOp::ArrayNewElem;
+        self.op_gc_n(
+            op,
+            2,
+            array_type_index,
+            GcResult::Scalar,
+            Some(array_elem_index),
+        );
+        Ok(())
+    }
+
+    fn visit_array_get(&mut self, array_type_index: u32) -> Self::Output {
+        let access = self.array_access(array_type_index, false);
+        let result = GcResult::of_access(access);
+        self.op_gc_n(GcOp::ArrayGet(access), 2, array_type_index, result, None);
+        Ok(())
+    }
+
+    fn visit_array_get_s(&mut self, array_type_index: u32) -> Self::Output {
+        let access = self.array_access(array_type_index, true);
+        let op = GcOp::ArrayGet(access);
+        self.op_gc_n(op, 2, array_type_index, GcResult::Scalar, None);
+        Ok(())
+    }
+
+    fn visit_array_get_u(&mut self, array_type_index: u32) -> Self::Output {
+        let access = self.array_access(array_type_index, false);
+        let op = GcOp::ArrayGet(access);
+        self.op_gc_n(op, 2, array_type_index, GcResult::Scalar, None);
+        Ok(())
+    }
+
+    fn visit_array_set(&mut self, array_type_index: u32) -> Self::Output {
+        let op = GcOp::ArraySet(self.array_access(array_type_index, false));
+        self.op_gc_n(op, 3, array_type_index, GcResult::None, None);
+        Ok(())
+    }
+
+    fn visit_array_len(&mut self) -> Self::Output {
+        self.op_gc_n(GcOp::ArrayLen, 1, 0, GcResult::Scalar, None);
+        Ok(())
+    }
+
+    fn visit_array_fill(&mut self, array_type_index: u32) -> Self::Output {
+        let op = GcOp::ArrayFill(self.array_access(array_type_index, false));
+        self.op_gc_n(op, 4, array_type_index, GcResult::None, None);
+        Ok(())
+    }
+
+    fn visit_array_copy(
+        &mut self,
+        array_type_index_dst: u32,
+        _array_type_index_src: u32,
+    ) -> Self::Output {
+        // Validation: the source's elements are of the destination's size.
+        let op = GcOp::ArrayCopy(self.array_access(array_type_index_dst, false));
+        self.op_gc_n(op, 5, array_type_index_dst, GcResult::None, None);
+        Ok(())
+    }
+
+    fn visit_array_init_data(
+        &mut self,
+        array_type_index: u32,
+        array_data_index: u32,
+    ) -> Self::Output {
+        let op = GcOp::ArrayInitData(self.array_access(array_type_index, false));
+        self.op_gc_n(
+            op,
+            4,
+            array_type_index,
+            GcResult::None,
+            Some(array_data_index),
+        );
+        Ok(())
+    }
+
+    fn visit_array_init_elem(
+        &mut self,
+        array_type_index: u32,
+        array_elem_index: u32,
+    ) -> Self::Output {
+        let op = GcOp::ArrayInitElem;
+        self.op_gc_n(
+            op,
+            4,
+            array_type_index,
+            GcResult::None,
+            Some(array_elem_index),
+        );
         Ok(())
     }
 

@@ -15,7 +15,7 @@
 //! survived it (at least [`MIN_BUDGET`]), it collects, so the heap stays within about
 //! twice its live bytes.
 
-use super::layout::{GRANULE, HEADER_BYTES, ObjectLayout};
+use super::layout::{Access, GRANULE, HEADER_BYTES, ObjectLayout};
 use crate::module::MemoryType;
 use crate::store::memory::{MemoryInstance, PAGE_SIZE};
 
@@ -101,10 +101,6 @@ impl GcHeap {
         &self.memory
     }
 
-    pub(crate) fn memory_mut(&mut self) -> &mut MemoryInstance {
-        &mut self.memory
-    }
-
     pub(crate) fn stats(&self) -> GcStats {
         self.stats
     }
@@ -148,6 +144,30 @@ impl GcHeap {
     /// The length of the array at `offset` (0 for a struct).
     pub(crate) fn len_of(&self, offset: u32) -> u32 {
         self.read_u32(offset + 4)
+    }
+
+    /// The bytes `[at, at + len)` of the heap, `None` past its used part. The engines
+    /// check offsets against the object's size first; this bound keeps a wrong one
+    /// inside the heap all the same.
+    pub(crate) fn bytes(&self, at: u64, len: u64) -> Option<&[u8]> {
+        let end = at.checked_add(len).filter(|&e| e <= u64::from(self.top))?;
+        self.memory.data().get(at as usize..end as usize)
+    }
+
+    pub(crate) fn bytes_mut(&mut self, at: u64, len: u64) -> Option<&mut [u8]> {
+        let end = at.checked_add(len).filter(|&e| e <= u64::from(self.top))?;
+        self.memory.data_mut().get_mut(at as usize..end as usize)
+    }
+
+    /// Reads a field or element at byte `at` of the heap.
+    pub(crate) fn read(&self, at: u64, access: Access) -> Option<u128> {
+        Some(access.load(self.bytes(at, access.size().into())?))
+    }
+
+    /// Writes a field or element at byte `at` of the heap.
+    pub(crate) fn write(&mut self, at: u64, access: Access, value: u128) -> Option<()> {
+        access.store(self.bytes_mut(at, access.size().into())?, value);
+        Some(())
     }
 
     /// Reclaims every object that `roots` do not reach. `roots` are references' raw

@@ -96,6 +96,69 @@ impl ObjectLayout {
     }
 }
 
+/// How a field or element is read and written: its width, and for a packed read the
+/// extension to `i32` (`struct.get_s`, `array.get_u`, ...). Values travel as raw cells
+/// (`RawValue`): an `i32` or `f32` in the low 32 bits, a reference or `i64`/`f64` in 64,
+/// a `v128` in all 128.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Access {
+    I8S,
+    I8U,
+    I16S,
+    I16U,
+    B32,
+    B64,
+    B128,
+}
+
+impl Access {
+    /// The access to a field of `storage`; `signed` picks the extension of a packed
+    /// read (ignored otherwise, and by writes).
+    pub(crate) fn of(storage: StorageType, signed: bool) -> Access {
+        match (storage.size(), signed) {
+            (1, true) => Access::I8S,
+            (1, false) => Access::I8U,
+            (2, true) => Access::I16S,
+            (2, false) => Access::I16U,
+            (4, _) => Access::B32,
+            (8, _) => Access::B64,
+            _ => Access::B128,
+        }
+    }
+
+    pub(crate) fn size(self) -> u32 {
+        match self {
+            Access::I8S | Access::I8U => 1,
+            Access::I16S | Access::I16U => 2,
+            Access::B32 => 4,
+            Access::B64 => 8,
+            Access::B128 => 16,
+        }
+    }
+
+    /// Whether the value takes two interpreter slots (a `v128`).
+    pub(crate) fn is_wide(self) -> bool {
+        self == Access::B128
+    }
+
+    /// The raw cell of the `size()` little-endian bytes in `bytes`.
+    pub(crate) fn load(self, bytes: &[u8]) -> u128 {
+        let mut cell = [0u8; 16];
+        cell[..bytes.len()].copy_from_slice(bytes);
+        let v = u128::from_le_bytes(cell);
+        match self {
+            Access::I8S => v as u8 as i8 as i32 as u32 as u128,
+            Access::I16S => v as u16 as i16 as i32 as u32 as u128,
+            _ => v,
+        }
+    }
+
+    /// The `size()` low bytes of `value`, little-endian, into `bytes`.
+    pub(crate) fn store(self, bytes: &mut [u8], value: u128) {
+        bytes.copy_from_slice(&value.to_le_bytes()[..bytes.len()]);
+    }
+}
+
 /// Whether a field of this storage may hold a reference to a heap object, so the
 /// collector must look at it: references of the `any` and `extern` hierarchies (they
 /// share one raw form, so `any.convert_extern` costs nothing and an `externref` may hold

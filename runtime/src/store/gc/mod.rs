@@ -4,15 +4,15 @@
 //!
 //! Spec: <https://webassembly.github.io/spec/core/exec/runtime.html#aggregate-instances>.
 
-// Built and tested ahead of its users: the store and the engines take it up in the next
-// steps of issue 15 (RATIONALE.md, "Garbage collection", "Plan").
-#![cfg_attr(not(test), allow(dead_code, unused_imports))]
-
 mod heap;
-mod layout;
+pub(crate) mod layout;
+mod objects;
+mod state;
 
 #[cfg(test)]
 mod tests;
 
-pub(crate) use heap::{GcHeap, Layouts};
+pub(crate) use heap::Layouts;
 pub(crate) use layout::ObjectLayout;
+pub(crate) use objects::element_at;
+pub(crate) use state::GcState;

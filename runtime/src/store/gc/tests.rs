@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::heap::MIN_BUDGET;
+use super::heap::{GcHeap, MIN_BUDGET};
 use super::layout::GRANULE;
 use super::*;
 use crate::values::{ArrayType, CompositeType, FieldType, StorageType, StructType, ValType};
@@ -75,13 +75,14 @@ impl Fixture {
     }
 
     fn write(&mut self, at: u32, value: u64) {
-        let bytes = self.heap.memory_mut().data_mut();
-        bytes[at as usize..at as usize + 8].copy_from_slice(&value.to_le_bytes());
+        let access = super::layout::Access::B64;
+        self.heap.write(at.into(), access, value.into()).unwrap();
     }
 
     fn read(&self, at: u32) -> u64 {
-        let bytes = &self.heap.memory().data()[at as usize..at as usize + 8];
-        u64::from_le_bytes(bytes.try_into().unwrap())
+        self.heap
+            .read(at.into(), super::layout::Access::B64)
+            .unwrap() as u64
     }
 
     fn collect(&mut self, roots: &[u64]) {
