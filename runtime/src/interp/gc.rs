@@ -10,7 +10,7 @@
 //! An operator with several operands reads them from consecutive slots from `src` on,
 //! in stack order (a `v128` takes two); the translator puts them there.
 
-use crate::store::gc::layout::Access;
+use crate::store::gc::ObjectOp;
 use crate::values::HeapType;
 
 /// What a `Gc { op, dst, src, type_index }` does. `type_index` is a module type index
@@ -27,65 +27,26 @@ pub(crate) enum GcOp {
     /// `ref.cast`: traps ("cast failure") unless `src` is of the target type; writes
     /// nothing.
     Cast(CastTarget),
-    /// `struct.new`: the fields from `src` on.
-    StructNew,
-    StructNewDefault,
-    /// `struct.get*` of the struct in `src`; `type_index` is the field's byte offset.
-    StructGet(Access),
-    /// `struct.set` of the value in `dst` into the struct in `src`; `type_index` is the
-    /// field's byte offset.
-    StructSet(Access),
-    /// `array.new`: value, length from `src` on.
-    ArrayNew,
-    /// `array.new_default`: the length in `src`.
-    ArrayNewDefault,
-    /// `array.new_fixed`: Extra's `a` elements from `src` on.
-    ArrayNewFixed,
-    /// `array.new_data` and `array.new_elem`: offset, length from `src` on; Extra's `a`
-    /// is the segment.
-    ArrayNewData,
-    ArrayNewElem,
-    /// `array.get*`: array, index from `src` on.
-    ArrayGet(Access),
-    /// `array.set`: array, index, value from `src` on.
-    ArraySet(Access),
-    /// `array.len` of the array in `src`.
-    ArrayLen,
-    /// `array.fill`: array, offset, value, count from `src` on.
-    ArrayFill(Access),
-    /// `array.copy`: destination array and offset, source array and offset, count.
-    ArrayCopy(Access),
-    /// `array.init_data` and `array.init_elem`: array, destination offset, source
-    /// offset, count from `src` on; Extra's `a` is the segment.
-    ArrayInitData(Access),
-    ArrayInitElem,
+    /// A struct or array operator (`store/gc/ops.rs`): its operands from `src` on,
+    /// its result in `dst`;
+    /// `type_index` is the operator's immediate (a type index, or `struct.get`'s and
+    /// `struct.set`'s field byte offset), Extra's `a` its `extra`.
+    Object(ObjectOp),
 }
 
 impl GcOp {
     /// Whether the instruction writes `dst` (the translator may redirect only then).
     pub(crate) fn writes_dst(self) -> bool {
-        !matches!(
-            self,
-            GcOp::Cast(_)
-                | GcOp::StructSet(_)
-                | GcOp::ArraySet(_)
-                | GcOp::ArrayFill(_)
-                | GcOp::ArrayCopy(_)
-                | GcOp::ArrayInitData(_)
-                | GcOp::ArrayInitElem
-        )
+        match self {
+            GcOp::Cast(_) => false,
+            GcOp::Object(op) => op.has_result(),
+            _ => true,
+        }
     }
 
     /// Whether an `Extra` follows the instruction.
     pub(crate) fn has_extra(self) -> bool {
-        matches!(
-            self,
-            GcOp::ArrayNewFixed
-                | GcOp::ArrayNewData
-                | GcOp::ArrayNewElem
-                | GcOp::ArrayInitData(_)
-                | GcOp::ArrayInitElem
-        )
+        matches!(self, GcOp::Object(op) if op.has_extra())
     }
 }
 

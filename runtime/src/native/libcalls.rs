@@ -36,8 +36,9 @@ use super::vmctx::{
     PENDING_ERROR, Pending, VMContext, VMFuncEntry, VMRuntime, func_ref, trap_code,
 };
 use crate::error::{Error, TrapKind};
+use crate::store::gc::{ObjectLayout, ObjectOp, Operands};
 use crate::store::{FuncKind, StoreData};
-use crate::values::with_raw_values;
+use crate::values::{RawValue, with_raw_values};
 
 use super::backtrace::record_backtrace;
 use super::translate::CATCH_ALL;
@@ -146,6 +147,14 @@ declare_libcalls! {
     /// `br_on_cast*`): 1 if non-null function reference `raw` names a function whose
     /// type is a subtype of it, else 0.
     FuncRefHasType => func_ref_has_type(vmctx: *mut VMContext, raw: u64, type_index: u32) -> u32;
+    /// A struct or array operator (`store/gc/ops.rs`, `ObjectOp::code`), its `cells`
+    /// operands in `buf`, its result left in `buf`'s first cell.
+    GcObjectOp => gc_object_op(
+        vmctx: *mut VMContext, code: u32, imm: u32, extra: u32, buf: *mut u128, cells: u32
+    );
+    /// A cast to `struct` (`kind` 0), `array` (1) or concrete struct or array type
+    /// `type_index` (2): 1 if `raw` is an object of it, else 0 (null included).
+    GcRefTest => gc_ref_test(vmctx: *mut VMContext, raw: u64, kind: u32, type_index: u32) -> u32;
 }
 
 enum Fail {
@@ -156,6 +165,17 @@ enum Fail {
 impl From<TrapKind> for Fail {
     fn from(k: TrapKind) -> Fail {
         Fail::Trap(k)
+    }
+}
+
+/// A trap becomes the trap flag's code, as compiled code's own traps do; any other error
+/// stays pending.
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        match e {
+            Error::Trap(t) => Fail::Trap(t.kind),
+            e => Fail::Error(e),
+        }
     }
 }
 
@@ -434,6 +454,86 @@ unsafe extern "C" fn func_ref_has_type(vmctx: *mut VMContext, raw: u64, type_ind
         let expected = s.instances[i as usize].type_ids[type_index as usize];
         let func = &s.funcs[(raw - 1) as usize];
         Ok(u32::from(s.types.is_subtype(func.type_id, expected)))
+    })
+}
+
+/// `GcObjectOp`: runs the struct or array operator `code` for the calling instance.
+///
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety"), with `buf` a stack buffer of
+/// `cells` 16-byte cells, at least one.
+unsafe extern "C" fn gc_object_op(
+    vmctx: *mut VMContext,
+    code: u32,
+    imm: u32,
+    extra: u32,
+    buf: *mut u128,
+    cells: u32,
+) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run((), |s, i, _| {
+        // SAFETY: compiled code passes a buffer of `cells` cells, at least one (this
+        // function's contract), which nothing else touches during the call.
+        let cells = unsafe { std::slice::from_raw_parts_mut(buf, cells.max(1) as usize) };
+        let op = ObjectOp::from_code(code)
+            .ok_or_else(|| Fail::Error(Error::Usage(format!("no GC operator {code}"))))?;
+        let mut operands = CellOperands { cells, at: 0 };
+        // No collection from native frames yet (`Backend::scans_gc_roots`).
+        let result = s.gc_object_op(i, op, imm, extra, &mut operands, None)?;
+        if let Some(value) = result {
+            cells[0] = value;
+        }
+        Ok(())
+    })
+}
+
+/// An object operator's operands in raw cells, a `v128` in one as any other value.
+struct CellOperands<'a> {
+    cells: &'a [u128],
+    at: usize,
+}
+
+impl Operands for CellOperands<'_> {
+    fn next(&mut self, _wide: bool) -> crate::error::Result<RawValue> {
+        let v = (self.cells.get(self.at).copied())
+            .ok_or_else(|| Error::Usage("GC operator with too few operands".into()))?;
+        self.at += 1;
+        Ok(v)
+    }
+}
+
+/// `GcRefTest`: whether `raw` is an object of the kind or type `kind` names.
+///
+/// # Safety
+///
+/// Called by compiled code only (see the module's "Safety").
+unsafe extern "C" fn gc_ref_test(
+    vmctx: *mut VMContext,
+    raw: u64,
+    kind: u32,
+    type_index: u32,
+) -> u32 {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let caller = unsafe { CallingInstance::new(vmctx) };
+    caller.run(0, |s, i, _| {
+        let Some(heap) = s.gc.heap().filter(|h| h.is_object(raw)) else {
+            return Ok(0);
+        };
+        let object_type = heap.type_of(raw as u32);
+        let is_array = matches!(
+            s.types.def(object_type).layout,
+            Some(ObjectLayout::Array { .. })
+        );
+        Ok(u32::from(match kind {
+            0 => !is_array,
+            1 => is_array,
+            _ => {
+                let expected = s.instances[i as usize].type_ids[type_index as usize];
+                s.types.is_subtype(object_type, expected)
+            }
+        }))
     })
 }
 

@@ -286,12 +286,6 @@ impl Backend for NativeBackend {
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
-        // GC objects need stack maps in compiled code before a collection can be safe
-        // (RATIONALE.md, "Garbage collection", step 4).
-        if info.uses_objects {
-            let what = "struct and array operators in the native engine";
-            return Err(crate::module::gc_unsupported(what, 0).into());
-        }
         Ok(Arc::new(self.compile_cached(info)?))
     }
 

@@ -122,7 +122,7 @@ pub(crate) fn trap_kind(code: u32) -> Option<TrapKind> {
     TRAP_KINDS.get((code as usize).checked_sub(1)?).copied()
 }
 
-const TRAP_KINDS: [TrapKind; 17] = [
+const TRAP_KINDS: [TrapKind; 21] = [
     TrapKind::Unreachable,
     TrapKind::IntegerDivideByZero,
     TrapKind::IntegerOverflow,
@@ -140,6 +140,10 @@ const TRAP_KINDS: [TrapKind; 17] = [
     TrapKind::OutOfFuel,
     TrapKind::NullI31Reference,
     TrapKind::CastFailure,
+    TrapKind::NullStructReference,
+    TrapKind::NullArrayReference,
+    TrapKind::ArrayOutOfBounds,
+    TrapKind::GcHeapExhausted,
 ];
 
 /// The shared, heap-allocated runtime of one store.

@@ -19,8 +19,7 @@ use crate::error::{Error, Result, TrapKind};
 use crate::interp::bytecode::Instr;
 use crate::interp::gc::{CastHeap, GcOp};
 use crate::store::StoreData;
-use crate::store::gc::ObjectLayout;
-use crate::store::gc::layout::Access;
+use crate::store::gc::{ObjectLayout, ObjectOp, Operands};
 use crate::values::{AnyRef, I31, RawValue};
 
 /// A slot or `Extra` out of place: only a translator bug makes one.
@@ -62,31 +61,19 @@ impl Frame<'_> {
         }
         Ok(())
     }
-
-    /// Reads consecutive operands from `slot` on, in stack order.
-    fn operands(&self, slot: u32) -> Operands<'_, '_> {
-        Operands { frame: self, slot }
-    }
-
-    fn roots(&self) -> Option<&[u64]> {
-        Some(self.cells)
-    }
 }
 
-struct Operands<'f, 'a> {
+/// An object operator's operands, in consecutive slots from `slot` on.
+struct SlotOperands<'f, 'a> {
     frame: &'f Frame<'a>,
     slot: u32,
 }
 
-impl Operands<'_, '_> {
+impl Operands for SlotOperands<'_, '_> {
     fn next(&mut self, wide: bool) -> Result<RawValue> {
         let v = self.frame.value(self.slot, wide)?;
         self.slot += 1 + wide as u32;
         Ok(v)
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        Ok(self.next(false)? as u32)
     }
 }
 
@@ -170,142 +157,18 @@ pub(super) fn exec_at(
             }
             RawValue::from(admitted)
         }
-        GcOp::StructNew => {
-            let type_id = type_id(store);
-            let Some(ObjectLayout::Struct { fields, .. }) = &store.types.def(type_id).layout else {
-                return Err(malformed("struct.new of a non-struct type"));
+        GcOp::Object(op) => {
+            let mut operands = SlotOperands {
+                frame: &frame,
+                slot: src,
             };
-            let mut operands = frame.operands(src);
-            let values = (fields.iter())
-                .map(|f| operands.next(Access::of(f.storage, false).is_wide()))
-                .collect::<Result<Vec<RawValue>>>()?;
-            store.gc_new_struct(type_id, &values, frame.roots())?.into()
-        }
-        GcOp::StructNewDefault => store
-            .gc_new_struct(type_id(store), &[], frame.roots())?
-            .into(),
-        GcOp::StructGet(access) => {
-            let object = store.gc_object(raw, TrapKind::NullStructReference)?;
-            let value = store.gc_read(u64::from(object) + u64::from(type_index), access)?;
-            frame.set(dst, value, access.is_wide())?;
-            return Ok(next);
-        }
-        GcOp::StructSet(access) => {
-            let object = store.gc_object(raw, TrapKind::NullStructReference)?;
-            let value = frame.value(dst, access.is_wide())?;
-            store.gc_write(u64::from(object) + u64::from(type_index), access, value)?;
-            return Ok(next);
-        }
-        GcOp::ArrayNew | GcOp::ArrayNewDefault => {
-            let type_id = type_id(store);
-            let access = store.array_access(type_id)?;
-            let mut operands = frame.operands(src);
-            let fill = match op {
-                GcOp::ArrayNew => operands.next(access.is_wide())?,
-                _ => 0,
-            };
-            let len = operands.u32()?;
-            charge(store, len)?;
-            store
-                .gc_new_array(type_id, len, fill, frame.roots())?
-                .into()
-        }
-        GcOp::ArrayNewFixed => {
-            let type_id = type_id(store);
-            let wide = store.array_access(type_id)?.is_wide();
-            let mut operands = frame.operands(src);
-            let values = (0..extra)
-                .map(|_| operands.next(wide))
-                .collect::<Result<Vec<RawValue>>>()?;
-            store
-                .gc_new_array_of(type_id, &values, frame.roots())?
-                .into()
-        }
-        GcOp::ArrayNewData => {
-            let type_id = type_id(store);
-            let access = store.array_access(type_id)?;
-            let mut operands = frame.operands(src);
-            let (offset, len) = (operands.u32()?, operands.u32()?);
-            let data = store.instances[inst].data_bytes(extra);
-            let bytes = data_range(offset, len, access, data.len())?;
-            let bytes = data[bytes].to_vec();
-            charge(store, len)?;
-            let object = store.gc_alloc(type_id, len, frame.roots())?;
-            let at = crate::store::gc::element_at(object, access, 0);
-            store.gc_write_bytes(at, &bytes)?;
-            object.into()
-        }
-        GcOp::ArrayNewElem => {
-            let type_id = type_id(store);
-            let mut operands = frame.operands(src);
-            let (offset, len) = (operands.u32()?, operands.u32()?);
-            let items = elem_range(store, inst, extra, offset, len)?;
-            charge(store, len)?;
-            store
-                .gc_new_array_of(type_id, &items, frame.roots())?
-                .into()
-        }
-        GcOp::ArrayGet(access) | GcOp::ArraySet(access) => {
-            let mut operands = frame.operands(src);
-            let (array, index) = (operands.next(false)? as u64, operands.u32()?);
-            let object = store.gc_object(array, TrapKind::NullArrayReference)?;
-            let at = store.gc_elements(object, access, index, 1)?;
-            if let GcOp::ArraySet(_) = op {
-                let value = operands.next(access.is_wide())?;
-                store.gc_write(at, access, value)?;
-                return Ok(next);
-            }
-            let value = store.gc_read(at, access)?;
-            frame.set(dst, value, access.is_wide())?;
-            return Ok(next);
-        }
-        GcOp::ArrayLen => store.gc_array_len(raw)?.into(),
-        GcOp::ArrayFill(access) => {
-            let mut operands = frame.operands(src);
-            let (array, offset) = (operands.next(false)? as u64, operands.u32()?);
-            let (value, n) = (operands.next(access.is_wide())?, operands.u32()?);
-            let object = store.gc_object(array, TrapKind::NullArrayReference)?;
-            store.gc_elements(object, access, offset, n)?;
-            charge(store, n)?;
-            store.gc_fill(object, access, offset, n, value)?;
-            return Ok(next);
-        }
-        GcOp::ArrayCopy(access) => {
-            let mut operands = frame.operands(src);
-            let (to, to_offset) = (operands.next(false)? as u64, operands.u32()?);
-            let (from, from_offset) = (operands.next(false)? as u64, operands.u32()?);
-            let n = operands.u32()?;
-            let to = store.gc_object(to, TrapKind::NullArrayReference)?;
-            let from = store.gc_object(from, TrapKind::NullArrayReference)?;
-            let to = store.gc_elements(to, access, to_offset, n)?;
-            let from = store.gc_elements(from, access, from_offset, n)?;
-            charge(store, n)?;
-            store.gc_copy(to, from, u64::from(n) * u64::from(access.size()))?;
-            return Ok(next);
-        }
-        GcOp::ArrayInitData(access) => {
-            let mut operands = frame.operands(src);
-            let (array, to) = (operands.next(false)? as u64, operands.u32()?);
-            let (from, n) = (operands.u32()?, operands.u32()?);
-            let object = store.gc_object(array, TrapKind::NullArrayReference)?;
-            let at = store.gc_elements(object, access, to, n)?;
-            let data = store.instances[inst].data_bytes(extra);
-            let bytes = data_range(from, n, access, data.len())?;
-            let bytes = data[bytes].to_vec();
-            charge(store, n)?;
-            store.gc_write_bytes(at, &bytes)?;
-            return Ok(next);
-        }
-        GcOp::ArrayInitElem => {
-            let mut operands = frame.operands(src);
-            let (array, to) = (operands.next(false)? as u64, operands.u32()?);
-            let (from, n) = (operands.u32()?, operands.u32()?);
-            let object = store.gc_object(array, TrapKind::NullArrayReference)?;
-            let at = store.gc_elements(object, Access::B64, to, n)?;
-            let items = elem_range(store, inst, extra, from, n)?;
-            charge(store, n)?;
-            for (i, item) in items.into_iter().enumerate() {
-                store.gc_write(at + 8 * i as u64, Access::B64, item)?;
+            let roots = Some(&*frame.cells);
+            let result =
+                store.gc_object_op(ctx.instance, op, type_index, extra, &mut operands, roots)?;
+            if let Some(value) = result {
+                let wide =
+                    matches!(op, ObjectOp::StructGet(a) | ObjectOp::ArrayGet(a) if a.is_wide());
+                frame.set(dst, value, wide)?;
             }
             return Ok(next);
         }
@@ -318,49 +181,4 @@ pub(super) fn exec_at(
 /// type or a struct or array type).
 fn target_is_func(id: u32, store: &StoreData) -> bool {
     store.types.func_type(id).is_some()
-}
-
-/// The bytes of `len` elements of `access` from byte `offset` of a data segment of
-/// `data_len` bytes: traps past its end, as a memory access would.
-fn data_range(
-    offset: u32,
-    len: u32,
-    access: Access,
-    data_len: usize,
-) -> Result<std::ops::Range<usize>> {
-    let bytes = u64::from(len) * u64::from(access.size());
-    let end = u64::from(offset) + bytes;
-    if end > data_len as u64 {
-        return Err(TrapKind::MemoryOutOfBounds.into());
-    }
-    Ok(offset as usize..end as usize)
-}
-
-/// Items `[offset, offset + len)` of element segment `elem` of instance `inst`: traps
-/// past its end, as a table access would.
-fn elem_range(
-    store: &StoreData,
-    inst: usize,
-    elem: u32,
-    offset: u32,
-    len: u32,
-) -> Result<Vec<RawValue>> {
-    let items = &store.instances[inst].elems[elem as usize];
-    let end = u64::from(offset) + u64::from(len);
-    if end > items.len() as u64 {
-        return Err(TrapKind::TableOutOfBounds.into());
-    }
-    Ok(items[offset as usize..end as usize]
-        .iter()
-        .map(|&v| v.into())
-        .collect())
-}
-
-/// Charges fuel for `n` elements of a bulk array operator, as the bulk table and
-/// memory operators are charged (`module/fuel.rs`).
-fn charge(store: &mut StoreData, n: u32) -> Result<()> {
-    if store.metering {
-        store.charge_elements(n as usize)?;
-    }
-    Ok(())
 }

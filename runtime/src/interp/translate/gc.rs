@@ -9,9 +9,9 @@
 use super::{Operand, Translator};
 use crate::interp::bytecode::Instr;
 use crate::interp::gc::{CastTarget, GcOp};
-use crate::store::gc::ObjectLayout;
-use crate::store::gc::layout::Access;
-use crate::values::{CompositeType, HeapType, RefType, StorageType, SubType};
+use crate::store::gc::ObjectOp;
+use crate::store::gc::layout::{Access, array_element, struct_field, struct_field_count};
+use crate::values::{HeapType, RefType, SubType};
 
 /// The cast target of a validated operator's reference type, and the concrete type index
 /// it names (0 if none).
@@ -86,38 +86,6 @@ impl Translator<'_> {
     }
 }
 
-/// The struct type `type_index` of a validated module: its fields' byte offsets and
-/// storage, as every engine lays them out (`store/gc/layout.rs`).
-fn struct_field(types: &[SubType], type_index: u32, field: u32) -> (u32, StorageType) {
-    let layout = types
-        .get(type_index as usize)
-        .and_then(|t| ObjectLayout::of(&t.composite));
-    match layout {
-        Some(ObjectLayout::Struct { fields, .. }) => fields
-            .get(field as usize)
-            .map_or((0, StorageType::I8), |f| (f.offset, f.storage)),
-        // Validation: a struct type with that field.
-        _ => (0, StorageType::I8),
-    }
-}
-
-/// The element storage of array type `type_index` of a validated module.
-fn array_element(types: &[SubType], type_index: u32) -> StorageType {
-    match types.get(type_index as usize).map(|t| &t.composite) {
-        Some(CompositeType::Array(a)) => a.element.storage,
-        // Validation: an array type.
-        _ => StorageType::I8,
-    }
-}
-
-/// The number of fields of struct type `type_index` of a validated module.
-fn struct_fields(types: &[SubType], type_index: u32) -> usize {
-    match types.get(type_index as usize).map(|t| &t.composite) {
-        Some(CompositeType::Struct(s)) => s.fields.len(),
-        _ => 0,
-    }
-}
-
 /// What a `Gc` instruction leaves on the operand stack.
 #[derive(Clone, Copy)]
 pub(super) enum GcResult {
@@ -173,8 +141,11 @@ impl Translator<'_> {
 
     pub(super) fn op_struct_new(&mut self, type_index: u32, default: bool) {
         let (op, n) = match default {
-            true => (GcOp::StructNewDefault, 0),
-            false => (GcOp::StructNew, struct_fields(&self.info.types, type_index)),
+            true => (GcOp::Object(ObjectOp::StructNewDefault), 0),
+            false => (
+                GcOp::Object(ObjectOp::StructNew),
+                struct_field_count(&self.info.types, type_index) as usize,
+            ),
         };
         self.op_gc_n(op, n, type_index, GcResult::Scalar, None);
     }
@@ -184,7 +155,7 @@ impl Translator<'_> {
         let (offset, storage) = struct_field(&self.info.types, type_index, field);
         let access = Access::of(storage, signed);
         self.op_gc_n(
-            GcOp::StructGet(access),
+            GcOp::Object(ObjectOp::StructGet(access)),
             1,
             offset,
             GcResult::of_access(access),
@@ -192,17 +163,11 @@ impl Translator<'_> {
         );
     }
 
-    /// `struct.set`: the reference in `src`, the value in `dst` (a slot read).
+    /// `struct.set`: the struct and the value from `src` on.
     pub(super) fn op_struct_set(&mut self, type_index: u32, field: u32) {
         let (offset, storage) = struct_field(&self.info.types, type_index, field);
-        let value = self.pop_slot();
-        let src = self.pop_slot();
-        self.emit(Instr::Gc {
-            op: GcOp::StructSet(Access::of(storage, false)),
-            dst: value,
-            src,
-            type_index: offset,
-        });
+        let op = GcOp::Object(ObjectOp::StructSet(Access::of(storage, false)));
+        self.op_gc_n(op, 2, offset, GcResult::None, None);
     }
 
     /// The access to elements of array type `type_index` (`signed` for `_s` reads).

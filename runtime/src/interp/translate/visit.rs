@@ -16,6 +16,7 @@ use super::{CtrlKind, Operand, Translator};
 use crate::error::Result;
 use crate::interp::bytecode::{Instr, for_each_numeric};
 use crate::interp::gc::GcOp;
+use crate::store::gc::ObjectOp;
 
 /// Defines `listed_numeric!(Op => visit_method)`: the visit method of `Op` if
 /// `for_each_numeric!` lists it (a plain unary or binary instruction of the same name),
@@ -648,18 +649,24 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     }
 
     fn visit_array_new(&mut self, array_type_index: u32) -> Self::Output {
-        self.op_gc_n(GcOp::ArrayNew, 2, array_type_index, GcResult::Scalar, None);
+        self.op_gc_n(
+            GcOp::Object(ObjectOp::ArrayNew),
+            2,
+            array_type_index,
+            GcResult::Scalar,
+            None,
+        );
         Ok(())
     }
 
     fn visit_array_new_default(&mut self, array_type_index: u32) -> Self::Output {
-        let op = GcOp::ArrayNewDefault;
+        let op = GcOp::Object(ObjectOp::ArrayNewDefault);
         self.op_gc_n(op, 1, array_type_index, GcResult::Scalar, None);
         Ok(())
     }
 
     fn visit_array_new_fixed(&mut self, array_type_index: u32, array_size: u32) -> Self::Output {
-        let (op, n) = (GcOp::ArrayNewFixed, array_size as usize);
+        let (op, n) = (GcOp::Object(ObjectOp::ArrayNewFixed), array_size as usize);
         self.op_gc_n(op, n, array_type_index, GcResult::Scalar, Some(array_size));
         Ok(())
     }
@@ -669,7 +676,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         array_type_index: u32,
         array_data_index: u32,
     ) -> Self::Output {
-        let op = GcOp::ArrayNewData;
+        let op = GcOp::Object(ObjectOp::ArrayNewData);
         self.op_gc_n(
             op,
             2,
@@ -685,7 +692,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         array_type_index: u32,
         array_elem_index: u32,
     ) -> Self::Output {
-        let op = GcOp::ArrayNewElem;
+        let op = GcOp::Object(ObjectOp::ArrayNewElem);
         self.op_gc_n(
             op,
             2,
@@ -699,37 +706,53 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
     fn visit_array_get(&mut self, array_type_index: u32) -> Self::Output {
         let access = self.array_access(array_type_index, false);
         let result = GcResult::of_access(access);
-        self.op_gc_n(GcOp::ArrayGet(access), 2, array_type_index, result, None);
+        self.op_gc_n(
+            GcOp::Object(ObjectOp::ArrayGet(access)),
+            2,
+            array_type_index,
+            result,
+            None,
+        );
         Ok(())
     }
 
     fn visit_array_get_s(&mut self, array_type_index: u32) -> Self::Output {
         let access = self.array_access(array_type_index, true);
-        let op = GcOp::ArrayGet(access);
+        let op = GcOp::Object(ObjectOp::ArrayGet(access));
         self.op_gc_n(op, 2, array_type_index, GcResult::Scalar, None);
         Ok(())
     }
 
     fn visit_array_get_u(&mut self, array_type_index: u32) -> Self::Output {
         let access = self.array_access(array_type_index, false);
-        let op = GcOp::ArrayGet(access);
+        let op = GcOp::Object(ObjectOp::ArrayGet(access));
         self.op_gc_n(op, 2, array_type_index, GcResult::Scalar, None);
         Ok(())
     }
 
     fn visit_array_set(&mut self, array_type_index: u32) -> Self::Output {
-        let op = GcOp::ArraySet(self.array_access(array_type_index, false));
+        let op = GcOp::Object(ObjectOp::ArraySet(
+            self.array_access(array_type_index, false),
+        ));
         self.op_gc_n(op, 3, array_type_index, GcResult::None, None);
         Ok(())
     }
 
     fn visit_array_len(&mut self) -> Self::Output {
-        self.op_gc_n(GcOp::ArrayLen, 1, 0, GcResult::Scalar, None);
+        self.op_gc_n(
+            GcOp::Object(ObjectOp::ArrayLen),
+            1,
+            0,
+            GcResult::Scalar,
+            None,
+        );
         Ok(())
     }
 
     fn visit_array_fill(&mut self, array_type_index: u32) -> Self::Output {
-        let op = GcOp::ArrayFill(self.array_access(array_type_index, false));
+        let op = GcOp::Object(ObjectOp::ArrayFill(
+            self.array_access(array_type_index, false),
+        ));
         self.op_gc_n(op, 4, array_type_index, GcResult::None, None);
         Ok(())
     }
@@ -740,7 +763,9 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         _array_type_index_src: u32,
     ) -> Self::Output {
         // Validation: the source's elements are of the destination's size.
-        let op = GcOp::ArrayCopy(self.array_access(array_type_index_dst, false));
+        let op = GcOp::Object(ObjectOp::ArrayCopy(
+            self.array_access(array_type_index_dst, false),
+        ));
         self.op_gc_n(op, 5, array_type_index_dst, GcResult::None, None);
         Ok(())
     }
@@ -750,7 +775,9 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         array_type_index: u32,
         array_data_index: u32,
     ) -> Self::Output {
-        let op = GcOp::ArrayInitData(self.array_access(array_type_index, false));
+        let op = GcOp::Object(ObjectOp::ArrayInitData(
+            self.array_access(array_type_index, false),
+        ));
         self.op_gc_n(
             op,
             4,
@@ -766,7 +793,7 @@ impl<'a> VisitOperator<'a> for Translator<'_> {
         array_type_index: u32,
         array_elem_index: u32,
     ) -> Self::Output {
-        let op = GcOp::ArrayInitElem;
+        let op = GcOp::Object(ObjectOp::ArrayInitElem);
         self.op_gc_n(
             op,
             4,

@@ -118,8 +118,17 @@ impl Translator<'_, '_> {
     /// Whether reference `raw` is of type `ty` (an `i8`, 0 or 1).
     fn admitted(&mut self, raw: Value, ty: RefType) -> Value {
         let nullable = self.b.ins().iconst(I8, i64::from(ty.nullable));
-        if let HeapType::Concrete(type_index) = ty.heap {
-            return self.func_ref_admitted(raw, nullable, type_index);
+        let object = match ty.heap {
+            HeapType::Concrete(type_index) => {
+                return self.func_ref_admitted(raw, nullable, type_index);
+            }
+            HeapType::Struct => Some((0, 0)),
+            HeapType::Array => Some((1, 0)),
+            HeapType::ConcreteStruct(t) | HeapType::ConcreteArray(t) => Some((2, t)),
+            _ => None,
+        };
+        if let Some((kind, type_index)) = object {
+            return self.object_admitted(raw, nullable, kind, type_index);
         }
         let non_null = match ty.heap {
             HeapType::Any | HeapType::Extern | HeapType::Func | HeapType::Exn => {
@@ -133,8 +142,7 @@ impl Translator<'_, '_> {
                 let object = self.b.ins().icmp_imm_u(IntCC::Equal, low, 0);
                 self.b.ins().bor(i31, object)
             }
-            // No object is ever allocated yet (issue 15's step 3 adds them), and a bottom
-            // type has no non-null value.
+            // A bottom type has no non-null value (struct and array types: above).
             HeapType::Struct
             | HeapType::Array
             | HeapType::ConcreteStruct(_)
@@ -152,6 +160,33 @@ impl Translator<'_, '_> {
     fn is_i31(&mut self, raw: Value) -> Value {
         let tag = self.b.ins().band_imm_u(raw, 1);
         self.b.ins().icmp_imm_u(IntCC::NotEqual, tag, 0)
+    }
+
+    /// Whether reference `raw` is an object of a struct (`kind` 0) or array (1) type,
+    /// or of concrete type `type_index` (2): `nullable` for null, else the `gc_ref_test`
+    /// libcall's answer (which reads the object's header).
+    fn object_admitted(
+        &mut self,
+        raw: Value,
+        nullable: Value,
+        kind: u32,
+        type_index: u32,
+    ) -> Value {
+        let ask = self.b.create_block();
+        let done = self.b.create_block();
+        let admitted = self.b.append_block_param(done, I8);
+        self.b
+            .ins()
+            .brif(raw, ask, &[], done, &block_args(&[nullable]));
+        self.enter(ask);
+        let vmctx = self.vmctx;
+        let kind = self.b.ins().iconst(I32, i64::from(kind));
+        let ty = self.b.ins().iconst(I32, i64::from(type_index));
+        let answer = self.libcall(Libcall::GcRefTest, &[vmctx, raw, kind, ty])[0];
+        let answer = self.b.ins().ireduce(I8, answer);
+        self.b.ins().jump(done, &block_args(&[answer]));
+        self.enter(done);
+        admitted
     }
 
     /// Whether function reference `raw` is of concrete type `type_index`: `nullable` for

@@ -30,6 +30,7 @@ mod control;
 mod exceptions;
 mod func_refs;
 mod gc;
+mod gc_objects;
 pub(crate) use exceptions::CATCH_ALL;
 mod memory;
 mod metering;

@@ -14,6 +14,7 @@ use wasmparser::{VisitOperator, VisitSimdOperator};
 
 use super::Translator;
 use crate::error::Result;
+use crate::store::gc::ObjectOp;
 
 /// Defines visit methods from lines `visit_name(immediates) => method(arguments);`: each
 /// calls `self.method(arguments)`, except in dead code (after an unconditional branch),
@@ -73,19 +74,8 @@ macro_rules! refuse_unimplemented_proposals {
     (@refuse tail_call $($rest:tt)*) => {};
     (@refuse function_references $($rest:tt)*) => {};
     (@refuse exceptions $($rest:tt)*) => {};
-    // The GC operators that need no heap object (`gc.rs`).
-    (@refuse gc visit_ref_eq $($rest:tt)*) => {};
-    (@refuse gc visit_ref_i31 $($rest:tt)*) => {};
-    (@refuse gc visit_i31_get_s $($rest:tt)*) => {};
-    (@refuse gc visit_i31_get_u $($rest:tt)*) => {};
-    (@refuse gc visit_any_convert_extern $($rest:tt)*) => {};
-    (@refuse gc visit_extern_convert_any $($rest:tt)*) => {};
-    (@refuse gc visit_ref_test_non_null $($rest:tt)*) => {};
-    (@refuse gc visit_ref_test_nullable $($rest:tt)*) => {};
-    (@refuse gc visit_ref_cast_non_null $($rest:tt)*) => {};
-    (@refuse gc visit_ref_cast_nullable $($rest:tt)*) => {};
-    (@refuse gc visit_br_on_cast $($rest:tt)*) => {};
-    (@refuse gc visit_br_on_cast_fail $($rest:tt)*) => {};
+    // Every GC operator (`gc.rs`, `gc_objects.rs`).
+    (@refuse gc $($rest:tt)*) => {};
     (@refuse $proposal:ident $visit:ident $($arg_ty:ty),*) => {
         fn $visit(&mut self $(, _: $arg_ty)*) -> $crate::error::Result<()> {
             Err($crate::module::unsupported_operator(
@@ -174,6 +164,42 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
             br_on_cast(relative_depth, to, false);
         visit_br_on_cast_fail(relative_depth: u32, _from: RefType, to: RefType) =>
             br_on_cast(relative_depth, to, true);
+
+        // GC objects (gc_objects.rs).
+        visit_struct_new(struct_type_index: u32) => struct_new(struct_type_index, false);
+        visit_struct_new_default(struct_type_index: u32) => struct_new(struct_type_index, true);
+        visit_struct_get(struct_type_index: u32, field_index: u32) =>
+            struct_get(struct_type_index, field_index, false);
+        visit_struct_get_s(struct_type_index: u32, field_index: u32) =>
+            struct_get(struct_type_index, field_index, true);
+        visit_struct_get_u(struct_type_index: u32, field_index: u32) =>
+            struct_get(struct_type_index, field_index, false);
+        visit_struct_set(struct_type_index: u32, field_index: u32) =>
+            struct_set(struct_type_index, field_index);
+        visit_array_new(array_type_index: u32) =>
+            array_new(array_type_index, ObjectOp::ArrayNew, 0);
+        visit_array_new_default(array_type_index: u32) =>
+            array_new(array_type_index, ObjectOp::ArrayNewDefault, 0);
+        visit_array_new_fixed(array_type_index: u32, array_size: u32) =>
+            array_new(array_type_index, ObjectOp::ArrayNewFixed, array_size);
+        visit_array_new_data(array_type_index: u32, array_data_index: u32) =>
+            array_new(array_type_index, ObjectOp::ArrayNewData, array_data_index);
+        visit_array_new_elem(array_type_index: u32, array_elem_index: u32) =>
+            array_new(array_type_index, ObjectOp::ArrayNewElem, array_elem_index);
+        visit_array_get(array_type_index: u32) => array_get(array_type_index, false);
+        visit_array_get_s(array_type_index: u32) => array_get(array_type_index, true);
+        visit_array_get_u(array_type_index: u32) => array_get(array_type_index, false);
+        visit_array_set(array_type_index: u32) =>
+            array_bulk(array_type_index, ObjectOp::ArraySet, 0);
+        visit_array_len => array_len();
+        visit_array_fill(array_type_index: u32) =>
+            array_bulk(array_type_index, ObjectOp::ArrayFill, 0);
+        visit_array_copy(array_type_index_dst: u32, _array_type_index_src: u32) =>
+            array_bulk(array_type_index_dst, ObjectOp::ArrayCopy, 0);
+        visit_array_init_data(array_type_index: u32, array_data_index: u32) =>
+            array_bulk(array_type_index, ObjectOp::ArrayInitData, array_data_index);
+        visit_array_init_elem(array_type_index: u32, array_elem_index: u32) =>
+            array_init_elem(array_type_index, array_elem_index);
 
         // Exceptions (exceptions.rs).
         visit_throw(tag_index: u32) => throw(tag_index);

@@ -10,7 +10,7 @@
 //! subtype's objects and `struct.get` compiles to one load whatever the object's exact
 //! type. Objects take whole 8-byte granules.
 
-use crate::values::{CompositeType, RefFamily, StorageType, ValType};
+use crate::values::{CompositeType, RefFamily, StorageType, SubType, ValType};
 
 /// Bytes of an object's header.
 pub(crate) const HEADER_BYTES: u32 = 8;
@@ -112,6 +112,17 @@ pub(crate) enum Access {
 }
 
 impl Access {
+    /// Every access, in declaration order (`ObjectOp::code`).
+    pub(crate) const ALL: [Access; 7] = [
+        Access::I8S,
+        Access::I8U,
+        Access::I16S,
+        Access::I16U,
+        Access::B32,
+        Access::B64,
+        Access::B128,
+    ];
+
     /// The access to a field of `storage`; `signed` picks the extension of a packed
     /// read (ignored otherwise, and by writes).
     pub(crate) fn of(storage: StorageType, signed: bool) -> Access {
@@ -156,6 +167,35 @@ impl Access {
     /// The `size()` low bytes of `value`, little-endian, into `bytes`.
     pub(crate) fn store(self, bytes: &mut [u8], value: u128) {
         bytes.copy_from_slice(&value.to_le_bytes()[..bytes.len()]);
+    }
+}
+
+/// Field `field` of struct type `type_index` of a validated module with definitions
+/// `types`: its byte offset and storage (the translators' view of the layout; a
+/// validated module names a struct type and one of its fields).
+pub(crate) fn struct_field(types: &[SubType], type_index: u32, field: u32) -> (u32, StorageType) {
+    let layout = (types.get(type_index as usize)).and_then(|t| ObjectLayout::of(&t.composite));
+    match layout {
+        Some(ObjectLayout::Struct { fields, .. }) => {
+            (fields.get(field as usize)).map_or((0, StorageType::I8), |f| (f.offset, f.storage))
+        }
+        _ => (0, StorageType::I8),
+    }
+}
+
+/// The number of fields of struct type `type_index` of a validated module.
+pub(crate) fn struct_field_count(types: &[SubType], type_index: u32) -> u32 {
+    match types.get(type_index as usize).map(|t| &t.composite) {
+        Some(CompositeType::Struct(s)) => s.fields.len() as u32,
+        _ => 0,
+    }
+}
+
+/// The element storage of array type `type_index` of a validated module.
+pub(crate) fn array_element(types: &[SubType], type_index: u32) -> StorageType {
+    match types.get(type_index as usize).map(|t| &t.composite) {
+        Some(CompositeType::Array(a)) => a.element.storage,
+        _ => StorageType::I8,
     }
 }
 

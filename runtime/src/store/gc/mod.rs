@@ -7,6 +7,7 @@
 mod heap;
 pub(crate) mod layout;
 mod objects;
+mod ops;
 mod state;
 
 #[cfg(test)]
@@ -14,5 +15,5 @@ mod tests;
 
 pub(crate) use heap::Layouts;
 pub(crate) use layout::ObjectLayout;
-pub(crate) use objects::element_at;
+pub(crate) use ops::{ObjectOp, Operands};
 pub(crate) use state::GcState;
