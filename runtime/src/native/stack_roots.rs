@@ -131,7 +131,3 @@ impl<'a> ModuleFinder<'a> {
         found(&module)
     }
 }
-
-#[cfg(test)]
-#[path = "stack_roots_tests.rs"]
-mod tests;

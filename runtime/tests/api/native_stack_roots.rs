@@ -1,8 +1,12 @@
-//! The walker finds exactly the `any`/`extern` values that native Wasm frames keep live
-//! across a host call: in locals and on the operand stack, through nested Wasm frames
-//! and through a Wasm -> host -> Wasm -> host nesting, with and without signal traps
-//! (which move the stack check into the prologue and change frames). `i31` and host
-//! references stand in for objects: they are the same raw words to the walker.
+//! The native engine's GC roots in its frames (issue 15, step 4a; RATIONALE.md "Step 4a:
+//! roots in native frames"): the walker (`native/stack_roots.rs`, reached through the
+//! test hook `runtime::native_stack_roots_for_tests`) finds exactly the `any`/`extern`
+//! values that native Wasm frames keep live across a host call: in locals and on the
+//! operand stack, through nested Wasm frames and through a Wasm -> host -> Wasm -> host
+//! nesting, with and without signal traps (which move the stack check into the prologue
+//! and change frames). `i31` and host references stand in for objects: they are the same
+//! raw words to the walker. Native only: the interpreter's frames are its own slots, which
+//! its collector scans (step 3), and it has no stack maps.
 //!
 //! Each test's host function `walk` records the non-null raw values the walker finds;
 //! the Wasm code then returns the values it held, so the test also sees that they came
@@ -10,21 +14,31 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::for_each_stack_root;
-use crate::values::{AnyRef, ExternRef, FuncType, I31, ValType};
-use crate::{
-    Caller, Config, Engine, Error, HostModuleBuilder, Instance, Module, Store, Strategy, Value,
-    WasmFeatures,
+use runtime::{
+    AnyRef, Caller, Config, Engine, Error, ExternRef, FuncType, HostModuleBuilder, I31, Instance,
+    Module, Store, Strategy, ValType, Value, WasmFeatures, native_stack_roots_for_tests,
 };
 
 /// The raw values each `walk` call found, by the checkpoint number it was passed.
 type Found = Arc<Mutex<Vec<(i32, Vec<u64>)>>>;
 
-fn engine(signal_traps: bool) -> Engine {
+/// The code generation settings that change frames or calls.
+#[derive(Clone, Copy)]
+enum Setup {
+    /// Explicit bounds and stack checks.
+    Checked,
+    /// Signal traps: the stack check in the prologue, guard pages.
+    SignalTraps,
+    /// Fuel metering: the fuel left passed in registers to and from every call.
+    Metered,
+}
+
+fn engine(setup: Setup) -> Engine {
     let features = WasmFeatures::WASM3 - WasmFeatures::THREADS;
     let config = Config::new(Strategy::Native)
         .features(features)
-        .signal_traps(signal_traps);
+        .signal_traps(matches!(setup, Setup::SignalTraps))
+        .consume_fuel(matches!(setup, Setup::Metered));
     Engine::new(config).expect("the native engine")
 }
 
@@ -36,12 +50,17 @@ fn host(n: u32) -> Value {
     Value::ExternRef(Some(ExternRef::host(n)))
 }
 
-/// The raw form of a reference value.
+/// The raw form of a reference value (RATIONALE.md, "Garbage collection": an `i31` is
+/// `v << 1 | 1`, host reference `n` is `n << 2 | 2`, in `anyref` and `externref` alike).
 fn raw(v: &Value) -> u64 {
-    match v {
-        Value::AnyRef(Some(r)) => r.to_raw(),
-        Value::ExternRef(Some(r)) => r.to_raw(),
+    let any = match v {
+        Value::AnyRef(Some(r)) => *r,
+        Value::ExternRef(Some(r)) => r.to_any(),
         other => panic!("not a non-null any/extern reference: {other:?}"),
+    };
+    match any {
+        AnyRef::I31(v) => u64::from(v.get_u()) << 1 | 1,
+        AnyRef::Host(n) => u64::from(n) << 2 | 2,
     }
 }
 
@@ -53,8 +72,11 @@ fn sorted(mut raws: Vec<u64>) -> Vec<u64> {
 /// A store with host functions `host.walk(i32)`, which records what the walker finds
 /// under that checkpoint, and `host.reenter(i32)`, which calls the caller's export
 /// `inner` with its argument (Wasm -> host -> Wasm).
-fn store_with_walker(signal_traps: bool) -> (Store, Found) {
-    let store = Store::new(&engine(signal_traps));
+fn store_with_walker(setup: Setup) -> (Store, Found) {
+    let store = Store::new(&engine(setup));
+    if let Setup::Metered = setup {
+        store.set_fuel(1_000_000).unwrap();
+    }
     let found: Found = Arc::default();
     let record = found.clone();
     HostModuleBuilder::new("host")
@@ -62,12 +84,17 @@ fn store_with_walker(signal_traps: bool) -> (Store, Found) {
             "walk",
             FuncType::new([ValType::I32], []),
             move |caller: &mut Caller<'_>, args: &[Value], _: &mut [Value]| {
-                let mut raws = Vec::new();
-                for_each_stack_root(caller.store, &mut |root| {
-                    if root.raw != 0 {
-                        raws.push(root.raw);
-                    }
-                });
+                let roots = native_stack_roots_for_tests(caller);
+                // Each slot once, a word of the stack.
+                let mut slots: Vec<usize> = roots.iter().map(|(slot, _)| *slot).collect();
+                assert!(slots.iter().all(|slot| slot % 8 == 0), "{slots:x?}");
+                slots.sort_unstable();
+                slots.dedup();
+                assert_eq!(slots.len(), roots.len(), "a slot twice");
+                let raws: Vec<u64> = (roots.into_iter())
+                    .map(|(_, raw)| raw)
+                    .filter(|&raw| raw != 0)
+                    .collect();
                 let checkpoint = args[0].i32().expect("an i32 checkpoint");
                 record.lock().unwrap().push((checkpoint, raws));
                 Ok(())
@@ -107,6 +134,7 @@ fn take(found: &Found) -> Vec<(i32, Vec<u64>)> {
 
 const PRELUDE: &str = r#"
     (import "host" "walk" (func $walk (param i32)))
+    (export "walk" (func $walk))
     (import "host" "reenter" (func $reenter (param i32)))
     (global $g (mut externref) (ref.null extern))
     (table $t 2 anyref)
@@ -138,8 +166,8 @@ const ONE_FRAME: &str = r#"
         (local.get $a) (local.get $b) (local.get $c))
 "#;
 
-fn one_frame_locals_and_operands(signal_traps: bool) {
-    let (store, found) = store_with_walker(signal_traps);
+fn one_frame_locals_and_operands(setup: Setup) {
+    let (store, found) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(ONE_FRAME));
     call(&store, &instance, "set_global", &[host(40)]);
     call(&store, &instance, "set_table", &[i31(-5)]);
@@ -178,8 +206,8 @@ const NESTED_FRAMES: &str = r#"
         (local.get $q))
 "#;
 
-fn nested_wasm_frames(signal_traps: bool) {
-    let (store, found) = store_with_walker(signal_traps);
+fn nested_wasm_frames(setup: Setup) {
+    let (store, found) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(NESTED_FRAMES));
     call(&store, &instance, "set_global", &[host(50)]);
     let q = i31(60);
@@ -227,8 +255,8 @@ const REENTERED: &str = r#"
         (table.get $t (i32.const 1)))
 "#;
 
-fn wasm_host_wasm_host(signal_traps: bool) {
-    let (store, found) = store_with_walker(signal_traps);
+fn wasm_host_wasm_host(setup: Setup) {
+    let (store, found) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(REENTERED));
     call(&store, &instance, "set_global", &[host(70)]);
     let e = host(80);
@@ -251,36 +279,76 @@ fn wasm_host_wasm_host(signal_traps: bool) {
     );
 }
 
-/// No host call under way: nothing to find (and no runtime at all before the first call).
-fn nothing_outside_host_calls(signal_traps: bool) {
-    let (store, found) = store_with_walker(signal_traps);
+/// No host call of compiled code under way, nothing to find: `walk` called by the
+/// embedder, before any Wasm code ran (no runtime yet) and after a call that went
+/// through host calls (their exits are unlinked).
+fn nothing_outside_host_calls_of_wasm(setup: Setup) {
+    let (store, found) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(ONE_FRAME));
-    let mut roots = 0;
-    let mut walk = || {
-        let data = store.lock().unwrap();
-        for_each_stack_root(&data, &mut |_| roots += 1);
-    };
-    walk();
+    let walk = instance.get_func(&store, "walk").expect("re-exported walk");
+    walk.call(&store, &[Value::I32(8)]).unwrap();
     call(&store, &instance, "one", &[host(1), i31(2)]);
-    walk();
-    assert_eq!(roots, 0);
-    assert_eq!(take(&found).len(), 1);
+    walk.call(&store, &[Value::I32(9)]).unwrap();
+    let walks = take(&found);
+    let checkpoints: Vec<i32> = walks.iter().map(|(c, _)| *c).collect();
+    assert_eq!(checkpoints, [8, 1, 9]);
+    assert_eq!(walks[0].1, []);
+    assert_eq!(walks[2].1, []);
 }
 
-macro_rules! with_and_without_signal_traps {
+/// Loop parameters and results, a caught exception's payload (block parameters the
+/// catch branches to), and values live across the `throw` libcall.
+const CONTROL: &str = r#"
+    (tag $e (param anyref))
+    (func (export "control") (param $x anyref) (result i31ref anyref anyref)
+        (ref.i31 (i32.const 41))
+        (loop (param i31ref) (result i31ref)
+            (call $walk (i32.const 10)))
+        (block $caught (result anyref)
+            (try_table (catch $e $caught)
+                (throw $e (ref.i31 (i32.const 42))))
+            (unreachable))
+        (call $walk (i32.const 11))
+        (local.get $x))
+"#;
+
+fn loops_and_caught_exceptions(setup: Setup) {
+    let (store, found) = store_with_walker(setup);
+    let instance = instantiate(&store, &module_wat(CONTROL));
+    let x = i31(40);
+    let results = call(&store, &instance, "control", &[x]);
+    assert_eq!(results, [i31(41), i31(42), x]);
+    let walks = take(&found);
+    assert_eq!(walks.len(), 2);
+    assert_eq!(walks[0].0, 10);
+    assert_eq!(
+        sorted(walks[0].1.clone()),
+        sorted(vec![raw(&i31(41)), raw(&x)])
+    );
+    assert_eq!(walks[1].0, 11);
+    let at_11 = [i31(41), i31(42), x].iter().map(raw).collect();
+    assert_eq!(sorted(walks[1].1.clone()), sorted(at_11));
+}
+
+/// Each test under every [`Setup`].
+macro_rules! under_every_setup {
     ($($name:ident),* $(,)?) => {
         mod checked {
-            $( #[test] fn $name() { super::$name(false) } )*
+            $( #[test] fn $name() { super::$name(super::Setup::Checked) } )*
         }
         mod signal_traps {
-            $( #[test] fn $name() { super::$name(true) } )*
+            $( #[test] fn $name() { super::$name(super::Setup::SignalTraps) } )*
+        }
+        mod metered {
+            $( #[test] fn $name() { super::$name(super::Setup::Metered) } )*
         }
     };
 }
 
-with_and_without_signal_traps!(
+under_every_setup!(
     one_frame_locals_and_operands,
     nested_wasm_frames,
     wasm_host_wasm_host,
-    nothing_outside_host_calls,
+    loops_and_caught_exceptions,
+    nothing_outside_host_calls_of_wasm,
 );
