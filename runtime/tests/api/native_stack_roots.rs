@@ -297,7 +297,8 @@ fn nothing_outside_host_calls_of_wasm(setup: Setup) {
 }
 
 /// Loop parameters and results, a caught exception's payload (block parameters the
-/// catch branches to), and values live across the `throw` libcall.
+/// catch branches to), values live across the `throw` libcall, and a local that is a
+/// different value on each path to the call.
 const CONTROL: &str = r#"
     (tag $e (param anyref))
     (func (export "control") (param $x anyref) (result i31ref anyref anyref)
@@ -310,6 +311,15 @@ const CONTROL: &str = r#"
             (unreachable))
         (call $walk (i32.const 11))
         (local.get $x))
+    ;; A local assigned on two paths: at the join it is a new value (a block parameter
+    ;; the SSA construction makes), live across the call.
+    (func (export "joined") (param $c i32) (result i31ref)
+        (local $l i31ref)
+        (if (local.get $c)
+            (then (local.set $l (ref.i31 (i32.const 51))))
+            (else (local.set $l (ref.i31 (i32.const 52)))))
+        (call $walk (i32.const 12))
+        (local.get $l))
 "#;
 
 fn loops_and_caught_exceptions(setup: Setup) {
@@ -328,6 +338,13 @@ fn loops_and_caught_exceptions(setup: Setup) {
     assert_eq!(walks[1].0, 11);
     let at_11 = [i31(41), i31(42), x].iter().map(raw).collect();
     assert_eq!(sorted(walks[1].1.clone()), sorted(at_11));
+    for (c, l) in [(1, 51), (0, 52)] {
+        assert_eq!(
+            call(&store, &instance, "joined", &[Value::I32(c)]),
+            [i31(l)]
+        );
+        assert_eq!(take(&found), [(12, vec![raw(&i31(l))])]);
+    }
 }
 
 /// Each test under every [`Setup`].
