@@ -10,6 +10,8 @@
 //! - `abi`: the Cranelift signatures of compiled functions, trampolines and libcalls;
 //! - `entry`: host-to-Wasm calls and the stack limit;
 //! - `backtrace`: the Wasm frames of a trap, from the frame-pointer chain.
+//! - `stack_roots`: the GC references held in suspended Wasm frames, from the same chain
+//!   and the stack maps kept with the code.
 
 mod abi;
 mod artifact;

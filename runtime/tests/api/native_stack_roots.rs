@@ -15,8 +15,9 @@
 use std::sync::{Arc, Mutex};
 
 use runtime::{
-    AnyRef, Caller, Config, Engine, Error, ExternRef, FuncType, HostModuleBuilder, I31, Instance,
-    Module, Store, Strategy, ValType, Value, WasmFeatures, native_stack_roots_for_tests,
+    AnyRef, Caller, CodeCacheOutcome, Config, Engine, Error, ExternRef, FuncType,
+    HostModuleBuilder, I31, Instance, Module, Store, Strategy, ValType, Value, WasmFeatures,
+    native_stack_roots_for_tests,
 };
 
 /// The raw values each `walk` call found, by the checkpoint number it was passed.
@@ -31,15 +32,20 @@ enum Setup {
     SignalTraps,
     /// Fuel metering: the fuel left passed in registers to and from every call.
     Metered,
+    /// Code loaded from the code cache: the stack maps as the cache file kept them.
+    Cached,
 }
 
-fn engine(setup: Setup) -> Engine {
+/// The engine, and for [`Setup::Cached`] the cache directory it uses (kept alive).
+fn engine(setup: Setup) -> (Engine, Option<tempfile::TempDir>) {
     let features = WasmFeatures::WASM3 - WasmFeatures::THREADS;
+    let cache = matches!(setup, Setup::Cached).then(|| tempfile::tempdir().unwrap());
     let config = Config::new(Strategy::Native)
         .features(features)
         .signal_traps(matches!(setup, Setup::SignalTraps))
-        .consume_fuel(matches!(setup, Setup::Metered));
-    Engine::new(config).expect("the native engine")
+        .consume_fuel(matches!(setup, Setup::Metered))
+        .cache_dir(cache.as_ref().map(|dir| dir.path().to_path_buf()));
+    (Engine::new(config).expect("the native engine"), cache)
 }
 
 fn i31(v: i32) -> Value {
@@ -72,8 +78,10 @@ fn sorted(mut raws: Vec<u64>) -> Vec<u64> {
 /// A store with host functions `host.walk(i32)`, which records what the walker finds
 /// under that checkpoint, and `host.reenter(i32)`, which calls the caller's export
 /// `inner` with its argument (Wasm -> host -> Wasm).
-fn store_with_walker(setup: Setup) -> (Store, Found) {
-    let store = Store::new(&engine(setup));
+/// The store's code cache directory, if any, is returned to be kept while it is used.
+fn store_with_walker(setup: Setup) -> (Store, Found, Option<tempfile::TempDir>) {
+    let (engine, cache) = engine(setup);
+    let store = Store::new(&engine);
     if let Setup::Metered = setup {
         store.set_fuel(1_000_000).unwrap();
     }
@@ -113,11 +121,18 @@ fn store_with_walker(setup: Setup) -> (Store, Found) {
         )
         .instantiate(&store)
         .unwrap();
-    (store, found)
+    (store, found, cache)
 }
 
+/// Instantiates `wat`; with a code cache, from the second compile, which loads the first's
+/// entry.
 fn instantiate(store: &Store, wat: &str) -> Instance {
-    let module = Module::new(store.engine(), wat).unwrap_or_else(|e| panic!("{e}"));
+    let compile = || Module::new(store.engine(), wat).unwrap_or_else(|e| panic!("{e}"));
+    let mut module = compile();
+    if !matches!(module.code_cache(), CodeCacheOutcome::Disabled) {
+        module = compile();
+        assert!(module.loaded_from_cache(), "{:?}", module.code_cache());
+    }
     Instance::new(store, &module, None).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -167,7 +182,7 @@ const ONE_FRAME: &str = r#"
 "#;
 
 fn one_frame_locals_and_operands(setup: Setup) {
-    let (store, found) = store_with_walker(setup);
+    let (store, found, _cache) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(ONE_FRAME));
     call(&store, &instance, "set_global", &[host(40)]);
     call(&store, &instance, "set_table", &[i31(-5)]);
@@ -207,7 +222,7 @@ const NESTED_FRAMES: &str = r#"
 "#;
 
 fn nested_wasm_frames(setup: Setup) {
-    let (store, found) = store_with_walker(setup);
+    let (store, found, _cache) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(NESTED_FRAMES));
     call(&store, &instance, "set_global", &[host(50)]);
     let q = i31(60);
@@ -256,7 +271,7 @@ const REENTERED: &str = r#"
 "#;
 
 fn wasm_host_wasm_host(setup: Setup) {
-    let (store, found) = store_with_walker(setup);
+    let (store, found, _cache) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(REENTERED));
     call(&store, &instance, "set_global", &[host(70)]);
     let e = host(80);
@@ -283,7 +298,7 @@ fn wasm_host_wasm_host(setup: Setup) {
 /// embedder, before any Wasm code ran (no runtime yet) and after a call that went
 /// through host calls (their exits are unlinked).
 fn nothing_outside_host_calls_of_wasm(setup: Setup) {
-    let (store, found) = store_with_walker(setup);
+    let (store, found, _cache) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(ONE_FRAME));
     let walk = instance.get_func(&store, "walk").expect("re-exported walk");
     walk.call(&store, &[Value::I32(8)]).unwrap();
@@ -323,7 +338,7 @@ const CONTROL: &str = r#"
 "#;
 
 fn loops_and_caught_exceptions(setup: Setup) {
-    let (store, found) = store_with_walker(setup);
+    let (store, found, _cache) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(CONTROL));
     let x = i31(40);
     let results = call(&store, &instance, "control", &[x]);
@@ -358,6 +373,9 @@ macro_rules! under_every_setup {
         }
         mod metered {
             $( #[test] fn $name() { super::$name(super::Setup::Metered) } )*
+        }
+        mod cached {
+            $( #[test] fn $name() { super::$name(super::Setup::Cached) } )*
         }
     };
 }
