@@ -312,8 +312,8 @@ fn nothing_outside_host_calls_of_wasm(setup: Setup) {
 }
 
 /// Loop parameters and results, a caught exception's payload (block parameters the
-/// catch branches to), values live across the `throw` libcall, and a local that is a
-/// different value on each path to the call.
+/// catch branches to), values live across the `throw` libcall, a local that is a
+/// different value on each path to the call, and a tail call to the host function.
 const CONTROL: &str = r#"
     (tag $e (param anyref))
     (func (export "control") (param $x anyref) (result i31ref anyref anyref)
@@ -335,6 +335,12 @@ const CONTROL: &str = r#"
             (else (local.set $l (ref.i31 (i32.const 52)))))
         (call $walk (i32.const 12))
         (local.get $l))
+    ;; A tail call to the host function: the frame that made it is gone, and the walk
+    ;; starts in its caller, at the call of the function that made the tail call.
+    (func $tail_to_walk (param $gone anyref) (return_call $walk (i32.const 13)))
+    (func (export "tail") (param $x anyref) (result anyref)
+        (call $tail_to_walk (ref.i31 (i32.const 61)))
+        (local.get $x))
 "#;
 
 fn loops_and_caught_exceptions(setup: Setup) {
@@ -360,6 +366,8 @@ fn loops_and_caught_exceptions(setup: Setup) {
         );
         assert_eq!(take(&found), [(12, vec![raw(&i31(l))])]);
     }
+    assert_eq!(call(&store, &instance, "tail", &[x]), [x]);
+    assert_eq!(take(&found), [(13, vec![raw(&x)])]);
 }
 
 /// Each test under every [`Setup`].
