@@ -48,3 +48,17 @@ pub use values::{
     AnyRef, ArrayRef, ArrayType, CompositeType, ConcreteKind, ExternRef, FieldType, FuncType,
     HeapType, I31, RefFamily, RefType, StorageType, StructRef, StructType, SubType, ValType,
 };
+
+/// Test hook, not API (issue 15, step 4a): the stack slots (address, raw word) that the
+/// native engine's stack maps name in the Wasm frames suspended under the host call
+/// `caller` belongs to (`native/stack_roots.rs`; nulls included; none for the interpreter
+/// or a host function the embedder called). For `tests/api/native_stack_roots.rs` until
+/// the collector walks the frames itself.
+#[doc(hidden)]
+pub fn native_stack_roots_for_tests(caller: &mut Caller<'_>) -> Vec<(usize, u64)> {
+    let mut roots = Vec::new();
+    native::stack_roots::for_each_stack_root(caller.store, &mut |root| {
+        roots.push((root.slot as usize, root.raw));
+    });
+    roots
+}

@@ -43,6 +43,86 @@ pub(crate) struct CodeBlob {
     /// by ascending offset: memory accesses without a bounds check, and the prologue's
     /// stack check; empty without signal traps.
     pub trap_sites: Vec<TrapSite>,
+    /// Where the call sites keep their live GC references (`any` and `extern` values);
+    /// empty for code that holds none across a call, and for trampolines and adapters.
+    pub stack_maps: StackMaps,
+}
+
+/// The stack maps of one function (RATIONALE.md, "Step 4a: roots in native frames"):
+/// for each call site across which the function keeps `any`/`extern` references live,
+/// the return address's offset in the function's code and the stack words holding those
+/// references at that point. Cranelift spills every such value to a slot of its own
+/// before the call and reloads it after (`translate::gc_roots`), so a collector that
+/// runs inside the call finds each one at `frame pointer - slot`.
+///
+/// Two flat arrays: `sites` by strictly ascending return offset, each with where its
+/// slots start in `slots` (they end where the next site's start); a slot is a distance
+/// in bytes below the frame pointer, a non-zero multiple of 8, ascending within a site.
+/// Frame-pointer-relative rather than the stack-pointer offsets Cranelift gives, so the
+/// walker needs nothing but the frame record it reads anyway.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct StackMaps {
+    sites: Vec<StackMapSite>,
+    slots: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StackMapSite {
+    return_offset: u32,
+    first_slot: u32,
+}
+
+impl StackMaps {
+    /// From call sites `(return offset, slots below the frame pointer)`, which must
+    /// come in strictly ascending order of offset, each slot a non-zero multiple of 8;
+    /// otherwise says what is wrong (a cache file may hold anything).
+    pub fn new<S: IntoIterator<Item = u32>>(
+        sites: impl IntoIterator<Item = (u32, S)>,
+    ) -> Result<StackMaps, String> {
+        let mut maps = StackMaps::default();
+        for (return_offset, slots) in sites {
+            if maps
+                .sites
+                .last()
+                .is_some_and(|s| s.return_offset >= return_offset)
+            {
+                return Err(format!("stack map at {return_offset} out of order"));
+            }
+            let first_slot = u32::try_from(maps.slots.len())
+                .map_err(|_| "too many stack map slots".to_string())?;
+            maps.sites.push(StackMapSite {
+                return_offset,
+                first_slot,
+            });
+            maps.slots.extend(slots);
+            let site = &mut maps.slots[first_slot as usize..];
+            site.sort_unstable();
+            if let Some(bad) = site.iter().find(|&&s| s == 0 || s % 8 != 0) {
+                return Err(format!("stack map slot {bad} at {return_offset}"));
+            }
+        }
+        Ok(maps)
+    }
+
+    /// The call sites, in ascending order of return offset, with their slots.
+    pub fn sites(&self) -> impl ExactSizeIterator<Item = (u32, &[u32])> {
+        (0..self.sites.len()).map(|i| (self.sites[i].return_offset, self.site_slots(i)))
+    }
+
+    /// The slots of the call site whose return address is at `return_offset` in the
+    /// function's code: none for a call that keeps no reference live (it has no map).
+    pub fn slots_at(&self, return_offset: u32) -> &[u32] {
+        match (self.sites).binary_search_by_key(&return_offset, |s| s.return_offset) {
+            Ok(i) => self.site_slots(i),
+            Err(_) => &[],
+        }
+    }
+
+    fn site_slots(&self, i: usize) -> &[u32] {
+        let start = self.sites[i].first_slot as usize;
+        let end = (self.sites.get(i + 1)).map_or(self.slots.len(), |s| s.first_slot as usize);
+        &self.slots[start..end]
+    }
 }
 
 /// An instruction of a function whose fault (`SIGSEGV`/`SIGBUS` of an access, `SIGILL`

@@ -264,7 +264,7 @@ fn add_frames(
     finder.seen.push(first);
     let mut walked = Walked::default();
     walked.push(Found { module: 0, defined });
-    let mut frame_at = |pc: usize| match finder.find_caller(pc) {
+    let mut frame_at = |pc: usize, _fp: usize| match finder.find_caller(pc) {
         Some(found) => {
             walked.push(found);
             true
@@ -332,7 +332,8 @@ pub(super) fn backtrace_of_addresses(
 }
 
 /// Follows the frame-pointer chain from frame pointer `fp`: calls `frame_at` with each
-/// frame's return address, and goes on to the caller's frame while `frame_at` returns
+/// frame's return address and the frame pointer saved beside it (that of the frame the
+/// return address is in), and goes on to the caller's frame while `frame_at` returns
 /// true. Every frame pointer read must be word-aligned, above the walker's own frame,
 /// below the top of this thread's stack, and above the one before, so the walk reads
 /// only this thread's mapped stack and ends.
@@ -344,7 +345,7 @@ pub(super) fn backtrace_of_addresses(
 /// record (saved frame pointer, return address) at its frame pointer: the walk then
 /// reads nothing but frame records of compiled code.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-unsafe fn walk_frame_chain(fp: usize, frame_at: &mut dyn FnMut(usize) -> bool) {
+pub(super) unsafe fn walk_frame_chain(fp: usize, frame_at: &mut dyn FnMut(usize, usize) -> bool) {
     const WORD: usize = std::mem::size_of::<usize>();
     // On both, a frame record is the caller's frame pointer, then the return address.
     let low = crate::store::stack_pointer();
@@ -364,7 +365,7 @@ unsafe fn walk_frame_chain(fp: usize, frame_at: &mut dyn FnMut(usize) -> bool) {
                 std::ptr::read((fp + WORD) as *const usize),
             )
         };
-        if !frame_at(return_address) || caller_fp <= fp {
+        if !frame_at(return_address, caller_fp) || caller_fp <= fp {
             return;
         }
         fp = caller_fp;
@@ -374,7 +375,8 @@ unsafe fn walk_frame_chain(fp: usize, frame_at: &mut dyn FnMut(usize) -> bool) {
 /// Elsewhere the frame record's layout is not known here: the backtrace has the
 /// trapping frame only.
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-unsafe fn walk_frame_chain(_fp: usize, _frame_at: &mut dyn FnMut(usize) -> bool) {}
+pub(super) unsafe fn walk_frame_chain(_fp: usize, _frame_at: &mut dyn FnMut(usize, usize) -> bool) {
+}
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,9 @@ use cranelift_frontend::FunctionBuilderContext;
 
 use super::CodeOptions;
 use super::abi;
-use super::artifact::{CodeBlob, CodeReloc, ModuleArtifact, RelocTarget, SiteKind, TrapSite};
+use super::artifact::{
+    CodeBlob, CodeReloc, ModuleArtifact, RelocTarget, SiteKind, StackMaps, TrapSite,
+};
 use super::libcalls::Libcall;
 use super::trampoline_cache::{Stub, TrampolineCache};
 use super::translate::{self, Env, FUNC_NAMESPACE, LIBCALL_NAMESPACE, trampolines};
@@ -212,7 +214,27 @@ fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
         alignment: u64::from(compiled.buffer.alignment),
         relocs,
         trap_sites,
+        stack_maps: stack_maps(compiled.buffer.user_stack_maps())?,
     })
+}
+
+/// Cranelift's stack maps (`translate::gc_roots`) as ours: each slot's offset from the
+/// stack pointer at the call becomes its distance below the frame pointer, the stack
+/// pointer being `span` bytes below the frame pointer while the frame is active.
+fn stack_maps(maps: &[(u32, u32, ir::UserStackMap)]) -> Result<StackMaps> {
+    let mut sites = Vec::with_capacity(maps.len());
+    for (return_offset, span, map) in maps {
+        let slots = (map.entries())
+            .map(|(ty, sp_offset)| match ty {
+                ir::types::I64 if sp_offset < *span => Ok(span - sp_offset),
+                _ => Err(Error::internal(format!(
+                    "native engine: stack map entry {ty} at {sp_offset} of a {span}-byte frame"
+                ))),
+            })
+            .collect::<Result<Vec<u32>>>()?;
+        sites.push((*return_offset, slots));
+    }
+    StackMaps::new(sites).map_err(|e| Error::internal(format!("native engine: {e}")))
 }
 
 fn unexpected_target(target: &FinalizedRelocTarget) -> Error {

@@ -33,7 +33,7 @@ use cranelift_codegen::ir::Type;
 
 use super::abi::AbiType;
 use super::vmctx::{
-    PENDING_ERROR, Pending, VMContext, VMFuncEntry, VMRuntime, func_ref, trap_code,
+    PENDING_ERROR, Pending, VMContext, VMFuncEntry, VMRuntime, WasmExit, func_ref, trap_code,
 };
 use crate::error::{Error, TrapKind};
 use crate::store::gc::{ObjectLayout, ObjectOp, Operands};
@@ -128,8 +128,9 @@ declare_libcalls! {
     ) -> usize;
     /// `call_ref`'s slow path: the callee's code (its vmctx is left in the runtime).
     ResolveRef => resolve_ref(vmctx: *mut VMContext, raw: u64, type_index: u32) -> usize;
-    /// A host function, called by a host adapter with its arguments in `buf`.
-    HostCall => host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128);
+    /// A host function, called by a host adapter with its arguments in `buf` and its own
+    /// frame pointer (where a walk of the Wasm frames starts, `stack_roots.rs`).
+    HostCall => host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128, adapter_fp: usize);
     /// `throw` of tag `tag`, its payload in `buf`: always leaves the exception pending.
     Throw => throw(vmctx: *mut VMContext, tag: u32, buf: *const u128);
     /// `throw_ref`: traps on null, else leaves the exception pending.
@@ -576,12 +577,27 @@ unsafe fn enter_callee(
 }
 
 /// Calls host function `func` for the instance of `caller_vmctx`; arguments and results
-/// are 16-byte cells (raw values, `values::RawValue`) in `buf`.
+/// are 16-byte cells (raw values, `values::RawValue`) in `buf`. For the call's duration
+/// the runtime's innermost [`WasmExit`] is the adapter's frame at `adapter_fp`.
 ///
 /// # Safety
 ///
-/// Called by host adapters only (see the module's "Safety").
-unsafe extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mut u128) {
+/// Called by host adapters only (see the module's "Safety"), with their own frame
+/// pointer.
+unsafe extern "C" fn host_call(
+    caller_vmctx: *mut VMContext,
+    func: u64,
+    buf: *mut u128,
+    adapter_fp: usize,
+) {
+    // SAFETY: compiled code passes its own vmctx (this function's contract).
+    let rt = unsafe { (*caller_vmctx).runtime };
+    // SAFETY: the runtime is alive, and this thread's alone, during every libcall.
+    let outer = unsafe { (*rt).wasm_exits };
+    let exit = WasmExit { adapter_fp, outer };
+    // SAFETY: as above; `exit` outlives the host call, and the previous exit is put
+    // back before `exit` is dropped (`run` catches every panic, so that always happens).
+    unsafe { (*rt).wasm_exits = &exit };
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(caller_vmctx) };
     caller.run((), |s, i, _| {
@@ -600,7 +616,9 @@ unsafe extern "C" fn host_call(caller_vmctx: *mut VMContext, func: u64, buf: *mu
             s.call_host(func, Some(i), args, results)
         })
         .map_err(Fail::Error)
-    })
+    });
+    // SAFETY: as above.
+    unsafe { (*rt).wasm_exits = exit.outer };
 }
 
 /// `throw`: a new exception of the instance's tag `tag` with the payload in `buf`, left

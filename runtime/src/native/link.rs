@@ -84,6 +84,15 @@ fn validate_blob(blob: &CodeBlob, funcs: usize) -> std::result::Result<(), Strin
         }
         previous = Some(site);
     }
+    // After a call: past its first byte, at most at the end of the code.
+    if let Some((offset, _)) = (blob.stack_maps.sites())
+        .find(|(offset, _)| *offset == 0 || *offset as usize > blob.bytes.len())
+    {
+        return Err(format!(
+            "stack map at {offset} outside {} bytes of code",
+            blob.bytes.len()
+        ));
+    }
     for r in &blob.relocs {
         let width = reloc_width(r.kind).ok_or_else(|| format!("relocation kind {:?}", r.kind))?;
         if (r.offset as usize).saturating_add(width) > blob.bytes.len() {
@@ -220,6 +229,9 @@ pub(crate) fn link(
     );
     Ok(NativeModule {
         code_map: super::backtrace::CodeMap::new(&funcs, &code_lens),
+        stack_maps: (artifact.funcs.iter())
+            .map(|blob| blob.stack_maps.clone())
+            .collect(),
         _trap_sites: trap_sites,
         funcs,
         trampolines,

@@ -10,6 +10,8 @@
 //! - `abi`: the Cranelift signatures of compiled functions, trampolines and libcalls;
 //! - `entry`: host-to-Wasm calls and the stack limit;
 //! - `backtrace`: the Wasm frames of a trap, from the frame-pointer chain.
+//! - `stack_roots`: the GC references held in suspended Wasm frames, from the same chain
+//!   and the stack maps kept with the code.
 
 mod abi;
 mod artifact;
@@ -25,6 +27,14 @@ mod signals;
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 #[path = "signals_none.rs"]
 mod signals;
+#[cfg_attr(
+    not(test),
+    allow(
+        dead_code,
+        reason = "the collector (issue 15, step 4b) will call it; tests do now"
+    )
+)]
+pub(crate) mod stack_roots;
 mod trampoline_cache;
 mod translate;
 mod vmctx;
@@ -232,6 +242,8 @@ pub(crate) struct NativeModule {
     pub cache: CodeCacheOutcome,
     /// Where each defined function's code is, for backtraces.
     pub code_map: backtrace::CodeMap,
+    /// Per defined function: where its call sites keep GC references (`stack_roots`).
+    pub stack_maps: Vec<artifact::StackMaps>,
     /// The trap sites of the code, registered for the signal handler; dropped (and so
     /// unregistered) before `_code` frees the code.
     _trap_sites: signals::TrapSiteRegistration,

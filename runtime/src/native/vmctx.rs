@@ -44,6 +44,9 @@ pub(crate) struct VMRuntime {
     /// Whether this entry's frames are in the trap's backtrace (the one above, or the
     /// pending error's) already: set by the first frame that records them.
     pub backtrace_recorded: bool,
+    /// The innermost host call of compiled code still running, linked to the ones it is
+    /// nested in (`stack_roots.rs`); null when no host call is under way.
+    pub wasm_exits: *const WasmExit,
     /// Owns what `func_entries` points to.
     entries: Box<[VMFuncEntry]>,
 }
@@ -87,6 +90,16 @@ impl VMRuntime {
         }
         self.entries[raw] = entry;
     }
+}
+
+/// Where compiled code called out to a host function (`libcalls::host_call`, which
+/// keeps this on its own stack frame for the call's duration): the frame pointer of the
+/// host adapter, whose frame record holds the return address into the Wasm function
+/// that called it; and the host call this one's Wasm code runs under, if any (a host
+/// function called Wasm, which called this one).
+pub(crate) struct WasmExit {
+    pub adapter_fp: usize,
+    pub outer: *const WasmExit,
 }
 
 pub(crate) enum Pending {
@@ -170,6 +183,7 @@ impl RuntimeCell {
             pending: None,
             trap_backtrace: None,
             backtrace_recorded: false,
+            wasm_exits: std::ptr::null(),
             entries: Box::new([]),
         })))
     }
@@ -257,6 +271,14 @@ pub(crate) fn state_of(store: &StoreData, instance: u32) -> Option<&InstanceStat
         .engine_state
         .as_ref()?
         .downcast_ref::<InstanceState>()
+}
+
+/// The store's runtime, if any instance has a context yet.
+pub(crate) fn existing_runtime(store: &StoreData) -> Option<*mut VMRuntime> {
+    (store.instances.iter()).find_map(|i| {
+        let state = i.engine_state.as_ref()?.downcast_ref::<InstanceState>()?;
+        Some(state.runtime.get())
+    })
 }
 
 /// The store's runtime, created with the first context.

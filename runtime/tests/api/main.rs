@@ -40,6 +40,7 @@ mod gc_refs;
 mod memory;
 mod memory64;
 mod multi_memory;
+mod native_stack_roots;
 mod numeric;
 mod relaxed_simd;
 mod signal_backtraces;

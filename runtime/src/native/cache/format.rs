@@ -18,7 +18,10 @@
 //! `LibCall::all_libcalls`), tag 3 + offset u32; then the trap site count u32 and the
 //! trap sites in ascending order of offset, each an offset u32 and a kind u8
 //! (`SiteKind` as u8; `CodeBlob::trap_sites`; `link::validate` checks they lie in the
-//! code).
+//! code); then the stack map site count u32 and the sites in ascending order of return
+//! offset, each a return offset u32, a slot count u32 and the slots, u32 each
+//! (`artifact::StackMaps`: non-zero multiples of 8 below the frame pointer, checked
+//! here; the return offsets are checked to lie in the code by `link::validate`).
 //!
 //! Decoding trusts nothing: every read is bounds-checked, every count and index is
 //! checked, and an error says what was wrong (the entry is then recompiled).
@@ -27,7 +30,7 @@ use cranelift_codegen::ir;
 use sha2::{Digest, Sha256};
 
 use super::super::artifact::{
-    CodeBlob, CodeReloc, ModuleArtifact, RELOC_KINDS, RelocTarget, SiteKind, TrapSite,
+    CodeBlob, CodeReloc, ModuleArtifact, RELOC_KINDS, RelocTarget, SiteKind, StackMaps, TrapSite,
 };
 use super::super::libcalls::Libcall;
 use super::CacheKey;
@@ -35,8 +38,9 @@ use super::CacheKey;
 const MAGIC: [u8; 8] = *b"RTNCODE\0";
 /// Changes whenever the layout of a file or the meaning of its content changes (3: the
 /// Wasm ABI returns a status first, and `record_backtrace` takes the trap code; 4: trap
-/// sites have a kind, and code with signal traps checks the stack in its prologue).
-pub(crate) const FORMAT_VERSION: u32 = 4;
+/// sites have a kind, and code with signal traps checks the stack in its prologue;
+/// 5: stack maps, and host adapters pass their frame pointer to `host_call`).
+pub(crate) const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32 + 8;
 const CHECKSUM_LEN: usize = 32;
 
@@ -129,6 +133,12 @@ fn encode_blob(out: &mut Vec<u8>, blob: &CodeBlob) -> Result<(), String> {
     for site in &blob.trap_sites {
         put_u32(out, site.offset);
         out.push(site.kind as u8);
+    }
+    put_u32(out, count(blob.stack_maps.sites().len())?);
+    for (return_offset, slots) in blob.stack_maps.sites() {
+        put_u32(out, return_offset);
+        put_u32(out, count(slots.len())?);
+        slots.iter().for_each(|&slot| put_u32(out, slot));
     }
     Ok(())
 }
@@ -227,7 +237,7 @@ fn decode_blob(r: &mut Reader<'_>) -> Result<CodeBlob, String> {
     }
     let sites = r.u32()?;
     // Each takes 5 bytes: a count the file cannot hold is refused before allocating.
-    if sites as usize > (r.bytes.len() - r.pos) / 5 {
+    if sites as usize > r.left() / 5 {
         return Err(format!("{sites} trap sites past the end of the file"));
     }
     let trap_sites = (0..sites)
@@ -244,7 +254,28 @@ fn decode_blob(r: &mut Reader<'_>) -> Result<CodeBlob, String> {
         alignment,
         relocs,
         trap_sites,
+        stack_maps: decode_stack_maps(r)?,
     })
+}
+
+/// A blob's stack maps; counts the file cannot hold are refused before allocating.
+fn decode_stack_maps(r: &mut Reader<'_>) -> Result<StackMaps, String> {
+    let count = r.u32()? as usize;
+    // A site takes at least 8 bytes, a slot 4.
+    if count > r.left() / 8 {
+        return Err(format!("{count} stack maps past the end of the file"));
+    }
+    let mut sites = Vec::with_capacity(count);
+    for _ in 0..count {
+        let return_offset = r.u32()?;
+        let slots = r.u32()? as usize;
+        if slots > r.left() / 4 {
+            return Err(format!("{slots} stack map slots past the end of the file"));
+        }
+        let slots = (0..slots).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+        sites.push((return_offset, slots));
+    }
+    StackMaps::new(sites)
 }
 
 /// Bounds-checked little-endian reads.
@@ -256,6 +287,11 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes, pos: 0 }
+    }
+
+    /// How many bytes are left to read.
+    fn left(&self) -> usize {
+        self.bytes.len() - self.pos
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
@@ -308,6 +344,10 @@ mod tests {
                     },
                 ],
                 _ => Vec::new(),
+            },
+            stack_maps: match n {
+                4 => StackMaps::new([(6, vec![8, 24]), (11, vec![]), (14, vec![16])]).unwrap(),
+                _ => StackMaps::default(),
             },
         };
         ModuleArtifact {
@@ -406,11 +446,11 @@ mod tests {
         let key = CacheKey([7; 32]);
         let mut file = encode(&key, &sample()).unwrap();
         // The first blob: alignment, length, 16 bytes of code, relocation count, two
-        // relocations of 18 bytes, no trap site. The second up to its first site's
+        // relocations of 18 bytes, no trap site, no stack map. The second up to its first site's
         // kind: alignment, length, code, relocation count, one relocation of 15 bytes,
         // the site count and the site's offset.
         let kind_at =
-            HEADER_LEN + 8 + (4 + 4 + 16 + 4 + 2 * 18 + 4) + (4 + 4 + 16 + 4 + 15 + 4 + 4);
+            HEADER_LEN + 8 + (4 + 4 + 16 + 4 + 2 * 18 + 4 + 4) + (4 + 4 + 16 + 4 + 15 + 4 + 4);
         assert_eq!(file[kind_at], SiteKind::MemoryOutOfBounds as u8);
         for kind in [0, 3, 255] {
             file[kind_at] = kind;
@@ -422,5 +462,40 @@ mod tests {
                 format!("trap site kind {kind}")
             );
         }
+    }
+
+    /// Stack maps that a walker could misread (a valid checksum) are refused: a slot
+    /// not a multiple of 8 (or 0), sites out of order, counts past the end.
+    #[test]
+    fn inconsistent_stack_maps_are_refused() {
+        let key = CacheKey([7; 32]);
+        let file = encode(&key, &sample()).unwrap();
+        // The last adapter's stack maps end the payload: count, then (6: two slots),
+        // (11: none), (14: one slot).
+        let maps_at = file.len() - CHECKSUM_LEN - (4 + 16 + 8 + 12);
+        let word =
+            |file: &[u8], at: usize| u32::from_le_bytes(file[at..at + 4].try_into().unwrap());
+        assert_eq!(word(&file, maps_at), 3);
+        assert_eq!(word(&file, maps_at + 4 + 16 + 8 + 8), 16);
+        let patched = |at: usize, value: u32| {
+            let mut bad = file.clone();
+            bad[at..at + 4].copy_from_slice(&value.to_le_bytes());
+            let len = bad.len();
+            let checksum = Sha256::digest(&bad[..len - CHECKSUM_LEN]);
+            bad[len - CHECKSUM_LEN..].copy_from_slice(&checksum);
+            decode(&bad, &key).unwrap_err()
+        };
+        let last_slot = maps_at + 4 + 16 + 8 + 8;
+        assert_eq!(patched(last_slot, 12), "stack map slot 12 at 14");
+        assert_eq!(patched(last_slot, 0), "stack map slot 0 at 14");
+        assert_eq!(patched(maps_at + 4 + 16, 6), "stack map at 6 out of order");
+        assert_eq!(
+            patched(maps_at, u32::MAX),
+            format!("{} stack maps past the end of the file", u32::MAX)
+        );
+        assert_eq!(
+            patched(maps_at + 8, 1 << 20),
+            format!("{} stack map slots past the end of the file", 1 << 20)
+        );
     }
 }

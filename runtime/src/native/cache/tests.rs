@@ -8,7 +8,9 @@ use std::sync::Arc;
 use cranelift_codegen::binemit::Reloc;
 use wasmparser::WasmFeatures;
 
-use super::super::artifact::{CodeReloc, ModuleArtifact, RelocTarget, SiteKind, TrapSite};
+use super::super::artifact::{
+    CodeReloc, ModuleArtifact, RelocTarget, SiteKind, StackMaps, TrapSite,
+};
 use super::super::{CodeCacheOutcome, CodeOptions, NativeBackend, OptLevel, compile, link};
 use super::{CodeCache, format};
 use crate::module::ModuleInfo;
@@ -119,7 +121,22 @@ fn corruptions() -> Vec<Corruption> {
             |a| a.funcs[1].trap_sites.extend([site(2), site(1)]),
             "trap site",
         ),
+        (
+            "stack map past the code",
+            |a| a.funcs[1].stack_maps = stack_map_at(a.funcs[1].bytes.len() as u32 + 1),
+            "stack map",
+        ),
+        (
+            "stack map at the function's first byte",
+            |a| a.funcs[0].stack_maps = stack_map_at(0),
+            "stack map",
+        ),
     ]
+}
+
+/// Stack maps with one site, at `return_offset`, of one slot.
+fn stack_map_at(return_offset: u32) -> StackMaps {
+    StackMaps::new([(return_offset, [16])]).unwrap()
 }
 
 #[test]

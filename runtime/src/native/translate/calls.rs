@@ -77,8 +77,8 @@ impl Translator<'_, '_> {
     }
 
     /// After a Wasm call: the fuel it returns last (right even if it trapped), then the
-    /// test of the status it returns first.
-    fn finish_call(&mut self, call: ir::Inst) {
+    /// test of the status it returns first. The results are of type `type_index`'s.
+    fn finish_call(&mut self, call: ir::Inst, type_index: u32) {
         let mut results = self.b.inst_results(call).to_vec();
         let status = results.remove(0);
         if self.fuel.is_some() {
@@ -87,6 +87,8 @@ impl Translator<'_, '_> {
         }
         self.check_status(status);
         self.reload_defs_after_call();
+        let info = self.env.info;
+        self.declare_roots(&results, info.signature(type_index).results());
         self.stack.extend(results);
     }
 
@@ -217,7 +219,7 @@ impl Translator<'_, '_> {
         match kind {
             CallKind::Normal => {
                 let call = self.b.ins().call(fr, &args);
-                self.finish_call(call);
+                self.finish_call(call, type_index);
             }
             CallKind::Tail => {
                 self.b.ins().return_call(fr, &args);
@@ -257,7 +259,7 @@ impl Translator<'_, '_> {
         match kind {
             CallKind::Normal => {
                 let call = self.b.ins().call_indirect(sig, code, &args);
-                self.finish_call(call);
+                self.finish_call(call, type_index);
             }
             CallKind::Tail => {
                 self.b.ins().return_call_indirect(sig, code, &args);

@@ -6,30 +6,32 @@
 //! in that dead code are only counted (`unreachable_depth`), so that their `else` and
 //! `end` are not taken for the live frame's.
 
-use cranelift_codegen::ir::{self, InstBuilder, JumpTableData, Type, Value};
+use cranelift_codegen::ir::{self, InstBuilder, JumpTableData, Value};
 use wasmparser::{BlockType, BrTable};
 
-use super::{Frame, FrameKind, STATUS, Translator, block_args, clif_type, wp_type};
+use super::{Frame, FrameKind, STATUS, Translator, block_args, clif_type, wasm_type};
 use crate::error::{Result, TrapKind};
+use crate::values::ValType;
 
 impl Translator<'_, '_> {
-    fn block_sig(&self, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
+    fn block_sig(&self, ty: BlockType) -> Result<(Vec<ValType>, Vec<ValType>)> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![wp_type(t, &self.env.info.types)?]),
+            BlockType::Type(t) => (vec![], vec![wasm_type(t, &self.env.info.types)?]),
             BlockType::FuncType(i) => {
                 let ft = &self.env.info.signature(i);
-                let p = ft.params().iter().map(|t| clif_type(*t)).collect();
-                let r = ft.results().iter().map(|t| clif_type(*t)).collect();
-                (p, r)
+                (ft.params().to_vec(), ft.results().to_vec())
             }
         })
     }
 
-    fn new_block_with(&mut self, tys: &[Type]) -> ir::Block {
+    /// A block with parameters of `tys`, those that are GC references declared as such
+    /// (`gc_roots.rs`).
+    fn new_block_with(&mut self, tys: &[ValType]) -> ir::Block {
         let block = self.b.create_block();
         for t in tys {
-            self.b.append_block_param(block, *t);
+            let v = self.b.append_block_param(block, clif_type(*t));
+            self.declare_roots(&[v], &[*t]);
         }
         block
     }
@@ -73,6 +75,15 @@ impl Translator<'_, '_> {
         let (a, b, c) = self.pop3();
         let v = self.b.ins().select(c, a, b);
         self.push(v);
+        Ok(())
+    }
+
+    /// `select` with a type, which may be a reference type.
+    pub(super) fn typed_select(&mut self, ty: wasmparser::ValType) -> Result<()> {
+        self.select()?;
+        let ty = wasm_type(ty, &self.env.info.types)?;
+        let v = *self.stack.last().expect("just pushed");
+        self.declare_roots(&[v], &[ty]);
         Ok(())
     }
 

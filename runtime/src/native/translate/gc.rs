@@ -16,7 +16,7 @@ use cranelift_codegen::ir::{InstBuilder, Value, types};
 use super::{Translator, block_args};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
-use crate::values::{HeapType, RefType, SubType};
+use crate::values::{HeapType, RefType, SubType, ValType};
 
 use types::{I8, I32, I64};
 
@@ -53,6 +53,7 @@ impl Translator<'_, '_> {
         let shifted = self.b.ins().ishl_imm_u(v, 1);
         let tagged = self.b.ins().bor_imm_u(shifted, 1);
         let raw = self.b.ins().uextend(I64, tagged);
+        self.declare_roots(&[raw], &[ValType::Ref(RefType::non_null(HeapType::I31))]);
         self.push(raw);
         Ok(())
     }

@@ -31,6 +31,7 @@ mod exceptions;
 mod func_refs;
 mod gc;
 mod gc_objects;
+mod gc_roots;
 pub(crate) use exceptions::CATCH_ALL;
 mod memory;
 mod metering;
@@ -105,11 +106,9 @@ pub(crate) struct Env<'a> {
     pub options: CodeOptions,
 }
 
-fn wp_type(t: wasmparser::ValType, types: &[SubType]) -> Result<Type> {
-    match ValType::from_wasmparser_of(t, types) {
-        Some(v) => Ok(clif_type(v)),
-        None => Err(unsupported("a reference type the front end refuses")),
-    }
+fn wasm_type(t: wasmparser::ValType, types: &[SubType]) -> Result<ValType> {
+    ValType::from_wasmparser_of(t, types)
+        .ok_or_else(|| unsupported("a reference type the front end refuses"))
 }
 
 pub(crate) fn unsupported(what: &str) -> Error {
@@ -318,16 +317,23 @@ pub(crate) fn translate_function(
     let mut locals = Vec::new();
     for (i, p) in ty.params().iter().enumerate() {
         let var = b.declare_var(clif_type(*p));
+        if gc_roots::is_gc_root(*p) {
+            b.declare_var_needs_stack_map(var);
+        }
         b.def_var(var, params[first_param + i]);
         locals.push(var);
     }
     let mut reader = body.get_locals_reader().map_err(wp_error)?;
     for _ in 0..reader.get_count() {
         let (count, t) = reader.read().map_err(wp_error)?;
-        let t = wp_type(t, &info.types)?;
+        let wasm_type = wasm_type(t, &info.types)?;
+        let t = clif_type(wasm_type);
         let zero = zero_value(&mut b, t);
         for _ in 0..count {
             let var = b.declare_var(t);
+            if gc_roots::is_gc_root(wasm_type) {
+                b.declare_var_needs_stack_map(var);
+            }
             b.def_var(var, zero);
             locals.push(var);
         }

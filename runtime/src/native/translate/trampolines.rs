@@ -122,7 +122,9 @@ pub(crate) fn build_host_adapter(
         store_raw(&mut b, *v, buf, i);
     }
     let host_call = import_libcall(b.func, Libcall::HostCall, env.call_conv);
-    b.ins().call(host_call, &[caller, func_index, buf]);
+    // Its own frame pointer: the start of a walk of the Wasm frames below it.
+    let fp = b.ins().get_frame_pointer(I64);
+    b.ins().call(host_call, &[caller, func_index, buf, fp]);
     let rt = b.ins().load(I64, trusted(), caller, VM_RUNTIME);
     let status = b.ins().load(STATUS, trusted(), rt, RT_TRAP);
     let mut results = vec![status];

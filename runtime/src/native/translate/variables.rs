@@ -11,6 +11,7 @@ use super::{Translator, clif_type, defs, global_flags, readonly, trusted};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{DEF_BASE, DEF_LENGTH, VM_FUNC_INDICES, VM_GLOBALS, VM_TABLES};
+use crate::values::ValType;
 
 use types::{F32, F64, I32, I64};
 
@@ -104,9 +105,11 @@ impl Translator<'_, '_> {
     }
 
     pub(super) fn global_get(&mut self, global_index: u32) -> Result<()> {
-        let ty = clif_type(self.env.info.globals[global_index as usize].content);
+        let content = self.env.info.globals[global_index as usize].content;
+        let ty = clif_type(content);
         let cell = self.global_cell(global_index);
         let v = self.b.ins().load(ty, global_flags(ty), cell, 0);
+        self.declare_roots(&[v], &[content]);
         self.push(v);
         Ok(())
     }
@@ -160,6 +163,8 @@ impl Translator<'_, '_> {
         let i = self.pop();
         let p = self.table_elem(table, i, TrapKind::TableOutOfBounds);
         let v = self.b.ins().load(I64, trusted(), p, 0);
+        let element = self.env.info.tables[table as usize].element;
+        self.declare_roots(&[v], &[ValType::Ref(element)]);
         self.push(v);
         Ok(())
     }

@@ -132,7 +132,7 @@ impl<'op> VisitOperator<'op> for Translator<'_, '_> {
         visit_return => return_from_function();
         visit_drop => drop_operand();
         visit_select => select();
-        visit_typed_select(_ty: ValType) => select();
+        visit_typed_select(ty: ValType) => typed_select(ty);
         visit_typed_select_multi(_tys: Vec<ValType>) => refuse("select with several results");
 
         // Calls (calls.rs).
