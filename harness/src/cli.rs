@@ -95,7 +95,7 @@ impl From<OptLevelArg> for runtime::OptLevel {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run spec suites (default: 1.0, 2.0 and regressions).
+    /// Run spec suites (default: 1.0, 2.0, 3.0 and regressions).
     Spec {
         /// Comma-separated suites: 1.0, 2.0, 3.0, regressions, or proposal folder names
         /// (simd, memory64, gc, ...).

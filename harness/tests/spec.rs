@@ -106,15 +106,8 @@ fn regressions_native() {
     regressions(Strategy::Native);
 }
 
-/// The one reason a 3.0 assertion may be skipped for, on the native engine only:
-/// garbage collection's objects, which it does not run yet (the runtime adds which GC
-/// type or instruction in parentheses).
-const GC_SKIP: &str = "garbage collection is not supported yet";
-
-/// The Wasm 3.0 suite on both engines: no assertion fails, the interpreter skips none,
-/// and the native engine only those that need GC objects. It must not
-/// crash the process, and where both engines ran the same assertions (the same skips in a
-/// file), they agree.
+/// The Wasm 3.0 suite on both engines, garbage collection included: no assertion fails
+/// and none is skipped, nothing crashes the process, and the engines agree file by file.
 #[test]
 fn spec_3_0_runs_cleanly_and_the_engines_agree() {
     let interp = run("3.0", Strategy::Interpreter);
@@ -129,12 +122,10 @@ fn spec_3_0_runs_cleanly_and_the_engines_agree() {
                 ));
             }
             for (why, n) in &f.result.skip_reasons {
-                if report.engine == interp.engine || !why.starts_with(GC_SKIP) {
-                    problems.push(format!(
-                        "{} {}: {n} assertions skipped: {why}",
-                        report.engine, f.path
-                    ));
-                }
+                problems.push(format!(
+                    "{} {}: {n} assertions skipped: {why}",
+                    report.engine, f.path
+                ));
             }
         }
     }

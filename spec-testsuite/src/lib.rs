@@ -108,9 +108,10 @@ impl Suite {
         Some(suite)
     }
 
-    /// What `harness spec` runs with no `--suite`: 1.0, 2.0 and our regressions.
+    /// What `harness spec` runs with no `--suite`: 1.0, 2.0, 3.0 (the current standard,
+    /// garbage collection included) and our regressions.
     pub fn defaults() -> Vec<Suite> {
-        ["1.0", "2.0", "regressions"]
+        ["1.0", "2.0", "3.0", "regressions"]
             .iter()
             .filter_map(|n| Suite::by_name(n))
             .collect()

@@ -474,15 +474,19 @@ unsafe extern "C" fn gc_object_op(
 ) {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
-    caller.run((), |s, i, _| {
+    caller.run((), |s, i, rt| {
         // SAFETY: compiled code passes a buffer of `cells` cells, at least one (this
         // function's contract), which nothing else touches during the call.
         let cells = unsafe { std::slice::from_raw_parts_mut(buf, cells.max(1) as usize) };
         let op = ObjectOp::from_code(code)
             .ok_or_else(|| Fail::Error(Error::Usage(format!("no GC operator {code}"))))?;
+        // The operands (in `buf`, on the stack too) and every native frame.
+        let roots = |f: &mut dyn FnMut(u64)| {
+            // SAFETY: `rt` is the runtime of the entry running this libcall.
+            unsafe { super::stack_roots::scan_machine_stack(rt, f) }
+        };
         let mut operands = CellOperands { cells, at: 0 };
-        // No collection from native frames yet (`Backend::scans_gc_roots`).
-        let result = s.gc_object_op(i, op, imm, extra, &mut operands, None)?;
+        let result = s.gc_object_op(i, op, imm, extra, &mut operands, Some(&roots))?;
         if let Some(value) = result {
             cells[0] = value;
         }

@@ -311,6 +311,12 @@ impl Backend for NativeBackend {
         entry::invoke(store, func, args, results, self.options)
     }
 
+    /// Native frames are scanned conservatively at a collection, their references
+    /// spilled to the stack by their stack maps (`stack_roots::scan_machine_stack`).
+    fn scans_gc_roots(&self) -> bool {
+        true
+    }
+
     fn signal_traps(&self) -> bool {
         self.options.signal_traps
     }

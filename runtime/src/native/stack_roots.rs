@@ -131,3 +131,31 @@ impl<'a> ModuleFinder<'a> {
         found(&module)
     }
 }
+
+/// Calls `root` with every aligned word of this thread's stack from the caller's stack
+/// pointer up to the outermost entry into `rt`'s compiled code: a conservative scan of
+/// every native frame of the running call, Wasm and Rust alike. Compiled code spills
+/// each `any`/`extern` value live across a call to a stack slot (`translate/gc_roots.rs`),
+/// so at a libcall every reference of the suspended Wasm frames is in this range; the
+/// other words are ignored by the non-moving collector unless they happen to equal an
+/// object's offset, which then lives one collection longer (RATIONALE.md, "Step 4b").
+///
+/// # Safety
+///
+/// `rt` is the runtime of the entry running this call on this thread (a libcall's).
+pub(crate) unsafe fn scan_machine_stack(
+    rt: *const super::vmctx::VMRuntime,
+    root: &mut dyn FnMut(u64),
+) {
+    // SAFETY: the runtime is live and this thread's during the call (the contract).
+    let top = unsafe { (*rt).entry_sp };
+    let mut at = crate::store::stack_pointer().next_multiple_of(WORD);
+    while at + WORD <= top {
+        // SAFETY: `[stack_pointer(), entry_sp)` is this thread's stack, in use by the
+        // frames between the entry and this function (all still live: the entry set
+        // `entry_sp` and has not returned), so every aligned word in it is mapped and
+        // readable; the read is volatile, as the words belong to other frames.
+        root(unsafe { std::ptr::read_volatile(at as *const u64) });
+        at += WORD;
+    }
+}

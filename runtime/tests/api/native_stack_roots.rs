@@ -60,13 +60,14 @@ fn host(n: u32) -> Value {
 /// `v << 1 | 1`, host reference `n` is `n << 2 | 2`, in `anyref` and `externref` alike).
 fn raw(v: &Value) -> u64 {
     let any = match v {
-        Value::AnyRef(Some(r)) => *r,
+        Value::AnyRef(Some(r)) => r.clone(),
         Value::ExternRef(Some(r)) => r.to_any(),
         other => panic!("not a non-null any/extern reference: {other:?}"),
     };
     match any {
         AnyRef::I31(v) => u64::from(v.get_u()) << 1 | 1,
         AnyRef::Host(n) => u64::from(n) << 2 | 2,
+        object => panic!("these tests make no objects: {object:?}"),
     }
 }
 
@@ -187,7 +188,7 @@ fn one_frame_locals_and_operands(setup: Setup) {
     call(&store, &instance, "set_global", &[host(40)]);
     call(&store, &instance, "set_table", &[i31(-5)]);
     let (a, b) = (host(1), i31(2));
-    let results = call(&store, &instance, "one", &[a, b]);
+    let results = call(&store, &instance, "one", &[a.clone(), b.clone()]);
     let expected = [i31(11), host(40), i31(-5), a, b, i31(7)];
     assert_eq!(results, expected);
     let walks = take(&found);
@@ -226,13 +227,16 @@ fn nested_wasm_frames(setup: Setup) {
     let instance = instantiate(&store, &module_wat(NESTED_FRAMES));
     call(&store, &instance, "set_global", &[host(50)]);
     let q = i31(60);
-    let results = call(&store, &instance, "nested", &[q]);
-    assert_eq!(results, [i31(21), i31(22), host(50), host(50), i31(23), q]);
+    let results = call(&store, &instance, "nested", std::slice::from_ref(&q));
+    assert_eq!(
+        results,
+        [i31(21), i31(22), host(50), host(50), i31(23), q.clone()]
+    );
     let walks = take(&found);
     assert_eq!(walks.len(), 2);
     // At the innermost call: $inner's x and y, $middle's block result and p (the
     // argument it passed on is not live in it), "nested"'s q.
-    let at_inner = [i31(22), host(50), i31(21), host(50), q];
+    let at_inner = [i31(22), host(50), i31(21), host(50), q.clone()];
     assert_eq!(walks[0].0, 2);
     assert_eq!(
         sorted(walks[0].1.clone()),
@@ -275,7 +279,7 @@ fn wasm_host_wasm_host(setup: Setup) {
     let instance = instantiate(&store, &module_wat(REENTERED));
     call(&store, &instance, "set_global", &[host(70)]);
     let e = host(80);
-    let results = call(&store, &instance, "outer", &[e]);
+    let results = call(&store, &instance, "outer", std::slice::from_ref(&e));
     // The table's second element is the global's host reference, as an `anyref`.
     let results: Vec<u64> = results.iter().map(raw).collect();
     assert_eq!(
@@ -347,8 +351,8 @@ fn loops_and_caught_exceptions(setup: Setup) {
     let (store, found, _cache) = store_with_walker(setup);
     let instance = instantiate(&store, &module_wat(CONTROL));
     let x = i31(40);
-    let results = call(&store, &instance, "control", &[x]);
-    assert_eq!(results, [i31(41), i31(42), x]);
+    let results = call(&store, &instance, "control", std::slice::from_ref(&x));
+    assert_eq!(results, [i31(41), i31(42), x.clone()]);
     let walks = take(&found);
     assert_eq!(walks.len(), 2);
     assert_eq!(walks[0].0, 10);
@@ -357,7 +361,7 @@ fn loops_and_caught_exceptions(setup: Setup) {
         sorted(vec![raw(&i31(41)), raw(&x)])
     );
     assert_eq!(walks[1].0, 11);
-    let at_11 = [i31(41), i31(42), x].iter().map(raw).collect();
+    let at_11 = [i31(41), i31(42), x.clone()].iter().map(raw).collect();
     assert_eq!(sorted(walks[1].1.clone()), sorted(at_11));
     for (c, l) in [(1, 51), (0, 52)] {
         assert_eq!(
@@ -366,7 +370,10 @@ fn loops_and_caught_exceptions(setup: Setup) {
         );
         assert_eq!(take(&found), [(12, vec![raw(&i31(l))])]);
     }
-    assert_eq!(call(&store, &instance, "tail", &[x]), [x]);
+    assert_eq!(
+        call(&store, &instance, "tail", std::slice::from_ref(&x)),
+        std::slice::from_ref(&x)
+    );
     assert_eq!(take(&found), [(13, vec![raw(&x)])]);
 }
 

@@ -19,7 +19,7 @@ use crate::error::{Error, Result, TrapKind};
 use crate::interp::bytecode::Instr;
 use crate::interp::gc::{CastHeap, GcOp};
 use crate::store::StoreData;
-use crate::store::gc::{ObjectLayout, ObjectOp, Operands};
+use crate::store::gc::{EngineRoots, ObjectLayout, ObjectOp, Operands};
 use crate::values::{AnyRef, I31, RawValue};
 
 /// A slot or `Extra` out of place: only a translator bug makes one.
@@ -162,7 +162,9 @@ pub(super) fn exec_at(
                 frame: &frame,
                 slot: src,
             };
-            let roots = Some(&*frame.cells);
+            let cells = &*frame.cells;
+            let roots = |f: &mut dyn FnMut(u64)| cells.iter().for_each(|&w| f(w));
+            let roots = Some(&roots as EngineRoots<'_>);
             let result =
                 store.gc_object_op(ctx.instance, op, type_index, extra, &mut operands, roots)?;
             if let Some(value) = result {

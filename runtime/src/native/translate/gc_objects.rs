@@ -9,15 +9,40 @@
 use cranelift_codegen::ir::{InstBuilder, StackSlotData, StackSlotKind, Type, types};
 
 use super::Translator;
+use super::gc_roots::is_gc_root;
 use super::trampolines::{load_raw, store_raw};
 use crate::error::Result;
 use crate::native::abi::clif_type;
 use crate::native::libcalls::Libcall;
 use crate::store::gc::ObjectOp;
 use crate::store::gc::layout::{Access, array_element, struct_field, struct_field_count};
+use crate::values::StorageType;
 
 /// Bytes of a raw cell of the buffer.
 const CELL: u32 = 16;
+
+/// An operator's result: its Cranelift type, and whether it is a reference a
+/// collection must find (a new object, or an `any`/`extern` field or element).
+#[derive(Clone, Copy)]
+struct ObjectResult {
+    ty: Type,
+    root: bool,
+}
+
+/// A new object.
+const OBJECT: Option<ObjectResult> = Some(ObjectResult {
+    ty: types::I64,
+    root: true,
+});
+
+/// The result of reading a field or element of `storage`.
+fn read_result(storage: StorageType) -> Option<ObjectResult> {
+    let t = storage.unpacked();
+    Some(ObjectResult {
+        ty: clif_type(t),
+        root: is_gc_root(t),
+    })
+}
 
 impl Translator<'_, '_> {
     /// Runs `op` with immediate `imm` and `extra` on its operands from the stack
@@ -26,7 +51,7 @@ impl Translator<'_, '_> {
         &mut self,
         op: ObjectOp,
         (imm, extra, fields): (u32, u32, u32),
-        result: Option<Type>,
+        result: Option<ObjectResult>,
     ) -> Result<()> {
         let n = op.operands(fields, extra) as usize;
         let operands = self.stack.split_off(self.stack.len() - n);
@@ -47,8 +72,12 @@ impl Translator<'_, '_> {
             &[vmctx, args[0], args[1], args[2], buf, args[3]],
         );
         self.check_trap();
-        if let Some(ty) = result {
+        if let Some(ObjectResult { ty, root }) = result {
             let v = load_raw(&mut self.b, ty, buf, 0);
+            if root {
+                // A reference a later collection must find (`gc_roots.rs`).
+                self.b.declare_value_needs_stack_map(v);
+            }
             self.push(v);
         }
         Ok(())
@@ -60,13 +89,13 @@ impl Translator<'_, '_> {
             true => ObjectOp::StructNewDefault,
             false => ObjectOp::StructNew,
         };
-        self.object_op(op, (type_index, 0, fields), Some(types::I64))
+        self.object_op(op, (type_index, 0, fields), OBJECT)
     }
 
     pub(super) fn struct_get(&mut self, type_index: u32, field: u32, signed: bool) -> Result<()> {
         let (offset, storage) = struct_field(&self.env.info.types, type_index, field);
         let op = ObjectOp::StructGet(Access::of(storage, signed));
-        self.object_op(op, (offset, 0, 0), Some(clif_type(storage.unpacked())))
+        self.object_op(op, (offset, 0, 0), read_result(storage))
     }
 
     pub(super) fn struct_set(&mut self, type_index: u32, field: u32) -> Result<()> {
@@ -84,14 +113,17 @@ impl Translator<'_, '_> {
 
     /// `array.new*`: `op`, with `array.new_fixed`'s count or the segment in `extra`.
     pub(super) fn array_new(&mut self, type_index: u32, op: ObjectOp, extra: u32) -> Result<()> {
-        self.object_op(op, (type_index, extra, 0), Some(types::I64))
+        self.object_op(op, (type_index, extra, 0), OBJECT)
     }
 
     pub(super) fn array_get(&mut self, type_index: u32, signed: bool) -> Result<()> {
         let storage = array_element(&self.env.info.types, type_index);
         let access = self.array_access(type_index, signed);
-        let ty = clif_type(storage.unpacked());
-        self.object_op(ObjectOp::ArrayGet(access), (type_index, 0, 0), Some(ty))
+        self.object_op(
+            ObjectOp::ArrayGet(access),
+            (type_index, 0, 0),
+            read_result(storage),
+        )
     }
 
     /// `array.set`, `array.fill`, `array.copy` (of the destination's type) and
@@ -107,7 +139,11 @@ impl Translator<'_, '_> {
     }
 
     pub(super) fn array_len(&mut self) -> Result<()> {
-        self.object_op(ObjectOp::ArrayLen, (0, 0, 0), Some(types::I32))
+        let len = ObjectResult {
+            ty: types::I32,
+            root: false,
+        };
+        self.object_op(ObjectOp::ArrayLen, (0, 0, 0), Some(len))
     }
 
     pub(super) fn array_init_elem(&mut self, type_index: u32, elem: u32) -> Result<()> {

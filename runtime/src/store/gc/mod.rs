@@ -16,4 +16,4 @@ mod tests;
 pub(crate) use heap::Layouts;
 pub(crate) use layout::ObjectLayout;
 pub(crate) use ops::{ObjectOp, Operands};
-pub(crate) use state::GcState;
+pub(crate) use state::{EngineRoots, GcState};

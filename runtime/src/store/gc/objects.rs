@@ -4,6 +4,7 @@
 //! Spec: <https://webassembly.github.io/spec/core/exec/instructions.html#aggregate-instructions>.
 
 use super::layout::{Access, HEADER_BYTES, ObjectLayout};
+use super::state::EngineRoots;
 use crate::error::{Error, Result, TrapKind};
 use crate::store::StoreData;
 use crate::values::RawValue;
@@ -23,7 +24,7 @@ impl StoreData {
         &mut self,
         type_id: u32,
         fields: &[RawValue],
-        stack: Option<&[u64]>,
+        stack: Option<EngineRoots<'_>>,
     ) -> Result<u32> {
         let object = self.gc_alloc(type_id, 0, stack)?;
         if fields.is_empty() {
@@ -48,7 +49,7 @@ impl StoreData {
         type_id: u32,
         len: u32,
         fill: RawValue,
-        stack: Option<&[u64]>,
+        stack: Option<EngineRoots<'_>>,
     ) -> Result<u32> {
         let object = self.gc_alloc(type_id, len, stack)?;
         if fill != 0 {
@@ -63,7 +64,7 @@ impl StoreData {
         &mut self,
         type_id: u32,
         elements: &[RawValue],
-        stack: Option<&[u64]>,
+        stack: Option<EngineRoots<'_>>,
     ) -> Result<u32> {
         let len = u32::try_from(elements.len()).map_err(|_| TrapKind::GcHeapExhausted)?;
         let object = self.gc_alloc(type_id, len, stack)?;

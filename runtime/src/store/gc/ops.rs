@@ -8,6 +8,7 @@
 
 use super::layout::{Access, ObjectLayout};
 use super::objects::element_at;
+use super::state::EngineRoots;
 use crate::error::{Error, Result, TrapKind};
 use crate::store::StoreData;
 use crate::values::RawValue;
@@ -168,7 +169,7 @@ impl StoreData {
         imm: u32,
         extra: u32,
         operands: &mut impl Operands,
-        roots: Option<&[u64]>,
+        roots: Option<EngineRoots<'_>>,
     ) -> Result<Option<RawValue>> {
         let type_id = |d: &StoreData| d.instances[inst as usize].type_ids[imm as usize];
         let result: RawValue = match op {

@@ -26,6 +26,10 @@ use crate::store::StoreData;
 use crate::values::roots::SharedRoots;
 use crate::values::{AnyRef, ArrayRef, StructRef};
 
+/// The roots an engine holds outside the store, given to `f` word by word; asked for
+/// only when a collection runs.
+pub(crate) type EngineRoots<'a> = &'a dyn Fn(&mut dyn FnMut(u64));
+
 /// The most bytes a store's GC heap may take: what 32-bit offsets reach.
 const HEAP_LIMIT: u64 = 1 << 32;
 
@@ -78,7 +82,7 @@ impl StoreData {
         &mut self,
         type_id: u32,
         len: u32,
-        stack: Option<&[u64]>,
+        stack: Option<EngineRoots<'_>>,
     ) -> Result<u32> {
         let layout = (self.types.def(type_id).layout.as_ref())
             .ok_or_else(|| Error::Usage(format!("type {type_id} has no objects")))?;
@@ -87,18 +91,21 @@ impl StoreData {
             let heap = GcHeap::new(HEAP_LIMIT, false).map_err(Error::Usage)?;
             self.gc.heap = Some(heap);
         }
-        // The native engine's frames cannot be scanned yet (module docs).
-        let may_collect = stack.is_some() && self.backend.scans_gc_roots();
+        let stack = stack.filter(|_| self.backend.scans_gc_roots());
         let due = self.gc.heap.as_ref().is_some_and(|h| h.should_collect());
-        if may_collect && due {
-            self.gc_collect(stack.unwrap_or_default())?;
+        if let Some(stack) = stack
+            && due
+        {
+            self.gc_collect(stack)?;
         }
         let heap = self.gc.heap.as_mut().expect("made above");
         if let Some(offset) = heap.alloc(type_id, len, size) {
             return Ok(offset);
         }
-        if may_collect && !due {
-            self.gc_collect(stack.unwrap_or_default())?;
+        if let Some(stack) = stack
+            && !due
+        {
+            self.gc_collect(stack)?;
             let heap = self.gc.heap.as_mut().expect("made above");
             if let Some(offset) = heap.alloc(type_id, len, size) {
                 return Ok(offset);
@@ -108,8 +115,10 @@ impl StoreData {
     }
 
     /// Collects the heap from every root: the store's places, the handles, the
-    /// suspended activations and `stack`.
-    fn gc_collect(&mut self, stack: &[u64]) -> Result<()> {
+    /// suspended activations and the engine's `stack`.
+    fn gc_collect(&mut self, stack: EngineRoots<'_>) -> Result<()> {
+        let mut engine_roots = Vec::new();
+        stack(&mut |w| engine_roots.push(w));
         let StoreData {
             gc,
             types,
@@ -132,7 +141,7 @@ impl StoreData {
             .flat_map(|e| e.payload.iter().flat_map(|&v| [v as u64, (v >> 64) as u64]));
         let all = (roots.offsets())
             .chain(gc.suspended.iter().copied())
-            .chain(stack.iter().copied())
+            .chain(engine_roots)
             .chain(globals)
             .chain(tables)
             .chain(elems)
