@@ -224,3 +224,11 @@ pub fn call_back_host(store: &Store) {
         .instantiate(store)
         .unwrap();
 }
+
+/// The i32 results of a call that must succeed with only i32 results.
+pub fn i32s(r: runtime::Result<Vec<Value>>) -> Vec<i32> {
+    r.unwrap()
+        .iter()
+        .map(|v| v.i32().expect("an i32"))
+        .collect()
+}

@@ -6,7 +6,7 @@ use runtime::{
     Value,
 };
 
-use crate::common::{call, engine3, isolated, setup3, test_path, trap_kind};
+use crate::common::{call, engine3, i32s, isolated, setup3, test_path, trap_kind};
 
 on_both_engines!(
     struct_fields_keep_their_types_and_packing,
@@ -19,13 +19,6 @@ on_both_engines!(
     handles_root_their_objects,
     objects_held_across_host_calls_survive,
 );
-
-fn i32s(r: runtime::Result<Vec<Value>>) -> Vec<i32> {
-    r.unwrap()
-        .iter()
-        .map(|v| v.i32().expect("an i32"))
-        .collect()
-}
 
 fn struct_fields_keep_their_types_and_packing(strategy: Strategy) {
     let (store, instance) = setup3(

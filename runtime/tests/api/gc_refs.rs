@@ -7,7 +7,7 @@ use runtime::{
     AnyRef, Config, Error, ExternRef, I31, Module, Store, Strategy, TrapKind, Value, WasmFeatures,
 };
 
-use crate::common::{call, engine_with, engine3, instantiate, setup3, trap_kind};
+use crate::common::{call, engine_with, engine3, i32s, instantiate, setup3, trap_kind};
 
 on_both_engines!(
     i31_wraps_to_31_bits_and_extends_both_ways,
@@ -32,13 +32,6 @@ fn i31(v: i32) -> Value {
 
 fn host(n: u32) -> Value {
     Value::ExternRef(Some(ExternRef::host(n)))
-}
-
-fn i32s(r: runtime::Result<Vec<Value>>) -> Vec<i32> {
-    r.unwrap()
-        .iter()
-        .map(|v| v.i32().expect("an i32"))
-        .collect()
 }
 
 fn i31_wraps_to_31_bits_and_extends_both_ways(strategy: Strategy) {

@@ -121,7 +121,7 @@ impl Translator<'_, '_> {
         let nullable = self.b.ins().iconst(I8, i64::from(ty.nullable));
         let object = match ty.heap {
             HeapType::Concrete(type_index) => {
-                return self.func_ref_admitted(raw, nullable, type_index);
+                return self.asked(raw, nullable, Libcall::FuncRefHasType, &[type_index]);
             }
             HeapType::Struct => Some((0, 0)),
             HeapType::Array => Some((1, 0)),
@@ -129,7 +129,7 @@ impl Translator<'_, '_> {
             _ => None,
         };
         if let Some((kind, type_index)) = object {
-            return self.object_admitted(raw, nullable, kind, type_index);
+            return self.asked(raw, nullable, Libcall::GcRefTest, &[kind, type_index]);
         }
         let non_null = match ty.heap {
             HeapType::Any | HeapType::Extern | HeapType::Func | HeapType::Exn => {
@@ -163,16 +163,11 @@ impl Translator<'_, '_> {
         self.b.ins().icmp_imm_u(IntCC::NotEqual, tag, 0)
     }
 
-    /// Whether reference `raw` is an object of a struct (`kind` 0) or array (1) type,
-    /// or of concrete type `type_index` (2): `nullable` for null, else the `gc_ref_test`
-    /// libcall's answer (which reads the object's header).
-    fn object_admitted(
-        &mut self,
-        raw: Value,
-        nullable: Value,
-        kind: u32,
-        type_index: u32,
-    ) -> Value {
+    /// A cast's test that needs the runtime: `nullable` for a null `raw`, else the answer
+    /// (0 or 1) of `libcall`, called with the vmctx, `raw` and the constants `args`:
+    /// `func_ref_has_type` (is the function's type a subtype of the target?) or
+    /// `gc_ref_test` (is the object of the kind or type?, read from its header).
+    fn asked(&mut self, raw: Value, nullable: Value, libcall: Libcall, args: &[u32]) -> Value {
         let ask = self.b.create_block();
         let done = self.b.create_block();
         let admitted = self.b.append_block_param(done, I8);
@@ -180,29 +175,9 @@ impl Translator<'_, '_> {
             .ins()
             .brif(raw, ask, &[], done, &block_args(&[nullable]));
         self.enter(ask);
-        let vmctx = self.vmctx;
-        let kind = self.b.ins().iconst(I32, i64::from(kind));
-        let ty = self.b.ins().iconst(I32, i64::from(type_index));
-        let answer = self.libcall(Libcall::GcRefTest, &[vmctx, raw, kind, ty])[0];
-        let answer = self.b.ins().ireduce(I8, answer);
-        self.b.ins().jump(done, &block_args(&[answer]));
-        self.enter(done);
-        admitted
-    }
-
-    /// Whether function reference `raw` is of concrete type `type_index`: `nullable` for
-    /// null, else the libcall's answer.
-    fn func_ref_admitted(&mut self, raw: Value, nullable: Value, type_index: u32) -> Value {
-        let ask = self.b.create_block();
-        let done = self.b.create_block();
-        let admitted = self.b.append_block_param(done, I8);
-        self.b
-            .ins()
-            .brif(raw, ask, &[], done, &block_args(&[nullable]));
-        self.enter(ask);
-        let vmctx = self.vmctx;
-        let ty = self.b.ins().iconst(I32, i64::from(type_index));
-        let answer = self.libcall(Libcall::FuncRefHasType, &[vmctx, raw, ty])[0];
+        let mut call_args = vec![self.vmctx, raw];
+        call_args.extend(args.iter().map(|a| self.b.ins().iconst(I32, i64::from(*a))));
+        let answer = self.libcall(libcall, &call_args)[0];
         let answer = self.b.ins().ireduce(I8, answer);
         self.b.ins().jump(done, &block_args(&[answer]));
         self.enter(done);
