@@ -136,5 +136,28 @@ fn main() {
         g.finish();
     }
 
+    {
+        // The GC workloads, on the engines that run Wasm GC (`benches::gc_runners`),
+        // each checked against its reference result first.
+        let mut g = c.benchmark_group("gc");
+        g.sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(100))
+            .measurement_time(Duration::from_secs(3));
+        for w in &benches::gc_workloads().expect("loading the GC workloads") {
+            let n = if smoke { w.test_n } else { w.bench_n };
+            for r in &benches::gc_runners() {
+                let (rn, want) = w.reference.expect("GC workloads have references");
+                let got = benches::run_once(&**r, w, rn).unwrap();
+                check(&**r, w, got, want, rn);
+                let mut inst = r.compile(&w.wasm).unwrap().instantiate().unwrap();
+                g.bench_function(BenchmarkId::new(w.name, r.name()), |b| {
+                    b.iter(|| inst.run(black_box(n)).unwrap())
+                });
+            }
+        }
+        g.finish();
+    }
+
     c.final_summary();
 }

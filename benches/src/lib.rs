@@ -72,6 +72,33 @@ pub const NAMES: &[&str] = &[
     "simd",
 ];
 
+/// The GC workloads (issue 15), run by the `gc` group with [`gc_runners`]: apart from the
+/// others, as they need Wasm 3.0's GC, which not every peer has (wasmi has none).
+pub fn gc_workloads() -> Result<Vec<Workload>> {
+    let wat = include_str!("../kernels/gc_trees.wat");
+    Ok(vec![Workload {
+        name: "gc_trees",
+        wasm: wat::parse_str(wat).context("parsing gc_trees.wat")?,
+        // n: trees of 511 nodes built and dropped
+        bench_n: 2_000,
+        test_n: 20,
+        reference: Some((20, 20 * 511 + 8191)),
+    }])
+}
+
+/// The engines of the `gc` group: ours with Wasm 3.0 on, and wasmtime (Cranelift, its
+/// default collector) with GC on when built with `peers`.
+pub fn gc_runners() -> Vec<Box<dyn Runner>> {
+    #[allow(unused_mut)]
+    let mut v: Vec<Box<dyn Runner>> = vec![
+        Box::new(Ours::gc(runtime::Strategy::Interpreter)),
+        Box::new(Ours::gc(runtime::Strategy::Native)),
+    ];
+    #[cfg(feature = "peers")]
+    v.push(Box::new(peers::WasmtimeGc));
+    v
+}
+
 /// Every workload, with its module bytes ready (kernels converted from WAT).
 pub fn workloads() -> Result<Vec<Workload>> {
     #[allow(clippy::type_complexity)]
@@ -161,7 +188,11 @@ pub fn runners() -> Vec<Box<dyn Runner>> {
     ];
     for strategy in [runtime::Strategy::Interpreter, runtime::Strategy::Native] {
         for metering in [Metering::Fuel, Metering::Interruptible] {
-            v.push(Box::new(Ours { strategy, metering }));
+            v.push(Box::new(Ours {
+                strategy,
+                metering,
+                gc: false,
+            }));
         }
     }
     #[cfg(feature = "peers")]
@@ -222,6 +253,8 @@ pub fn check_agree(runners: &[Box<dyn Runner>], w: &Workload, n: i32) -> Result<
 pub struct Ours {
     pub strategy: runtime::Strategy,
     pub metering: Metering,
+    /// Wasm 3.0 (GC included) on, for the GC workloads; Wasm 2.0 otherwise, the default.
+    pub gc: bool,
 }
 
 /// What an engine checks as it runs, besides the Wasm semantics: the metered variants
@@ -242,6 +275,15 @@ impl Ours {
         Ours {
             strategy,
             metering: Metering::Off,
+            gc: false,
+        }
+    }
+
+    /// The plain runner with Wasm 3.0 on (GC).
+    pub fn gc(strategy: runtime::Strategy) -> Ours {
+        Ours {
+            gc: true,
+            ..Ours::plain(strategy)
         }
     }
 
@@ -250,7 +292,12 @@ impl Ours {
     /// runners too (for `icount`, which measures one runner by name).
     fn config(&self) -> runtime::Config {
         let env = |name: &str| std::env::var_os(name).is_some_and(|v| v == "1");
+        let features = match self.gc {
+            true => runtime::WasmFeatures::WASM3 - runtime::WasmFeatures::THREADS,
+            false => runtime::WasmFeatures::WASM2,
+        };
         runtime::Config::new(self.strategy)
+            .features(features)
             .consume_fuel(self.metering == Metering::Fuel || env("BENCH_CONSUME_FUEL"))
             .interruptible(self.metering == Metering::Interruptible || env("BENCH_INTERRUPTIBLE"))
             .signal_traps(std::env::var_os("BENCH_GUARD_PAGES").is_none_or(|v| v != "0"))
@@ -332,6 +379,24 @@ pub mod peers {
             Box::new(Wasmi(wasmi::CompilationMode::LazyTranslation)),
             Box::new(Wasmi(wasmi::CompilationMode::Eager)),
         ]
+    }
+
+    /// wasmtime (Cranelift) with Wasm GC on, its default collector: the `gc` group's peer.
+    pub struct WasmtimeGc;
+
+    impl Runner for WasmtimeGc {
+        fn name(&self) -> &'static str {
+            "wasmtime"
+        }
+        fn compile(&self, wasm: &[u8]) -> Result<Box<dyn Compiled>> {
+            let mut config = wasmtime::Config::new();
+            config.strategy(wasmtime::Strategy::Cranelift);
+            config.wasm_function_references(true);
+            config.wasm_gc(true);
+            let engine = wasmtime::Engine::new(&config)?;
+            let module = wasmtime::Module::new(&engine, wasm)?;
+            Ok(Box::new(WasmtimeCompiled { engine, module }))
+        }
     }
 
     #[derive(Clone, Copy)]

@@ -26,3 +26,19 @@ fn programs_match_their_reference_results_on_native() {
         }
     }
 }
+
+/// The GC workloads give their reference result on every engine of the `gc` group
+/// (interp and native; with `--features peers` also wasmtime).
+#[test]
+fn gc_workloads_match_their_reference_results() {
+    let runners = benches::gc_runners();
+    for w in benches::gc_workloads().unwrap() {
+        let (n, want) = w.reference.expect("a reference");
+        assert_eq!(
+            benches::check_agree(&runners, &w, n).unwrap(),
+            want,
+            "{}",
+            w.name
+        );
+    }
+}
