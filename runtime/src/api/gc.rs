@@ -3,12 +3,13 @@
 //! its fields and elements are read through the store that owns it.
 
 use crate::api::AsContext;
+use crate::api::Instance;
 use crate::api::Value;
 use crate::error::{Error, Result};
 use crate::store::StoreData;
 use crate::store::gc::ObjectLayout;
 use crate::store::gc::layout::Access;
-use crate::values::{ArrayRef, StorageType, StructRef};
+use crate::values::{AnyRef, ArrayRef, CompositeType, StorageType, StructRef};
 
 /// What the store's GC heap holds and has done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,7 +40,67 @@ fn layout_of(d: &StoreData, store: u64, offset: u32) -> Result<&ObjectLayout> {
     (d.gc_layout_of(offset)).ok_or_else(|| Error::Usage("not a GC object of this store".into()))
 }
 
+/// The store type id of type `type_index` of `instance`, if it is a struct (`array`
+/// false) or array type.
+fn object_type(d: &StoreData, instance: &Instance, type_index: u32, array: bool) -> Result<u32> {
+    instance.check_store(d)?;
+    let id = (d.instances[instance.index as usize]
+        .type_ids
+        .get(type_index as usize))
+    .copied()
+    .ok_or_else(|| Error::Usage(format!("no type {type_index} in the instance")))?;
+    match (&d.types.def(id).layout, array) {
+        (Some(ObjectLayout::Struct { .. }), false) | (Some(ObjectLayout::Array { .. }), true) => {
+            Ok(id)
+        }
+        _ => Err(Error::Usage(format!(
+            "type {type_index} is not {} type",
+            if array { "an array" } else { "a struct" }
+        ))),
+    }
+}
+
+/// Checks that `v` fits a field or element of `storage` (store type ids), giving its raw
+/// form.
+fn field_raw(d: &StoreData, storage: StorageType, v: &Value) -> Result<u128> {
+    v.check_type(storage.unpacked(), d)?;
+    Ok(v.to_raw())
+}
+
+/// A handle on the new object `offset` of the store of `d`.
+fn handle(d: &StoreData, offset: u32) -> Result<AnyRef> {
+    (d.object_ref(offset)).ok_or_else(|| Error::Usage("the new object is missing".into()))
+}
+
 impl StructRef {
+    /// A new struct of type `type_index` of `instance` (a struct type), its fields
+    /// `fields` in order (a packed field takes an `i32`, wrapped).
+    pub fn new(
+        mut ctx: impl AsContext,
+        instance: &Instance,
+        type_index: u32,
+        fields: &[Value],
+    ) -> Result<StructRef> {
+        ctx.with_data(|d| {
+            let id = object_type(d, instance, type_index, false)?;
+            let CompositeType::Struct(ty) = &d.types.def(id).ty.composite else {
+                return Err(Error::Usage("not a struct type".into()));
+            };
+            if ty.fields.len() != fields.len() {
+                let n = ty.fields.len();
+                return Err(Error::Usage(format!("the struct type has {n} fields")));
+            }
+            let raws = (ty.fields.iter().zip(fields))
+                .map(|(f, v)| field_raw(d, f.storage, v))
+                .collect::<Result<Vec<u128>>>()?;
+            let offset = d.gc_new_struct(id, &raws, None)?;
+            match handle(d, offset)? {
+                AnyRef::Struct(s) => Ok(s),
+                _ => Err(Error::Usage("not a struct".into())),
+            }
+        })
+    }
+
     /// The number of fields.
     pub fn fields(&self, mut ctx: impl AsContext) -> Result<usize> {
         ctx.with_data(|d| match layout_of(d, self.0.store(), self.0.offset())? {
@@ -65,6 +126,31 @@ impl StructRef {
 }
 
 impl ArrayRef {
+    /// A new array of type `type_index` of `instance` (an array type) holding `elements`
+    /// (a packed element takes an `i32`, wrapped).
+    pub fn new(
+        mut ctx: impl AsContext,
+        instance: &Instance,
+        type_index: u32,
+        elements: &[Value],
+    ) -> Result<ArrayRef> {
+        ctx.with_data(|d| {
+            let id = object_type(d, instance, type_index, true)?;
+            let CompositeType::Array(ty) = &d.types.def(id).ty.composite else {
+                return Err(Error::Usage("not an array type".into()));
+            };
+            let storage = ty.element.storage;
+            let raws = (elements.iter())
+                .map(|v| field_raw(d, storage, v))
+                .collect::<Result<Vec<u128>>>()?;
+            let offset = d.gc_new_array_of(id, &raws, None)?;
+            match handle(d, offset)? {
+                AnyRef::Array(a) => Ok(a),
+                _ => Err(Error::Usage("not an array".into())),
+            }
+        })
+    }
+
     /// The number of elements.
     pub fn len(&self, mut ctx: impl AsContext) -> Result<u32> {
         ctx.with_data(|d| {

@@ -2,8 +2,8 @@
 //! under load, and the embedder's handles, on both engines.
 
 use runtime::{
-    AnyRef, Caller, Error, Extern, HostModuleBuilder, Instance, Module, Store, Strategy, TrapKind,
-    Value,
+    AnyRef, ArrayRef, Caller, Error, Extern, HostModuleBuilder, Instance, Module, Store, Strategy,
+    StructRef, TrapKind, Value,
 };
 
 use crate::common::{call, engine3, i32s, isolated, setup3, test_path, trap_kind};
@@ -18,6 +18,7 @@ on_both_engines!(
     a_long_lived_list_survives_many_collections,
     handles_root_their_objects,
     objects_held_across_host_calls_survive,
+    the_embedder_makes_objects,
 );
 
 fn struct_fields_keep_their_types_and_packing(strategy: Strategy) {
@@ -481,4 +482,64 @@ fn objects_held_across_host_calls_survive(strategy: Strategy) {
         store.gc_stats().unwrap().collections > before,
         "the callee collected"
     );
+}
+
+/// The embedder makes structs and arrays of an instance's types, passes them in and reads
+/// what Wasm made of them; values of the wrong type are refused.
+fn the_embedder_makes_objects(strategy: Strategy) {
+    let (store, instance) = setup3(
+        strategy,
+        r#"(module
+          (type $pair (struct (field $a (mut i32)) (field $b i8) (field $next (ref null $pair))))
+          (type $words (array (mut i64)))
+          (func (export "sum") (param (ref $pair)) (result i32)
+            (i32.add (struct.get $pair $a (local.get 0))
+              (i32.add (struct.get_u $pair $b (local.get 0))
+                (struct.get $pair $a (ref.as_non_null (struct.get $pair $next (local.get 0)))))))
+          (func (export "total") (param (ref $words)) (result i64)
+            (i64.add (array.get $words (local.get 0) (i32.const 0))
+                     (array.get $words (local.get 0) (i32.const 2)))))"#,
+    );
+    let tail = StructRef::new(
+        &store,
+        &instance,
+        0,
+        &[Value::I32(5), Value::I32(6), Value::AnyRef(None)],
+    )
+    .unwrap();
+    let tail = Value::AnyRef(Some(AnyRef::Struct(tail)));
+    let head = StructRef::new(
+        &store,
+        &instance,
+        0,
+        &[Value::I32(1), Value::I32(0x1ff), tail],
+    )
+    .unwrap();
+    assert_eq!(
+        head.field(&store, 1).unwrap(),
+        Value::I32(0xff),
+        "wrapped to 8 bits"
+    );
+    let head = Value::AnyRef(Some(AnyRef::Struct(head)));
+    assert_eq!(
+        i32s(call(&store, &instance, "sum", &[head])),
+        [1 + 0xff + 5]
+    );
+    let words = ArrayRef::new(&store, &instance, 1, &[1, 2, 3].map(Value::I64)).unwrap();
+    assert_eq!(words.len(&store).unwrap(), 3);
+    let words = Value::AnyRef(Some(AnyRef::Array(words)));
+    let total = call(&store, &instance, "total", &[words]).unwrap();
+    assert_eq!(total, [Value::I64(4)]);
+    let bad = |r: runtime::Result<StructRef>| assert!(r.is_err());
+    bad(StructRef::new(&store, &instance, 0, &[Value::I32(1)]));
+    bad(StructRef::new(
+        &store,
+        &instance,
+        0,
+        &[Value::I64(1), Value::I32(0), Value::AnyRef(None)],
+    ));
+    bad(StructRef::new(&store, &instance, 1, &[]));
+    assert!(ArrayRef::new(&store, &instance, 1, &[Value::I32(1)]).is_err());
+    assert!(ArrayRef::new(&store, &instance, 0, &[]).is_err());
+    assert!(ArrayRef::new(&store, &instance, 7, &[]).is_err());
 }
