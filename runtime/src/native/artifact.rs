@@ -118,6 +118,14 @@ impl StackMaps {
         }
     }
 
+    /// Every slot any call site names, ascending, each once.
+    pub fn all_slots(&self) -> Vec<u32> {
+        let mut all = self.slots.clone();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
     fn site_slots(&self, i: usize) -> &[u32] {
         let start = self.sites[i].first_slot as usize;
         let end = (self.sites.get(i + 1)).map_or(self.slots.len(), |s| s.first_slot as usize);

@@ -78,10 +78,6 @@ fn run_entry(
         // A host function calling back in nests entries: the outer one's trap
         // backtrace state is restored when the inner one returns.
         let saved = ((*rt).stack_limit, (*rt).store, (*rt).backtrace_recorded);
-        let saved_entry_sp = (*rt).entry_sp;
-        if saved_entry_sp == 0 {
-            (*rt).entry_sp = crate::store::stack_pointer();
-        }
         (*rt).stack_limit = limit;
         (*rt).store = store_ptr;
         // The store is locked for the whole call, so its counter stays where it is.
@@ -105,7 +101,6 @@ fn run_entry(
         let pending = (*rt).pending.take();
         let backtrace = (*rt).trap_backtrace.take();
         ((*rt).stack_limit, (*rt).store, (*rt).backtrace_recorded) = saved;
-        (*rt).entry_sp = saved_entry_sp;
         if let Some(state) = &interrupt {
             // A failed stack check under a raised limit was a request.
             if trap == trap_code(TrapKind::CallStackExhausted) && state.limit_raised() {

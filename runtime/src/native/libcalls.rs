@@ -149,9 +149,11 @@ declare_libcalls! {
     /// type is a subtype of it, else 0.
     FuncRefHasType => func_ref_has_type(vmctx: *mut VMContext, raw: u64, type_index: u32) -> u32;
     /// A struct or array operator (`store/gc/ops.rs`, `ObjectOp::code`), its `cells`
-    /// operands in `buf`, its result left in `buf`'s first cell.
+    /// operands in `buf`, its result left in `buf`'s first cell; called by defined
+    /// function `defined`, whose frame pointer is `fp`.
     GcObjectOp => gc_object_op(
-        vmctx: *mut VMContext, code: u32, imm: u32, extra: u32, buf: *mut u128, cells: u32
+        vmctx: *mut VMContext, code: u32, imm: u32, extra: u32, buf: *mut u128, cells: u32,
+        fp: usize, defined: u32
     );
     /// A cast to `struct` (`kind` 0), `array` (1) or concrete struct or array type
     /// `type_index` (2): 1 if `raw` is an object of it, else 0 (null included).
@@ -463,7 +465,9 @@ unsafe extern "C" fn func_ref_has_type(vmctx: *mut VMContext, raw: u64, type_ind
 /// # Safety
 ///
 /// Called by compiled code only (see the module's "Safety"), with `buf` a stack buffer of
-/// `cells` 16-byte cells, at least one.
+/// `cells` 16-byte cells, at least one, and `fp` the frame pointer of the calling
+/// function, defined function `defined` of the calling instance's module.
+#[allow(clippy::too_many_arguments)] // the libcall's ABI
 unsafe extern "C" fn gc_object_op(
     vmctx: *mut VMContext,
     code: u32,
@@ -471,19 +475,26 @@ unsafe extern "C" fn gc_object_op(
     extra: u32,
     buf: *mut u128,
     cells: u32,
+    fp: usize,
+    defined: u32,
 ) {
     // SAFETY: compiled code passes its own vmctx (this function's contract).
     let caller = unsafe { CallingInstance::new(vmctx) };
-    caller.run((), |s, i, rt| {
+    caller.run((), |s, i, _| {
         // SAFETY: compiled code passes a buffer of `cells` cells, at least one (this
         // function's contract), which nothing else touches during the call.
         let cells = unsafe { std::slice::from_raw_parts_mut(buf, cells.max(1) as usize) };
         let op = ObjectOp::from_code(code)
             .ok_or_else(|| Fail::Error(Error::Usage(format!("no GC operator {code}"))))?;
-        // The operands (in `buf`, on the stack too) and every native frame.
-        let roots = |f: &mut dyn FnMut(u64)| {
-            // SAFETY: `rt` is the runtime of the entry running this libcall.
-            unsafe { super::stack_roots::scan_machine_stack(rt, f) }
+        // Roots besides the store's: the operands, and the references of every suspended
+        // Wasm frame, from the caller's up.
+        let operands_now: Vec<u64> = cells.iter().map(|&c| c as u64).collect();
+        let roots = |s: &StoreData, f: &mut dyn FnMut(u64)| {
+            operands_now.iter().for_each(|&w| f(w));
+            // SAFETY: `fp` is the frame pointer of the calling function, `defined` of
+            // the calling instance's module, which is suspended in this call (this
+            // function's contract).
+            unsafe { super::stack_roots::for_each_root_at(s, i, defined, fp, f) }
         };
         let mut operands = CellOperands { cells, at: 0 };
         let result = s.gc_object_op(i, op, imm, extra, &mut operands, Some(&roots))?;

@@ -311,8 +311,8 @@ impl Backend for NativeBackend {
         entry::invoke(store, func, args, results, self.options)
     }
 
-    /// Native frames are scanned conservatively at a collection, their references
-    /// spilled to the stack by their stack maps (`stack_roots::scan_machine_stack`).
+    /// Native frames' references are found through their stack maps at a collection
+    /// (`stack_roots::for_each_root_at`).
     fn scans_gc_roots(&self) -> bool {
         true
     }

@@ -132,30 +132,51 @@ impl<'a> ModuleFinder<'a> {
     }
 }
 
-/// Calls `root` with every aligned word of this thread's stack from the caller's stack
-/// pointer up to the outermost entry into `rt`'s compiled code: a conservative scan of
-/// every native frame of the running call, Wasm and Rust alike. Compiled code spills
-/// each `any`/`extern` value live across a call to a stack slot (`translate/gc_roots.rs`),
-/// so at a libcall every reference of the suspended Wasm frames is in this range; the
-/// other words are ignored by the non-moving collector unless they happen to equal an
-/// object's offset, which then lives one collection longer (RATIONALE.md, "Step 4b").
+/// Calls `root` with the references a collection inside a libcall must keep: those of
+/// the calling Wasm function, defined function `defined` of instance `instance`'s module
+/// with frame pointer `fp`, and of every Wasm frame it is suspended in (its callers up to
+/// the entry, then the segments of the host calls under way, as [`for_each_stack_root`]
+/// walks them).
+///
+/// The caller's own call site is not known (a libcall keeps no frame record to read its
+/// return address from), so every slot that any of its stack maps names is read: a
+/// superset of the references live at this call. The others hold stale words of this
+/// frame, which the non-moving collector takes conservatively (an object one of them
+/// names lives one collection longer), RATIONALE.md "Step 4b".
 ///
 /// # Safety
 ///
-/// `rt` is the runtime of the entry running this call on this thread (a libcall's).
-pub(crate) unsafe fn scan_machine_stack(
-    rt: *const super::vmctx::VMRuntime,
+/// `fp` is the frame pointer of the running defined function `defined` of `instance`'s
+/// module, suspended in the libcall that calls this (on this thread).
+pub(crate) unsafe fn for_each_root_at(
+    store: &StoreData,
+    instance: u32,
+    defined: u32,
+    fp: usize,
     root: &mut dyn FnMut(u64),
 ) {
-    // SAFETY: the runtime is live and this thread's during the call (the contract).
-    let top = unsafe { (*rt).entry_sp };
-    let mut at = crate::store::stack_pointer().next_multiple_of(WORD);
-    while at + WORD <= top {
-        // SAFETY: `[stack_pointer(), entry_sp)` is this thread's stack, in use by the
-        // frames between the entry and this function (all still live: the entry set
-        // `entry_sp` and has not returned), so every aligned word in it is mapped and
-        // readable; the read is volatile, as the words belong to other frames.
-        root(unsafe { std::ptr::read_volatile(at as *const u64) });
-        at += WORD;
+    let module = (store.instances.get(instance as usize))
+        .and_then(|i| i.module.as_ref())
+        .and_then(|m| m.compiled().as_any().downcast_ref::<NativeModule>());
+    let maps = module.and_then(|m| m.stack_maps.get(defined as usize));
+    for below_fp in maps.map(StackMaps::all_slots).unwrap_or_default() {
+        let Some(slot) = fp.checked_sub(below_fp as usize) else {
+            continue;
+        };
+        if !slot.is_multiple_of(WORD) || slot < crate::store::stack_pointer() {
+            continue;
+        }
+        // SAFETY: `fp` is the frame pointer of a suspended Wasm function (the contract),
+        // whose stack maps name `slot` as a word of its frame: between this walker's
+        // stack pointer and `fp` (checked above), aligned, so mapped and readable,
+        // whatever it holds now.
+        root(unsafe { std::ptr::read_volatile(slot as *const u64) });
     }
+    let mut modules = ModuleFinder {
+        store,
+        seen: module.into_iter().collect(),
+    };
+    // The callers, from the caller's frame record up to the entry.
+    walk_segment(&mut modules, fp, &mut |r| root(r.raw));
+    for_each_stack_root(store, &mut |r| root(r.raw));
 }

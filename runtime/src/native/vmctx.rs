@@ -47,9 +47,6 @@ pub(crate) struct VMRuntime {
     /// The innermost host call of compiled code still running, linked to the ones it is
     /// nested in (`stack_roots.rs`); null when no host call is under way.
     pub wasm_exits: *const WasmExit,
-    /// The stack pointer at the outermost host-to-Wasm entry under way (0 when none):
-    /// every native frame of the running call lies below it (`stack_roots.rs`).
-    pub entry_sp: usize,
     /// Owns what `func_entries` points to.
     entries: Box<[VMFuncEntry]>,
 }
@@ -187,7 +184,6 @@ impl RuntimeCell {
             trap_backtrace: None,
             backtrace_recorded: false,
             wasm_exits: std::ptr::null(),
-            entry_sp: 0,
             entries: Box::new([]),
         })))
     }

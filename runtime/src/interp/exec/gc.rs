@@ -163,7 +163,7 @@ pub(super) fn exec_at(
                 slot: src,
             };
             let cells = &*frame.cells;
-            let roots = |f: &mut dyn FnMut(u64)| cells.iter().for_each(|&w| f(w));
+            let roots = |_: &StoreData, f: &mut dyn FnMut(u64)| cells.iter().for_each(|&w| f(w));
             let roots = Some(&roots as EngineRoots<'_>);
             let result =
                 store.gc_object_op(ctx.instance, op, type_index, extra, &mut operands, roots)?;

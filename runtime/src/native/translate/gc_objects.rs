@@ -64,13 +64,14 @@ impl Translator<'_, '_> {
         for (i, v) in operands.into_iter().enumerate() {
             store_raw(&mut self.b, v, buf, i);
         }
-        let args = [op.code(), imm, extra, n as u32]
+        let args = [op.code(), imm, extra, n as u32, self.defined]
             .map(|v| self.b.ins().iconst(types::I32, i64::from(v)));
+        // This function's frame pointer and index: where a collection starts looking for
+        // the references of the suspended frames (`stack_roots::for_each_root_at`).
+        let fp = self.b.ins().get_frame_pointer(types::I64);
         let vmctx = self.vmctx;
-        self.libcall(
-            Libcall::GcObjectOp,
-            &[vmctx, args[0], args[1], args[2], buf, args[3]],
-        );
+        let call = [vmctx, args[0], args[1], args[2], buf, args[3], fp, args[4]];
+        self.libcall(Libcall::GcObjectOp, &call);
         self.check_trap();
         if let Some(ObjectResult { ty, root }) = result {
             let v = load_raw(&mut self.b, ty, buf, 0);

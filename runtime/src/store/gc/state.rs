@@ -26,9 +26,9 @@ use crate::store::StoreData;
 use crate::values::roots::SharedRoots;
 use crate::values::{AnyRef, ArrayRef, StructRef};
 
-/// The roots an engine holds outside the store, given to `f` word by word; asked for
-/// only when a collection runs.
-pub(crate) type EngineRoots<'a> = &'a dyn Fn(&mut dyn FnMut(u64));
+/// The roots an engine holds outside the store, given to the `FnMut` word by word; asked
+/// for only when a collection runs, with the store (to find its frames' maps).
+pub(crate) type EngineRoots<'a> = &'a dyn Fn(&StoreData, &mut dyn FnMut(u64));
 
 /// The most bytes a store's GC heap may take: what 32-bit offsets reach.
 const HEAP_LIMIT: u64 = 1 << 32;
@@ -118,7 +118,7 @@ impl StoreData {
     /// suspended activations and the engine's `stack`.
     fn gc_collect(&mut self, stack: EngineRoots<'_>) -> Result<()> {
         let mut engine_roots = Vec::new();
-        stack(&mut |w| engine_roots.push(w));
+        stack(self, &mut |w| engine_roots.push(w));
         let StoreData {
             gc,
             types,
