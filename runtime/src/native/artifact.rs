@@ -40,8 +40,9 @@ pub(crate) struct CodeBlob {
     pub alignment: u64,
     pub relocs: Vec<CodeReloc>,
     /// The instructions whose fault is a trap (`Config::signal_traps`, `signals.rs`),
-    /// by ascending offset: memory accesses without a bounds check, and the prologue's
-    /// stack check; empty without signal traps.
+    /// by ascending offset: memory accesses without a bounds check, the prologue's
+    /// stack check, the tests of the trap flag that leave by signal; empty without
+    /// signal traps.
     pub trap_sites: Vec<TrapSite>,
 }
 
@@ -64,6 +65,10 @@ pub(crate) enum SiteKind {
     /// The stack pointer below the limit (exhaustion, or an interrupt request, which
     /// raises the limit: `entry.rs` tells them apart).
     StackOverflow = 2,
+    /// The `ud2` a call's non-zero status (or a libcall's trap flag) jumps to in code
+    /// that leaves by signal (`CodeOptions::leave_by_signal`): a callee, a libcall or a
+    /// host function set the trap flag already, and its backtrace as far as recorded.
+    Flagged = 3,
 }
 
 impl SiteKind {
@@ -72,16 +77,18 @@ impl SiteKind {
         match n {
             1 => Some(SiteKind::MemoryOutOfBounds),
             2 => Some(SiteKind::StackOverflow),
+            3 => Some(SiteKind::Flagged),
             _ => None,
         }
     }
 
     /// The trap a fault here is reported as (before `entry.rs` reads a raised limit
-    /// as an interrupt request).
-    pub fn trap_kind(self) -> crate::error::TrapKind {
+    /// as an interrupt request); `None` for `Flagged`, whose trap the flag says.
+    pub fn trap_kind(self) -> Option<crate::error::TrapKind> {
         match self {
-            SiteKind::MemoryOutOfBounds => crate::error::TrapKind::MemoryOutOfBounds,
-            SiteKind::StackOverflow => crate::error::TrapKind::CallStackExhausted,
+            SiteKind::MemoryOutOfBounds => Some(crate::error::TrapKind::MemoryOutOfBounds),
+            SiteKind::StackOverflow => Some(crate::error::TrapKind::CallStackExhausted),
+            SiteKind::Flagged => None,
         }
     }
 }

@@ -189,14 +189,16 @@ fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
             })
         })
         .collect::<Result<_>>()?;
-    // Only unchecked heap accesses carry the heap code (`translate::heap_trapping`), and
-    // only the prologue's stack check (`translate::prologue_stack_limit`) the stack code;
-    // every other trap is a branch to a block of the function's own.
+    // Only unchecked heap accesses carry the heap code (`translate::heap_trapping`), only
+    // the prologue's stack check (`translate::prologue_stack_limit`) the stack code, and
+    // only the test of the trap flag in code that leaves by signal (`Translator::leave_if`)
+    // the flagged code; every other trap is a branch to a block of the function's own.
     let mut trap_sites: Vec<TrapSite> = (compiled.buffer.traps().iter())
         .filter_map(|t| {
             let kind = match t.code {
                 ir::TrapCode::HEAP_OUT_OF_BOUNDS => SiteKind::MemoryOutOfBounds,
                 ir::TrapCode::STACK_OVERFLOW => SiteKind::StackOverflow,
+                translate::FLAGGED_TRAP_CODE => SiteKind::Flagged,
                 _ => return None,
             };
             Some(TrapSite {
