@@ -7,6 +7,7 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir;
 
 use super::libcalls::Libcall;
+use crate::error::TrapKind;
 
 /// What a relocation points to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +70,16 @@ pub(crate) enum SiteKind {
     /// that leaves by signal (`CodeOptions::leave_by_signal`): a callee, a libcall or a
     /// host function set the trap flag already, and its backtrace as far as recorded.
     Flagged = 3,
+    /// The `ud2` of an inline check (`Translator::trap_if`, `trap_now`) in code with
+    /// signal traps, one kind per trap: `unreachable`, a zero divisor, an overflowing
+    /// division or conversion, a NaN or out-of-range conversion, a `call_indirect`
+    /// index past its table's end, a table access past the end.
+    Unreachable = 4,
+    IntegerDivideByZero = 5,
+    IntegerOverflow = 6,
+    InvalidConversionToInteger = 7,
+    UndefinedElement = 8,
+    TableOutOfBounds = 9,
 }
 
 impl SiteKind {
@@ -78,18 +89,60 @@ impl SiteKind {
             1 => Some(SiteKind::MemoryOutOfBounds),
             2 => Some(SiteKind::StackOverflow),
             3 => Some(SiteKind::Flagged),
+            4 => Some(SiteKind::Unreachable),
+            5 => Some(SiteKind::IntegerDivideByZero),
+            6 => Some(SiteKind::IntegerOverflow),
+            7 => Some(SiteKind::InvalidConversionToInteger),
+            8 => Some(SiteKind::UndefinedElement),
+            9 => Some(SiteKind::TableOutOfBounds),
             _ => None,
         }
     }
 
+    /// Every kind whose `ud2` Cranelift marks with a user trap code, the kind's number
+    /// (`translate::site_trap_code`): all but the two with Cranelift's own codes.
+    pub const USER_CODED: [SiteKind; 7] = [
+        SiteKind::Flagged,
+        SiteKind::Unreachable,
+        SiteKind::IntegerDivideByZero,
+        SiteKind::IntegerOverflow,
+        SiteKind::InvalidConversionToInteger,
+        SiteKind::UndefinedElement,
+        SiteKind::TableOutOfBounds,
+    ];
+
     /// The trap a fault here is reported as (before `entry.rs` reads a raised limit
     /// as an interrupt request); `None` for `Flagged`, whose trap the flag says.
-    pub fn trap_kind(self) -> Option<crate::error::TrapKind> {
-        match self {
-            SiteKind::MemoryOutOfBounds => Some(crate::error::TrapKind::MemoryOutOfBounds),
-            SiteKind::StackOverflow => Some(crate::error::TrapKind::CallStackExhausted),
-            SiteKind::Flagged => None,
-        }
+    pub fn trap_kind(self) -> Option<TrapKind> {
+        Some(match self {
+            SiteKind::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+            SiteKind::StackOverflow => TrapKind::CallStackExhausted,
+            SiteKind::Flagged => return None,
+            SiteKind::Unreachable => TrapKind::Unreachable,
+            SiteKind::IntegerDivideByZero => TrapKind::IntegerDivideByZero,
+            SiteKind::IntegerOverflow => TrapKind::IntegerOverflow,
+            SiteKind::InvalidConversionToInteger => TrapKind::InvalidConversionToInteger,
+            SiteKind::UndefinedElement => TrapKind::UndefinedElement,
+            SiteKind::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        })
+    }
+
+    /// The kind of the `ud2` of an inline check that traps with `kind`, if it has one.
+    pub fn of_check(kind: TrapKind) -> Option<SiteKind> {
+        Some(match kind {
+            TrapKind::Unreachable => SiteKind::Unreachable,
+            TrapKind::IntegerDivideByZero => SiteKind::IntegerDivideByZero,
+            TrapKind::IntegerOverflow => SiteKind::IntegerOverflow,
+            TrapKind::InvalidConversionToInteger => SiteKind::InvalidConversionToInteger,
+            TrapKind::UndefinedElement => SiteKind::UndefinedElement,
+            TrapKind::TableOutOfBounds => SiteKind::TableOutOfBounds,
+            _ => return None,
+        })
+    }
+
+    /// Whether a fault at a site of this kind is its `ud2` (`SIGILL`), not an access.
+    pub fn is_ud2(self) -> bool {
+        self != SiteKind::MemoryOutOfBounds
     }
 }
 

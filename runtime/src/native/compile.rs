@@ -191,15 +191,18 @@ fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
         .collect::<Result<_>>()?;
     // Only unchecked heap accesses carry the heap code (`translate::heap_trapping`), only
     // the prologue's stack check (`translate::prologue_stack_limit`) the stack code, and
-    // only the test of the trap flag in code that leaves by signal (`Translator::leave_if`)
-    // the flagged code; every other trap is a branch to a block of the function's own.
+    // only the `trapnz`/`trap` of code with signal traps a site kind's user code
+    // (`translate::site_trap_code`); every other trap is a branch to a block of the
+    // function's own. Cranelift's own traps (a `div`'s #DE, say) are never reached:
+    // the translator checks before.
     let mut trap_sites: Vec<TrapSite> = (compiled.buffer.traps().iter())
         .filter_map(|t| {
             let kind = match t.code {
                 ir::TrapCode::HEAP_OUT_OF_BOUNDS => SiteKind::MemoryOutOfBounds,
                 ir::TrapCode::STACK_OVERFLOW => SiteKind::StackOverflow,
-                translate::FLAGGED_TRAP_CODE => SiteKind::Flagged,
-                _ => return None,
+                code => *SiteKind::USER_CODED
+                    .iter()
+                    .find(|kind| translate::site_trap_code(**kind) == code)?,
             };
             Some(TrapSite {
                 offset: t.offset,

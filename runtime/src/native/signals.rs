@@ -257,9 +257,9 @@ fn trap_site_at(pc: usize) -> Option<SiteKind> {
 /// check with `SIGILL`. Anything else at a site (a `SIGILL` at an access, say) is not
 /// what the site means, and is passed on.
 fn is_site_fault(signal: c_int, kind: SiteKind) -> bool {
-    match kind {
-        SiteKind::MemoryOutOfBounds => signal == libc::SIGSEGV || signal == libc::SIGBUS,
-        SiteKind::StackOverflow | SiteKind::Flagged => signal == libc::SIGILL,
+    match kind.is_ud2() {
+        true => signal == libc::SIGILL,
+        false => signal == libc::SIGSEGV || signal == libc::SIGBUS,
     }
 }
 

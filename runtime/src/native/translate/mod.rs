@@ -50,6 +50,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use super::CodeOptions;
 use super::abi::{STATUS, clif_type, libcall_signature};
+use super::artifact::SiteKind;
 use super::libcalls::Libcall;
 use super::vmctx::{
     INTERRUPT_STACK_LIMIT, RT_STACK_LIMIT, RT_TRAP, VM_INTERRUPT, VM_MEMORIES, VM_RUNTIME,
@@ -69,11 +70,14 @@ pub(crate) const FUNC_NAMESPACE: u32 = 0;
 /// compiled it and can be cached on disk (`cache/`).
 pub(crate) const LIBCALL_NAMESPACE: u32 = 1;
 
-/// The trap code of `leave_if`'s conditional traps (`SiteKind::Flagged`).
-pub(crate) const FLAGGED_TRAP_CODE: ir::TrapCode = match ir::TrapCode::user(1) {
-    Some(code) => code,
-    None => panic!("1 is a user trap code"),
-};
+/// The Cranelift trap code of the `ud2` trap sites of `kind`, one of
+/// `SiteKind::USER_CODED`: the kind's number as a user code.
+pub(crate) const fn site_trap_code(kind: SiteKind) -> ir::TrapCode {
+    match ir::TrapCode::user(kind as u8) {
+        Some(code) => code,
+        None => panic!("site kinds are numbered below Cranelift's reserved codes"),
+    }
+}
 
 /// Imports `libcall` into `func`, for a `call` (not colocated: a Rust function may be
 /// anywhere in the address space).
@@ -534,8 +538,20 @@ impl Translator<'_, '_> {
         self.b.seal_block(block);
     }
 
+    /// The trap site kind of an inline check that traps with `kind`, when its `ud2` can
+    /// be one: with signal traps, whose handler turns the `SIGILL` into the trap and
+    /// notes the frames (no block, no backtrace libcall: a check is then no more than
+    /// Cranelift's `trapnz`, as an access past a guarded memory's end is a load).
+    fn check_site(&self, kind: TrapKind) -> Option<SiteKind> {
+        SiteKind::of_check(kind).filter(|_| self.env.options.signal_traps)
+    }
+
     /// Traps with `kind` when `cond` is non-zero.
     fn trap_if(&mut self, cond: Value, kind: TrapKind) {
+        if let Some(site) = self.check_site(kind) {
+            self.b.ins().trapnz(cond, site_trap_code(site));
+            return;
+        }
         let trap = self.trap_block(kind);
         let cont = self.b.create_block();
         self.b.ins().brif(cond, trap, &[], cont, &[]);
@@ -544,8 +560,15 @@ impl Translator<'_, '_> {
 
     /// Traps with `kind` unconditionally; what follows is unreachable.
     fn trap_now(&mut self, kind: TrapKind) {
-        let trap = self.trap_block(kind);
-        self.b.ins().jump(trap, &[]);
+        match self.check_site(kind) {
+            Some(site) => {
+                self.b.ins().trap(site_trap_code(site));
+            }
+            None => {
+                let trap = self.trap_block(kind);
+                self.b.ins().jump(trap, &[]);
+            }
+        }
         self.reachable = false;
     }
 
@@ -602,7 +625,7 @@ impl Translator<'_, '_> {
         let out = match self.dispatch_block() {
             Some(dispatch) => dispatch,
             None if self.env.options.leave_by_signal => {
-                self.b.ins().trapnz(cond, FLAGGED_TRAP_CODE);
+                self.b.ins().trapnz(cond, site_trap_code(SiteKind::Flagged));
                 return;
             }
             None => self.returning_block(),
