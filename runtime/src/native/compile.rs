@@ -72,7 +72,7 @@ pub(crate) fn compile_module(
             stubs.get_or_build(kind, sig, || {
                 ctx.func.signature = signature;
                 build(&mut ctx.func, &mut fbc, &env, t);
-                let blob = emit(isa, &mut ctx);
+                let blob = emit(isa, &mut ctx, env.options.signal_traps);
                 ctx.clear();
                 blob
             })
@@ -151,8 +151,9 @@ impl Needs {
     }
 }
 
-/// Compiles the function built in `ctx` to machine code with its relocations.
-fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
+/// Compiles the function built in `ctx` to machine code with its relocations, and with
+/// its trap sites if the code has signal traps.
+fn emit(isa: &OwnedTargetIsa, ctx: &mut Context, signal_traps: bool) -> Result<CodeBlob> {
     ctx.compile(&**isa, &mut ControlPlane::default())
         .map_err(|e| codegen_error(e.inner))?;
     let compiled = ctx
@@ -189,17 +190,23 @@ fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
             })
         })
         .collect::<Result<_>>()?;
-    // Only unchecked heap accesses carry the heap code (`translate::heap_trapping`), only
-    // the prologue's stack check (`translate::prologue_stack_limit`) the stack code, and
-    // only the `trapnz`/`trap` of code with signal traps a site kind's user code
-    // (`translate::site_trap_code`); every other trap is a branch to a block of the
-    // function's own. Cranelift's own traps (a `div`'s #DE, say) are never reached:
-    // the translator checks before.
-    let mut trap_sites: Vec<TrapSite> = (compiled.buffer.traps().iter())
+    // In code with signal traps, unchecked heap accesses carry the heap code
+    // (`translate::heap_trapping`), the prologue's stack check
+    // (`translate::prologue_stack_limit`) the stack code, the `trapnz`/`trap` of inline
+    // checks a site kind's user code (`translate::site_trap_code`), and the float-to-int
+    // conversions, which Cranelift checks itself (`Translator::trunc`), the conversion
+    // and overflow codes; a site of a `ud2` kind is a trap for `SIGILL` only, so the
+    // latter two are not traps where Cranelift puts them on a `div` (whose #DE the
+    // translator's checks rule out anyway). Without signal traps every trap is a branch
+    // to a block of the function's own, and no fault is one.
+    let traps = compiled.buffer.traps().iter().filter(|_| signal_traps);
+    let mut trap_sites: Vec<TrapSite> = traps
         .filter_map(|t| {
             let kind = match t.code {
                 ir::TrapCode::HEAP_OUT_OF_BOUNDS => SiteKind::MemoryOutOfBounds,
                 ir::TrapCode::STACK_OVERFLOW => SiteKind::StackOverflow,
+                ir::TrapCode::INTEGER_OVERFLOW => SiteKind::IntegerOverflow,
+                ir::TrapCode::BAD_CONVERSION_TO_INTEGER => SiteKind::InvalidConversionToInteger,
                 code => *SiteKind::USER_CODED
                     .iter()
                     .find(|kind| translate::site_trap_code(**kind) == code)?,
@@ -343,7 +350,7 @@ fn compile_function(
     ctx.func.signature = env.sigs[env.info.funcs[nimp + i] as usize].clone();
     let indirect_types = translate::translate_function(&mut ctx.func, fbc, env, i)?;
     Ok(CompiledFunction {
-        blob: emit(isa, ctx)?,
+        blob: emit(isa, ctx, env.options.signal_traps)?,
         indirect_types,
     })
 }
