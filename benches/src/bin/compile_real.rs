@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! compile_real [--reps N] [--engines native,wasmtime] [--programs DIR] [NAME...]
-//! compile_real --once ENGINE FILE      # one compile inside `icount_measured` (callgrind)
+//! compile_real --once ENGINE FILE      # one compile, for callgrind (see `icount_measured`)
 //! ```
 //!
 //! NAME is a file name in DIR (default: `$REAL_PROGRAMS`, else `target/real-programs`),
@@ -21,37 +21,47 @@ use anyhow::{Context, Result, anyhow, bail};
 
 const DEFAULT_MODULES: &[&str] = &["resvg.wasm", "python.wasm"];
 
-/// The only code callgrind need count (`--toggle-collect=icount_measured`): `f`, once.
+/// The only code callgrind need count (`--toggle-collect=icount_measured`): `f`, once,
+/// which compiles one module (the engine is made before).
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub extern "Rust" fn icount_measured(f: &mut dyn FnMut()) {
     f()
 }
 
-/// Compiles `wasm` with `engine` on one thread; the compiled module is dropped after the
+/// How long `compile` takes, run inside [`icount_measured`] (the engine is made before:
+/// only the module's compile is timed and counted); its result is dropped after the
 /// clock stops.
+fn timed<M>(compile: impl FnOnce() -> Result<M>) -> Result<Duration> {
+    let mut compile = Some(compile);
+    let mut outcome = None;
+    icount_measured(&mut || {
+        if let Some(compile) = compile.take() {
+            let start = Instant::now();
+            let module = compile();
+            outcome = Some((start.elapsed(), module));
+        }
+    });
+    let (took, module) = outcome.ok_or_else(|| anyhow!("the compile did not run"))?;
+    drop(module?);
+    Ok(took)
+}
+
+/// Compiles `wasm` with `engine` on one thread.
 fn compile(engine: &str, wasm: &[u8]) -> Result<Duration> {
     match engine {
         "native" => {
             let mut config = runtime::Config::new(runtime::Strategy::Native);
             config.compile_threads = 1;
             let engine = runtime::Engine::new(config)?;
-            let start = Instant::now();
-            let module = runtime::Module::from_binary(&engine, wasm)?;
-            let took = start.elapsed();
-            drop(module);
-            Ok(took)
+            timed(|| runtime::Module::from_binary(&engine, wasm).map_err(Into::into))
         }
         #[cfg(feature = "peers")]
         "wasmtime" => {
             let mut config = wasmtime::Config::new();
             config.strategy(wasmtime::Strategy::Cranelift);
             let engine = wasmtime::Engine::new(&config)?;
-            let start = Instant::now();
-            let module = wasmtime::Module::new(&engine, wasm)?;
-            let took = start.elapsed();
-            drop(module);
-            Ok(took)
+            timed(|| wasmtime::Module::new(&engine, wasm).map_err(|e| anyhow!("{e:?}")))
         }
         other => bail!("no engine {other:?} in this build (wasmtime needs --features peers)"),
     }
@@ -81,9 +91,8 @@ fn main() -> Result<()> {
                 let engine = value()?;
                 let file = value()?;
                 let wasm = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
-                let mut result = Ok(Duration::ZERO);
-                icount_measured(&mut || result = compile(&engine, &wasm));
-                eprintln!("{engine}: {file} compiled in {:?}", result?);
+                let took = compile(&engine, &wasm)?;
+                eprintln!("{engine}: {file} compiled in {took:?}");
                 return Ok(());
             }
             _ if arg.starts_with('-') => bail!("unknown option {arg}"),
