@@ -186,3 +186,34 @@ pub(crate) fn reloc_width(kind: Reloc) -> Option<usize> {
         .find(|(k, _)| *k == kind)
         .map(|(_, w)| *w)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SiteKind;
+    use crate::native::translate::site_trap_code;
+
+    /// A kind's number reads back as that kind (the cache format and the entry shim's
+    /// status both carry the number), and the `ud2` kinds with user trap codes have
+    /// codes of their own, so `compile::emit` maps each code back to one kind.
+    #[test]
+    fn site_kinds_round_trip_through_numbers_and_trap_codes() {
+        let kinds: Vec<SiteKind> = (0..=255).filter_map(SiteKind::from_number).collect();
+        assert!(
+            kinds
+                .iter()
+                .all(|k| SiteKind::from_number(*k as u64) == Some(*k))
+        );
+        assert_eq!(
+            SiteKind::from_number(0),
+            None,
+            "0 is a normal return's status"
+        );
+        for kind in SiteKind::USER_CODED {
+            assert!(kind.is_ud2() && kinds.contains(&kind));
+            let same_code = SiteKind::USER_CODED
+                .iter()
+                .filter(|other| site_trap_code(**other) == site_trap_code(kind));
+            assert_eq!(same_code.count(), 1, "{kind:?}");
+        }
+    }
+}
