@@ -18,7 +18,10 @@
 //!
 //! A trap by signal (`Config::signal_traps`) leaves no function to record it: the
 //! handler notes the code addresses of the frames it drops (`signals/frames.rs`), and
-//! [`backtrace_of_addresses`] maps them here the same way.
+//! [`backtrace_of_addresses`] maps them here the same way. Nor does a function that
+//! leaves by signal when it sees the flag set (`CodeOptions::leave_by_signal`): the entry
+//! then appends those frames as that function's `record_backtrace` would have
+//! ([`record_flagged`]).
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};

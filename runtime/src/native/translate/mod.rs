@@ -3,15 +3,18 @@
 //! The Wasm ABI of every compiled function is `(callee_vmctx: i64, caller_vmctx: i64,
 //! params...) -> (status: i32, results...)`. Values live in SSA form on a
 //! translation-time operand stack; locals are cranelift-frontend variables. Traps are
-//! explicit, but for the trap sites of signal traps (unchecked memory accesses, the
-//! prologue's stack check; `signals.rs`): a check branches to a cold block that goes, with the trap code, to the
-//! function's one block that sets the runtime's trap flag, records the trap's backtrace
-//! (`native/backtrace.rs`) and returns status 1 (and zeros); a normal return returns
-//! status 0. Every call of Wasm code (a defined function,
+//! explicit, but for the trap sites of signal traps (`signals.rs`): unchecked memory
+//! accesses, the prologue's stack check, and the `trapnz`/`trap` that most inline checks
+//! are then (`Translator::check_site`). Otherwise a check branches to a cold block that
+//! goes, with the trap code, to the function's one block that sets the runtime's trap
+//! flag, records the trap's backtrace (`native/backtrace.rs`) and returns status 1 (and
+//! zeros); a normal return returns status 0. Every call of Wasm code (a defined function,
 //! an import, a table element, a reference, a host adapter) is followed by a test of
 //! the status it returned, in its register, which leaves the same way when it is
 //! non-zero; a libcall that may trap is followed by a test of the trap flag itself
-//! (RATIONALE.md, "Native engine: VM context and traps"). A tail call has no "after":
+//! (RATIONALE.md, "Native engine: VM context and traps"); with signal traps and without
+//! exception handling both tests are trap sites instead (`Translator::leave_if`,
+//! RATIONALE.md "Native compile time: fewer blocks"). A tail call has no "after":
 //! its callee returns its status to this function's caller, which tests it. The flag
 //! stays what says which trap it is; the status only says that the flag is set. The
 //! runtime's address (`VM_RUNTIME`) is loaded where it is used, not once per function,
