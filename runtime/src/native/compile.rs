@@ -237,6 +237,14 @@ fn unexpected_target(target: &FinalizedRelocTarget) -> Error {
 /// small modules, starting threads costs more than it saves.
 const PARALLEL_MIN_BODY_BYTES: usize = 64 * 1024;
 
+/// After a function body this large the next function starts with a new Cranelift
+/// context rather than the cleared one. regalloc2's context keeps its scratch sets at
+/// the largest size any function needed, and empties one of them (a hash set of
+/// conflicting bundles) in full, O(capacity), at every bundle it tries to allocate: after
+/// CPython's interpreter loop every later function paid for that loop's set, 16G of
+/// the 58G instructions of CPython's compile in `memset` (wasmtime's: 3.5G).
+const FRESH_CONTEXT_AFTER_BODY_BYTES: usize = 16 * 1024;
+
 /// Translates and compiles every defined function, on up to `threads` threads (0: one
 /// per available core). Functions are independent: each is translated into its own
 /// `Function` (calls name their callees, `calls.rs`) and compiled there; `link.rs` places
@@ -278,7 +286,11 @@ fn compile_functions(
                 next.store(count, Ordering::Relaxed);
                 return;
             }
-            ctx.clear();
+            if env.info.bodies[i].range.len() >= FRESH_CONTEXT_AFTER_BODY_BYTES {
+                ctx = Context::new();
+            } else {
+                ctx.clear();
+            }
         }
         give_back_contexts(ctx, fbc);
     };
