@@ -184,6 +184,7 @@ impl Engine {
                     interruptible: config.interruptible,
                     consume_fuel: config.consume_fuel,
                     signal_traps: config.signal_traps,
+                    leave_by_signal: false,
                 },
                 config.opt_level,
                 config.regalloc_algorithm,

@@ -7,6 +7,7 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir;
 
 use super::libcalls::Libcall;
+use crate::error::TrapKind;
 
 /// What a relocation points to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,8 +41,9 @@ pub(crate) struct CodeBlob {
     pub alignment: u64,
     pub relocs: Vec<CodeReloc>,
     /// The instructions whose fault is a trap (`Config::signal_traps`, `signals.rs`),
-    /// by ascending offset: memory accesses without a bounds check, and the prologue's
-    /// stack check; empty without signal traps.
+    /// by ascending offset: memory accesses without a bounds check, the prologue's
+    /// stack check, the tests of the trap flag that leave by signal; empty without
+    /// signal traps.
     pub trap_sites: Vec<TrapSite>,
     /// Where the call sites keep their live GC references (`any` and `extern` values);
     /// empty for code that holds none across a call, and for trampolines and adapters.
@@ -152,6 +154,20 @@ pub(crate) enum SiteKind {
     /// The stack pointer below the limit (exhaustion, or an interrupt request, which
     /// raises the limit: `entry.rs` tells them apart).
     StackOverflow = 2,
+    /// The `ud2` a call's non-zero status (or a libcall's trap flag) jumps to in code
+    /// that leaves by signal (`CodeOptions::leave_by_signal`): a callee, a libcall or a
+    /// host function set the trap flag already, and its backtrace as far as recorded.
+    Flagged = 3,
+    /// The `ud2` of an inline check (`Translator::trap_if`, `trap_now`) in code with
+    /// signal traps, one kind per trap: `unreachable`, a zero divisor, an overflowing
+    /// division or conversion, a NaN or out-of-range conversion, a `call_indirect`
+    /// index past its table's end, a table access past the end.
+    Unreachable = 4,
+    IntegerDivideByZero = 5,
+    IntegerOverflow = 6,
+    InvalidConversionToInteger = 7,
+    UndefinedElement = 8,
+    TableOutOfBounds = 9,
 }
 
 impl SiteKind {
@@ -160,17 +176,61 @@ impl SiteKind {
         match n {
             1 => Some(SiteKind::MemoryOutOfBounds),
             2 => Some(SiteKind::StackOverflow),
+            3 => Some(SiteKind::Flagged),
+            4 => Some(SiteKind::Unreachable),
+            5 => Some(SiteKind::IntegerDivideByZero),
+            6 => Some(SiteKind::IntegerOverflow),
+            7 => Some(SiteKind::InvalidConversionToInteger),
+            8 => Some(SiteKind::UndefinedElement),
+            9 => Some(SiteKind::TableOutOfBounds),
             _ => None,
         }
     }
 
+    /// Every kind whose `ud2` Cranelift marks with a user trap code, the kind's number
+    /// (`translate::site_trap_code`): all but the two with Cranelift's own codes.
+    pub const USER_CODED: [SiteKind; 7] = [
+        SiteKind::Flagged,
+        SiteKind::Unreachable,
+        SiteKind::IntegerDivideByZero,
+        SiteKind::IntegerOverflow,
+        SiteKind::InvalidConversionToInteger,
+        SiteKind::UndefinedElement,
+        SiteKind::TableOutOfBounds,
+    ];
+
     /// The trap a fault here is reported as (before `entry.rs` reads a raised limit
-    /// as an interrupt request).
-    pub fn trap_kind(self) -> crate::error::TrapKind {
-        match self {
-            SiteKind::MemoryOutOfBounds => crate::error::TrapKind::MemoryOutOfBounds,
-            SiteKind::StackOverflow => crate::error::TrapKind::CallStackExhausted,
-        }
+    /// as an interrupt request); `None` for `Flagged`, whose trap the flag says.
+    pub fn trap_kind(self) -> Option<TrapKind> {
+        Some(match self {
+            SiteKind::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+            SiteKind::StackOverflow => TrapKind::CallStackExhausted,
+            SiteKind::Flagged => return None,
+            SiteKind::Unreachable => TrapKind::Unreachable,
+            SiteKind::IntegerDivideByZero => TrapKind::IntegerDivideByZero,
+            SiteKind::IntegerOverflow => TrapKind::IntegerOverflow,
+            SiteKind::InvalidConversionToInteger => TrapKind::InvalidConversionToInteger,
+            SiteKind::UndefinedElement => TrapKind::UndefinedElement,
+            SiteKind::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        })
+    }
+
+    /// The kind of the `ud2` of an inline check that traps with `kind`, if it has one.
+    pub fn of_check(kind: TrapKind) -> Option<SiteKind> {
+        Some(match kind {
+            TrapKind::Unreachable => SiteKind::Unreachable,
+            TrapKind::IntegerDivideByZero => SiteKind::IntegerDivideByZero,
+            TrapKind::IntegerOverflow => SiteKind::IntegerOverflow,
+            TrapKind::InvalidConversionToInteger => SiteKind::InvalidConversionToInteger,
+            TrapKind::UndefinedElement => SiteKind::UndefinedElement,
+            TrapKind::TableOutOfBounds => SiteKind::TableOutOfBounds,
+            _ => return None,
+        })
+    }
+
+    /// Whether a fault at a site of this kind is its `ud2` (`SIGILL`), not an access.
+    pub fn is_ud2(self) -> bool {
+        self != SiteKind::MemoryOutOfBounds
     }
 }
 
@@ -213,4 +273,35 @@ pub(crate) fn reloc_width(kind: Reloc) -> Option<usize> {
         .iter()
         .find(|(k, _)| *k == kind)
         .map(|(_, w)| *w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SiteKind;
+    use crate::native::translate::site_trap_code;
+
+    /// A kind's number reads back as that kind (the cache format and the entry shim's
+    /// status both carry the number), and the `ud2` kinds with user trap codes have
+    /// codes of their own, so `compile::emit` maps each code back to one kind.
+    #[test]
+    fn site_kinds_round_trip_through_numbers_and_trap_codes() {
+        let kinds: Vec<SiteKind> = (0..=255).filter_map(SiteKind::from_number).collect();
+        assert!(
+            kinds
+                .iter()
+                .all(|k| SiteKind::from_number(*k as u64) == Some(*k))
+        );
+        assert_eq!(
+            SiteKind::from_number(0),
+            None,
+            "0 is a normal return's status"
+        );
+        for kind in SiteKind::USER_CODED {
+            assert!(kind.is_ud2() && kinds.contains(&kind));
+            let same_code = SiteKind::USER_CODED
+                .iter()
+                .filter(|other| site_trap_code(**other) == site_trap_code(kind));
+            assert_eq!(same_code.count(), 1, "{kind:?}");
+        }
+    }
 }

@@ -18,7 +18,10 @@
 //!
 //! A trap by signal (`Config::signal_traps`) leaves no function to record it: the
 //! handler notes the code addresses of the frames it drops (`signals/frames.rs`), and
-//! [`backtrace_of_addresses`] maps them here the same way.
+//! [`backtrace_of_addresses`] maps them here the same way. Nor does a function that
+//! leaves by signal when it sees the flag set (`CodeOptions::leave_by_signal`): the entry
+//! then appends those frames as that function's `record_backtrace` would have
+//! ([`record_flagged`]).
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -102,16 +105,8 @@ pub(super) unsafe extern "C" fn record_backtrace(
     // touch it until compiled code returns; the runtime is a separate allocation.
     let store: &StoreData = unsafe { &*rt.store };
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let backtrace = match rt.trap {
-            0 => return false,
-            PENDING_ERROR => match &mut rt.pending {
-                Some(Pending::Error(e)) => match e.trap_backtrace_mut() {
-                    Some(backtrace) => backtrace,
-                    None => return false,
-                },
-                _ => return false,
-            },
-            _ => rt.trap_backtrace.get_or_insert_with(Default::default),
+        let Some(backtrace) = flagged_backtrace(rt) else {
+            return false;
         };
         add_frames(store, instance, fp, defined, backtrace);
         true
@@ -126,6 +121,34 @@ pub(super) unsafe extern "C" fn record_backtrace(
         }
     }
     TRAPPED
+}
+
+/// The backtrace the frames of the trap the flag says go to: the runtime's own for a
+/// trap code, the pending error's for a trap that came out of a host function; none for
+/// any other pending error (an exception, an exit) or no trap.
+fn flagged_backtrace(rt: &mut VMRuntime) -> Option<&mut Backtrace> {
+    match rt.trap {
+        0 => None,
+        PENDING_ERROR => match &mut rt.pending {
+            Some(Pending::Error(e)) => e.trap_backtrace_mut(),
+            _ => None,
+        },
+        _ => Some(rt.trap_backtrace.get_or_insert_with(Default::default)),
+    }
+}
+
+/// After a landing at a `SiteKind::Flagged` site (code that leaves by signal): what
+/// [`record_backtrace`] does in the function that saw the flag, with `add_frames`
+/// appending the frames the handler noted (that function's and its callers'). A
+/// function that trapped by its own check recorded them already.
+pub(super) fn record_flagged(rt: &mut VMRuntime, add_frames: impl FnOnce(&mut Backtrace)) {
+    if rt.backtrace_recorded {
+        return;
+    }
+    if let Some(backtrace) = flagged_backtrace(rt) {
+        add_frames(backtrace);
+        rt.backtrace_recorded = true;
+    }
 }
 
 /// A module whose code the walk has met.
@@ -279,11 +302,11 @@ fn add_frames(
     finder.extend(&walked, backtrace);
 }
 
-/// The backtrace of a trap by signal from the code addresses the handler recorded
-/// (`signals/frames.rs`): `head[0]` is the faulting instruction, every other address a
-/// return address; `omitted` addresses were passed between `head` and `tail`. Mapped
-/// as [`add_frames`] maps a walk, up to the first address in no Wasm function of the
-/// store, so a trap gives the same frames by signal as by explicit check.
+/// Appends to `backtrace` the frames of a trap by signal from the code addresses the
+/// handler recorded (`signals/frames.rs`): `head[0]` is the faulting instruction, every
+/// other address a return address; `omitted` addresses were passed between `head` and
+/// `tail`. Mapped as [`add_frames`] maps a walk, up to the first address in no Wasm
+/// function of the store, so a trap gives the same frames by signal as by explicit check.
 #[cfg_attr(
     not(all(target_os = "linux", target_arch = "x86_64")),
     allow(dead_code, reason = "signal traps are x86-64 Linux only")
@@ -293,7 +316,8 @@ pub(super) fn backtrace_of_addresses(
     head: &[usize],
     omitted: usize,
     tail: impl Iterator<Item = usize>,
-) -> Backtrace {
+    backtrace: &mut Backtrace,
+) {
     let mut finder = FrameFinder::new(store);
     let mut walked = Walked::default();
     let mut complete = true;
@@ -326,9 +350,7 @@ pub(super) fn backtrace_of_addresses(
             last.into_iter().for_each(|found| walked.push(found));
         }
     }
-    let mut backtrace = Backtrace::default();
-    finder.extend(&walked, &mut backtrace);
-    backtrace
+    finder.extend(&walked, backtrace);
 }
 
 /// Follows the frame-pointer chain from frame pointer `fp`: calls `frame_at` with each

@@ -74,7 +74,7 @@ pub(crate) fn compile_module(
             stubs.get_or_build(kind, sig, || {
                 ctx.func.signature = signature;
                 build(&mut ctx.func, &mut fbc, &env, t);
-                let blob = emit(isa, &mut ctx);
+                let blob = emit(isa, &mut ctx, env.options.signal_traps);
                 ctx.clear();
                 blob
             })
@@ -153,8 +153,9 @@ impl Needs {
     }
 }
 
-/// Compiles the function built in `ctx` to machine code with its relocations.
-fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
+/// Compiles the function built in `ctx` to machine code with its relocations, and with
+/// its trap sites if the code has signal traps.
+fn emit(isa: &OwnedTargetIsa, ctx: &mut Context, signal_traps: bool) -> Result<CodeBlob> {
     ctx.compile(&**isa, &mut ControlPlane::default())
         .map_err(|e| codegen_error(e.inner))?;
     let compiled = ctx
@@ -191,15 +192,26 @@ fn emit(isa: &OwnedTargetIsa, ctx: &mut Context) -> Result<CodeBlob> {
             })
         })
         .collect::<Result<_>>()?;
-    // Only unchecked heap accesses carry the heap code (`translate::heap_trapping`), and
-    // only the prologue's stack check (`translate::prologue_stack_limit`) the stack code;
-    // every other trap is a branch to a block of the function's own.
-    let mut trap_sites: Vec<TrapSite> = (compiled.buffer.traps().iter())
+    // In code with signal traps, unchecked heap accesses carry the heap code
+    // (`translate::heap_trapping`), the prologue's stack check
+    // (`translate::prologue_stack_limit`) the stack code, the `trapnz`/`trap` of inline
+    // checks a site kind's user code (`translate::site_trap_code`), and the float-to-int
+    // conversions, which Cranelift checks itself (`Translator::trunc`), the conversion
+    // and overflow codes; a site of a `ud2` kind is a trap for `SIGILL` only, so the
+    // latter two are not traps where Cranelift puts them on a `div` (whose #DE the
+    // translator's checks rule out anyway). Without signal traps every trap is a branch
+    // to a block of the function's own, and no fault is one.
+    let traps = compiled.buffer.traps().iter().filter(|_| signal_traps);
+    let mut trap_sites: Vec<TrapSite> = traps
         .filter_map(|t| {
             let kind = match t.code {
                 ir::TrapCode::HEAP_OUT_OF_BOUNDS => SiteKind::MemoryOutOfBounds,
                 ir::TrapCode::STACK_OVERFLOW => SiteKind::StackOverflow,
-                _ => return None,
+                ir::TrapCode::INTEGER_OVERFLOW => SiteKind::IntegerOverflow,
+                ir::TrapCode::BAD_CONVERSION_TO_INTEGER => SiteKind::InvalidConversionToInteger,
+                code => *SiteKind::USER_CODED
+                    .iter()
+                    .find(|kind| translate::site_trap_code(**kind) == code)?,
             };
             Some(TrapSite {
                 offset: t.offset,
@@ -247,6 +259,14 @@ fn unexpected_target(target: &FinalizedRelocTarget) -> Error {
 /// small modules, starting threads costs more than it saves.
 const PARALLEL_MIN_BODY_BYTES: usize = 64 * 1024;
 
+/// After a function body this large the next function starts with a new Cranelift
+/// context rather than the cleared one. regalloc2's context keeps its scratch sets at
+/// the largest size any function needed, and empties one of them (a hash set of
+/// conflicting bundles) in full, O(capacity), at every bundle it tries to allocate: after
+/// CPython's interpreter loop every later function paid for that loop's set, 16G of
+/// the 58G instructions of CPython's compile in `memset` (wasmtime's: 3.5G).
+const FRESH_CONTEXT_AFTER_BODY_BYTES: usize = 16 * 1024;
+
 /// Translates and compiles every defined function, on up to `threads` threads (0: one
 /// per available core). Functions are independent: each is translated into its own
 /// `Function` (calls name their callees, `calls.rs`) and compiled there; `link.rs` places
@@ -288,7 +308,11 @@ fn compile_functions(
                 next.store(count, Ordering::Relaxed);
                 return;
             }
-            ctx.clear();
+            if env.info.bodies[i].range.len() >= FRESH_CONTEXT_AFTER_BODY_BYTES {
+                ctx = Context::new();
+            } else {
+                ctx.clear();
+            }
         }
         give_back_contexts(ctx, fbc);
     };
@@ -360,7 +384,7 @@ fn compile_function(
     ctx.func.signature = env.sigs[env.info.funcs[nimp + i] as usize].clone();
     let indirect_types = translate::translate_function(&mut ctx.func, fbc, env, i)?;
     Ok(CompiledFunction {
-        blob: emit(isa, ctx)?,
+        blob: emit(isa, ctx, env.options.signal_traps)?,
         indirect_types,
     })
 }

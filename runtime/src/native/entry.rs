@@ -9,7 +9,7 @@
 use super::CodeOptions;
 use super::abi::EntryFn;
 use super::vmctx::{PENDING_ERROR, Pending, VMContext, ensure_vmctx, trap_code, trap_kind};
-use crate::error::{Error, Result, TrapKind};
+use crate::error::{Backtrace, Error, Result, TrapKind};
 use crate::store::{FuncKind, StoreData};
 use crate::values::{RawValue, with_raw_values};
 
@@ -93,9 +93,20 @@ fn run_entry(
             None
         };
         if let Some(signal_trap) = trapped_by_signal {
-            // A stack overflow here is read as an interrupt request below as well.
-            (*rt).trap = trap_code(signal_trap.kind().trap_kind());
-            (*rt).trap_backtrace = Some(Box::new(signal_trap.backtrace(&*store_ptr)));
+            match signal_trap.kind().trap_kind() {
+                Some(kind) => {
+                    // A stack overflow here is read as an interrupt request below as well.
+                    (*rt).trap = trap_code(kind);
+                    let mut backtrace = Backtrace::default();
+                    signal_trap.extend_backtrace(&*store_ptr, &mut backtrace);
+                    (*rt).trap_backtrace = Some(Box::new(backtrace));
+                }
+                // The flag is set: the function that saw it left by signal instead of
+                // recording its frames and returning (`CodeOptions::leave_by_signal`).
+                None => super::backtrace::record_flagged(&mut *rt, |backtrace| {
+                    signal_trap.extend_backtrace(&*store_ptr, backtrace)
+                }),
+            }
         }
         let mut trap = std::mem::replace(&mut (*rt).trap, 0);
         let pending = (*rt).pending.take();

@@ -112,6 +112,12 @@ pub(crate) struct CodeOptions {
     /// `Config::signal_traps` where it takes effect: 32-bit accesses have no bounds
     /// checks, and faults at their trap sites become traps (`signals.rs`).
     pub signal_traps: bool,
+    /// Derived (`NativeBackend::new`): with signal traps, in an engine without exception
+    /// handling, a function that sees the trap flag set after a call (a non-zero status)
+    /// or a libcall leaves by a trap site (`SiteKind::Flagged`) that ends the entry at
+    /// once, instead of branching to a block that records its frame and returns: no
+    /// Wasm frame could catch what the flag holds. RATIONALE.md, "Native compile time".
+    pub leave_by_signal: bool,
 }
 
 pub(crate) struct NativeBackend {
@@ -138,6 +144,9 @@ impl NativeBackend {
     ) -> Result<NativeBackend> {
         // Fuel lives in registers between charge points: a fault would lose it.
         options.signal_traps &= signals::SUPPORTED && !options.consume_fuel;
+        options.leave_by_signal = options.signal_traps
+            && !features.contains(WasmFeatures::EXCEPTIONS)
+            && !features.contains(WasmFeatures::LEGACY_EXCEPTIONS);
         if options.signal_traps && !signals::install_handler() {
             return Err(Error::Usage(
                 "native engine unavailable: cannot install the signal handler for signal traps"

@@ -80,14 +80,14 @@ impl TrapBySignal {
         self.0
     }
 
-    /// The trap's backtrace: the frames the handler noted, mapped to the Wasm functions
-    /// of `store`.
-    pub(crate) fn backtrace(self, store: &StoreData) -> Backtrace {
+    /// Appends the frames the handler noted, mapped to the Wasm functions of `store`, to
+    /// `backtrace`.
+    pub(crate) fn extend_backtrace(self, store: &StoreData, backtrace: &mut Backtrace) {
         let frames = TRAP_FRAMES.with(UnsafeCell::get);
         // SAFETY: the thread's own buffer, which lives as long as the thread. Only the
         // handler writes it, and only while a fault in Wasm code is handled; this thread
         // runs no Wasm code until the backtrace is made.
-        unsafe { (*frames).backtrace(store) }
+        unsafe { (*frames).extend_backtrace(store, backtrace) }
     }
 }
 
@@ -257,9 +257,9 @@ fn trap_site_at(pc: usize) -> Option<SiteKind> {
 /// check with `SIGILL`. Anything else at a site (a `SIGILL` at an access, say) is not
 /// what the site means, and is passed on.
 fn is_site_fault(signal: c_int, kind: SiteKind) -> bool {
-    match kind {
-        SiteKind::MemoryOutOfBounds => signal == libc::SIGSEGV || signal == libc::SIGBUS,
-        SiteKind::StackOverflow => signal == libc::SIGILL,
+    match kind.is_ud2() {
+        true => signal == libc::SIGILL,
+        false => signal == libc::SIGSEGV || signal == libc::SIGBUS,
     }
 }
 

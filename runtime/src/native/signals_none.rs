@@ -32,7 +32,7 @@ impl TrapBySignal {
         match *self {}
     }
 
-    pub(crate) fn backtrace(self, _store: &StoreData) -> Backtrace {
+    pub(crate) fn extend_backtrace(self, _store: &StoreData, _backtrace: &mut Backtrace) {
         match self {}
     }
 }

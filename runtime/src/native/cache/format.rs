@@ -452,7 +452,7 @@ mod tests {
         let kind_at =
             HEADER_LEN + 8 + (4 + 4 + 16 + 4 + 2 * 18 + 4 + 4) + (4 + 4 + 16 + 4 + 15 + 4 + 4);
         assert_eq!(file[kind_at], SiteKind::MemoryOutOfBounds as u8);
-        for kind in [0, 3, 255] {
+        for kind in [0, 10, 255] {
             file[kind_at] = kind;
             let len = file.len();
             let checksum = Sha256::digest(&file[..len - CHECKSUM_LEN]);

@@ -128,10 +128,11 @@ impl TrapFrames {
         (head, omitted, tail)
     }
 
-    /// The trap's backtrace: each address mapped to a Wasm function of `store`.
-    pub(crate) fn backtrace(&self, store: &StoreData) -> Backtrace {
+    /// Appends the trap's frames to `backtrace`: each address mapped to a Wasm function
+    /// of `store`.
+    pub(crate) fn extend_backtrace(&self, store: &StoreData, backtrace: &mut Backtrace) {
         let (head, omitted, tail) = self.parts();
-        backtrace_of_addresses(store, head, omitted, tail)
+        backtrace_of_addresses(store, head, omitted, tail, backtrace)
     }
 }
 

@@ -3,15 +3,18 @@
 //! The Wasm ABI of every compiled function is `(callee_vmctx: i64, caller_vmctx: i64,
 //! params...) -> (status: i32, results...)`. Values live in SSA form on a
 //! translation-time operand stack; locals are cranelift-frontend variables. Traps are
-//! explicit, but for the trap sites of signal traps (unchecked memory accesses, the
-//! prologue's stack check; `signals.rs`): a check branches to a cold block that goes, with the trap code, to the
-//! function's one block that sets the runtime's trap flag, records the trap's backtrace
-//! (`native/backtrace.rs`) and returns status 1 (and zeros); a normal return returns
-//! status 0. Every call of Wasm code (a defined function,
+//! explicit, but for the trap sites of signal traps (`signals.rs`): unchecked memory
+//! accesses, the prologue's stack check, and the `trapnz`/`trap` that most inline checks
+//! are then (`Translator::check_site`). Otherwise a check branches to a cold block that
+//! goes, with the trap code, to the function's one block that sets the runtime's trap
+//! flag, records the trap's backtrace (`native/backtrace.rs`) and returns status 1 (and
+//! zeros); a normal return returns status 0. Every call of Wasm code (a defined function,
 //! an import, a table element, a reference, a host adapter) is followed by a test of
 //! the status it returned, in its register, which leaves the same way when it is
 //! non-zero; a libcall that may trap is followed by a test of the trap flag itself
-//! (RATIONALE.md, "Native engine: VM context and traps"). A tail call has no "after":
+//! (RATIONALE.md, "Native engine: VM context and traps"); with signal traps and without
+//! exception handling both tests are trap sites instead (`Translator::leave_if`,
+//! RATIONALE.md "Native compile time: fewer blocks"). A tail call has no "after":
 //! its callee returns its status to this function's caller, which tests it. The flag
 //! stays what says which trap it is; the status only says that the flag is set. The
 //! runtime's address (`VM_RUNTIME`) is loaded where it is used, not once per function,
@@ -52,6 +55,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 
 use super::CodeOptions;
 use super::abi::{STATUS, clif_type, libcall_signature};
+use super::artifact::SiteKind;
 use super::libcalls::Libcall;
 use super::vmctx::{
     INTERRUPT_STACK_LIMIT, RT_STACK_LIMIT, RT_TRAP, VM_INTERRUPT, VM_MEMORIES, VM_RUNTIME,
@@ -70,6 +74,15 @@ pub(crate) const FUNC_NAMESPACE: u32 = 0;
 /// never through an address baked in, so that the code holds nothing of the process that
 /// compiled it and can be cached on disk (`cache/`).
 pub(crate) const LIBCALL_NAMESPACE: u32 = 1;
+
+/// The Cranelift trap code of the `ud2` trap sites of `kind`, one of
+/// `SiteKind::USER_CODED`: the kind's number as a user code.
+pub(crate) const fn site_trap_code(kind: SiteKind) -> ir::TrapCode {
+    match ir::TrapCode::user(kind as u8) {
+        Some(code) => code,
+        None => panic!("site kinds are numbered below Cranelift's reserved codes"),
+    }
+}
 
 /// Imports `libcall` into `func`, for a `call` (not colocated: a Rust function may be
 /// anywhere in the address space).
@@ -535,8 +548,20 @@ impl Translator<'_, '_> {
         self.b.seal_block(block);
     }
 
+    /// The trap site kind of an inline check that traps with `kind`, when its `ud2` can
+    /// be one: with signal traps, whose handler turns the `SIGILL` into the trap and
+    /// notes the frames (no block, no backtrace libcall: a check is then no more than
+    /// Cranelift's `trapnz`, as an access past a guarded memory's end is a load).
+    fn check_site(&self, kind: TrapKind) -> Option<SiteKind> {
+        SiteKind::of_check(kind).filter(|_| self.env.options.signal_traps)
+    }
+
     /// Traps with `kind` when `cond` is non-zero.
     fn trap_if(&mut self, cond: Value, kind: TrapKind) {
+        if let Some(site) = self.check_site(kind) {
+            self.b.ins().trapnz(cond, site_trap_code(site));
+            return;
+        }
         let trap = self.trap_block(kind);
         let cont = self.b.create_block();
         self.b.ins().brif(cond, trap, &[], cont, &[]);
@@ -545,8 +570,15 @@ impl Translator<'_, '_> {
 
     /// Traps with `kind` unconditionally; what follows is unreachable.
     fn trap_now(&mut self, kind: TrapKind) {
-        let trap = self.trap_block(kind);
-        self.b.ins().jump(trap, &[]);
+        match self.check_site(kind) {
+            Some(site) => {
+                self.b.ins().trap(site_trap_code(site));
+            }
+            None => {
+                let trap = self.trap_block(kind);
+                self.b.ins().jump(trap, &[]);
+            }
+        }
         self.reachable = false;
     }
 
@@ -597,9 +629,15 @@ impl Translator<'_, '_> {
     /// block of its own that jumps to the recording block, for the reason given at
     /// [`Translator::trap_block`] (3% of quicksort's compile); inside a `try_table`, to
     /// its dispatch block instead (`exceptions.rs`).
+    /// With `CodeOptions::leave_by_signal` (no `try_table` then), a conditional trap
+    /// instead: no block at all, which made 2 of every 5 blocks of resvg's functions.
     fn leave_if(&mut self, cond: Value) {
         let out = match self.dispatch_block() {
             Some(dispatch) => dispatch,
+            None if self.env.options.leave_by_signal => {
+                self.b.ins().trapnz(cond, site_trap_code(SiteKind::Flagged));
+                return;
+            }
             None => self.returning_block(),
         };
         let cont = self.b.create_block();

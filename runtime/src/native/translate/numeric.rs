@@ -125,8 +125,19 @@ impl Translator<'_, '_> {
     /// Checked float-to-int truncation: NaN is an invalid conversion, a value whose
     /// truncation does not fit is an overflow. `lo`/`hi` are exclusive bounds (`lo_incl`
     /// makes the lower one inclusive, for bounds that are exactly representable).
+    /// With signal traps, Cranelift's own checks of `fcvt_to_sint`/`fcvt_to_uint`, which
+    /// trap the same way with their own codes (trap sites, `compile::emit`): 3 fewer
+    /// comparisons, and no `trapnz`, per conversion.
     pub(super) fn trunc(&mut self, to: Type, signed: bool) -> Result<()> {
         let x = self.pop();
+        if self.env.options.signal_traps {
+            let v = match signed {
+                true => self.b.ins().fcvt_to_sint(to, x),
+                false => self.b.ins().fcvt_to_uint(to, x),
+            };
+            self.push(v);
+            return Ok(());
+        }
         let from = self.b.func.dfg.value_type(x);
         let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
         self.trap_if(nan, TrapKind::InvalidConversionToInteger);
