@@ -2,7 +2,7 @@
 //! observable, and the oracle has to report exactly that divergence.
 
 use harness::fuzz::input::seed_bytes;
-use harness::fuzz::observe::{FuncId, Observation, Outcome, Val};
+use harness::fuzz::observe::{AnyVal, FuncId, Observation, Outcome, Val};
 use harness::fuzz::plan::Plan;
 use harness::fuzz::shape::Shape;
 use harness::fuzz::{Case, Oracle, RuntimeSubject, Subject, Verdict};
@@ -41,6 +41,8 @@ fn flip(v: &mut Val) {
         Val::ExternRef(None) => Val::ExternRef(Some(77)),
         Val::ExternRef(Some(_)) => Val::ExternRef(None),
         Val::ExnRef(e) => Val::ExnRef(!e),
+        Val::AnyRef(None) => Val::AnyRef(Some(AnyVal::I31(1))),
+        Val::AnyRef(Some(_)) | Val::ExternAny(_) => Val::AnyRef(None),
     };
 }
 
@@ -126,6 +128,21 @@ fn fuel_left(o: &mut Observation) -> Option<usize> {
     let fuel = s.state.fuel.as_mut()?;
     *fuel += 1;
     Some(1)
+}
+
+/// A field or element of a GC object read after a call differs, or (for an object
+/// with none) its length.
+fn gc_object(o: &mut Observation) -> Option<usize> {
+    for (i, s) in o.steps.iter_mut().enumerate() {
+        if let Some(obj) = s.state.objects.first_mut() {
+            match obj.values.first_mut() {
+                Some(v) => flip(v),
+                None => obj.len += 1,
+            }
+            return Some(i);
+        }
+    }
+    None
 }
 
 fn host_call_arg(o: &mut Observation) -> Option<usize> {
@@ -223,6 +240,11 @@ fn catches_a_wrong_table_element() {
 #[test]
 fn catches_a_wrong_fuel_left() {
     assert_caught(fuel_left, "fuel left");
+}
+
+#[test]
+fn catches_a_wrong_gc_object() {
+    assert_caught(gc_object, "GC object");
 }
 
 #[test]

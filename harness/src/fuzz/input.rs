@@ -2,9 +2,9 @@
 //! Wasm values biased to edge cases.
 
 use arbitrary::{Result, Unstructured};
-use runtime::{RefFamily, ValType};
+use runtime::{HeapType, RefFamily, RefType, ValType};
 
-use crate::fuzz::observe::{FuncId, Val};
+use crate::fuzz::observe::{AnyVal, FuncId, Val};
 
 /// SplitMix64: small, fast and fully determined by its seed (the driver's contract:
 /// the same seed gives the same bytes, module and calls on every machine).
@@ -177,7 +177,19 @@ pub fn draw_val(u: &mut Unstructured, ty: ValType, host_funcs: &[FuncId]) -> Res
                 Val::ExternRef(Some(u.int_in_range(0..=7)?))
             }
         }
+        ValType::Ref(r) if r.family() == RefFamily::Any => any_of(r, u.arbitrary()?),
         // The embedder cannot make an exception without a tag of its own: null.
         ValType::Ref(_) => Val::ExnRef(false),
     })
+}
+
+/// An internal reference of type `ty` from the bits `r`: the embedder makes no GC
+/// objects, so an `i31` (three times in four) where the type holds one, else null.
+pub fn any_of(ty: RefType, r: u64) -> Val {
+    let holds_i31 = matches!(ty.heap, HeapType::Any | HeapType::Eq | HeapType::I31);
+    if holds_i31 && r & 3 != 0 {
+        Val::AnyRef(Some(AnyVal::I31((r >> 8) as u32 & 0x7fff_ffff)))
+    } else {
+        Val::AnyRef(None)
+    }
 }

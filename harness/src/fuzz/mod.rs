@@ -16,6 +16,7 @@
 //!   issues, which explain a reference difference by re-running it rewritten
 //!   (`workaround`) around the issue.
 
+pub mod array_lengths;
 pub mod blind_ops;
 pub mod blind_spots;
 pub mod blind_stats;
@@ -34,6 +35,7 @@ pub mod host_stats;
 pub mod input;
 pub mod isolate;
 pub mod known;
+pub mod objects;
 pub mod observe;
 pub mod oracle;
 pub mod plan;
