@@ -360,7 +360,9 @@ fn cases_cover_every_setup() {
                 assert_eq!(
                     step.state.fuel.is_some(),
                     m.fuel,
-                    "seed {seed}: fuel left observed iff metered ({m:?})"
+                    "seed {seed}: fuel left observed iff metered ({m:?}; {} {})",
+                    step.export,
+                    step.outcome
                 );
             }
         }

@@ -147,6 +147,8 @@ pub fn generated(u: &mut Unstructured) -> Result<Generated> {
     let (wasm, steered_consts) = crate::fuzz::steer::steer(bytes, fuel_global);
     // After steering, which may make a length huge.
     let wasm = crate::fuzz::array_lengths::bound(wasm).ok_or(arbitrary::Error::IncorrectFormat)?;
+    // A function building a graph of the module's own struct and array types.
+    let wasm = crate::fuzz::gc_graph::add(wasm);
     // Last, so neither steering nor the call rewrite touches the depths and edges it draws.
     let wasm = crate::fuzz::blind_spots::add(wasm, config.tail_call_enabled);
     Ok(Generated {

@@ -163,6 +163,9 @@ pub fn draw_val(u: &mut Unstructured, ty: ValType, host_funcs: &[FuncId]) -> Res
         ValType::F32 => Val::F32(pick(u, &F32_EDGES, any_f32)?),
         ValType::F64 => Val::F64(pick(u, &F64_EDGES, any_f64)?),
         ValType::V128 => Val::V128(draw_v128(u)?),
+        // The bottom types hold only null.
+        ValType::Ref(r) if r.heap == HeapType::NoFunc => Val::FuncRef(None),
+        ValType::Ref(r) if r.heap == HeapType::NoExtern => Val::ExternRef(None),
         ValType::Ref(r) if r.family() == RefFamily::Func => {
             if host_funcs.is_empty() || u.ratio(1, 2)? {
                 Val::FuncRef(None)

@@ -29,6 +29,7 @@ pub mod edges;
 pub mod effects;
 pub mod fault;
 pub mod features;
+pub mod gc_graph;
 pub mod generate;
 pub mod host;
 pub mod host_stats;

@@ -390,9 +390,10 @@ pub fn host_action(
                     ValType::F64 => Val::F64(((r >> 16) as i32 as f64 / 16.0).to_bits()),
                     ValType::V128 => Val::V128(u128::from(r) << 64 | u128::from(rng.next_u64())),
                     ValType::Ref(t) => match t.family() {
-                        RefFamily::Extern => {
-                            Val::ExternRef((r & 3 != 0).then_some((r >> 8) as u32 % 8))
-                        }
+                        RefFamily::Extern => Val::ExternRef(
+                            (r & 3 != 0 && t.heap != runtime::HeapType::NoExtern)
+                                .then_some((r >> 8) as u32 % 8),
+                        ),
                         RefFamily::Func => Val::FuncRef(None),
                         // Exception references are never generated (`shape.rs`).
                         RefFamily::Exn => Val::ExnRef(false),
