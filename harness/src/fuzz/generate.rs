@@ -118,9 +118,11 @@ pub struct Generated {
 pub fn generated(u: &mut Unstructured) -> Result<Generated> {
     let config = config(u)?;
     // In 1 input of 4 the imports come from candidates of every arity up to 8
-    // (`wide_imports.rs`): wasm-smith alone rarely imports a wide function.
+    // (`wide_imports.rs`): wasm-smith alone rarely imports a wide function. With GC in
+    // every input: wasm-smith's own imports name the module's types (`(ref $t)`), which
+    // a host cannot (`shape::host_ref`), so they would fail to link.
     let mut smith = config.clone();
-    if u.ratio(1, 4)? {
+    if config.gc_enabled || u.ratio(1, 4)? {
         smith.available_imports = Some(crate::fuzz::wide_imports::candidates(u, &config)?);
     }
     let mut m = Module::new(smith, u)?;
