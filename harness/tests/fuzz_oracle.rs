@@ -2,7 +2,7 @@
 //! observable, and the oracle has to report exactly that divergence.
 
 use harness::fuzz::input::seed_bytes;
-use harness::fuzz::observe::{FuncId, Observation, Outcome, Val};
+use harness::fuzz::observe::{AnyVal, FuncId, Observation, Outcome, Val};
 use harness::fuzz::plan::Plan;
 use harness::fuzz::shape::Shape;
 use harness::fuzz::{Case, Oracle, RuntimeSubject, Subject, Verdict};
@@ -41,6 +41,8 @@ fn flip(v: &mut Val) {
         Val::ExternRef(None) => Val::ExternRef(Some(77)),
         Val::ExternRef(Some(_)) => Val::ExternRef(None),
         Val::ExnRef(e) => Val::ExnRef(!e),
+        Val::AnyRef(None) => Val::AnyRef(Some(AnyVal::I31(1))),
+        Val::AnyRef(Some(_)) | Val::ExternAny(_) => Val::AnyRef(None),
     };
 }
 
@@ -126,6 +128,21 @@ fn fuel_left(o: &mut Observation) -> Option<usize> {
     let fuel = s.state.fuel.as_mut()?;
     *fuel += 1;
     Some(1)
+}
+
+/// A field or element of a GC object read after a call differs, or (for an object
+/// with none) its length.
+fn gc_object(o: &mut Observation) -> Option<usize> {
+    for (i, s) in o.steps.iter_mut().enumerate() {
+        if let Some(obj) = s.state.objects.first_mut() {
+            match obj.values.first_mut() {
+                Some(v) => flip(v),
+                None => obj.len += 1,
+            }
+            return Some(i);
+        }
+    }
+    None
 }
 
 fn host_call_arg(o: &mut Observation) -> Option<usize> {
@@ -226,6 +243,11 @@ fn catches_a_wrong_fuel_left() {
 }
 
 #[test]
+fn catches_a_wrong_gc_object() {
+    assert_caught(gc_object, "GC object");
+}
+
+#[test]
 fn catches_a_wrong_host_call_argument() {
     assert_caught(host_call_arg, "host calls");
 }
@@ -287,7 +309,11 @@ fn minimize_shrinks_a_divergence_and_keeps_it() {
     let case = (0..200u64)
         .filter_map(|seed| Case::from_input(&seed_bytes(seed)))
         .find(|case| {
+            // wasm-shrink (wasm-mutate) shrinks modules of Wasm 2.0 (harness/README.md,
+            // "Fuzzing").
+            let features = harness::fuzz::generate::FEATURES;
             case.wasm.len() > 1000
+                && harness::fuzz::features::used(&case.wasm, features).is_empty()
                 && matches!(
                     oracle.check(case).map(|c| c.verdict),
                     Some(Verdict::Diverged(_))
@@ -338,7 +364,9 @@ fn cases_cover_every_setup() {
                 assert_eq!(
                     step.state.fuel.is_some(),
                     m.fuel,
-                    "seed {seed}: fuel left observed iff metered ({m:?})"
+                    "seed {seed}: fuel left observed iff metered ({m:?}; {} {})",
+                    step.export,
+                    step.outcome
                 );
             }
         }

@@ -291,6 +291,18 @@ fn compare_state(
             ));
         }
     }
+    // The values above name objects by number, so they agreed on which objects are the
+    // same; what is left is what the objects hold (`objects.rs`).
+    let (ox, oy) = (&x.state.objects, &y.state.objects);
+    if let Some(k) = first_diff(ox, oy) {
+        return Some(div(
+            &format!("GC object #{k}"),
+            i,
+            Some(x),
+            show_opt(ox.get(k)),
+            show_opt(oy.get(k)),
+        ));
+    }
     None
 }
 

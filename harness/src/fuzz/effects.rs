@@ -430,14 +430,18 @@ fn draw_ref(
             let v = draw_val(u, ValType::Ref(ty), host_funcs)?;
             Ok((ty.nullable || v != Val::ExternRef(None)).then_some(v))
         }
+        // The host makes no GC objects: an i31 where the type holds one.
+        RefFamily::Any => {
+            let v = crate::fuzz::input::any_of(ty, u.arbitrary()?);
+            Ok((ty.nullable || v != Val::AnyRef(None)).then_some(v))
+        }
         // Typed function references and bottom types: only null, where it fits.
-        _ if ty.nullable => Ok(match ty.family() {
-            RefFamily::Extern => Some(Val::ExternRef(None)),
-            RefFamily::Exn => Some(Val::ExnRef(false)),
-            RefFamily::Func => Some(Val::FuncRef(None)),
-            // The fuzzer enables no GC, so no such type occurs.
-            RefFamily::Any => None,
-        }),
+        _ if ty.nullable => Ok(Some(match ty.family() {
+            RefFamily::Extern => Val::ExternRef(None),
+            RefFamily::Exn => Val::ExnRef(false),
+            RefFamily::Func => Val::FuncRef(None),
+            RefFamily::Any => Val::AnyRef(None),
+        })),
         _ => Ok(None),
     }
 }

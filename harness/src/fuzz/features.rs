@@ -9,12 +9,12 @@
 //! never too rarely: the test below checks that both ways agree.
 
 use wasmparser::{
-    BlockType, ConstExpr, ElementItems, ElementKind, HeapType, Operator, Parser, Payload, RefType,
-    TableInit, TypeRef, ValType, Validator, WasmFeatures,
+    BlockType, CompositeInnerType, ConstExpr, ElementItems, ElementKind, HeapType, Operator,
+    Parser, Payload, RefType, TableInit, TypeRef, ValType, Validator, WasmFeatures,
 };
 
-/// The Wasm 3.0 features the generator makes (GC aside), with the names the statistics use.
-pub const WASM3: [(&str, WasmFeatures); 7] = [
+/// The Wasm 3.0 features the generator makes, with the names the statistics use.
+pub const WASM3: [(&str, WasmFeatures); 8] = [
     ("multi-memory", WasmFeatures::MULTI_MEMORY),
     ("memory64", WasmFeatures::MEMORY64),
     ("extended const", WasmFeatures::EXTENDED_CONST),
@@ -22,7 +22,12 @@ pub const WASM3: [(&str, WasmFeatures); 7] = [
     ("tail calls", WasmFeatures::TAIL_CALL),
     ("typed func refs", WasmFeatures::FUNCTION_REFERENCES),
     ("exceptions", WasmFeatures::EXCEPTIONS),
+    ("GC", WasmFeatures::GC),
 ];
+
+/// What a GC construct may need: GC, and typed references, which GC builds on (the
+/// scan does not tell which of the two validation will find missing).
+const GC_MAYBE: WasmFeatures = WasmFeatures::GC.union(WasmFeatures::FUNCTION_REFERENCES);
 
 /// The names of the [`WASM3`] features among `enabled` that module `wasm` (valid with
 /// `enabled`) needs: those the scan cannot rule out and without which it fails to validate.
@@ -66,10 +71,33 @@ impl Scan {
         for payload in Parser::new(0).parse_all(wasm) {
             match payload? {
                 Payload::TypeSection(r) => {
-                    for ty in r.into_iter_err_on_gc_types() {
-                        let ty = ty?;
-                        for t in ty.params().iter().chain(ty.results()) {
-                            self.val(*t);
+                    for group in r {
+                        let group = group?;
+                        if group.is_explicit_rec_group() {
+                            self.found |= GC_MAYBE;
+                        }
+                        for ty in group.into_types() {
+                            if !ty.is_final || !ty.supertype_idxs.is_empty() {
+                                self.found |= GC_MAYBE;
+                            }
+                            match &ty.composite_type.inner {
+                                CompositeInnerType::Func(f) => {
+                                    for t in f.params().iter().chain(f.results()) {
+                                        self.val(*t);
+                                    }
+                                }
+                                CompositeInnerType::Struct(st) => {
+                                    self.found |= GC_MAYBE;
+                                    for f in st.fields.iter() {
+                                        self.storage(f.element_type);
+                                    }
+                                }
+                                CompositeInnerType::Array(at) => {
+                                    self.found |= GC_MAYBE;
+                                    self.storage(at.0.element_type);
+                                }
+                                _ => self.found |= WasmFeatures::all(),
+                            }
                         }
                     }
                 }
@@ -161,6 +189,12 @@ impl Scan {
         self.reference(element);
     }
 
+    fn storage(&mut self, t: wasmparser::StorageType) {
+        if let wasmparser::StorageType::Val(v) = t {
+            self.val(v);
+        }
+    }
+
     fn val(&mut self, t: ValType) {
         if let ValType::Ref(r) = t {
             self.reference(r);
@@ -182,11 +216,13 @@ impl Scan {
                 self.found |= WasmFeatures::FUNCTION_REFERENCES
             }
             HeapType::Abstract { ty, .. } => {
-                if matches!(
-                    ty,
-                    wasmparser::AbstractHeapType::Exn | wasmparser::AbstractHeapType::NoExn
-                ) {
-                    self.found |= WasmFeatures::EXCEPTIONS;
+                use wasmparser::AbstractHeapType as A;
+                match ty {
+                    A::Exn | A::NoExn => self.found |= WasmFeatures::EXCEPTIONS,
+                    A::Func | A::Extern => {}
+                    // Everything else, the bottom types `nofunc` and `noextern` too,
+                    // came with GC.
+                    _ => self.found |= GC_MAYBE,
                 }
             }
         }
@@ -240,6 +276,38 @@ impl Scan {
             O::TypedSelect { ty } => self.val(*ty),
             O::TypedSelectMulti { tys } => tys.iter().for_each(|t| self.val(*t)),
             O::RefNull { hty } => self.heap(*hty),
+            O::RefEq
+            | O::StructNew { .. }
+            | O::StructNewDefault { .. }
+            | O::StructGet { .. }
+            | O::StructGetS { .. }
+            | O::StructGetU { .. }
+            | O::StructSet { .. }
+            | O::ArrayNew { .. }
+            | O::ArrayNewDefault { .. }
+            | O::ArrayNewFixed { .. }
+            | O::ArrayNewData { .. }
+            | O::ArrayNewElem { .. }
+            | O::ArrayGet { .. }
+            | O::ArrayGetS { .. }
+            | O::ArrayGetU { .. }
+            | O::ArraySet { .. }
+            | O::ArrayLen
+            | O::ArrayFill { .. }
+            | O::ArrayCopy { .. }
+            | O::ArrayInitData { .. }
+            | O::ArrayInitElem { .. }
+            | O::RefTestNonNull { .. }
+            | O::RefTestNullable { .. }
+            | O::RefCastNonNull { .. }
+            | O::RefCastNullable { .. }
+            | O::BrOnCast { .. }
+            | O::BrOnCastFail { .. }
+            | O::AnyConvertExtern
+            | O::ExternConvertAny
+            | O::RefI31
+            | O::I31GetS
+            | O::I31GetU => self.found |= GC_MAYBE,
             O::I8x16RelaxedSwizzle
             | O::I32x4RelaxedTruncF32x4S
             | O::I32x4RelaxedTruncF32x4U

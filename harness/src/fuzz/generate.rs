@@ -21,7 +21,8 @@ pub const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
     .union(WasmFeatures::MEMORY64)
     .union(WasmFeatures::FUNCTION_REFERENCES)
-    .union(WasmFeatures::EXCEPTIONS);
+    .union(WasmFeatures::EXCEPTIONS)
+    .union(WasmFeatures::GC);
 
 /// A generator configuration drawn from the input, restricted to what both engines
 /// support: Wasm 2.0 (fixed-width SIMD in most modules) plus multi-memory, memory64,
@@ -42,7 +43,13 @@ pub fn config(u: &mut Unstructured) -> Result<Config> {
     c.extended_const_enabled = u.ratio(1, 2)?;
     c.threads_enabled = false;
     c.shared_everything_threads_enabled = false;
-    c.gc_enabled = false;
+    // GC (struct and array types, their operators, i31, casts) in 2 inputs of 3; it
+    // needs reference types, which it turns on.
+    c.gc_enabled = u.ratio(9, 10)?;
+    c.reference_types_enabled |= c.gc_enabled;
+    // Array lengths in constant expressions from a small budget (`array_lengths.rs`
+    // bounds the others).
+    c.limit_arrays_in_const_exprs = true;
     // Exceptions (tags, throw, throw_ref, try_table) in 1 input of 3.
     c.exceptions_enabled = u.ratio(1, 3)?;
     c.memory64_enabled = u.ratio(1, 2)?;
@@ -111,9 +118,11 @@ pub struct Generated {
 pub fn generated(u: &mut Unstructured) -> Result<Generated> {
     let config = config(u)?;
     // In 1 input of 4 the imports come from candidates of every arity up to 8
-    // (`wide_imports.rs`): wasm-smith alone rarely imports a wide function.
+    // (`wide_imports.rs`): wasm-smith alone rarely imports a wide function. With GC in
+    // every input: wasm-smith's own imports name the module's types (`(ref $t)`), which
+    // a host cannot (`shape::host_ref`), so they would fail to link.
     let mut smith = config.clone();
-    if u.ratio(1, 4)? {
+    if config.gc_enabled || u.ratio(1, 4)? {
         smith.available_imports = Some(crate::fuzz::wide_imports::candidates(u, &config)?);
     }
     let mut m = Module::new(smith, u)?;
@@ -138,6 +147,10 @@ pub fn generated(u: &mut Unstructured) -> Result<Generated> {
         }
     }
     let (wasm, steered_consts) = crate::fuzz::steer::steer(bytes, fuel_global);
+    // After steering, which may make a length huge.
+    let wasm = crate::fuzz::array_lengths::bound(wasm).ok_or(arbitrary::Error::IncorrectFormat)?;
+    // A function building a graph of the module's own struct and array types.
+    let wasm = crate::fuzz::gc_graph::add(wasm);
     // Last, so neither steering nor the call rewrite touches the depths and edges it draws.
     let wasm = crate::fuzz::blind_spots::add(wasm, config.tail_call_enabled);
     Ok(Generated {

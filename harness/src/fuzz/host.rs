@@ -7,12 +7,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use runtime::{
-    Caller, Extern, Func, HostModuleBuilder, Instance, MemoryType, Store, TableType, TrapKind,
-    Value,
+    AnyRef, Caller, Extern, Func, HostModuleBuilder, Instance, MemoryType, Store, TableType,
+    TrapKind, Value,
 };
 
 use crate::fuzz::effects::{self, Effected, HostEnv, Limits, Stop};
-use crate::fuzz::observe::{FuncId, HostCall, Outcome, Val};
+use crate::fuzz::objects::Objects;
+use crate::fuzz::observe::{AnyVal, FuncId, HostCall, Outcome, UNNUMBERED, Val};
 use crate::fuzz::plan::{HostAction, ImportPlan, Plan, args_hash, host_action};
 use crate::fuzz::shape::Shape;
 
@@ -114,7 +115,7 @@ impl CallerEnv<'_, '_> {
     /// the export of the calling instance they are.
     fn val(&mut self, v: &Value) -> Val {
         let Value::FuncRef(Some(f)) = v else {
-            return from_value(v, &HashMap::new());
+            return from_value(v, &HashMap::new(), None);
         };
         let host = (self.shared.funcs.get().into_iter().flatten())
             .find(|(_, h)| *h == f)
@@ -238,11 +239,32 @@ pub fn to_value(v: &Val, funcs: &HashMap<String, Func>) -> Value {
         Val::ExternRef(e) => Value::ExternRef(e.map(runtime::ExternRef::host)),
         // The generator makes no exceptions, so no host value is a non-null exnref.
         Val::ExnRef(_) => Value::ExnRef(None),
+        // A plan names no object (the host makes none): only i31 and host references.
+        Val::AnyRef(a) => Value::AnyRef(a.and_then(plain_any)),
+        Val::ExternAny(a) => Value::ExternRef(plain_any(*a).map(runtime::ExternRef::from_any)),
     }
 }
 
-/// A store value without store identity beyond what `funcs` names.
-pub fn from_value(v: &Value, funcs: &HashMap<u32, FuncId>) -> Val {
+/// The internal reference a plan can name: an `i31` or a host reference.
+fn plain_any(a: AnyVal) -> Option<AnyRef> {
+    match a {
+        AnyVal::I31(v) => Some(AnyRef::I31(runtime::I31::wrapping(v as i32))),
+        AnyVal::Host(n) => Some(AnyRef::Host(n)),
+        AnyVal::Object(_) => None,
+    }
+}
+
+/// A store value without store identity beyond what `funcs` names; GC objects are
+/// numbered by `objects` (`objects.rs`), or all [`UNNUMBERED`] without it.
+pub fn from_value(v: &Value, funcs: &HashMap<u32, FuncId>, objects: Option<&Objects>) -> Val {
+    let any = |a: &AnyRef| match objects {
+        Some(o) => o.any(a),
+        None => match a {
+            AnyRef::I31(v) => AnyVal::I31(v.get_u()),
+            AnyRef::Host(n) => AnyVal::Host(*n),
+            AnyRef::Struct(_) | AnyRef::Array(_) => AnyVal::Object(UNNUMBERED),
+        },
+    };
     match v {
         Value::I32(x) => Val::I32(*x as u32),
         Value::I64(x) => Val::I64(*x as u64),
@@ -255,13 +277,13 @@ pub fn from_value(v: &Value, funcs: &HashMap<u32, FuncId>) -> Val {
                 .cloned()
                 .unwrap_or(FuncId::Unknown(f.index()))
         })),
-        // Only host references: the fuzzer enables no GC, so no `extern.convert_any`.
-        Value::ExternRef(e) => Val::ExternRef(e.as_ref().map(|e| {
-            e.host_number()
-                .expect("the fuzzer enables no GC: every externref is a host reference")
-        })),
+        Value::ExternRef(None) => Val::ExternRef(None),
+        Value::ExternRef(Some(e)) => match e.host_number() {
+            Some(n) => Val::ExternRef(Some(n)),
+            None => Val::ExternAny(any(&e.to_any())),
+        },
         Value::ExnRef(e) => Val::ExnRef(e.is_some()),
-        Value::AnyRef(_) => unreachable!("the fuzzer enables no GC types"),
+        Value::AnyRef(a) => Val::AnyRef(a.as_ref().map(any)),
     }
 }
 
@@ -306,7 +328,8 @@ pub fn build(store: &Store, plan: &Plan, shape: &Shape) -> runtime::Result<Host>
                     );
                     b.func(&imp.name, ty.clone(), move |caller, args, out| {
                         let none = HashMap::new();
-                        let vals: Vec<Val> = args.iter().map(|a| from_value(a, &none)).collect();
+                        let vals: Vec<Val> =
+                            args.iter().map(|a| from_value(a, &none, None)).collect();
                         let at = {
                             let mut log = shared.log.lock().unwrap_or_else(|p| p.into_inner());
                             log.push(RawCall {

@@ -2,9 +2,9 @@
 //! Wasm values biased to edge cases.
 
 use arbitrary::{Result, Unstructured};
-use runtime::{RefFamily, ValType};
+use runtime::{HeapType, RefFamily, RefType, ValType};
 
-use crate::fuzz::observe::{FuncId, Val};
+use crate::fuzz::observe::{AnyVal, FuncId, Val};
 
 /// SplitMix64: small, fast and fully determined by its seed (the driver's contract:
 /// the same seed gives the same bytes, module and calls on every machine).
@@ -163,6 +163,9 @@ pub fn draw_val(u: &mut Unstructured, ty: ValType, host_funcs: &[FuncId]) -> Res
         ValType::F32 => Val::F32(pick(u, &F32_EDGES, any_f32)?),
         ValType::F64 => Val::F64(pick(u, &F64_EDGES, any_f64)?),
         ValType::V128 => Val::V128(draw_v128(u)?),
+        // The bottom types hold only null.
+        ValType::Ref(r) if r.heap == HeapType::NoFunc => Val::FuncRef(None),
+        ValType::Ref(r) if r.heap == HeapType::NoExtern => Val::ExternRef(None),
         ValType::Ref(r) if r.family() == RefFamily::Func => {
             if host_funcs.is_empty() || u.ratio(1, 2)? {
                 Val::FuncRef(None)
@@ -177,7 +180,19 @@ pub fn draw_val(u: &mut Unstructured, ty: ValType, host_funcs: &[FuncId]) -> Res
                 Val::ExternRef(Some(u.int_in_range(0..=7)?))
             }
         }
+        ValType::Ref(r) if r.family() == RefFamily::Any => any_of(r, u.arbitrary()?),
         // The embedder cannot make an exception without a tag of its own: null.
         ValType::Ref(_) => Val::ExnRef(false),
     })
+}
+
+/// An internal reference of type `ty` from the bits `r`: the embedder makes no GC
+/// objects, so an `i31` (three times in four) where the type holds one, else null.
+pub fn any_of(ty: RefType, r: u64) -> Val {
+    let holds_i31 = matches!(ty.heap, HeapType::Any | HeapType::Eq | HeapType::I31);
+    if holds_i31 && r & 3 != 0 {
+        Val::AnyRef(Some(AnyVal::I31((r >> 8) as u32 & 0x7fff_ffff)))
+    } else {
+        Val::AnyRef(None)
+    }
 }

@@ -61,7 +61,7 @@ pub const KNOWN: &[KnownIssue] = &[
 /// module that uses one is not compared with it.
 pub fn unsupported(engine: &str) -> &'static [&'static str] {
     match engine {
-        "wasmi" => &["typed func refs", "exceptions"],
+        "wasmi" => &["typed func refs", "exceptions", "GC"],
         _ => &[],
     }
 }

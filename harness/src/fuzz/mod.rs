@@ -16,6 +16,7 @@
 //!   issues, which explain a reference difference by re-running it rewritten
 //!   (`workaround`) around the issue.
 
+pub mod array_lengths;
 pub mod blind_ops;
 pub mod blind_spots;
 pub mod blind_stats;
@@ -28,12 +29,14 @@ pub mod edges;
 pub mod effects;
 pub mod fault;
 pub mod features;
+pub mod gc_graph;
 pub mod generate;
 pub mod host;
 pub mod host_stats;
 pub mod input;
 pub mod isolate;
 pub mod known;
+pub mod objects;
 pub mod observe;
 pub mod oracle;
 pub mod plan;

@@ -44,6 +44,69 @@ pub enum Val {
     /// An exnref, by whether it is null: exceptions are store objects that the two
     /// engines' stores number alike, but only their presence is compared.
     ExnRef(bool),
+    /// A reference of the `any` hierarchy (GC), or null.
+    AnyRef(Option<AnyVal>),
+    /// A non-null externref carrying an internal reference (`extern.convert_any` of an
+    /// `i31` or an object).
+    ExternAny(AnyVal),
+}
+
+/// A non-null internal reference, without store identity: a GC object is named by its
+/// number in the step's [`State::objects`] (`objects.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnyVal {
+    I31(u32),
+    /// A host reference made internal (`any.convert_extern`).
+    Host(u32),
+    /// A struct or array: its index in the step's objects, or [`UNNUMBERED`] where no
+    /// numbering applies (host-call arguments as the host function hashes them) or the
+    /// step's bound on objects was reached.
+    Object(u32),
+}
+
+/// The number of an object seen where objects are not numbered.
+pub const UNNUMBERED: u32 = u32::MAX;
+
+impl fmt::Display for AnyVal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AnyVal::I31(v) => write!(f, "i31:{v}"),
+            AnyVal::Host(n) => write!(f, "host:{n}"),
+            AnyVal::Object(UNNUMBERED) => write!(f, "object"),
+            AnyVal::Object(n) => write!(f, "object#{n}"),
+        }
+    }
+}
+
+/// A struct or array as a step saw it: its fields or elements, read through the
+/// embedder API, references to other objects by their numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Object {
+    pub kind: ObjectKind,
+    /// The number of fields or elements.
+    pub len: u32,
+    /// The first of them (all, unless the step's bound on values read was reached).
+    pub values: Vec<Val>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    Struct,
+    Array,
+}
+
+impl fmt::Display for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            ObjectKind::Struct => "struct",
+            ObjectKind::Array => "array",
+        };
+        write!(f, "{kind} of {} {}", self.len, show_vals(&self.values))?;
+        if self.values.len() < self.len as usize {
+            write!(f, " (first {} read)", self.values.len())?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Val {
@@ -60,6 +123,9 @@ impl fmt::Display for Val {
             Val::ExternRef(Some(n)) => write!(f, "externref:{n}"),
             Val::ExnRef(false) => write!(f, "exnref:null"),
             Val::ExnRef(true) => write!(f, "exnref:non-null"),
+            Val::AnyRef(None) => write!(f, "anyref:null"),
+            Val::AnyRef(Some(a)) => write!(f, "anyref:{a}"),
+            Val::ExternAny(a) => write!(f, "externref:{a}"),
         }
     }
 }
@@ -150,6 +216,14 @@ pub struct State {
     /// Engine fuel left after the step, from engines that meter it (ours, which must
     /// agree exactly: `runtime` `module/fuel.rs`); `None` from the references.
     pub fuel: Option<u64>,
+    /// The GC objects reachable from the step's results, host-call arguments, globals
+    /// and tables, numbered in the order they were first reached (`objects.rs`):
+    /// comparing these and the numbers in the values compares the object graphs up to
+    /// a bijection between the two stores' objects.
+    pub objects: Vec<Object>,
+    /// The store's GC heap size after the step (statistics only, not compared: it
+    /// depends on when each engine collects); `None` from the references.
+    pub gc_heap_bytes: Option<u64>,
 }
 
 /// Instantiation or one export call, and what could be seen after it.

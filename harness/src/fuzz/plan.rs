@@ -8,7 +8,7 @@ use runtime::{FuncType, OptLevel, RefFamily, RefType, RegallocAlgorithm, ValType
 use crate::fuzz::effects::{EffectPlan, draw_effects};
 use crate::fuzz::generate::{FUEL, FUEL_EXPORT};
 use crate::fuzz::input::{SplitMix64, draw_val, fnv1a};
-use crate::fuzz::observe::{FuncId, Val};
+use crate::fuzz::observe::{AnyVal, FuncId, Val};
 use crate::fuzz::shape::{ImportTy, Shape};
 
 /// Most export calls one case makes.
@@ -331,6 +331,18 @@ fn val_hash(v: &Val) -> u64 {
         Val::FuncRef(f) => f.is_some() as u64,
         Val::ExnRef(e) => *e as u64,
         Val::ExternRef(e) => e.map_or(0, |e| e as u64 + 1),
+        Val::AnyRef(a) => a.map_or(0, |a| any_hash(&a)),
+        Val::ExternAny(a) => any_hash(a) ^ 0x5a5a,
+    }
+}
+
+/// An internal reference's share of [`args_hash`]: objects all alike (a host function
+/// cannot tell two stores' objects apart).
+fn any_hash(a: &AnyVal) -> u64 {
+    match a {
+        AnyVal::I31(v) => u64::from(*v) << 2 | 1,
+        AnyVal::Host(n) => u64::from(*n) << 2 | 2,
+        AnyVal::Object(_) => 3,
     }
 }
 
@@ -378,13 +390,15 @@ pub fn host_action(
                     ValType::F64 => Val::F64(((r >> 16) as i32 as f64 / 16.0).to_bits()),
                     ValType::V128 => Val::V128(u128::from(r) << 64 | u128::from(rng.next_u64())),
                     ValType::Ref(t) => match t.family() {
-                        RefFamily::Extern => {
-                            Val::ExternRef((r & 3 != 0).then_some((r >> 8) as u32 % 8))
-                        }
+                        RefFamily::Extern => Val::ExternRef(
+                            (r & 3 != 0 && t.heap != runtime::HeapType::NoExtern)
+                                .then_some((r >> 8) as u32 % 8),
+                        ),
                         RefFamily::Func => Val::FuncRef(None),
                         // Exception references are never generated (`shape.rs`).
                         RefFamily::Exn => Val::ExnRef(false),
-                        RefFamily::Any => unreachable!("the fuzzer enables no GC types"),
+                        // The host makes no objects: an i31 where the type allows one.
+                        RefFamily::Any => crate::fuzz::input::any_of(*t, r),
                     },
                 }
             })

@@ -260,8 +260,8 @@ fn to_wval(
         Val::FuncRef(_) => WVal::FuncRef(Nullable::Null),
         Val::ExternRef(None) => WVal::ExternRef(Nullable::Null),
         Val::ExternRef(Some(n)) => WVal::ExternRef(Nullable::Val(ExternRef::new(&mut store, *n))),
-        // The generator makes no exceptions; wasmi runs without them.
-        Val::ExnRef(_) => WVal::FuncRef(Nullable::Null),
+        // The generator makes no exceptions; wasmi runs without them (nor GC).
+        Val::ExnRef(_) | Val::AnyRef(_) | Val::ExternAny(_) => WVal::FuncRef(Nullable::Null),
     }
 }
 

@@ -37,7 +37,15 @@ pub struct Shape {
     pub mutable_global_exports: Vec<(String, ValType)>,
 }
 
-fn val_type(t: wasmparser::ValType) -> Option<ValType> {
+/// What each type index of a module defines, for concrete heap types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Func,
+    Struct,
+    Array,
+}
+
+fn val_type(t: wasmparser::ValType, kinds: &[Kind]) -> Option<ValType> {
     use wasmparser::ValType as W;
     Some(match t {
         W::I32 => ValType::I32,
@@ -45,13 +53,14 @@ fn val_type(t: wasmparser::ValType) -> Option<ValType> {
         W::F32 => ValType::F32,
         W::F64 => ValType::F64,
         W::V128 => ValType::V128,
-        W::Ref(r) => ref_type(r)?.into(),
+        W::Ref(r) => ref_type(r, kinds)?.into(),
     })
 }
 
-/// The reference types the generator makes: Wasm 2.0's, `exnref`, and typed function
-/// references (`typed_refs.rs`); GC types are never generated.
-fn ref_type(r: wasmparser::RefType) -> Option<RefType> {
+/// The reference types the generator makes: Wasm 2.0's, `exnref`, typed function
+/// references (`typed_refs.rs`) and GC's (unshared); `kinds` tells what a concrete
+/// type index defines.
+fn ref_type(r: wasmparser::RefType, kinds: &[Kind]) -> Option<RefType> {
     use wasmparser::{AbstractHeapType as A, HeapType as W};
     let heap = match r.heap_type() {
         W::Abstract { shared: false, ty } => match ty {
@@ -61,9 +70,22 @@ fn ref_type(r: wasmparser::RefType) -> Option<RefType> {
             A::NoExtern => HeapType::NoExtern,
             A::Exn => HeapType::Exn,
             A::NoExn => HeapType::NoExn,
+            A::Any => HeapType::Any,
+            A::Eq => HeapType::Eq,
+            A::I31 => HeapType::I31,
+            A::Struct => HeapType::Struct,
+            A::Array => HeapType::Array,
+            A::None => HeapType::None,
             _ => return None,
         },
-        W::Concrete(i) => HeapType::Concrete(i.as_module_index()?),
+        W::Concrete(i) => {
+            let i = i.as_module_index()?;
+            match kinds.get(i as usize)? {
+                Kind::Func => HeapType::Concrete(i),
+                Kind::Struct => HeapType::ConcreteStruct(i),
+                Kind::Array => HeapType::ConcreteArray(i),
+            }
+        }
         _ => return None,
     };
     Some(RefType {
@@ -72,9 +94,70 @@ fn ref_type(r: wasmparser::RefType) -> Option<RefType> {
     })
 }
 
+/// An import's reference type as the host builds it: a concrete type index is the
+/// module's, which means nothing to the store (whose API names types by store-wide
+/// ids), so the host gets the abstract type above it, and the import fails to link
+/// (alike on every engine) rather than naming some other type.
+fn host_ref(r: RefType) -> RefType {
+    let heap = match r.heap {
+        HeapType::Concrete(_) => HeapType::Func,
+        HeapType::ConcreteStruct(_) => HeapType::Struct,
+        HeapType::ConcreteArray(_) => HeapType::Array,
+        other => other,
+    };
+    RefType { heap, ..r }
+}
+
+fn host_val(t: ValType) -> ValType {
+    match t {
+        ValType::Ref(r) => host_ref(r).into(),
+        other => other,
+    }
+}
+
+fn host_func(f: &FuncType) -> FuncType {
+    let params: Vec<ValType> = f.params().iter().map(|t| host_val(*t)).collect();
+    let results: Vec<ValType> = f.results().iter().map(|t| host_val(*t)).collect();
+    FuncType::new(params, results)
+}
+
+/// The types of a type section: function types by index (`None` for struct and array
+/// types), and what every index defines.
+fn types(r: wasmparser::TypeSectionReader) -> Option<(Vec<Option<FuncType>>, Vec<Kind>)> {
+    use wasmparser::CompositeInnerType as C;
+    let mut subs = Vec::new();
+    for group in r {
+        subs.extend(group.ok()?.into_types());
+    }
+    let kinds: Vec<Kind> = (subs.iter())
+        .map(|t| match t.composite_type.inner {
+            C::Func(_) => Some(Kind::Func),
+            C::Struct(_) => Some(Kind::Struct),
+            C::Array(_) => Some(Kind::Array),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let mut funcs = Vec::new();
+    for t in &subs {
+        funcs.push(match &t.composite_type.inner {
+            C::Func(f) => {
+                let params = f.params().iter().map(|t| val_type(*t, &kinds));
+                let results = f.results().iter().map(|t| val_type(*t, &kinds));
+                Some(FuncType::new(
+                    params.collect::<Option<Vec<_>>>()?,
+                    results.collect::<Option<Vec<_>>>()?,
+                ))
+            }
+            _ => None,
+        });
+    }
+    Some((funcs, kinds))
+}
+
 /// The shape of a module, or `None` if it does not parse (or uses types outside Wasm 2.0).
 pub fn shape(wasm: &[u8]) -> Option<Shape> {
-    let mut types: Vec<FuncType> = Vec::new();
+    let mut types: Vec<Option<FuncType>> = Vec::new();
+    let mut kinds: Vec<Kind> = Vec::new();
     let mut func_types: Vec<u32> = Vec::new();
     // Table element types and global types in index order (imports first), for the
     // exported ones.
@@ -84,17 +167,7 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
     let mut exports = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.ok()? {
-            Payload::TypeSection(r) => {
-                for ty in r.into_iter_err_on_gc_types() {
-                    let f = ty.ok()?;
-                    let params = f.params().iter().map(|t| val_type(*t));
-                    let results = f.results().iter().map(|t| val_type(*t));
-                    types.push(FuncType::new(
-                        params.collect::<Option<Vec<_>>>()?,
-                        results.collect::<Option<Vec<_>>>()?,
-                    ));
-                }
-            }
+            Payload::TypeSection(r) => (types, kinds) = self::types(r)?,
             Payload::ImportSection(r) => {
                 for imp in r.into_imports() {
                     let imp = imp.ok()?;
@@ -102,12 +175,12 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
                         TypeRef::Func(t) => {
                             func_types.push(t);
                             out.num_imported_funcs += 1;
-                            ImportTy::Func(types.get(t as usize)?.clone())
+                            ImportTy::Func(host_func(types.get(t as usize)?.as_ref()?))
                         }
                         TypeRef::Table(t) => {
-                            tables.push(ref_type(t.element_type)?);
+                            tables.push(ref_type(t.element_type, &kinds)?);
                             ImportTy::Table(TableType {
-                                element: ref_type(t.element_type)?,
+                                element: host_ref(ref_type(t.element_type, &kinds)?),
                                 min: t.initial,
                                 max: t.maximum,
                                 table64: t.table64,
@@ -120,14 +193,17 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
                         }),
                         TypeRef::Global(g) => {
                             let g = GlobalType {
-                                content: val_type(g.content_type)?,
+                                content: val_type(g.content_type, &kinds)?,
                                 mutable: g.mutable,
                             };
                             globals.push(g);
-                            ImportTy::Global(g)
+                            ImportTy::Global(GlobalType {
+                                content: host_val(g.content),
+                                ..g
+                            })
                         }
                         TypeRef::Tag(t) => {
-                            ImportTy::Tag(types.get(t.func_type_idx as usize)?.clone())
+                            ImportTy::Tag(host_func(types.get(t.func_type_idx as usize)?.as_ref()?))
                         }
                         _ => return None,
                     };
@@ -145,14 +221,14 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
             }
             Payload::TableSection(r) => {
                 for t in r {
-                    tables.push(ref_type(t.ok()?.ty.element_type)?);
+                    tables.push(ref_type(t.ok()?.ty.element_type, &kinds)?);
                 }
             }
             Payload::GlobalSection(r) => {
                 for g in r {
                     let ty = g.ok()?.ty;
                     globals.push(GlobalType {
-                        content: val_type(ty.content_type)?,
+                        content: val_type(ty.content_type, &kinds)?,
                         mutable: ty.mutable,
                     });
                 }
@@ -171,7 +247,7 @@ pub fn shape(wasm: &[u8]) -> Option<Shape> {
             ExternalKind::Func => {
                 let ty = types
                     .get(*func_types.get(index as usize)? as usize)?
-                    .clone();
+                    .clone()?;
                 out.func_exports.push((name, index, ty));
             }
             ExternalKind::Global => {

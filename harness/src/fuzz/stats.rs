@@ -69,6 +69,15 @@ pub struct Stats {
     pub steered_modules: u64,
     /// Cases where our engines agree and the reference runtime differs.
     pub reference_only: u64,
+    /// Modules whose store allocated GC objects (its heap grew: `Store::gc_stats`).
+    #[serde(default)]
+    pub gc_modules: u64,
+    /// Modules where a GC object reachable from a result, host-call argument, global or
+    /// table was compared structurally (`objects.rs`), and the objects compared.
+    #[serde(default)]
+    pub gc_compared_modules: u64,
+    #[serde(default)]
+    pub gc_objects: u64,
     /// Operators the interpreter executed (feature `op-coverage`).
     #[serde(default)]
     pub operators: crate::fuzz::coverage::Coverage,
@@ -126,6 +135,18 @@ impl Stats {
         let Some(first) = obs.steps.first() else {
             return;
         };
+        let heap = obs.steps.iter().filter_map(|s| s.state.gc_heap_bytes).max();
+        self.gc_modules += heap.is_some_and(|b| b > 0) as u64;
+        // The comparison stops at an exhaustion: the objects after it were not compared.
+        let compared = match verdict {
+            Verdict::Exhausted { step } => *step,
+            _ => obs.steps.len(),
+        };
+        let objects: u64 = (obs.steps[..compared].iter())
+            .map(|s| s.state.objects.len() as u64)
+            .sum();
+        self.gc_compared_modules += (objects > 0) as u64;
+        self.gc_objects += objects;
         self.host_calls += obs
             .steps
             .iter()
@@ -218,6 +239,9 @@ impl Stats {
         self.crashes += o.crashes;
         self.steered_modules += o.steered_modules;
         self.reference_only += o.reference_only;
+        self.gc_modules += o.gc_modules;
+        self.gc_compared_modules += o.gc_compared_modules;
+        self.gc_objects += o.gc_objects;
         self.operators.merge(&o.operators);
         self.blind_spots.merge(&o.blind_spots);
         for (k, v) in &o.reference_explained {
@@ -362,6 +386,15 @@ impl fmt::Display for Stats {
             f,
             "v128 values:         {} (call arguments and results, host-call arguments)",
             self.v128_values
+        )?;
+        writeln!(
+            f,
+            "GC:                  {} modules allocated objects ({}); {} compared objects structurally ({}), {} objects",
+            self.gc_modules,
+            pct(self.gc_modules, self.modules),
+            self.gc_compared_modules,
+            pct(self.gc_compared_modules, self.modules),
+            self.gc_objects
         )?;
         writeln!(f, "operators:           {}", self.operators)?;
         self.blind_spots.show(f, self.modules)?;

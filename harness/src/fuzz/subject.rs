@@ -7,6 +7,7 @@ use std::sync::Arc;
 use runtime::{Config, Engine, Error, Extern, Instance, Module, Store, Strategy, Value};
 
 use crate::fuzz::host::{self, Host};
+use crate::fuzz::objects::Objects;
 use crate::fuzz::observe::{FuncId, INSTANTIATE, Observation, Outcome, State, Step, Val};
 use crate::fuzz::plan::{Plan, Setup};
 use crate::fuzz::shape::Shape;
@@ -150,7 +151,8 @@ impl Subject for RuntimeSubject {
                 }
             }
         }
-        let name_of = |v: &Value| host::from_value(v, &names);
+        let objects = Objects::default();
+        let name_of = |v: &Value| host::from_value(v, &names, Some(&objects));
         let mut snap = Snapshots::default();
         let outcome = match &made {
             Ok(_) => Outcome::Returned(vec![]),
@@ -163,7 +165,10 @@ impl Subject for RuntimeSubject {
             host_calls: host.drain(&name_of),
             state: snap.take(&store, made.as_ref().ok(), &host, &name_of),
         });
-        obs.steps[0].state.fuel = store.fuel().ok();
+        let first = &mut obs.steps[0].state;
+        first.fuel = store.fuel().ok();
+        first.objects = objects.take(&store, &name_of);
+        first.gc_heap_bytes = store.gc_stats().ok().map(|s| s.heap_bytes);
         let Ok(inst) = made else {
             return obs;
         };
@@ -199,6 +204,9 @@ impl Subject for RuntimeSubject {
                     ..snap.take(&store, Some(&inst), &host, &name_of)
                 },
             });
+            let state = &mut obs.steps.last_mut().expect("pushed").state;
+            state.objects = objects.take(&store, &name_of);
+            state.gc_heap_bytes = store.gc_stats().ok().map(|s| s.heap_bytes);
         }
         obs
     }
