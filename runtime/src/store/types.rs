@@ -176,8 +176,13 @@ impl TypeRegistry {
     /// Whether type `sub` is `sup` or declares it as an ancestor (spec:
     /// <https://webassembly.github.io/spec/core/valid/matching.html#heap-types>, for
     /// two concrete types).
+    /// An id the store does not have (an embedder may write any number into a type it
+    /// hands the API) is a subtype of nothing and has none.
     pub fn is_subtype(&self, sub: u32, sup_id: u32) -> bool {
-        let (sub, sup) = (self.def(sub), self.def(sup_id));
+        let (Some(sub), Some(sup)) = (self.defs.get(sub as usize), self.defs.get(sup_id as usize))
+        else {
+            return false;
+        };
         sup.depth <= sub.depth && self.chains[(sub.chain + sup.depth) as usize] == sup_id
     }
 

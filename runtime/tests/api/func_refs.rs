@@ -170,6 +170,18 @@ fn a_non_nullable_table_starts_with_its_initialiser(strategy: Strategy) {
         table64: false,
     };
     assert!(Table::new(&store, ty, Value::FuncRef(None)).is_err());
+    // A concrete type the store does not have (the API takes any number): no function
+    // is of it, an error rather than a panic (found by the fuzzer).
+    let ty = TableType {
+        element: RefType::nullable(HeapType::Concrete(9_999)),
+        min: 1,
+        max: None,
+        table64: false,
+    };
+    let table = Table::new(&store, ty, Value::FuncRef(None)).unwrap();
+    let f = instance.get_func(&store, "at").unwrap();
+    let e = table.set(&store, 0, Value::FuncRef(Some(f))).unwrap_err();
+    assert!(e.to_string().contains("is not of type"), "{e}");
 }
 
 /// A function whose parameter is `(ref $t)` is imported by a module declaring the same
