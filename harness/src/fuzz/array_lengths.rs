@@ -9,6 +9,7 @@
 //! expressions, which have no `i32.and`, the `i32.const` giving the length is rewritten
 //! in place, and a module whose constant length is computed otherwise is given up.
 
+use super::leb::{leb, sleb};
 use wasmparser::{ConstExpr, ElementItems, Operator, Parser, Payload, TableInit};
 
 /// The largest length an array allocation gets (a mask: all low bits set).
@@ -142,31 +143,6 @@ fn write_padded(v: i64, out: &mut [u8]) {
     }
 }
 
-fn leb(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn sleb(mut v: i64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        let done = (v == 0 && byte & 0x40 == 0) || (v == -1 && byte & 0x40 != 0);
-        if done {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,15 +224,7 @@ mod tests {
     #[test]
     fn generated_modules_stay_valid() {
         let mut allocating = 0;
-        for seed in 0..300 {
-            let Some((case, ..)) =
-                crate::fuzz::oracle::Case::generate(&crate::fuzz::input::seed_bytes(seed))
-            else {
-                continue;
-            };
-            wasmparser::Validator::new_with_features(crate::fuzz::generate::FEATURES)
-                .validate_all(&case.wasm)
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        for (_, case) in crate::fuzz::generate::valid_cases(300) {
             let n = lengths_unchecked(&case.wasm);
             allocating += (n > 0) as u32;
         }

@@ -321,15 +321,7 @@ mod tests {
     #[test]
     fn generated_modules_stay_valid() {
         let mut added = 0;
-        for seed in 0..300 {
-            let Some((case, ..)) =
-                crate::fuzz::oracle::Case::generate(&crate::fuzz::input::seed_bytes(seed))
-            else {
-                continue;
-            };
-            wasmparser::Validator::new_with_features(crate::fuzz::generate::FEATURES)
-                .validate_all(&case.wasm)
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        for (_, case) in crate::fuzz::generate::valid_cases(300) {
             let shape = crate::fuzz::shape::shape(&case.wasm).expect("parses");
             added += shape.func_exports.iter().any(|(n, ..)| n == BUILD) as u32;
         }

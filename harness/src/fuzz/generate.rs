@@ -1,6 +1,7 @@
 //! Fuzz input -> a Wasm module both engines support (wasm-smith), plus the name of
 //! its fuel global.
 
+use super::leb::leb;
 use arbitrary::{Result, Unstructured};
 use runtime::WasmFeatures;
 use wasm_smith::{Config, Module};
@@ -160,18 +161,6 @@ pub fn generated(u: &mut Unstructured) -> Result<Generated> {
     })
 }
 
-fn leb(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 /// Adds an export of global `index` named `name` to a module binary (rewriting or
 /// inserting the export section; every other section is copied as is).
 pub fn export_global(wasm: &[u8], name: &str, index: u32) -> Option<Vec<u8>> {
@@ -266,4 +255,20 @@ pub(crate) fn section_header_start(wasm: &[u8], body_start: usize) -> Option<usi
         i -= 1;
     }
     i.checked_sub(1)
+}
+
+/// The cases generated from seeds `0..n` (seeds that give none left out), each checked to
+/// validate with [`FEATURES`]: what the passes' tests run over.
+#[cfg(test)]
+pub(crate) fn valid_cases(n: u64) -> Vec<(u64, crate::fuzz::oracle::Case)> {
+    (0..n)
+        .filter_map(|seed| {
+            let (case, ..) =
+                crate::fuzz::oracle::Case::generate(&crate::fuzz::input::seed_bytes(seed))?;
+            wasmparser::Validator::new_with_features(FEATURES)
+                .validate_all(&case.wasm)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            Some((seed, case))
+        })
+        .collect()
 }

@@ -36,6 +36,7 @@ pub mod host_stats;
 pub mod input;
 pub mod isolate;
 pub mod known;
+mod leb;
 pub mod objects;
 pub mod observe;
 pub mod oracle;

@@ -10,6 +10,7 @@
 
 use wasmparser::{Operator, Parser, Payload};
 
+use super::leb::{leb, sleb};
 use crate::fuzz::edges;
 use crate::fuzz::input::{SplitMix64, fnv1a};
 
@@ -113,31 +114,6 @@ fn edge_const(op: &Operator, rng: &mut SplitMix64, out: &mut Vec<u8>) -> bool {
         _ => return false,
     }
     true
-}
-
-fn leb(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn sleb(mut v: i64, out: &mut Vec<u8>) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        let done = (v == 0 && byte & 0x40 == 0) || (v == -1 && byte & 0x40 != 0);
-        if done {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
 }
 
 #[cfg(test)]
