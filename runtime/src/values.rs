@@ -85,8 +85,9 @@ impl ValType {
     }
 
     /// The value type of a wasmparser type, concrete type indices having the kinds
-    /// `kind_of` gives ([`RefType::from_wasmparser_in`]).
-    pub(crate) fn from_wasmparser_in(
+    /// `kind_of` gives ([`RefType::from_wasmparser_in`]). Public for tools that read
+    /// modules themselves (the fuzzer's harness) and must see types as the runtime does.
+    pub fn from_wasmparser_in(
         ty: wasmparser::ValType,
         kind_of: impl Fn(u32) -> Option<ConcreteKind>,
     ) -> Option<ValType> {
@@ -318,8 +319,8 @@ impl RefType {
 
     /// The reference type of a wasmparser type whose concrete type indices have the
     /// kinds `kind_of` gives (`None`: not a type of the module); `None` for shared heap
-    /// types and later proposals'.
-    pub(crate) fn from_wasmparser_in(
+    /// types and later proposals'. Public as [`ValType::from_wasmparser_in`] is.
+    pub fn from_wasmparser_in(
         ty: wasmparser::RefType,
         kind_of: impl Fn(u32) -> Option<ConcreteKind>,
     ) -> Option<RefType> {

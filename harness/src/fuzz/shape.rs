@@ -1,7 +1,9 @@
 //! The imports and exports of a module binary, read with wasmparser: what the plan of
 //! host imports and export calls is made from (without compiling the module).
 
-use runtime::{FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, ValType};
+use runtime::{
+    ConcreteKind, FuncType, GlobalType, HeapType, MemoryType, RefType, TableType, ValType,
+};
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 
 #[derive(Debug, Clone)]
@@ -37,61 +39,15 @@ pub struct Shape {
     pub mutable_global_exports: Vec<(String, ValType)>,
 }
 
-/// What each type index of a module defines, for concrete heap types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Func,
-    Struct,
-    Array,
+fn val_type(t: wasmparser::ValType, kinds: &[ConcreteKind]) -> Option<ValType> {
+    ValType::from_wasmparser_in(t, |i| kinds.get(i as usize).copied())
 }
 
-fn val_type(t: wasmparser::ValType, kinds: &[Kind]) -> Option<ValType> {
-    use wasmparser::ValType as W;
-    Some(match t {
-        W::I32 => ValType::I32,
-        W::I64 => ValType::I64,
-        W::F32 => ValType::F32,
-        W::F64 => ValType::F64,
-        W::V128 => ValType::V128,
-        W::Ref(r) => ref_type(r, kinds)?.into(),
-    })
-}
-
-/// The reference types the generator makes: Wasm 2.0's, `exnref`, typed function
-/// references (`typed_refs.rs`) and GC's (unshared); `kinds` tells what a concrete
-/// type index defines.
-fn ref_type(r: wasmparser::RefType, kinds: &[Kind]) -> Option<RefType> {
-    use wasmparser::{AbstractHeapType as A, HeapType as W};
-    let heap = match r.heap_type() {
-        W::Abstract { shared: false, ty } => match ty {
-            A::Func => HeapType::Func,
-            A::NoFunc => HeapType::NoFunc,
-            A::Extern => HeapType::Extern,
-            A::NoExtern => HeapType::NoExtern,
-            A::Exn => HeapType::Exn,
-            A::NoExn => HeapType::NoExn,
-            A::Any => HeapType::Any,
-            A::Eq => HeapType::Eq,
-            A::I31 => HeapType::I31,
-            A::Struct => HeapType::Struct,
-            A::Array => HeapType::Array,
-            A::None => HeapType::None,
-            _ => return None,
-        },
-        W::Concrete(i) => {
-            let i = i.as_module_index()?;
-            match kinds.get(i as usize)? {
-                Kind::Func => HeapType::Concrete(i),
-                Kind::Struct => HeapType::ConcreteStruct(i),
-                Kind::Array => HeapType::ConcreteArray(i),
-            }
-        }
-        _ => return None,
-    };
-    Some(RefType {
-        nullable: r.is_nullable(),
-        heap,
-    })
+/// The reference types the generator makes, as the runtime reads them: Wasm 2.0's,
+/// `exnref`, typed function references (`typed_refs.rs`) and GC's (unshared); `kinds`
+/// tells what a concrete type index defines.
+fn ref_type(r: wasmparser::RefType, kinds: &[ConcreteKind]) -> Option<RefType> {
+    RefType::from_wasmparser_in(r, |i| kinds.get(i as usize).copied())
 }
 
 /// An import's reference type as the host builds it: a concrete type index is the
@@ -123,17 +79,17 @@ fn host_func(f: &FuncType) -> FuncType {
 
 /// The types of a type section: function types by index (`None` for struct and array
 /// types), and what every index defines.
-fn types(r: wasmparser::TypeSectionReader) -> Option<(Vec<Option<FuncType>>, Vec<Kind>)> {
+fn types(r: wasmparser::TypeSectionReader) -> Option<(Vec<Option<FuncType>>, Vec<ConcreteKind>)> {
     use wasmparser::CompositeInnerType as C;
     let mut subs = Vec::new();
     for group in r {
         subs.extend(group.ok()?.into_types());
     }
-    let kinds: Vec<Kind> = (subs.iter())
+    let kinds: Vec<ConcreteKind> = (subs.iter())
         .map(|t| match t.composite_type.inner {
-            C::Func(_) => Some(Kind::Func),
-            C::Struct(_) => Some(Kind::Struct),
-            C::Array(_) => Some(Kind::Array),
+            C::Func(_) => Some(ConcreteKind::Func),
+            C::Struct(_) => Some(ConcreteKind::Struct),
+            C::Array(_) => Some(ConcreteKind::Array),
             _ => None,
         })
         .collect::<Option<_>>()?;
@@ -157,7 +113,7 @@ fn types(r: wasmparser::TypeSectionReader) -> Option<(Vec<Option<FuncType>>, Vec
 /// The shape of a module, or `None` if it does not parse (or uses types outside Wasm 2.0).
 pub fn shape(wasm: &[u8]) -> Option<Shape> {
     let mut types: Vec<Option<FuncType>> = Vec::new();
-    let mut kinds: Vec<Kind> = Vec::new();
+    let mut kinds: Vec<ConcreteKind> = Vec::new();
     let mut func_types: Vec<u32> = Vec::new();
     // Table element types and global types in index order (imports first), for the
     // exported ones.
