@@ -488,15 +488,19 @@ unsafe extern "C" fn gc_object_op(
             .ok_or_else(|| Fail::Error(Error::Usage(format!("no GC operator {code}"))))?;
         // Roots besides the store's: the operands, and the references of every suspended
         // Wasm frame, from the caller's up.
-        let operands_now: Vec<u64> = cells.iter().map(|&c| c as u64).collect();
+        // Both read `cells` only while the operator runs; its result is written after.
+        let operand_cells = &*cells;
         let roots = |s: &StoreData, f: &mut dyn FnMut(u64)| {
-            operands_now.iter().for_each(|&w| f(w));
+            operand_cells.iter().for_each(|&c| f(c as u64));
             // SAFETY: `fp` is the frame pointer of the calling function, `defined` of
             // the calling instance's module, which is suspended in this call (this
             // function's contract).
             unsafe { super::stack_roots::for_each_root_at(s, i, defined, fp, f) }
         };
-        let mut operands = CellOperands { cells, at: 0 };
+        let mut operands = CellOperands {
+            cells: operand_cells,
+            at: 0,
+        };
         let result = s.gc_object_op(i, op, imm, extra, &mut operands, Some(&roots))?;
         if let Some(value) = result {
             cells[0] = value;
