@@ -108,9 +108,4 @@ impl Backend for Interpreter {
     ) -> Result<()> {
         exec::invoke(store, &self.limits, func, args, results)
     }
-
-    /// Every cell of the value stack is scanned, conservatively (`store/gc/state.rs`).
-    fn scans_gc_roots(&self) -> bool {
-        true
-    }
 }

@@ -320,12 +320,6 @@ impl Backend for NativeBackend {
         entry::invoke(store, func, args, results, self.options)
     }
 
-    /// Native frames' references are found through their stack maps at a collection
-    /// (`stack_roots::for_each_root_at`).
-    fn scans_gc_roots(&self) -> bool {
-        true
-    }
-
     fn signal_traps(&self) -> bool {
         self.options.signal_traps
     }

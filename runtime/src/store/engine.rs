@@ -73,10 +73,4 @@ pub(crate) trait Backend: Send + Sync {
     fn signal_traps(&self) -> bool {
         false
     }
-
-    /// Whether a GC collection can find every reference this engine's running code
-    /// holds (`store/gc/state.rs`): until it can, the store's heap only grows.
-    fn scans_gc_roots(&self) -> bool {
-        false
-    }
 }

@@ -11,9 +11,8 @@
 //!   instruction passes in, and of the activations suspended in host calls, which copy
 //!   their live cells here (`suspend`) for the length of the call, as the pool they come
 //!   from is out of the store's reach;
-//! - native frames, which only Cranelift's stack maps describe (step 4): until then, a
-//!   store whose engine is native never collects (allocations only grow the heap), which
-//!   is safe, if wasteful.
+//! - native frames, which Cranelift's stack maps describe: the `gc_object_op` libcall
+//!   passes the roots they name (`native/stack_roots.rs`, step 4b).
 //!
 //! Allocations outside running Wasm (the API, constant expressions while instantiating)
 //! never collect either: their callers hold fresh references in Rust variables that no
@@ -91,7 +90,6 @@ impl StoreData {
             let heap = GcHeap::new(HEAP_LIMIT, false).map_err(Error::Usage)?;
             self.gc.heap = Some(heap);
         }
-        let stack = stack.filter(|_| self.backend.scans_gc_roots());
         let due = self.gc.heap.as_ref().is_some_and(|h| h.should_collect());
         if let Some(stack) = stack
             && due
