@@ -224,6 +224,10 @@ pub(crate) struct VMContext {
     /// `VMRuntime::stack_limit`, which a request cannot reach) and reads its flag at
     /// loop headers. Here rather than in the runtime: one load less on every entry.
     pub interrupt: *const InterruptState,
+    /// The base of memory 0 when it is guarded (`store/guarded.rs`: its base never
+    /// moves), else null. Compiled code reads a guarded memory 0's base here: one load
+    /// from the context instead of three through `memories`.
+    pub memory0_base: *mut u8,
     /// The instance's store index.
     pub instance: u32,
 }
@@ -236,6 +240,7 @@ pub(crate) const VM_IMPORTS: i32 = 32;
 pub(crate) const VM_FUNC_INDICES: i32 = 40;
 pub(crate) const VM_TYPE_IDS: i32 = 48;
 pub(crate) const VM_INTERRUPT: i32 = 56;
+pub(crate) const VM_MEMORY0_BASE: i32 = 64;
 
 pub(crate) const FUNCREF_SIZE: i32 = 16;
 pub(crate) const DEF_BASE: i32 = 0;
@@ -319,6 +324,12 @@ pub(crate) fn ensure_vmctx(store: &mut StoreData, instance: u32) -> *mut VMConte
         .iter()
         .map(|&t| store.tables[t as usize].definition_ptr())
         .collect();
+    // Code compiled for a guarded memory 0 reads its base from the context; the store
+    // gives every 32-bit memory of a signal-trap engine a guarded backing (or fails to
+    // create it), so this is never null where such code runs.
+    let memory0_base = (inst.memories.first())
+        .and_then(|&m| store.memories[m as usize].fixed_base())
+        .unwrap_or(std::ptr::null_mut());
     let func_indices: Box<[u32]> = inst.funcs.clone().into();
     let type_ids: Box<[u32]> = inst.type_ids.clone().into();
     let global_indices = inst.globals.clone();
@@ -344,6 +355,7 @@ pub(crate) fn ensure_vmctx(store: &mut StoreData, instance: u32) -> *mut VMConte
         type_ids: type_ids.as_ptr(),
         // The store holds the `Arc` as long as it holds this context.
         interrupt: std::sync::Arc::as_ptr(&store.interrupt),
+        memory0_base,
         instance,
     });
     let state = InstanceState {
@@ -427,6 +439,7 @@ mod tests {
         assert_eq!(offset_of!(VMContext, func_indices) as i32, VM_FUNC_INDICES);
         assert_eq!(offset_of!(VMContext, type_ids) as i32, VM_TYPE_IDS);
         assert_eq!(offset_of!(VMContext, interrupt) as i32, VM_INTERRUPT);
+        assert_eq!(offset_of!(VMContext, memory0_base) as i32, VM_MEMORY0_BASE);
         assert_eq!(std::mem::size_of::<VMFuncRef>() as i32, FUNCREF_SIZE);
         assert_eq!(offset_of!(VMMemoryDefinition, base) as i32, DEF_BASE);
         assert_eq!(offset_of!(VMMemoryDefinition, length) as i32, DEF_LENGTH);

@@ -166,6 +166,12 @@ impl MemoryInstance {
         &*self.definition
     }
 
+    /// The base of a guarded memory (it never moves: `grow` aborts if a backing moved
+    /// one), for engines to keep; `None` for a memory whose base may move.
+    pub fn fixed_base(&self) -> Option<*mut u8> {
+        self.guarded.then_some(self.definition.base)
+    }
+
     /// `memory.grow`: returns the old size in pages, or `None` (the instruction's -1).
     pub fn grow(&mut self, delta_pages: u64) -> Option<u64> {
         let old = self.pages();
