@@ -588,8 +588,8 @@ unsafe fn enter_callee(
     // cache's base and length after every call.
     unsafe {
         (*rt).indirect_vmctx = r.vmctx;
-        if cacheable {
-            (*rt).set_func_entry(raw as usize, entry, s.funcs.len());
+        if cacheable && (*rt).set_func_entry(raw as usize, entry, s.funcs.len()) {
+            super::vmctx::update_func_entries(s, &*rt);
         }
     }
     r.code as usize

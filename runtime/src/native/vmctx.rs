@@ -10,7 +10,7 @@
 //! [`VMRuntime`]: the trap flag, the stack limit and the store pointer for libcalls.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::sync::Arc;
 
 use crate::error::{Backtrace, Error, TrapKind};
@@ -30,7 +30,8 @@ pub(crate) struct VMRuntime {
     /// The callee vmctx found by the last `call_indirect` resolution.
     pub indirect_vmctx: *mut VMContext,
     /// `call_indirect`'s inline cache: entry `raw` describes the function whose raw
-    /// reference (store function index + 1) is `raw`. Filled by the slow path.
+    /// reference (store function index + 1) is `raw`. Filled by the slow path. Every
+    /// context of the store has a copy of both fields (`VMContext::func_entries`).
     pub func_entries: *const VMFuncEntry,
     pub func_entries_len: usize,
     /// The store's fuel counter (`StoreData::fuel`), set at every host-to-Wasm entry.
@@ -78,9 +79,13 @@ const EMPTY_ENTRY: VMFuncEntry = VMFuncEntry {
 
 impl VMRuntime {
     /// Records that raw reference `raw` (a Wasm function of this store) is `entry`,
-    /// growing the cache as needed; `funcs` is the store's function count.
-    pub fn set_func_entry(&mut self, raw: usize, entry: VMFuncEntry, funcs: usize) {
-        if raw >= self.entries.len() {
+    /// growing the cache as needed; `funcs` is the store's function count. Returns
+    /// whether the cache moved, in which case every context's copy of its address and
+    /// length must be updated ([`update_func_entries`]).
+    #[must_use]
+    pub fn set_func_entry(&mut self, raw: usize, entry: VMFuncEntry, funcs: usize) -> bool {
+        let moved = raw >= self.entries.len();
+        if moved {
             let len = (raw + 1).max(funcs + 1).next_power_of_two();
             let mut entries = vec![EMPTY_ENTRY; len].into_boxed_slice();
             entries[..self.entries.len()].copy_from_slice(&self.entries);
@@ -89,6 +94,20 @@ impl VMRuntime {
             self.func_entries_len = self.entries.len();
         }
         self.entries[raw] = entry;
+        moved
+    }
+}
+
+/// Copies the runtime's function cache address and length into every native context of
+/// `store`, after [`VMRuntime::set_func_entry`] moved the cache.
+pub(crate) fn update_func_entries(store: &StoreData, runtime: &VMRuntime) {
+    for i in &store.instances {
+        let Some(state) = (i.engine_state.as_ref()).and_then(|s| s.downcast_ref::<InstanceState>())
+        else {
+            continue;
+        };
+        state.vmctx.func_entries.set(runtime.func_entries);
+        state.vmctx.func_entries_len.set(runtime.func_entries_len);
     }
 }
 
@@ -110,8 +129,6 @@ pub(crate) enum Pending {
 pub(crate) const RT_TRAP: i32 = 0;
 pub(crate) const RT_STACK_LIMIT: i32 = 8;
 pub(crate) const RT_INDIRECT_VMCTX: i32 = 24;
-pub(crate) const RT_FUNC_ENTRIES: i32 = 32;
-pub(crate) const RT_FUNC_ENTRIES_LEN: i32 = 40;
 pub(crate) const RT_FUEL: i32 = 48;
 
 /// Offsets in [`InterruptState`].
@@ -228,6 +245,12 @@ pub(crate) struct VMContext {
     /// moves), else null. Compiled code reads a guarded memory 0's base here: one load
     /// from the context instead of three through `memories`.
     pub memory0_base: *mut u8,
+    /// Copies of the runtime's `func_entries` and `func_entries_len`, which
+    /// `call_indirect` reads here rather than through the runtime: a loop of indirect
+    /// calls then needs no register for the runtime's address. Written (through `Cell`)
+    /// by [`update_func_entries`] whenever the cache moves, inside a libcall.
+    pub func_entries: Cell<*const VMFuncEntry>,
+    pub func_entries_len: Cell<usize>,
     /// The instance's store index.
     pub instance: u32,
 }
@@ -241,6 +264,8 @@ pub(crate) const VM_FUNC_INDICES: i32 = 40;
 pub(crate) const VM_TYPE_IDS: i32 = 48;
 pub(crate) const VM_INTERRUPT: i32 = 56;
 pub(crate) const VM_MEMORY0_BASE: i32 = 64;
+pub(crate) const VM_FUNC_ENTRIES: i32 = 72;
+pub(crate) const VM_FUNC_ENTRIES_LEN: i32 = 80;
 
 pub(crate) const FUNCREF_SIZE: i32 = 16;
 pub(crate) const DEF_BASE: i32 = 0;
@@ -356,6 +381,11 @@ pub(crate) fn ensure_vmctx(store: &mut StoreData, instance: u32) -> *mut VMConte
         // The store holds the `Arc` as long as it holds this context.
         interrupt: std::sync::Arc::as_ptr(&store.interrupt),
         memory0_base,
+        // SAFETY: the runtime is this store's, touched only under its data lock, which
+        // the caller holds (`&mut StoreData`).
+        func_entries: Cell::new(unsafe { (*runtime.get()).func_entries }),
+        // SAFETY: as above.
+        func_entries_len: Cell::new(unsafe { (*runtime.get()).func_entries_len }),
         instance,
     });
     let state = InstanceState {
@@ -418,11 +448,6 @@ mod tests {
             offset_of!(VMRuntime, indirect_vmctx) as i32,
             RT_INDIRECT_VMCTX
         );
-        assert_eq!(offset_of!(VMRuntime, func_entries) as i32, RT_FUNC_ENTRIES);
-        assert_eq!(
-            offset_of!(VMRuntime, func_entries_len) as i32,
-            RT_FUNC_ENTRIES_LEN
-        );
         assert_eq!(offset_of!(VMRuntime, fuel) as i32, RT_FUEL);
         let limit = offset_of!(InterruptState, stack_limit);
         assert_eq!(limit as i32, INTERRUPT_STACK_LIMIT);
@@ -440,6 +465,9 @@ mod tests {
         assert_eq!(offset_of!(VMContext, type_ids) as i32, VM_TYPE_IDS);
         assert_eq!(offset_of!(VMContext, interrupt) as i32, VM_INTERRUPT);
         assert_eq!(offset_of!(VMContext, memory0_base) as i32, VM_MEMORY0_BASE);
+        assert_eq!(offset_of!(VMContext, func_entries) as i32, VM_FUNC_ENTRIES);
+        let len = offset_of!(VMContext, func_entries_len);
+        assert_eq!(len as i32, VM_FUNC_ENTRIES_LEN);
         assert_eq!(std::mem::size_of::<VMFuncRef>() as i32, FUNCREF_SIZE);
         assert_eq!(offset_of!(VMMemoryDefinition, base) as i32, DEF_BASE);
         assert_eq!(offset_of!(VMMemoryDefinition, length) as i32, DEF_LENGTH);

@@ -21,8 +21,8 @@ use super::{FUNC_NAMESPACE, Translator, block_args, defs, readonly, trusted};
 use crate::error::{Result, TrapKind};
 use crate::native::libcalls::Libcall;
 use crate::native::vmctx::{
-    ENTRY_CODE, ENTRY_TYPE_ID, ENTRY_VMCTX, FUNC_ENTRY_SHIFT, FUNCREF_SIZE, RT_FUNC_ENTRIES,
-    RT_FUNC_ENTRIES_LEN, RT_INDIRECT_VMCTX, VM_IMPORTS, VM_TYPE_IDS,
+    ENTRY_CODE, ENTRY_TYPE_ID, ENTRY_VMCTX, FUNC_ENTRY_SHIFT, FUNCREF_SIZE, RT_INDIRECT_VMCTX,
+    VM_FUNC_ENTRIES, VM_FUNC_ENTRIES_LEN, VM_IMPORTS, VM_TYPE_IDS,
 };
 
 use types::{I32, I64};
@@ -125,7 +125,6 @@ impl Translator<'_, '_> {
             self.indirect_types.push(type_index);
         }
         let vmctx = self.vmctx;
-        let rt = self.runtime_for_cache();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let check_type = self.b.create_block();
@@ -133,14 +132,14 @@ impl Translator<'_, '_> {
         let code = self.b.append_block_param(call, I64);
         let callee = self.b.append_block_param(call, I64);
 
-        let cached = self.b.ins().load(I64, defs(), rt, RT_FUNC_ENTRIES_LEN);
+        let cached = (self.b.ins()).load(I64, defs(), vmctx, VM_FUNC_ENTRIES_LEN);
         let outside = self
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, raw, cached);
         self.b.ins().brif(outside, slow, &[], check_type, &[]);
         self.enter(check_type);
-        let entries = self.b.ins().load(I64, defs(), rt, RT_FUNC_ENTRIES);
+        let entries = (self.b.ins()).load(I64, defs(), vmctx, VM_FUNC_ENTRIES);
         let off = self.b.ins().ishl_imm_u(raw, FUNC_ENTRY_SHIFT);
         let entry = self.b.ins().iadd(entries, off);
         let id = self.b.ins().load(I32, defs(), entry, ENTRY_TYPE_ID);

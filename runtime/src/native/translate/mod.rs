@@ -593,23 +593,6 @@ impl Translator<'_, '_> {
             .load(types::I64, trusted(), self.vmctx, VM_RUNTIME)
     }
 
-    /// The runtime's address for the function cache lookup of `call_indirect` and
-    /// `call_ref` (`calls.rs`), which every such call makes: a pure load, which
-    /// Cranelift shares between the lookups and hoists out of the loops that make them,
-    /// so that a loop of indirect calls keeps the address in a register rather than
-    /// loading it again after every call (measured: RATIONALE.md, "Native engine: VM
-    /// context and traps"). Its flags differ from the stack check's pure load of the
-    /// same field (no `aligned`, which changes no code on the hosts we support), so
-    /// that Cranelift keeps the two apart and the address is live only from the first
-    /// lookup on, not from the function's entry.
-    fn runtime_for_cache(&mut self) -> Value {
-        let flags = MemFlagsData::new()
-            .with_notrap()
-            .with_readonly()
-            .with_can_move();
-        self.b.ins().load(types::I64, flags, self.vmctx, VM_RUNTIME)
-    }
-
     /// After a libcall that may trap: return at once if it did, by a test of the trap
     /// flag in the runtime (libcalls are slow anyway, and return no status).
     fn check_trap(&mut self) {
@@ -668,8 +651,7 @@ impl Translator<'_, '_> {
                 .load(types::I64, trusted(), state, INTERRUPT_STACK_LIMIT)
         } else {
             // `readonly`, hence pure for Cranelift: its own value, which the plain loads
-            // of [`Self::runtime`] elsewhere are never replaced by, and not the one of
-            // [`Self::runtime_for_cache`] either (other flags).
+            // of [`Self::runtime`] elsewhere are never replaced by.
             let rt = self
                 .b
                 .ins()
