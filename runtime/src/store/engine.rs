@@ -7,7 +7,7 @@
 //! picks one (`api/engine.rs`). RATIONALE.md, "Layers".
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::StoreData;
 use crate::error::{FrameNames, Result};
@@ -26,11 +26,34 @@ pub(crate) trait CompiledModule: Any + Send + Sync {
 pub(crate) struct ModuleCode {
     info: Arc<ModuleInfo>,
     compiled: Arc<dyn CompiledModule>,
+    /// What instantiation reuses across stores, made by the first that needs it.
+    cached: Arc<InstantiationCache>,
+}
+
+/// Per-module work of instantiation done once, not once per instance.
+#[derive(Default)]
+struct InstantiationCache {
+    /// The active data segments as one copy-on-write image (`image.rs`), if they
+    /// qualify; built by the first instantiation into a guarded memory.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    data_image: OnceLock<Option<super::image::DataImage>>,
 }
 
 impl ModuleCode {
     pub fn new(info: Arc<ModuleInfo>, compiled: Arc<dyn CompiledModule>) -> ModuleCode {
-        ModuleCode { info, compiled }
+        ModuleCode {
+            info,
+            compiled,
+            cached: Arc::default(),
+        }
+    }
+
+    /// The module's data image, built on first use.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    pub(super) fn data_image(&self) -> Option<&super::image::DataImage> {
+        (self.cached.data_image)
+            .get_or_init(|| super::image::DataImage::build(&self.info))
+            .as_ref()
     }
 
     pub fn info(&self) -> &ModuleInfo {

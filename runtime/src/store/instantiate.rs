@@ -222,8 +222,13 @@ pub(crate) fn instantiate(
             d.elem_drop(index, i as u32);
         }
     }
+    let imaged = map_data_image(d, module, &memories);
     for (i, seg) in info.data.iter().enumerate() {
         if let Some((memory, offset)) = offsets_data[i] {
+            if imaged {
+                d.data_drop(index, i as u32);
+                continue;
+            }
             let len = seg.range.len() as u64;
             d.memory_init(
                 index,
@@ -253,6 +258,29 @@ pub(crate) fn instantiate(
         }
     }
     Ok(index)
+}
+
+/// Applies every active data segment at once by mapping the module's data image
+/// (`image.rs`) over its memory, when the module has one (then no segment can trap) and
+/// the memory is one the image may replace; false when the segments are to be copied.
+fn map_data_image(d: &mut StoreData, module: &ModuleCode, memories: &[u32]) -> bool {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    {
+        // Copying checks for an interrupt request (and traps on one); mapping would not.
+        if !d.signal_traps || d.interrupted() {
+            return false;
+        }
+        let Some(image) = module.data_image() else {
+            return false;
+        };
+        let memory = memories[image.memory as usize];
+        d.memories[memory as usize].map_image_of_fresh(image)
+    }
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    {
+        let _ = (d, module, memories);
+        false
+    }
 }
 
 fn link_error(import: &Import, kind: LinkErrorKind, detail: String) -> Error {
