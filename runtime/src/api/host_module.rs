@@ -100,9 +100,7 @@ impl HostModuleBuilder {
                 HostExport::Global(v, m) => Extern::Global(new_global(&mut d, v.clone(), *m)?),
                 HostExport::Extern(e) => *e,
             };
-            if inst.exports.insert(name.clone(), ext.to_store()).is_none() {
-                inst.export_order.push(name.clone());
-            }
+            inst.exports.insert(name, ext.to_store());
         }
         d.instances.push(inst);
         Ok(Instance {

@@ -94,10 +94,8 @@ impl Instance {
     pub fn exports(&self, ctx: impl AsContext) -> Vec<(String, Extern)> {
         self.with(ctx, |d| {
             let inst = &d.instances[self.index as usize];
-            Ok(inst
-                .export_order
-                .iter()
-                .map(|n| (n.clone(), Extern::from_store(d.id, inst.exports[n])))
+            Ok((inst.exports.iter())
+                .map(|(n, e)| (n.to_string(), Extern::from_store(d.id, e)))
                 .collect())
         })
         .unwrap_or_default()

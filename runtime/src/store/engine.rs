@@ -9,7 +9,8 @@
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
-use super::StoreData;
+use super::instance::ExportNames;
+use super::{StoreData, TypeRegistry};
 use crate::error::{FrameNames, Result};
 use crate::module::ModuleInfo;
 use crate::values::RawValue;
@@ -33,6 +34,11 @@ pub(crate) struct ModuleCode {
 /// Per-module work of instantiation done once, not once per instance.
 #[derive(Default)]
 struct InstantiationCache {
+    /// The registry of a store that has interned only this module's types, and their
+    /// ids there: what a fresh store takes instead of interning them again.
+    fresh_types: OnceLock<(TypeRegistry, Vec<u32>)>,
+    /// The export names every instance shares.
+    export_names: OnceLock<Arc<ExportNames>>,
     /// The active data segments as one copy-on-write image (`image.rs`), if they
     /// qualify; built by the first instantiation into a guarded memory.
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -46,6 +52,26 @@ impl ModuleCode {
             compiled,
             cached: Arc::default(),
         }
+    }
+
+    /// The type registry of a store that interned this module's types and nothing
+    /// else, and their ids in it: interning them into an empty registry always gives
+    /// exactly this, so a fresh store shares it (copy-on-write) instead.
+    pub(super) fn fresh_store_types(&self) -> &(TypeRegistry, Vec<u32>) {
+        self.cached.fresh_types.get_or_init(|| {
+            let mut types = TypeRegistry::default();
+            let ids = types.ids_of_module(&self.info.types, &self.info.rec_groups);
+            (types, ids)
+        })
+    }
+
+    /// The module's export names, made once.
+    pub(super) fn export_names(&self) -> &Arc<ExportNames> {
+        (self.cached.export_names).get_or_init(|| {
+            Arc::new(ExportNames::new(
+                self.info.exports.iter().map(|e| e.name.as_str()),
+            ))
+        })
     }
 
     /// The module's data image, built on first use.

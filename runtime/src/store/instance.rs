@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::ModuleCode;
 use crate::error::Result;
@@ -51,9 +52,7 @@ pub(crate) struct InstanceData {
     /// Data instances: each segment's byte range in the module's bytes; emptied by
     /// `data.drop` and after an active segment is applied.
     pub datas: Vec<Range<usize>>,
-    pub exports: HashMap<String, StoreExtern>,
-    /// Export names in declaration order.
-    pub export_order: Vec<String>,
+    pub exports: Exports,
     /// Set when closed: later calls into the instance fail with this exit code.
     pub closed: Option<u32>,
     pub close_hooks: Vec<CloseHook>,
@@ -75,8 +74,7 @@ impl InstanceData {
             type_ids: Vec::new(),
             elems: Vec::new(),
             datas: Vec::new(),
-            exports: HashMap::new(),
-            export_order: Vec::new(),
+            exports: Exports::default(),
             closed: None,
             close_hooks: Vec::new(),
             engine_state: None,
@@ -89,5 +87,71 @@ impl InstanceData {
             Some(m) => &m.info().bytes[self.datas[index as usize].clone()],
             None => &[],
         }
+    }
+}
+
+/// An instance's exports by name, in declaration order. The names are shared by every
+/// instance of a module (`ModuleCode` makes them once), so instantiating copies no
+/// string and hashes none; each instance has only its own externs.
+#[derive(Default)]
+pub(crate) struct Exports {
+    names: Arc<ExportNames>,
+    /// Indexed like `names.order`.
+    externs: Vec<StoreExtern>,
+}
+
+/// Export names, in declaration order, and each one's place in that order.
+#[derive(Default, Clone)]
+pub(crate) struct ExportNames {
+    order: Vec<String>,
+    places: HashMap<String, u32>,
+}
+
+impl ExportNames {
+    /// The names of `names` (distinct, as validation guarantees for a module's exports).
+    pub(crate) fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> ExportNames {
+        let mut n = ExportNames::default();
+        for name in names {
+            n.places.insert(name.to_string(), n.order.len() as u32);
+            n.order.push(name.to_string());
+        }
+        n
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+}
+
+impl Exports {
+    /// Exports with `names` whose externs, in their order, are `externs`.
+    pub(crate) fn new(names: Arc<ExportNames>, externs: Vec<StoreExtern>) -> Exports {
+        debug_assert_eq!(names.len(), externs.len());
+        Exports { names, externs }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&StoreExtern> {
+        let place = *self.names.places.get(name)?;
+        self.externs.get(place as usize)
+    }
+
+    /// Exports `ext` as `name`; a name exported already keeps its place and now names
+    /// `ext`.
+    pub(crate) fn insert(&mut self, name: &str, ext: StoreExtern) {
+        if let Some(&place) = self.names.places.get(name) {
+            self.externs[place as usize] = ext;
+            return;
+        }
+        let names = Arc::make_mut(&mut self.names);
+        names
+            .places
+            .insert(name.to_string(), names.order.len() as u32);
+        names.order.push(name.to_string());
+        self.externs.push(ext);
+    }
+
+    /// Every export, in declaration order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, StoreExtern)> {
+        (self.names.order.iter().map(String::as_str)).zip(self.externs.iter().copied())
     }
 }

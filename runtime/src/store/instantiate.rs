@@ -10,6 +10,7 @@
 //! segments wrote stays, as the spec requires); run the start function last. The start
 //! function's error is wrapped with its name, except an exit request, which passes through.
 
+use super::instance::Exports;
 use super::ops::address_operand;
 use super::{
     FuncEntity, FuncKind, GlobalInstance, InstanceData, MemoryInstance, ModuleCode, StoreData,
@@ -77,18 +78,32 @@ pub(crate) fn instantiate(
     providers: &[Option<u32>],
 ) -> Result<u32> {
     let info = module.info();
-    let type_ids = d.types.ids_of_module(&info.types, &info.rec_groups);
+    let type_ids = if d.types.is_empty() {
+        let (types, ids) = module.fresh_store_types();
+        d.types = types.clone();
+        ids.clone()
+    } else {
+        d.types.ids_of_module(&info.types, &info.rec_groups)
+    };
     let mut resolved = Vec::with_capacity(info.imports.len());
     for (import, provider) in info.imports.iter().zip(providers) {
         resolved.push(resolve_import(d, info, &type_ids, import, *provider)?);
     }
-    // Runtime objects name concrete types by store-wide id, so that an object's type
-    // means the same in every instance that imports it.
-    let store_id = |i: u32| type_ids[i as usize];
 
     let index = d.instances.len() as u32;
     let mut inst = InstanceData::empty(Some(module.clone()), name.map(str::to_string));
-    inst.type_ids = type_ids.clone();
+    inst.type_ids = type_ids;
+    // Sized once: a vector grown from empty allocates again at 4, 8, ... entries.
+    inst.funcs.reserve_exact(info.funcs.len());
+    inst.tables.reserve_exact(info.tables.len());
+    inst.memories.reserve_exact(info.memories.len());
+    inst.globals.reserve_exact(info.globals.len());
+    inst.tags.reserve_exact(info.tags.len());
+    d.funcs
+        .reserve(info.funcs.len() - info.num_imported_funcs as usize);
+    // Runtime objects name concrete types by store-wide id, so that an object's type
+    // means the same in every instance that imports it.
+    let store_id = |i: u32| inst.type_ids[i as usize];
     for ext in &resolved {
         match *ext {
             StoreExtern::Func(f) => inst.funcs.push(f),
@@ -148,18 +163,19 @@ pub(crate) fn instantiate(
         d.memories.push(mem);
     }
 
-    for export in &info.exports {
-        let i = export.index as usize;
-        let ext = match export.kind {
-            ExternKind::Func => StoreExtern::Func(inst.funcs[i]),
-            ExternKind::Table => StoreExtern::Table(inst.tables[i]),
-            ExternKind::Memory => StoreExtern::Memory(inst.memories[i]),
-            ExternKind::Global => StoreExtern::Global(inst.globals[i]),
-            ExternKind::Tag => StoreExtern::Tag(inst.tags[i]),
-        };
-        inst.exports.insert(export.name.clone(), ext);
-        inst.export_order.push(export.name.clone());
-    }
+    let externs = (info.exports.iter())
+        .map(|export| {
+            let i = export.index as usize;
+            match export.kind {
+                ExternKind::Func => StoreExtern::Func(inst.funcs[i]),
+                ExternKind::Table => StoreExtern::Table(inst.tables[i]),
+                ExternKind::Memory => StoreExtern::Memory(inst.memories[i]),
+                ExternKind::Global => StoreExtern::Global(inst.globals[i]),
+                ExternKind::Tag => StoreExtern::Tag(inst.tags[i]),
+            }
+        })
+        .collect();
+    inst.exports = Exports::new(module.export_names().clone(), externs);
 
     let mut elems = Vec::with_capacity(info.elements.len());
     for seg in &info.elements {
