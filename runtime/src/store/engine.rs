@@ -36,7 +36,7 @@ pub(crate) struct ModuleCode {
 struct InstantiationCache {
     /// The registry of a store that has interned only this module's types, and their
     /// ids there: what a fresh store takes instead of interning them again.
-    fresh_types: OnceLock<(TypeRegistry, Vec<u32>)>,
+    fresh_types: OnceLock<(TypeRegistry, Arc<[u32]>)>,
     /// The export names every instance shares.
     export_names: OnceLock<Arc<ExportNames>>,
     /// The active data segments as one copy-on-write image (`image.rs`), if they
@@ -57,11 +57,11 @@ impl ModuleCode {
     /// The type registry of a store that interned this module's types and nothing
     /// else, and their ids in it: interning them into an empty registry always gives
     /// exactly this, so a fresh store shares it (copy-on-write) instead.
-    pub(super) fn fresh_store_types(&self) -> &(TypeRegistry, Vec<u32>) {
+    pub(super) fn fresh_store_types(&self) -> &(TypeRegistry, Arc<[u32]>) {
         self.cached.fresh_types.get_or_init(|| {
             let mut types = TypeRegistry::default();
             let ids = types.ids_of_module(&self.info.types, &self.info.rec_groups);
-            (types, ids)
+            (types, ids.into())
         })
     }
 

@@ -44,8 +44,9 @@ pub(crate) struct InstanceData {
     pub memories: Vec<u32>,
     pub globals: Vec<u32>,
     pub tags: Vec<u32>,
-    /// Module type index to store-wide type id.
-    pub type_ids: Vec<u32>,
+    /// Module type index to store-wide type id (shared with the module's cache when
+    /// the store was fresh).
+    pub type_ids: Arc<[u32]>,
     /// Element instances: the raw references of each segment; emptied by `elem.drop`
     /// and after an active or declarative segment is applied.
     pub elems: Vec<Vec<u64>>,
@@ -71,7 +72,7 @@ impl InstanceData {
             memories: Vec::new(),
             globals: Vec::new(),
             tags: Vec::new(),
-            type_ids: Vec::new(),
+            type_ids: Arc::new([]),
             elems: Vec::new(),
             datas: Vec::new(),
             exports: Exports::default(),
@@ -95,7 +96,8 @@ impl InstanceData {
 /// string and hashes none; each instance has only its own externs.
 #[derive(Default)]
 pub(crate) struct Exports {
-    names: Arc<ExportNames>,
+    /// `None` while there are none (so that an empty instance allocates nothing).
+    names: Option<Arc<ExportNames>>,
     /// Indexed like `names.order`.
     externs: Vec<StoreExtern>,
 }
@@ -121,28 +123,43 @@ impl ExportNames {
     pub(crate) fn len(&self) -> usize {
         self.order.len()
     }
+
+    /// The place of `name`: a scan of a few names costs less than hashing one.
+    fn place(&self, name: &str) -> Option<u32> {
+        if self.order.len() <= FEW_EXPORTS {
+            return (self.order.iter().position(|n| n == name)).map(|i| i as u32);
+        }
+        self.places.get(name).copied()
+    }
 }
+
+/// Up to this many exports, a lookup compares names rather than hash one (SipHash of a
+/// short name costs about as much as comparing eight).
+const FEW_EXPORTS: usize = 8;
 
 impl Exports {
     /// Exports with `names` whose externs, in their order, are `externs`.
     pub(crate) fn new(names: Arc<ExportNames>, externs: Vec<StoreExtern>) -> Exports {
         debug_assert_eq!(names.len(), externs.len());
-        Exports { names, externs }
+        Exports {
+            names: Some(names),
+            externs,
+        }
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&StoreExtern> {
-        let place = *self.names.places.get(name)?;
+        let place = self.names.as_ref()?.place(name)?;
         self.externs.get(place as usize)
     }
 
     /// Exports `ext` as `name`; a name exported already keeps its place and now names
     /// `ext`.
     pub(crate) fn insert(&mut self, name: &str, ext: StoreExtern) {
-        if let Some(&place) = self.names.places.get(name) {
+        if let Some(place) = self.names.as_ref().and_then(|n| n.place(name)) {
             self.externs[place as usize] = ext;
             return;
         }
-        let names = Arc::make_mut(&mut self.names);
+        let names = Arc::make_mut(self.names.get_or_insert_default());
         names
             .places
             .insert(name.to_string(), names.order.len() as u32);
@@ -152,6 +169,7 @@ impl Exports {
 
     /// Every export, in declaration order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, StoreExtern)> {
-        (self.names.order.iter().map(String::as_str)).zip(self.externs.iter().copied())
+        let names = self.names.as_ref().map_or(&[][..], |n| &n.order[..]);
+        (names.iter().map(String::as_str)).zip(self.externs.iter().copied())
     }
 }

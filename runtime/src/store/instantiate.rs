@@ -83,7 +83,7 @@ pub(crate) fn instantiate(
         d.types = types.clone();
         ids.clone()
     } else {
-        d.types.ids_of_module(&info.types, &info.rec_groups)
+        d.types.ids_of_module(&info.types, &info.rec_groups).into()
     };
     let mut resolved = Vec::with_capacity(info.imports.len());
     for (import, provider) in info.imports.iter().zip(providers) {
