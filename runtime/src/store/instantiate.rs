@@ -187,8 +187,6 @@ pub(crate) fn instantiate(
     inst.elems = elems;
     inst.datas = info.data.iter().map(|s| s.range.clone()).collect();
 
-    let tables = inst.tables.clone();
-    let memories = inst.memories.clone();
     // An offset is an i32 or, for a 64-bit table or memory, an i64 constant.
     let offsets_elem: Vec<Option<(u32, u64)>> = info
         .elements
@@ -223,22 +221,15 @@ pub(crate) fn instantiate(
     for (i, seg) in info.elements.iter().enumerate() {
         if let Some((table, offset)) = offsets_elem[i] {
             let len = seg.items.len() as u64;
-            d.table_init(
-                index,
-                tables[table as usize],
-                i as u32,
-                offset,
-                0,
-                len,
-                false,
-            )
-            .map_err(|k| Trap::with_context(k, format!("elem[{i}]")))?;
+            let table = d.instances[index as usize].tables[table as usize];
+            d.table_init(index, table, i as u32, offset, 0, len, false)
+                .map_err(|k| Trap::with_context(k, format!("elem[{i}]")))?;
         }
         if !matches!(seg.mode, ElemMode::Passive) {
             d.elem_drop(index, i as u32);
         }
     }
-    let imaged = map_data_image(d, module, &memories);
+    let imaged = map_data_image(d, module, index);
     for (i, seg) in info.data.iter().enumerate() {
         if let Some((memory, offset)) = offsets_data[i] {
             if imaged {
@@ -246,16 +237,9 @@ pub(crate) fn instantiate(
                 continue;
             }
             let len = seg.range.len() as u64;
-            d.memory_init(
-                index,
-                memories[memory as usize],
-                i as u32,
-                offset,
-                0,
-                len,
-                false,
-            )
-            .map_err(|k| Trap::with_context(k, format!("data[{i}]")))?;
+            let memory = d.instances[index as usize].memories[memory as usize];
+            d.memory_init(index, memory, i as u32, offset, 0, len, false)
+                .map_err(|k| Trap::with_context(k, format!("data[{i}]")))?;
             d.data_drop(index, i as u32);
         }
     }
@@ -279,7 +263,7 @@ pub(crate) fn instantiate(
 /// Applies every active data segment at once by mapping the module's data image
 /// (`image.rs`) over its memory, when the module has one (then no segment can trap) and
 /// the memory is one the image may replace; false when the segments are to be copied.
-fn map_data_image(d: &mut StoreData, module: &ModuleCode, memories: &[u32]) -> bool {
+fn map_data_image(d: &mut StoreData, module: &ModuleCode, instance: u32) -> bool {
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     {
         // Copying checks for an interrupt request (and traps on one); mapping would not.
@@ -289,12 +273,12 @@ fn map_data_image(d: &mut StoreData, module: &ModuleCode, memories: &[u32]) -> b
         let Some(image) = module.data_image() else {
             return false;
         };
-        let memory = memories[image.memory as usize];
+        let memory = d.instances[instance as usize].memories[image.memory as usize];
         d.memories[memory as usize].map_image_of_fresh(image)
     }
     #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
     {
-        let _ = (d, module, memories);
+        let _ = (d, module, instance);
         false
     }
 }
