@@ -86,7 +86,7 @@ impl HostModuleBuilder {
     fn build(&self, store: &Store) -> Result<Instance> {
         let mut d = store.lock()?;
         let index = d.instances.len() as u32;
-        let mut inst = InstanceData::empty(None, Some(self.name.clone()));
+        let mut inst = InstanceData::new(None, Some(self.name.clone()), Arc::new([]));
         for (name, export) in &self.exports {
             let ext = match export {
                 HostExport::Func(ty, f) => Extern::Func(new_host_func(

@@ -27,7 +27,10 @@ impl Instance {
     fn new_unregistered(store: &Store, module: &Module, name: Option<&str>) -> Result<Instance> {
         // Find the instance behind each import module name before taking the data lock,
         // so the resolver hook runs without it.
-        let resolver = store.resolver();
+        let resolver = match module.imports().is_empty() {
+            true => None,
+            false => store.resolver(),
+        };
         let providers: Vec<Option<u32>> = (module.imports().iter())
             .map(|import| {
                 let from_hook = resolver.as_ref().and_then(|r| r(&import.module));

@@ -63,7 +63,12 @@ pub(crate) struct InstanceData {
 }
 
 impl InstanceData {
-    pub(crate) fn empty(module: Option<ModuleCode>, name: Option<String>) -> InstanceData {
+    /// An instance with nothing in it yet but its module, name and type ids.
+    pub(crate) fn new(
+        module: Option<ModuleCode>,
+        name: Option<String>,
+        type_ids: Arc<[u32]>,
+    ) -> InstanceData {
         InstanceData {
             module,
             name,
@@ -72,7 +77,7 @@ impl InstanceData {
             memories: Vec::new(),
             globals: Vec::new(),
             tags: Vec::new(),
-            type_ids: Arc::new([]),
+            type_ids,
             elems: Vec::new(),
             datas: Vec::new(),
             exports: Exports::default(),

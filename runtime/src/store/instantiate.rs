@@ -91,8 +91,7 @@ pub(crate) fn instantiate(
     }
 
     let index = d.instances.len() as u32;
-    let mut inst = InstanceData::empty(Some(module.clone()), name.map(str::to_string));
-    inst.type_ids = type_ids;
+    let mut inst = InstanceData::new(Some(module.clone()), name.map(str::to_string), type_ids);
     // Sized once: a vector grown from empty allocates again at 4, 8, ... entries.
     inst.funcs.reserve_exact(info.funcs.len());
     inst.tables.reserve_exact(info.tables.len());

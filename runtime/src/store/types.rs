@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use super::gc::{Layouts, ObjectLayout};
 use crate::values::{
@@ -85,9 +85,11 @@ pub(crate) struct TypeDef {
 /// The store's types. Shared copy-on-write: a fresh store takes the registry a module's
 /// types give an empty one (`ModuleCode`'s cache, made once) by counting a reference,
 /// and copies it only when it interns more (RATIONALE.md, "Instantiation: ...").
-#[derive(Default, Clone)]
+#[derive(Clone, Default)]
 pub(crate) struct TypeRegistry {
-    tables: Arc<Tables>,
+    /// `None` until a type is interned (a new store allocates nothing: it usually takes
+    /// its first module's registry right away).
+    tables: Option<Arc<Tables>>,
 }
 
 #[derive(Default, Clone)]
@@ -114,28 +116,33 @@ impl TypeRegistry {
     /// which validation guarantees reference only their own or earlier groups, and
     /// declare supertypes only among the types before them).
     pub fn ids_of_module(&mut self, types: &[SubType], groups: &[Range<u32>]) -> Vec<u32> {
-        Arc::make_mut(&mut self.tables).ids_of_module(types, groups)
+        Arc::make_mut(self.tables.get_or_insert_default()).ids_of_module(types, groups)
+    }
+
+    fn tables(&self) -> &Tables {
+        static EMPTY: LazyLock<Tables> = LazyLock::new(Tables::default);
+        self.tables.as_deref().unwrap_or(&EMPTY)
     }
 
     /// Whether no type is interned (a fresh store's registry).
     pub fn is_empty(&self) -> bool {
-        self.tables.defs.is_empty()
+        self.tables().defs.is_empty()
     }
 
     /// The id of `ty` defined on its own (a group of one final type), as host
     /// functions' types are; its concrete types, if any, are store-wide ids already.
     pub fn id_of_single(&mut self, ty: &Arc<FuncType>) -> u32 {
         if !ty.has_concrete()
-            && let Some(&id) = self.tables.plain.get(&**ty)
+            && let Some(&id) = self.tables().plain.get(&**ty)
         {
             return id;
         }
-        Arc::make_mut(&mut self.tables).id_of_single(ty)
+        Arc::make_mut(self.tables.get_or_insert_default()).id_of_single(ty)
     }
 
     /// What the store knows of type `id`.
     pub fn def(&self, id: u32) -> &TypeDef {
-        &self.tables.defs[id as usize]
+        &self.tables().defs[id as usize]
     }
 
     /// The signature of function type `id`.
@@ -149,7 +156,7 @@ impl TypeRegistry {
     /// An id the store does not have (an embedder may write any number into a type it
     /// hands the API) is a subtype of nothing and has none.
     pub fn is_subtype(&self, sub: u32, sup_id: u32) -> bool {
-        let t = &*self.tables;
+        let t = self.tables();
         let (Some(sub), Some(sup)) = (t.defs.get(sub as usize), t.defs.get(sup_id as usize)) else {
             return false;
         };
@@ -160,7 +167,7 @@ impl TypeRegistry {
     #[cfg(test)]
     pub fn supertypes(&self, id: u32) -> &[u32] {
         let def = self.def(id);
-        &self.tables.chains[def.chain as usize..=(def.chain + def.depth) as usize]
+        &self.tables().chains[def.chain as usize..=(def.chain + def.depth) as usize]
     }
 }
 
@@ -267,7 +274,7 @@ impl Tables {
 
 impl Layouts for TypeRegistry {
     fn layout(&self, type_id: u32) -> Option<&ObjectLayout> {
-        self.tables.defs.get(type_id as usize)?.layout.as_ref()
+        self.tables().defs.get(type_id as usize)?.layout.as_ref()
     }
 }
 

@@ -34,7 +34,9 @@ const HEAP_LIMIT: u64 = 1 << 32;
 
 #[derive(Default)]
 pub(crate) struct GcState {
-    heap: Option<GcHeap>,
+    /// Boxed: most stores never make an object, and a store's data is moved while it
+    /// is set up, so its size is paid per instantiation (RATIONALE.md, "Instantiation").
+    heap: Option<Box<GcHeap>>,
     pub(crate) roots: SharedRoots,
     /// The live value-stack cells of interpreter activations suspended in host calls,
     /// innermost last.
@@ -44,11 +46,11 @@ pub(crate) struct GcState {
 impl GcState {
     /// The heap, if any object was ever allocated.
     pub(crate) fn heap(&self) -> Option<&GcHeap> {
-        self.heap.as_ref()
+        self.heap.as_deref()
     }
 
     pub(crate) fn heap_mut(&mut self) -> Option<&mut GcHeap> {
-        self.heap.as_mut()
+        self.heap.as_deref_mut()
     }
 
     /// Whether `raw` is the raw form of an object of this store's heap.
@@ -88,7 +90,7 @@ impl StoreData {
         let size = layout.object_size(len).ok_or(TrapKind::GcHeapExhausted)?;
         if self.gc.heap.is_none() {
             let heap = GcHeap::new(HEAP_LIMIT, false).map_err(Error::Usage)?;
-            self.gc.heap = Some(heap);
+            self.gc.heap = Some(Box::new(heap));
         }
         let due = self.gc.heap.as_ref().is_some_and(|h| h.should_collect());
         if let Some(stack) = stack
