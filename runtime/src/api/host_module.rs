@@ -86,7 +86,7 @@ impl HostModuleBuilder {
     fn build(&self, store: &Store) -> Result<Instance> {
         let mut d = store.lock()?;
         let index = d.instances.len() as u32;
-        let mut inst = InstanceData::empty(None, Some(self.name.clone()));
+        let mut inst = InstanceData::new(None, Some(self.name.clone()), Arc::new([]));
         for (name, export) in &self.exports {
             let ext = match export {
                 HostExport::Func(ty, f) => Extern::Func(new_host_func(
@@ -100,9 +100,7 @@ impl HostModuleBuilder {
                 HostExport::Global(v, m) => Extern::Global(new_global(&mut d, v.clone(), *m)?),
                 HostExport::Extern(e) => *e,
             };
-            if inst.exports.insert(name.clone(), ext.to_store()).is_none() {
-                inst.export_order.push(name.clone());
-            }
+            inst.exports.insert(name, ext.to_store());
         }
         d.instances.push(inst);
         Ok(Instance {

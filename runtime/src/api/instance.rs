@@ -27,7 +27,10 @@ impl Instance {
     fn new_unregistered(store: &Store, module: &Module, name: Option<&str>) -> Result<Instance> {
         // Find the instance behind each import module name before taking the data lock,
         // so the resolver hook runs without it.
-        let resolver = store.resolver();
+        let resolver = match module.imports().is_empty() {
+            true => None,
+            false => store.resolver(),
+        };
         let providers: Vec<Option<u32>> = (module.imports().iter())
             .map(|import| {
                 let from_hook = resolver.as_ref().and_then(|r| r(&import.module));
@@ -94,10 +97,8 @@ impl Instance {
     pub fn exports(&self, ctx: impl AsContext) -> Vec<(String, Extern)> {
         self.with(ctx, |d| {
             let inst = &d.instances[self.index as usize];
-            Ok(inst
-                .export_order
-                .iter()
-                .map(|n| (n.clone(), Extern::from_store(d.id, inst.exports[n])))
+            Ok((inst.exports.iter())
+                .map(|(n, e)| (n.to_string(), Extern::from_store(d.id, e)))
                 .collect())
         })
         .unwrap_or_default()

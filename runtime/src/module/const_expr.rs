@@ -146,6 +146,18 @@ impl ConstExpr {
     /// Evaluates to a raw cell (see `Value::to_raw`; a `v128` uses all 128 bits); fails
     /// only when making an object fails (a full GC heap).
     pub(crate) fn eval(&self, env: &mut impl ConstEnv) -> Result<u128> {
+        // Most constant expressions are one constant, function reference or global (every
+        // segment offset and element of a Wasm 2.0 module): no stack to allocate.
+        if let [op] = self.0[..] {
+            match op {
+                ConstOp::I32(v) => return Ok(v as u32 as u128),
+                ConstOp::I64(v) => return Ok(v as u64 as u128),
+                ConstOp::RefNull(_) => return Ok(0),
+                ConstOp::RefFunc(i) => return Ok(env.func_ref(i) as u128),
+                ConstOp::GlobalGet(i) => return Ok(env.global(i)),
+                _ => {}
+            }
+        }
         let mut stack: Vec<u128> = Vec::with_capacity(2);
         for op in &self.0 {
             if let Some(n) = op.operands() {

@@ -356,7 +356,7 @@ pub(crate) fn ensure_vmctx(store: &mut StoreData, instance: u32) -> *mut VMConte
         .and_then(|&m| store.memories[m as usize].fixed_base())
         .unwrap_or(std::ptr::null_mut());
     let func_indices: Box<[u32]> = inst.funcs.clone().into();
-    let type_ids: Box<[u32]> = inst.type_ids.clone().into();
+    let type_ids: Box<[u32]> = inst.type_ids[..].into();
     let global_indices = inst.globals.clone();
     let mut globals = Vec::with_capacity(global_indices.len());
     for g in global_indices {

@@ -7,9 +7,10 @@
 //! picks one (`api/engine.rs`). RATIONALE.md, "Layers".
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use super::StoreData;
+use super::instance::ExportNames;
+use super::{StoreData, TypeRegistry};
 use crate::error::{FrameNames, Result};
 use crate::module::ModuleInfo;
 use crate::values::RawValue;
@@ -23,27 +24,78 @@ pub(crate) trait CompiledModule: Any + Send + Sync {
 /// A decoded module with one engine's code for it: what a module instance keeps of the
 /// module it was made from.
 #[derive(Clone)]
-pub(crate) struct ModuleCode {
+pub(crate) struct ModuleCode(Arc<ModuleCodeInner>);
+
+/// One allocation, so that each instance holding its module costs one reference count.
+struct ModuleCodeInner {
     info: Arc<ModuleInfo>,
     compiled: Arc<dyn CompiledModule>,
+    /// What instantiation reuses across stores, made by the first that needs it.
+    cached: InstantiationCache,
+}
+
+/// Per-module work of instantiation done once, not once per instance.
+#[derive(Default)]
+struct InstantiationCache {
+    /// The registry of a store that has interned only this module's types, and their
+    /// ids there: what a fresh store takes instead of interning them again.
+    fresh_types: OnceLock<(TypeRegistry, Arc<[u32]>)>,
+    /// The export names every instance shares.
+    export_names: OnceLock<Arc<ExportNames>>,
+    /// The active data segments as one copy-on-write image (`image.rs`), if they
+    /// qualify; built by the first instantiation into a guarded memory.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    data_image: OnceLock<Option<super::image::DataImage>>,
 }
 
 impl ModuleCode {
     pub fn new(info: Arc<ModuleInfo>, compiled: Arc<dyn CompiledModule>) -> ModuleCode {
-        ModuleCode { info, compiled }
+        ModuleCode(Arc::new(ModuleCodeInner {
+            info,
+            compiled,
+            cached: InstantiationCache::default(),
+        }))
+    }
+
+    /// The type registry of a store that interned this module's types and nothing
+    /// else, and their ids in it: interning them into an empty registry always gives
+    /// exactly this, so a fresh store shares it (copy-on-write) instead.
+    pub(super) fn fresh_store_types(&self) -> &(TypeRegistry, Arc<[u32]>) {
+        self.0.cached.fresh_types.get_or_init(|| {
+            let mut types = TypeRegistry::default();
+            let ids = types.ids_of_module(&self.0.info.types, &self.0.info.rec_groups);
+            (types, ids.into())
+        })
+    }
+
+    /// The module's export names, made once.
+    pub(super) fn export_names(&self) -> &Arc<ExportNames> {
+        (self.0.cached.export_names).get_or_init(|| {
+            Arc::new(ExportNames::new(
+                self.0.info.exports.iter().map(|e| e.name.as_str()),
+            ))
+        })
+    }
+
+    /// The module's data image, built on first use.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    pub(super) fn data_image(&self) -> Option<&super::image::DataImage> {
+        (self.0.cached.data_image)
+            .get_or_init(|| super::image::DataImage::build(&self.0.info))
+            .as_ref()
     }
 
     pub fn info(&self) -> &ModuleInfo {
-        &self.info
+        &self.0.info
     }
 
     /// The module's names for backtrace frames.
     pub fn frame_names(&self) -> Arc<dyn FrameNames> {
-        self.info.frame_names()
+        self.0.info.frame_names()
     }
 
     pub fn compiled(&self) -> &dyn CompiledModule {
-        &*self.compiled
+        &*self.0.compiled
     }
 }
 

@@ -10,6 +10,7 @@
 //! segments wrote stays, as the spec requires); run the start function last. The start
 //! function's error is wrapped with its name, except an exit request, which passes through.
 
+use super::instance::Exports;
 use super::ops::address_operand;
 use super::{
     FuncEntity, FuncKind, GlobalInstance, InstanceData, MemoryInstance, ModuleCode, StoreData,
@@ -77,18 +78,31 @@ pub(crate) fn instantiate(
     providers: &[Option<u32>],
 ) -> Result<u32> {
     let info = module.info();
-    let type_ids = d.types.ids_of_module(&info.types, &info.rec_groups);
+    let type_ids = if d.types.is_empty() {
+        let (types, ids) = module.fresh_store_types();
+        d.types = types.clone();
+        ids.clone()
+    } else {
+        d.types.ids_of_module(&info.types, &info.rec_groups).into()
+    };
     let mut resolved = Vec::with_capacity(info.imports.len());
     for (import, provider) in info.imports.iter().zip(providers) {
         resolved.push(resolve_import(d, info, &type_ids, import, *provider)?);
     }
-    // Runtime objects name concrete types by store-wide id, so that an object's type
-    // means the same in every instance that imports it.
-    let store_id = |i: u32| type_ids[i as usize];
 
     let index = d.instances.len() as u32;
-    let mut inst = InstanceData::empty(Some(module.clone()), name.map(str::to_string));
-    inst.type_ids = type_ids.clone();
+    let mut inst = InstanceData::new(Some(module.clone()), name.map(str::to_string), type_ids);
+    // Sized once: a vector grown from empty allocates again at 4, 8, ... entries.
+    inst.funcs.reserve_exact(info.funcs.len());
+    inst.tables.reserve_exact(info.tables.len());
+    inst.memories.reserve_exact(info.memories.len());
+    inst.globals.reserve_exact(info.globals.len());
+    inst.tags.reserve_exact(info.tags.len());
+    d.funcs
+        .reserve(info.funcs.len() - info.num_imported_funcs as usize);
+    // Runtime objects name concrete types by store-wide id, so that an object's type
+    // means the same in every instance that imports it.
+    let store_id = |i: u32| inst.type_ids[i as usize];
     for ext in &resolved {
         match *ext {
             StoreExtern::Func(f) => inst.funcs.push(f),
@@ -148,18 +162,19 @@ pub(crate) fn instantiate(
         d.memories.push(mem);
     }
 
-    for export in &info.exports {
-        let i = export.index as usize;
-        let ext = match export.kind {
-            ExternKind::Func => StoreExtern::Func(inst.funcs[i]),
-            ExternKind::Table => StoreExtern::Table(inst.tables[i]),
-            ExternKind::Memory => StoreExtern::Memory(inst.memories[i]),
-            ExternKind::Global => StoreExtern::Global(inst.globals[i]),
-            ExternKind::Tag => StoreExtern::Tag(inst.tags[i]),
-        };
-        inst.exports.insert(export.name.clone(), ext);
-        inst.export_order.push(export.name.clone());
-    }
+    let externs = (info.exports.iter())
+        .map(|export| {
+            let i = export.index as usize;
+            match export.kind {
+                ExternKind::Func => StoreExtern::Func(inst.funcs[i]),
+                ExternKind::Table => StoreExtern::Table(inst.tables[i]),
+                ExternKind::Memory => StoreExtern::Memory(inst.memories[i]),
+                ExternKind::Global => StoreExtern::Global(inst.globals[i]),
+                ExternKind::Tag => StoreExtern::Tag(inst.tags[i]),
+            }
+        })
+        .collect();
+    inst.exports = Exports::new(module.export_names().clone(), externs);
 
     let mut elems = Vec::with_capacity(info.elements.len());
     for seg in &info.elements {
@@ -171,8 +186,6 @@ pub(crate) fn instantiate(
     inst.elems = elems;
     inst.datas = info.data.iter().map(|s| s.range.clone()).collect();
 
-    let tables = inst.tables.clone();
-    let memories = inst.memories.clone();
     // An offset is an i32 or, for a 64-bit table or memory, an i64 constant.
     let offsets_elem: Vec<Option<(u32, u64)>> = info
         .elements
@@ -207,34 +220,25 @@ pub(crate) fn instantiate(
     for (i, seg) in info.elements.iter().enumerate() {
         if let Some((table, offset)) = offsets_elem[i] {
             let len = seg.items.len() as u64;
-            d.table_init(
-                index,
-                tables[table as usize],
-                i as u32,
-                offset,
-                0,
-                len,
-                false,
-            )
-            .map_err(|k| Trap::with_context(k, format!("elem[{i}]")))?;
+            let table = d.instances[index as usize].tables[table as usize];
+            d.table_init(index, table, i as u32, offset, 0, len, false)
+                .map_err(|k| Trap::with_context(k, format!("elem[{i}]")))?;
         }
         if !matches!(seg.mode, ElemMode::Passive) {
             d.elem_drop(index, i as u32);
         }
     }
+    let imaged = map_data_image(d, module, index);
     for (i, seg) in info.data.iter().enumerate() {
         if let Some((memory, offset)) = offsets_data[i] {
+            if imaged {
+                d.data_drop(index, i as u32);
+                continue;
+            }
             let len = seg.range.len() as u64;
-            d.memory_init(
-                index,
-                memories[memory as usize],
-                i as u32,
-                offset,
-                0,
-                len,
-                false,
-            )
-            .map_err(|k| Trap::with_context(k, format!("data[{i}]")))?;
+            let memory = d.instances[index as usize].memories[memory as usize];
+            d.memory_init(index, memory, i as u32, offset, 0, len, false)
+                .map_err(|k| Trap::with_context(k, format!("data[{i}]")))?;
             d.data_drop(index, i as u32);
         }
     }
@@ -253,6 +257,29 @@ pub(crate) fn instantiate(
         }
     }
     Ok(index)
+}
+
+/// Applies every active data segment at once by mapping the module's data image
+/// (`image.rs`) over its memory, when the module has one (then no segment can trap) and
+/// the memory is one the image may replace; false when the segments are to be copied.
+fn map_data_image(d: &mut StoreData, module: &ModuleCode, instance: u32) -> bool {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    {
+        // Copying checks for an interrupt request (and traps on one); mapping would not.
+        if !d.signal_traps || d.interrupted() {
+            return false;
+        }
+        let Some(image) = module.data_image() else {
+            return false;
+        };
+        let memory = d.instances[instance as usize].memories[image.memory as usize];
+        d.memories[memory as usize].map_image_of_fresh(image)
+    }
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    {
+        let _ = (d, module, instance);
+        false
+    }
 }
 
 fn link_error(import: &Import, kind: LinkErrorKind, detail: String) -> Error {

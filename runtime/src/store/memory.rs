@@ -64,6 +64,9 @@ pub struct MemoryInstance {
     definition: Box<VMMemoryDefinition>,
     /// Whether compiled code relies on faults past the end (the base never moves).
     guarded: bool,
+    /// Whether the backing is our own `GuardedMemory` (no custom allocator), whose pages
+    /// a data image may replace (`image.rs`).
+    own_guarded: bool,
 }
 
 // SAFETY: the raw pointer in `definition` points into `backing`, which is `Send` and owned
@@ -126,7 +129,26 @@ impl MemoryInstance {
             backing,
             definition,
             guarded,
+            own_guarded: guarded && allocator.is_none(),
         })
+    }
+
+    /// Maps `image` over this memory's bytes instead of writing them, if this memory is
+    /// one whose pages that may replace: our own guarded backing, never written since it
+    /// was made (the caller's promise: instantiation maps an image before any code or
+    /// segment can have touched the memory). False when it did not (nothing changed).
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    pub(crate) fn map_image_of_fresh(&mut self, image: &super::image::DataImage) -> bool {
+        let range = image.range();
+        if !self.own_guarded || range.end > self.definition.length {
+            return false;
+        }
+        // SAFETY: `own_guarded`: the bytes are a `GuardedMemory`'s read-write prefix, one
+        // mapping this instance owns and unmaps, page-aligned at its base (an `mmap`
+        // result) and so at `range.start` (host-page aligned); `range` lies inside the
+        // read-write part (checked above); the memory is fresh, hence all zero; `&mut
+        // self` means no slice of it is alive.
+        unsafe { image.map_at(self.definition.base.add(range.start)) }
     }
 
     /// Current size in pages.

@@ -18,6 +18,8 @@ pub(crate) mod gc;
 mod global;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod guarded;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod image;
 mod instance;
 mod instantiate;
 mod interrupt;

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use super::gc::{Layouts, ObjectLayout};
 use crate::values::{
@@ -68,7 +68,7 @@ struct RolledSub {
 type RolledGroup = Vec<RolledSub>;
 
 /// What the store knows of a type id.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct TypeDef {
     /// The definition, naming concrete types (its supertype, the types in its
     /// signature or fields) by store-wide id.
@@ -82,8 +82,18 @@ pub(crate) struct TypeDef {
     pub layout: Option<ObjectLayout>,
 }
 
-#[derive(Default)]
+/// The store's types. Shared copy-on-write: a fresh store takes the registry a module's
+/// types give an empty one (`ModuleCode`'s cache, made once) by counting a reference,
+/// and copies it only when it interns more (RATIONALE.md, "Instantiation: ...").
+#[derive(Clone, Default)]
 pub(crate) struct TypeRegistry {
+    /// `None` until a type is interned (a new store allocates nothing: it usually takes
+    /// its first module's registry right away).
+    tables: Option<Arc<Tables>>,
+}
+
+#[derive(Default, Clone)]
+struct Tables {
     /// Each interned group and the id of its first type (its types' ids follow).
     groups: HashMap<RolledGroup, u32>,
     /// The ids of groups of one final function type that declares no supertype and
@@ -106,6 +116,63 @@ impl TypeRegistry {
     /// which validation guarantees reference only their own or earlier groups, and
     /// declare supertypes only among the types before them).
     pub fn ids_of_module(&mut self, types: &[SubType], groups: &[Range<u32>]) -> Vec<u32> {
+        Arc::make_mut(self.tables.get_or_insert_default()).ids_of_module(types, groups)
+    }
+
+    fn tables(&self) -> &Tables {
+        static EMPTY: LazyLock<Tables> = LazyLock::new(Tables::default);
+        self.tables.as_deref().unwrap_or(&EMPTY)
+    }
+
+    /// Whether no type is interned (a fresh store's registry).
+    pub fn is_empty(&self) -> bool {
+        self.tables().defs.is_empty()
+    }
+
+    /// The id of `ty` defined on its own (a group of one final type), as host
+    /// functions' types are; its concrete types, if any, are store-wide ids already.
+    pub fn id_of_single(&mut self, ty: &Arc<FuncType>) -> u32 {
+        if !ty.has_concrete()
+            && let Some(&id) = self.tables().plain.get(&**ty)
+        {
+            return id;
+        }
+        Arc::make_mut(self.tables.get_or_insert_default()).id_of_single(ty)
+    }
+
+    /// What the store knows of type `id`.
+    pub fn def(&self, id: u32) -> &TypeDef {
+        &self.tables().defs[id as usize]
+    }
+
+    /// The signature of function type `id`.
+    pub fn func_type(&self, id: u32) -> Option<&Arc<FuncType>> {
+        self.def(id).ty.as_func()
+    }
+
+    /// Whether type `sub` is `sup` or declares it as an ancestor (spec:
+    /// <https://webassembly.github.io/spec/core/valid/matching.html#heap-types>, for
+    /// two concrete types).
+    /// An id the store does not have (an embedder may write any number into a type it
+    /// hands the API) is a subtype of nothing and has none.
+    pub fn is_subtype(&self, sub: u32, sup_id: u32) -> bool {
+        let t = self.tables();
+        let (Some(sub), Some(sup)) = (t.defs.get(sub as usize), t.defs.get(sup_id as usize)) else {
+            return false;
+        };
+        sup.depth <= sub.depth && t.chains[(sub.chain + sup.depth) as usize] == sup_id
+    }
+
+    /// The supertype chain of type `id`, from its root down to itself.
+    #[cfg(test)]
+    pub fn supertypes(&self, id: u32) -> &[u32] {
+        let def = self.def(id);
+        &self.tables().chains[def.chain as usize..=(def.chain + def.depth) as usize]
+    }
+}
+
+impl Tables {
+    fn ids_of_module(&mut self, types: &[SubType], groups: &[Range<u32>]) -> Vec<u32> {
         let mut ids: Vec<u32> = Vec::with_capacity(types.len());
         self.plain.reserve(types.len());
         self.defs.reserve(types.len());
@@ -149,7 +216,7 @@ impl TypeRegistry {
 
     /// The id of `ty` defined on its own (a group of one final type), as host
     /// functions' types are; its concrete types, if any, are store-wide ids already.
-    pub fn id_of_single(&mut self, ty: &Arc<FuncType>) -> u32 {
+    fn id_of_single(&mut self, ty: &Arc<FuncType>) -> u32 {
         if !ty.has_concrete() {
             return self.id_of_plain(ty);
         }
@@ -163,34 +230,8 @@ impl TypeRegistry {
         id
     }
 
-    /// What the store knows of type `id`.
-    pub fn def(&self, id: u32) -> &TypeDef {
+    fn def(&self, id: u32) -> &TypeDef {
         &self.defs[id as usize]
-    }
-
-    /// The signature of function type `id`.
-    pub fn func_type(&self, id: u32) -> Option<&Arc<FuncType>> {
-        self.def(id).ty.as_func()
-    }
-
-    /// Whether type `sub` is `sup` or declares it as an ancestor (spec:
-    /// <https://webassembly.github.io/spec/core/valid/matching.html#heap-types>, for
-    /// two concrete types).
-    /// An id the store does not have (an embedder may write any number into a type it
-    /// hands the API) is a subtype of nothing and has none.
-    pub fn is_subtype(&self, sub: u32, sup_id: u32) -> bool {
-        let (Some(sub), Some(sup)) = (self.defs.get(sub as usize), self.defs.get(sup_id as usize))
-        else {
-            return false;
-        };
-        sup.depth <= sub.depth && self.chains[(sub.chain + sup.depth) as usize] == sup_id
-    }
-
-    /// The supertype chain of type `id`, from its root down to itself.
-    #[cfg(test)]
-    pub fn supertypes(&self, id: u32) -> &[u32] {
-        let def = self.def(id);
-        &self.chains[def.chain as usize..=(def.chain + def.depth) as usize]
     }
 
     /// The id of a group of one type that references no other type, by signature.
@@ -233,7 +274,7 @@ impl TypeRegistry {
 
 impl Layouts for TypeRegistry {
     fn layout(&self, type_id: u32) -> Option<&ObjectLayout> {
-        self.defs.get(type_id as usize)?.layout.as_ref()
+        self.tables().defs.get(type_id as usize)?.layout.as_ref()
     }
 }
 

@@ -62,6 +62,7 @@ mod caller_instance;
 mod caller_memory;
 mod closing;
 mod concurrency;
+mod data_images;
 mod exhaustion;
 mod fuel;
 mod fuel_edges;

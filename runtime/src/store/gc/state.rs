@@ -18,6 +18,8 @@
 //! never collect either: their callers hold fresh references in Rust variables that no
 //! scan sees. The next allocation by running code collects if it is due.
 
+use std::sync::OnceLock;
+
 use super::heap::GcHeap;
 use super::layout::ObjectLayout;
 use crate::error::{Error, Result, TrapKind};
@@ -34,8 +36,12 @@ const HEAP_LIMIT: u64 = 1 << 32;
 
 #[derive(Default)]
 pub(crate) struct GcState {
-    heap: Option<GcHeap>,
-    pub(crate) roots: SharedRoots,
+    /// Boxed: most stores never make an object, and a store's data is moved while it
+    /// is set up, so its size is paid per instantiation (RATIONALE.md, "Instantiation").
+    heap: Option<Box<GcHeap>>,
+    /// Made with the first rooting handle (a store that never hands one out allocates no
+    /// table).
+    pub(crate) roots: OnceLock<SharedRoots>,
     /// The live value-stack cells of interpreter activations suspended in host calls,
     /// innermost last.
     suspended: Vec<u64>,
@@ -44,11 +50,11 @@ pub(crate) struct GcState {
 impl GcState {
     /// The heap, if any object was ever allocated.
     pub(crate) fn heap(&self) -> Option<&GcHeap> {
-        self.heap.as_ref()
+        self.heap.as_deref()
     }
 
     pub(crate) fn heap_mut(&mut self) -> Option<&mut GcHeap> {
-        self.heap.as_mut()
+        self.heap.as_deref_mut()
     }
 
     /// Whether `raw` is the raw form of an object of this store's heap.
@@ -88,7 +94,7 @@ impl StoreData {
         let size = layout.object_size(len).ok_or(TrapKind::GcHeapExhausted)?;
         if self.gc.heap.is_none() {
             let heap = GcHeap::new(HEAP_LIMIT, false).map_err(Error::Usage)?;
-            self.gc.heap = Some(heap);
+            self.gc.heap = Some(Box::new(heap));
         }
         let due = self.gc.heap.as_ref().is_some_and(|h| h.should_collect());
         if let Some(stack) = stack
@@ -129,7 +135,7 @@ impl StoreData {
         let Some(heap) = gc.heap.as_mut() else {
             return Ok(());
         };
-        let roots = gc.roots.lock();
+        let roots = gc.roots.get().map(SharedRoots::lock);
         let globals = globals
             .iter()
             .flat_map(|g| [g.value as u64, (g.value >> 64) as u64]);
@@ -137,7 +143,7 @@ impl StoreData {
         let elems = (instances.iter()).flat_map(|i| i.elems.iter().flat_map(|e| e.iter().copied()));
         let payloads = (exceptions.iter())
             .flat_map(|e| e.payload.iter().flat_map(|&v| [v as u64, (v >> 64) as u64]));
-        let all = (roots.offsets())
+        let all = (roots.iter().flat_map(|r| r.offsets()))
             .chain(gc.suspended.iter().copied())
             .chain(engine_roots)
             .chain(globals)
@@ -157,7 +163,7 @@ impl StoreData {
     pub(crate) fn object_ref(&self, offset: u32) -> Option<AnyRef> {
         let layout = self.gc_layout_of(offset);
         debug_assert!(layout.is_some(), "raw reference {offset:#x} is no object");
-        let root = self.gc.roots.root(self.id.0, offset);
+        let root = (self.gc.roots.get_or_init(SharedRoots::default)).root(self.id.0, offset);
         match layout? {
             ObjectLayout::Struct { .. } => Some(AnyRef::Struct(StructRef(root))),
             ObjectLayout::Array { .. } => Some(AnyRef::Array(ArrayRef(root))),
