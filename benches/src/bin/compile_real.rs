@@ -6,6 +6,7 @@
 //! ```text
 //! compile_real [--reps N] [--engines native,wasmtime] [--programs DIR] [NAME...]
 //! compile_real --once ENGINE FILE      # one compile, for callgrind (see `icount_measured`)
+//!                                      # ENGINE: also interp, wasmi-eager; FILE: binary or text
 //! ```
 //!
 //! NAME is a file name in DIR (default: `$REAL_PROGRAMS`, else `target/real-programs`),
@@ -56,6 +57,18 @@ fn compile(engine: &str, wasm: &[u8]) -> Result<Duration> {
             let engine = runtime::Engine::new(config)?;
             timed(|| runtime::Module::from_binary(&engine, wasm).map_err(Into::into))
         }
+        "interp" => {
+            let engine =
+                runtime::Engine::new(runtime::Config::new(runtime::Strategy::Interpreter))?;
+            timed(|| runtime::Module::from_binary(&engine, wasm).map_err(Into::into))
+        }
+        #[cfg(feature = "peers")]
+        "wasmi-eager" => {
+            let mut config = wasmi::Config::default();
+            config.compilation_mode(wasmi::CompilationMode::Eager);
+            let engine = wasmi::Engine::new(&config);
+            timed(|| wasmi::Module::new(&engine, wasm).map_err(|e| anyhow!("{e:?}")))
+        }
         #[cfg(feature = "peers")]
         "wasmtime" => {
             let mut config = wasmtime::Config::new();
@@ -91,6 +104,8 @@ fn main() -> Result<()> {
                 let engine = value()?;
                 let file = value()?;
                 let wasm = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
+                // The benchmarks' kernels are text: take them as they are.
+                let wasm = wat::parse_bytes(&wasm).with_context(|| format!("parsing {file}"))?;
                 let took = compile(&engine, &wasm)?;
                 eprintln!("{engine}: {file} compiled in {took:?}");
                 return Ok(());

@@ -15,10 +15,10 @@ mod translate;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::module::ModuleInfo;
+use crate::module::{BodyCompiler, ModuleInfo};
 use crate::store::{Backend, CompiledModule, StoreData};
 use crate::values::RawValue;
-use wasmparser::WasmFeatures;
+use wasmparser::{FuncValidatorAllocations, WasmFeatures};
 
 use bytecode::FuncCode;
 pub(crate) use exec::Limits as InterpLimits;
@@ -97,6 +97,41 @@ impl Backend for Interpreter {
                 num_imported_funcs: info.num_imported_funcs,
             }),
         }))
+    }
+
+    /// Without metering, each body is validated as it is translated, in one decode
+    /// (`translate::translate_validating`). Metering's plans (`calls_anything`, the
+    /// fuel plan) read a body ahead of its translation and assume it valid, so with
+    /// metering on `module::parse` validates first, as for the native engine.
+    fn parse_and_compile(
+        &self,
+        bytes: &Arc<[u8]>,
+        features: WasmFeatures,
+    ) -> Option<Result<(ModuleInfo, Arc<dyn CompiledModule>)>> {
+        if self.interruptible || self.consume_fuel {
+            return None;
+        }
+        let mut funcs = Vec::new();
+        let mut allocs = FuncValidatorAllocations::default();
+        let compile_body: &mut BodyCompiler = &mut |info, defined, body, func| {
+            let mut validator = func.into_validator(std::mem::take(&mut allocs));
+            let (code, uses_objects) =
+                translate::translate_validating(info, defined, &body, &mut validator)?;
+            allocs = validator.into_allocations();
+            funcs.push(code);
+            Ok(uses_objects)
+        };
+        let info = match crate::module::parse_compiling(bytes.clone(), features, compile_body) {
+            Ok(info) => info,
+            Err(e) => return Some(Err(e)),
+        };
+        let compiled: Arc<dyn CompiledModule> = Arc::new(InterpModule {
+            code: Arc::new(ModuleCode {
+                funcs,
+                num_imported_funcs: info.num_imported_funcs,
+            }),
+        });
+        Some(Ok((info, compiled)))
     }
 
     fn invoke(
