@@ -88,8 +88,12 @@ impl Backend for Interpreter {
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
+        let mut scratch = translate::Scratch::default();
         let funcs = (0..info.bodies.len())
-            .map(|i| translate::translate(info, i, self.interruptible, self.consume_fuel))
+            .map(|i| {
+                let (interruptible, fuel) = (self.interruptible, self.consume_fuel);
+                translate::translate(info, i, interruptible, fuel, &mut scratch)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Arc::new(InterpModule {
             code: Arc::new(ModuleCode {
@@ -113,10 +117,16 @@ impl Backend for Interpreter {
         }
         let mut funcs = Vec::new();
         let mut allocs = FuncValidatorAllocations::default();
+        let mut scratch = translate::Scratch::default();
         let compile_body: &mut BodyCompiler = &mut |info, defined, body, func| {
             let mut validator = func.into_validator(std::mem::take(&mut allocs));
-            let (code, uses_objects) =
-                translate::translate_validating(info, defined, &body, &mut validator)?;
+            let (code, uses_objects) = translate::translate_validating(
+                info,
+                defined,
+                &body,
+                &mut validator,
+                &mut scratch,
+            )?;
             allocs = validator.into_allocations();
             funcs.push(code);
             Ok(uses_objects)

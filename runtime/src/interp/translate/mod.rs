@@ -19,6 +19,8 @@ mod simd;
 mod validating;
 mod visit;
 
+use std::mem::take;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use wasmparser::{BlockType, Operator};
@@ -163,6 +165,27 @@ pub(crate) struct Translator<'a> {
     interruptible: bool,
 }
 
+/// The translator's working buffers, handed from one function to the next of a module:
+/// each is allocated once per module rather than grown from nothing in every function
+/// (allocation was a tenth of a small module's compile). The instructions and constants
+/// are copied out at the end into exactly sized ones, which the finished code keeps.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    instrs: Vec<Instr>,
+    stack: Vec<Operand>,
+    wide: Vec<bool>,
+    offs: Vec<u32>,
+    local_slots: Vec<u32>,
+    local_wide: Vec<bool>,
+    ctrls: Vec<Ctrl>,
+    v128_consts: Vec<u128>,
+    v128_const_index: HashMap<u128, u32>,
+    consts: Vec<u64>,
+    const_slots: HashMap<u64, Slot>,
+    v128_slots: HashMap<u128, Slot>,
+    handlers: Vec<Handler>,
+}
+
 fn malformed(e: wasmparser::BinaryReaderError) -> Error {
     Error::from_wasmparser(CompileErrorKind::Malformed, &e)
 }
@@ -173,9 +196,10 @@ pub(crate) fn translate(
     defined: usize,
     interruptible: bool,
     consume_fuel: bool,
+    scratch: &mut Scratch,
 ) -> Result<FuncCode> {
     let body = info.body_reader(defined);
-    let mut t = Translator::new(info, defined, interruptible);
+    let mut t = Translator::new(info, defined, interruptible, scratch);
     let mut locals = body.get_locals_reader().map_err(malformed)?;
     for _ in 0..locals.get_count() {
         let (count, ty) = locals.read().map_err(malformed)?;
@@ -215,39 +239,45 @@ pub(crate) fn translate(
             t.skip_unreachable(Nesting::of(&op));
         }
     }
-    t.finish(interruptible || consume_fuel)
+    t.finish(interruptible || consume_fuel, scratch)
 }
 
 impl<'a> Translator<'a> {
     /// A translator of defined function `defined`, its parameters declared (its other
-    /// locals are declared next, by `declare_locals`).
-    fn new(info: &'a ModuleInfo, defined: usize, interruptible: bool) -> Translator<'a> {
+    /// locals are declared next, by `declare_locals`), working in `scratch`'s buffers
+    /// (empty: `finish` gives them back so).
+    fn new(
+        info: &'a ModuleInfo,
+        defined: usize,
+        interruptible: bool,
+        scratch: &mut Scratch,
+    ) -> Translator<'a> {
         let func_index = info.num_imported_funcs + defined as u32;
         let ty = info.func_type(func_index);
         let result_wide = wide_of(ty.results());
         let mut t = Translator {
             info,
-            instrs: Vec::new(),
-            stack: Vec::new(),
-            wide: Vec::new(),
-            offs: Vec::new(),
-            local_slots: Vec::new(),
-            local_wide: Vec::new(),
-            ctrls: Vec::new(),
+            instrs: take(&mut scratch.instrs),
+            stack: take(&mut scratch.stack),
+            wide: take(&mut scratch.wide),
+            offs: take(&mut scratch.offs),
+            local_slots: take(&mut scratch.local_slots),
+            local_wide: take(&mut scratch.local_wide),
+            ctrls: take(&mut scratch.ctrls),
             num_results: ty.results().len(),
             result_wide: result_wide.clone(),
-            v128_consts: Vec::new(),
-            v128_const_index: HashMap::default(),
+            v128_consts: take(&mut scratch.v128_consts),
+            v128_const_index: take(&mut scratch.v128_const_index),
             num_locals: 0,
             num_params: 0,
-            consts: Vec::new(),
-            const_slots: HashMap::default(),
-            v128_slots: HashMap::default(),
+            consts: take(&mut scratch.consts),
+            const_slots: take(&mut scratch.const_slots),
+            v128_slots: take(&mut scratch.v128_slots),
             max_height: 0,
             last_def: None,
             reachable: true,
             skip_depth: 0,
-            handlers: Vec::new(),
+            handlers: take(&mut scratch.handlers),
             interruptible,
         };
         for &p in ty.params() {
@@ -289,8 +319,42 @@ impl<'a> Translator<'a> {
     }
 
     /// Numbers the slots, runs the peephole passes (and the metered forms' pass if
-    /// `metered`) and checks the code: the translated function.
-    fn finish(mut self, metered: bool) -> Result<FuncCode> {
+    /// `metered`) and checks the code: the translated function. The buffers go back to
+    /// `scratch`, emptied, whatever the outcome.
+    fn finish(mut self, metered: bool, scratch: &mut Scratch) -> Result<FuncCode> {
+        let code = self.finish_code(metered);
+        self.instrs.clear();
+        self.stack.clear();
+        self.wide.clear();
+        self.offs.clear();
+        self.local_slots.clear();
+        self.local_wide.clear();
+        self.ctrls.clear();
+        self.v128_consts.clear();
+        self.v128_const_index.clear();
+        self.consts.clear();
+        self.const_slots.clear();
+        self.v128_slots.clear();
+        self.handlers.clear();
+        *scratch = Scratch {
+            instrs: self.instrs,
+            stack: self.stack,
+            wide: self.wide,
+            offs: self.offs,
+            local_slots: self.local_slots,
+            local_wide: self.local_wide,
+            ctrls: self.ctrls,
+            v128_consts: self.v128_consts,
+            v128_const_index: self.v128_const_index,
+            consts: self.consts,
+            const_slots: self.const_slots,
+            v128_slots: self.v128_slots,
+            handlers: self.handlers,
+        };
+        code
+    }
+
+    fn finish_code(&mut self, metered: bool) -> Result<FuncCode> {
         // Slots: locals, constants and the deepest operand stack, each numbered now.
         let num_locals = self.num_locals;
         let num_consts = self.consts.len() as u32;
@@ -310,7 +374,7 @@ impl<'a> Translator<'a> {
         for h in self.handlers.iter_mut() {
             h.dst = place(h.dst);
         }
-        let instrs = Code::new(self.instrs, frame_size as u32).map_err(|e| {
+        let instrs = Code::new(self.instrs.clone(), frame_size as u32).map_err(|e| {
             Error::internal(format!("interpreter: translated code failed checks: {e}"))
         })?;
         let num_instrs = instrs.len() as u32;
@@ -334,11 +398,11 @@ impl<'a> Translator<'a> {
         Ok(FuncCode {
             instrs,
             head_consts,
-            consts: self.consts,
-            v128_consts: self.v128_consts,
+            consts: self.consts.clone(),
+            v128_consts: self.v128_consts.clone(),
             num_params: self.num_params,
             num_locals,
-            handlers: self.handlers.into(),
+            handlers: self.handlers.as_slice().into(),
         })
     }
 }

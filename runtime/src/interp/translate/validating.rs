@@ -13,7 +13,7 @@ use wasmparser::{
     ValidatorResources, VisitOperator, VisitSimdOperator,
 };
 
-use super::{FuncCode, Nesting, Translator};
+use super::{FuncCode, Nesting, Scratch, Translator};
 use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
 
@@ -22,7 +22,7 @@ fn invalid(e: BinaryReaderError) -> Error {
 }
 
 /// Validates and translates defined function `defined`, whose body `body` is not
-/// validated yet, with `validator` (made for this body); also says whether the body makes
+/// validated yet, with `validator` (made for this body) and `scratch`'s buffers; also says whether the body makes
 /// or reads GC objects (`ModuleInfo::uses_objects`). The decoding follows
 /// `FuncValidator::validate` step by step (the locals with the body's reader as it
 /// comes, the operators with the validator's features), so it accepts and refuses
@@ -32,8 +32,9 @@ pub(crate) fn translate_validating(
     defined: usize,
     body: &FunctionBody<'_>,
     validator: &mut FuncValidator<ValidatorResources>,
+    scratch: &mut Scratch,
 ) -> Result<(FuncCode, bool)> {
-    let mut t = Translator::new(info, defined, false);
+    let mut t = Translator::new(info, defined, false, scratch);
     let mut reader = body.get_binary_reader();
     for _ in 0..reader.read_var_u32().map_err(invalid)? {
         let offset = reader.original_position();
@@ -57,7 +58,7 @@ pub(crate) fn translate_validating(
     reader
         .finish_expression(&validator.visitor(reader.original_position()))
         .map_err(invalid)?;
-    Ok((t.finish(false)?, uses_objects))
+    Ok((t.finish(false, scratch)?, uses_objects))
 }
 
 /// One operator's visitor: the validator's (`V`, for the operator's offset), then the
