@@ -167,8 +167,9 @@ pub(crate) struct Translator<'a> {
 
 /// The translator's working buffers, handed from one function to the next of a module:
 /// each is allocated once per module rather than grown from nothing in every function
-/// (allocation was a tenth of a small module's compile). The instructions and constants
-/// are copied out at the end into exactly sized ones, which the finished code keeps.
+/// (allocation was a tenth of a small module's compile). The constants are copied out at
+/// the end into exactly sized vectors, which the finished code keeps; the instructions
+/// move into it.
 #[derive(Default)]
 pub(crate) struct Scratch {
     instrs: Vec<Instr>,
@@ -280,6 +281,15 @@ impl<'a> Translator<'a> {
             handlers: take(&mut scratch.handlers),
             interruptible,
         };
+        // Sized ahead (the instructions from the body's length, about one per two bytes
+        // of Wasm) rather than grown by doubling from nothing; a later function of the
+        // module finds the others' room already there.
+        let body_len = info.bodies[defined].range.len();
+        t.instrs.reserve(body_len / 2);
+        t.stack.reserve(32);
+        t.wide.reserve(32);
+        t.offs.reserve(32);
+        t.ctrls.reserve(8);
         for &p in ty.params() {
             t.push_local(p == ValType::V128);
         }
@@ -374,7 +384,9 @@ impl<'a> Translator<'a> {
         for h in self.handlers.iter_mut() {
             h.dst = place(h.dst);
         }
-        let instrs = Code::new(self.instrs.clone(), frame_size as u32).map_err(|e| {
+        // The instructions move into the code (which shrinks them to size in place);
+        // the next function reserves its own from its body's length.
+        let instrs = Code::new(take(&mut self.instrs), frame_size as u32).map_err(|e| {
             Error::internal(format!("interpreter: translated code failed checks: {e}"))
         })?;
         let num_instrs = instrs.len() as u32;
