@@ -6,6 +6,9 @@
 //! ```text
 //! compile_real [--reps N] [--engines native,wasmtime] [--programs DIR] [NAME...]
 //! compile_real --once ENGINE FILE      # one compile, for callgrind (see `icount_measured`)
+//!                                      # ENGINE: also interp, wasmi-eager; FILE: binary or text
+//! compile_real --times N --once ENGINE FILE  # N compiles, each counted: (count of 11 -
+//!                                      # count of 1) / 10 is a warm compile's count
 //! ```
 //!
 //! NAME is a file name in DIR (default: `$REAL_PROGRAMS`, else `target/real-programs`),
@@ -56,6 +59,18 @@ fn compile(engine: &str, wasm: &[u8]) -> Result<Duration> {
             let engine = runtime::Engine::new(config)?;
             timed(|| runtime::Module::from_binary(&engine, wasm).map_err(Into::into))
         }
+        "interp" => {
+            let engine =
+                runtime::Engine::new(runtime::Config::new(runtime::Strategy::Interpreter))?;
+            timed(|| runtime::Module::from_binary(&engine, wasm).map_err(Into::into))
+        }
+        #[cfg(feature = "peers")]
+        "wasmi-eager" => {
+            let mut config = wasmi::Config::default();
+            config.compilation_mode(wasmi::CompilationMode::Eager);
+            let engine = wasmi::Engine::new(&config);
+            timed(|| wasmi::Module::new(&engine, wasm).map_err(|e| anyhow!("{e:?}")))
+        }
         #[cfg(feature = "peers")]
         "wasmtime" => {
             let mut config = wasmtime::Config::new();
@@ -81,18 +96,24 @@ fn main() -> Result<()> {
     }
     let mut dir = std::env::var_os("REAL_PROGRAMS").map(PathBuf::from);
     let mut names = Vec::new();
+    let mut once_times = 1usize;
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| anyhow!("{arg} needs a value"));
         match arg.as_str() {
             "--reps" => reps = value()?.parse().context("--reps")?,
             "--engines" => engines = value()?.split(',').map(str::to_string).collect(),
             "--programs" => dir = Some(PathBuf::from(value()?)),
+            "--times" => once_times = value()?.parse().context("--times")?,
             "--once" => {
                 let engine = value()?;
                 let file = value()?;
                 let wasm = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
-                let took = compile(&engine, &wasm)?;
-                eprintln!("{engine}: {file} compiled in {took:?}");
+                // The benchmarks' kernels are text: take them as they are.
+                let wasm = wat::parse_bytes(&wasm).with_context(|| format!("parsing {file}"))?;
+                for _ in 0..once_times {
+                    let took = compile(&engine, &wasm)?;
+                    eprintln!("{engine}: {file} compiled in {took:?}");
+                }
                 return Ok(());
             }
             _ if arg.starts_with('-') => bail!("unknown option {arg}"),

@@ -40,22 +40,33 @@ impl Module {
     /// Compiles a module from its binary form only.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         let config = engine.config();
-        let info = crate::module::parse(Arc::from(bytes), config.features)?;
-        // A valid module that needs a feature the engine lacks is refused before any
-        // code is generated, whatever the translator would make of it.
+        let bytes: Arc<[u8]> = Arc::from(bytes);
         // GC is never an engine's feature, but the front end implements what it brings
         // to function types (recursion groups, canonicalised by the store) and refuses
         // every other use of it while parsing (`module::parse`), so it is not lacking.
         let lacking = config.features - engine.backend().features() - WasmFeatures::GC;
-        let needed = crate::module::features_needed(bytes, config.features, lacking);
-        if !needed.is_empty() {
-            return Err(Error::unsupported(format!(
-                "the {} engine does not implement {}, which the module uses",
-                config.strategy.name(),
-                needed.join(", ")
-            )));
-        }
-        let compiled = engine.backend().compile(&info)?;
+        let one_pass = match lacking.is_empty() {
+            true => engine.backend().parse_and_compile(&bytes, config.features),
+            false => None,
+        };
+        let (info, compiled) = match one_pass {
+            Some(done) => done?,
+            None => {
+                let info = crate::module::parse(bytes.clone(), config.features)?;
+                // A valid module that needs a feature the engine lacks is refused before
+                // any code is generated, whatever the translator would make of it.
+                let needed = crate::module::features_needed(&bytes, config.features, lacking);
+                if !needed.is_empty() {
+                    return Err(Error::unsupported(format!(
+                        "the {} engine does not implement {}, which the module uses",
+                        config.strategy.name(),
+                        needed.join(", ")
+                    )));
+                }
+                let compiled = engine.backend().compile(&info)?;
+                (info, compiled)
+            }
+        };
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),

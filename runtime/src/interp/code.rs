@@ -53,8 +53,12 @@ impl Code {
             Some(last) if facts(last).ends => {}
             other => return Err(format!("code ends with {other:?}")),
         }
-        for (pc, instr) in instrs.iter().enumerate() {
-            let facts = facts(instr);
+        let mut instrs = instrs;
+        // One pass: each instruction is checked, then its target made relative and a
+        // `Simd` lowered; the checks of an instruction read the one after it, which is
+        // still as translated then (only an `Extra` is read, which neither step changes).
+        for pc in 0..len {
+            let facts = facts(&instrs[pc]);
             let extra = instrs.get(pc + 1).and_then(|next| match next {
                 Instr::Extra { a, .. } => Some(*a),
                 _ => None,
@@ -74,12 +78,10 @@ impl Code {
                 || bad_extra_slot
                 || bad_table
             {
-                return Err(format!("instruction {pc} ({instr:?}) out of range"));
+                return Err(format!("instruction {pc} ({:?}) out of range", instrs[pc]));
             }
-        }
-        let mut instrs = instrs;
-        for (pc, instr) in instrs.iter_mut().enumerate() {
-            if let Some(t) = facts(instr).target {
+            let instr = &mut instrs[pc];
+            if let Some(t) = facts.target {
                 instr.set_target(t.wrapping_sub(pc as u32 + 1));
             }
             // The lowered instruction's fields are checked as the `Simd` operands they

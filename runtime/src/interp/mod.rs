@@ -15,10 +15,10 @@ mod translate;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::module::ModuleInfo;
+use crate::module::{BodyCompiler, ModuleInfo};
 use crate::store::{Backend, CompiledModule, StoreData};
 use crate::values::RawValue;
-use wasmparser::WasmFeatures;
+use wasmparser::{FuncValidatorAllocations, WasmFeatures};
 
 use bytecode::FuncCode;
 pub(crate) use exec::Limits as InterpLimits;
@@ -88,8 +88,12 @@ impl Backend for Interpreter {
     }
 
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>> {
+        let mut scratch = translate::Scratch::default();
         let funcs = (0..info.bodies.len())
-            .map(|i| translate::translate(info, i, self.interruptible, self.consume_fuel))
+            .map(|i| {
+                let (interruptible, fuel) = (self.interruptible, self.consume_fuel);
+                translate::translate(info, i, interruptible, fuel, &mut scratch)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Arc::new(InterpModule {
             code: Arc::new(ModuleCode {
@@ -97,6 +101,47 @@ impl Backend for Interpreter {
                 num_imported_funcs: info.num_imported_funcs,
             }),
         }))
+    }
+
+    /// Without metering, each body is validated as it is translated, in one decode
+    /// (`translate::translate_validating`). Metering's plans (`calls_anything`, the
+    /// fuel plan) read a body ahead of its translation and assume it valid, so with
+    /// metering on `module::parse` validates first, as for the native engine.
+    fn parse_and_compile(
+        &self,
+        bytes: &Arc<[u8]>,
+        features: WasmFeatures,
+    ) -> Option<Result<(ModuleInfo, Arc<dyn CompiledModule>)>> {
+        if self.interruptible || self.consume_fuel {
+            return None;
+        }
+        let mut funcs = Vec::new();
+        let mut allocs = FuncValidatorAllocations::default();
+        let mut scratch = translate::Scratch::default();
+        let compile_body: &mut BodyCompiler = &mut |info, defined, body, func| {
+            let mut validator = func.into_validator(std::mem::take(&mut allocs));
+            let (code, uses_objects) = translate::translate_validating(
+                info,
+                defined,
+                &body,
+                &mut validator,
+                &mut scratch,
+            )?;
+            allocs = validator.into_allocations();
+            funcs.push(code);
+            Ok(uses_objects)
+        };
+        let info = match crate::module::parse_compiling(bytes.clone(), features, compile_body) {
+            Ok(info) => info,
+            Err(e) => return Some(Err(e)),
+        };
+        let compiled: Arc<dyn CompiledModule> = Arc::new(InterpModule {
+            code: Arc::new(ModuleCode {
+                funcs,
+                num_imported_funcs: info.num_imported_funcs,
+            }),
+        });
+        Some(Ok((info, compiled)))
     }
 
     fn invoke(

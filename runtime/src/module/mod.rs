@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 pub(crate) use const_expr::ConstEnv;
 pub use const_expr::{ConstExpr, ConstOp};
-pub(crate) use parse::{features_needed, parse};
+pub(crate) use parse::{
+    BodyCompiler, features_needed, gc_operator_without_objects, parse, parse_compiling,
+};
 pub(crate) use proposals::{proposal_name, unsupported_operator};
 
 use crate::error::FrameNames;

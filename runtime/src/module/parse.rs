@@ -6,15 +6,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use wasmparser::{
-    ElementItems, ElementKind, ExternalKind, FuncValidatorAllocations, Name, Parser, Payload,
-    TypeRef, ValidPayload, Validator, WasmFeatures,
+    ElementItems, ElementKind, ExternalKind, FuncToValidate, FuncValidatorAllocations,
+    FunctionBody, Name, Parser, Payload, TypeRef, ValidPayload, Validator, ValidatorResources,
+    WasmFeatures,
 };
 
 use super::{
     ConstExpr, ConstOp, DataMode, DataSegment, ElemMode, ElemSegment, Export, ExternKind, FuncBody,
     GlobalType, Import, ImportType, MemoryType, ModuleInfo, TableType,
 };
-use crate::error::{CompileError, CompileErrorKind};
+use crate::error::{CompileError, CompileErrorKind, Error};
 use crate::values::{
     ArrayType, CompositeType, ConcreteKind, FieldType, FuncType, RefType, StorageType, StructType,
     SubType, ValType,
@@ -110,7 +111,40 @@ fn global_type(
 
 /// Decodes and validates `bytes` with `features`. Function bodies are validated here too,
 /// so the engines' translators may assume valid code.
-pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleInfo, CompileError> {
+pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleInfo, Error> {
+    parse_with(bytes, features, None)
+}
+
+/// An engine's compiler of one function body, which validates the body with the
+/// validator it is given as it translates it, in one decode (`parse_compiling`). It is
+/// called with the module decoded so far (every section before the code section) and
+/// the body's defined function index, and says whether the body makes or reads GC
+/// objects (`ModuleInfo::uses_objects`). Its errors are the module's, and so must be
+/// classified as `parse` would have: whatever the validator or the decoder refuses in
+/// the body is invalid (RATIONALE.md, "Interpreter compile: one decode per body").
+pub(crate) type BodyCompiler<'c> = dyn FnMut(
+        &ModuleInfo,
+        usize,
+        FunctionBody<'_>,
+        FuncToValidate<ValidatorResources>,
+    ) -> Result<bool, Error>
+    + 'c;
+
+/// Like `parse`, but leaves each function body's validation to `compile_body`, which is
+/// called as the body is met, so errors come in the same order as `parse`'s.
+pub(crate) fn parse_compiling(
+    bytes: Arc<[u8]>,
+    features: WasmFeatures,
+    compile_body: &mut BodyCompiler<'_>,
+) -> Result<ModuleInfo, Error> {
+    parse_with(bytes, features, Some(compile_body))
+}
+
+fn parse_with(
+    bytes: Arc<[u8]>,
+    features: WasmFeatures,
+    mut compile_body: Option<&mut BodyCompiler<'_>>,
+) -> Result<ModuleInfo, Error> {
     let mut info = ModuleInfo {
         bytes: bytes.clone(),
         types: Vec::new(),
@@ -146,7 +180,11 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
     parser.set_features(features);
     for payload in parser.parse_all(&bytes) {
         let payload = payload.map_err(malformed)?;
+        let mut to_compile = None;
         match validator.payload(&payload).map_err(invalid)? {
+            ValidPayload::Func(func, body) if compile_body.is_some() => {
+                to_compile = Some((func, body));
+            }
             ValidPayload::Func(func, body) => {
                 let mut fv = func.into_validator(std::mem::take(&mut allocs));
                 fv.validate(&body).map_err(invalid)?;
@@ -156,11 +194,18 @@ pub(crate) fn parse(bytes: Arc<[u8]>, features: WasmFeatures) -> Result<ModuleIn
                 }
             }
             ValidPayload::Parser(_) => {
-                return Err(unsupported("nested modules and components", 0));
+                return Err(unsupported("nested modules and components", 0).into());
             }
             ValidPayload::Ok | ValidPayload::End(_) => {}
         }
         read_payload(&mut info, payload)?;
+        // After `read_payload`, which records the body's place in `info.bodies`.
+        if let (Some((func, body)), Some(compile)) = (to_compile, compile_body.as_deref_mut()) {
+            let defined = info.bodies.len() - 1;
+            if compile(&info, defined, body, func)? && features.contains(WasmFeatures::GC) {
+                info.uses_objects = true;
+            }
+        }
     }
     let exprs = (info.global_inits.iter())
         .chain(info.table_inits.iter().flatten())

@@ -108,6 +108,19 @@ pub(crate) trait Backend: Send + Sync {
     /// Translates every defined function of a validated module.
     fn compile(&self, info: &ModuleInfo) -> Result<Arc<dyn CompiledModule>>;
 
+    /// Decodes, validates and compiles `bytes` in one pass, if this engine (so
+    /// configured) validates each function body as it translates it
+    /// (`module::parse_compiling`); `None` if it does not: then `module::parse` validates
+    /// and `compile` follows. Called only when the engine implements every feature of
+    /// `features`.
+    fn parse_and_compile(
+        &self,
+        _bytes: &Arc<[u8]>,
+        _features: WasmFeatures,
+    ) -> Option<Result<(ModuleInfo, Arc<dyn CompiledModule>)>> {
+        None
+    }
+
     /// Runs Wasm function `func` of the store with `args` (already checked against its
     /// type), writing `results` (pre-sized to the result count). Traps come back as
     /// `Error::Trap`; errors raised by host functions (exit requests included) pass

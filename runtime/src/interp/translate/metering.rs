@@ -101,7 +101,8 @@ mod tests {
         let info = parse(bytes.into(), wasmparser::WasmFeatures::default()).unwrap();
         (0..info.bodies.len())
             .map(|f| {
-                let code = translate(&info, f, interruptible, fuel).unwrap();
+                let scratch = &mut super::super::Scratch::default();
+                let code = translate(&info, f, interruptible, fuel, scratch).unwrap();
                 let mut instrs: Vec<Instr> = code.instrs.iter().copied().collect();
                 for (pc, instr) in instrs.iter_mut().enumerate() {
                     if let Some(rel) = target_of(instr) {

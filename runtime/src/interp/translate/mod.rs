@@ -10,12 +10,14 @@
 mod control;
 mod exceptions;
 mod func_refs;
+mod function;
 mod gc;
 mod generated;
 mod metering;
 mod ops;
 mod peephole;
 mod simd;
+mod validating;
 mod visit;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -23,12 +25,14 @@ use rustc_hash::FxHashMap as HashMap;
 use wasmparser::{BlockType, Operator};
 
 use super::bytecode::{FuncCode, Handler, Instr, Slot};
-use super::code::{self, Code};
 use super::simd::SimdOp;
 use crate::error::{CompileErrorKind, Error, Result};
 use crate::module::ModuleInfo;
 use crate::module::fuel::{MeteringPlan, is_call};
 use crate::values::ValType;
+
+pub(crate) use function::Scratch;
+pub(crate) use validating::translate_validating;
 
 /// Constants beyond this many per function are written by `Const` instructions instead
 /// of getting a slot (every slot costs a copy per call).
@@ -52,6 +56,31 @@ enum Operand {
     Const(Slot),
     /// A constant without a slot.
     Imm(u64),
+}
+
+/// What an operator does to the nesting of blocks: all that matters of it in unreachable
+/// code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nesting {
+    /// Opens a block (`block`, `loop`, `if`, `try_table`).
+    Open,
+    Else,
+    End,
+    Other,
+}
+
+impl Nesting {
+    fn of(op: &Operator) -> Nesting {
+        match op {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => Nesting::Open,
+            Operator::Else => Nesting::Else,
+            Operator::End => Nesting::End,
+            _ => Nesting::Other,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +147,8 @@ pub(crate) struct Translator<'a> {
     v128_slots: HashMap<u128, Slot>,
     /// Params plus declared locals (slots, a `v128` taking two).
     num_locals: u32,
+    /// The parameters' slots (a `v128` taking two).
+    num_params: u32,
     /// The most slots the operand stack ever needs.
     max_height: usize,
     /// The instruction that produced the top `Stack` operand, if it is the last one
@@ -143,83 +174,24 @@ pub(crate) fn translate(
     defined: usize,
     interruptible: bool,
     consume_fuel: bool,
+    scratch: &mut Scratch,
 ) -> Result<FuncCode> {
-    let func_index = info.num_imported_funcs + defined as u32;
-    let ty = info.func_type(func_index).clone();
     let body = info.body_reader(defined);
-
-    // Local slot layout: a v128 takes two slots.
-    let mut local_slots = Vec::new();
-    let mut local_wide = Vec::new();
-    let mut num_locals = 0u64;
-    for &p in ty.params() {
-        let wide = p == ValType::V128;
-        local_slots.push(num_locals as u32);
-        local_wide.push(wide);
-        num_locals += 1 + wide as u64;
-    }
-    let num_params = num_locals as u32;
+    let mut t = Translator::new(info, defined, interruptible, scratch);
     let mut locals = body.get_locals_reader().map_err(malformed)?;
     for _ in 0..locals.get_count() {
-        let (count, vt) = locals.read().map_err(malformed)?;
-        let wide = vt == wasmparser::ValType::V128;
-        if num_locals + count as u64 * 2 > u32::MAX as u64 / 4 {
-            return Err(Error::unsupported("too many locals"));
-        }
-        for _ in 0..count {
-            local_slots.push(num_locals as u32);
-            local_wide.push(wide);
-            num_locals += 1 + wide as u64;
-        }
+        let (count, ty) = locals.read().map_err(malformed)?;
+        t.declare_locals(count, ty)?;
     }
-    let num_locals = num_locals as u32;
-    let result_wide: Vec<bool> = ty.results().iter().map(|t| *t == ValType::V128).collect();
 
     // Constants get slots as the translation meets them, numbered apart from the other
     // slots (`CONST_MARK`) until their count is known (RATIONALE.md, "Interpreter:
     // constant slots without a first pass"). Only the interruption check at the entry
     // needs to know ahead whether the function calls.
-    let calls = interruptible && calls_anything(&body)?;
-    let mut t = Translator {
-        info,
-        instrs: Vec::new(),
-        stack: Vec::new(),
-        wide: Vec::new(),
-        offs: Vec::new(),
-        local_slots,
-        local_wide,
-        ctrls: Vec::new(),
-        num_results: ty.results().len(),
-        result_wide: result_wide.clone(),
-        v128_consts: Vec::new(),
-        v128_const_index: HashMap::default(),
-        num_locals,
-        consts: Vec::new(),
-        const_slots: HashMap::default(),
-        v128_slots: HashMap::default(),
-        max_height: 0,
-        last_def: None,
-        reachable: true,
-        skip_depth: 0,
-        handlers: Vec::new(),
-        interruptible,
-    };
-    t.ctrls.push(Ctrl {
-        kind: CtrlKind::Func,
-        height: 0,
-        params: 0,
-        results: ty.results().len(),
-        param_wide: Vec::new(),
-        result_wide,
-        start: 0,
-        pending: Vec::new(),
-        else_jump: None,
-        handlers: None,
-    });
     // Only a function that calls can be part of a cycle of calls, which this check is
     // for (loops have their own): a leaf runs its straight-line code to the end
     // whether it checks on entry or not (RATIONALE.md, "Interruption").
-    if interruptible && calls {
+    if interruptible && calls_anything(&body)? {
         t.emit(Instr::CheckInterrupt);
     }
 
@@ -242,56 +214,10 @@ pub(crate) fn translate(
             reader.visit_operator(&mut t).map_err(malformed)??;
         } else {
             let op = reader.read().map_err(malformed)?;
-            t.skip_unreachable(op)?;
+            t.skip_unreachable(Nesting::of(&op));
         }
     }
-
-    // Slots: locals, constants and the deepest operand stack, each numbered now.
-    let num_consts = t.consts.len() as u32;
-    let frame_size = num_locals as u64 + num_consts as u64 + t.max_height as u64 + 1;
-    if frame_size > u32::MAX as u64 / 2 || t.max_height as u64 >= STACK_MARK as u64 {
-        return Err(Error::unsupported("function frame too large"));
-    }
-    peephole::thread_jumps(&mut t.instrs);
-    peephole::fuse_counters(&mut t.instrs, |s| const_value(&t.consts, s));
-    if interruptible || consume_fuel {
-        metering::use_metered_forms(&mut t.instrs);
-    }
-    peephole::fuse_pairs(&mut t.instrs);
-    let place = |s| final_slot(s, num_locals, num_consts);
-    code::map_slots(&mut t.instrs, place);
-    for h in t.handlers.iter_mut() {
-        h.dst = place(h.dst);
-    }
-    let instrs = Code::new(t.instrs, frame_size as u32)
-        .map_err(|e| Error::internal(format!("interpreter: translated code failed checks: {e}")))?;
-    let num_instrs = instrs.len() as u32;
-    for h in &t.handlers {
-        // The unwinder resumes at `target` and writes the label's values from `dst` on
-        // (through checked accesses, but a translator bug should fail here, not there).
-        if h.target >= num_instrs
-            || h.start > h.end
-            || h.end > num_instrs
-            || h.dst >= frame_size as u32
-        {
-            return Err(Error::internal(format!(
-                "interpreter: a catch clause is out of its function: {h:?}"
-            )));
-        }
-    }
-    let mut head_consts = [0; 4];
-    for (h, c) in head_consts.iter_mut().zip(&t.consts) {
-        *h = *c;
-    }
-    Ok(FuncCode {
-        instrs,
-        head_consts,
-        consts: t.consts,
-        v128_consts: t.v128_consts,
-        num_params,
-        num_locals,
-        handlers: t.handlers.into(),
-    })
+    t.finish(interruptible || consume_fuel, scratch)
 }
 
 /// The value of constant slot `s` while translating (`None` if `s` is not one): such a
@@ -367,20 +293,14 @@ impl Translator<'_> {
     }
 
     /// In unreachable code: skip everything but the `else`/`end` of the current block.
-    fn skip_unreachable(&mut self, op: Operator) -> Result<()> {
+    fn skip_unreachable(&mut self, op: Nesting) {
         match op {
-            Operator::Block { .. }
-            | Operator::Loop { .. }
-            | Operator::If { .. }
-            | Operator::TryTable { .. } => {
-                self.skip_depth += 1;
-            }
-            Operator::Else if self.skip_depth == 0 => self.op_else(),
-            Operator::End if self.skip_depth == 0 => self.op_end(),
-            Operator::End => self.skip_depth -= 1,
-            _ => {}
+            Nesting::Open => self.skip_depth += 1,
+            Nesting::Else if self.skip_depth == 0 => self.op_else(),
+            Nesting::End if self.skip_depth == 0 => self.op_end(),
+            Nesting::End => self.skip_depth -= 1,
+            Nesting::Else | Nesting::Other => {}
         }
-        Ok(())
     }
 
     fn pc(&self) -> u32 {
