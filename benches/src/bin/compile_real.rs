@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! compile_real [--reps N] [--engines native,wasmtime] [--programs DIR] [NAME...]
+//!                                      # engines: also native-parallel (every core)
 //! compile_real --once ENGINE FILE      # one compile, for callgrind (see `icount_measured`)
 //!                                      # ENGINE: also interp, wasmi-eager; FILE: binary or text
 //! compile_real --times N --once ENGINE FILE  # N compiles, each counted: (count of 11 -
@@ -50,9 +51,14 @@ fn timed<M>(compile: impl FnOnce() -> Result<M>) -> Result<Duration> {
     Ok(took)
 }
 
-/// Compiles `wasm` with `engine` on one thread.
+/// Compiles `wasm` with `engine` on one thread (`native-parallel`: ours on every core,
+/// `Config::compile_threads`' default).
 fn compile(engine: &str, wasm: &[u8]) -> Result<Duration> {
     match engine {
+        "native-parallel" => {
+            let engine = runtime::Engine::new(runtime::Config::new(runtime::Strategy::Native))?;
+            timed(|| runtime::Module::from_binary(&engine, wasm).map_err(Into::into))
+        }
         "native" => {
             let mut config = runtime::Config::new(runtime::Strategy::Native);
             config.compile_threads = 1;
