@@ -85,7 +85,9 @@ impl DataImage {
         }
         // In order, so a later segment overwrites an earlier one where they overlap,
         // as applying them one by one does. The rest of the file reads as zero.
-        for (offset, range) in segments {
+        // An empty segment writes nothing, and may lie below `start` (which only the
+        // non-empty ones set).
+        for (offset, range) in segments.into_iter().filter(|(_, r)| !r.is_empty()) {
             let bytes = &info.bytes[range];
             write_all_at(&file, bytes, offset - start)?;
         }

@@ -14,6 +14,7 @@ on_both_engines!(
     an_imaged_memory_grows_and_keeps_its_data,
     active_segments_are_dropped_after_instantiation,
     an_element_trap_leaves_a_defined_memory_without_data,
+    an_empty_segment_below_the_others_writes_nothing,
 );
 
 /// Segments that overlap (the later wins), straddle a host page boundary, sit apart by
@@ -158,4 +159,22 @@ fn an_element_trap_leaves_a_defined_memory_without_data(strategy: Strategy) {
         panic!("the first element segment was not applied");
     };
     assert_eq!(peek.call(&store, &[]).unwrap(), [Value::I32(0)]);
+}
+
+/// An empty segment below every other one (the fuzzer's find: building the image
+/// subtracted the image's start from its offset, an overflow in debug builds).
+fn an_empty_segment_below_the_others_writes_nothing(strategy: Strategy) {
+    let store = Store::new(&engine(strategy));
+    let m = module(
+        store.engine(),
+        r#"(module
+            (memory (export "mem") 1)
+            (data (i32.const 0) "")
+            (data (i32.const 8192) "xy")
+            (data (i32.const 4096) ""))"#,
+    );
+    let instance = Instance::new(&store, &m, None).unwrap();
+    let mut expected = vec![0u8; 65536];
+    expected[8192..8194].copy_from_slice(b"xy");
+    assert!(whole_memory(&store, instance) == expected, "memory differs");
 }
