@@ -1,15 +1,9 @@
-//! Runs one workload's `run(n)` on one engine inside `profile_measured`, the function to
+//! Runs one workload's `run(n)` on one engine inside `icount_measured`, the function to
 //! give callgrind's `--toggle-collect`, so that a profile shows execution only:
-//! `valgrind --tool=callgrind --toggle-collect=profile_measured --dump-instr=yes
+//! `valgrind --tool=callgrind --toggle-collect=icount_measured --dump-instr=yes
 //! target/release/examples/profile_exec interp fib 20`.
 
 use anyhow::Result;
-
-#[unsafe(no_mangle)]
-#[inline(never)]
-pub extern "Rust" fn profile_measured(f: &mut dyn FnMut()) {
-    f()
-}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -22,7 +16,7 @@ fn main() -> Result<()> {
     let compiled = r.compile(&w.wasm)?;
     let mut inst = compiled.instantiate()?;
     let mut out = Ok(0);
-    profile_measured(&mut || out = inst.run(n));
+    benches::icount_measured(&mut || out = inst.run(n));
     println!("{workload}({n}) on {engine} = {}", out?);
     Ok(())
 }

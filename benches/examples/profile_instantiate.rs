@@ -1,18 +1,12 @@
-//! Instantiates one workload on one engine `count` times inside `profile_measured` (after
+//! Instantiates one workload on one engine `count` times inside `icount_measured` (after
 //! one unmeasured instantiation), each instance dropped at once, as the `instantiate`
-//! benchmark does: give callgrind `--toggle-collect=profile_measured` to profile the
+//! benchmark does: give callgrind `--toggle-collect=icount_measured` to profile the
 //! instantiation path only, and divide by `count`:
-//! `valgrind --tool=callgrind --toggle-collect=profile_measured
+//! `valgrind --tool=callgrind --toggle-collect=icount_measured
 //! target/release/examples/profile_instantiate native lz 100`.
 //! Without valgrind it prints the mean wall time per instantiation.
 
 use anyhow::Result;
-
-#[unsafe(no_mangle)]
-#[inline(never)]
-pub extern "Rust" fn profile_measured(f: &mut dyn FnMut()) {
-    f()
-}
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -26,7 +20,7 @@ fn main() -> Result<()> {
     drop(compiled.instantiate()?);
     let mut out = Ok(());
     let start = std::time::Instant::now();
-    profile_measured(&mut || {
+    benches::icount_measured(&mut || {
         out = (0..count).try_for_each(|_| compiled.instantiate().map(drop));
     });
     out?;

@@ -10,6 +10,16 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 
 pub mod placement;
 
+/// The only code callgrind counts in the tools of this crate (`icount`, `compile_real`,
+/// the `profile_*` examples): `f`, run once. Give valgrind
+/// `--toggle-collect=icount_measured`; unmangled and never inlined, so callgrind finds it
+/// by that name in every binary that calls it.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "Rust" fn icount_measured(f: &mut dyn FnMut()) {
+    f()
+}
+
 /// One benchmark workload: a module exporting `run(n: i32) -> i32 | i64`.
 pub struct Workload {
     pub name: &'static str,

@@ -25,21 +25,13 @@ use anyhow::{Context, Result, anyhow, bail};
 
 const DEFAULT_MODULES: &[&str] = &["resvg.wasm", "python.wasm"];
 
-/// The only code callgrind need count (`--toggle-collect=icount_measured`): `f`, once,
-/// which compiles one module (the engine is made before).
-#[unsafe(no_mangle)]
-#[inline(never)]
-pub extern "Rust" fn icount_measured(f: &mut dyn FnMut()) {
-    f()
-}
-
-/// How long `compile` takes, run inside [`icount_measured`] (the engine is made before:
+/// How long `compile` takes, run inside [`benches::icount_measured`] (the engine is made before:
 /// only the module's compile is timed and counted); its result is dropped after the
 /// clock stops.
 fn timed<M>(compile: impl FnOnce() -> Result<M>) -> Result<Duration> {
     let mut compile = Some(compile);
     let mut outcome = None;
-    icount_measured(&mut || {
+    benches::icount_measured(&mut || {
         if let Some(compile) = compile.take() {
             let start = Instant::now();
             let module = compile();

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! One valgrind run per engine measures every case: each phase of each case runs inside
-//! [`icount_measured`], the only code counted (`--toggle-collect`), and callgrind writes
+//! [`benches::icount_measured`], the only code counted (`--toggle-collect`), and callgrind writes
 //! one profile as each call returns (`--dump-after`), so that an execute count does not
 //! include compiling. The two engines' runs go in parallel. Starting valgrind and letting
 //! it translate Cranelift's code costs more than most cases, hence one run per engine.
@@ -41,14 +41,7 @@ const ENGINES: &[&str] = &["interp", "native"];
 /// The phases, in the order they run and callgrind dumps them.
 const PHASES: [&str; 3] = ["compile", "instantiate", "execute"];
 
-/// The only code callgrind counts: `f`, run once.
-#[unsafe(no_mangle)]
-#[inline(never)]
-pub extern "Rust" fn icount_measured(f: &mut dyn FnMut()) {
-    f()
-}
-
-/// Runs the three phases of every case on `engine`, each inside [`icount_measured`],
+/// Runs the three phases of every case on `engine`, each inside [`benches::icount_measured`],
 /// after one unmeasured run of the first case, so that one-time initialisation (lazy
 /// statics, host ISA detection) is in no count.
 fn measure(engine: &str) -> Result<()> {
@@ -59,17 +52,17 @@ fn measure(engine: &str) -> Result<()> {
         let w = benches::workload(workload)?;
         let wasm = std::hint::black_box(&w.wasm);
         let mut compiled = None;
-        icount_measured(&mut || compiled = Some(r.compile(wasm)));
+        benches::icount_measured(&mut || compiled = Some(r.compile(wasm)));
         let compiled = compiled.unwrap()?;
         // The instance that runs below, made unmeasured before the measured ones.
         let mut instance = compiled.instantiate()?;
         let mut made = Ok(());
-        icount_measured(&mut || {
+        benches::icount_measured(&mut || {
             made = (0..INSTANTIATIONS).try_for_each(|_| compiled.instantiate().map(drop))
         });
         made?;
         let mut result = None;
-        icount_measured(&mut || result = Some(instance.run(n)));
+        benches::icount_measured(&mut || result = Some(instance.run(n)));
         println!("{workload}.run({n}) = {}", result.unwrap()?);
     }
     Ok(())
