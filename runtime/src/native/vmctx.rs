@@ -29,11 +29,6 @@ pub(crate) struct VMRuntime {
     pub store: *mut StoreData,
     /// The callee vmctx found by the last `call_indirect` resolution.
     pub indirect_vmctx: *mut VMContext,
-    /// `call_indirect`'s inline cache: entry `raw` describes the function whose raw
-    /// reference (store function index + 1) is `raw`. Filled by the slow path. Every
-    /// context of the store has a copy of both fields (`VMContext::func_entries`).
-    pub func_entries: *const VMFuncEntry,
-    pub func_entries_len: usize,
     /// The store's fuel counter (`StoreData::fuel`), set at every host-to-Wasm entry.
     /// Metered code keeps the fuel left in registers and puts it here around libcalls,
     /// host calls, entries and traps (`translate/metering.rs`).
@@ -48,7 +43,10 @@ pub(crate) struct VMRuntime {
     /// The innermost host call of compiled code still running, linked to the ones it is
     /// nested in (`stack_roots.rs`); null when no host call is under way.
     pub wasm_exits: *const WasmExit,
-    /// Owns what `func_entries` points to.
+    /// `call_indirect`'s inline cache: entry `raw` describes the function whose raw
+    /// reference (store function index + 1) is `raw`. Filled by the slow path. Compiled
+    /// code reads it through every context's copy of its address and length
+    /// (`VMContext::func_entries`).
     entries: Box<[VMFuncEntry]>,
 }
 
@@ -90,24 +88,24 @@ impl VMRuntime {
             let mut entries = vec![EMPTY_ENTRY; len].into_boxed_slice();
             entries[..self.entries.len()].copy_from_slice(&self.entries);
             self.entries = entries;
-            self.func_entries = self.entries.as_ptr();
-            self.func_entries_len = self.entries.len();
         }
         self.entries[raw] = entry;
         moved
+    }
+
+    /// The cache's address and length, as each context keeps them.
+    fn func_entries(&self) -> (*const VMFuncEntry, usize) {
+        (self.entries.as_ptr(), self.entries.len())
     }
 }
 
 /// Copies the runtime's function cache address and length into every native context of
 /// `store`, after [`VMRuntime::set_func_entry`] moved the cache.
 pub(crate) fn update_func_entries(store: &StoreData, runtime: &VMRuntime) {
-    for i in &store.instances {
-        let Some(state) = (i.engine_state.as_ref()).and_then(|s| s.downcast_ref::<InstanceState>())
-        else {
-            continue;
-        };
-        state.vmctx.func_entries.set(runtime.func_entries);
-        state.vmctx.func_entries_len.set(runtime.func_entries_len);
+    let (entries, len) = runtime.func_entries();
+    for state in instance_states(store) {
+        state.vmctx.func_entries.set(entries);
+        state.vmctx.func_entries_len.set(len);
     }
 }
 
@@ -129,7 +127,7 @@ pub(crate) enum Pending {
 pub(crate) const RT_TRAP: i32 = 0;
 pub(crate) const RT_STACK_LIMIT: i32 = 8;
 pub(crate) const RT_INDIRECT_VMCTX: i32 = 24;
-pub(crate) const RT_FUEL: i32 = 48;
+pub(crate) const RT_FUEL: i32 = 32;
 
 /// Offsets in [`InterruptState`].
 pub(crate) const INTERRUPT_STACK_LIMIT: i32 = 0;
@@ -194,8 +192,6 @@ impl RuntimeCell {
             stack_limit: 0,
             store: std::ptr::null_mut(),
             indirect_vmctx: std::ptr::null_mut(),
-            func_entries: std::ptr::null(),
-            func_entries_len: 0,
             fuel: std::ptr::null_mut(),
             pending: None,
             trap_backtrace: None,
@@ -245,7 +241,7 @@ pub(crate) struct VMContext {
     /// moves), else null. Compiled code reads a guarded memory 0's base here: one load
     /// from the context instead of three through `memories`.
     pub memory0_base: *mut u8,
-    /// Copies of the runtime's `func_entries` and `func_entries_len`, which
+    /// Copies of the address and length of the runtime's function cache, which
     /// `call_indirect` reads here rather than through the runtime: a loop of indirect
     /// calls then needs no register for the runtime's address. Written (through `Cell`)
     /// by [`update_func_entries`] whenever the cache moves, inside a libcall.
@@ -305,25 +301,20 @@ pub(crate) fn state_of(store: &StoreData, instance: u32) -> Option<&InstanceStat
 
 /// The store's runtime, if any instance has a context yet.
 pub(crate) fn existing_runtime(store: &StoreData) -> Option<*mut VMRuntime> {
-    (store.instances.iter()).find_map(|i| {
-        let state = i.engine_state.as_ref()?.downcast_ref::<InstanceState>()?;
-        Some(state.runtime.get())
-    })
+    instance_states(store).next().map(|s| s.runtime.get())
 }
 
 /// The store's runtime, created with the first context.
 fn runtime_of(store: &StoreData) -> Arc<RuntimeCell> {
-    store
-        .instances
-        .iter()
-        .rev()
-        .find_map(|i| {
-            i.engine_state
-                .as_ref()?
-                .downcast_ref::<InstanceState>()
-                .map(|s| s.runtime.clone())
-        })
+    (instance_states(store).next_back())
+        .map(|s| s.runtime.clone())
         .unwrap_or_else(RuntimeCell::new)
+}
+
+/// The native states of the store's instances that have a context, in store order.
+fn instance_states(store: &StoreData) -> impl DoubleEndedIterator<Item = &InstanceState> {
+    (store.instances.iter())
+        .filter_map(|i| i.engine_state.as_ref()?.downcast_ref::<InstanceState>())
 }
 
 /// The context of `instance`, built (with those of the instances it imports functions
@@ -370,6 +361,9 @@ pub(crate) fn ensure_vmctx(store: &mut StoreData, instance: u32) -> *mut VMConte
     }
     let imports: Box<[_]> = imports.into();
     let runtime = runtime_of(store);
+    // SAFETY: the runtime is this store's, touched only under its data lock, which the
+    // caller holds (`&mut StoreData`).
+    let (func_entries, func_entries_len) = unsafe { (*runtime.get()).func_entries() };
     let vmctx = Box::new(VMContext {
         runtime: runtime.get(),
         memories: memories.as_ptr(),
@@ -381,11 +375,8 @@ pub(crate) fn ensure_vmctx(store: &mut StoreData, instance: u32) -> *mut VMConte
         // The store holds the `Arc` as long as it holds this context.
         interrupt: std::sync::Arc::as_ptr(&store.interrupt),
         memory0_base,
-        // SAFETY: the runtime is this store's, touched only under its data lock, which
-        // the caller holds (`&mut StoreData`).
-        func_entries: Cell::new(unsafe { (*runtime.get()).func_entries }),
-        // SAFETY: as above.
-        func_entries_len: Cell::new(unsafe { (*runtime.get()).func_entries_len }),
+        func_entries: Cell::new(func_entries),
+        func_entries_len: Cell::new(func_entries_len),
         instance,
     });
     let state = InstanceState {

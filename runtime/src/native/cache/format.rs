@@ -40,8 +40,9 @@ const MAGIC: [u8; 8] = *b"RTNCODE\0";
 /// Wasm ABI returns a status first, and `record_backtrace` takes the trap code; 4: trap
 /// sites have a kind, and code with signal traps checks the stack in its prologue;
 /// 5: stack maps, and host adapters pass their frame pointer to `host_call`; 6: code
-/// reads a guarded memory 0's base and `call_indirect`'s cache from the VM context).
-pub(crate) const FORMAT_VERSION: u32 = 6;
+/// reads a guarded memory 0's base and `call_indirect`'s cache from the VM context;
+/// 7: the runtime's fuel pointer moved, its cache fields gone).
+pub(crate) const FORMAT_VERSION: u32 = 7;
 const HEADER_LEN: usize = MAGIC.len() + 4 + 32 + 8;
 const CHECKSUM_LEN: usize = 32;
 

@@ -203,14 +203,11 @@ impl Translator<'_, '_> {
             unreachable!("a definition pointer is a load's result")
         };
         let guarded = self.guarded(m);
-        let vmctx = self.vmctx;
+        let (base_at, base_offset) = self.base_field(m);
         let mut pos = FuncCursor::new(self.b.func).after_inst(inst);
         if guarded {
             // The base is the same everywhere, and nothing compares with the length.
-            match m {
-                0 => pos.ins().load(I64, readonly(), vmctx, VM_MEMORY0_BASE),
-                _ => pos.ins().load(I64, readonly(), def, DEF_BASE),
-            };
+            pos.ins().load(I64, readonly(), base_at, base_offset);
             return;
         }
         pos.ins().load(I64, defs(), def, DEF_LENGTH);
@@ -268,16 +265,16 @@ impl Translator<'_, '_> {
     /// definitions, definition), which every call of a small function that touches
     /// memory paid on entry (quicksort's comparator: 17 instructions, 3 of them this).
     fn base(&mut self, m: usize) -> Value {
-        match (m, self.guarded(m)) {
-            (0, true) => self
-                .b
-                .ins()
-                .load(I64, readonly(), self.vmctx, VM_MEMORY0_BASE),
-            (_, true) => self
-                .b
-                .ins()
-                .load(I64, readonly(), self.mem_defs[m], DEF_BASE),
-            (_, false) => self.b.ins().load(I64, defs(), self.mem_defs[m], DEF_BASE),
+        let (at, offset) = self.base_field(m);
+        let flags = if self.guarded(m) { readonly() } else { defs() };
+        self.b.ins().load(I64, flags, at, offset)
+    }
+
+    /// Where [`Self::base`] loads memory `m`'s base from: a pointer and an offset.
+    fn base_field(&self, m: usize) -> (Value, i32) {
+        match m == 0 && self.guarded(0) {
+            true => (self.vmctx, VM_MEMORY0_BASE),
+            false => (self.mem_defs[m], DEF_BASE),
         }
     }
 
